@@ -1,0 +1,181 @@
+/* kafka.c — librdkafka clients with esc's durability defaults.
+ *
+ * One place decides how esc talks to Kafka so no worker can forget
+ * idempotence or pick a partitioner that disagrees with Java clients
+ * (co-partitioning of esc.commands and esc.events depends on it). */
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/kafka.h"
+#include "runtime/log.h"
+#include "runtime/util.h"
+
+struct conf_ctx {
+        rd_kafka_conf_t *rkconf;
+        char *errbuf;
+        size_t errbuf_size;
+};
+
+static int set(rd_kafka_conf_t *rkconf, const char *k, const char *v, char *errbuf,
+               size_t errbuf_size)
+{
+        char e[256];
+
+        if (rd_kafka_conf_set(rkconf, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
+                return esc_err(errbuf, errbuf_size, "kafka property %s: %s", k, e);
+        return 0;
+}
+
+static int pass_through(const char *subkey, const char *value, void *opaque)
+{
+        struct conf_ctx *ctx = opaque;
+        return set(ctx->rkconf, subkey, value, ctx->errbuf, ctx->errbuf_size);
+}
+
+/* Common settings, then kafka.properties.* so operators can override. */
+static rd_kafka_conf_t *base_conf(const esc_config_t *conf, char *errbuf, size_t errbuf_size)
+{
+        rd_kafka_conf_t *rkconf = rd_kafka_conf_new();
+        struct conf_ctx ctx = {rkconf, errbuf, errbuf_size};
+
+        if (set(rkconf, "bootstrap.servers",
+                esc_config_str(conf, "kafka.bootstrap_servers", "127.0.0.1:9092"), errbuf,
+                errbuf_size) ||
+            set(rkconf, "client.id", "esc", errbuf, errbuf_size) ||
+            set(rkconf, "log_level", "3", errbuf, errbuf_size) ||
+            esc_config_foreach(conf, "kafka.properties.", pass_through, &ctx)) {
+                rd_kafka_conf_destroy(rkconf);
+                return NULL;
+        }
+        return rkconf;
+}
+
+rd_kafka_t *esc_kafka_producer_new(const esc_config_t *conf,
+                                   void (*dr_cb)(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                                                 void *opaque),
+                                   void *opaque, char *errbuf, size_t errbuf_size)
+{
+        rd_kafka_conf_t *rkconf;
+        char e[512];
+        rd_kafka_t *rk;
+
+        if (!(rkconf = base_conf(conf, errbuf, errbuf_size)))
+                return NULL;
+        struct conf_ctx ctx = {rkconf, errbuf, errbuf_size};
+        /* Durability first; linger keeps batching efficient for bulk ingest. */
+        if (set(rkconf, "enable.idempotence", "true", errbuf, errbuf_size) ||
+            set(rkconf, "acks", "all", errbuf, errbuf_size) ||
+            set(rkconf, "partitioner", "murmur2_random", errbuf, errbuf_size) ||
+            set(rkconf, "linger.ms", "5", errbuf, errbuf_size) ||
+            set(rkconf, "compression.type", "lz4", errbuf, errbuf_size) ||
+            esc_config_foreach(conf, "kafka.producer.", pass_through, &ctx)) {
+                rd_kafka_conf_destroy(rkconf);
+                return NULL;
+        }
+        if (dr_cb)
+                rd_kafka_conf_set_dr_msg_cb(rkconf, dr_cb);
+        rd_kafka_conf_set_opaque(rkconf, opaque);
+        if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkconf, e, sizeof(e)))) {
+                esc_err(errbuf, errbuf_size, "cannot create Kafka producer: %s", e);
+                return NULL; /* rd_kafka_new destroys rkconf only on success */
+        }
+        return rk;
+}
+
+rd_kafka_t *esc_kafka_consumer_new(const esc_config_t *conf, const char *group, char *errbuf,
+                                   size_t errbuf_size)
+{
+        rd_kafka_conf_t *rkconf;
+        char e[512];
+        rd_kafka_t *rk;
+
+        if (!(rkconf = base_conf(conf, errbuf, errbuf_size)))
+                return NULL;
+        struct conf_ctx ctx = {rkconf, errbuf, errbuf_size};
+        /* A group id is mandatory for rd_kafka_subscribe and for storing
+         * informational commits; assign()-only readers get a throwaway one. */
+        if (set(rkconf, "group.id", group ? group : "esc-reader", errbuf, errbuf_size) ||
+            set(rkconf, "auto.offset.reset", "earliest", errbuf, errbuf_size) ||
+            set(rkconf, "enable.auto.commit", "false", errbuf, errbuf_size) ||
+            set(rkconf, "enable.auto.offset.store", "false", errbuf, errbuf_size) ||
+            set(rkconf, "enable.partition.eof", "true", errbuf, errbuf_size) ||
+            esc_config_foreach(conf, "kafka.consumer.", pass_through, &ctx)) {
+                rd_kafka_conf_destroy(rkconf);
+                return NULL;
+        }
+        if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkconf, e, sizeof(e)))) {
+                esc_err(errbuf, errbuf_size, "cannot create Kafka consumer: %s", e);
+                return NULL;
+        }
+        rd_kafka_poll_set_consumer(rk);
+        return rk;
+}
+
+/* Kafka's murmur2 (the Java client's Utils.murmur2), as used by
+ * DefaultPartitioner: (murmur2(key) & 0x7fffffff) % partitions. */
+static uint32_t murmur2(const void *key, size_t len)
+{
+        const uint32_t seed = 0x9747b28c, m = 0x5bd1e995;
+        const int r = 24;
+        uint32_t h = seed ^ (uint32_t)len;
+        const unsigned char *data = key;
+
+        while (len >= 4) {
+                uint32_t k = (uint32_t)data[0] | (uint32_t)data[1] << 8 |
+                             (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24;
+                k *= m;
+                k ^= k >> r;
+                k *= m;
+                h *= m;
+                h ^= k;
+                data += 4;
+                len -= 4;
+        }
+        switch (len) {
+        case 3:
+                h ^= (uint32_t)data[2] << 16;
+                /* fall through */
+        case 2:
+                h ^= (uint32_t)data[1] << 8;
+                /* fall through */
+        case 1:
+                h ^= data[0];
+                h *= m;
+        }
+        h ^= h >> 13;
+        h *= m;
+        h ^= h >> 15;
+        return h;
+}
+
+int32_t esc_kafka_partition_for_key(const char *key, size_t keylen, int32_t partition_cnt)
+{
+        if (partition_cnt <= 0)
+                return -1;
+        return (int32_t)((murmur2(key, keylen) & 0x7fffffff) % (uint32_t)partition_cnt);
+}
+
+int esc_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errbuf,
+                              size_t errbuf_size)
+{
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t err;
+        int n = -1;
+
+        err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+        if (err) {
+                esc_err(errbuf, errbuf_size, "metadata for topic %s: %s", topic,
+                        rd_kafka_err2str(err));
+        } else if (md->topic_cnt != 1 || md->topics[0].err) {
+                esc_err(errbuf, errbuf_size,
+                        "topic %s: %s (is the dev stack up? run 'esc dev up')", topic,
+                        md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "not found");
+        } else {
+                n = md->topics[0].partition_cnt;
+        }
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        return n;
+}
