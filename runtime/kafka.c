@@ -82,8 +82,14 @@ rd_kafka_t *esc_kafka_producer_new(const esc_config_t *conf,
         return rk;
 }
 
-rd_kafka_t *esc_kafka_consumer_new(const esc_config_t *conf, const char *group, char *errbuf,
-                                   size_t errbuf_size)
+/* librdkafka takes a rebalance callback only on the conf, before the handle
+ * exists, so the worker runtime needs this variant to choose its own start
+ * offsets on assignment (runtime/worker.c). */
+rd_kafka_t *esc_kafka_consumer_new_rebalance(
+        const esc_config_t *conf, const char *group,
+        void (*rebalance_cb)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *partitions, void *opaque),
+        void *opaque, char *errbuf, size_t errbuf_size)
 {
         rd_kafka_conf_t *rkconf;
         char e[512];
@@ -103,12 +109,21 @@ rd_kafka_t *esc_kafka_consumer_new(const esc_config_t *conf, const char *group, 
                 rd_kafka_conf_destroy(rkconf);
                 return NULL;
         }
+        if (rebalance_cb)
+                rd_kafka_conf_set_rebalance_cb(rkconf, rebalance_cb);
+        rd_kafka_conf_set_opaque(rkconf, opaque);
         if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkconf, e, sizeof(e)))) {
                 esc_err(errbuf, errbuf_size, "cannot create Kafka consumer: %s", e);
                 return NULL;
         }
         rd_kafka_poll_set_consumer(rk);
         return rk;
+}
+
+rd_kafka_t *esc_kafka_consumer_new(const esc_config_t *conf, const char *group, char *errbuf,
+                                   size_t errbuf_size)
+{
+        return esc_kafka_consumer_new_rebalance(conf, group, NULL, NULL, errbuf, errbuf_size);
 }
 
 /* Kafka's murmur2 (the Java client's Utils.murmur2), as used by

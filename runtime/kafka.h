@@ -23,6 +23,14 @@ rd_kafka_t *esc_kafka_producer_new(const esc_config_t *conf,
  * timeline). auto.offset.reset=earliest, enable.auto.commit=false. */
 rd_kafka_t *esc_kafka_consumer_new(const esc_config_t *conf, const char *group,
                                    char *errbuf, size_t errbuf_size);
+/* Same, with a rebalance callback and handle opaque (librdkafka accepts
+ * them only before the handle exists). The callback then owns assignment:
+ * it must call rd_kafka_assign()/rd_kafka_incremental_assign(). */
+rd_kafka_t *esc_kafka_consumer_new_rebalance(
+        const esc_config_t *conf, const char *group,
+        void (*rebalance_cb)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *partitions, void *opaque),
+        void *opaque, char *errbuf, size_t errbuf_size);
 
 /* The partition a key maps to under murmur2_random (Java's default), for
  * readers that need "the partition of this incident" without producing. */
