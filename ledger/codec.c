@@ -1,0 +1,1449 @@
+/* codec.c — esc events and commands <-> framed Avro binary (DESIGN §2).
+ *
+ * The hot path is a table-driven Avro binary encoder/decoder: one table per
+ * record says, for every Avro field in schema order, where the value lives
+ * in the C model (ledger/model.h) and how it is represented. At start-up the
+ * tables are checked field by field against the compiled-in .avsc files as
+ * parsed by avro-c, so the tables cannot drift from the schemas. Going
+ * straight between the C structs and the wire avoids avro-c's generic value
+ * layer (an allocation-heavy middleman) and lets the decoder check every
+ * claimed length against the bytes actually left before it allocates.
+ *
+ * avro-c does what it is good at: parsing schemas, and schema resolution.
+ * A body written with an older (or any registry-known) writer schema is
+ * pre-scanned against that writer schema (lengths and counts checked against
+ * the input), read through avro_resolved_reader into a value of today's
+ * schema, re-encoded, and then decoded by the fast path. Resolvers are
+ * cached per writer fingerprint.
+ *
+ * Framing: single-object encoding (C3 01 + little-endian CRC-64-AVRO of the
+ * Parsing Canonical Form) by default; Confluent (00 + big-endian schema id)
+ * when a registry is configured. Decoding accepts both. */
+#include <avro.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/codec.h"
+#include "ledger/registry.h"
+#include "ledger/schema_canon.h"
+
+/* ---- field tables ------------------------------------------------------- */
+
+typedef enum {
+        FK_STR,        /* char *, required */
+        FK_OPT_STR,    /* char *, NULL <-> ["null", "string"] null */
+        FK_INT,        /* int */
+        FK_I32,        /* int32_t */
+        FK_LONG,       /* int64_t */
+        FK_BOOL,       /* bool */
+        FK_ENUM,       /* a C enum of n symbols (n in cap) */
+        FK_TIME,       /* esc_time_t, timestamp-micros */
+        FK_OPT_TIME,   /* esc_time_t, ESC_TIME_NONE <-> null */
+        FK_DATE,       /* esc_date_t, date */
+        FK_OPT_DATE,   /* esc_date_t, ESC_DATE_NONE <-> null */
+        FK_OPT_INT,    /* int, -1 <-> null (health_score) */
+        FK_STRLIST,    /* esc_strlist_t <-> array of string */
+        FK_RECORD,     /* nested struct (sub) */
+        FK_OPT_SOURCE, /* esc_source_t, absent (system == NULL) <-> null */
+        FK_HASH,       /* uint8_t[ESC_HASH_LEN] <-> bytes */
+        FK_TYPE,       /* the envelope's type enum; selects the payload branch */
+        FK_PAYLOAD,    /* union of records, branch = type (subs[], n in cap) */
+} fk_t;
+
+typedef struct rec rec_t;
+
+typedef struct field {
+        const char *name;
+        uint8_t kind;
+        uint32_t off;
+        uint32_t cap;
+        const rec_t *sub; /* FK_RECORD, FK_OPT_SOURCE; FK_PAYLOAD: array */
+} field_t;
+
+struct rec {
+        const char *name;
+        const field_t *f;
+        int n;
+};
+
+#define FLD(T, m, k) {#m, k, (uint32_t)offsetof(T, m), 0, NULL}
+#define FEN(T, m, n) {#m, FK_ENUM, (uint32_t)offsetof(T, m), n, NULL}
+#define FREC(T, m, k, sub) {#m, k, (uint32_t)offsetof(T, m), 0, &sub}
+#define REC(name, arr) {name, arr, (int)(sizeof(arr) / sizeof(arr[0]))}
+
+_Static_assert(sizeof(esc_tier_t) == sizeof(int), "C enums are int-sized");
+_Static_assert(sizeof(esc_event_type_t) == sizeof(int), "C enums are int-sized");
+_Static_assert(sizeof(bool) == 1, "bool is a byte");
+
+/* Strings and lists are capped here for memory safety (a claimed length is
+ * also checked against the bytes left); the per-field contract caps are
+ * esc_event_validate's, which runs after every decode. */
+#define DEC_MAX_STR ESC_MAX_TEXT
+#define DEC_MAX_DEPTH 32
+
+static const field_t source_f[] = {
+        FLD(esc_source_t, system, FK_STR),
+        FLD(esc_source_t, ticket_id, FK_OPT_STR),
+        FLD(esc_source_t, url, FK_OPT_STR),
+};
+static const rec_t source_r = REC("Source", source_f);
+
+static const field_t account_f[] = {
+        FLD(esc_account_t, id, FK_STR),           FLD(esc_account_t, name, FK_OPT_STR),
+        FEN(esc_account_t, tier, ESC_TIER__COUNT), FLD(esc_account_t, health_score, FK_OPT_INT),
+        FLD(esc_account_t, paying, FK_BOOL),      FLD(esc_account_t, renewal_date, FK_OPT_DATE),
+};
+static const rec_t account_r = REC("Account", account_f);
+
+#define OPENED_COMMON                                                                  \
+        FREC(esc_opened_t, account, FK_RECORD, account_r),                             \
+                FLD(esc_opened_t, product_area, FK_STR), FLD(esc_opened_t, title, FK_STR), \
+                FLD(esc_opened_t, description, FK_OPT_STR),                            \
+                FEN(esc_opened_t, impact, ESC_IMPACT__COUNT),                          \
+                FLD(esc_opened_t, detected_at, FK_TIME)
+
+static const field_t opened_f[] = {OPENED_COMMON};
+static const field_t open_cmd_f[] = {OPENED_COMMON, FLD(esc_opened_t, csm, FK_OPT_STR)};
+static const field_t sev_assigned_f[] = {
+        FLD(esc_sev_assigned_t, sev, FK_INT),
+        FLD(esc_sev_assigned_t, matrix_sev, FK_INT),
+        FLD(esc_sev_assigned_t, bumped, FK_BOOL),
+        FLD(esc_sev_assigned_t, bump_reasons, FK_STRLIST),
+        FLD(esc_sev_assigned_t, response_due_at, FK_TIME),
+        FLD(esc_sev_assigned_t, next_update_due_at, FK_OPT_TIME),
+        FLD(esc_sev_assigned_t, resolution_due_at, FK_OPT_TIME),
+};
+static const field_t sev_overridden_f[] = {
+        FLD(esc_sev_overridden_t, from_sev, FK_INT),
+        FLD(esc_sev_overridden_t, to_sev, FK_INT),
+        FLD(esc_sev_overridden_t, by, FK_STR),
+        FLD(esc_sev_overridden_t, reason, FK_STR),
+        FLD(esc_sev_overridden_t, response_due_at, FK_TIME),
+        FLD(esc_sev_overridden_t, next_update_due_at, FK_OPT_TIME),
+        FLD(esc_sev_overridden_t, resolution_due_at, FK_OPT_TIME),
+};
+static const field_t override_cmd_f[] = {
+        FLD(esc_sev_overridden_t, to_sev, FK_INT),
+        FLD(esc_sev_overridden_t, by, FK_STR),
+        FLD(esc_sev_overridden_t, reason, FK_STR),
+};
+static const field_t owner_assigned_f[] = {
+        FEN(esc_owner_assigned_t, role, ESC_ROLE__COUNT),
+        FLD(esc_owner_assigned_t, person, FK_STR),
+        FEN(esc_owner_assigned_t, via, ESC_VIA__COUNT),
+};
+static const field_t assign_cmd_f[] = {
+        FEN(esc_owner_assigned_t, role, ESC_ROLE__COUNT),
+        FLD(esc_owner_assigned_t, person, FK_STR),
+};
+static const field_t acknowledged_f[] = {
+        FLD(esc_acknowledged_t, by, FK_STR),
+        FLD(esc_acknowledged_t, message, FK_STR),
+        FLD(esc_acknowledged_t, next_update_at, FK_TIME),
+};
+static const field_t update_posted_f[] = {
+        FLD(esc_update_posted_t, by, FK_STR),
+        FEN(esc_update_posted_t, audience, ESC_AUDIENCE__COUNT),
+        FLD(esc_update_posted_t, body, FK_STR),
+        FLD(esc_update_posted_t, next_update_at, FK_OPT_TIME),
+};
+static const field_t by_summary_f[] = {
+        FLD(esc_by_summary_t, by, FK_STR),
+        FLD(esc_by_summary_t, summary, FK_OPT_STR),
+};
+static const field_t confirmed_f[] = {
+        FLD(esc_confirmed_t, by, FK_STR),
+        FLD(esc_confirmed_t, note, FK_OPT_STR),
+};
+static const field_t closed_f[] = {
+        FLD(esc_closed_t, by, FK_STR),
+        FLD(esc_closed_t, confirmed, FK_BOOL),
+        FLD(esc_closed_t, reason, FK_OPT_STR),
+};
+static const field_t reopened_f[] = {
+        FLD(esc_reopened_t, by, FK_STR),
+        FLD(esc_reopened_t, reason, FK_STR),
+};
+static const field_t review_opened_f[] = {
+        FLD(esc_review_opened_t, tracker_url, FK_OPT_STR),
+        FLD(esc_review_opened_t, due_at, FK_TIME),
+};
+static const field_t review_open_cmd_f[] = {
+        FLD(esc_review_opened_t, tracker_url, FK_OPT_STR),
+};
+static const field_t action_added_f[] = {
+        FLD(esc_action_added_t, action_id, FK_STR),
+        FLD(esc_action_added_t, title, FK_STR),
+        FLD(esc_action_added_t, owner, FK_STR),
+        FLD(esc_action_added_t, due_date, FK_DATE),
+        FLD(esc_action_added_t, tracker_url, FK_OPT_STR),
+};
+static const field_t review_completed_f[] = {
+        FLD(esc_review_completed_t, root_cause, FK_STR),
+        FLD(esc_review_completed_t, five_whys, FK_STRLIST),
+};
+static const field_t channel_created_f[] = {
+        FLD(esc_channel_created_t, slack_channel_id, FK_STR),
+        FLD(esc_channel_created_t, name, FK_STR),
+};
+static const field_t tracking_linked_f[] = {
+        FLD(esc_tracking_linked_t, system, FK_STR),
+        FLD(esc_tracking_linked_t, issue_id, FK_STR),
+        FLD(esc_tracking_linked_t, url, FK_STR),
+};
+static const field_t page_sent_f[] = {
+        FLD(esc_page_sent_t, service, FK_STR),
+        FLD(esc_page_sent_t, dedup_key, FK_STR),
+        FLD(esc_page_sent_t, to, FK_STR),
+};
+static const field_t update_overdue_f[] = {
+        FLD(esc_update_overdue_t, due_at, FK_TIME),
+        FLD(esc_update_overdue_t, reminder_no, FK_INT),
+};
+static const field_t sla_breached_f[] = {
+        FEN(esc_sla_breached_t, clock, ESC_CLOCK__COUNT),
+        FLD(esc_sla_breached_t, due_at, FK_TIME),
+};
+static const field_t unowned_escalated_f[] = {
+        FLD(esc_unowned_escalated_t, due_at, FK_TIME),
+        FLD(esc_unowned_escalated_t, paged, FK_STR),
+};
+static const field_t rejected_f[] = {
+        FLD(esc_rejected_t, command_type, FK_STR),
+        FLD(esc_rejected_t, code, FK_STR),
+        FLD(esc_rejected_t, message, FK_STR),
+};
+
+/* Branch order = esc_event_type_t order = the schema's payload union. */
+static const rec_t event_payloads[ESC_EV__COUNT] = {
+        REC("EscalationOpened", opened_f),
+        REC("SeverityAssigned", sev_assigned_f),
+        REC("SeverityOverridden", sev_overridden_f),
+        REC("OwnerAssigned", owner_assigned_f),
+        REC("Acknowledged", acknowledged_f),
+        REC("CustomerUpdatePosted", update_posted_f),
+        REC("Mitigated", by_summary_f),
+        REC("Resolved", by_summary_f),
+        REC("CustomerConfirmed", confirmed_f),
+        REC("Closed", closed_f),
+        REC("Reopened", reopened_f),
+        REC("ReviewOpened", review_opened_f),
+        REC("CorrectiveActionAdded", action_added_f),
+        REC("ReviewCompleted", review_completed_f),
+        REC("ChannelCreated", channel_created_f),
+        REC("TrackingIssueLinked", tracking_linked_f),
+        REC("PageSent", page_sent_f),
+        REC("UpdateOverdue", update_overdue_f),
+        REC("SlaBreached", sla_breached_f),
+        REC("UnownedEscalated", unowned_escalated_f),
+        REC("CommandRejected", rejected_f),
+};
+
+static const rec_t command_payloads[ESC_CMD__COUNT] = {
+        REC("OpenEscalation", open_cmd_f),
+        REC("Acknowledge", acknowledged_f),
+        REC("PostUpdate", update_posted_f),
+        REC("AssignOwner", assign_cmd_f),
+        REC("OverrideSeverity", override_cmd_f),
+        REC("Mitigate", by_summary_f),
+        REC("Resolve", by_summary_f),
+        REC("Confirm", confirmed_f),
+        REC("Close", closed_f),
+        REC("Reopen", reopened_f),
+        REC("OpenReview", review_open_cmd_f),
+        REC("AddCorrectiveAction", action_added_f),
+        REC("CompleteReview", review_completed_f),
+        REC("RecordChannel", channel_created_f),
+        REC("RecordTrackingIssue", tracking_linked_f),
+        REC("RecordPage", page_sent_f),
+        REC("RecordUpdateOverdue", update_overdue_f),
+        REC("RecordSlaBreach", sla_breached_f),
+        REC("RecordUnownedEscalation", unowned_escalated_f),
+};
+
+static const field_t event_f[] = {
+        FLD(esc_event_t, event_id, FK_STR),
+        FLD(esc_event_t, incident_id, FK_STR),
+        FLD(esc_event_t, seq, FK_LONG),
+        {"type", FK_TYPE, offsetof(esc_event_t, type), ESC_EV__COUNT, NULL},
+        FLD(esc_event_t, occurred_at, FK_TIME),
+        FLD(esc_event_t, recorded_at, FK_TIME),
+        FLD(esc_event_t, actor, FK_STR),
+        FREC(esc_event_t, source, FK_OPT_SOURCE, source_r),
+        FLD(esc_event_t, command_id, FK_STR),
+        FLD(esc_event_t, command_partition, FK_I32),
+        FLD(esc_event_t, command_offset, FK_LONG),
+        FLD(esc_event_t, policy_version, FK_STR),
+        FLD(esc_event_t, prev_hash, FK_HASH),
+        FLD(esc_event_t, hash, FK_HASH),
+        {"payload", FK_PAYLOAD, offsetof(esc_event_t, p), ESC_EV__COUNT, event_payloads},
+};
+static const rec_t event_r = REC("Event", event_f);
+
+static const field_t command_f[] = {
+        FLD(esc_command_t, command_id, FK_STR),
+        FLD(esc_command_t, incident_id, FK_STR),
+        {"type", FK_TYPE, offsetof(esc_command_t, type), ESC_CMD__COUNT, NULL},
+        FLD(esc_command_t, issued_at, FK_OPT_TIME),
+        FLD(esc_command_t, occurred_at, FK_TIME),
+        FLD(esc_command_t, actor, FK_STR),
+        FREC(esc_command_t, source, FK_OPT_SOURCE, source_r),
+        {"payload", FK_PAYLOAD, offsetof(esc_command_t, p), ESC_CMD__COUNT, command_payloads},
+};
+static const rec_t command_r = REC("Command", command_f);
+
+/* ---- the codec ---------------------------------------------------------- */
+
+enum { KIND_EVENT = 0, KIND_COMMAND = 1 };
+
+/* A writer schema other than today's, by fingerprint: decoded through
+ * avro-c's resolver into today's schema. */
+typedef struct writer {
+        uint64_t fp;
+        int kind;
+        avro_schema_t schema;
+        avro_value_iface_t *resolver; /* NULL: today's schema itself */
+        avro_value_t resolved;
+} writer_t;
+
+typedef struct reg_id {
+        int32_t id;
+        int kind;
+        int writer; /* index into writers, or -1 for today's schema */
+} reg_id_t;
+
+#define CODEC_MAX_WRITERS 64
+#define CODEC_MAX_IDS 256
+
+struct esc_codec {
+        avro_schema_t schema[2];      /* today's Event, Command */
+        const char *json[2];          /* their embedded texts */
+        uint64_t fp[2];
+        avro_value_iface_t *iface[2]; /* generic values of today's schemas, lazily */
+        avro_value_t value[2];
+        writer_t writers[CODEC_MAX_WRITERS];
+        int n_writers;
+        esc_registry_t *reg;
+        char subject[2][256];
+        int32_t my_id[2];             /* registry id of today's schema, -1 until registered */
+        reg_id_t ids[CODEC_MAX_IDS];
+        int n_ids;
+        esc_buf_t scratch;            /* re-encoded bodies of older writers */
+};
+
+const char *esc_schema_embedded(const char *path)
+{
+        for (size_t i = 0; i < esc_schemas_embedded_count; i++)
+                if (!strcmp(esc_schemas_embedded[i].path, path))
+                        return esc_schemas_embedded[i].json;
+        return NULL;
+}
+
+const char *esc_codec_strerror(esc_codec_err_t err)
+{
+        switch (err) {
+        case ESC_CODEC_OK: return "ok";
+        case ESC_CODEC_ERR_FRAMING: return "bad framing";
+        case ESC_CODEC_ERR_UNKNOWN_SCHEMA: return "unknown schema";
+        case ESC_CODEC_ERR_CORRUPT: return "corrupt body";
+        case ESC_CODEC_ERR_INVALID: return "invalid field";
+        case ESC_CODEC_ERR_REGISTRY: return "schema registry error";
+        case ESC_CODEC_ERR_INTERNAL: return "internal codec error";
+        }
+        return "unknown codec error";
+}
+
+uint64_t esc_codec_event_fingerprint(const esc_codec_t *codec)
+{
+        return codec->fp[KIND_EVENT];
+}
+
+uint64_t esc_codec_command_fingerprint(const esc_codec_t *codec)
+{
+        return codec->fp[KIND_COMMAND];
+}
+
+/* ---- schema <-> table check ------------------------------------------------ */
+
+static avro_schema_t deref(avro_schema_t s)
+{
+        return is_avro_link(s) ? avro_schema_link_target(s) : s;
+}
+
+static int is_opt_of(avro_schema_t s, avro_type_t t)
+{
+        s = deref(s);
+        return is_avro_union(s) && avro_schema_union_size(s) == 2 &&
+               is_avro_null(deref(avro_schema_union_branch(s, 0))) &&
+               avro_typeof(deref(avro_schema_union_branch(s, 1))) == t;
+}
+
+static int check_rec(avro_schema_t s, const rec_t *r, char *errbuf, size_t errbuf_size);
+
+static int check_field(avro_schema_t s, const rec_t *r, const field_t *f, char *errbuf,
+                       size_t errbuf_size)
+{
+        int ok = 0;
+
+        s = deref(s);
+        switch ((fk_t)f->kind) {
+        case FK_STR: ok = is_avro_string(s); break;
+        case FK_OPT_STR: ok = is_opt_of(s, AVRO_STRING); break;
+        case FK_INT:
+        case FK_I32:
+        case FK_DATE: ok = is_avro_int32(s); break;
+        case FK_LONG:
+        case FK_TIME: ok = is_avro_int64(s); break;
+        case FK_BOOL: ok = is_avro_boolean(s); break;
+        case FK_ENUM:
+        case FK_TYPE:
+                ok = is_avro_enum(s) && avro_schema_enum_number_of_symbols(s) == (int)f->cap;
+                break;
+        case FK_OPT_TIME: ok = is_opt_of(s, AVRO_INT64); break;
+        case FK_OPT_DATE:
+        case FK_OPT_INT: ok = is_opt_of(s, AVRO_INT32); break;
+        case FK_STRLIST: ok = is_avro_array(s) && is_avro_string(deref(avro_schema_array_items(s))); break;
+        case FK_HASH: ok = is_avro_bytes(s); break;
+        case FK_RECORD: return check_rec(s, f->sub, errbuf, errbuf_size);
+        case FK_OPT_SOURCE:
+                if (!is_opt_of(s, AVRO_RECORD))
+                        break;
+                return check_rec(deref(avro_schema_union_branch(s, 1)), f->sub, errbuf,
+                                 errbuf_size);
+        case FK_PAYLOAD:
+                if (!is_avro_union(s) || avro_schema_union_size(s) != f->cap)
+                        break;
+                for (uint32_t i = 0; i < f->cap; i++)
+                        if (check_rec(deref(avro_schema_union_branch(s, (int)i)), &f->sub[i],
+                                      errbuf, errbuf_size))
+                                return -1;
+                return 0;
+        }
+        if (!ok)
+                return esc_err(errbuf, errbuf_size,
+                               "schema %s.%s has type %s, which the codec does not map "
+                               "(schemas/ and ledger/codec.c disagree)",
+                               r->name, f->name, avro_schema_type_name(s));
+        return 0;
+}
+
+static int check_rec(avro_schema_t s, const rec_t *r, char *errbuf, size_t errbuf_size)
+{
+        s = deref(s);
+        if (!is_avro_record(s) || strcmp(avro_schema_name(s), r->name))
+                return esc_err(errbuf, errbuf_size,
+                               "schema record %s not found where the codec expects it "
+                               "(schemas/ and ledger/codec.c disagree)",
+                               r->name);
+        if ((int)avro_schema_record_size(s) != r->n)
+                return esc_err(errbuf, errbuf_size,
+                               "schema record %s has %zu fields, the codec maps %d "
+                               "(schemas/ and ledger/codec.c disagree)",
+                               r->name, avro_schema_record_size(s), r->n);
+        for (int i = 0; i < r->n; i++) {
+                if (strcmp(avro_schema_record_field_name(s, i), r->f[i].name))
+                        return esc_err(errbuf, errbuf_size,
+                                       "schema %s field %d is \"%s\", the codec expects \"%s\"",
+                                       r->name, i, avro_schema_record_field_name(s, i),
+                                       r->f[i].name);
+                if (check_field(avro_schema_record_field_get_by_index(s, i), r, &r->f[i], errbuf,
+                                errbuf_size))
+                        return -1;
+        }
+        return 0;
+}
+
+/* ---- construction ----------------------------------------------------------- */
+
+static int kind_of_schema(avro_schema_t s)
+{
+        s = deref(s);
+        if (!is_avro_record(s) || !avro_schema_namespace(s) ||
+            strcmp(avro_schema_namespace(s), "esc.v1"))
+                return -1;
+        if (!strcmp(avro_schema_name(s), "Event"))
+                return KIND_EVENT;
+        if (!strcmp(avro_schema_name(s), "Command"))
+                return KIND_COMMAND;
+        return -1;
+}
+
+/* Adds a writer schema (takes a reference to schema). Returns its index. */
+static int writer_add(esc_codec_t *codec, uint64_t fp, int kind, avro_schema_t schema,
+                      char *errbuf, size_t errbuf_size)
+{
+        writer_t *w;
+
+        if (codec->n_writers >= CODEC_MAX_WRITERS)
+                return esc_err(errbuf, errbuf_size,
+                               "more than %d writer schemas seen; refusing another",
+                               CODEC_MAX_WRITERS);
+        w = &codec->writers[codec->n_writers];
+        memset(w, 0, sizeof(*w));
+        w->fp = fp;
+        w->kind = kind;
+        w->schema = avro_schema_incref(schema);
+        return codec->n_writers++;
+}
+
+static int writer_find(const esc_codec_t *codec, uint64_t fp)
+{
+        for (int i = 0; i < codec->n_writers; i++)
+                if (codec->writers[i].fp == fp)
+                        return i;
+        return -1;
+}
+
+static int parse_schema(const char *json, avro_schema_t *out, char *errbuf, size_t errbuf_size)
+{
+        if (avro_schema_from_json_length(json, strlen(json), out))
+                return esc_err(errbuf, errbuf_size, "avro-c rejects the schema: %s",
+                               avro_strerror());
+        return 0;
+}
+
+esc_codec_t *esc_codec_new(const esc_config_t *conf, char *errbuf, size_t errbuf_size)
+{
+        esc_codec_t *codec = esc_xcalloc(1, sizeof(*codec));
+        const char *paths[2] = {ESC_SCHEMA_EVENT_PATH, ESC_SCHEMA_COMMAND_PATH};
+        const rec_t *recs[2] = {&event_r, &command_r};
+        char err[512];
+
+        codec->my_id[0] = codec->my_id[1] = -1;
+        esc_buf_init(&codec->scratch, (size_t)16 << 20);
+        for (int k = 0; k < 2; k++) {
+                codec->json[k] = esc_schema_embedded(paths[k]);
+                if (!codec->json[k]) {
+                        esc_err(errbuf, errbuf_size, "%s is not compiled in (run schemas/embed.sh)",
+                                paths[k]);
+                        goto err;
+                }
+                if (parse_schema(codec->json[k], &codec->schema[k], err, sizeof(err)) ||
+                    check_rec(codec->schema[k], recs[k], err, sizeof(err)) ||
+                    esc_schema_fingerprint(codec->json[k], strlen(codec->json[k]), &codec->fp[k],
+                                           err, sizeof(err))) {
+                        esc_err(errbuf, errbuf_size, "%s: %s", paths[k], err);
+                        goto err;
+                }
+        }
+        /* Older versions kept in schemas/old/ decode through the resolver. */
+        for (size_t i = 0; i < esc_schemas_embedded_count; i++) {
+                const esc_schema_text_t *t = &esc_schemas_embedded[i];
+                avro_schema_t s;
+                uint64_t fp;
+                int kind;
+
+                if (strncmp(t->path, "schemas/old/", 12))
+                        continue;
+                if (parse_schema(t->json, &s, err, sizeof(err)) ||
+                    esc_schema_fingerprint(t->json, strlen(t->json), &fp, err, sizeof(err))) {
+                        esc_err(errbuf, errbuf_size, "%s: %s", t->path, err);
+                        goto err;
+                }
+                kind = kind_of_schema(s);
+                if (kind < 0 || fp == codec->fp[kind] || writer_find(codec, fp) >= 0) {
+                        avro_schema_decref(s);
+                        continue;
+                }
+                if (writer_add(codec, fp, kind, s, errbuf, errbuf_size) < 0) {
+                        avro_schema_decref(s);
+                        goto err;
+                }
+                avro_schema_decref(s);
+        }
+
+        const char *url = conf ? esc_config_get(conf, "schema_registry.url") : NULL;
+        if (url && url[0]) {
+                codec->reg = esc_registry_new(url, errbuf, errbuf_size);
+                if (!codec->reg)
+                        goto err;
+                const char *names[2] = {"events", "commands"};
+                for (int k = 0; k < 2; k++) {
+                        char topic[200];
+                        esc_config_topic(conf, names[k], topic, sizeof(topic));
+                        snprintf(codec->subject[k], sizeof(codec->subject[k]), "%s-value", topic);
+                }
+        }
+        return codec;
+err:
+        esc_codec_destroy(codec);
+        return NULL;
+}
+
+void esc_codec_destroy(esc_codec_t *codec)
+{
+        if (!codec)
+                return;
+        for (int i = 0; i < codec->n_writers; i++) {
+                writer_t *w = &codec->writers[i];
+                if (w->resolver) {
+                        avro_value_decref(&w->resolved);
+                        avro_value_iface_decref(w->resolver);
+                }
+                avro_schema_decref(w->schema);
+        }
+        for (int k = 0; k < 2; k++) {
+                if (codec->iface[k]) {
+                        avro_value_decref(&codec->value[k]);
+                        avro_value_iface_decref(codec->iface[k]);
+                }
+                if (codec->schema[k])
+                        avro_schema_decref(codec->schema[k]);
+        }
+        esc_registry_destroy(codec->reg);
+        esc_buf_free(&codec->scratch);
+        free(codec);
+}
+
+/* ---- encoding --------------------------------------------------------------- */
+
+typedef struct enc {
+        esc_buf_t *b;
+        int failed;
+        int empty_hash; /* esc_codec_event_body: write `hash` as empty bytes */
+} enc_t;
+
+static inline int w_room(enc_t *e, size_t n)
+{
+        esc_buf_t *b = e->b;
+
+        if (b->alloc > b->len && b->alloc - b->len > n)
+                return 0;
+        if (esc_buf_reserve(b, n)) {
+                e->failed = 1;
+                return -1;
+        }
+        return 0;
+}
+
+static inline void w_long(enc_t *e, int64_t v)
+{
+        uint64_t u = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+        unsigned char *p;
+
+        if (w_room(e, 10))
+                return;
+        p = (unsigned char *)e->b->data + e->b->len;
+        while (u >= 0x80) {
+                *p++ = (unsigned char)(u | 0x80);
+                u >>= 7;
+        }
+        *p++ = (unsigned char)u;
+        e->b->len = (size_t)(p - (unsigned char *)e->b->data);
+}
+
+static inline void w_bytes(enc_t *e, const void *s, size_t n)
+{
+        w_long(e, (int64_t)n);
+        if (e->failed || w_room(e, n))
+                return;
+        memcpy(e->b->data + e->b->len, s, n);
+        e->b->len += n;
+}
+
+static inline void w_str(enc_t *e, const char *s)
+{
+        w_bytes(e, s, strlen(s));
+}
+
+static void enc_rec(enc_t *e, const rec_t *r, const char *base, int type);
+
+static void enc_field(enc_t *e, const field_t *f, const char *base, int *type)
+{
+        const char *p = base + f->off;
+
+        switch ((fk_t)f->kind) {
+        case FK_STR: w_str(e, *(char *const *)p); break;
+        case FK_OPT_STR:
+                if (!*(char *const *)p) {
+                        w_long(e, 0);
+                } else {
+                        w_long(e, 1);
+                        w_str(e, *(char *const *)p);
+                }
+                break;
+        case FK_INT:
+        case FK_ENUM: w_long(e, *(const int *)p); break;
+        case FK_TYPE:
+                *type = *(const int *)p;
+                w_long(e, *type);
+                break;
+        case FK_I32:
+        case FK_DATE: w_long(e, *(const int32_t *)p); break;
+        case FK_LONG:
+        case FK_TIME: w_long(e, *(const int64_t *)p); break;
+        case FK_BOOL:
+                if (!w_room(e, 1))
+                        e->b->data[e->b->len++] = *(const bool *)p ? 1 : 0;
+                break;
+        case FK_OPT_TIME:
+                if (*(const int64_t *)p == ESC_TIME_NONE) {
+                        w_long(e, 0);
+                } else {
+                        w_long(e, 1);
+                        w_long(e, *(const int64_t *)p);
+                }
+                break;
+        case FK_OPT_DATE:
+                if (*(const int32_t *)p == ESC_DATE_NONE) {
+                        w_long(e, 0);
+                } else {
+                        w_long(e, 1);
+                        w_long(e, *(const int32_t *)p);
+                }
+                break;
+        case FK_OPT_INT:
+                if (*(const int *)p < 0) {
+                        w_long(e, 0);
+                } else {
+                        w_long(e, 1);
+                        w_long(e, *(const int *)p);
+                }
+                break;
+        case FK_STRLIST: {
+                const esc_strlist_t *l = (const esc_strlist_t *)p;
+                if (l->n > 0) {
+                        w_long(e, l->n);
+                        for (int i = 0; i < l->n; i++)
+                                w_str(e, l->v[i]);
+                }
+                w_long(e, 0);
+                break;
+        }
+        case FK_RECORD: enc_rec(e, f->sub, p, -1); break;
+        case FK_OPT_SOURCE:
+                if (!((const esc_source_t *)p)->system) {
+                        w_long(e, 0);
+                } else {
+                        w_long(e, 1);
+                        enc_rec(e, f->sub, p, -1);
+                }
+                break;
+        case FK_HASH:
+                if (e->empty_hash && !strcmp(f->name, "hash"))
+                        w_long(e, 0);
+                else
+                        w_bytes(e, p, ESC_HASH_LEN);
+                break;
+        case FK_PAYLOAD:
+                w_long(e, *type);
+                enc_rec(e, &f->sub[*type], p, -1);
+                break;
+        }
+}
+
+static void enc_rec(enc_t *e, const rec_t *r, const char *base, int type)
+{
+        for (int i = 0; i < r->n && !e->failed; i++)
+                enc_field(e, &r->f[i], base, &type);
+}
+
+static void frame_header(esc_codec_t *codec, int kind, esc_buf_t *out)
+{
+        unsigned char h[10];
+
+        if (codec->reg) {
+                uint32_t id = (uint32_t)codec->my_id[kind];
+                h[0] = 0;
+                h[1] = (unsigned char)(id >> 24);
+                h[2] = (unsigned char)(id >> 16);
+                h[3] = (unsigned char)(id >> 8);
+                h[4] = (unsigned char)id;
+                esc_buf_append(out, h, 5);
+        } else {
+                uint64_t fp = codec->fp[kind];
+                h[0] = 0xC3;
+                h[1] = 0x01;
+                for (int i = 0; i < 8; i++)
+                        h[2 + i] = (unsigned char)(fp >> (8 * i));
+                esc_buf_append(out, h, 10);
+        }
+}
+
+static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, int framed,
+                              int empty_hash, esc_buf_t *out, char *errbuf, size_t errbuf_size)
+{
+        enc_t e = {.b = out, .empty_hash = empty_hash};
+        size_t start = out->len;
+        char err[512];
+
+        if (kind == KIND_EVENT ? esc_event_validate(obj, err, sizeof(err))
+                               : esc_command_validate(obj, err, sizeof(err))) {
+                esc_err(errbuf, errbuf_size, "cannot encode %s: %s",
+                        kind == KIND_EVENT ? "event" : "command", err);
+                return ESC_CODEC_ERR_INVALID;
+        }
+        if (framed && codec->reg && codec->my_id[kind] < 0) {
+                esc_codec_err_t rc = esc_registry_register(codec->reg, codec->subject[kind],
+                                                           codec->json[kind], &codec->my_id[kind],
+                                                           errbuf, errbuf_size);
+                if (rc)
+                        return rc;
+        }
+        if (framed)
+                frame_header(codec, kind, out);
+        enc_rec(&e, kind == KIND_EVENT ? &event_r : &command_r, obj, -1);
+        if (e.failed || out->len == start) {
+                out->len = start;
+                if (out->data)
+                        out->data[start] = '\0';
+                esc_err(errbuf, errbuf_size, "encoded message exceeds the output buffer's cap of %zu bytes",
+                        out->cap);
+                return ESC_CODEC_ERR_INVALID;
+        }
+        out->data[out->len] = '\0';
+        return ESC_CODEC_OK;
+}
+
+esc_codec_err_t esc_codec_encode_event(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *out,
+                                       char *errbuf, size_t errbuf_size)
+{
+        return encode(codec, KIND_EVENT, ev, 1, 0, out, errbuf, errbuf_size);
+}
+
+esc_codec_err_t esc_codec_encode_command(esc_codec_t *codec, const esc_command_t *cmd,
+                                         esc_buf_t *out, char *errbuf, size_t errbuf_size)
+{
+        return encode(codec, KIND_COMMAND, cmd, 1, 0, out, errbuf, errbuf_size);
+}
+
+esc_codec_err_t esc_codec_event_body(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *out,
+                                     char *errbuf, size_t errbuf_size)
+{
+        return encode(codec, KIND_EVENT, ev, 0, 1, out, errbuf, errbuf_size);
+}
+
+/* ---- decoding --------------------------------------------------------------- */
+
+typedef struct dec {
+        const unsigned char *p, *start, *end;
+        esc_codec_err_t err;
+        char *errbuf;
+        size_t errbuf_size;
+        int kind;
+        void *obj; /* the event or command being filled */
+} dec_t;
+
+static int d_fail(dec_t *d, esc_codec_err_t err, const rec_t *r, const field_t *f,
+                  const char *what)
+{
+        if (!d->err) {
+                d->err = err;
+                esc_err(d->errbuf, d->errbuf_size, "%s.%s at body byte %td: %s", r->name,
+                        f->name, d->p - d->start, what);
+        }
+        return -1;
+}
+
+static inline int r_long(dec_t *d, int64_t *v)
+{
+        uint64_t u = 0;
+        int shift = 0;
+
+        for (;;) {
+                if (d->p >= d->end)
+                        return -1;
+                unsigned char c = *d->p++;
+                u |= (uint64_t)(c & 0x7f) << shift;
+                if (!(c & 0x80))
+                        break;
+                shift += 7;
+                if (shift > 63)
+                        return -1;
+        }
+        *v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+        return 0;
+}
+
+#define R_LONG(d, v, r, f)                                                                   \
+        do {                                                                                 \
+                if (r_long(d, v))                                                            \
+                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f,                        \
+                                      d->p >= d->end ? "truncated" : "malformed varint");   \
+        } while (0)
+
+static int r_int(dec_t *d, int32_t *v, const rec_t *r, const field_t *f)
+{
+        int64_t l;
+
+        R_LONG(d, &l, r, f);
+        if (l < INT32_MIN || l > INT32_MAX)
+                return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "int out of range");
+        *v = (int32_t)l;
+        return 0;
+}
+
+/* A length-prefixed byte string, checked against the cap and the bytes
+ * left before anything is allocated. */
+static int r_len(dec_t *d, size_t cap, size_t *n, const rec_t *r, const field_t *f)
+{
+        int64_t l;
+
+        R_LONG(d, &l, r, f);
+        if (l < 0)
+                return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "negative length");
+        if ((uint64_t)l > (uint64_t)(d->end - d->p))
+                return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f,
+                              "length runs past the end of the message (truncated)");
+        if ((uint64_t)l > cap)
+                return d_fail(d, ESC_CODEC_ERR_INVALID, r, f, "longer than the codec's cap");
+        *n = (size_t)l;
+        return 0;
+}
+
+static int r_str(dec_t *d, char **out, const rec_t *r, const field_t *f)
+{
+        size_t n;
+        char *s;
+
+        if (r_len(d, DEC_MAX_STR, &n, r, f))
+                return -1;
+        s = esc_xmalloc(n + 1);
+        memcpy(s, d->p, n);
+        s[n] = '\0';
+        d->p += n;
+        if (memchr(s, '\0', n)) {
+                free(s);
+                return d_fail(d, ESC_CODEC_ERR_INVALID, r, f, "string contains a NUL byte");
+        }
+        *out = s;
+        return 0;
+}
+
+/* Union branch index of ["null", T]: 0 or 1. */
+static int r_opt(dec_t *d, int *present, const rec_t *r, const field_t *f)
+{
+        int64_t b;
+
+        R_LONG(d, &b, r, f);
+        if (b != 0 && b != 1)
+                return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "union branch out of range");
+        *present = (int)b;
+        return 0;
+}
+
+static int dec_rec(dec_t *d, const rec_t *r, char *base, int depth);
+
+/* Called once the envelope's type is known: re-initialises the object for
+ * that type (payload defaults, e.g. fields a command record does not carry)
+ * while keeping the envelope fields already decoded. */
+static void on_type(dec_t *d, int type)
+{
+        if (d->kind == KIND_EVENT) {
+                esc_event_t *ev = d->obj;
+                char *id = ev->event_id, *inc = ev->incident_id;
+                int64_t seq = ev->seq;
+                esc_event_init(ev, (esc_event_type_t)type);
+                ev->event_id = id;
+                ev->incident_id = inc;
+                ev->seq = seq;
+        } else {
+                esc_command_t *cmd = d->obj;
+                char *id = cmd->command_id, *inc = cmd->incident_id;
+                esc_command_init(cmd, (esc_command_type_t)type);
+                cmd->command_id = id;
+                cmd->incident_id = inc;
+        }
+}
+
+static int dec_field(dec_t *d, const rec_t *r, const field_t *f, char *base, int *type,
+                     int depth)
+{
+        char *p = base + f->off;
+        int64_t l;
+        int32_t i;
+        int present;
+
+        switch ((fk_t)f->kind) {
+        case FK_STR: return r_str(d, (char **)p, r, f);
+        case FK_OPT_STR:
+                if (r_opt(d, &present, r, f))
+                        return -1;
+                return present ? r_str(d, (char **)p, r, f) : 0;
+        case FK_INT:
+                if (r_int(d, &i, r, f))
+                        return -1;
+                *(int *)p = i;
+                return 0;
+        case FK_ENUM:
+        case FK_TYPE:
+                if (r_int(d, &i, r, f))
+                        return -1;
+                if (i < 0 || (uint32_t)i >= f->cap)
+                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "enum symbol out of range");
+                if (f->kind == FK_TYPE) {
+                        *type = i;
+                        on_type(d, i);
+                }
+                *(int *)p = i;
+                return 0;
+        case FK_I32:
+        case FK_DATE: return r_int(d, (int32_t *)p, r, f);
+        case FK_LONG:
+        case FK_TIME:
+                R_LONG(d, (int64_t *)p, r, f);
+                return 0;
+        case FK_BOOL:
+                if (d->p >= d->end)
+                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "truncated");
+                if (*d->p > 1)
+                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "boolean is not 0 or 1");
+                *(bool *)p = *d->p++ == 1;
+                return 0;
+        case FK_OPT_TIME:
+                if (r_opt(d, &present, r, f))
+                        return -1;
+                if (!present) {
+                        *(int64_t *)p = ESC_TIME_NONE;
+                        return 0;
+                }
+                R_LONG(d, (int64_t *)p, r, f);
+                return 0;
+        case FK_OPT_DATE:
+                if (r_opt(d, &present, r, f))
+                        return -1;
+                if (!present) {
+                        *(int32_t *)p = ESC_DATE_NONE;
+                        return 0;
+                }
+                return r_int(d, (int32_t *)p, r, f);
+        case FK_OPT_INT:
+                if (r_opt(d, &present, r, f))
+                        return -1;
+                if (!present) {
+                        *(int *)p = -1;
+                        return 0;
+                }
+                if (r_int(d, &i, r, f))
+                        return -1;
+                *(int *)p = i;
+                return 0;
+        case FK_STRLIST: {
+                esc_strlist_t *list = (esc_strlist_t *)p;
+                for (;;) {
+                        R_LONG(d, &l, r, f);
+                        if (l == 0)
+                                return 0;
+                        if (l < 0) { /* a block with its byte size: skip the size */
+                                int64_t size;
+                                if (l == INT64_MIN)
+                                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f,
+                                                      "array block count out of range");
+                                l = -l;
+                                R_LONG(d, &size, r, f);
+                        }
+                        /* Each item takes at least one byte, so a count larger
+                         * than the bytes left is a lie. */
+                        if (l > ESC_MAX_LIST - list->n)
+                                return d_fail(d, ESC_CODEC_ERR_INVALID, r, f,
+                                              "more entries than the codec's cap");
+                        if (l > d->end - d->p)
+                                return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f,
+                                              "array count runs past the end (truncated)");
+                        list->v = esc_xrealloc(list->v, (size_t)(list->n + l) * sizeof(char *));
+                        for (int64_t k = 0; k < l; k++) {
+                                char *s = NULL;
+                                if (r_str(d, &s, r, f))
+                                        return -1;
+                                list->v[list->n++] = s;
+                        }
+                }
+        }
+        case FK_RECORD: return dec_rec(d, f->sub, p, depth + 1);
+        case FK_OPT_SOURCE:
+                if (r_opt(d, &present, r, f))
+                        return -1;
+                return present ? dec_rec(d, f->sub, p, depth + 1) : 0;
+        case FK_HASH: {
+                size_t n;
+                if (r_len(d, ESC_HASH_LEN, &n, r, f))
+                        return -1;
+                if (n != 0 && n != ESC_HASH_LEN)
+                        return d_fail(d, ESC_CODEC_ERR_INVALID, r, f,
+                                      "hash is neither empty nor 32 bytes");
+                memset(p, 0, ESC_HASH_LEN);
+                memcpy(p, d->p, n);
+                d->p += n;
+                return 0;
+        }
+        case FK_PAYLOAD:
+                R_LONG(d, &l, r, f);
+                if (l < 0 || l >= (int64_t)f->cap)
+                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "payload branch out of range");
+                if (l != *type)
+                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f,
+                                      "payload branch does not match the envelope's type");
+                return dec_rec(d, &f->sub[l], p, depth + 1);
+        }
+        return d_fail(d, ESC_CODEC_ERR_INTERNAL, r, f, "unmapped field kind");
+}
+
+static int dec_rec(dec_t *d, const rec_t *r, char *base, int depth)
+{
+        int type = -1;
+
+        if (depth > DEC_MAX_DEPTH)
+                return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, &r->f[0], "nested too deeply");
+        for (int i = 0; i < r->n; i++)
+                if (dec_field(d, r, &r->f[i], base, &type, depth))
+                        return -1;
+        return 0;
+}
+
+/* Decodes a body written with today's schema. */
+static esc_codec_err_t decode_body(int kind, const void *body, size_t len, void *obj,
+                                   char *errbuf, size_t errbuf_size)
+{
+        dec_t d = {.p = body, .start = body, .end = (const unsigned char *)body + len,
+                   .errbuf = errbuf, .errbuf_size = errbuf_size, .kind = kind, .obj = obj};
+        char err[512];
+
+        if (dec_rec(&d, kind == KIND_EVENT ? &event_r : &command_r, obj, 0))
+                return d.err;
+        if (d.p != d.end) {
+                esc_err(errbuf, errbuf_size, "%zu trailing bytes after the %s body",
+                        (size_t)(d.end - d.p), kind == KIND_EVENT ? "event" : "command");
+                return ESC_CODEC_ERR_CORRUPT;
+        }
+        if (kind == KIND_EVENT ? esc_event_validate(obj, err, sizeof(err))
+                               : esc_command_validate(obj, err, sizeof(err))) {
+                esc_err(errbuf, errbuf_size, "decoded %s is invalid: %s",
+                        kind == KIND_EVENT ? "event" : "command", err);
+                return ESC_CODEC_ERR_INVALID;
+        }
+        return ESC_CODEC_OK;
+}
+
+/* ---- older writer schemas: pre-scan + avro-c resolution ------------------------ */
+
+typedef struct scan {
+        const unsigned char *p, *end;
+        const char *why;
+} scan_t;
+
+static int s_long(scan_t *s, int64_t *v)
+{
+        dec_t d = {.p = s->p, .end = s->end};
+        if (r_long(&d, v)) {
+                s->why = "truncated or malformed varint";
+                return -1;
+        }
+        s->p = d.p;
+        return 0;
+}
+
+static int s_skip(scan_t *s, int64_t n)
+{
+        if (n < 0 || n > s->end - s->p) {
+                s->why = "a length runs past the end of the message";
+                return -1;
+        }
+        s->p += n;
+        return 0;
+}
+
+/* Walks a body against a writer schema, checking that every length and
+ * block count fits in the bytes left, so avro-c never allocates what a
+ * hostile length claims. */
+static int scan(scan_t *s, avro_schema_t sch, int depth)
+{
+        int64_t l;
+
+        sch = deref(sch);
+        if (depth > DEC_MAX_DEPTH) {
+                s->why = "schema nested too deeply";
+                return -1;
+        }
+        switch (avro_typeof(sch)) {
+        case AVRO_NULL: return 0;
+        case AVRO_BOOLEAN: return s_skip(s, 1);
+        case AVRO_INT32:
+        case AVRO_INT64:
+        case AVRO_ENUM: return s_long(s, &l);
+        case AVRO_FLOAT: return s_skip(s, 4);
+        case AVRO_DOUBLE: return s_skip(s, 8);
+        case AVRO_FIXED: return s_skip(s, avro_schema_fixed_size(sch));
+        case AVRO_STRING:
+        case AVRO_BYTES:
+                if (s_long(s, &l))
+                        return -1;
+                if (l > (int64_t)DEC_MAX_STR) {
+                        s->why = "a string is longer than the codec's cap";
+                        return -1;
+                }
+                return s_skip(s, l);
+        case AVRO_RECORD:
+                for (size_t i = 0; i < avro_schema_record_size(sch); i++)
+                        if (scan(s, avro_schema_record_field_get_by_index(sch, (int)i), depth + 1))
+                                return -1;
+                return 0;
+        case AVRO_UNION:
+                if (s_long(s, &l))
+                        return -1;
+                if (l < 0 || (size_t)l >= avro_schema_union_size(sch)) {
+                        s->why = "union branch out of range";
+                        return -1;
+                }
+                return scan(s, avro_schema_union_branch(sch, (int)l), depth + 1);
+        case AVRO_ARRAY:
+        case AVRO_MAP: {
+                int64_t total = 0;
+                avro_schema_t item = is_avro_array(sch) ? avro_schema_array_items(sch)
+                                                        : avro_schema_map_values(sch);
+                for (;;) {
+                        if (s_long(s, &l))
+                                return -1;
+                        if (l == 0)
+                                return 0;
+                        if (l < 0) {
+                                int64_t size;
+                                if (l == INT64_MIN || s_long(s, &size))
+                                        return -1;
+                                l = -l;
+                        }
+                        total += l;
+                        if (total > 4 * ESC_MAX_LIST || l > s->end - s->p) {
+                                s->why = "an array is longer than the codec's cap or the message";
+                                return -1;
+                        }
+                        for (int64_t k = 0; k < l; k++) {
+                                int64_t klen;
+                                if (is_avro_map(sch) && (s_long(s, &klen) || s_skip(s, klen)))
+                                        return -1;
+                                if (scan(s, item, depth + 1))
+                                        return -1;
+                        }
+                }
+        }
+        default: s->why = "unsupported schema type"; return -1;
+        }
+}
+
+static esc_codec_err_t decode_resolved(esc_codec_t *codec, writer_t *w, const void *body,
+                                       size_t len, void *obj, char *errbuf, size_t errbuf_size)
+{
+        scan_t s = {.p = body, .end = (const unsigned char *)body + len};
+        avro_reader_t reader;
+        avro_writer_t writer;
+        size_t size;
+        int kind = w->kind;
+
+        if (scan(&s, w->schema, 0)) {
+                esc_err(errbuf, errbuf_size,
+                        "body does not decode under writer schema %016llx: %s",
+                        (unsigned long long)w->fp, s.why);
+                return ESC_CODEC_ERR_CORRUPT;
+        }
+        if (s.p != s.end) {
+                esc_err(errbuf, errbuf_size, "%zu trailing bytes after the body (writer %016llx)",
+                        (size_t)(s.end - s.p), (unsigned long long)w->fp);
+                return ESC_CODEC_ERR_CORRUPT;
+        }
+        if (!codec->iface[kind]) {
+                codec->iface[kind] = avro_generic_class_from_schema(codec->schema[kind]);
+                if (!codec->iface[kind] ||
+                    avro_generic_value_new(codec->iface[kind], &codec->value[kind])) {
+                        if (codec->iface[kind])
+                                avro_value_iface_decref(codec->iface[kind]);
+                        codec->iface[kind] = NULL;
+                        esc_err(errbuf, errbuf_size, "avro-c: %s", avro_strerror());
+                        return ESC_CODEC_ERR_INTERNAL;
+                }
+        }
+        if (!w->resolver) {
+                w->resolver = avro_resolved_reader_new(w->schema, codec->schema[kind]);
+                if (!w->resolver) {
+                        esc_err(errbuf, errbuf_size,
+                                "writer schema %016llx cannot be resolved to today's: %s",
+                                (unsigned long long)w->fp, avro_strerror());
+                        return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
+                }
+                if (avro_resolved_reader_new_value(w->resolver, &w->resolved)) {
+                        avro_value_iface_decref(w->resolver);
+                        w->resolver = NULL;
+                        esc_err(errbuf, errbuf_size, "avro-c: %s", avro_strerror());
+                        return ESC_CODEC_ERR_INTERNAL;
+                }
+        }
+        avro_value_reset(&codec->value[kind]);
+        avro_resolved_reader_set_source(&w->resolved, &codec->value[kind]);
+        reader = avro_reader_memory(body, (int64_t)len);
+        int rc = avro_value_read(reader, &w->resolved);
+        avro_reader_free(reader);
+        if (rc) {
+                esc_err(errbuf, errbuf_size, "body does not decode under writer schema %016llx: %s",
+                        (unsigned long long)w->fp, avro_strerror());
+                return ESC_CODEC_ERR_CORRUPT;
+        }
+        if (avro_value_sizeof(&codec->value[kind], &size) ||
+            esc_buf_reserve(&codec->scratch, size)) {
+                esc_err(errbuf, errbuf_size, "resolved body too large (%zu bytes)", size);
+                return ESC_CODEC_ERR_CORRUPT;
+        }
+        esc_buf_reset(&codec->scratch);
+        writer = avro_writer_memory(codec->scratch.data, (int64_t)size);
+        rc = avro_value_write(writer, &codec->value[kind]);
+        avro_writer_free(writer);
+        if (rc) {
+                esc_err(errbuf, errbuf_size, "re-encoding a resolved body: %s", avro_strerror());
+                return ESC_CODEC_ERR_INTERNAL;
+        }
+        codec->scratch.len = size;
+        return decode_body(kind, codec->scratch.data, size, obj, errbuf, errbuf_size);
+}
+
+/* ---- framing and dispatch ------------------------------------------------------ */
+
+static const char *kind_name(int kind)
+{
+        return kind == KIND_EVENT ? "Event" : "Command";
+}
+
+/* Maps a registry id to a writer (fetching and parsing its schema once). */
+static esc_codec_err_t writer_for_id(esc_codec_t *codec, int kind, int32_t id, int *widx,
+                                     char *errbuf, size_t errbuf_size)
+{
+        const char *json;
+        avro_schema_t s;
+        uint64_t fp;
+        int skind;
+        char err[512];
+        esc_codec_err_t rc;
+
+        for (int i = 0; i < codec->n_ids; i++)
+                if (codec->ids[i].id == id) {
+                        if (codec->ids[i].kind != kind)
+                                goto wrong_kind;
+                        *widx = codec->ids[i].writer;
+                        return ESC_CODEC_OK;
+                }
+        if (!codec->reg) {
+                esc_err(errbuf, errbuf_size,
+                        "Confluent-framed message with schema id %d, but no schema_registry.url "
+                        "is configured to look it up",
+                        (int)id);
+                return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
+        }
+        rc = esc_registry_fetch(codec->reg, id, &json, errbuf, errbuf_size);
+        if (rc)
+                return rc;
+        if (esc_schema_fingerprint(json, strlen(json), &fp, err, sizeof(err)) ||
+            parse_schema(json, &s, err, sizeof(err))) {
+                esc_err(errbuf, errbuf_size, "registry schema id %d is unusable: %s", (int)id, err);
+                return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
+        }
+        skind = kind_of_schema(s);
+        if (skind < 0) {
+                avro_schema_decref(s);
+                esc_err(errbuf, errbuf_size,
+                        "registry schema id %d is not esc.v1.Event nor esc.v1.Command", (int)id);
+                return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
+        }
+        if (fp == codec->fp[skind]) {
+                *widx = -1;
+        } else if ((*widx = writer_find(codec, fp)) < 0) {
+                *widx = writer_add(codec, fp, skind, s, errbuf, errbuf_size);
+                if (*widx < 0) {
+                        avro_schema_decref(s);
+                        return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
+                }
+        }
+        avro_schema_decref(s);
+        if (codec->n_ids < CODEC_MAX_IDS)
+                codec->ids[codec->n_ids++] = (reg_id_t){id, skind, *widx};
+        if (skind != kind) {
+wrong_kind:
+                esc_err(errbuf, errbuf_size, "schema id %d is a %s schema, expected %s", (int)id,
+                        kind_name(!kind), kind_name(kind));
+                return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
+        }
+        return ESC_CODEC_OK;
+}
+
+static esc_codec_err_t decode(esc_codec_t *codec, int kind, const void *data, size_t len,
+                              void *obj, char *errbuf, size_t errbuf_size)
+{
+        const unsigned char *m = data;
+        const unsigned char *body;
+        size_t blen;
+        int widx = -1;
+        esc_codec_err_t rc;
+
+        if (kind == KIND_EVENT)
+                esc_event_clear(obj);
+        else
+                esc_command_clear(obj);
+
+        if (len >= 2 && m[0] == 0xC3 && m[1] == 0x01) {
+                uint64_t fp = 0;
+                if (len < 10) {
+                        esc_err(errbuf, errbuf_size,
+                                "single-object header truncated: %zu bytes, need 10", len);
+                        return ESC_CODEC_ERR_FRAMING;
+                }
+                for (int i = 0; i < 8; i++)
+                        fp |= (uint64_t)m[2 + i] << (8 * i);
+                body = m + 10;
+                blen = len - 10;
+                if (fp != codec->fp[kind]) {
+                        widx = writer_find(codec, fp);
+                        if (widx < 0 || codec->writers[widx].kind != kind) {
+                                esc_err(errbuf, errbuf_size,
+                                        "unknown %s schema fingerprint %016llx (%lld)%s",
+                                        kind_name(kind), (unsigned long long)fp, (long long)fp,
+                                        fp == codec->fp[!kind] ? ": that is the other kind's schema"
+                                                               : "");
+                                return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
+                        }
+                }
+        } else if (len >= 1 && m[0] == 0x00) {
+                if (len < 5) {
+                        esc_err(errbuf, errbuf_size,
+                                "Confluent header truncated: %zu bytes, need 5", len);
+                        return ESC_CODEC_ERR_FRAMING;
+                }
+                int32_t id = (int32_t)(((uint32_t)m[1] << 24) | ((uint32_t)m[2] << 16) |
+                                       ((uint32_t)m[3] << 8) | m[4]);
+                body = m + 5;
+                blen = len - 5;
+                rc = writer_for_id(codec, kind, id, &widx, errbuf, errbuf_size);
+                if (rc)
+                        return rc;
+        } else if (len == 0) {
+                esc_err(errbuf, errbuf_size, "empty message");
+                return ESC_CODEC_ERR_FRAMING;
+        } else {
+                esc_err(errbuf, errbuf_size,
+                        "message starts with 0x%02x, expected C3 01 (Avro single-object) or 00 "
+                        "(Confluent)",
+                        m[0]);
+                return ESC_CODEC_ERR_FRAMING;
+        }
+
+        if (widx < 0)
+                rc = decode_body(kind, body, blen, obj, errbuf, errbuf_size);
+        else
+                rc = decode_resolved(codec, &codec->writers[widx], body, blen, obj, errbuf,
+                                     errbuf_size);
+        if (rc) {
+                if (kind == KIND_EVENT)
+                        esc_event_clear(obj);
+                else
+                        esc_command_clear(obj);
+        }
+        return rc;
+}
+
+esc_codec_err_t esc_codec_decode_event(esc_codec_t *codec, const void *data, size_t len,
+                                       esc_event_t *ev, char *errbuf, size_t errbuf_size)
+{
+        return decode(codec, KIND_EVENT, data, len, ev, errbuf, errbuf_size);
+}
+
+esc_codec_err_t esc_codec_decode_command(esc_codec_t *codec, const void *data, size_t len,
+                                         esc_command_t *cmd, char *errbuf, size_t errbuf_size)
+{
+        return decode(codec, KIND_COMMAND, data, len, cmd, errbuf, errbuf_size);
+}
