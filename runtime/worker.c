@@ -416,11 +416,19 @@ static void log_partitions(esc_worker_t *w, const char *msg,
         esc_buf_init(&b, 1000);
         for (int i = 0; i < parts->cnt; i++) {
                 const rd_kafka_topic_partition_t *tp = &parts->elems[i];
-                int rc = tp->offset >= 0 ? esc_buf_printf(&b, "%s%s:%" PRId32 "@%" PRId64,
-                                                          i ? "," : "", tp->topic,
-                                                          tp->partition, tp->offset)
-                                         : esc_buf_printf(&b, "%s%s:%" PRId32, i ? "," : "",
-                                                          tp->topic, tp->partition);
+                char at[32];
+                int rc;
+
+                if (tp->offset >= 0)
+                        snprintf(at, sizeof(at), "@%" PRId64, tp->offset);
+                else if (tp->offset == RD_KAFKA_OFFSET_BEGINNING)
+                        esc_strlcpy(at, "@beginning", sizeof(at));
+                else if (tp->offset == RD_KAFKA_OFFSET_END)
+                        esc_strlcpy(at, "@end", sizeof(at));
+                else
+                        at[0] = '\0'; /* committed, else earliest */
+                rc = esc_buf_printf(&b, "%s%s:%" PRId32 "%s", i ? "," : "", tp->topic,
+                                    tp->partition, at);
                 if (rc) {
                         esc_buf_puts(&b, ",...");
                         break;
