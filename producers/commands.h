@@ -44,6 +44,9 @@ int esc_cmd_worker(esc_cli_t *cli, int argc, char **argv);       /* worker ledge
 int esc_cmd_timeline(esc_cli_t *cli, int argc, char **argv);
 int esc_cmd_audit(esc_cli_t *cli, int argc, char **argv);        /* audit overrides|verify */
 
+/* `esc audit overrides` (projections/timeline). */
+int esc_audit_overrides_main(esc_cli_t *cli, int argc, char **argv);
+
 /* `esc worker <name>` dispatches to these. */
 int esc_worker_ledger_main(esc_cli_t *cli, int argc, char **argv);
 int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv);

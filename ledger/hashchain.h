@@ -1,0 +1,37 @@
+/* hashchain.h — the per-incident hash chain and deterministic event ids.
+ *
+ * Every event carries prev_hash (the hash of the incident's previous event,
+ * 32 zero bytes for seq 1) and hash = SHA-256(prev_hash || body), where body
+ * is the event's Avro binary encoding with `hash` written as empty bytes
+ * (esc_codec_event_body). Changing any byte of any event, dropping one or
+ * inserting one breaks the chain from there on, which `esc audit verify`
+ * reports.
+ *
+ * Event ids are derived, not random: SHA-256("esc.v1/event/" incident_id "/"
+ * seq) shaped as an RFC 9562 version-8 UUID. A ledger that crashes and
+ * re-decides a command produces byte-identical events, so consumers that
+ * dedupe by (incident_id, seq) or by event_id agree. */
+#ifndef ESC_HASHCHAIN_H
+#define ESC_HASHCHAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger/codec.h"
+#include "ledger/model.h"
+
+/* Writes the deterministic id of (incident_id, seq) into out (37 bytes). */
+void esc_hash_event_id(const char *incident_id, int64_t seq, char out[37]);
+
+/* Computes ev->hash from ev->prev_hash and the event body. Returns 0, or -1
+ * with errbuf if the event does not encode. */
+int esc_hash_seal(esc_codec_t *codec, esc_event_t *ev, char *errbuf, size_t errbuf_size);
+
+/* Recomputes the hash of ev and compares with ev->hash. Returns 1 if it
+ * matches, 0 if not, -1 with errbuf if the event does not encode. */
+int esc_hash_check(esc_codec_t *codec, const esc_event_t *ev, char *errbuf, size_t errbuf_size);
+
+/* Lowercase hex of a 32-byte hash (65 bytes incl. NUL). */
+char *esc_hash_hex(const uint8_t h[ESC_HASH_LEN], char out[65]);
+
+#endif
