@@ -12,9 +12,10 @@
  * avro-c does what it is good at: parsing schemas, and schema resolution.
  * A body written with an older (or any registry-known) writer schema is
  * pre-scanned against that writer schema (lengths and counts checked against
- * the input), read through avro_resolved_reader into a value of today's
- * schema, re-encoded, and then decoded by the fast path. Resolvers are
- * cached per writer fingerprint.
+ * the input), read through avro-c's resolved writer (an instance of the
+ * writer schema wrapping a value of today's schema: avro-c's way to read old
+ * bytes into a new shape), re-encoded under today's schema, and decoded by
+ * the fast path. Resolvers are cached per writer fingerprint.
  *
  * Framing: single-object encoding (C3 01 + little-endian CRC-64-AVRO of the
  * Parsing Canonical Form) by default; Confluent (00 + big-endian schema id)
@@ -298,14 +299,12 @@ static const rec_t command_r = REC("Command", command_f);
 
 enum { KIND_EVENT = 0, KIND_COMMAND = 1 };
 
-/* A writer schema other than today's, by fingerprint: decoded through
- * avro-c's resolver into today's schema. */
+/* A writer schema other than today's, by fingerprint: its bodies are
+ * resolved into today's encoding (see "older writer schemas" below). */
 typedef struct writer {
         uint64_t fp;
         int kind;
         avro_schema_t schema;
-        avro_value_iface_t *resolver; /* NULL: today's schema itself */
-        avro_value_t resolved;
 } writer_t;
 
 typedef struct reg_id {
@@ -321,8 +320,6 @@ struct esc_codec {
         avro_schema_t schema[2];      /* today's Event, Command */
         const char *json[2];          /* their embedded texts */
         uint64_t fp[2];
-        avro_value_iface_t *iface[2]; /* generic values of today's schemas, lazily */
-        avro_value_t value[2];
         writer_t writers[CODEC_MAX_WRITERS];
         int n_writers;
         esc_registry_t *reg;
@@ -528,7 +525,7 @@ esc_codec_t *esc_codec_new(const esc_config_t *conf, char *errbuf, size_t errbuf
                         goto err;
                 }
         }
-        /* Older versions kept in schemas/old/ decode through the resolver. */
+        /* Older versions kept in schemas/old/ are resolved into today's encoding. */
         for (size_t i = 0; i < esc_schemas_embedded_count; i++) {
                 const esc_schema_text_t *t = &esc_schemas_embedded[i];
                 avro_schema_t s;
@@ -577,18 +574,9 @@ void esc_codec_destroy(esc_codec_t *codec)
         if (!codec)
                 return;
         for (int i = 0; i < codec->n_writers; i++) {
-                writer_t *w = &codec->writers[i];
-                if (w->resolver) {
-                        avro_value_decref(&w->resolved);
-                        avro_value_iface_decref(w->resolver);
-                }
-                avro_schema_decref(w->schema);
+                avro_schema_decref(codec->writers[i].schema);
         }
         for (int k = 0; k < 2; k++) {
-                if (codec->iface[k]) {
-                        avro_value_decref(&codec->value[k]);
-                        avro_value_iface_decref(codec->iface[k]);
-                }
                 if (codec->schema[k])
                         avro_schema_decref(codec->schema[k]);
         }
@@ -1116,190 +1104,286 @@ static esc_codec_err_t decode_body(int kind, const void *body, size_t len, void 
         return ESC_CODEC_OK;
 }
 
-/* ---- older writer schemas: pre-scan + avro-c resolution ------------------------ */
+static const char *kind_name(int kind)
+{
+        return kind == KIND_EVENT ? "Event" : "Command";
+}
 
-typedef struct scan {
+/* ---- older writer schemas: resolution by transcoding ------------------------------
+ *
+ * avro-c 1.11's resolvers cannot fill a reader field the writer lacks (its
+ * resolved writer answers "Reader field b doesn't appear in writer", and
+ * crashes on a union of such records), which is exactly what adding an
+ * optional field needs. So resolution is done here, by the specification's
+ * rules, as a transcoder: the writer's bytes are walked with the writer
+ * schema and re-emitted as today's encoding, which the fast path decodes.
+ * Record fields are matched by name (writer-only fields skipped, reader-only
+ * fields take their default), enum symbols and union branches by name, and
+ * int promotes to long. Every length and count read is checked against the
+ * bytes left, so hostile input cannot make us allocate what it claims. */
+
+typedef struct tx {
         const unsigned char *p, *end;
+        esc_buf_t *out;
         const char *why;
-} scan_t;
+        char detail[160];
+} tx_t;
 
-static int s_long(scan_t *s, int64_t *v)
+static int tx_fail(tx_t *t, const char *why, const char *name)
 {
-        dec_t d = {.p = s->p, .end = s->end};
-        if (r_long(&d, v)) {
-                s->why = "truncated or malformed varint";
-                return -1;
+        if (!t->why) {
+                t->why = why;
+                esc_strlcpy(t->detail, name ? name : "", sizeof(t->detail));
         }
-        s->p = d.p;
+        return -1;
+}
+
+static int tx_long(tx_t *t, int64_t *v)
+{
+        dec_t d = {.p = t->p, .end = t->end};
+
+        if (r_long(&d, v))
+                return tx_fail(t, "truncated or malformed varint", NULL);
+        t->p = d.p;
         return 0;
 }
 
-static int s_skip(scan_t *s, int64_t n)
+static int tx_put_long(tx_t *t, int64_t v)
 {
-        if (n < 0 || n > s->end - s->p) {
-                s->why = "a length runs past the end of the message";
-                return -1;
-        }
-        s->p += n;
+        enc_t e = {.b = t->out};
+
+        w_long(&e, v);
+        return e.failed ? tx_fail(t, "resolved body exceeds its cap", NULL) : 0;
+}
+
+static int tx_copy(tx_t *t, int64_t n)
+{
+        if (n < 0 || n > t->end - t->p)
+                return tx_fail(t, "a length runs past the end of the message", NULL);
+        if (t->out && esc_buf_append(t->out, t->p, (size_t)n))
+                return tx_fail(t, "resolved body exceeds its cap", NULL);
+        t->p += n;
         return 0;
 }
 
-/* Walks a body against a writer schema, checking that every length and
- * block count fits in the bytes left, so avro-c never allocates what a
- * hostile length claims. */
-static int scan(scan_t *s, avro_schema_t sch, int depth)
+/* The type name used to match a writer union branch to a reader's. */
+static const char *branch_key(avro_schema_t s)
+{
+        s = deref(s);
+        return is_avro_named_type(s) ? avro_schema_name(s) : avro_schema_type_name(s);
+}
+
+static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth);
+
+/* Writes the default of a reader field the writer lacks. esc's schemas
+ * only ever add optional fields ["null", T] with default null (DESIGN §2),
+ * whose encoding is branch 0 and nothing else. */
+static int tx_default(tx_t *t, avro_schema_t rs, const char *field)
+{
+        rs = deref(rs);
+        if (is_avro_union(rs) && avro_schema_union_size(rs) > 0 &&
+            is_avro_null(deref(avro_schema_union_branch(rs, 0))))
+                return tx_put_long(t, 0);
+        return tx_fail(t, "reader field missing from the writer has no null default:", field);
+}
+
+static int tx_record(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
+{
+        size_t wn = avro_schema_record_size(ws), rn = avro_schema_record_size(rs);
+        esc_buf_t *out = t->out;
+
+        if (wn > 512)
+                return tx_fail(t, "writer record has too many fields:", avro_schema_name(ws));
+        const unsigned char *span[wn + 1][2];
+
+        if (strcmp(avro_schema_name(ws), avro_schema_name(rs)))
+                return tx_fail(t, "record names differ:", avro_schema_name(ws));
+        /* Find each writer field's bytes (fields may be reordered). */
+        t->out = NULL;
+        for (size_t i = 0; i < wn; i++) {
+                span[i][0] = t->p;
+                avro_schema_t wf = avro_schema_record_field_get_by_index(ws, (int)i);
+                if (tx_value(t, wf, wf, depth + 1)) {
+                        t->out = out;
+                        return -1;
+                }
+                span[i][1] = t->p;
+        }
+        t->out = out;
+        const unsigned char *after = t->p, *end = t->end;
+        for (size_t i = 0; i < rn; i++) {
+                const char *name = avro_schema_record_field_name(rs, (int)i);
+                avro_schema_t rf = avro_schema_record_field_get_by_index(rs, (int)i);
+                int wi = avro_schema_record_field_get_index(ws, name);
+                if (wi < 0) {
+                        if (tx_default(t, rf, name))
+                                return -1;
+                        continue;
+                }
+                t->p = span[wi][0];
+                t->end = span[wi][1];
+                int rc = tx_value(t, avro_schema_record_field_get_by_index(ws, wi), rf, depth + 1);
+                t->end = end;
+                if (rc)
+                        return -1;
+        }
+        t->p = after;
+        return 0;
+}
+
+static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
 {
         int64_t l;
 
-        sch = deref(sch);
-        if (depth > DEC_MAX_DEPTH) {
-                s->why = "schema nested too deeply";
-                return -1;
+        ws = deref(ws);
+        rs = t->out ? deref(rs) : ws; /* skipping needs only the writer schema */
+        if (depth > DEC_MAX_DEPTH)
+                return tx_fail(t, "schema nested too deeply", NULL);
+        if (is_avro_union(ws)) {
+                if (tx_long(t, &l))
+                        return -1;
+                if (l < 0 || (size_t)l >= avro_schema_union_size(ws))
+                        return tx_fail(t, "union branch out of range", NULL);
+                return tx_value(t, avro_schema_union_branch(ws, (int)l), rs, depth + 1);
         }
-        switch (avro_typeof(sch)) {
-        case AVRO_NULL: return 0;
-        case AVRO_BOOLEAN: return s_skip(s, 1);
+        if (is_avro_union(rs)) {
+                const char *key = branch_key(ws);
+                for (size_t i = 0; i < avro_schema_union_size(rs); i++) {
+                        avro_schema_t b = avro_schema_union_branch(rs, (int)i);
+                        if (!strcmp(branch_key(b), key))
+                                return tx_put_long(t, (int64_t)i) || tx_value(t, ws, b, depth + 1)
+                                               ? -1
+                                               : 0;
+                }
+                return tx_fail(t, "no reader union branch for writer type", key);
+        }
+        switch (avro_typeof(ws)) {
+        case AVRO_NULL: return is_avro_null(rs) ? 0 : tx_fail(t, "null read as", avro_schema_type_name(rs));
+        case AVRO_BOOLEAN:
+                if (!is_avro_boolean(rs))
+                        return tx_fail(t, "boolean read as", avro_schema_type_name(rs));
+                if (t->p >= t->end || *t->p > 1)
+                        return tx_fail(t, "truncated or malformed boolean", NULL);
+                return tx_copy(t, 1);
         case AVRO_INT32:
         case AVRO_INT64:
-        case AVRO_ENUM: return s_long(s, &l);
-        case AVRO_FLOAT: return s_skip(s, 4);
-        case AVRO_DOUBLE: return s_skip(s, 8);
-        case AVRO_FIXED: return s_skip(s, avro_schema_fixed_size(sch));
+                if (tx_long(t, &l))
+                        return -1;
+                if (!(is_avro_int64(rs) || (is_avro_int32(rs) && is_avro_int32(ws))))
+                        return tx_fail(t, "int/long read as", avro_schema_type_name(rs));
+                return t->out ? tx_put_long(t, l) : 0;
+        case AVRO_FLOAT:
+        case AVRO_DOUBLE:
+        case AVRO_FIXED:
+                if (avro_typeof(rs) != avro_typeof(ws) ||
+                    (is_avro_fixed(ws) && avro_schema_fixed_size(ws) != avro_schema_fixed_size(rs)))
+                        return tx_fail(t, "float/double/fixed read as", avro_schema_type_name(rs));
+                return tx_copy(t, is_avro_float(ws) ? 4
+                                  : is_avro_double(ws) ? 8
+                                                       : avro_schema_fixed_size(ws));
         case AVRO_STRING:
         case AVRO_BYTES:
-                if (s_long(s, &l))
+                if (!is_avro_string(rs) && !is_avro_bytes(rs))
+                        return tx_fail(t, "string/bytes read as", avro_schema_type_name(rs));
+                if (tx_long(t, &l))
                         return -1;
-                if (l > (int64_t)DEC_MAX_STR) {
-                        s->why = "a string is longer than the codec's cap";
+                if (l > (int64_t)DEC_MAX_STR)
+                        return tx_fail(t, "a string is longer than the codec's cap", NULL);
+                if (l < 0 || l > t->end - t->p)
+                        return tx_fail(t, "a length runs past the end of the message", NULL);
+                return (t->out && tx_put_long(t, l)) || tx_copy(t, l) ? -1 : 0;
+        case AVRO_ENUM: {
+                int r;
+                if (tx_long(t, &l))
                         return -1;
-                }
-                return s_skip(s, l);
+                if (l < 0 || l >= avro_schema_enum_number_of_symbols(ws))
+                        return tx_fail(t, "enum symbol out of range", NULL);
+                if (!t->out)
+                        return 0;
+                if (!is_avro_enum(rs))
+                        return tx_fail(t, "enum read as", avro_schema_type_name(rs));
+                r = avro_schema_enum_get_by_name(rs, avro_schema_enum_get(ws, (int)l));
+                if (r < 0)
+                        return tx_fail(t, "enum symbol unknown to today's schema:",
+                                       avro_schema_enum_get(ws, (int)l));
+                return tx_put_long(t, r);
+        }
         case AVRO_RECORD:
-                for (size_t i = 0; i < avro_schema_record_size(sch); i++)
-                        if (scan(s, avro_schema_record_field_get_by_index(sch, (int)i), depth + 1))
-                                return -1;
-                return 0;
-        case AVRO_UNION:
-                if (s_long(s, &l))
-                        return -1;
-                if (l < 0 || (size_t)l >= avro_schema_union_size(sch)) {
-                        s->why = "union branch out of range";
-                        return -1;
+                if (!is_avro_record(rs))
+                        return tx_fail(t, "record read as", avro_schema_type_name(rs));
+                if (!t->out) { /* skipping: walk the writer's fields only */
+                        for (size_t i = 0; i < avro_schema_record_size(ws); i++) {
+                                avro_schema_t f = avro_schema_record_field_get_by_index(ws, (int)i);
+                                if (tx_value(t, f, f, depth + 1))
+                                        return -1;
+                        }
+                        return 0;
                 }
-                return scan(s, avro_schema_union_branch(sch, (int)l), depth + 1);
+                return tx_record(t, ws, rs, depth);
         case AVRO_ARRAY:
         case AVRO_MAP: {
                 int64_t total = 0;
-                avro_schema_t item = is_avro_array(sch) ? avro_schema_array_items(sch)
-                                                        : avro_schema_map_values(sch);
+                avro_schema_t wi, ri;
+                if (avro_typeof(rs) != avro_typeof(ws))
+                        return tx_fail(t, "array/map read as", avro_schema_type_name(rs));
+                wi = is_avro_array(ws) ? avro_schema_array_items(ws) : avro_schema_map_values(ws);
+                ri = is_avro_array(rs) ? avro_schema_array_items(rs) : avro_schema_map_values(rs);
                 for (;;) {
-                        if (s_long(s, &l))
+                        if (tx_long(t, &l))
                                 return -1;
                         if (l == 0)
-                                return 0;
+                                return t->out ? tx_put_long(t, 0) : 0;
                         if (l < 0) {
                                 int64_t size;
-                                if (l == INT64_MIN || s_long(s, &size))
-                                        return -1;
+                                if (l == INT64_MIN || tx_long(t, &size))
+                                        return tx_fail(t, "malformed array block", NULL);
                                 l = -l;
                         }
                         total += l;
-                        if (total > 4 * ESC_MAX_LIST || l > s->end - s->p) {
-                                s->why = "an array is longer than the codec's cap or the message";
+                        if (total > 4 * ESC_MAX_LIST || l > t->end - t->p)
+                                return tx_fail(t, "an array is longer than the codec's cap or the message", NULL);
+                        if (t->out && tx_put_long(t, l))
                                 return -1;
-                        }
                         for (int64_t k = 0; k < l; k++) {
                                 int64_t klen;
-                                if (is_avro_map(sch) && (s_long(s, &klen) || s_skip(s, klen)))
-                                        return -1;
-                                if (scan(s, item, depth + 1))
+                                if (is_avro_map(ws)) {
+                                        if (tx_long(t, &klen) || klen < 0 || klen > t->end - t->p)
+                                                return tx_fail(t, "a map key runs past the end", NULL);
+                                        if ((t->out && tx_put_long(t, klen)) || tx_copy(t, klen))
+                                                return -1;
+                                }
+                                if (tx_value(t, wi, ri, depth + 1))
                                         return -1;
                         }
                 }
         }
-        default: s->why = "unsupported schema type"; return -1;
+        default: return tx_fail(t, "unsupported schema type", avro_schema_type_name(ws));
         }
 }
 
 static esc_codec_err_t decode_resolved(esc_codec_t *codec, writer_t *w, const void *body,
                                        size_t len, void *obj, char *errbuf, size_t errbuf_size)
 {
-        scan_t s = {.p = body, .end = (const unsigned char *)body + len};
-        avro_reader_t reader;
-        avro_writer_t writer;
-        size_t size;
-        int kind = w->kind;
+        tx_t t = {.p = body, .end = (const unsigned char *)body + len, .out = &codec->scratch};
 
-        if (scan(&s, w->schema, 0)) {
-                esc_err(errbuf, errbuf_size,
-                        "body does not decode under writer schema %016llx: %s",
-                        (unsigned long long)w->fp, s.why);
-                return ESC_CODEC_ERR_CORRUPT;
-        }
-        if (s.p != s.end) {
-                esc_err(errbuf, errbuf_size, "%zu trailing bytes after the body (writer %016llx)",
-                        (size_t)(s.end - s.p), (unsigned long long)w->fp);
-                return ESC_CODEC_ERR_CORRUPT;
-        }
-        if (!codec->iface[kind]) {
-                codec->iface[kind] = avro_generic_class_from_schema(codec->schema[kind]);
-                if (!codec->iface[kind] ||
-                    avro_generic_value_new(codec->iface[kind], &codec->value[kind])) {
-                        if (codec->iface[kind])
-                                avro_value_iface_decref(codec->iface[kind]);
-                        codec->iface[kind] = NULL;
-                        esc_err(errbuf, errbuf_size, "avro-c: %s", avro_strerror());
-                        return ESC_CODEC_ERR_INTERNAL;
-                }
-        }
-        if (!w->resolver) {
-                w->resolver = avro_resolved_reader_new(w->schema, codec->schema[kind]);
-                if (!w->resolver) {
-                        esc_err(errbuf, errbuf_size,
-                                "writer schema %016llx cannot be resolved to today's: %s",
-                                (unsigned long long)w->fp, avro_strerror());
-                        return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
-                }
-                if (avro_resolved_reader_new_value(w->resolver, &w->resolved)) {
-                        avro_value_iface_decref(w->resolver);
-                        w->resolver = NULL;
-                        esc_err(errbuf, errbuf_size, "avro-c: %s", avro_strerror());
-                        return ESC_CODEC_ERR_INTERNAL;
-                }
-        }
-        avro_value_reset(&codec->value[kind]);
-        avro_resolved_reader_set_source(&w->resolved, &codec->value[kind]);
-        reader = avro_reader_memory(body, (int64_t)len);
-        int rc = avro_value_read(reader, &w->resolved);
-        avro_reader_free(reader);
-        if (rc) {
-                esc_err(errbuf, errbuf_size, "body does not decode under writer schema %016llx: %s",
-                        (unsigned long long)w->fp, avro_strerror());
-                return ESC_CODEC_ERR_CORRUPT;
-        }
-        if (avro_value_sizeof(&codec->value[kind], &size) ||
-            esc_buf_reserve(&codec->scratch, size)) {
-                esc_err(errbuf, errbuf_size, "resolved body too large (%zu bytes)", size);
-                return ESC_CODEC_ERR_CORRUPT;
-        }
         esc_buf_reset(&codec->scratch);
-        writer = avro_writer_memory(codec->scratch.data, (int64_t)size);
-        rc = avro_value_write(writer, &codec->value[kind]);
-        avro_writer_free(writer);
-        if (rc) {
-                esc_err(errbuf, errbuf_size, "re-encoding a resolved body: %s", avro_strerror());
-                return ESC_CODEC_ERR_INTERNAL;
+        if (tx_value(&t, w->schema, codec->schema[w->kind], 0)) {
+                esc_err(errbuf, errbuf_size,
+                        "%s body does not resolve from writer schema %016llx: %s%s%s",
+                        kind_name(w->kind), (unsigned long long)w->fp, t.why,
+                        t.detail[0] ? " " : "", t.detail);
+                return ESC_CODEC_ERR_CORRUPT;
         }
-        codec->scratch.len = size;
-        return decode_body(kind, codec->scratch.data, size, obj, errbuf, errbuf_size);
+        if (t.p != t.end) {
+                esc_err(errbuf, errbuf_size, "%zu trailing bytes after the %s body (writer %016llx)",
+                        (size_t)(t.end - t.p), kind_name(w->kind), (unsigned long long)w->fp);
+                return ESC_CODEC_ERR_CORRUPT;
+        }
+        return decode_body(w->kind, codec->scratch.data, codec->scratch.len, obj, errbuf,
+                           errbuf_size);
 }
 
 /* ---- framing and dispatch ------------------------------------------------------ */
-
-static const char *kind_name(int kind)
-{
-        return kind == KIND_EVENT ? "Event" : "Command";
-}
 
 /* Maps a registry id to a writer (fetching and parsing its schema once). */
 static esc_codec_err_t writer_for_id(esc_codec_t *codec, int kind, int32_t id, int *widx,

@@ -1,0 +1,267 @@
+/* test_codec_evolution.c — schema evolution and wire compatibility.
+ *
+ * An event written with an older schema version (schemas/old/
+ * esc.v1.Event.v0.avsc: before Account.renewal_date and
+ * CustomerUpdatePosted.next_update_at existed) decodes with today's reader,
+ * the new fields taking their defaults. The old bytes are produced by
+ * avro-c itself (resolving today's encoding into the old schema), so the
+ * test does not grade our codec with our own encoder. And avro-c's generic
+ * reader, given only the .avsc, reads our bytes and re-encodes them
+ * identically: what we write is plain Avro. */
+#include <avro.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ledger/codec.h"
+#include "ledger/schema_canon.h"
+#include "tests/unit/codec_fixtures.h"
+
+#define OLD_PATH "schemas/old/esc.v1.Event.v0.avsc"
+
+static avro_schema_t parse(const char *path)
+{
+        const char *json = esc_schema_embedded(path);
+        avro_schema_t s;
+
+        assert_non_null(json);
+        if (avro_schema_from_json_length(json, strlen(json), &s))
+                fail_msg("%s: %s", path, avro_strerror());
+        return s;
+}
+
+/* Re-encodes a body of writer schema `from` as a body of schema `to`,
+ * through avro-c's resolver. */
+static void avro_convert(avro_schema_t from, avro_schema_t to, const char *body, size_t len,
+                         esc_buf_t *out)
+{
+        avro_value_iface_t *to_iface = avro_generic_class_from_schema(to);
+        avro_value_iface_t *rr = avro_resolved_writer_new(from, to);
+        avro_value_t to_val, resolved;
+        size_t size;
+
+        assert_non_null(to_iface);
+        if (!rr)
+                fail_msg("resolver: %s", avro_strerror());
+        assert_int_equal(avro_generic_value_new(to_iface, &to_val), 0);
+        assert_int_equal(avro_resolved_writer_new_value(rr, &resolved), 0);
+        avro_resolved_writer_set_dest(&resolved, &to_val);
+        avro_reader_t r = avro_reader_memory(body, (int64_t)len);
+        if (avro_value_read(r, &resolved))
+                fail_msg("avro-c read: %s", avro_strerror());
+        avro_reader_free(r);
+        assert_int_equal(avro_value_sizeof(&to_val, &size), 0);
+        assert_int_equal(esc_buf_reserve(out, size), 0);
+        avro_writer_t w = avro_writer_memory(out->data + out->len, (int64_t)size);
+        assert_int_equal(avro_value_write(w, &to_val), 0);
+        avro_writer_free(w);
+        out->len += size;
+        avro_value_decref(&resolved);
+        avro_value_decref(&to_val);
+        avro_value_iface_decref(rr);
+        avro_value_iface_decref(to_iface);
+}
+
+static void frame_single_object(uint64_t fp, esc_buf_t *out)
+{
+        unsigned char h[10] = {0xC3, 0x01};
+        for (int i = 0; i < 8; i++)
+                h[2 + i] = (unsigned char)(fp >> (8 * i));
+        esc_buf_append(out, h, 10);
+}
+
+/* Encodes ev with today's codec, converts it to the v0 schema with avro-c,
+ * frames it with v0's fingerprint and decodes it with today's codec. */
+static void decode_as_v0(esc_codec_t *codec, const esc_event_t *ev, esc_event_t *back)
+{
+        const char *old_json = esc_schema_embedded(OLD_PATH);
+        avro_schema_t today = parse(ESC_SCHEMA_EVENT_PATH), old = parse(OLD_PATH);
+        esc_buf_t now, old_msg;
+        uint64_t old_fp;
+        char err[512];
+
+        assert_int_equal(esc_schema_fingerprint(old_json, strlen(old_json), &old_fp, err, sizeof(err)), 0);
+        assert_true(old_fp != esc_codec_event_fingerprint(codec));
+        esc_buf_init(&now, 0);
+        esc_buf_init(&old_msg, 0);
+        assert_int_equal(esc_codec_encode_event(codec, ev, &now, err, sizeof(err)), 0);
+        frame_single_object(old_fp, &old_msg);
+        avro_convert(today, old, now.data + 10, now.len - 10, &old_msg);
+        /* The v0 body lacks the fields added since (for the types that gained one). */
+        if (ev->type == ESC_EV_ESCALATION_OPENED || ev->type == ESC_EV_CUSTOMER_UPDATE_POSTED)
+                assert_true(old_msg.len < now.len);
+        else
+                assert_true(old_msg.len == now.len);
+        if (esc_codec_decode_event(codec, old_msg.data, old_msg.len, back, err, sizeof(err)))
+                fail_msg("decoding a v0 event: %s", err);
+        esc_buf_free(&now);
+        esc_buf_free(&old_msg);
+        avro_schema_decref(today);
+        avro_schema_decref(old);
+}
+
+static void test_event_written_with_the_older_schema_decodes_with_todays_reader(void **state)
+{
+        esc_codec_t *codec = *state;
+        esc_event_t ev, back;
+
+        esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
+        codec_fixture_event(&ev, ESC_EV_ESCALATION_OPENED, FIXTURE_FULL);
+        decode_as_v0(codec, &ev, &back);
+        assert_int_equal(back.type, ESC_EV_ESCALATION_OPENED);
+        assert_string_equal(back.p.opened.title, ev.p.opened.title);
+        assert_string_equal(back.p.opened.account.name, ev.p.opened.account.name);
+        assert_int_equal(back.p.opened.account.health_score, 55);
+        assert_memory_equal(back.hash, ev.hash, ESC_HASH_LEN);
+        /* Field added after v0: its default. */
+        assert_true(back.p.opened.account.renewal_date == ESC_DATE_NONE);
+        esc_event_clear(&back);
+        esc_event_clear(&ev);
+
+        codec_fixture_event(&ev, ESC_EV_CUSTOMER_UPDATE_POSTED, FIXTURE_FULL);
+        decode_as_v0(codec, &ev, &back);
+        assert_string_equal(back.p.update_posted.body, ev.p.update_posted.body);
+        assert_true(back.p.update_posted.next_update_at == ESC_TIME_NONE);
+        esc_event_clear(&back);
+        esc_event_clear(&ev);
+}
+
+static void test_every_event_type_decodes_from_the_older_schema(void **state)
+{
+        for (int t = 0; t < ESC_EV__COUNT; t++) {
+                esc_event_t ev, back;
+                esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
+                codec_fixture_event(&ev, (esc_event_type_t)t, FIXTURE_FULL);
+                decode_as_v0(*state, &ev, &back);
+                assert_int_equal(back.type, t);
+                assert_true(back.seq == ev.seq);
+                esc_event_clear(&back);
+                esc_event_clear(&ev);
+        }
+}
+
+static void test_truncated_older_schema_event_is_corrupt(void **state)
+{
+        esc_codec_t *codec = *state;
+        const char *old_json = esc_schema_embedded(OLD_PATH);
+        avro_schema_t today = parse(ESC_SCHEMA_EVENT_PATH), old = parse(OLD_PATH);
+        esc_event_t ev, back;
+        esc_buf_t now, m;
+        uint64_t old_fp;
+        char err[512];
+
+        esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
+        esc_buf_init(&now, 0);
+        esc_buf_init(&m, 0);
+        codec_fixture_event(&ev, ESC_EV_REVIEW_COMPLETED, FIXTURE_FULL);
+        assert_int_equal(esc_schema_fingerprint(old_json, strlen(old_json), &old_fp, err, sizeof(err)), 0);
+        assert_int_equal(esc_codec_encode_event(codec, &ev, &now, err, sizeof(err)), 0);
+        frame_single_object(old_fp, &m);
+        avro_convert(today, old, now.data + 10, now.len - 10, &m);
+        for (size_t n = 10; n < m.len; n++) {
+                char *p = malloc(n);
+                memcpy(p, m.data, n);
+                assert_int_equal(esc_codec_decode_event(codec, p, n, &back, err, sizeof(err)),
+                                 ESC_CODEC_ERR_CORRUPT);
+                free(p);
+        }
+        esc_event_clear(&back);
+        esc_event_clear(&ev);
+        esc_buf_free(&now);
+        esc_buf_free(&m);
+        avro_schema_decref(today);
+        avro_schema_decref(old);
+}
+
+static void test_avro_c_reads_our_bytes_and_writes_them_identically(void **state)
+{
+        esc_codec_t *codec = *state;
+        avro_schema_t ev_schema = parse(ESC_SCHEMA_EVENT_PATH);
+        avro_schema_t cmd_schema = parse(ESC_SCHEMA_COMMAND_PATH);
+        char err[512];
+
+        for (int t = 0; t < ESC_EV__COUNT + ESC_CMD__COUNT; t++) {
+                esc_buf_t ours, theirs;
+                esc_buf_init(&ours, 0);
+                esc_buf_init(&theirs, 0);
+                if (t < ESC_EV__COUNT) {
+                        esc_event_t ev;
+                        codec_fixture_event(&ev, (esc_event_type_t)t, FIXTURE_FULL);
+                        assert_int_equal(esc_codec_encode_event(codec, &ev, &ours, err, sizeof(err)), 0);
+                        avro_convert(ev_schema, ev_schema, ours.data + 10, ours.len - 10, &theirs);
+                        esc_event_clear(&ev);
+                } else {
+                        esc_command_t cmd;
+                        codec_fixture_command(&cmd, (esc_command_type_t)(t - ESC_EV__COUNT), FIXTURE_FULL);
+                        assert_int_equal(esc_codec_encode_command(codec, &cmd, &ours, err, sizeof(err)), 0);
+                        avro_convert(cmd_schema, cmd_schema, ours.data + 10, ours.len - 10, &theirs);
+                        esc_command_clear(&cmd);
+                }
+                assert_int_equal(theirs.len, ours.len - 10);
+                assert_memory_equal(theirs.data, ours.data + 10, theirs.len);
+                esc_buf_free(&ours);
+                esc_buf_free(&theirs);
+        }
+        avro_schema_decref(ev_schema);
+        avro_schema_decref(cmd_schema);
+}
+
+static void test_schema_enums_match_the_model_names(void **state)
+{
+        avro_schema_t ev = parse(ESC_SCHEMA_EVENT_PATH), cmd = parse(ESC_SCHEMA_COMMAND_PATH);
+        avro_schema_t et = avro_schema_get_subschema(ev, "EventType");
+        avro_schema_t ct = avro_schema_get_subschema(cmd, "CommandType");
+        (void)state;
+
+        /* avro_schema_get_subschema finds fields; look the enums up through them. */
+        et = avro_schema_record_field_get(ev, "type");
+        ct = avro_schema_record_field_get(cmd, "type");
+        assert_int_equal(avro_schema_enum_number_of_symbols(et), ESC_EV__COUNT);
+        assert_int_equal(avro_schema_enum_number_of_symbols(ct), ESC_CMD__COUNT);
+        for (int i = 0; i < ESC_EV__COUNT; i++)
+                assert_string_equal(avro_schema_enum_get(et, i), esc_event_type_name((esc_event_type_t)i));
+        for (int i = 0; i < ESC_CMD__COUNT; i++)
+                assert_string_equal(avro_schema_enum_get(ct, i),
+                                    esc_command_record_name((esc_command_type_t)i));
+        avro_schema_t opened = avro_schema_union_branch(avro_schema_record_field_get(ev, "payload"), 0);
+        avro_schema_t account = avro_schema_record_field_get(opened, "account");
+        avro_schema_t tier = avro_schema_record_field_get(account, "tier");
+        avro_schema_t impact = avro_schema_record_field_get(opened, "impact");
+        for (int i = 0; i < ESC_TIER__COUNT; i++)
+                assert_string_equal(avro_schema_enum_get(tier, i), esc_tier_name((esc_tier_t)i));
+        for (int i = 0; i < ESC_IMPACT__COUNT; i++)
+                assert_string_equal(avro_schema_enum_get(impact, i), esc_impact_name((esc_impact_t)i));
+        avro_schema_decref(ev);
+        avro_schema_decref(cmd);
+}
+
+static int setup(void **state)
+{
+        char err[512];
+        *state = esc_codec_new(NULL, err, sizeof(err));
+        if (!*state)
+                fail_msg("%s", err);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        esc_codec_destroy(*state);
+        return 0;
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_event_written_with_the_older_schema_decodes_with_todays_reader),
+                cmocka_unit_test(test_every_event_type_decodes_from_the_older_schema),
+                cmocka_unit_test(test_truncated_older_schema_event_is_corrupt),
+                cmocka_unit_test(test_avro_c_reads_our_bytes_and_writes_them_identically),
+                cmocka_unit_test(test_schema_enums_match_the_model_names),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
