@@ -84,15 +84,6 @@ bool esc_dev_kafka_ping(const char *bootstraps, int timeout_ms)
         return ok;
 }
 
-static bool process_alive(pid_t pid)
-{
-        char path[64];
-        struct stat st;
-
-        snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
-        return esc_dev_pid_is_ours(pid, "") && stat(path, &st) == 0;
-}
-
 int esc_dev_kafka_wait_ready(const char *bootstraps, pid_t pid, int timeout_ms,
                              const char *log_path, char *errbuf, size_t errbuf_size)
 {
@@ -103,7 +94,7 @@ int esc_dev_kafka_wait_ready(const char *bootstraps, pid_t pid, int timeout_ms,
         if (!rk)
                 return -1;
         while (esc_mono_us() < deadline) {
-                if (pid > 0 && !process_alive(pid)) {
+                if (pid > 0 && !esc_dev_pid_alive(pid)) {
                         rd_kafka_destroy(rk);
                         esc_dev_file_tail(log_path, tail, sizeof(tail));
                         return esc_err(errbuf, errbuf_size,

@@ -97,7 +97,7 @@ static int write_env(const char *dir, const char *brokers, const char *pg_url, c
 static int dev_up(esc_cli_t *cli, int argc, char **argv)
 {
         char dir[ESC_DEV_PATH_MAX], errbuf[4096], brokers[256], url[256];
-        const char *kind = "kafka";
+        const char *kind = NULL;
         esc_dev_kafka_status_t other;
 
         for (int i = 2; i < argc; i++) {
@@ -109,11 +109,16 @@ static int dev_up(esc_cli_t *cli, int argc, char **argv)
                         return esc_cli_fail(ESC_EXIT_USAGE, "dev up",
                                             "unknown option '%s'; see esc dev --help", argv[i]);
         }
+        if (dev_dir(dir, sizeof(dir), errbuf, sizeof(errbuf)))
+                return esc_cli_fail(ESC_EXIT_RUNTIME, "dev up", "%s", errbuf);
+        if (!kind) {
+                /* No --broker: keep whichever broker runs, else the real one. */
+                esc_dev_mock_status(dir, &other);
+                kind = other.running ? "mock" : "kafka";
+        }
         if (strcmp(kind, "kafka") && strcmp(kind, "mock"))
                 return esc_cli_fail(ESC_EXIT_USAGE, "dev up",
                                     "--broker is 'kafka' or 'mock', not '%s'", kind);
-        if (dev_dir(dir, sizeof(dir), errbuf, sizeof(errbuf)))
-                return esc_cli_fail(ESC_EXIT_RUNTIME, "dev up", "%s", errbuf);
 
         /* One broker per dev dir: the env file can only name one. */
         if (!strcmp(kind, "kafka"))

@@ -50,6 +50,9 @@ int esc_dev_pid_write(const char *path, pid_t pid);
 /* true if pid is alive and its command line contains marker (so a recycled
  * pid belonging to someone else is never taken for ours). */
 bool esc_dev_pid_is_ours(pid_t pid, const char *marker);
+/* true if pid exists and is not a zombie (no command-line check: right
+ * after fork/exec the command line can read empty). */
+bool esc_dev_pid_alive(pid_t pid);
 /* SIGTERM, wait up to timeout_ms, then SIGKILL and wait. Returns 0 once the
  * process is gone. Only call with a pid that esc_dev_pid_is_ours(). */
 int esc_dev_pid_stop(pid_t pid, int sig, int timeout_ms);

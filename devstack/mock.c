@@ -502,7 +502,7 @@ int esc_dev_mock_up(const esc_config_t *conf, const char *dir, char *address,
         deadline = esc_mono_us() + 10 * ESC_USEC_PER_SEC;
         while (esc_dev_file_read(p.boot, address, address_size) <= 0) {
                 char tail[1500];
-                if (!esc_dev_pid_is_ours(pid, "mock-broker") || esc_mono_us() > deadline) {
+                if (!esc_dev_pid_alive(pid) || esc_mono_us() > deadline) {
                         esc_dev_file_tail(p.log, tail, sizeof(tail));
                         return esc_err(errbuf, errbuf_size,
                                        "the mock broker did not start; last lines of %s:\n%s",

@@ -177,7 +177,7 @@ bool esc_dev_pid_is_ours(pid_t pid, const char *marker)
         return strstr(cmd, marker) != NULL;
 }
 
-static bool pid_alive(pid_t pid)
+bool esc_dev_pid_alive(pid_t pid)
 {
         char path[64], st[512];
         ssize_t n;
@@ -199,19 +199,19 @@ int esc_dev_pid_stop(pid_t pid, int sig, int timeout_ms)
 {
         int waited = 0;
 
-        if (pid <= 0 || !pid_alive(pid))
+        if (pid <= 0 || !esc_dev_pid_alive(pid))
                 return 0;
         kill(pid, sig);
-        while (waited < timeout_ms && pid_alive(pid)) {
+        while (waited < timeout_ms && esc_dev_pid_alive(pid)) {
                 sleep_ms(100);
                 waited += 100;
         }
-        if (!pid_alive(pid))
+        if (!esc_dev_pid_alive(pid))
                 return 0;
         kill(pid, SIGKILL);
-        for (waited = 0; waited < 10000 && pid_alive(pid); waited += 100)
+        for (waited = 0; waited < 10000 && esc_dev_pid_alive(pid); waited += 100)
                 sleep_ms(100);
-        return pid_alive(pid) ? -1 : 0;
+        return esc_dev_pid_alive(pid) ? -1 : 0;
 }
 
 static int bind_loopback(int port)
