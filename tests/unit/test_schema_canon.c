@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -189,7 +190,7 @@ static int run_cli(const char *args, char *out, size_t size)
         FILE *p;
         int status;
 
-        if (!bin)
+        if (!bin || access(bin, X_OK)) /* binary not built (e.g. a partial build) */
                 return -2;
         snprintf(cmd, sizeof(cmd), "%s schema %s 2>&1", bin, args);
         p = popen(cmd, "r");
