@@ -109,6 +109,13 @@ rd_kafka_t *esc_kafka_consumer_new_rebalance(
                 rd_kafka_conf_destroy(rkconf);
                 return NULL;
         }
+        /* Assign-only readers (group NULL) hop from partition to partition;
+         * the broker would hold each fetch of the previous partition for
+         * fetch.wait.max.ms (500 ms) before the next one can start. */
+        if (!group && set(rkconf, "fetch.wait.max.ms", "10", errbuf, errbuf_size)) {
+                rd_kafka_conf_destroy(rkconf);
+                return NULL;
+        }
         if (rebalance_cb)
                 rd_kafka_conf_set_rebalance_cb(rkconf, rebalance_cb);
         rd_kafka_conf_set_opaque(rkconf, opaque);
