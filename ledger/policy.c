@@ -805,6 +805,7 @@ static void parse_people(struct pctx *c, const yaml_node_t *n)
                         continue;
                 const char *id = NULL, *name = NULL, *slack = NULL, *linear = NULL, *email = NULL;
                 int role = -1;
+                bool role_given = false;
                 FOR_PAIRS(c, pn, p) {
                         const char *k = key_of(c, p, f);
                         if (!k)
@@ -823,6 +824,7 @@ static void parse_people(struct pctx *c, const yaml_node_t *n)
                                 email = scalar(c, v, f2, ESC_MAX_STR);
                         else if (!strcmp(k, "role")) {
                                 const char *r = scalar(c, v, f2, 64);
+                                role_given = true;
                                 if (r && (role = esc_role_parse(r)) < 0)
                                         perr(c, v, f2,
                                              "\"%s\" is not a role (use engineering_owner, csm "
@@ -845,9 +847,10 @@ static void parse_people(struct pctx *c, const yaml_node_t *n)
                         continue;
                 }
                 if (role < 0) {
-                        snprintf(f2, sizeof(f2), "%s.role", f);
-                        perr(c, pn, f2,
-                             "missing or invalid (use engineering_owner, csm or cs_manager)");
+                        if (!role_given) {
+                                snprintf(f2, sizeof(f2), "%s.role", f);
+                                perr(c, pn, f2, "missing (use engineering_owner, csm or cs_manager)");
+                        }
                         continue;
                 }
                 esc_person_t *ps = &c->pol->people[c->pol->npeople++];
