@@ -1,0 +1,116 @@
+/* cli_args.c — the one flag parser behind every recording subcommand.
+ *
+ * Deliberately not getopt_long: getopt permutes and reports errors in its
+ * own words on stderr, while esc promises one line naming the flag and the
+ * fix, and needs per-flag byte caps on values that come from the outside. */
+#include <string.h>
+
+#include "producers/cli_args.h"
+
+int esc_cli_check_value(const char *flag, const char *v, size_t max, char *errbuf,
+                        size_t errbuf_size)
+{
+        size_t n = strlen(v);
+
+        if (max == 0)
+                max = ESC_MAX_STR;
+        if (n > max)
+                return esc_err(errbuf, errbuf_size,
+                               "--%s is %zu bytes long; the limit is %zu bytes (shorten it)",
+                               flag, n, max);
+        if (!esc_utf8_valid(v, n))
+                return esc_err(errbuf, errbuf_size,
+                               "--%s is not valid UTF-8 (re-encode the value as UTF-8)", flag);
+        return 0;
+}
+
+static const esc_opt_t *find_opt(const esc_opt_t *opts, const char *name, size_t len)
+{
+        for (const esc_opt_t *o = opts; o->name; o++)
+                if (strlen(o->name) == len && !memcmp(o->name, name, len))
+                        return o;
+        return NULL;
+}
+
+/* Tracks which STR flags were seen so a repeat is an error instead of a
+ * silent "last one wins" (a script passing --by twice has a bug). */
+#define MAX_OPTS 64
+
+int esc_cli_parse(int argc, char **argv, const esc_opt_t *opts, const char **positional,
+                  int max_positional, int *npositional, char *errbuf, size_t errbuf_size)
+{
+        bool seen[MAX_OPTS] = {false};
+        bool only_positional = false;
+        int npos = 0;
+
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+
+                if (!only_positional && !strcmp(a, "--")) {
+                        only_positional = true;
+                        continue;
+                }
+                if (only_positional || strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+                        if (a[0] == '-' && a[1] != '\0' && !only_positional)
+                                return esc_err(errbuf, errbuf_size,
+                                               "unknown option '%s' (flags are long: --name "
+                                               "VALUE; see --help)",
+                                               a);
+                        if (npos >= max_positional)
+                                return esc_err(errbuf, errbuf_size,
+                                               "unexpected argument '%.64s' (see --help for "
+                                               "the usage)",
+                                               a);
+                        positional[npos++] = a;
+                        continue;
+                }
+
+                const char *name = a + 2;
+                const char *eq = strchr(name, '=');
+                size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+                const esc_opt_t *o = find_opt(opts, name, nlen);
+                if (!o)
+                        return esc_err(errbuf, errbuf_size,
+                                       "unknown flag '--%.*s' (see --help for the flags)",
+                                       (int)(nlen > 64 ? 64 : nlen), name);
+                int idx = (int)(o - opts);
+                if (o->kind == ESC_OPT_BOOL) {
+                        if (eq)
+                                return esc_err(errbuf, errbuf_size,
+                                               "--%s takes no value (write just --%s)", o->name,
+                                               o->name);
+                        *(bool *)o->dst = true;
+                        continue;
+                }
+
+                const char *v;
+                if (eq) {
+                        v = eq + 1;
+                } else {
+                        if (i + 1 >= argc)
+                                return esc_err(errbuf, errbuf_size, "--%s needs a value",
+                                               o->name);
+                        v = argv[++i];
+                }
+                if (esc_cli_check_value(o->name, v, o->max, errbuf, errbuf_size))
+                        return -1;
+                if (o->kind == ESC_OPT_LIST) {
+                        esc_strlist_t *l = o->dst;
+                        if (l->n >= ESC_MAX_LIST)
+                                return esc_err(errbuf, errbuf_size,
+                                               "--%s given more than %d times", o->name,
+                                               ESC_MAX_LIST);
+                        esc_strlist_push(l, v);
+                        continue;
+                }
+                if (idx < MAX_OPTS && seen[idx])
+                        return esc_err(errbuf, errbuf_size,
+                                       "--%s given twice (give it once)", o->name);
+                if (idx < MAX_OPTS)
+                        seen[idx] = true;
+                *(const char **)o->dst = v;
+        }
+        if (npositional)
+                *npositional = npos;
+        return 0;
+}

@@ -1,0 +1,42 @@
+/* cli_args.h — table-driven flag parsing for esc's subcommands.
+ *
+ * Every recording command takes long flags only (`--by P`, `--by=P`),
+ * booleans (`--no-wait`) and repeatable flags (`--why W --why W2`), plus a
+ * few positional words (the incident id). One parser serves them all so
+ * that every command reports the same clear one-line errors: an unknown
+ * flag, a flag given twice, a missing value, a value over its byte cap or
+ * not valid UTF-8 — each naming the flag and the fix. */
+#ifndef ESC_CLI_ARGS_H
+#define ESC_CLI_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ledger/model.h"
+
+typedef enum {
+        ESC_OPT_STR,  /* dst: const char ** (points into argv) */
+        ESC_OPT_BOOL, /* dst: bool * */
+        ESC_OPT_LIST, /* dst: esc_strlist_t * (copies; caller clears) */
+} esc_opt_kind_t;
+
+typedef struct esc_opt {
+        const char *name;  /* without the dashes: "account-name" */
+        esc_opt_kind_t kind;
+        void *dst;
+        size_t max;        /* byte cap of a value; 0 = ESC_MAX_STR */
+} esc_opt_t;
+
+/* Parses argv[1..argc) (argv[0] is the command word) against opts (ended
+ * by an entry with name NULL). Words that are not flags go to positional[]
+ * (at most max_positional; more is an error). Everything after "--" is
+ * positional. Returns 0, or -1 with errbuf saying what is wrong and how to
+ * fix it (the caller prints it and exits 2). */
+int esc_cli_parse(int argc, char **argv, const esc_opt_t *opts, const char **positional,
+                  int max_positional, int *npositional, char *errbuf, size_t errbuf_size);
+
+/* Checks one value against a cap and UTF-8; names `flag` in errbuf. */
+int esc_cli_check_value(const char *flag, const char *v, size_t max, char *errbuf,
+                        size_t errbuf_size);
+
+#endif
