@@ -566,6 +566,10 @@ static void register_metrics(esc_worker_t *w)
         w->m_assigned = metric(w, true, "assigned_partitions", "Partitions assigned.");
         w->m_paused = metric(w, true, "paused_partitions",
                              "Partitions paused by a retry or an unrecoverable failure.");
+        /* Counters exist from the start so a scrape sees 0, not nothing. */
+        esc_metric_add(w->m_processed, NULL, 0);
+        esc_metric_add(w->m_errors, NULL, 0);
+        esc_metric_add(w->m_retries, NULL, 0);
         snprintf(name, sizeof(name), "esc_%s_batch_seconds", w->name);
         w->m_batch_seconds = esc_metrics_histogram(w->metrics, name,
                                                    "Time the worker spent on one batch.",

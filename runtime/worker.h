@@ -95,9 +95,10 @@ typedef struct esc_worker_ops {
          * timers worker fires deadlines here). Return 0, or -1 to stop with
          * an error. May be NULL. */
         int (*on_tick)(esc_worker_t *w, void *opaque);
-        /* The last call before the consumer closes on a stop request: flush
-         * and release outside resources. Return 0, or -1 (logged, run()
-         * returns -1). May be NULL. */
+        /* The last call before the consumer closes, on a stop request and
+         * also after a fatal error (to flush what was done): flush and
+         * release outside resources. Return 0, or -1 (logged, run() returns
+         * -1). May be NULL. */
         int (*on_drain)(esc_worker_t *w, void *opaque);
         /* Extra health condition for /healthz, e.g. "PostgreSQL reachable".
          * Runs on the metrics server's thread: must be thread-safe and quick.
