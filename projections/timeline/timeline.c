@@ -1,0 +1,509 @@
+/* timeline.c — the pure half of `esc timeline`: from one incident's events
+ * to milestones, SLA adherence, update gaps and severity history.
+ *
+ * No I/O and no clock: the same events always give the same timeline, so
+ * the rules of timeline.h are unit-tested with a scripted incident. Work is
+ * O(n log n) in the incident's events (one sort) plus O(n * s) for the
+ * "deadline in force" lookups, s being the number of severity changes (a
+ * handful per incident). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "projections/timeline/timeline.h"
+
+esc_timeline_t *esc_timeline_new(const char *incident_id)
+{
+        esc_timeline_t *tl = esc_xcalloc(1, sizeof(*tl));
+
+        tl->incident_id = esc_strdup(incident_id);
+        return tl;
+}
+
+static void free_derived(esc_timeline_t *tl)
+{
+        free(tl->rows);
+        free(tl->sevs);
+        free(tl->gaps);
+        free(tl->rejections);
+        for (int i = 0; i < tl->nwarnings; i++)
+                free(tl->warnings[i]);
+        tl->rows = NULL;
+        tl->sevs = NULL;
+        tl->gaps = NULL;
+        tl->rejections = NULL;
+        tl->nsevs = tl->ngaps = tl->nrejections = tl->nwarnings = 0;
+}
+
+void esc_timeline_destroy(esc_timeline_t *tl)
+{
+        if (!tl)
+                return;
+        free_derived(tl);
+        for (int i = 0; i < tl->nevs; i++)
+                esc_event_clear(&tl->evs[i]);
+        free(tl->evs);
+        free(tl->incident_id);
+        free(tl);
+}
+
+int esc_timeline_add(esc_timeline_t *tl, const esc_event_t *ev, char *errbuf,
+                     size_t errbuf_size)
+{
+        if (!ev->incident_id || strcmp(ev->incident_id, tl->incident_id))
+                return esc_err(errbuf, errbuf_size,
+                               "event seq %lld belongs to incident '%s', not '%s'",
+                               (long long)ev->seq, ev->incident_id ? ev->incident_id : "",
+                               tl->incident_id);
+        if (tl->nevs >= ESC_TL_MAX_EVENTS) {
+                tl->dropped++;
+                return 0;
+        }
+        if (tl->nevs == tl->aevs) {
+                tl->aevs = tl->aevs ? tl->aevs * 2 : 32;
+                tl->evs = esc_xrealloc(tl->evs, (size_t)tl->aevs * sizeof(*tl->evs));
+        }
+        esc_event_copy(&tl->evs[tl->nevs++], ev);
+        return 0;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+        const esc_event_t *x = a, *y = b;
+
+        return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+__attribute__((format(printf, 2, 3))) static void warn(esc_timeline_t *tl, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+
+        if (tl->nwarnings >= ESC_TL_MAX_WARNINGS)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        tl->warnings[tl->nwarnings++] = esc_strdup(msg);
+}
+
+/* ---- one-line summaries -------------------------------------------------- */
+
+/* Short, single-line view of free text for a summary. */
+#define PIECE 120
+typedef char piece_t[PIECE + 8];
+
+static const char *piece(piece_t dst, const char *s)
+{
+        esc_tl_oneline(dst, sizeof(piece_t), s ? s : "", PIECE);
+        return dst;
+}
+
+static void summarize(const esc_event_t *ev, char *out, size_t size)
+{
+        char tmp[1024], t1[32];
+        piece_t a, b, c;
+        const esc_event_payload_t *p = &ev->p;
+
+        tmp[0] = '\0';
+        switch (ev->type) {
+        case ESC_EV_ESCALATION_OPENED:
+                snprintf(tmp, sizeof(tmp), "opened: %s (account %s, %s, impact %s, area %s)",
+                         piece(a, p->opened.title), piece(b, p->opened.account.id),
+                         esc_tier_name(p->opened.account.tier), esc_impact_name(p->opened.impact),
+                         piece(c, p->opened.product_area));
+                break;
+        case ESC_EV_SEVERITY_ASSIGNED: {
+                const esc_sev_assigned_t *s = &p->sev_assigned;
+                char why[256] = "";
+                if (s->bumped && s->bump_reasons.n > 0)
+                        snprintf(why, sizeof(why), ", bumped: %s",
+                                 piece(a, s->bump_reasons.v[0]));
+                snprintf(tmp, sizeof(tmp), "Sev %d assigned (matrix Sev %d%s); response due %s",
+                         s->sev, s->matrix_sev, why, esc_tl_time(s->response_due_at, t1, 32));
+                break;
+        }
+        case ESC_EV_SEVERITY_OVERRIDDEN:
+                snprintf(tmp, sizeof(tmp), "Sev %d -> Sev %d overridden by %s: %s",
+                         p->sev_overridden.from_sev, p->sev_overridden.to_sev,
+                         piece(a, p->sev_overridden.by), piece(b, p->sev_overridden.reason));
+                break;
+        case ESC_EV_OWNER_ASSIGNED:
+                snprintf(tmp, sizeof(tmp), "%s: %s (%s)", esc_role_name(p->owner_assigned.role),
+                         piece(a, p->owner_assigned.person), esc_via_name(p->owner_assigned.via));
+                break;
+        case ESC_EV_ACKNOWLEDGED:
+                snprintf(tmp, sizeof(tmp), "acknowledged by %s, next update %s: %s",
+                         piece(a, p->acknowledged.by),
+                         esc_tl_time(p->acknowledged.next_update_at, t1, 32),
+                         piece(b, p->acknowledged.message));
+                break;
+        case ESC_EV_CUSTOMER_UPDATE_POSTED:
+                if (p->update_posted.next_update_at != ESC_TIME_NONE)
+                        snprintf(t1, sizeof(t1), ", next ");
+                else
+                        t1[0] = '\0';
+                snprintf(tmp, sizeof(tmp), "%s update by %s%s%s: %s",
+                         esc_audience_name(p->update_posted.audience),
+                         piece(a, p->update_posted.by), t1,
+                         p->update_posted.next_update_at != ESC_TIME_NONE
+                                 ? esc_tl_time(p->update_posted.next_update_at, c, sizeof(c))
+                                 : "",
+                         piece(b, p->update_posted.body));
+                break;
+        case ESC_EV_MITIGATED:
+        case ESC_EV_RESOLVED:
+                snprintf(tmp, sizeof(tmp), "%s by %s%s%s",
+                         ev->type == ESC_EV_MITIGATED ? "mitigated" : "resolved",
+                         piece(a, p->resolved.by), p->resolved.summary ? ": " : "",
+                         p->resolved.summary ? piece(b, p->resolved.summary) : "");
+                break;
+        case ESC_EV_CUSTOMER_CONFIRMED:
+                snprintf(tmp, sizeof(tmp), "customer confirmed the fix (recorded by %s)%s%s",
+                         piece(a, p->confirmed.by), p->confirmed.note ? ": " : "",
+                         p->confirmed.note ? piece(b, p->confirmed.note) : "");
+                break;
+        case ESC_EV_CLOSED:
+                if (p->closed.confirmed)
+                        snprintf(tmp, sizeof(tmp), "closed by %s (customer confirmed)",
+                                 piece(a, p->closed.by));
+                else
+                        snprintf(tmp, sizeof(tmp), "closed UNCONFIRMED by %s: %s",
+                                 piece(a, p->closed.by), piece(b, p->closed.reason));
+                break;
+        case ESC_EV_REOPENED:
+                snprintf(tmp, sizeof(tmp), "reopened by %s: %s", piece(a, p->reopened.by),
+                         piece(b, p->reopened.reason));
+                break;
+        case ESC_EV_REVIEW_OPENED:
+                snprintf(tmp, sizeof(tmp), "post-incident review opened, due %s%s%s",
+                         esc_tl_time(p->review_opened.due_at, t1, 32),
+                         p->review_opened.tracker_url ? ": " : "",
+                         p->review_opened.tracker_url ? piece(a, p->review_opened.tracker_url)
+                                                      : "");
+                break;
+        case ESC_EV_CORRECTIVE_ACTION_ADDED:
+                snprintf(tmp, sizeof(tmp), "corrective action %s: %s (owner %s, due %s)",
+                         piece(a, p->action_added.action_id), piece(b, p->action_added.title),
+                         piece(c, p->action_added.owner),
+                         p->action_added.due_date == ESC_DATE_NONE
+                                 ? "none"
+                                 : esc_date_format(p->action_added.due_date, t1, 32));
+                break;
+        case ESC_EV_REVIEW_COMPLETED:
+                snprintf(tmp, sizeof(tmp), "review completed; root cause: %s",
+                         piece(a, p->review_completed.root_cause));
+                break;
+        case ESC_EV_CHANNEL_CREATED:
+                snprintf(tmp, sizeof(tmp), "Slack channel #%s (%s)",
+                         piece(a, p->channel_created.name),
+                         piece(b, p->channel_created.slack_channel_id));
+                break;
+        case ESC_EV_TRACKING_ISSUE_LINKED:
+                snprintf(tmp, sizeof(tmp), "%s issue %s linked: %s",
+                         piece(a, p->tracking_linked.system), piece(b, p->tracking_linked.issue_id),
+                         piece(c, p->tracking_linked.url));
+                break;
+        case ESC_EV_PAGE_SENT:
+                snprintf(tmp, sizeof(tmp), "paged %s via %s", piece(a, p->page_sent.to),
+                         piece(b, p->page_sent.service));
+                break;
+        case ESC_EV_UPDATE_OVERDUE:
+                snprintf(tmp, sizeof(tmp), "customer update overdue (due %s, reminder %d)",
+                         esc_tl_time(p->update_overdue.due_at, t1, 32),
+                         p->update_overdue.reminder_no);
+                break;
+        case ESC_EV_SLA_BREACHED:
+                snprintf(tmp, sizeof(tmp), "%s SLA breached (due %s)",
+                         esc_clock_name(p->sla_breached.clock),
+                         esc_tl_time(p->sla_breached.due_at, t1, 32));
+                break;
+        case ESC_EV_UNOWNED_ESCALATED:
+                snprintf(tmp, sizeof(tmp), "unowned past its response SLA (due %s); paged %s",
+                         esc_tl_time(p->unowned_escalated.due_at, t1, 32),
+                         piece(a, p->unowned_escalated.paged));
+                break;
+        case ESC_EV_COMMAND_REJECTED:
+                snprintf(tmp, sizeof(tmp), "refused %s: %s: %s",
+                         piece(a, p->rejected.command_type), piece(b, p->rejected.code),
+                         piece(c, p->rejected.message));
+                break;
+        default:
+                snprintf(tmp, sizeof(tmp), "%s", esc_event_type_name(ev->type));
+                break;
+        }
+        esc_tl_oneline(out, size, tmp, size - 8);
+}
+
+/* ---- derivation ---------------------------------------------------------- */
+
+/* The last assignment/override at or before t (by occurred_at, among those
+ * seen so far in seq order); the first one if all are later (a back-dated
+ * acknowledgement); NULL if none. */
+static const esc_tl_sevchange_t *in_force(const esc_timeline_t *tl, esc_time_t t)
+{
+        const esc_tl_sevchange_t *best = NULL, *first = NULL;
+
+        for (int i = 0; i < tl->nsevs; i++) {
+                const esc_tl_sevchange_t *c = &tl->sevs[i];
+                if (c->kind == ESC_TL_SEV_REFUSED)
+                        continue;
+                if (!first)
+                        first = c;
+                if (c->ev->occurred_at <= t)
+                        best = c;
+        }
+        return best ? best : first;
+}
+
+static int64_t secs(esc_time_t a, esc_time_t b)
+{
+        if (a == ESC_TIME_NONE || b == ESC_TIME_NONE)
+                return ESC_TL_NONE;
+        return (a - b) / ESC_USEC_PER_SEC;
+}
+
+static bool breached(const esc_timeline_t *tl, esc_clock_t clock)
+{
+        for (int i = 0; i < tl->nevs; i++)
+                if (tl->evs[i].type == ESC_EV_SLA_BREACHED && tl->evs[i].p.sla_breached.clock == clock)
+                        return true;
+        return false;
+}
+
+/* TTA/TTR against the deadline in force at the milestone (or the latest
+ * deadline while the milestone is still missing). */
+static void judge(const esc_timeline_t *tl, esc_time_t at, bool resolution, int64_t *took,
+                  int64_t *target, esc_time_t *due_out, int *met)
+{
+        const esc_tl_sevchange_t *c = in_force(tl, at != ESC_TIME_NONE ? at : INT64_MAX);
+        esc_time_t opened = tl->ms.opened;
+        esc_time_t due = ESC_TIME_NONE;
+
+        if (c)
+                due = resolution ? c->resolution_due_at : c->response_due_at;
+        *due_out = due;
+        *took = secs(at, opened);
+        *target = secs(due, opened);
+        if (at != ESC_TIME_NONE && due != ESC_TIME_NONE)
+                *met = at <= due;
+        else if (at == ESC_TIME_NONE &&
+                 breached(tl, resolution ? ESC_CLOCK_RESOLUTION : ESC_CLOCK_RESPONSE))
+                *met = 0;
+        else
+                *met = -1;
+}
+
+/* Cadence due for a customer update at t: the first contact is due at the
+ * next_update_due_at in force; later ones at the previous contact (or a
+ * later severity change) + update_every of the severity in force. */
+static esc_time_t cadence_due(const esc_timeline_t *tl, const esc_policy_t *pol,
+                              esc_time_t last_contact, esc_time_t t)
+{
+        const esc_tl_sevchange_t *c = in_force(tl, t);
+
+        if (!c)
+                return ESC_TIME_NONE;
+        if (last_contact == ESC_TIME_NONE)
+                return c->next_update_due_at;
+        if (c->to_sev < 1 || c->to_sev > 4)
+                return ESC_TIME_NONE;
+        esc_dur_t every = pol->sev[c->to_sev].update_every;
+        if (every.kind == ESC_DUR_NONE)
+                return ESC_TIME_NONE;
+        esc_time_t base = last_contact;
+        if (c->ev->occurred_at > base && c->ev->occurred_at <= t)
+                base = c->ev->occurred_at;
+        return esc_policy_add(pol, base, every);
+}
+
+static void push_sev(esc_timeline_t *tl, const esc_event_t *ev, esc_tl_sev_kind_t kind, int from,
+                     int to, const char *by, const char *reason, const char *code,
+                     esc_time_t resp, esc_time_t nud, esc_time_t res)
+{
+        esc_tl_sevchange_t *c = &tl->sevs[tl->nsevs++];
+
+        c->ev = ev;
+        c->kind = kind;
+        c->from_sev = from;
+        c->to_sev = to;
+        c->by = by;
+        c->reason = reason;
+        c->code = code;
+        c->response_due_at = resp;
+        c->next_update_due_at = nud;
+        c->resolution_due_at = res;
+}
+
+static void dedupe_sorted(esc_timeline_t *tl)
+{
+        int w = 0;
+
+        qsort(tl->evs, (size_t)tl->nevs, sizeof(*tl->evs), cmp_seq);
+        for (int r = 0; r < tl->nevs; r++) {
+                if (w > 0 && tl->evs[w - 1].seq == tl->evs[r].seq) {
+                        esc_event_clear(&tl->evs[r]);
+                        tl->duplicates++;
+                        continue;
+                }
+                if (w != r) {
+                        tl->evs[w] = tl->evs[r];
+                        esc_event_init(&tl->evs[r], ESC_EV_ESCALATION_OPENED);
+                }
+                w++;
+        }
+        tl->nevs = w;
+}
+
+static void check_sequence(esc_timeline_t *tl)
+{
+        int64_t expect = 1;
+
+        if (tl->history_trimmed)
+                warn(tl,
+                     "history trimmed: the partition's low watermark is %lld (above 0), so "
+                     "older events are gone from the broker and this timeline may be incomplete",
+                     (long long)tl->low_watermark);
+        for (int i = 0; i < tl->nevs; i++) {
+                int64_t s = tl->evs[i].seq;
+                if (s > expect)
+                        warn(tl, "seq gap: events %lld..%lld are missing", (long long)expect,
+                             (long long)(s - 1));
+                expect = s + 1;
+        }
+        if (tl->dropped)
+                warn(tl, "%lld events beyond the cap of %d were not shown", (long long)tl->dropped,
+                     ESC_TL_MAX_EVENTS);
+        if (tl->undecodable)
+                warn(tl, "%lld messages of this incident did not decode (see esc.deadletter)",
+                     (long long)tl->undecodable);
+        if (tl->nevs > 0 && !tl->opened)
+                warn(tl, "no EscalationOpened event: the SLA clock's start is unknown");
+}
+
+int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf,
+                       size_t errbuf_size)
+{
+        esc_policy_t *own = NULL;
+        esc_time_t promise = ESC_TIME_NONE, last_contact = ESC_TIME_NONE;
+
+        free_derived(tl);
+        if (tl->nevs == 0)
+                return esc_err(errbuf, errbuf_size, "no events for incident '%s'",
+                               tl->incident_id);
+        if (!pol)
+                pol = own = esc_policy_default();
+        dedupe_sorted(tl);
+
+        tl->rows = esc_xcalloc((size_t)tl->nevs, sizeof(*tl->rows));
+        tl->sevs = esc_xcalloc((size_t)tl->nevs, sizeof(*tl->sevs));
+        tl->gaps = esc_xcalloc((size_t)tl->nevs, sizeof(*tl->gaps));
+        tl->rejections = esc_xcalloc((size_t)tl->nevs, sizeof(*tl->rejections));
+        tl->opened = NULL;
+        tl->sev = 0;
+        tl->nlate = 0;
+        tl->nreopened = 0;
+        tl->owner = tl->csm = tl->cs_manager = NULL;
+        tl->policy_version = NULL;
+        esc_tl_milestones_t *ms = &tl->ms;
+        ms->detected = ms->opened = ms->acknowledged = ms->mitigated = ms->resolved =
+                ms->confirmed = ms->closed = ESC_TIME_NONE;
+
+        for (int i = 0; i < tl->nevs; i++) {
+                const esc_event_t *ev = &tl->evs[i];
+                const esc_event_payload_t *p = &ev->p;
+                esc_time_t at = ev->occurred_at;
+                esc_tl_row_t *row = &tl->rows[i];
+
+                row->ev = ev;
+                summarize(ev, row->summary, sizeof(row->summary));
+                if (ev->policy_version && ev->policy_version[0])
+                        tl->policy_version = ev->policy_version;
+                switch (ev->type) {
+                case ESC_EV_ESCALATION_OPENED:
+                        if (!tl->opened) {
+                                tl->opened = ev;
+                                ms->opened = at;
+                                ms->detected = p->opened.detected_at != ESC_TIME_NONE
+                                                       ? p->opened.detected_at
+                                                       : at;
+                        }
+                        break;
+                case ESC_EV_SEVERITY_ASSIGNED:
+                        push_sev(tl, ev, ESC_TL_SEV_ASSIGNED, tl->sev, p->sev_assigned.sev,
+                                 ev->actor, NULL, NULL, p->sev_assigned.response_due_at,
+                                 p->sev_assigned.next_update_due_at,
+                                 p->sev_assigned.resolution_due_at);
+                        tl->sev = p->sev_assigned.sev;
+                        break;
+                case ESC_EV_SEVERITY_OVERRIDDEN:
+                        push_sev(tl, ev, ESC_TL_SEV_OVERRIDDEN, p->sev_overridden.from_sev,
+                                 p->sev_overridden.to_sev, p->sev_overridden.by,
+                                 p->sev_overridden.reason, NULL, p->sev_overridden.response_due_at,
+                                 p->sev_overridden.next_update_due_at,
+                                 p->sev_overridden.resolution_due_at);
+                        tl->sev = p->sev_overridden.to_sev;
+                        break;
+                case ESC_EV_COMMAND_REJECTED:
+                        tl->rejections[tl->nrejections++] = ev;
+                        if (p->rejected.command_type && !strcmp(p->rejected.command_type, "override"))
+                                push_sev(tl, ev, ESC_TL_SEV_REFUSED, tl->sev, tl->sev, ev->actor,
+                                         p->rejected.message, p->rejected.code, ESC_TIME_NONE,
+                                         ESC_TIME_NONE, ESC_TIME_NONE);
+                        break;
+                case ESC_EV_OWNER_ASSIGNED:
+                        if (p->owner_assigned.role == ESC_ROLE_ENGINEERING_OWNER)
+                                tl->owner = p->owner_assigned.person;
+                        else if (p->owner_assigned.role == ESC_ROLE_CSM)
+                                tl->csm = p->owner_assigned.person;
+                        else
+                                tl->cs_manager = p->owner_assigned.person;
+                        break;
+                case ESC_EV_ACKNOWLEDGED:
+                        if (ms->acknowledged == ESC_TIME_NONE)
+                                ms->acknowledged = at;
+                        promise = p->acknowledged.next_update_at;
+                        last_contact = at;
+                        break;
+                case ESC_EV_CUSTOMER_UPDATE_POSTED: {
+                        if (p->update_posted.audience != ESC_AUDIENCE_EXTERNAL)
+                                break;
+                        esc_tl_gap_t *g = &tl->gaps[tl->ngaps++];
+                        g->ev = ev;
+                        g->since_previous_s = secs(at, last_contact);
+                        g->promised_at = promise;
+                        g->vs_promise_s = secs(at, promise);
+                        g->cadence_due_at = cadence_due(tl, pol, last_contact, at);
+                        g->vs_cadence_s = secs(at, g->cadence_due_at);
+                        g->late = (g->vs_promise_s != ESC_TL_NONE && g->vs_promise_s > 0) ||
+                                  (g->vs_cadence_s != ESC_TL_NONE && g->vs_cadence_s > 0);
+                        if (g->late) {
+                                tl->nlate++;
+                                row->late = true;
+                        }
+                        promise = p->update_posted.next_update_at;
+                        last_contact = at;
+                        break;
+                }
+                case ESC_EV_MITIGATED: ms->mitigated = at; break;
+                case ESC_EV_RESOLVED: ms->resolved = at; break;
+                case ESC_EV_CUSTOMER_CONFIRMED: ms->confirmed = at; break;
+                case ESC_EV_CLOSED: ms->closed = at; break;
+                case ESC_EV_REOPENED:
+                        tl->nreopened++;
+                        ms->mitigated = ms->resolved = ms->confirmed = ms->closed = ESC_TIME_NONE;
+                        break;
+                default: break;
+                }
+                row->sev = tl->sev;
+        }
+
+        judge(tl, ms->acknowledged, false, &tl->sla.time_to_acknowledge_s,
+              &tl->sla.response_target_s, &tl->sla.response_due_at, &tl->sla.response_met);
+        judge(tl, ms->resolved, true, &tl->sla.time_to_resolve_s, &tl->sla.resolution_target_s,
+              &tl->sla.resolution_due_at, &tl->sla.resolution_met);
+        check_sequence(tl);
+        esc_policy_destroy(own);
+        return 0;
+}
