@@ -1,0 +1,340 @@
+/* zendesk.c — mapping Zendesk ticket events to esc commands, and checking
+ * Zendesk's webhook signatures.
+ *
+ * The mapping builds the generic JSON command object (json_command.h) and
+ * parses that, so a Zendesk-born command passes exactly the checks a CLI
+ * or NDJSON command does. */
+#include <ctype.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "producers/zendesk.h"
+
+#define EVENT_PREFIX "zen:event-type:"
+
+static const struct {
+        const char *priority;
+        const char *impact;
+} builtin_priority[] = {
+        {"urgent", "production_down"},
+        {"high", "major_feature_broken"},
+        {"normal", "degraded_with_workaround"},
+        {"low", "question"},
+};
+
+static void lower(char *s)
+{
+        for (; *s; s++)
+                *s = (char)tolower((unsigned char)*s);
+}
+
+/* A Zendesk id may arrive as a string or a number: always text here. */
+static int id_text(const json_t *v, char *buf, size_t size)
+{
+        if (json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) < size) {
+                esc_strlcpy(buf, json_string_value(v), size);
+                return 0;
+        }
+        if (json_is_integer(v)) {
+                snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+                return 0;
+        }
+        return -1;
+}
+
+static const char *cfg2(const esc_config_t *conf, const char *prefix, const char *sub)
+{
+        char key[256];
+        char low[128];
+
+        if (!sub || strlen(sub) >= sizeof(low))
+                return NULL;
+        esc_strlcpy(low, sub, sizeof(low));
+        lower(low);
+        snprintf(key, sizeof(key), "%s%s", prefix, low);
+        return esc_config_get(conf, key);
+}
+
+static esc_zd_rc_t fail(esc_jsoncmd_error_t *err, esc_zd_rc_t rc, const char *field,
+                        const char *fmt, const char *a)
+{
+        esc_strlcpy(err->field, field, sizeof(err->field));
+        snprintf(err->message, sizeof(err->message), fmt, a);
+        return rc;
+}
+
+static const char *str_at(const json_t *o, const char *k)
+{
+        const json_t *v = json_object_get(o, k);
+        return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* impact: the first tag with a mapping wins, then the priority. */
+static const char *pick_impact(const esc_config_t *conf, const json_t *detail)
+{
+        const json_t *tags = json_object_get(detail, "tags");
+        size_t i;
+        json_t *t;
+        const char *imp;
+
+        if (json_is_array(tags))
+                json_array_foreach((json_t *)tags, i, t)
+                {
+                        if (json_is_string(t) &&
+                            (imp = cfg2(conf, "zendesk.impact_by_tag.", json_string_value(t))))
+                                return imp;
+                }
+        const char *prio = str_at(detail, "priority");
+        if (prio) {
+                if ((imp = cfg2(conf, "zendesk.impact_by_priority.", prio)))
+                        return imp;
+                for (size_t k = 0; k < sizeof(builtin_priority) / sizeof(builtin_priority[0]); k++)
+                        if (!strcasecmp(prio, builtin_priority[k].priority))
+                                return builtin_priority[k].impact;
+        }
+        return esc_config_get(conf, "zendesk.default_impact");
+}
+
+static const char *pick_product_area(const esc_config_t *conf, const json_t *detail)
+{
+        const json_t *tags = json_object_get(detail, "tags");
+        size_t i;
+        json_t *t;
+        const char *a;
+
+        if (json_is_array(tags))
+                json_array_foreach((json_t *)tags, i, t)
+                {
+                        if (json_is_string(t) && (a = cfg2(conf, "zendesk.product_area_by_tag.",
+                                                           json_string_value(t))))
+                                return a;
+                }
+        return esc_config_str(conf, "zendesk.default_product_area", "general");
+}
+
+static esc_zd_rc_t build_open(const esc_config_t *conf, const json_t *detail, json_t *o,
+                              esc_jsoncmd_error_t *err)
+{
+        char org[64] = "";
+        const char *account, *impact, *tier;
+
+        if (id_text(json_object_get(detail, "organization_id"), org, sizeof(org)) == 0 &&
+            strcmp(org, "0") != 0)
+                account = cfg2(conf, "zendesk.account_by_organization.", org);
+        else
+                org[0] = '\0', account = NULL;
+        if (!account)
+                account = esc_config_get(conf, "zendesk.default_account");
+        if (!account)
+                return fail(err, ESC_ZD_INVALID, "detail.organization_id",
+                            "organization '%s' has no account: set "
+                            "zendesk.account_by_organization.<id> or zendesk.default_account",
+                            org[0] ? org : "(none)");
+        impact = pick_impact(conf, detail);
+        if (!impact)
+                return fail(err, ESC_ZD_INVALID, "detail.priority",
+                            "no impact for priority '%.32s' or the tags: set "
+                            "zendesk.impact_by_priority.<p>, zendesk.impact_by_tag.<t> or "
+                            "zendesk.default_impact",
+                            str_at(detail, "priority") ? str_at(detail, "priority") : "(none)");
+        tier = org[0] ? cfg2(conf, "zendesk.tier_by_organization.", org) : NULL;
+        if (!tier)
+                tier = esc_config_get(conf, "zendesk.default_tier");
+
+        json_object_set_new(o, "account", json_string(account));
+        json_object_set_new(o, "impact", json_string(impact));
+        if (tier)
+                json_object_set_new(o, "tier", json_string(tier));
+        json_object_set_new(o, "product_area", json_string(pick_product_area(conf, detail)));
+        const char *subject = str_at(detail, "subject");
+        char fallback[96];
+        if (!subject || !*subject) {
+                snprintf(fallback, sizeof(fallback), "Zendesk ticket %s",
+                         str_at(o, "incident_id") ? str_at(o, "incident_id") + 3 : "?");
+                subject = fallback;
+        }
+        json_object_set_new(o, "title", json_string(subject));
+        const char *desc = str_at(detail, "description");
+        if (desc && *desc)
+                json_object_set_new(o, "description", json_string(desc));
+        return ESC_ZD_COMMAND;
+}
+
+/* Zendesk sends the new value as a string, or as {"status": "..."}. */
+static const char *current_value(const json_t *event, const char *key)
+{
+        const json_t *cur = json_object_get(event, "current");
+        if (json_is_string(cur))
+                return json_string_value(cur);
+        if (json_is_object(cur))
+                return str_at(cur, key);
+        return NULL;
+}
+
+esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const json_t *payload, esc_time_t now,
+                            esc_command_t *cmd, esc_jsoncmd_error_t *err)
+{
+        const char *type, *kind;
+        const json_t *detail, *event;
+        char ticket[64], inc[80], cid[ESC_MAX_ID + 1];
+        json_t *o = NULL;
+        esc_zd_rc_t rc;
+
+        memset(err, 0, sizeof(*err));
+        esc_command_init(cmd, ESC_CMD_OPEN);
+        if (!json_is_object(payload))
+                return fail(err, ESC_ZD_MALFORMED, "", "%s",
+                            "a Zendesk event must be a JSON object");
+        type = str_at(payload, "type");
+        if (!type || strncmp(type, EVENT_PREFIX, strlen(EVENT_PREFIX)) != 0)
+                return fail(err, ESC_ZD_MALFORMED, "type",
+                            "type '%.64s' is not a Zendesk event type (zen:event-type:...)",
+                            type ? type : "(missing)");
+        kind = type + strlen(EVENT_PREFIX);
+        detail = json_object_get(payload, "detail");
+        event = json_object_get(payload, "event");
+        if (!json_is_object(detail) || id_text(json_object_get(detail, "id"), ticket,
+                                               sizeof(ticket)))
+                return fail(err, ESC_ZD_MALFORMED, "detail.id", "%s",
+                            "detail.id: missing (the ticket id)");
+        if (strncmp(kind, "ticket.", 7) != 0)
+                return fail(err, ESC_ZD_IGNORED, "type", "%.64s: not a ticket event", type);
+
+        snprintf(inc, sizeof(inc), "ZD-%s", ticket);
+        o = json_object();
+        json_object_set_new(o, "incident_id", json_string(inc));
+        const char *eid = str_at(payload, "id");
+        if (eid && *eid && strlen(eid) + 3 <= ESC_MAX_ID) {
+                snprintf(cid, sizeof(cid), "zd-%s", eid);
+                json_object_set_new(o, "command_id", json_string(cid));
+        }
+        const char *at = str_at(payload, "time");
+        if (!strcmp(kind, "ticket.created") && str_at(detail, "created_at"))
+                at = str_at(detail, "created_at");
+        if (at)
+                json_object_set_new(o, "at", json_string(at));
+        const char *actor = esc_config_str(conf, "zendesk.actor", "zendesk");
+        json_object_set_new(o, "by", json_string(actor));
+        char url[ESC_MAX_STR];
+        const char *base = esc_config_get(conf, "zendesk.url");
+        json_t *src = json_pack("{s:s, s:s}", "system", "zendesk", "ticket_id", ticket);
+        if (base && strlen(base) + strlen(ticket) + 20 < sizeof(url)) {
+                snprintf(url, sizeof(url), "%s/agent/tickets/%s", base, ticket);
+                json_object_set_new(src, "url", json_string(url));
+        }
+        json_object_set_new(o, "source", src);
+
+        if (!strcmp(kind, "ticket.created")) {
+                json_object_set_new(o, "type", json_string("open"));
+                rc = build_open(conf, detail, o, err);
+                if (rc != ESC_ZD_COMMAND)
+                        goto out;
+        } else if (!strcmp(kind, "ticket.status_changed")) {
+                const char *st = current_value(event, "status");
+                if (!st)
+                        st = str_at(detail, "status");
+                if (st && !strcasecmp(st, "solved")) {
+                        json_object_set_new(o, "type", json_string("resolve"));
+                        json_object_set_new(o, "summary",
+                                            json_string("Solved in Zendesk"));
+                } else if (st && !strcasecmp(st, "closed")) {
+                        json_object_set_new(o, "type", json_string("close"));
+                } else {
+                        rc = fail(err, ESC_ZD_IGNORED, "event.current",
+                                  "status '%.32s' has no escalation meaning", st ? st : "?");
+                        goto out;
+                }
+        } else if (!strcmp(kind, "ticket.priority_changed")) {
+                const char *cur = current_value(event, "priority");
+                const json_t *prev = json_object_get(event, "previous");
+                char body[256];
+                snprintf(body, sizeof(body), "Zendesk priority changed from %.32s to %.32s",
+                         json_is_string(prev) ? json_string_value(prev) : "(none)",
+                         cur ? cur : (str_at(detail, "priority") ? str_at(detail, "priority")
+                                                                 : "(none)"));
+                json_object_set_new(o, "type", json_string("update"));
+                json_object_set_new(o, "audience", json_string("internal"));
+                json_object_set_new(o, "body", json_string(body));
+        } else if (!strcmp(kind, "ticket.comment_added")) {
+                const json_t *c = json_object_get(event, "comment");
+                const char *body = json_is_object(c) ? str_at(c, "body") : NULL;
+                if (!body || !*body) {
+                        rc = fail(err, ESC_ZD_IGNORED, "event.comment.body", "%s",
+                                  "comment without a body");
+                        goto out;
+                }
+                const json_t *pub = json_is_object(c) ? json_object_get(c, "is_public") : NULL;
+                json_object_set_new(o, "type", json_string("update"));
+                json_object_set_new(o, "audience",
+                                    json_string(json_is_true(pub) ? "external" : "internal"));
+                json_object_set_new(o, "body", json_string(body));
+        } else {
+                rc = fail(err, ESC_ZD_IGNORED, "type", "%.64s: no escalation meaning", type);
+                goto out;
+        }
+
+        esc_jsoncmd_defaults_t d = {.actor = actor, .now = now};
+        esc_jsoncmd_rc_t jr = esc_json_command_from_json(o, &d, cmd, err);
+        rc = jr == ESC_JSONCMD_OK ? ESC_ZD_COMMAND : ESC_ZD_INVALID;
+out:
+        json_decref(o);
+        return rc;
+}
+
+void esc_zendesk_sign(const char *secret, const char *timestamp, const void *body, size_t len,
+                      char *out, size_t out_size)
+{
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int maclen = 0;
+        unsigned char b64[EVP_ENCODE_LENGTH(EVP_MAX_MD_SIZE) + 1];
+        EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        EVP_MAC_CTX *ctx = m ? EVP_MAC_CTX_new(m) : NULL;
+        OSSL_PARAM params[] = {OSSL_PARAM_utf8_string("digest", (char *)"SHA256", 0),
+                               OSSL_PARAM_END};
+        size_t outl = 0;
+
+        if (ctx && EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) &&
+            EVP_MAC_update(ctx, (const unsigned char *)timestamp, strlen(timestamp)) &&
+            EVP_MAC_update(ctx, body, len) && EVP_MAC_final(ctx, mac, &outl, sizeof(mac)))
+                maclen = (unsigned int)outl;
+        EVP_MAC_CTX_free(ctx);
+        EVP_MAC_free(m);
+        EVP_EncodeBlock(b64, mac, (int)maclen);
+        esc_strlcpy(out, maclen ? (const char *)b64 : "", out_size);
+}
+
+int esc_zendesk_verify(const char *secret, const char *timestamp, const char *signature,
+                       const void *body, size_t len, esc_time_t now, char *errbuf,
+                       size_t errbuf_size)
+{
+        char want[128];
+        esc_time_t ts;
+
+        if (!secret || !*secret)
+                return esc_err(errbuf, errbuf_size,
+                               "webhook.zendesk_secret is not configured: signed requests "
+                               "cannot be checked");
+        if (!signature || !*signature)
+                return esc_err(errbuf, errbuf_size, "missing header %s", ESC_ZD_SIG_HEADER);
+        if (!timestamp || !*timestamp)
+                return esc_err(errbuf, errbuf_size, "missing header %s", ESC_ZD_TS_HEADER);
+        if (strlen(timestamp) > 64 || esc_time_parse(timestamp, &ts, NULL, 0))
+                return esc_err(errbuf, errbuf_size, "%s is not an ISO-8601 time",
+                               ESC_ZD_TS_HEADER);
+        if (now == 0)
+                now = esc_now();
+        int64_t skew = now > ts ? now - ts : ts - now;
+        if (skew > (int64_t)ESC_ZD_MAX_SKEW_S * ESC_USEC_PER_SEC)
+                return esc_err(errbuf, errbuf_size,
+                               "%s is more than %d s away from now (stale or replayed request)",
+                               ESC_ZD_TS_HEADER, ESC_ZD_MAX_SKEW_S);
+        esc_zendesk_sign(secret, timestamp, body, len, want, sizeof(want));
+        size_t n = strlen(want);
+        if (!n || strlen(signature) != n || CRYPTO_memcmp(want, signature, n) != 0)
+                return esc_err(errbuf, errbuf_size, "%s does not match the body",
+                               ESC_ZD_SIG_HEADER);
+        return 0;
+}
