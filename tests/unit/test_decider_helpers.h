@@ -20,7 +20,7 @@ static esc_policy_t *P;
 static esc_decision_t D;
 static int cmd_counter;
 
-static int fixture_up(void **s)
+static inline int fixture_up(void **s)
 {
         char err[4096];
         P = esc_policy_load(ESC_SOURCE_DIR "/tests/data/policy/good.yaml", err, sizeof(err));
@@ -31,14 +31,14 @@ static int fixture_up(void **s)
         return 0;
 }
 
-static int fixture_down(void **s)
+static inline int fixture_down(void **s)
 {
         esc_decision_clear(&D);
         esc_policy_destroy(P);
         return 0;
 }
 
-static esc_time_t T(const char *iso)
+static inline esc_time_t T(const char *iso)
 {
         esc_time_t t;
         if (esc_time_parse(iso, &t, NULL, 0))
@@ -57,7 +57,7 @@ static esc_time_t T(const char *iso)
         } while (0)
 
 /* A command on INC-1 with a fresh command id. */
-static esc_command_t cmd(esc_command_type_t type, const char *at, const char *actor)
+static inline esc_command_t cmd(esc_command_type_t type, const char *at, const char *actor)
 {
         esc_command_t c;
         char id[32];
@@ -72,7 +72,7 @@ static esc_command_t cmd(esc_command_type_t type, const char *at, const char *ac
 
 /* Decides c against st, then does what the worker does: seq, a stand-in
  * hash, evolve. The decision stays in D for inspection; c is cleared. */
-static esc_verdict_t apply(esc_state_t *st, esc_command_t *c)
+static inline esc_verdict_t apply(esc_state_t *st, esc_command_t *c)
 {
         esc_decision_clear(&D);
         esc_verdict_t v = esc_decide(P, st, c, &D);
@@ -95,7 +95,7 @@ static esc_verdict_t apply(esc_state_t *st, esc_command_t *c)
                 assert_string_equal(esc_decision_code(&D), (code_));                           \
         } while (0)
 
-static esc_verdict_t open_incident(esc_state_t *st, const char *at, esc_impact_t impact,
+static inline esc_verdict_t open_incident(esc_state_t *st, const char *at, esc_impact_t impact,
                                    esc_tier_t tier, int health, bool paying)
 {
         esc_command_t c = cmd(ESC_CMD_OPEN, at, "dave");
@@ -111,7 +111,7 @@ static esc_verdict_t open_incident(esc_state_t *st, const char *at, esc_impact_t
         return apply(st, &c);
 }
 
-static esc_verdict_t ack(esc_state_t *st, const char *at, const char *message,
+static inline esc_verdict_t ack(esc_state_t *st, const char *at, const char *message,
                          const char *next)
 {
         esc_command_t c = cmd(ESC_CMD_ACK, at, "alice");
@@ -121,7 +121,7 @@ static esc_verdict_t ack(esc_state_t *st, const char *at, const char *message,
         return apply(st, &c);
 }
 
-static esc_verdict_t by_cmd(esc_state_t *st, esc_command_type_t type, const char *at,
+static inline esc_verdict_t by_cmd(esc_state_t *st, esc_command_type_t type, const char *at,
                             const char *by)
 {
         esc_command_t c = cmd(type, at, by);
@@ -143,7 +143,7 @@ static esc_verdict_t by_cmd(esc_state_t *st, esc_command_type_t type, const char
         return apply(st, &c);
 }
 
-static esc_verdict_t override(esc_state_t *st, const char *at, int to_sev, const char *by,
+static inline esc_verdict_t override(esc_state_t *st, const char *at, int to_sev, const char *by,
                               const char *reason)
 {
         esc_command_t c = cmd(ESC_CMD_OVERRIDE, at, by);
@@ -153,13 +153,13 @@ static esc_verdict_t override(esc_state_t *st, const char *at, int to_sev, const
         return apply(st, &c);
 }
 
-static esc_verdict_t review_open(esc_state_t *st, const char *at)
+static inline esc_verdict_t review_open(esc_state_t *st, const char *at)
 {
         esc_command_t c = cmd(ESC_CMD_REVIEW_OPEN, at, "carol");
         return apply(st, &c);
 }
 
-static esc_verdict_t review_action(esc_state_t *st, const char *at, const char *owner,
+static inline esc_verdict_t review_action(esc_state_t *st, const char *at, const char *owner,
                                    const char *due)
 {
         esc_command_t c = cmd(ESC_CMD_REVIEW_ACTION, at, "carol");
@@ -171,7 +171,7 @@ static esc_verdict_t review_action(esc_state_t *st, const char *at, const char *
 }
 
 /* Opens a Sev 3 (degraded, standard, healthy) and acknowledges it. */
-static void acknowledged_sev3(esc_state_t *st, const char *at)
+static inline void acknowledged_sev3(esc_state_t *st, const char *at)
 {
         esc_state_init(st);
         assert_int_equal(open_incident(st, at, ESC_IMPACT_DEGRADED_WITH_WORKAROUND,
