@@ -16,6 +16,8 @@
  *    records it in D/mock/trimmed, which `esc dev status` reports. */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +91,8 @@ struct mock_state {
         int64_t *low; /* [MOCK_TOPICS * partitions], last low watermark seen */
         int next;     /* round-robin position of the watermark scan */
         const char *trimmed_path;
+        atomic_int broker_down; /* set by the control loop: skip the scan */
+        atomic_int stop;        /* tells the watcher thread to return */
 };
 
 static void record_trimmed(struct mock_state *s)
@@ -108,6 +112,9 @@ static void record_trimmed(struct mock_state *s)
  * injected latency or a downed broker never stalls the control socket. */
 static void watch_watermarks(struct mock_state *s)
 {
+        if (atomic_load(&s->broker_down))
+                return;
+        {
         int total = MOCK_TOPICS * s->partitions;
         int64_t start = esc_mono_us();
         bool changed = false;
@@ -137,6 +144,20 @@ static void watch_watermarks(struct mock_state *s)
         }
         if (changed)
                 record_trimmed(s);
+        }
+}
+
+/* The watcher thread: one scan per second until told to stop. */
+static void *watcher_main(void *arg)
+{
+        struct mock_state *s = arg;
+
+        while (!atomic_load(&s->stop)) {
+                watch_watermarks(s);
+                for (int i = 0; i < 10 && !atomic_load(&s->stop); i++)
+                        usleep(100 * 1000);
+        }
+        return NULL;
 }
 
 /* Parses an error code: a number or a librdkafka name
@@ -181,9 +202,11 @@ static void handle_control(struct mock_state *s, char *line, char *reply, size_t
                 return;
         }
         if (!strcmp(argv[0], "broker-down") && argc == 1) {
+                atomic_store(&s->broker_down, 1);
                 rd_kafka_mock_broker_set_down(s->mc, 1);
         } else if (!strcmp(argv[0], "broker-up") && argc == 1) {
                 rd_kafka_mock_broker_set_up(s->mc, 1);
+                atomic_store(&s->broker_down, 0);
         } else if (!strcmp(argv[0], "latency") && argc == 2) {
                 char *end;
                 long ms = strtol(argv[1], &end, 10);
@@ -221,6 +244,7 @@ static void handle_control(struct mock_state *s, char *line, char *reply, size_t
                 rd_kafka_mock_clear_request_errors(s->mc, 1);
                 rd_kafka_mock_broker_set_rtt(s->mc, 1, 0);
                 rd_kafka_mock_broker_set_up(s->mc, 1);
+                atomic_store(&s->broker_down, 0);
         } else {
                 snprintf(reply, size,
                          "error: unknown command '%s' (broker-down, broker-up, latency MS, "
@@ -290,7 +314,8 @@ int esc_dev_mock_main(int argc, char **argv)
         char errstr[512], errbuf[1024];
         struct sigaction sa;
         int lfd = -1, rc = 1;
-        int64_t next_watch = 0;
+        pthread_t watcher;
+        bool watcher_started = false;
 
         memset(&s, 0, sizeof(s));
         for (int i = 1; i < argc; i++) {
@@ -375,19 +400,27 @@ int esc_dev_mock_main(int argc, char **argv)
         esc_log(ESC_LOG_INFO, "mock-broker", "serving", "bootstraps=%s partitions=%d control=%s",
                 boot, partitions, p.sock);
 
+        if (pthread_create(&watcher, NULL, watcher_main, &s) != 0) {
+                esc_log(ESC_LOG_ERROR, "mock-broker", "cannot start the watermark watcher", NULL);
+                goto out;
+        }
+        watcher_started = true;
         while (!mock_stop) {
                 struct pollfd pfd = {lfd, POLLIN, 0};
-                int n = poll(&pfd, 1, 200);
+                int n = poll(&pfd, 1, 500);
                 if (n > 0 && (pfd.revents & POLLIN))
                         serve_one(&s, lfd);
-                if (esc_mono_us() >= next_watch) {
-                        watch_watermarks(&s);
-                        next_watch = esc_mono_us() + ESC_USEC_PER_SEC;
-                }
         }
         esc_log(ESC_LOG_INFO, "mock-broker", "stopping (history is discarded)", NULL);
         rc = 0;
 out:
+        if (watcher_started) {
+                /* A scan in flight finishes once the broker answers again. */
+                atomic_store(&s.stop, 1);
+                rd_kafka_mock_broker_set_rtt(s.mc, 1, 0);
+                rd_kafka_mock_broker_set_up(s.mc, 1);
+                pthread_join(watcher, NULL);
+        }
         if (lfd >= 0) {
                 close(lfd);
                 unlink(p.sock);

@@ -79,15 +79,22 @@ int main(int argc, char **argv)
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
                 if (!m)
                         continue;
-                if (!m->err && m->len > strlen(prefix) && m->len < 128 &&
+                if (!m->err && m->len > strlen(prefix) &&
                     !memcmp(m->payload, prefix, strlen(prefix))) {
-                        char num[128];
+                        /* "<tag>-<i>" or "<tag>-<i>:<padding>" */
+                        char num[32];
+                        const char *digits = (const char *)m->payload + strlen(prefix);
                         size_t n = m->len - strlen(prefix);
-                        memcpy(num, (const char *)m->payload + strlen(prefix), n);
+                        const char *colon = memchr(digits, ':', n);
+                        if (colon)
+                                n = (size_t)(colon - digits);
+                        if (n >= sizeof(num))
+                                n = 0; /* not one of ours */
+                        memcpy(num, digits, n);
                         num[n] = '\0';
                         char *end;
                         long i = strtol(num, &end, 10);
-                        if (*end == '\0' && i >= 0 && i < count) {
+                        if (n > 0 && *end == '\0' && i >= 0 && i < count) {
                                 if (seen[i])
                                         dups++;
                                 else

@@ -57,6 +57,32 @@ pids=$(esc_stack_pids "$ESC_DEV_DIR")
 # shellcheck disable=SC2086
 esc_assert_pids_gone $pids || fail "down left processes"
 
+echo "== test_mock_warns_when_history_is_trimmed"
+# One partition, ~16 MiB (~12 MiB compressed) into it: the mock keeps ~5 MiB and drops the rest.
+cat >"$ESC_DEV_DIR/one-partition.yaml" <<YAML
+dev:
+  partitions: 1
+YAML
+ESC_CONFIG=$ESC_DEV_DIR/one-partition.yaml "$ESC_BIN" dev up --broker mock
+all_pids="$all_pids $(esc_stack_pids "$ESC_DEV_DIR")"
+"$ESC_BIN" dev status | grep -q "history trimmed" && fail "trimmed reported before any data"
+"$T/prog_kafka_produce" --topic esc.events --count 2000 --value-size 8192 --key same --tag "big$$"
+trimmed=""
+for _ in $(seq 1 50); do
+        trimmed=$("$ESC_BIN" dev status 2>/dev/null | grep "history trimmed on esc.events/0" || true)
+        [ -n "$trimmed" ] && break
+        sleep 0.2
+done
+[ -n "$trimmed" ] || fail "status does not report the trimmed history"
+echo "$trimmed"
+grep -q "HISTORY TRIMMED" "$ESC_DEV_DIR/mock/broker.log" || fail "no loud warning in the mock broker's log"
+"$ESC_BIN" --json dev status | grep -q '"history_trimmed":\[{"topic":"esc.events","partition":0' ||
+        fail "--json status does not list the trimmed partition"
+pids=$(esc_stack_pids "$ESC_DEV_DIR")
+"$ESC_BIN" dev down
+# shellcheck disable=SC2086
+esc_assert_pids_gone $pids || fail "down left processes"
+
 echo "== test_mock_up_status_down_twice_leaves_no_process"
 for cycle in 1 2; do
         "$ESC_BIN" dev up --broker mock
