@@ -303,6 +303,17 @@ const char *esc_policy_cs_manager(const esc_policy_t *pol, const char *product_a
 
 /* ---- parsing ------------------------------------------------------------ */
 
+/* Errors are collected and reported in file order once parsing is done:
+ * sections are validated in dependency order (people before rotations),
+ * not in the order the file lists them. */
+#define MAX_KEPT_ERRORS 1000
+
+struct perr_line {
+        size_t line;
+        int no;
+        char *text;
+};
+
 struct pctx {
         const char *path;
         yaml_document_t *doc;
@@ -310,6 +321,8 @@ struct pctx {
         void (*report)(void *opaque, const char *line);
         void *opaque;
         esc_policy_t *pol;
+        struct perr_line *errs;
+        int nerrs_kept;
 };
 
 __attribute__((format(printf, 4, 5))) static void perr(struct pctx *c, const yaml_node_t *n,
@@ -320,11 +333,43 @@ __attribute__((format(printf, 4, 5))) static void perr(struct pctx *c, const yam
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        snprintf(line, sizeof(line), "%s:%zu: %s: %s", c->path, n ? n->start_mark.line + 1 : 1,
-                 field, msg);
+        size_t lineno = n ? n->start_mark.line + 1 : 1;
+        snprintf(line, sizeof(line), "%s:%zu: %s: %s", c->path, lineno, field, msg);
         c->nerr++;
-        if (c->report)
+        if (c->nerrs_kept == MAX_KEPT_ERRORS)
+                return;
+        if (!c->errs)
+                c->errs = esc_xcalloc(MAX_KEPT_ERRORS, sizeof(*c->errs));
+        c->errs[c->nerrs_kept] = (struct perr_line){lineno, c->nerrs_kept, esc_strdup(line)};
+        c->nerrs_kept++;
+}
+
+static int perr_cmp(const void *a, const void *b)
+{
+        const struct perr_line *x = a, *y = b;
+        if (x->line != y->line)
+                return x->line < y->line ? -1 : 1;
+        return x->no - y->no;
+}
+
+static void perr_flush(struct pctx *c)
+{
+        if (c->nerrs_kept)
+                qsort(c->errs, (size_t)c->nerrs_kept, sizeof(*c->errs), perr_cmp);
+        for (int i = 0; i < c->nerrs_kept; i++) {
+                if (c->report)
+                        c->report(c->opaque, c->errs[i].text);
+                free(c->errs[i].text);
+        }
+        if (c->nerr > c->nerrs_kept && c->report) {
+                char line[256];
+                snprintf(line, sizeof(line), "%s: %d more errors not shown", c->path,
+                         c->nerr - c->nerrs_kept);
                 c->report(c->opaque, line);
+        }
+        free(c->errs);
+        c->errs = NULL;
+        c->nerrs_kept = 0;
 }
 
 static yaml_node_t *node_at(struct pctx *c, int id)
@@ -717,8 +762,8 @@ static void parse_matrix(struct pctx *c, const yaml_node_t *n)
                              k);
                         continue;
                 }
-                if (scalar_int(c, node_at(c, p->value), f, 1, 4, &c->pol->matrix[imp]))
-                        seen[imp] = true;
+                scalar_int(c, node_at(c, p->value), f, 1, 4, &c->pol->matrix[imp]);
+                seen[imp] = true; /* a bad value was reported above */
         }
         for (int i = 0; i < ESC_IMPACT__COUNT; i++)
                 if (!seen[i])
@@ -1095,9 +1140,11 @@ int esc_policy_check(const char *path, esc_policy_t **out,
                 *out = NULL;
         esc_buf_init(&buf, ESC_POLICY_FILE_CAP);
         if (esc_read_file(path, ESC_POLICY_FILE_CAP, &buf, err, sizeof(err))) {
-                perr(&c, NULL, "(file)", "%s", err);
+                /* err already names the file. */
+                if (report)
+                        report(opaque, err);
                 esc_buf_free(&buf);
-                return c.nerr;
+                return 1;
         }
         yaml_parser_t parser;
         yaml_document_t doc;
@@ -1120,6 +1167,7 @@ int esc_policy_check(const char *path, esc_policy_t **out,
         free(c.pol->source);
         c.pol->source = esc_strdup(path);
         parse_root(&c, yaml_document_get_root_node(&doc));
+        perr_flush(&c);
         yaml_document_delete(&doc);
         yaml_parser_delete(&parser);
         esc_buf_free(&buf);
@@ -1153,10 +1201,18 @@ esc_policy_t *esc_policy_load(const char *path, char *errbuf, size_t errbuf_size
 esc_policy_t *esc_policy_from_config(const esc_config_t *conf, char *errbuf,
                                      size_t errbuf_size)
 {
+        const char *path = esc_policy_path(conf);
+        return path ? esc_policy_load(path, errbuf, errbuf_size) : esc_policy_default();
+}
+
+const char *esc_policy_path(const esc_config_t *conf)
+{
         const char *path = conf ? esc_config_get(conf, "policy") : NULL;
-        if (path && *path)
-                return esc_policy_load(path, errbuf, errbuf_size);
-        if (access(ESC_DEFAULT_POLICY_PATH, R_OK) == 0)
-                return esc_policy_load(ESC_DEFAULT_POLICY_PATH, errbuf, errbuf_size);
-        return esc_policy_default();
+        /* The configuration's built-in default names config/policy.yaml; a
+         * missing file there means "use the built-in policy", while any
+         * other named file must exist. */
+        if (!path || !*path || !strcmp(path, ESC_DEFAULT_POLICY_PATH))
+                return access(ESC_DEFAULT_POLICY_PATH, R_OK) == 0 ? ESC_DEFAULT_POLICY_PATH
+                                                                    : NULL;
+        return path;
 }

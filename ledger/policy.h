@@ -141,6 +141,10 @@ int esc_policy_check(const char *path, esc_policy_t **out,
 esc_policy_t *esc_policy_from_config(const esc_config_t *conf, char *errbuf,
                                      size_t errbuf_size);
 
+/* The file esc_policy_from_config() would load, or NULL for the built-in
+ * defaults. */
+const char *esc_policy_path(const esc_config_t *conf);
+
 void esc_policy_destroy(esc_policy_t *pol);
 
 /* Parses "15m", "4h", "1bd" (and, where allowed, "none"/"on_change").
