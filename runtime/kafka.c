@@ -5,6 +5,7 @@
  * (co-partitioning of esc.commands and esc.events depends on it). */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/kafka.h"
 #include "runtime/log.h"
@@ -181,23 +182,39 @@ int esc_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
                               size_t errbuf_size)
 {
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_resp_err_t err;
+        int64_t deadline = esc_mono_us() + (int64_t)timeout_ms * 1000;
         int n = -1;
 
-        err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
-        if (err) {
-                esc_err(errbuf, errbuf_size, "metadata for topic %s: %s", topic,
-                        rd_kafka_err2str(err));
-        } else if (md->topic_cnt != 1 || md->topics[0].err) {
-                esc_err(errbuf, errbuf_size,
-                        "topic %s: %s (is the dev stack up? run 'esc dev up')", topic,
-                        md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "not found");
-        } else {
-                n = md->topics[0].partition_cnt;
+        /* A topic created moments ago (compose's topic-init, a test, a bench)
+         * may not be in every broker's metadata yet: retry "unknown topic"
+         * until the deadline instead of failing a worker's start. */
+        for (;;) {
+                const struct rd_kafka_metadata *md = NULL;
+                int left = (int)((deadline - esc_mono_us()) / 1000);
+                rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, left > 0 ? left : 1);
+                bool retry = false;
+
+                if (err) {
+                        esc_err(errbuf, errbuf_size, "metadata for topic %s: %s", topic,
+                                rd_kafka_err2str(err));
+                } else if (md->topic_cnt != 1 || md->topics[0].err) {
+                        rd_kafka_resp_err_t terr =
+                                md->topic_cnt ? md->topics[0].err
+                                              : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+                        esc_err(errbuf, errbuf_size,
+                                "topic %s: %s (is the dev stack up? run 'esc dev up')", topic,
+                                rd_kafka_err2str(terr));
+                        retry = terr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                                terr == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+                } else {
+                        n = md->topics[0].partition_cnt;
+                }
+                if (md)
+                        rd_kafka_metadata_destroy(md);
+                if (!retry || esc_mono_us() + 200000 > deadline)
+                        break;
+                usleep(200000);
         }
-        if (md)
-                rd_kafka_metadata_destroy(md);
         rd_kafka_topic_destroy(rkt);
         return n;
 }
