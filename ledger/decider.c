@@ -48,19 +48,35 @@ const char *esc_decision_code(const esc_decision_t *d)
 
 /* ---- building events ---------------------------------------------------- */
 
+/* s if it may go into an event envelope (length cap, UTF-8), else NULL.
+ * Accepted commands passed esc_command_validate already; this keeps the
+ * CommandRejected of a malformed command encodable, so a bad command can
+ * never stall the worker's partition. */
+static const char *envelope_safe(const char *s, size_t max)
+{
+        if (!s)
+                return NULL;
+        size_t n = strlen(s);
+        return n <= max && esc_utf8_valid(s, n) ? s : NULL;
+}
+
 static esc_event_t *emit(struct ctx *c, esc_event_type_t type)
 {
         esc_decision_t *d = c->d;
         const esc_command_t *cmd = c->cmd;
+        const char *actor = envelope_safe(cmd->actor, ESC_MAX_ID);
+        const char *command_id = envelope_safe(cmd->command_id, ESC_MAX_ID);
         if (d->nevents == ESC_DECIDE_MAX_EVENTS)
                 return NULL; /* unreachable: no command emits more */
         esc_event_t *ev = &d->events[d->nevents++];
         esc_event_init(ev, type);
         ev->incident_id = esc_strdup(cmd->incident_id ? cmd->incident_id : "");
-        ev->occurred_at = cmd->occurred_at;
-        ev->actor = esc_strdup(cmd->actor ? cmd->actor : "unknown");
-        ev->command_id = esc_strdup(cmd->command_id ? cmd->command_id : "");
-        if (cmd->source.system) {
+        ev->occurred_at = cmd->occurred_at != ESC_TIME_NONE ? cmd->occurred_at : cmd->issued_at;
+        ev->actor = esc_strdup(actor ? actor : "unknown");
+        ev->command_id = esc_strdup(command_id ? command_id : "");
+        if (envelope_safe(cmd->source.system, ESC_MAX_ID) &&
+            (!cmd->source.ticket_id || envelope_safe(cmd->source.ticket_id, ESC_MAX_ID)) &&
+            (!cmd->source.url || envelope_safe(cmd->source.url, ESC_MAX_STR))) {
                 ev->source.system = esc_strdup(cmd->source.system);
                 ev->source.ticket_id = esc_strdup(cmd->source.ticket_id);
                 ev->source.url = esc_strdup(cmd->source.url);
@@ -593,6 +609,10 @@ esc_verdict_t esc_decide(const esc_policy_t *pol, const esc_state_t *st,
         if (blank(cmd->incident_id))
                 return reject(&c, ESC_REJ_INVALID_FIELD,
                               "command.incident_id: missing (every command names its incident)");
+        if (!envelope_safe(cmd->incident_id, ESC_MAX_ID))
+                return reject(&c, ESC_REJ_INVALID_FIELD,
+                              "command.incident_id: longer than %d bytes or not UTF-8",
+                              ESC_MAX_ID);
 
         if (cmd->type == ESC_CMD_OPEN) {
                 if (st->status != ESC_STATUS_NONE)

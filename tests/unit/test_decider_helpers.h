@@ -70,6 +70,21 @@ static inline esc_command_t cmd(esc_command_type_t type, const char *at, const c
         return c;
 }
 
+/* Fills what the worker fills, and checks the event is then valid for the
+ * codec: every decided event, accepted or rejected, must be encodable. */
+static inline void complete_like_the_worker(esc_state_t *st, esc_event_t *ev)
+{
+        char err[512];
+        ev->seq = st->seq + 1;
+        ev->event_id = esc_strdup("00000000-0000-4000-8000-000000000000");
+        ev->recorded_at = ev->occurred_at;
+        ev->policy_version = esc_strdup(P->version);
+        memcpy(ev->prev_hash, st->last_hash, ESC_HASH_LEN);
+        memset(ev->hash, (int)(ev->seq & 0xff), ESC_HASH_LEN);
+        if (esc_event_validate(ev, err, sizeof(err)))
+                fail_msg("decided %s is not encodable: %s", esc_event_type_name(ev->type), err);
+}
+
 /* Decides c against st, then does what the worker does: seq, a stand-in
  * hash, evolve. The decision stays in D for inspection; c is cleared. */
 static inline esc_verdict_t apply(esc_state_t *st, esc_command_t *c)
@@ -78,9 +93,7 @@ static inline esc_verdict_t apply(esc_state_t *st, esc_command_t *c)
         esc_verdict_t v = esc_decide(P, st, c, &D);
         for (int i = 0; i < D.nevents; i++) {
                 esc_event_t *ev = &D.events[i];
-                ev->seq = st->seq + 1;
-                memcpy(ev->prev_hash, st->last_hash, ESC_HASH_LEN);
-                memset(ev->hash, (int)(ev->seq & 0xff), ESC_HASH_LEN);
+                complete_like_the_worker(st, ev);
                 esc_evolve(st, ev);
         }
         esc_command_clear(c);

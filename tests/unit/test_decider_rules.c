@@ -43,16 +43,41 @@ static void test_open_assigns_severity_deadlines_and_named_owners(void **s)
         assert_int_equal(e[4].p.owner_assigned.role, ESC_ROLE_CS_MANAGER);
         assert_string_equal(e[4].p.owner_assigned.person, "carol");
 
-        /* The worker's fields are left to the worker. */
-        assert_null(e[0].event_id);
-        assert_null(e[0].policy_version);
-        assert_true(e[0].recorded_at == ESC_TIME_NONE);
-
         assert_int_equal(st.status, ESC_STATUS_OPEN);
         assert_int_equal(st.sev, 1);
         assert_string_equal(st.owner, "alice");
         assert_string_equal(st.cs_manager, "carol");
         assert_true(st.seq == 5);
+}
+
+static void test_decider_leaves_seq_ids_and_hashes_to_the_worker(void **s)
+{
+        esc_command_t c = cmd(ESC_CMD_OPEN, "2026-03-04T10:00:00Z", "dave");
+        c.p.open.account.id = esc_strdup("acme");
+        c.p.open.product_area = esc_strdup("billing");
+        c.p.open.title = esc_strdup("Invoices fail");
+        c.source.system = esc_strdup("zendesk");
+        c.source.ticket_id = esc_strdup("4711");
+        esc_decision_t d;
+        assert_int_equal(esc_decide(P, NULL, &c, &d), ESC_VERDICT_ACCEPTED);
+        uint8_t zero[ESC_HASH_LEN] = {0};
+        for (int i = 0; i < d.nevents; i++) {
+                const esc_event_t *e = &d.events[i];
+                assert_true(e->seq == 0);
+                assert_null(e->event_id);
+                assert_null(e->policy_version);
+                assert_true(e->recorded_at == ESC_TIME_NONE);
+                assert_int_equal(e->command_partition, -1);
+                assert_true(e->command_offset == -1);
+                assert_memory_equal(e->hash, zero, ESC_HASH_LEN);
+                /* ... and fills the rest from the command. */
+                assert_string_equal(e->command_id, c.command_id);
+                assert_string_equal(e->source.system, "zendesk");
+                assert_string_equal(e->source.ticket_id, "4711");
+                assert_time(e->occurred_at, "2026-03-04T10:00:00Z");
+        }
+        esc_decision_clear(&d);
+        esc_command_clear(&c);
 }
 
 static void test_on_call_owner_is_whoever_holds_the_rotation_at_that_instant(void **s)
@@ -716,6 +741,43 @@ static void test_identical_record_repeat_is_a_duplicate_and_a_new_fact_is_not(vo
         assert_int_equal(apply(&st, &c), ESC_VERDICT_DUPLICATE);
 }
 
+static void test_malformed_commands_are_rejected_with_an_encodable_event(void **s)
+{
+        esc_state_t st;
+        acknowledged_sev3(&st, "2026-03-04T10:00:00Z");
+        /* apply() fails the test if a decided event would not encode. */
+        esc_command_t c = cmd(ESC_CMD_UPDATE, "2026-03-04T11:00:00Z", "bad\xc0\xaf actor");
+        c.p.update.by = esc_strdup("dave");
+        c.p.update.body = esc_strdup("hello");
+        assert_rejected(apply(&st, &c), ESC_REJ_INVALID_FIELD);
+        assert_non_null(strstr(D.events[0].p.rejected.message, "actor"));
+        assert_string_equal(D.events[0].actor, "unknown");
+
+        c = cmd(ESC_CMD_UPDATE, "2026-03-04T11:00:00Z", "dave");
+        c.occurred_at = ESC_TIME_NONE;
+        c.p.update.by = esc_strdup("dave");
+        c.p.update.body = esc_strdup("hello");
+        assert_rejected(apply(&st, &c), ESC_REJ_INVALID_FIELD);
+        assert_non_null(strstr(D.events[0].p.rejected.message, "occurred_at"));
+
+        c = cmd(ESC_CMD_ACK, "2026-03-04T11:00:00Z", "dave");
+        free(c.command_id);
+        char long_id[300];
+        memset(long_id, 'x', sizeof(long_id) - 1);
+        long_id[sizeof(long_id) - 1] = '\0';
+        c.command_id = esc_strdup(long_id);
+        assert_rejected(apply(&st, &c), ESC_REJ_INVALID_TRANSITION);
+        assert_string_equal(D.events[0].command_id, "");
+
+        c = cmd((esc_command_type_t)99, "2026-03-04T11:00:00Z", "dave");
+        c.type = (esc_command_type_t)99;
+        esc_decision_clear(&D);
+        assert_int_equal(esc_decide(P, &st, &c, &D), ESC_VERDICT_REJECTED);
+        assert_string_equal(esc_decision_code(&D), ESC_REJ_INVALID_FIELD);
+        c.type = ESC_CMD_ACK;
+        esc_command_clear(&c);
+}
+
 static void test_decide_is_pure_same_inputs_same_events(void **s)
 {
         esc_state_t st;
@@ -744,6 +806,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_open_assigns_severity_deadlines_and_named_owners),
+                cmocka_unit_test(test_decider_leaves_seq_ids_and_hashes_to_the_worker),
                 cmocka_unit_test(test_on_call_owner_is_whoever_holds_the_rotation_at_that_instant),
                 cmocka_unit_test(test_sev3_open_does_not_invite_the_cs_manager),
                 cmocka_unit_test(test_sev3_on_strategic_account_becomes_sev2_with_the_reason_recorded),
@@ -771,6 +834,7 @@ int main(void)
                 cmocka_unit_test(test_command_memory_holds_the_last_16_commands_of_an_incident),
                 cmocka_unit_test(test_record_back_commands_become_their_events),
                 cmocka_unit_test(test_identical_record_repeat_is_a_duplicate_and_a_new_fact_is_not),
+                cmocka_unit_test(test_malformed_commands_are_rejected_with_an_encodable_event),
                 cmocka_unit_test(test_decide_is_pure_same_inputs_same_events),
         };
         return cmocka_run_group_tests(tests, fixture_up, fixture_down);
