@@ -1339,9 +1339,9 @@ static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
                                         return tx_fail(t, "malformed array block", NULL);
                                 l = -l;
                         }
-                        total += l;
-                        if (total > 4 * ESC_MAX_LIST || l > t->end - t->p)
+                        if (l > 4 * ESC_MAX_LIST - total || l > t->end - t->p)
                                 return tx_fail(t, "an array is longer than the codec's cap or the message", NULL);
+                        total += l;
                         if (t->out && tx_put_long(t, l))
                                 return -1;
                         for (int64_t k = 0; k < l; k++) {
