@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ledger/codec.h"
 #include "ledger/decider.h"
@@ -44,6 +45,7 @@
 #define COMP "ledger"
 #define MAX_PARTITIONS 1024
 #define FLUSH_POLL_MS 100
+#define REPLAY_RETRY_MS 60000
 
 /* One incident's state: full while it can still change, compact once
  * closed. */
@@ -242,9 +244,18 @@ static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, vo
                         return -1;
                 }
                 L->parts[pi].assigned = true;
-                /* A worker that cannot learn its position must not guess. */
-                if (replay(L, pi))
-                        return -1;
+                /* Replaying is idempotent, so transient broker errors (a new
+                 * partition without a leader yet, a restarting broker) are
+                 * retried; but a worker that cannot learn its position must
+                 * not guess one, so past the deadline it stops. */
+                int64_t deadline = esc_mono_us() + (int64_t)REPLAY_RETRY_MS * 1000;
+                int backoff_ms = 200;
+                while (replay(L, pi)) {
+                        if (esc_mono_us() + (int64_t)backoff_ms * 1000 > deadline)
+                                return -1;
+                        usleep((useconds_t)backoff_ms * 1000);
+                        backoff_ms = backoff_ms < 3200 ? backoff_ms * 2 : backoff_ms;
+                }
                 parts->elems[i].offset = L->parts[pi].next_offset;
         }
         update_incident_gauge(L);
