@@ -14,6 +14,8 @@
  * start. */
 #include <errno.h>
 #include <glob.h>
+#include <limits.h>
+#include <stdint.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,22 +104,32 @@ static int pg_user(struct pg_ctx *c, char *errbuf, size_t errbuf_size)
         return 0;
 }
 
+/* Fills the paths from the pg dir. $ESC_DEV_DIR/pg may be a symlink (see
+ * pg_relocate); the real path is used so that the postmaster's command line,
+ * our pid marker, never depends on how the dir was reached. */
 static int pg_ctx_init(struct pg_ctx *c, const char *dir, bool need_bin, char *errbuf,
                        size_t errbuf_size)
 {
+        char link[ESC_DEV_PATH_MAX], real[PATH_MAX];
+        struct stat st;
+        const char *base = link;
+
         memset(c, 0, sizeof(*c));
         c->uid = (uid_t)-1;
         c->gid = (gid_t)-1;
-        if (esc_dev_path(c->pgdir, sizeof(c->pgdir), errbuf, errbuf_size, "%s/pg", dir) ||
-            esc_dev_path(c->data, sizeof(c->data), errbuf, errbuf_size, "%s/pg/data", dir) ||
-            esc_dev_path(c->run, sizeof(c->run), errbuf, errbuf_size, "%s/pg/run", dir) ||
-            esc_dev_path(c->portf, sizeof(c->portf), errbuf, errbuf_size, "%s/pg/port", dir) ||
-            esc_dev_path(c->log, sizeof(c->log), errbuf, errbuf_size, "%s/pg/postgres.log",
-                         dir) ||
-            esc_dev_path(c->ctl_log, sizeof(c->ctl_log), errbuf, errbuf_size,
-                         "%s/pg/pg_ctl.log", dir) ||
+        if (esc_dev_path(link, sizeof(link), errbuf, errbuf_size, "%s/pg", dir))
+                return -1;
+        if (lstat(link, &st) == 0 && S_ISLNK(st.st_mode) && realpath(link, real))
+                base = real;
+        if (esc_dev_path(c->pgdir, sizeof(c->pgdir), errbuf, errbuf_size, "%s", base) ||
+            esc_dev_path(c->data, sizeof(c->data), errbuf, errbuf_size, "%s/data", base) ||
+            esc_dev_path(c->run, sizeof(c->run), errbuf, errbuf_size, "%s/run", base) ||
+            esc_dev_path(c->portf, sizeof(c->portf), errbuf, errbuf_size, "%s/port", base) ||
+            esc_dev_path(c->log, sizeof(c->log), errbuf, errbuf_size, "%s/postgres.log", base) ||
+            esc_dev_path(c->ctl_log, sizeof(c->ctl_log), errbuf, errbuf_size, "%s/pg_ctl.log",
+                         base) ||
             esc_dev_path(c->pidf, sizeof(c->pidf), errbuf, errbuf_size,
-                         "%s/pg/data/postmaster.pid", dir))
+                         "%s/data/postmaster.pid", base))
                 return -1;
         if (need_bin && (find_bindir(c->bindir, sizeof(c->bindir), errbuf, errbuf_size) ||
                          pg_user(c, errbuf, errbuf_size)))
@@ -165,6 +177,44 @@ static int check_reachable(const struct pg_ctx *c, char *errbuf, size_t errbuf_s
                                        "reach",
                                        PG_USER, tmp, (unsigned)(st.st_mode & 07777));
         }
+        return 0;
+}
+
+/* As root, when the dev dir sits below a directory the `esc` user cannot
+ * enter (a private mktemp dir, a 0700 home), the cluster lives in
+ * /var/tmp/esc-dev-pg/<hash of the dev dir>/pg instead and $ESC_DEV_DIR/pg
+ * is a symlink to it. The trade-off: deleting the dev dir leaves that copy
+ * behind. */
+static int pg_relocate(struct pg_ctx *c, const char *dir, char *errbuf, size_t errbuf_size)
+{
+        char link[ESC_DEV_PATH_MAX], target[ESC_DEV_PATH_MAX];
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a: a stable, short name */
+        struct stat st;
+
+        if (esc_dev_path(link, sizeof(link), errbuf, errbuf_size, "%s/pg", dir))
+                return -1;
+        if (lstat(link, &st) == 0)
+                return 0; /* already placed, here or there */
+        if (check_reachable(c, NULL, 0) == 0)
+                return 0;
+        for (const char *p = dir; *p; p++)
+                h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        if (esc_dev_path(target, sizeof(target), errbuf, errbuf_size,
+                         "/var/tmp/esc-dev-pg/%016llx/pg", (unsigned long long)h) ||
+            esc_dev_mkdirs(target, errbuf, errbuf_size))
+                return -1;
+        esc_dev_progress("%s is not reachable by the '%s' user: the PostgreSQL cluster lives in "
+                         "%s (linked from %s)",
+                         dir, PG_USER, target, link);
+        if (symlink(target, link) != 0)
+                return esc_err(errbuf, errbuf_size, "cannot link %s to %s: %s", link, target,
+                               strerror(errno));
+        uid_t uid = c->uid;
+        gid_t gid = c->gid;
+        if (pg_ctx_init(c, dir, false, errbuf, errbuf_size))
+                return -1;
+        c->uid = uid;
+        c->gid = gid;
         return 0;
 }
 
@@ -307,18 +357,27 @@ int esc_dev_pg_up(const char *dir, char *url, size_t url_size, char *errbuf, siz
         pid_t pid;
 
         if (pg_ctx_init(&c, dir, true, errbuf, errbuf_size) ||
-            esc_dev_mkdirs(c.run, errbuf, errbuf_size) ||
             esc_dev_path(pg_ctl, sizeof(pg_ctl), errbuf, errbuf_size, "%s/pg_ctl", c.bindir))
                 return -1;
         if (c.uid != (uid_t)-1) {
-                /* initdb insists on owning its parent's child; the socket dir
-                 * and logs must be writable by the server user. */
-                if (chown(c.pgdir, c.uid, c.gid) != 0 || chown(c.run, c.uid, c.gid) != 0)
-                        return esc_err(errbuf, errbuf_size, "chown %s to %s: %s", c.pgdir,
-                                       PG_USER, strerror(errno));
+                char bindir[ESC_DEV_PATH_MAX];
+                /* The dev dir is ours: let the server user through it. */
                 if (chmod(dir, 0755) != 0)
                         return esc_err(errbuf, errbuf_size, "chmod %s: %s", dir,
                                        strerror(errno));
+                esc_strlcpy(bindir, c.bindir, sizeof(bindir));
+                if (pg_relocate(&c, dir, errbuf, errbuf_size))
+                        return -1;
+                esc_strlcpy(c.bindir, bindir, sizeof(c.bindir));
+        }
+        if (esc_dev_mkdirs(c.run, errbuf, errbuf_size))
+                return -1;
+        if (c.uid != (uid_t)-1) {
+                /* initdb creates data/ inside the pg dir, the server writes
+                 * its socket and logs there: all must belong to its user. */
+                if (chown(c.pgdir, c.uid, c.gid) != 0 || chown(c.run, c.uid, c.gid) != 0)
+                        return esc_err(errbuf, errbuf_size, "chown %s to %s: %s", c.pgdir,
+                                       PG_USER, strerror(errno));
                 if (check_reachable(&c, errbuf, errbuf_size))
                         return -1;
         }
