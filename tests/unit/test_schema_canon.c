@@ -182,46 +182,73 @@ static void test_codec_fingerprint_is_that_of_the_event_avsc(void **state)
         esc_codec_destroy(codec);
 }
 
-/* Runs `esc schema ...` and returns its first output line. */
-static int run_cli(const char *args, char *out, size_t size)
+/* Runs `esc schema ARGS` with `input` on stdin (if not NULL) and returns
+ * its exit code; out gets the first line of its output. */
+static int run_cli(const char *input, const char *args, char *out, size_t size)
 {
         const char *bin = getenv("ESC_BIN");
-        char cmd[2048];
+        char cmd[2048], in_path[] = "/tmp/esc-schema-cli-XXXXXX";
         FILE *p;
-        int status;
+        int status, fd = -1;
 
         if (!bin || access(bin, X_OK)) /* binary not built (e.g. a partial build) */
                 return -2;
-        snprintf(cmd, sizeof(cmd), "%s schema %s 2>&1", bin, args);
+        if (input) {
+                fd = mkstemp(in_path);
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, input, strlen(input)), (ssize_t)strlen(input));
+                close(fd);
+        }
+        snprintf(cmd, sizeof(cmd), "%s schema %s <%s 2>&1", bin, args, input ? in_path : "/dev/null");
         p = popen(cmd, "r");
         assert_non_null(p);
         out[0] = '\0';
         if (!fgets(out, (int)size, p))
                 out[0] = '\0';
         out[strcspn(out, "\n")] = '\0';
+        char rest[512];
+        while (fgets(rest, sizeof(rest), p)) /* drain, so esc never sees SIGPIPE */
+                ;
         status = pclose(p);
+        if (input)
+                unlink(in_path);
         return WEXITSTATUS(status);
 }
 
 static void test_cli_prints_fingerprint_as_signed_decimal_and_hex(void **state)
 {
-        char out[4096];
+        char out[4096], args[1200];
         (void)state;
 
-        if (run_cli("--help", out, sizeof(out)) == -2)
+        if (run_cli(NULL, "--help", out, sizeof(out)) == -2)
                 skip();
-        assert_int_equal(run_cli("fingerprint - <<'EOF'\n\"int\"\nEOF", out, sizeof(out)), 0);
+        assert_int_equal(run_cli("\"int\"\n", "fingerprint -", out, sizeof(out)), 0);
         assert_string_equal(out, "8247732601305521295");
-        assert_int_equal(run_cli("fingerprint --hex - <<'EOF'\n\"int\"\nEOF", out, sizeof(out)), 0);
+        assert_int_equal(run_cli("\"int\"", "fingerprint --hex -", out, sizeof(out)), 0);
         assert_string_equal(out, "7275d51a3f395c8f");
-        assert_int_equal(run_cli("fingerprint - <<'EOF'\n\"string\"\nEOF", out, sizeof(out)), 0);
+        assert_int_equal(run_cli("\"string\"", "fingerprint -", out, sizeof(out)), 0);
         assert_string_equal(out, "-8142146995180207161");
-        assert_int_equal(run_cli("canonical - <<'EOF'\n{\"type\":\"fixed\",\"name\":\"foo\",\"namespace\":\"x.y\",\"size\":15,\"doc\":\"d\"}\nEOF", out, sizeof(out)), 0);
+        assert_int_equal(run_cli("{\"type\":\"fixed\",\"name\":\"foo\",\"namespace\":\"x.y\",\"size\":15,\"doc\":\"d\"}",
+                                 "canonical -", out, sizeof(out)),
+                         0);
         assert_string_equal(out, "{\"name\":\"x.y.foo\",\"type\":\"fixed\",\"size\":15}");
-        assert_int_equal(run_cli("canonical /nonexistent/x.avsc", out, sizeof(out)), 2);
+        /* A file argument, and esc's own event schema. */
+        snprintf(args, sizeof(args), "fingerprint %s/schemas/esc.v1.Event.avsc",
+                 getenv("ESC_SOURCE_DIR") ? getenv("ESC_SOURCE_DIR") : ESC_SOURCE_DIR);
+        char err[512];
+        esc_codec_t *codec = esc_codec_new(NULL, err, sizeof(err));
+        char want[32];
+        snprintf(want, sizeof(want), "%" PRId64, (int64_t)esc_codec_event_fingerprint(codec));
+        esc_codec_destroy(codec);
+        assert_int_equal(run_cli(NULL, args, out, sizeof(out)), 0);
+        assert_string_equal(out, want);
+        /* Bad input: exit 2 with one line naming it. */
+        assert_int_equal(run_cli(NULL, "canonical /nonexistent/x.avsc", out, sizeof(out)), 2);
         assert_non_null(strstr(out, "/nonexistent/x.avsc"));
-        assert_int_equal(run_cli("bogus", out, sizeof(out)), 2);
-        assert_int_equal(run_cli("--help", out, sizeof(out)), 0);
+        assert_int_equal(run_cli("{\"type\":", "canonical -", out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "not JSON"));
+        assert_int_equal(run_cli(NULL, "bogus", out, sizeof(out)), 2);
+        assert_int_equal(run_cli(NULL, "--help", out, sizeof(out)), 0);
         assert_non_null(strstr(out, "usage"));
 }
 
