@@ -1,0 +1,176 @@
+/* fold.c — what one event does to an incident's esc.incidents row: the pure
+ * heart of the SLA projection (semantics in sla.h and docs/analytics.md).
+ *
+ * The store loads the rows of the incidents a batch touches, folds the
+ * batch's events into them here and writes them back, so no per-incident
+ * state lives in the worker between batches. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "projections/sla/sla.h"
+
+void esc_sla_incident_init(esc_sla_incident_t *inc, const char *incident_id)
+{
+        memset(inc, 0, sizeof(*inc));
+        inc->incident_id = esc_strdup(incident_id);
+        inc->tier = -1;
+        inc->health_score = -1;
+        inc->status = ESC_STATUS_NONE;
+        inc->opened_at = inc->acknowledged_at = inc->mitigated_at = ESC_TIME_NONE;
+        inc->resolved_at = inc->confirmed_at = inc->closed_at = ESC_TIME_NONE;
+        inc->response_due_at = inc->next_update_due_at = inc->resolution_due_at = ESC_TIME_NONE;
+}
+
+void esc_sla_incident_clear(esc_sla_incident_t *inc)
+{
+        char **strs[] = {&inc->incident_id, &inc->account_id, &inc->product_area, &inc->title,
+                         &inc->owner, &inc->csm, &inc->cs_manager, &inc->slack_channel,
+                         &inc->tracking_url};
+        for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+                free(*strs[i]);
+                *strs[i] = NULL;
+        }
+}
+
+static void set_str(char **dst, const char *src)
+{
+        free(*dst);
+        *dst = esc_strdup(src);
+}
+
+/* Late means strictly after the deadline: acknowledging at 10:15:00 for a
+ * 10:15:00 deadline meets it. */
+static bool after(esc_time_t t, esc_time_t due)
+{
+        return t != ESC_TIME_NONE && due != ESC_TIME_NONE && t > due;
+}
+
+static void set_deadlines(esc_sla_incident_t *inc, esc_time_t response, esc_time_t update,
+                          esc_time_t resolution)
+{
+        inc->response_due_at = response;
+        inc->next_update_due_at = update;
+        inc->resolution_due_at = resolution;
+}
+
+void esc_sla_fold(esc_sla_incident_t *inc, const esc_event_t *ev, esc_sla_effect_t *eff)
+{
+        const esc_event_payload_t *p = &ev->p;
+        esc_sla_effect_t none = {.update_due_at = ESC_TIME_NONE, .update_late_us = -1};
+
+        if (!eff)
+                eff = &none;
+        eff->update_due_at = ESC_TIME_NONE;
+        eff->update_late_us = -1;
+        if (ev->seq > inc->last_seq)
+                inc->last_seq = ev->seq;
+
+        switch (ev->type) {
+        case ESC_EV_ESCALATION_OPENED:
+                inc->exists = true;
+                inc->status = ESC_STATUS_OPEN;
+                inc->opened_at = ev->occurred_at;
+                set_str(&inc->account_id, p->opened.account.id);
+                inc->tier = (int)p->opened.account.tier;
+                inc->health_score = p->opened.account.health_score;
+                set_str(&inc->product_area, p->opened.product_area);
+                set_str(&inc->title, p->opened.title);
+                break;
+        case ESC_EV_SEVERITY_ASSIGNED:
+                inc->sev = p->sev_assigned.sev;
+                inc->matrix_sev = p->sev_assigned.matrix_sev;
+                inc->bumped = p->sev_assigned.bumped;
+                set_deadlines(inc, p->sev_assigned.response_due_at,
+                              p->sev_assigned.next_update_due_at,
+                              p->sev_assigned.resolution_due_at);
+                break;
+        case ESC_EV_SEVERITY_OVERRIDDEN:
+                inc->sev = p->sev_overridden.to_sev;
+                set_deadlines(inc, p->sev_overridden.response_due_at,
+                              p->sev_overridden.next_update_due_at,
+                              p->sev_overridden.resolution_due_at);
+                break;
+        case ESC_EV_OWNER_ASSIGNED:
+                if (p->owner_assigned.role == ESC_ROLE_ENGINEERING_OWNER)
+                        set_str(&inc->owner, p->owner_assigned.person);
+                else if (p->owner_assigned.role == ESC_ROLE_CSM)
+                        set_str(&inc->csm, p->owner_assigned.person);
+                else
+                        set_str(&inc->cs_manager, p->owner_assigned.person);
+                break;
+        case ESC_EV_ACKNOWLEDGED:
+                /* TTA is measured once, from the first acknowledgement. */
+                if (inc->acknowledged_at == ESC_TIME_NONE) {
+                        inc->acknowledged_at = ev->occurred_at;
+                        if (after(ev->occurred_at, inc->response_due_at))
+                                inc->response_breached = true;
+                }
+                inc->status = ESC_STATUS_ACKNOWLEDGED;
+                inc->next_update_due_at = p->acknowledged.next_update_at;
+                break;
+        case ESC_EV_CUSTOMER_UPDATE_POSTED:
+                /* Only what the customer hears moves (and is measured
+                 * against) the customer's clock. */
+                if (p->update_posted.audience != ESC_AUDIENCE_EXTERNAL)
+                        break;
+                eff->update_due_at = inc->next_update_due_at;
+                if (inc->next_update_due_at != ESC_TIME_NONE)
+                        eff->update_late_us = after(ev->occurred_at, inc->next_update_due_at)
+                                                      ? ev->occurred_at - inc->next_update_due_at
+                                                      : 0;
+                inc->next_update_due_at = p->update_posted.next_update_at;
+                break;
+        case ESC_EV_MITIGATED:
+                inc->status = ESC_STATUS_MITIGATED;
+                inc->mitigated_at = ev->occurred_at;
+                break;
+        case ESC_EV_RESOLVED:
+                inc->status = ESC_STATUS_RESOLVED;
+                inc->resolved_at = ev->occurred_at;
+                if (after(ev->occurred_at, inc->resolution_due_at))
+                        inc->resolution_breached = true;
+                break;
+        case ESC_EV_CUSTOMER_CONFIRMED:
+                inc->status = ESC_STATUS_CONFIRMED;
+                inc->confirmed_at = ev->occurred_at;
+                break;
+        case ESC_EV_CLOSED:
+                inc->status = ESC_STATUS_CLOSED;
+                inc->closed_at = ev->occurred_at;
+                break;
+        case ESC_EV_REOPENED:
+                inc->status = ESC_STATUS_ACKNOWLEDGED;
+                inc->resolved_at = inc->confirmed_at = inc->closed_at = ESC_TIME_NONE;
+                break;
+        case ESC_EV_CHANNEL_CREATED:
+                set_str(&inc->slack_channel, p->channel_created.name
+                                                     ? p->channel_created.name
+                                                     : p->channel_created.slack_channel_id);
+                break;
+        case ESC_EV_TRACKING_ISSUE_LINKED:
+                set_str(&inc->tracking_url, p->tracking_linked.url);
+                break;
+        case ESC_EV_SLA_BREACHED:
+                if (p->sla_breached.clock == ESC_CLOCK_RESPONSE)
+                        inc->response_breached = true;
+                else if (p->sla_breached.clock == ESC_CLOCK_RESOLUTION)
+                        inc->resolution_breached = true;
+                break;
+        default:
+                break; /* reviews, actions, pages, reminders, rejections: child tables only */
+        }
+}
+
+int64_t esc_sla_tta_us(const esc_sla_incident_t *inc)
+{
+        if (inc->opened_at == ESC_TIME_NONE || inc->acknowledged_at == ESC_TIME_NONE)
+                return -1;
+        return inc->acknowledged_at - inc->opened_at;
+}
+
+int64_t esc_sla_ttr_us(const esc_sla_incident_t *inc)
+{
+        if (inc->opened_at == ESC_TIME_NONE || inc->resolved_at == ESC_TIME_NONE)
+                return -1;
+        return inc->resolved_at - inc->opened_at;
+}

@@ -1,0 +1,758 @@
+/* store.c — one PostgreSQL transaction per batch for the SLA projection,
+ * exactly once (DESIGN §1).
+ *
+ * Per batch: BEGIN; lock this projection's esc.projection_offsets rows of
+ * the batch's partitions (FOR UPDATE: a second worker that still believes
+ * it owns a partition waits here, then sees the offsets moved and skips or
+ * re-seeks); load the esc.incidents rows the batch touches; fold the events
+ * into them in C (fold.c); COPY all rows into session-temporary staging
+ * tables; merge them with set-based INSERT ... SELECT (ON CONFLICT DO
+ * NOTHING on (incident_id, seq): what is already there is skipped) and one
+ * incidents upsert guarded by last_seq; write the new offsets; COMMIT.
+ * About ten round trips per batch whatever its size, none per event.
+ *
+ * synchronous_commit is off for these sessions: a crash of PostgreSQL may
+ * lose the last commits, but it loses their offsets with them, so the worker
+ * re-applies exactly what was lost. Exactly-once holds; commits stop waiting
+ * for the WAL flush. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "projections/sla/sla.h"
+#include "runtime/log.h"
+
+#define SLA_MAX_PARTS 1024
+
+struct esc_sla_store {
+        char *url;
+        char schema[64];
+        char *projection;
+        char *topic;
+        int64_t (*low_wm)(void *opaque, int32_t partition);
+        void *low_wm_opaque;
+        PGconn *conn;
+        esc_sla_rows_t rows;
+        esc_buf_t sql;      /* scratch: merge statements */
+        esc_buf_t arr;      /* scratch: array literals */
+        size_t applied, skipped;
+};
+
+/* ---- batch map: incident id -> its row ------------------------------------- */
+
+typedef struct inc_slot {
+        esc_sla_incident_t inc;
+        bool used;
+        bool loaded;        /* row came from the database */
+        bool touched;       /* an event was folded in this batch */
+        int64_t batch_seq;  /* highest seq seen in this batch (dedup of rows without a row) */
+} inc_slot_t;
+
+typedef struct inc_map {
+        inc_slot_t *slots;
+        size_t cap;
+} inc_map_t;
+
+static uint64_t str_hash(const char *s)
+{
+        uint64_t h = UINT64_C(0xcbf29ce484222325);
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
+        return h;
+}
+
+static void map_init(inc_map_t *m, size_t n)
+{
+        m->cap = 16;
+        while (m->cap < n * 2)
+                m->cap *= 2;
+        m->slots = esc_xcalloc(m->cap, sizeof(inc_slot_t));
+}
+
+static inc_slot_t *map_get(inc_map_t *m, const char *id, bool create)
+{
+        size_t i = (size_t)str_hash(id) & (m->cap - 1);
+
+        for (;; i = (i + 1) & (m->cap - 1)) {
+                inc_slot_t *s = &m->slots[i];
+                if (!s->used) {
+                        if (!create)
+                                return NULL;
+                        s->used = true;
+                        esc_sla_incident_init(&s->inc, id);
+                        return s;
+                }
+                if (!strcmp(s->inc.incident_id, id))
+                        return s;
+        }
+}
+
+static void map_free(inc_map_t *m)
+{
+        for (size_t i = 0; i < m->cap; i++)
+                if (m->slots[i].used)
+                        esc_sla_incident_clear(&m->slots[i].inc);
+        free(m->slots);
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static void log_pg(const esc_sla_store_t *s, const char *what, const char *detail)
+{
+        char q[512];
+        esc_log(ESC_LOG_WARN, "sla", what, "schema=%s error=%s", s->schema,
+                esc_log_quote(detail, q, sizeof(q)));
+}
+
+/* Transient or not: connection lost, PostgreSQL shutting down or
+ * restarting, out of resources, serialization/deadlock. */
+static esc_sla_rc_t classify(esc_sla_store_t *s, const PGresult *r)
+{
+        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+        if (!s->conn || PQstatus(s->conn) != CONNECTION_OK)
+                return ESC_SLA_RETRY;
+        if (!state)
+                return ESC_SLA_RETRY; /* no server answer: the connection broke mid-call */
+        if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strncmp(state, "53", 2) ||
+            !strncmp(state, "40", 2) || !strcmp(state, "55P03"))
+                return ESC_SLA_RETRY;
+        return ESC_SLA_FATAL;
+}
+
+static void disconnect(esc_sla_store_t *s)
+{
+        if (s->conn)
+                PQfinish(s->conn);
+        s->conn = NULL;
+}
+
+/* Runs a command; on failure fills errbuf and returns the classification. */
+static esc_sla_rc_t run(esc_sla_store_t *s, const char *sql, const char *what, char *errbuf,
+                        size_t errbuf_size)
+{
+        PGresult *r = PQexec(s->conn, sql);
+        esc_sla_rc_t rc = ESC_SLA_OK;
+
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+                rc = classify(s, r);
+                esc_err(errbuf, errbuf_size, "%s (schema %s): %s", what, s->schema,
+                        PQerrorMessage(s->conn));
+        }
+        PQclear(r);
+        return rc;
+}
+
+/* Appends a PostgreSQL array literal element: "..." with \ and " escaped. */
+static int arr_add(esc_buf_t *b, const char *v)
+{
+        if (esc_buf_append(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1))
+                return -1;
+        for (const char *p = v; *p; p++)
+                if ((*p == '"' || *p == '\\') ? esc_buf_append(b, "\\", 1) || esc_buf_append(b, p, 1)
+                                              : esc_buf_append(b, p, 1))
+                        return -1;
+        return esc_buf_append(b, "\"", 1);
+}
+
+/* ---- lifecycle --------------------------------------------------------------- */
+
+esc_sla_store_t *esc_sla_store_new(const char *pg_url, const char *schema,
+                                   const char *projection, const char *topic,
+                                   int64_t (*low_wm)(void *opaque, int32_t partition),
+                                   void *low_wm_opaque, char *errbuf, size_t errbuf_size)
+{
+        esc_sla_store_t *s;
+
+        if (!pg_url || !*pg_url) {
+                esc_err(errbuf, errbuf_size,
+                        "no PostgreSQL URL: set postgres.url in esc.yaml, ESC_PG_URL, or --pg "
+                        "(or run 'esc dev up')");
+                return NULL;
+        }
+        if (!schema || strlen(schema) >= 48 || strspn(schema, "abcdefghijklmnopqrstuvwxyz_0123456789") != strlen(schema) || !*schema) {
+                esc_err(errbuf, errbuf_size, "schema name '%s' is not [a-z_][a-z0-9_]*",
+                        schema ? schema : "");
+                return NULL;
+        }
+        s = esc_xcalloc(1, sizeof(*s));
+        s->url = esc_strdup(pg_url);
+        esc_strlcpy(s->schema, schema, sizeof(s->schema));
+        s->projection = esc_strdup(projection);
+        s->topic = esc_strdup(topic);
+        s->low_wm = low_wm;
+        s->low_wm_opaque = low_wm_opaque;
+        esc_sla_rows_init(&s->rows, 0);
+        esc_buf_init(&s->sql, 1 << 20);
+        esc_buf_init(&s->arr, 16 << 20);
+        return s;
+}
+
+void esc_sla_store_destroy(esc_sla_store_t *s)
+{
+        if (!s)
+                return;
+        disconnect(s);
+        esc_sla_rows_free(&s->rows);
+        esc_buf_free(&s->sql);
+        esc_buf_free(&s->arr);
+        free(s->url);
+        free(s->projection);
+        free(s->topic);
+        free(s);
+}
+
+PGconn *esc_sla_store_conn(esc_sla_store_t *s)
+{
+        return s->conn;
+}
+
+const char *esc_sla_store_schema(const esc_sla_store_t *s)
+{
+        return s->schema;
+}
+
+void esc_sla_store_last_counts(const esc_sla_store_t *s, size_t *applied, size_t *skipped)
+{
+        *applied = s->applied;
+        *skipped = s->skipped;
+}
+
+static esc_sla_rc_t prepare(esc_sla_store_t *s, const char *name, const char *fmt, int nparams,
+                            char *errbuf, size_t errbuf_size)
+{
+        char sql[2048];
+        PGresult *r;
+        esc_sla_rc_t rc = ESC_SLA_OK;
+
+        /* fmt holds one %s per schema reference; the schema name is validated. */
+        snprintf(sql, sizeof(sql), fmt, s->schema, s->schema, s->schema);
+        r = PQprepare(s->conn, name, sql, nparams, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                rc = classify(s, r);
+                esc_err(errbuf, errbuf_size, "preparing %s (schema %s): %s", name, s->schema,
+                        PQerrorMessage(s->conn));
+        }
+        PQclear(r);
+        return rc;
+}
+
+esc_sla_rc_t esc_sla_store_connect(esc_sla_store_t *s, char *errbuf, size_t errbuf_size)
+{
+        esc_sla_rc_t rc;
+
+        if (s->conn && PQstatus(s->conn) == CONNECTION_OK &&
+            PQtransactionStatus(s->conn) == PQTRANS_IDLE)
+                return ESC_SLA_OK;
+        disconnect(s);
+        s->conn = PQconnectdb(s->url);
+        if (PQstatus(s->conn) != CONNECTION_OK) {
+                /* libpq's message names host and port, never the password. */
+                esc_err(errbuf, errbuf_size, "connecting to PostgreSQL: %s",
+                        PQerrorMessage(s->conn));
+                disconnect(s);
+                return ESC_SLA_RETRY;
+        }
+        rc = run(s,
+                 "SET application_name = 'esc worker sla'; SET synchronous_commit = off; "
+                 "SET client_min_messages = warning; SET TimeZone = 'UTC'",
+                 "session settings", errbuf, errbuf_size);
+        if (rc)
+                goto err;
+        esc_buf_reset(&s->sql);
+        esc_buf_printf(&s->sql,
+                       "CREATE TEMP TABLE IF NOT EXISTS s_events (LIKE %1$s.events) ON COMMIT DELETE ROWS;"
+                       "CREATE TEMP TABLE IF NOT EXISTS s_severity_changes (LIKE %1$s.severity_changes) ON COMMIT DELETE ROWS;"
+                       "CREATE TEMP TABLE IF NOT EXISTS s_customer_updates (LIKE %1$s.customer_updates) ON COMMIT DELETE ROWS;"
+                       "CREATE TEMP TABLE IF NOT EXISTS s_sla_breaches (LIKE %1$s.sla_breaches) ON COMMIT DELETE ROWS;"
+                       "CREATE TEMP TABLE IF NOT EXISTS s_reviews (LIKE %1$s.reviews) ON COMMIT DELETE ROWS;"
+                       "CREATE TEMP TABLE IF NOT EXISTS s_reviews_done (incident_id text, completed_seq bigint,"
+                       " completed_at timestamptz, root_cause text, five_whys jsonb) ON COMMIT DELETE ROWS;"
+                       "CREATE TEMP TABLE IF NOT EXISTS s_corrective_actions (LIKE %1$s.corrective_actions) ON COMMIT DELETE ROWS;"
+                       "CREATE TEMP TABLE IF NOT EXISTS s_rejections (LIKE %1$s.rejections) ON COMMIT DELETE ROWS;"
+                       "CREATE TEMP TABLE IF NOT EXISTS s_incidents (LIKE %1$s.incidents) ON COMMIT DELETE ROWS;",
+                       s->schema);
+        if ((rc = run(s, s->sql.data, "creating staging tables", errbuf, errbuf_size)))
+                goto err;
+        if ((rc = prepare(s, "sla_lock",
+                          "SELECT \"partition\", next_offset FROM %s.projection_offsets"
+                          " WHERE projection = $1 AND topic = $2 AND \"partition\" = ANY($3::int[])"
+                          " FOR UPDATE",
+                          3, errbuf, errbuf_size)) ||
+            (rc = prepare(s, "sla_offsets",
+                          "INSERT INTO %s.projection_offsets AS o (projection, topic, \"partition\","
+                          " next_offset, updated_at)"
+                          " SELECT $1, $2, p, n, now() FROM unnest($3::int[], $4::bigint[]) AS u(p, n)"
+                          " ON CONFLICT (projection, topic, \"partition\") DO UPDATE"
+                          " SET next_offset = EXCLUDED.next_offset, updated_at = EXCLUDED.updated_at",
+                          4, errbuf, errbuf_size)) ||
+            (rc = prepare(s, "sla_offsets_init",
+                          "INSERT INTO %s.projection_offsets (projection, topic, \"partition\", next_offset)"
+                          " SELECT $1, $2, p, $4 FROM unnest($3::int[]) AS u(p)"
+                          " ON CONFLICT DO NOTHING",
+                          4, errbuf, errbuf_size)) ||
+            (rc = prepare(s, "sla_incidents",
+                          "SELECT incident_id, account_id, account_tier, health_score, product_area,"
+                          " title, sev, matrix_sev, bumped, status, owner, csm, cs_manager,"
+                          " slack_channel, tracking_url,"
+                          " (extract(epoch from opened_at) * 1000000)::int8,"
+                          " (extract(epoch from acknowledged_at) * 1000000)::int8,"
+                          " (extract(epoch from mitigated_at) * 1000000)::int8,"
+                          " (extract(epoch from resolved_at) * 1000000)::int8,"
+                          " (extract(epoch from confirmed_at) * 1000000)::int8,"
+                          " (extract(epoch from closed_at) * 1000000)::int8,"
+                          " (extract(epoch from response_due_at) * 1000000)::int8,"
+                          " (extract(epoch from next_update_due_at) * 1000000)::int8,"
+                          " (extract(epoch from resolution_due_at) * 1000000)::int8,"
+                          " response_breached, resolution_breached, last_seq"
+                          " FROM %s.incidents WHERE incident_id = ANY($1::text[])",
+                          1, errbuf, errbuf_size)))
+                goto err;
+        esc_log(ESC_LOG_INFO, "sla", "connected to PostgreSQL", "schema=%s server_version=%d",
+                s->schema, PQserverVersion(s->conn));
+        return ESC_SLA_OK;
+err:
+        disconnect(s);
+        return rc == ESC_SLA_OK ? ESC_SLA_RETRY : rc;
+}
+
+/* ---- offsets ----------------------------------------------------------------- */
+
+static void int_array(esc_buf_t *b, const int32_t *v, int n)
+{
+        esc_buf_reset(b);
+        esc_buf_puts(b, "{");
+        for (int i = 0; i < n; i++)
+                esc_buf_printf(b, "%s%" PRId32, i ? "," : "", v[i]);
+        esc_buf_puts(b, "}");
+}
+
+esc_sla_rc_t esc_sla_store_offsets(esc_sla_store_t *s, const int32_t *partitions, int n,
+                                   int64_t initial, int64_t *next, char *errbuf,
+                                   size_t errbuf_size)
+{
+        char init[24];
+        const char *params[4];
+        PGresult *r;
+        esc_sla_rc_t rc;
+
+        if ((rc = esc_sla_store_connect(s, errbuf, errbuf_size)))
+                return rc;
+        int_array(&s->arr, partitions, n);
+        snprintf(init, sizeof(init), "%" PRId64, initial);
+        params[0] = s->projection;
+        params[1] = s->topic;
+        params[2] = s->arr.data;
+        params[3] = init;
+        r = PQexecPrepared(s->conn, "sla_offsets_init", 4, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                goto fail;
+        PQclear(r);
+        r = PQexecPrepared(s->conn, "sla_lock", 3, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                goto fail;
+        for (int i = 0; i < n; i++)
+                next[i] = initial;
+        for (int row = 0; row < PQntuples(r); row++) {
+                int32_t p = (int32_t)atol(PQgetvalue(r, row, 0));
+                for (int i = 0; i < n; i++)
+                        if (partitions[i] == p)
+                                next[i] = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+        }
+        PQclear(r);
+        return ESC_SLA_OK;
+fail:
+        rc = classify(s, r);
+        esc_err(errbuf, errbuf_size, "reading %s.projection_offsets: %s", s->schema,
+                PQerrorMessage(s->conn));
+        PQclear(r);
+        if (rc == ESC_SLA_RETRY)
+                disconnect(s);
+        return rc;
+}
+
+/* ---- apply ---------------------------------------------------------------------- */
+
+static char *dup_or_null(const PGresult *r, int row, int col)
+{
+        return PQgetisnull(r, row, col) ? NULL : esc_strdup(PQgetvalue(r, row, col));
+}
+
+static esc_time_t time_or_none(const PGresult *r, int row, int col)
+{
+        return PQgetisnull(r, row, col) ? ESC_TIME_NONE : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static int status_parse(const char *s)
+{
+        for (int i = 0; i < ESC_STATUS__COUNT; i++)
+                if (!strcmp(esc_status_name((esc_status_t)i), s))
+                        return i;
+        return ESC_STATUS_OPEN;
+}
+
+static void load_row(inc_slot_t *slot, const PGresult *r, int row)
+{
+        esc_sla_incident_t *inc = &slot->inc;
+        int c = 1;
+
+        slot->loaded = true;
+        inc->exists = true;
+        inc->account_id = dup_or_null(r, row, c++);
+        inc->tier = PQgetisnull(r, row, c) ? -1 : esc_tier_parse(PQgetvalue(r, row, c));
+        c++;
+        inc->health_score = PQgetisnull(r, row, c) ? -1 : atoi(PQgetvalue(r, row, c));
+        c++;
+        inc->product_area = dup_or_null(r, row, c++);
+        inc->title = dup_or_null(r, row, c++);
+        inc->sev = PQgetisnull(r, row, c) ? 0 : atoi(PQgetvalue(r, row, c));
+        c++;
+        inc->matrix_sev = PQgetisnull(r, row, c) ? 0 : atoi(PQgetvalue(r, row, c));
+        c++;
+        inc->bumped = PQgetvalue(r, row, c++)[0] == 't';
+        inc->status = (esc_status_t)status_parse(PQgetvalue(r, row, c++));
+        inc->owner = dup_or_null(r, row, c++);
+        inc->csm = dup_or_null(r, row, c++);
+        inc->cs_manager = dup_or_null(r, row, c++);
+        inc->slack_channel = dup_or_null(r, row, c++);
+        inc->tracking_url = dup_or_null(r, row, c++);
+        inc->opened_at = time_or_none(r, row, c++);
+        inc->acknowledged_at = time_or_none(r, row, c++);
+        inc->mitigated_at = time_or_none(r, row, c++);
+        inc->resolved_at = time_or_none(r, row, c++);
+        inc->confirmed_at = time_or_none(r, row, c++);
+        inc->closed_at = time_or_none(r, row, c++);
+        inc->response_due_at = time_or_none(r, row, c++);
+        inc->next_update_due_at = time_or_none(r, row, c++);
+        inc->resolution_due_at = time_or_none(r, row, c++);
+        inc->response_breached = PQgetvalue(r, row, c++)[0] == 't';
+        inc->resolution_breached = PQgetvalue(r, row, c++)[0] == 't';
+        inc->last_seq = strtoll(PQgetvalue(r, row, c), NULL, 10);
+}
+
+static const char *merge_sql[ESC_SLA_T__COUNT] = {
+        [ESC_SLA_T_EVENTS] =
+                "INSERT INTO %1$s.events SELECT * FROM s_events ON CONFLICT DO NOTHING;",
+        [ESC_SLA_T_SEVERITY_CHANGES] =
+                "INSERT INTO %1$s.severity_changes SELECT * FROM s_severity_changes"
+                " ON CONFLICT DO NOTHING;",
+        [ESC_SLA_T_CUSTOMER_UPDATES] =
+                "INSERT INTO %1$s.customer_updates SELECT * FROM s_customer_updates"
+                " ON CONFLICT DO NOTHING;",
+        [ESC_SLA_T_SLA_BREACHES] =
+                "INSERT INTO %1$s.sla_breaches SELECT * FROM s_sla_breaches ON CONFLICT DO NOTHING;",
+        [ESC_SLA_T_REVIEWS_OPENED] =
+                "INSERT INTO %1$s.reviews SELECT * FROM s_reviews ON CONFLICT DO NOTHING;",
+        [ESC_SLA_T_REVIEWS_COMPLETED] =
+                "UPDATE %1$s.reviews r SET completed_seq = d.completed_seq,"
+                " completed_at = d.completed_at, root_cause = d.root_cause, five_whys = d.five_whys"
+                " FROM s_reviews_done d WHERE r.incident_id = d.incident_id"
+                " AND (r.completed_seq IS NULL OR r.completed_seq < d.completed_seq);",
+        [ESC_SLA_T_CORRECTIVE_ACTIONS] =
+                "INSERT INTO %1$s.corrective_actions SELECT * FROM s_corrective_actions"
+                " ON CONFLICT DO NOTHING;",
+        [ESC_SLA_T_REJECTIONS] =
+                "INSERT INTO %1$s.rejections SELECT * FROM s_rejections ON CONFLICT DO NOTHING;",
+        [ESC_SLA_T_INCIDENTS] =
+                "INSERT INTO %1$s.incidents AS i SELECT * FROM s_incidents"
+                " ON CONFLICT (incident_id) DO UPDATE SET account_id = EXCLUDED.account_id,"
+                " account_tier = EXCLUDED.account_tier, health_score = EXCLUDED.health_score,"
+                " product_area = EXCLUDED.product_area, title = EXCLUDED.title,"
+                " sev = EXCLUDED.sev, matrix_sev = EXCLUDED.matrix_sev, bumped = EXCLUDED.bumped,"
+                " status = EXCLUDED.status, owner = EXCLUDED.owner, csm = EXCLUDED.csm,"
+                " cs_manager = EXCLUDED.cs_manager, slack_channel = EXCLUDED.slack_channel,"
+                " tracking_url = EXCLUDED.tracking_url, opened_at = EXCLUDED.opened_at,"
+                " acknowledged_at = EXCLUDED.acknowledged_at, mitigated_at = EXCLUDED.mitigated_at,"
+                " resolved_at = EXCLUDED.resolved_at, confirmed_at = EXCLUDED.confirmed_at,"
+                " closed_at = EXCLUDED.closed_at, response_due_at = EXCLUDED.response_due_at,"
+                " next_update_due_at = EXCLUDED.next_update_due_at,"
+                " resolution_due_at = EXCLUDED.resolution_due_at,"
+                " tta_seconds = EXCLUDED.tta_seconds, ttr_seconds = EXCLUDED.ttr_seconds,"
+                " response_breached = EXCLUDED.response_breached,"
+                " resolution_breached = EXCLUDED.resolution_breached, last_seq = EXCLUDED.last_seq"
+                " WHERE i.last_seq < EXCLUDED.last_seq;",
+};
+
+static esc_sla_rc_t copy_in(esc_sla_store_t *s, esc_sla_table_t t, char *errbuf,
+                            size_t errbuf_size)
+{
+        char sql[1024];
+        PGresult *r;
+        esc_sla_rc_t rc = ESC_SLA_OK;
+
+        snprintf(sql, sizeof(sql), "COPY %s (%s) FROM STDIN", esc_sla_stage_name(t),
+                 esc_sla_stage_columns(t));
+        r = PQexec(s->conn, sql);
+        if (PQresultStatus(r) != PGRES_COPY_IN) {
+                rc = classify(s, r);
+                esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
+                        PQerrorMessage(s->conn));
+                PQclear(r);
+                return rc;
+        }
+        PQclear(r);
+        if (PQputCopyData(s->conn, s->rows.buf[t].data, (int)s->rows.buf[t].len) != 1 ||
+            PQputCopyEnd(s->conn, NULL) != 1) {
+                esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
+                        PQerrorMessage(s->conn));
+                return classify(s, NULL);
+        }
+        while ((r = PQgetResult(s->conn))) {
+                if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == ESC_SLA_OK) {
+                        rc = classify(s, r);
+                        esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
+                                PQerrorMessage(s->conn));
+                }
+                PQclear(r);
+        }
+        return rc;
+}
+
+typedef struct part_pos {
+        int32_t partition;
+        int64_t first;   /* first offset of the partition in the batch */
+        int64_t stored;  /* next_offset in the database, -1 if no row */
+        int64_t next;    /* after this batch */
+} part_pos_t;
+
+static part_pos_t *part_of(part_pos_t *pp, int np, int32_t partition)
+{
+        for (int i = 0; i < np; i++)
+                if (pp[i].partition == partition)
+                        return &pp[i];
+        return NULL;
+}
+
+/* Locks the batch's offsets rows and reads them. */
+static esc_sla_rc_t lock_offsets(esc_sla_store_t *s, part_pos_t *pp, int np, char *errbuf,
+                                 size_t errbuf_size)
+{
+        int32_t parts[SLA_MAX_PARTS];
+        const char *params[3];
+        PGresult *r;
+        esc_sla_rc_t rc = ESC_SLA_OK;
+
+        for (int i = 0; i < np; i++)
+                parts[i] = pp[i].partition;
+        int_array(&s->arr, parts, np);
+        params[0] = s->projection;
+        params[1] = s->topic;
+        params[2] = s->arr.data;
+        r = PQexecPrepared(s->conn, "sla_lock", 3, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+                rc = classify(s, r);
+                esc_err(errbuf, errbuf_size, "locking %s.projection_offsets: %s", s->schema,
+                        PQerrorMessage(s->conn));
+        } else {
+                for (int row = 0; row < PQntuples(r); row++) {
+                        part_pos_t *p = part_of(pp, np, (int32_t)atol(PQgetvalue(r, row, 0)));
+                        if (p)
+                                p->stored = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+                }
+        }
+        PQclear(r);
+        return rc;
+}
+
+static esc_sla_rc_t load_incidents(esc_sla_store_t *s, inc_map_t *map, char *errbuf,
+                                   size_t errbuf_size)
+{
+        const char *params[1];
+        PGresult *r;
+        esc_sla_rc_t rc = ESC_SLA_OK;
+
+        esc_buf_reset(&s->arr);
+        if (esc_buf_puts(&s->arr, "{"))
+                goto cap;
+        for (size_t i = 0; i < map->cap; i++)
+                if (map->slots[i].used && arr_add(&s->arr, map->slots[i].inc.incident_id))
+                        goto cap;
+        if (esc_buf_puts(&s->arr, "}"))
+                goto cap;
+        params[0] = s->arr.data;
+        r = PQexecPrepared(s->conn, "sla_incidents", 1, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+                rc = classify(s, r);
+                esc_err(errbuf, errbuf_size, "loading %s.incidents: %s", s->schema,
+                        PQerrorMessage(s->conn));
+        } else {
+                for (int row = 0; row < PQntuples(r); row++) {
+                        inc_slot_t *slot = map_get(map, PQgetvalue(r, row, 0), false);
+                        if (slot && !slot->loaded)
+                                load_row(slot, r, row);
+                }
+        }
+        PQclear(r);
+        return rc;
+cap:
+        esc_err(errbuf, errbuf_size, "batch's incident ids exceed %zu bytes", s->arr.cap);
+        return ESC_SLA_FATAL;
+}
+
+static esc_sla_rc_t write_offsets(esc_sla_store_t *s, const part_pos_t *pp, int np,
+                                  char *errbuf, size_t errbuf_size)
+{
+        esc_buf_t offs;
+        int32_t parts[SLA_MAX_PARTS];
+        const char *params[4];
+        PGresult *r;
+        esc_sla_rc_t rc = ESC_SLA_OK;
+
+        esc_buf_init(&offs, 1 << 16);
+        esc_buf_puts(&offs, "{");
+        for (int i = 0; i < np; i++) {
+                parts[i] = pp[i].partition;
+                esc_buf_printf(&offs, "%s%" PRId64, i ? "," : "", pp[i].next);
+        }
+        esc_buf_puts(&offs, "}");
+        int_array(&s->arr, parts, np);
+        params[0] = s->projection;
+        params[1] = s->topic;
+        params[2] = s->arr.data;
+        params[3] = offs.data;
+        r = PQexecPrepared(s->conn, "sla_offsets", 4, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                rc = classify(s, r);
+                esc_err(errbuf, errbuf_size, "writing %s.projection_offsets: %s", s->schema,
+                        PQerrorMessage(s->conn));
+        }
+        PQclear(r);
+        esc_buf_free(&offs);
+        return rc;
+}
+
+esc_sla_rc_t esc_sla_store_apply(esc_sla_store_t *s, const esc_sla_input_t *in, size_t n,
+                                 int32_t *resync_partition, char *errbuf, size_t errbuf_size)
+{
+        part_pos_t pp[SLA_MAX_PARTS];
+        int np = 0;
+        inc_map_t map;
+        esc_sla_rc_t rc;
+
+        s->applied = s->skipped = 0;
+        if (n == 0)
+                return ESC_SLA_OK;
+        if ((rc = esc_sla_store_connect(s, errbuf, errbuf_size)))
+                return rc;
+        for (size_t i = 0; i < n; i++) {
+                part_pos_t *p = part_of(pp, np, in[i].partition);
+                if (!p) {
+                        if (np == SLA_MAX_PARTS) {
+                                esc_err(errbuf, errbuf_size, "more than %d partitions in a batch",
+                                        SLA_MAX_PARTS);
+                                return ESC_SLA_FATAL;
+                        }
+                        p = &pp[np++];
+                        p->partition = in[i].partition;
+                        p->first = in[i].offset;
+                        p->stored = -1;
+                }
+                p->next = in[i].offset + 1;
+        }
+
+        map_init(&map, n);
+        esc_sla_rows_reset(&s->rows);
+        if ((rc = run(s, "BEGIN", "starting the batch", errbuf, errbuf_size)) ||
+            (rc = lock_offsets(s, pp, np, errbuf, errbuf_size)))
+                goto fail;
+        for (int i = 0; i < np; i++) {
+                int64_t low;
+                if (pp[i].stored < 0 || pp[i].stored >= pp[i].first)
+                        continue;
+                /* The batch starts after the stored position: something
+                 * between was never applied here (e.g. a rebuild was swapped
+                 * in behind us). Unless the log itself lost it, re-seek. */
+                low = s->low_wm ? s->low_wm(s->low_wm_opaque, pp[i].partition) : -1;
+                if (low >= 0 && pp[i].stored < low) {
+                        esc_log(ESC_LOG_WARN, "sla", "history lost in Kafka",
+                                "partition=%" PRId32 " stored_offset=%" PRId64
+                                " low_watermark=%" PRId64 " first_offset=%" PRId64,
+                                pp[i].partition, pp[i].stored, low, pp[i].first);
+                        continue;
+                }
+                *resync_partition = pp[i].partition;
+                esc_err(errbuf, errbuf_size,
+                        "partition %" PRId32 ": stored offset %" PRId64
+                        " is behind the batch (first offset %" PRId64 ")",
+                        pp[i].partition, pp[i].stored, pp[i].first);
+                rc = ESC_SLA_RESYNC;
+                goto fail;
+        }
+
+        /* Which incidents the batch touches (skipping what is applied). */
+        for (size_t i = 0; i < n; i++) {
+                part_pos_t *p = part_of(pp, np, in[i].partition);
+                if (in[i].ev && in[i].offset >= p->stored)
+                        map_get(&map, in[i].ev->incident_id, true);
+        }
+        if ((rc = load_incidents(s, &map, errbuf, errbuf_size)))
+                goto fail;
+
+        for (size_t i = 0; i < n; i++) {
+                const esc_event_t *ev = in[i].ev;
+                part_pos_t *p = part_of(pp, np, in[i].partition);
+                inc_slot_t *slot;
+                esc_sla_effect_t eff;
+
+                if (!ev)
+                        continue;
+                if (in[i].offset < p->stored) {
+                        s->skipped++;
+                        continue;
+                }
+                slot = map_get(&map, ev->incident_id, true);
+                if (ev->seq <= slot->inc.last_seq || ev->seq <= slot->batch_seq) {
+                        s->skipped++; /* already applied: (incident_id, seq) is unique */
+                        continue;
+                }
+                slot->batch_seq = ev->seq;
+                if (slot->inc.exists || ev->type == ESC_EV_ESCALATION_OPENED) {
+                        esc_sla_fold(&slot->inc, ev, &eff);
+                        slot->touched = true;
+                } else {
+                        /* No incident row (e.g. a command rejected as
+                         * unknown_incident): the event and its child row only. */
+                        eff.update_due_at = ESC_TIME_NONE;
+                        eff.update_late_us = -1;
+                }
+                if (esc_sla_rows_add_event(&s->rows, ev, in[i].partition, in[i].offset, &eff))
+                        goto cap;
+                s->applied++;
+        }
+        for (size_t i = 0; i < map.cap; i++)
+                if (map.slots[i].used && map.slots[i].touched &&
+                    esc_sla_rows_add_incident(&s->rows, &map.slots[i].inc))
+                        goto cap;
+
+        esc_buf_reset(&s->sql);
+        for (int t = 0; t < ESC_SLA_T__COUNT; t++) {
+                if (!s->rows.count[t])
+                        continue;
+                if ((rc = copy_in(s, (esc_sla_table_t)t, errbuf, errbuf_size)))
+                        goto fail;
+                esc_buf_printf(&s->sql, merge_sql[t], s->schema);
+        }
+        if (s->sql.len && (rc = run(s, s->sql.data, "merging the batch", errbuf, errbuf_size)))
+                goto fail;
+        for (int i = 0; i < np; i++)
+                if (pp[i].stored > pp[i].next)
+                        pp[i].next = pp[i].stored; /* never move a position backwards */
+        if ((rc = write_offsets(s, pp, np, errbuf, errbuf_size)) ||
+            (rc = run(s, "COMMIT", "committing the batch", errbuf, errbuf_size)))
+                goto fail;
+        map_free(&map);
+        return ESC_SLA_OK;
+cap:
+        esc_err(errbuf, errbuf_size, "a batch's rows exceed the staging buffer cap");
+        rc = ESC_SLA_FATAL;
+fail:
+        map_free(&map);
+        if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
+                PQclear(PQexec(s->conn, "ROLLBACK"));
+        if (rc == ESC_SLA_RETRY) {
+                log_pg(s, "batch failed, will retry", errbuf);
+                disconnect(s);
+        }
+        return rc;
+}

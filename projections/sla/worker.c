@@ -1,0 +1,577 @@
+/* worker.c — `esc worker sla [--rebuild [--exit]]`: esc.events into the
+ * PostgreSQL schema `esc` for analysts (DESIGN §6), exactly once (§1).
+ *
+ * Live: the shared worker loop (runtime/worker.h) hands batches to
+ * sla_batch, which decodes them and lets the store apply each as one
+ * transaction with its offsets; on assignment the offsets come from
+ * esc.projection_offsets, never from the consumer group. PostgreSQL being
+ * away makes a batch RETRY (the runtime rewinds and backs off); a stored
+ * position behind the batch (a rebuild was swapped in under us) restarts
+ * the loop so on_assign seeks to it.
+ *
+ * Rebuild: an assign-only consumer reads every partition from the start
+ * into schema esc_rebuild while `esc` keeps serving, then one transaction
+ * swaps it in; the live loop follows (unless --exit). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ledger/codec.h"
+#include "ledger/deadletter.h"
+#include "producers/commands.h"
+#include "projections/sla/sla.h"
+#include "runtime/kafka.h"
+#include "runtime/log.h"
+#include "runtime/signals.h"
+#include "runtime/worker.h"
+
+#define SLA_PROJECTION "sla"
+#define SLA_LIVE_SCHEMA "esc"
+#define SLA_REBUILD_SCHEMA "esc_rebuild"
+#define SLA_BATCH_CAP 50000
+
+typedef struct sla_ctx {
+        esc_cli_t *cli;
+        const esc_config_t *conf;
+        const char *pg_url;
+        char topic[256];
+        char group[256];
+        int batch_max, batch_ms;
+        esc_codec_t *codec;
+        esc_deadletter_t *dl;
+        esc_sla_store_t *store;
+        rd_kafka_t *rk;         /* the consumer in use, for watermarks */
+        esc_event_t *evs;       /* batch_max decoded events */
+        esc_sla_input_t *in;
+        bool resync;            /* restart the live loop: re-read offsets */
+} sla_ctx_t;
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "usage: esc worker sla [--rebuild [--exit]] [--batch-max N] [--batch-ms MS]\n"
+                "\n"
+                "Projects esc.events into PostgreSQL (schema esc: incidents, events,\n"
+                "severity_changes, customer_updates, sla_breaches, reviews,\n"
+                "corrective_actions, rejections and the analysts' views; role esc_analyst).\n"
+                "Applies the SQL migrations at start. Exactly once: offsets live in\n"
+                "esc.projection_offsets, in the same transaction as the rows.\n"
+                "\n"
+                "  --rebuild       rebuild from offset 0 into schema esc_rebuild while esc keeps\n"
+                "                  serving, then swap it in (progress on a terminal), then go on live\n"
+                "  --exit          with --rebuild: exit after the swap\n"
+                "  --batch-max N   events per transaction (default 5000; config sla.batch_max)\n"
+                "  --batch-ms MS   longest wait to fill a batch (default 20; config sla.batch_ms)\n"
+                "\n"
+                "PostgreSQL: postgres.url (env ESC_PG_URL, --pg). Docs: docs/analytics.md.\n");
+}
+
+static void sleep_ms(int ms)
+{
+        while (ms > 0 && !esc_signals_stop_requested()) {
+                int step = ms > 100 ? 100 : ms;
+                usleep((useconds_t)step * 1000);
+                ms -= step;
+        }
+}
+
+static int64_t low_watermark(void *opaque, int32_t partition)
+{
+        sla_ctx_t *ctx = opaque;
+        int64_t lo = -1, hi = -1;
+
+        if (!ctx->rk || rd_kafka_query_watermark_offsets(ctx->rk, ctx->topic, partition, &lo, &hi,
+                                                         5000))
+                return -1;
+        return lo;
+}
+
+/* Decodes msgs into ctx->in; undecodable ones go to the dead-letter topic
+ * (and project nothing). Returns 0, or -1 if a dead letter could not be
+ * delivered (the batch must be retried: nothing is skipped silently). */
+static int decode_batch(sla_ctx_t *ctx, rd_kafka_message_t **msgs, size_t cnt)
+{
+        char err[512];
+
+        for (size_t i = 0; i < cnt; i++) {
+                esc_event_t *ev = &ctx->evs[i];
+                char why[512];
+
+                esc_event_init(ev, ESC_EV_ESCALATION_OPENED);
+                ctx->in[i].partition = msgs[i]->partition;
+                ctx->in[i].offset = msgs[i]->offset;
+                ctx->in[i].ev = ev;
+                if (esc_codec_decode_event(ctx->codec, msgs[i]->payload, msgs[i]->len, ev, why,
+                                           sizeof(why)) == ESC_CODEC_OK)
+                        continue;
+                ctx->in[i].ev = NULL;
+                esc_log(ESC_LOG_WARN, "sla", "undecodable event, dead-lettered",
+                        "partition=%" PRId32 " offset=%" PRId64 " error=\"%s\"",
+                        msgs[i]->partition, msgs[i]->offset, why);
+                if (!ctx->dl && !(ctx->dl = esc_deadletter_new(ctx->conf, err, sizeof(err)))) {
+                        esc_log(ESC_LOG_ERROR, "sla", "no dead-letter producer", "error=\"%s\"", err);
+                        return -1;
+                }
+                if (esc_deadletter_send(ctx->dl, msgs[i], why, err, sizeof(err))) {
+                        esc_log(ESC_LOG_ERROR, "sla", "dead letter not delivered", "error=\"%s\"",
+                                err);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static void clear_batch(sla_ctx_t *ctx, size_t cnt)
+{
+        for (size_t i = 0; i < cnt; i++)
+                esc_event_clear(&ctx->evs[i]);
+}
+
+/* ---- live ------------------------------------------------------------------------- */
+
+static int sla_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        sla_ctx_t *ctx = opaque;
+        int32_t *ps = esc_xcalloc((size_t)parts->cnt + 1, sizeof(int32_t));
+        int64_t *next = esc_xcalloc((size_t)parts->cnt + 1, sizeof(int64_t));
+        char err[512];
+        int backoff = 200, rc = -1;
+
+        for (int i = 0; i < parts->cnt; i++)
+                ps[i] = parts->elems[i].partition;
+        ctx->rk = esc_worker_consumer(w);
+        /* A worker that cannot learn its position must not guess one: wait
+         * for PostgreSQL (retrying), or give up on a stop request. */
+        for (;;) {
+                esc_sla_rc_t r = esc_sla_store_offsets(ctx->store, ps, parts->cnt, 0, next, err,
+                                                       sizeof(err));
+                if (r == ESC_SLA_OK) {
+                        for (int i = 0; i < parts->cnt; i++)
+                                parts->elems[i].offset = next[i];
+                        rc = 0;
+                        break;
+                }
+                esc_log(ESC_LOG_WARN, "sla", "cannot read stored offsets", "error=\"%s\" backoff_ms=%d",
+                        err, backoff);
+                if (r == ESC_SLA_FATAL || esc_signals_stop_requested())
+                        break;
+                sleep_ms(backoff);
+                backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        }
+        free(ps);
+        free(next);
+        return rc;
+}
+
+static int sla_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
+                     esc_worker_msg_status_t *status, void *opaque)
+{
+        sla_ctx_t *ctx = opaque;
+        char err[1024];
+        int32_t part = -1;
+        esc_sla_rc_t rc;
+        int ret = 0;
+
+        ctx->rk = esc_worker_consumer(w);
+        if (decode_batch(ctx, msgs, cnt)) {
+                rc = ESC_SLA_RETRY;
+        } else {
+                rc = esc_sla_store_apply(ctx->store, ctx->in, cnt, &part, err, sizeof(err));
+        }
+        clear_batch(ctx, cnt);
+        switch (rc) {
+        case ESC_SLA_OK:
+                break;
+        case ESC_SLA_RETRY:
+                for (size_t i = 0; i < cnt; i++)
+                        status[i] = ESC_WORKER_MSG_RETRY;
+                break;
+        case ESC_SLA_RESYNC:
+                esc_log(ESC_LOG_WARN, "sla", "stored offsets moved, re-seeking",
+                        "partition=%" PRId32 " detail=\"%s\"", part, err);
+                for (size_t i = 0; i < cnt; i++)
+                        status[i] = ESC_WORKER_MSG_RETRY;
+                ctx->resync = true;
+                ret = -1;
+                break;
+        default:
+                esc_log(ESC_LOG_ERROR, "sla", "batch cannot be applied", "error=\"%s\"", err);
+                for (size_t i = 0; i < cnt; i++)
+                        status[i] = ESC_WORKER_MSG_FAIL;
+                break;
+        }
+        return ret;
+}
+
+static int run_live(sla_ctx_t *ctx)
+{
+        const char *topics[] = {ctx->topic};
+        esc_worker_ops_t ops = {.name = "sla", .opaque = ctx, .on_assign = sla_assign,
+                                .on_batch = sla_batch};
+        esc_worker_opts_t opts = {.group = ctx->group, .topics = topics, .topic_cnt = 1,
+                                  .batch_max = ctx->batch_max, .batch_ms = ctx->batch_ms,
+                                  .retry_min_ms = 200, .retry_max_ms = 5000};
+        char err[512];
+        int backoff = 200;
+
+        while (!esc_signals_stop_requested()) {
+                esc_worker_t *w = esc_worker_new(ctx->conf, &ops, &opts, err, sizeof(err));
+                int rc;
+
+                if (!w)
+                        return esc_cli_fail(ESC_EXIT_RUNTIME, "worker sla", "%s", err);
+                ctx->resync = false;
+                rc = esc_worker_run(w);
+                if (rc != 0)
+                        esc_log(ESC_LOG_WARN, "sla", "worker loop ended", "error=\"%s\" resync=%d",
+                                esc_worker_error(w), ctx->resync);
+                ctx->rk = NULL;
+                esc_worker_destroy(w);
+                if (rc == 0)
+                        return ESC_EXIT_OK;
+                /* Start over: a new consumer reads the stored offsets on
+                 * assignment. A resync is expected and immediate; anything
+                 * else backs off like a supervisor would. */
+                if (!ctx->resync) {
+                        sleep_ms(backoff);
+                        backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
+                }
+        }
+        return ESC_EXIT_OK;
+}
+
+/* ---- rebuild --------------------------------------------------------------------- */
+
+typedef struct rebuild_part {
+        int32_t partition;
+        int64_t low, high, next;
+} rebuild_part_t;
+
+static void progress(bool tty, int64_t done, int64_t total, int64_t t0, bool final)
+{
+        double secs = (double)(esc_mono_us() - t0) / 1e6;
+        double rate = secs > 0 ? (double)done / secs : 0;
+        double pct = total > 0 ? 100.0 * (double)done / (double)total : 100.0;
+        double eta = rate > 0 && total > done ? (double)(total - done) / rate : 0;
+
+        if (tty) {
+                fprintf(stderr, "\rrebuild: %" PRId64 "/%" PRId64 " events (%5.1f%%)  %8.0f events/s  ETA %3d:%02d ",
+                        done, total, pct > 100 ? 100.0 : pct, rate, (int)eta / 60, (int)eta % 60);
+                if (final)
+                        fputc('\n', stderr);
+        } else {
+                esc_log(ESC_LOG_INFO, "sla", final ? "rebuild read everything" : "rebuild progress",
+                        "events=%" PRId64 " total=%" PRId64 " percent=%.1f events_per_s=%.0f eta_s=%.0f",
+                        done, total, pct, rate, eta);
+        }
+}
+
+/* Applies one batch, retrying transient failures until it sticks. */
+static int rebuild_apply(sla_ctx_t *ctx, esc_sla_store_t *st, rd_kafka_message_t **msgs,
+                         size_t cnt)
+{
+        char err[1024];
+        int32_t part;
+        int backoff = 200;
+
+        for (;;) {
+                esc_sla_rc_t rc = decode_batch(ctx, msgs, cnt)
+                                          ? ESC_SLA_RETRY
+                                          : esc_sla_store_apply(st, ctx->in, cnt, &part, err,
+                                                                sizeof(err));
+                clear_batch(ctx, cnt);
+                if (rc == ESC_SLA_OK)
+                        return 0;
+                if (rc != ESC_SLA_RETRY) {
+                        esc_log(ESC_LOG_ERROR, "sla", "rebuild batch failed", "error=\"%s\"", err);
+                        return -1;
+                }
+                if (esc_signals_stop_requested())
+                        return -1;
+                sleep_ms(backoff);
+                backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        }
+}
+
+static int run_rebuild(sla_ctx_t *ctx)
+{
+        char err[1024];
+        esc_sla_store_t *st = NULL;
+        rd_kafka_t *rk = NULL;
+        rd_kafka_topic_partition_list_t *assign = NULL;
+        rebuild_part_t *parts = NULL;
+        rd_kafka_message_t **batch = NULL;
+        int nparts, rc = -1, remaining = 0;
+        int64_t total = 0, done = 0, t0, last_report = 0;
+        bool tty = isatty(STDERR_FILENO);
+
+        if (!(rk = esc_kafka_consumer_new(ctx->conf, NULL, err, sizeof(err)))) {
+                esc_log(ESC_LOG_ERROR, "sla", "rebuild consumer", "error=\"%s\"", err);
+                return -1;
+        }
+        ctx->rk = rk;
+        if ((nparts = esc_kafka_partition_count(rk, ctx->topic, 10000, err, sizeof(err))) < 1) {
+                esc_log(ESC_LOG_ERROR, "sla", "rebuild: no partitions", "topic=%s error=\"%s\"",
+                        ctx->topic, err);
+                goto out;
+        }
+        st = esc_sla_store_new(ctx->pg_url, SLA_REBUILD_SCHEMA, SLA_PROJECTION, ctx->topic,
+                               low_watermark, ctx, err, sizeof(err));
+        if (!st) {
+                esc_log(ESC_LOG_ERROR, "sla", "rebuild store", "error=\"%s\"", err);
+                goto out;
+        }
+        /* A leftover esc_rebuild (an interrupted rebuild) is dropped: the
+         * rebuild always starts from nothing. */
+        {
+                PGconn *c = PQconnectdb(ctx->pg_url);
+                int bad = PQstatus(c) != CONNECTION_OK;
+                if (bad)
+                        esc_err(err, sizeof(err), "connecting to PostgreSQL: %s", PQerrorMessage(c));
+                else if (esc_sla_drop_schema(c, SLA_REBUILD_SCHEMA, err, sizeof(err)) ||
+                         esc_sla_migrate(c, SLA_REBUILD_SCHEMA, err, sizeof(err)))
+                        bad = 1;
+                PQfinish(c);
+                if (bad) {
+                        esc_log(ESC_LOG_ERROR, "sla", "rebuild: preparing esc_rebuild",
+                                "error=\"%s\"", err);
+                        goto out;
+                }
+        }
+        parts = esc_xcalloc((size_t)nparts, sizeof(*parts));
+        assign = rd_kafka_topic_partition_list_new(nparts);
+        for (int p = 0; p < nparts; p++) {
+                rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+                        rk, ctx->topic, p, &parts[p].low, &parts[p].high, 10000);
+                if (e) {
+                        esc_log(ESC_LOG_ERROR, "sla", "rebuild: watermarks",
+                                "topic=%s partition=%d error=\"%s\"", ctx->topic, p,
+                                rd_kafka_err2str(e));
+                        goto out;
+                }
+                parts[p].partition = p;
+                parts[p].next = parts[p].low;
+                total += parts[p].high - parts[p].low;
+                if (parts[p].low > 0)
+                        esc_log(ESC_LOG_WARN, "sla", "history lost in Kafka: rebuilding from the low watermark",
+                                "partition=%d low_watermark=%" PRId64, p, parts[p].low);
+                if (parts[p].high > parts[p].low) {
+                        rd_kafka_topic_partition_list_add(assign, ctx->topic, p)->offset =
+                                parts[p].low;
+                        remaining++;
+                }
+        }
+        {
+                int32_t *ps = esc_xcalloc((size_t)nparts, sizeof(int32_t));
+                int64_t *next = esc_xcalloc((size_t)nparts, sizeof(int64_t));
+                esc_sla_rc_t r;
+                for (int p = 0; p < nparts; p++)
+                        ps[p] = p;
+                /* Partitions start at their low watermark: where the log begins. */
+                r = esc_sla_store_offsets(st, ps, nparts, 0, next, err, sizeof(err));
+                free(ps);
+                free(next);
+                if (r != ESC_SLA_OK) {
+                        esc_log(ESC_LOG_ERROR, "sla", "rebuild: offsets", "error=\"%s\"", err);
+                        goto out;
+                }
+        }
+        esc_log(ESC_LOG_INFO, "sla", "rebuild started",
+                "schema=%s topic=%s partitions=%d events=%" PRId64, SLA_REBUILD_SCHEMA,
+                ctx->topic, nparts, total);
+        if (assign->cnt > 0 && rd_kafka_assign(rk, assign)) {
+                esc_log(ESC_LOG_ERROR, "sla", "rebuild: assign failed", NULL);
+                goto out;
+        }
+        batch = esc_xcalloc((size_t)ctx->batch_max, sizeof(*batch));
+        t0 = esc_mono_us();
+        while (remaining > 0) {
+                size_t cnt = 0;
+                int64_t deadline = esc_mono_us() + 100000;
+
+                if (esc_signals_stop_requested()) {
+                        esc_log(ESC_LOG_INFO, "sla", "rebuild interrupted; esc left as it was", NULL);
+                        goto out;
+                }
+                while (cnt < (size_t)ctx->batch_max && esc_mono_us() < deadline) {
+                        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
+                        if (!m)
+                                continue;
+                        if (m->err) {
+                                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                        esc_log(ESC_LOG_WARN, "sla", "rebuild consumer error",
+                                                "error=\"%s\"", rd_kafka_message_errstr(m));
+                                rd_kafka_message_destroy(m);
+                                continue;
+                        }
+                        batch[cnt++] = m;
+                }
+                if (cnt == 0)
+                        continue;
+                if (rebuild_apply(ctx, st, batch, cnt) != 0) {
+                        for (size_t i = 0; i < cnt; i++)
+                                rd_kafka_message_destroy(batch[i]);
+                        goto out;
+                }
+                for (size_t i = 0; i < cnt; i++) {
+                        rebuild_part_t *p = &parts[batch[i]->partition];
+                        if (batch[i]->partition >= 0 && batch[i]->partition < nparts) {
+                                if (p->next < p->high && batch[i]->offset + 1 >= p->high)
+                                        remaining--;
+                                if (batch[i]->offset + 1 > p->next) {
+                                        done += batch[i]->offset + 1 - p->next;
+                                        p->next = batch[i]->offset + 1;
+                                }
+                        }
+                        rd_kafka_message_destroy(batch[i]);
+                }
+                if (esc_mono_us() - last_report > (tty ? 500000 : 5000000)) {
+                        progress(tty, done, total, t0, false);
+                        last_report = esc_mono_us();
+                }
+        }
+        progress(tty, done, total, t0, true);
+        {
+                PGconn *c = PQconnectdb(ctx->pg_url);
+                int bad = PQstatus(c) != CONNECTION_OK ||
+                          esc_sla_swap(c, SLA_REBUILD_SCHEMA, SLA_LIVE_SCHEMA, err, sizeof(err));
+                if (PQstatus(c) != CONNECTION_OK)
+                        esc_err(err, sizeof(err), "connecting to PostgreSQL: %s", PQerrorMessage(c));
+                PQfinish(c);
+                if (bad) {
+                        esc_log(ESC_LOG_ERROR, "sla", "rebuild: swap failed", "error=\"%s\"", err);
+                        goto out;
+                }
+        }
+        esc_log(ESC_LOG_INFO, "sla", "rebuild swapped in",
+                "schema=%s events=%" PRId64 " seconds=%.1f", SLA_LIVE_SCHEMA, done,
+                (double)(esc_mono_us() - t0) / 1e6);
+        rc = 0;
+out:
+        free(batch);
+        free(parts);
+        if (assign)
+                rd_kafka_topic_partition_list_destroy(assign);
+        esc_sla_store_destroy(st);
+        ctx->rk = NULL;
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+        return rc;
+}
+
+/* ---- main ------------------------------------------------------------------------- */
+
+/* Migrates schema esc, waiting for PostgreSQL if it is not up yet. */
+static int migrate_live(sla_ctx_t *ctx)
+{
+        char err[1024];
+        int backoff = 200;
+
+        while (!esc_signals_stop_requested()) {
+                PGconn *c = PQconnectdb(ctx->pg_url);
+                if (PQstatus(c) == CONNECTION_OK) {
+                        int rc;
+                        PQclear(PQexec(c, "SET client_min_messages = warning"));
+                        rc = esc_sla_migrate(c, SLA_LIVE_SCHEMA, err, sizeof(err));
+                        PQfinish(c);
+                        if (rc == 0)
+                                return 0;
+                        esc_cli_fail(ESC_EXIT_RUNTIME, "worker sla", "%s", err);
+                        return -1;
+                }
+                esc_log(ESC_LOG_WARN, "sla", "PostgreSQL not reachable, retrying",
+                        "error=\"%.200s\" backoff_ms=%d", PQerrorMessage(c), backoff);
+                PQfinish(c);
+                sleep_ms(backoff);
+                backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        }
+        return -1;
+}
+
+int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
+{
+        sla_ctx_t ctx = {.cli = cli, .conf = cli->conf};
+        bool rebuild = false, exit_after = false;
+        char err[512];
+        int rc = ESC_EXIT_RUNTIME;
+
+        ctx.batch_max = (int)esc_config_int(cli->conf, "sla.batch_max", 5000);
+        ctx.batch_ms = (int)esc_config_int(cli->conf, "sla.batch_ms", 20);
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+                        usage(stdout);
+                        return ESC_EXIT_OK;
+                } else if (!strcmp(argv[i], "--rebuild")) {
+                        rebuild = true;
+                } else if (!strcmp(argv[i], "--exit")) {
+                        exit_after = true;
+                } else if (!strcmp(argv[i], "--batch-max") && i + 1 < argc) {
+                        ctx.batch_max = atoi(argv[++i]);
+                } else if (!strcmp(argv[i], "--batch-ms") && i + 1 < argc) {
+                        ctx.batch_ms = atoi(argv[++i]);
+                } else {
+                        usage(stderr);
+                        return esc_cli_fail(ESC_EXIT_USAGE, "worker sla", "unknown option '%s'",
+                                            argv[i]);
+                }
+        }
+        if (ctx.batch_max < 1 || ctx.batch_max > SLA_BATCH_CAP)
+                return esc_cli_fail(ESC_EXIT_USAGE, "worker sla",
+                                    "--batch-max %d out of range (1..%d)", ctx.batch_max,
+                                    SLA_BATCH_CAP);
+        if (ctx.batch_ms < 0 || ctx.batch_ms > 60000)
+                return esc_cli_fail(ESC_EXIT_USAGE, "worker sla",
+                                    "--batch-ms %d out of range (0..60000)", ctx.batch_ms);
+        if (exit_after && !rebuild)
+                return esc_cli_fail(ESC_EXIT_USAGE, "worker sla", "--exit only goes with --rebuild");
+        ctx.pg_url = esc_config_get(cli->conf, "postgres.url");
+        if (!ctx.pg_url || !*ctx.pg_url)
+                return esc_cli_fail(ESC_EXIT_USAGE, "worker sla",
+                                    "no PostgreSQL URL: set postgres.url in esc.yaml, ESC_PG_URL or "
+                                    "--pg (or run 'esc dev up')");
+        esc_config_topic(cli->conf, "events", ctx.topic, sizeof(ctx.topic));
+        esc_config_topic(cli->conf, "sla", ctx.group, sizeof(ctx.group));
+        esc_signals_install();
+
+        if (!(ctx.codec = esc_codec_new(cli->conf, err, sizeof(err))))
+                return esc_cli_fail(ESC_EXIT_RUNTIME, "worker sla", "%s", err);
+        ctx.evs = esc_xcalloc((size_t)ctx.batch_max, sizeof(esc_event_t));
+        ctx.in = esc_xcalloc((size_t)ctx.batch_max, sizeof(esc_sla_input_t));
+        for (int i = 0; i < ctx.batch_max; i++)
+                esc_event_init(&ctx.evs[i], ESC_EV_ESCALATION_OPENED);
+
+        if (migrate_live(&ctx) != 0)
+                goto out;
+        if (rebuild) {
+                if (run_rebuild(&ctx) != 0) {
+                        rc = esc_signals_stop_requested() ? ESC_EXIT_OK : ESC_EXIT_RUNTIME;
+                        if (rc)
+                                esc_cli_fail(rc, "worker sla", "rebuild failed (see the log above); "
+                                                               "schema esc was left as it was");
+                        goto out;
+                }
+                if (exit_after || esc_signals_stop_requested()) {
+                        rc = ESC_EXIT_OK;
+                        goto out;
+                }
+        }
+        ctx.store = esc_sla_store_new(ctx.pg_url, SLA_LIVE_SCHEMA, SLA_PROJECTION, ctx.topic,
+                                      low_watermark, &ctx, err, sizeof(err));
+        if (!ctx.store) {
+                rc = esc_cli_fail(ESC_EXIT_RUNTIME, "worker sla", "%s", err);
+                goto out;
+        }
+        rc = run_live(&ctx);
+out:
+        esc_sla_store_destroy(ctx.store);
+        if (ctx.dl)
+                esc_deadletter_destroy(ctx.dl);
+        for (int i = 0; i < ctx.batch_max; i++)
+                esc_event_clear(&ctx.evs[i]);
+        free(ctx.evs);
+        free(ctx.in);
+        esc_codec_destroy(ctx.codec);
+        return rc;
+}
