@@ -335,6 +335,47 @@ static void test_codec_reports_a_refusing_registry_on_encode(void **state)
         esc_codec_destroy(writer);
 }
 
+static void test_confluent_frame_of_an_older_registered_schema_is_resolved(void **state)
+{
+        srv_t *s = *state;
+        esc_registry_t *reg = client(s);
+        esc_codec_t *codec = codec_for(s);
+        esc_event_t ev, back;
+        esc_buf_t today, old;
+        int32_t old_id = -1;
+        char err[512];
+
+        /* The v0 schema, registered by some older producer. */
+        assert_int_equal(esc_registry_register(reg, "esc.events-value",
+                                               esc_schema_embedded("schemas/old/esc.v1.Event.v0.avsc"),
+                                               &old_id, err, sizeof(err)),
+                         ESC_CODEC_OK);
+        /* Acknowledged did not change since v0, so today's body is also a v0 body. */
+        esc_buf_init(&today, 0);
+        esc_buf_init(&old, 0);
+        esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
+        codec_fixture_event(&ev, ESC_EV_ACKNOWLEDGED, FIXTURE_FULL);
+        esc_codec_t *plain = esc_codec_new(NULL, err, sizeof(err));
+        assert_int_equal(esc_codec_encode_event(plain, &ev, &today, err, sizeof(err)), ESC_CODEC_OK);
+        unsigned char h[5] = {0, (unsigned char)(old_id >> 24), (unsigned char)(old_id >> 16),
+                              (unsigned char)(old_id >> 8), (unsigned char)old_id};
+        esc_buf_append(&old, h, 5);
+        esc_buf_append(&old, today.data + 10, today.len - 10);
+        if (esc_codec_decode_event(codec, old.data, old.len, &back, err, sizeof(err)))
+                fail_msg("%s", err);
+        assert_string_equal(back.p.acknowledged.message, ev.p.acknowledged.message);
+        /* Cut short, the same frame is corrupt under the writer schema. */
+        assert_int_equal(esc_codec_decode_event(codec, old.data, old.len - 3, &back, err, sizeof(err)),
+                         ESC_CODEC_ERR_CORRUPT);
+        assert_non_null(strstr(err, "writer schema"));
+        esc_codec_destroy(plain);
+        esc_codec_destroy(codec);
+        esc_registry_destroy(reg);
+        esc_event_clear(&ev);
+        esc_buf_free(&today);
+        esc_buf_free(&old);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -351,6 +392,7 @@ int main(void)
                 T(test_codec_with_a_registry_writes_confluent_framing_and_reads_it_back),
                 T(test_confluent_frame_with_an_id_the_registry_lacks_is_unknown_schema),
                 T(test_codec_reports_a_refusing_registry_on_encode),
+                T(test_confluent_frame_of_an_older_registered_schema_is_resolved),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
