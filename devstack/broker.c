@@ -606,6 +606,7 @@ int esc_dev_kafka_up(const esc_config_t *conf, const char *dir, char *address,
         snprintf(address, address_size, "127.0.0.1:%d", broker);
         esc_dev_progress("starting Kafka %s (KRaft, single node) on %s; log %s",
                          ESC_DEV_KAFKA_VERSION, address, logf);
+        esc_dev_log_rotate(logf);
         {
                 char *argv[] = {java,        "-Xmx384m", "-Xms128m", "-XX:+UseSerialGC",
                                 "-Djava.awt.headless=true", log4j, logsdir, "-cp", cp,

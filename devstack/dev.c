@@ -8,10 +8,12 @@
  * and the env file. Every verb is idempotent: `up` on a running stack
  * checks it and succeeds, `down` on a stopped one does nothing. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -60,13 +62,18 @@ static void dev_usage(FILE *out)
                 "environment: ESC_DEV_DIR, ESC_KAFKA_CACHE, ESC_PG_BINDIR, ESC_SOURCE_DIR\n");
 }
 
-/* The dev dir as an absolute path (pid markers and configs name it). */
-static int dev_dir(char *out, size_t size, char *errbuf, size_t errbuf_size)
+/* The dev dir as an absolute path (pid markers and configs name it).
+ * Only `up` creates it; the other verbs return 1 if it does not exist. */
+static int dev_dir(char *out, size_t size, bool create, char *errbuf, size_t errbuf_size)
 {
         const char *d = esc_config_dev_dir();
         char real[PATH_MAX];
 
-        if (esc_dev_mkdirs(d, errbuf, errbuf_size))
+        if (!create && access(d, F_OK) != 0) {
+                esc_err(errbuf, errbuf_size, "no dev stack in %s (run `esc dev up`)", d);
+                return 1;
+        }
+        if (create && esc_dev_mkdirs(d, errbuf, errbuf_size))
                 return -1;
         if (!realpath(d, real))
                 return esc_err(errbuf, errbuf_size, "cannot resolve %s: %s", d, strerror(errno));
@@ -76,6 +83,26 @@ static int dev_dir(char *out, size_t size, char *errbuf, size_t errbuf_size)
                                "live inside it)",
                                real);
         return 0;
+}
+
+/* Serializes `up` and `down` on one dev dir (two shells, or a test and a
+ * developer, must not start two brokers on the same data). The lock is
+ * held until the process exits. */
+static int lock_dir(const char *dir, char *errbuf, size_t errbuf_size)
+{
+        char path[ESC_DEV_PATH_MAX];
+        int fd;
+
+        if (esc_dev_path(path, sizeof(path), errbuf, errbuf_size, "%s/.lock", dir))
+                return -1;
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return esc_err(errbuf, errbuf_size, "cannot open %s: %s", path, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+                esc_dev_progress("another esc dev up/down is running in %s; waiting for it", dir);
+                flock(fd, LOCK_EX);
+        }
+        return fd;
 }
 
 static int write_env(const char *dir, const char *brokers, const char *pg_url, const char *kind,
@@ -109,7 +136,9 @@ static int dev_up(esc_cli_t *cli, int argc, char **argv)
                         return esc_cli_fail(ESC_EXIT_USAGE, "dev up",
                                             "unknown option '%s'; see esc dev --help", argv[i]);
         }
-        if (dev_dir(dir, sizeof(dir), errbuf, sizeof(errbuf)))
+        if (dev_dir(dir, sizeof(dir), true, errbuf, sizeof(errbuf)))
+                return esc_cli_fail(ESC_EXIT_RUNTIME, "dev up", "%s", errbuf);
+        if (lock_dir(dir, errbuf, sizeof(errbuf)) < 0)
                 return esc_cli_fail(ESC_EXIT_RUNTIME, "dev up", "%s", errbuf);
         if (!kind) {
                 /* No --broker: keep whichever broker runs, else the real one. */
@@ -162,7 +191,14 @@ static int dev_down(int argc, char **argv)
         if (argc > 2)
                 return esc_cli_fail(ESC_EXIT_USAGE, "dev down", "unexpected argument '%s'",
                                     argv[2]);
-        if (dev_dir(dir, sizeof(dir), errbuf, sizeof(errbuf)))
+        int r = dev_dir(dir, sizeof(dir), false, errbuf, sizeof(errbuf));
+        if (r > 0) {
+                printf("dev stack down (%s did not exist)\n", esc_config_dev_dir());
+                return ESC_EXIT_OK;
+        }
+        if (r < 0)
+                return esc_cli_fail(ESC_EXIT_RUNTIME, "dev down", "%s", errbuf);
+        if (lock_dir(dir, errbuf, sizeof(errbuf)) < 0)
                 return esc_cli_fail(ESC_EXIT_RUNTIME, "dev down", "%s", errbuf);
         /* Stop everything even if one part fails, so nothing is left behind. */
         if (esc_dev_mock_down(dir, errbuf, sizeof(errbuf)))
@@ -218,8 +254,11 @@ static int dev_status(esc_cli_t *cli, int argc, char **argv)
                                     argv[2]);
         if (argc > 2)
                 cli->json = true;
-        if (dev_dir(dir, sizeof(dir), errbuf, sizeof(errbuf)))
+        if (dev_dir(dir, sizeof(dir), false, errbuf, sizeof(errbuf))) {
+                if (cli->json)
+                        printf("{\"dir\":null,\"healthy\":false}\n");
                 return esc_cli_fail(ESC_EXIT_RUNTIME, "dev status", "%s", errbuf);
+        }
         esc_dev_kafka_status(dir, &k);
         esc_dev_mock_status(dir, &m);
         esc_dev_pg_status(dir, &pg);
@@ -282,7 +321,7 @@ static int dev_fault(int argc, char **argv)
                 memcpy(line + len, argv[i], n + 1);
                 len += n;
         }
-        if (dev_dir(dir, sizeof(dir), errbuf, sizeof(errbuf)) ||
+        if (dev_dir(dir, sizeof(dir), false, errbuf, sizeof(errbuf)) ||
             esc_dev_mock_control(dir, line, reply, sizeof(reply), errbuf, sizeof(errbuf)))
                 return esc_cli_fail(ESC_EXIT_RUNTIME, "dev fault", "%s", errbuf);
         if (strncmp(reply, "ok", 2))

@@ -68,6 +68,9 @@ int esc_dev_file_write(const char *path, const char *text, char *errbuf, size_t 
 ssize_t esc_dev_file_read(const char *path, char *buf, size_t size);
 /* The last max_bytes of a log file, for error messages (may be ""). */
 void esc_dev_file_tail(const char *path, char *buf, size_t size);
+/* Keeps the previous run's log as <path>.1, so error messages quote only
+ * the current run. */
+void esc_dev_log_rotate(const char *path);
 /* mkdir -p, mode 0755. */
 int esc_dev_mkdirs(const char *path, char *errbuf, size_t errbuf_size);
 /* "key=value" lookup in a small key=value file; returns def if absent. */

@@ -521,6 +521,7 @@ int esc_dev_mock_up(const esc_config_t *conf, const char *dir, char *address,
         if (!self_exe(exe, sizeof(exe)))
                 return esc_err(errbuf, errbuf_size, "cannot find the esc binary (/proc/self/exe)");
         unlink(p.boot);
+        esc_dev_log_rotate(p.log);
         snprintf(parts, sizeof(parts), "%d", partitions);
         {
                 char *argv[] = {exe,      "dev",   "mock-broker", "--dir", (char *)dir,

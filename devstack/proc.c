@@ -322,11 +322,24 @@ void esc_dev_file_tail(const char *path, char *buf, size_t size)
         if (fstat(fd, &st) == 0 && st.st_size > (off_t)(size - 1))
                 lseek(fd, st.st_size - (off_t)(size - 1), SEEK_SET);
         n = read(fd, buf, size - 1);
-        if (n > 0)
+        if (n > 0) {
                 buf[n] = '\0';
+                /* Start at a line boundary when we cut the front off. */
+                char *nl = st.st_size > (off_t)(size - 1) ? strchr(buf, '\n') : NULL;
+                if (nl)
+                        memmove(buf, nl + 1, strlen(nl + 1) + 1);
+        }
 out:
         if (fd >= 0)
                 close(fd);
+}
+
+void esc_dev_log_rotate(const char *path)
+{
+        char old[ESC_DEV_PATH_MAX + 8];
+
+        if (esc_dev_path(old, sizeof(old), NULL, 0, "%s.1", path) == 0)
+                rename(path, old);
 }
 
 int esc_dev_mkdirs(const char *path, char *errbuf, size_t errbuf_size)
