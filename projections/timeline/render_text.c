@@ -35,7 +35,7 @@ static int header(const esc_timeline_t *tl, esc_buf_t *out)
                 esc_tl_oneline(name, sizeof(name),
                                o->p.opened.account.name ? o->p.opened.account.name : "", 80);
                 P("%s  %s\n", tl->incident_id, title);
-                P("  account %s%s%s%s (%s", acct, name[0] ? " (" : "", name, name[0] ? ")" : "",
+                P("  account %s%s%s (%s", acct, name[0] ? " — " : "", name,
                   esc_tier_name(o->p.opened.account.tier));
                 if (o->p.opened.account.health_score >= 0)
                         P(", health %d", o->p.opened.account.health_score);
@@ -135,6 +135,11 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
         }
 
         P("\nSEVERITY\n");
+        if (tl->nsevs) {
+                P("  ");
+                COL("SEQ", 5); COL("AT", 22); COL("KIND", 12); COL("CHANGE", 14); COL("BY", 14);
+                P("REASON\n");
+        }
         for (int i = 0; i < tl->nsevs; i++) {
                 const esc_tl_sevchange_t *c = &tl->sevs[i];
                 char change[32], why[160];

@@ -196,6 +196,18 @@ int esc_tl_pad(esc_buf_t *out, const char *s, int width);
  * spaces, cut at a code-point boundary with "…" past max bytes. */
 void esc_tl_oneline(char *dst, size_t dst_size, const char *s, size_t max);
 
+/* ---- reading from Kafka (cmd_timeline.c) --------------------------------- */
+
+struct esc_eventlog;
+struct esc_eventlog_stats;
+/* Reads tl->incident_id's events from its partition of esc.events into tl
+ * (undecodable ones counted in tl->undecodable) and marks the history
+ * trimmed when the partition's low watermark is above 0. stats may be
+ * NULL. Returns 0 (also when no event matched: tl->nevs == 0), or -1 with
+ * errbuf on a broker error. */
+int esc_timeline_load(struct esc_eventlog *log, esc_timeline_t *tl,
+                      struct esc_eventlog_stats *stats, char *errbuf, size_t errbuf_size);
+
 /* ---- the CLI ------------------------------------------------------------- */
 
 /* `esc audit overrides [--account A] [--since T] [--format text|json|csv]`:
