@@ -20,19 +20,51 @@ static void sha256(const void *a, size_t alen, const void *b, size_t blen,
         EVP_MD_CTX_free(ctx);
 }
 
+static void hex_bytes(const uint8_t *b, int n, char *out)
+{
+        static const char hex[] = "0123456789abcdef";
+
+        for (int i = 0; i < n; i++) {
+                out[2 * i] = hex[b[i] >> 4];
+                out[2 * i + 1] = hex[b[i] & 15];
+        }
+}
+
 void esc_hash_event_id(const char *incident_id, int64_t seq, char out[37])
 {
-        char name[ESC_MAX_ID + 64];
+        static const char prefix[] = "esc.v1/event/";
+        char name[sizeof(prefix) + ESC_MAX_ID + 24];
+        size_t idlen = strnlen(incident_id, ESC_MAX_ID);
         uint8_t h[ESC_HASH_LEN];
-        int n = snprintf(name, sizeof(name), "esc.v1/event/%s/%lld", incident_id, (long long)seq);
+        char digits[24];
+        int nd = 0;
 
-        sha256(name, (size_t)n, NULL, 0, h);
+        /* "esc.v1/event/<incident>/<seq>", built without printf: this runs
+         * for every event the ledger appends. */
+        for (uint64_t v = seq < 0 ? 0 : (uint64_t)seq; nd == 0 || v; v /= 10)
+                digits[nd++] = (char)('0' + v % 10);
+        size_t n = sizeof(prefix) - 1;
+        memcpy(name, prefix, n);
+        memcpy(name + n, incident_id, idlen);
+        n += idlen;
+        name[n++] = '/';
+        while (nd)
+                name[n++] = digits[--nd];
+
+        sha256(name, n, NULL, 0, h);
         h[6] = (h[6] & 0x0F) | 0x80; /* version 8: custom, name-derived */
         h[8] = (h[8] & 0x3F) | 0x80; /* RFC 9562 variant */
-        snprintf(out, 37,
-                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0],
-                 h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13],
-                 h[14], h[15]);
+        /* 8-4-4-4-12 */
+        hex_bytes(h, 4, out);
+        out[8] = '-';
+        hex_bytes(h + 4, 2, out + 9);
+        out[13] = '-';
+        hex_bytes(h + 6, 2, out + 14);
+        out[18] = '-';
+        hex_bytes(h + 8, 2, out + 19);
+        out[23] = '-';
+        hex_bytes(h + 10, 6, out + 24);
+        out[36] = '\0';
 }
 
 static int compute(esc_codec_t *codec, const esc_event_t *ev, uint8_t out[ESC_HASH_LEN],
@@ -66,12 +98,7 @@ int esc_hash_check(esc_codec_t *codec, const esc_event_t *ev, char *errbuf, size
 
 char *esc_hash_hex(const uint8_t h[ESC_HASH_LEN], char out[65])
 {
-        static const char hex[] = "0123456789abcdef";
-
-        for (int i = 0; i < ESC_HASH_LEN; i++) {
-                out[2 * i] = hex[h[i] >> 4];
-                out[2 * i + 1] = hex[h[i] & 15];
-        }
+        hex_bytes(h, ESC_HASH_LEN, out);
         out[64] = '\0';
         return out;
 }
