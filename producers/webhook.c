@@ -1,0 +1,588 @@
+/* webhook.c — `esc webhook`: HTTP intake of commands (DESIGN §4).
+ *
+ *   POST /v1/commands  one generic JSON command or an array (json_command.h)
+ *   POST /v1/zendesk   a signed Zendesk ticket-event webhook (zendesk.h)
+ *   GET  /healthz      200 "ok" while the producer is usable
+ *   GET  /metrics      Prometheus text (runtime/metrics.h)
+ *
+ * A request is answered 202 {"command_ids":[...]} only after Kafka
+ * acknowledged every command in it: the handler thread produces, then
+ * sleeps on the request's own condition variable until the delivery
+ * reports (served by one poller thread) have all come back. A request is
+ * all or nothing at validation time: one bad command in an array refuses
+ * the whole array (422) before anything is produced.
+ *
+ * Threads: libmicrohttpd's internal thread pool runs the handlers; the
+ * Avro codec is not thread-safe, so each handler thread lazily gets its own
+ * (kept in a list for shutdown). One poller thread serves delivery
+ * reports. SIGTERM/SIGINT stop accepting, finish requests in flight, flush
+ * and exit 0. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "ledger/codec.h"
+#include "producers/cli_args.h"
+#include "producers/commands.h"
+#include "producers/json_command.h"
+#include "producers/zendesk.h"
+#include "runtime/kafka.h"
+#include "runtime/log.h"
+#include "runtime/metrics.h"
+#include "runtime/signals.h"
+
+#define WEBHOOK_MAX_BODY ((size_t)1 << 20) /* 1 MiB */
+#define WEBHOOK_MAX_COMMANDS 1000          /* per request */
+#define WEBHOOK_DEFAULT_LISTEN "127.0.0.1:8088"
+#define WEBHOOK_DEFAULT_THREADS 16
+#define WEBHOOK_DELIVERY_TIMEOUT_MS "30000"
+
+typedef struct codec_slot {
+        esc_codec_t *codec;
+        struct codec_slot *next;
+} codec_slot_t;
+
+typedef struct webhook {
+        esc_config_t *conf;
+        rd_kafka_t *rk;
+        char topic[256];
+        const char *secret;     /* webhook.zendesk_secret; never logged */
+        pthread_t poller;
+        volatile int stop_poller;
+        pthread_key_t codec_key;
+        pthread_mutex_t codecs_mu;
+        codec_slot_t *codecs;
+        esc_metrics_t *metrics;
+        esc_metric_t *m_requests, *m_commands, *m_latency;
+} webhook_t;
+
+/* One in-flight request. */
+typedef struct req {
+        esc_buf_t body;
+        bool too_big;
+        int64_t started_us;
+        const char *path;       /* route, for metrics */
+} req_t;
+
+/* Delivery-report rendezvous for one request's commands. */
+typedef struct waiter {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        int pending;
+        rd_kafka_resp_err_t err;
+} waiter_t;
+
+/* ---- Kafka --------------------------------------------------------------- */
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+        waiter_t *w = m->_private;
+
+        if (!w)
+                return;
+        pthread_mutex_lock(&w->mu);
+        if (m->err && !w->err)
+                w->err = m->err;
+        if (--w->pending == 0)
+                pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+}
+
+static void *poller_main(void *arg)
+{
+        webhook_t *wh = arg;
+        while (!wh->stop_poller)
+                rd_kafka_poll(wh->rk, 100);
+        return NULL;
+}
+
+static esc_codec_t *thread_codec(webhook_t *wh, char *errbuf, size_t errbuf_size)
+{
+        esc_codec_t *c = pthread_getspecific(wh->codec_key);
+        if (c)
+                return c;
+        c = esc_codec_new(wh->conf, errbuf, errbuf_size);
+        if (!c)
+                return NULL;
+        codec_slot_t *s = esc_xcalloc(1, sizeof(*s));
+        s->codec = c;
+        pthread_mutex_lock(&wh->codecs_mu);
+        s->next = wh->codecs;
+        wh->codecs = s;
+        pthread_mutex_unlock(&wh->codecs_mu);
+        pthread_setspecific(wh->codec_key, c);
+        return c;
+}
+
+/* Encodes and produces cmds[0..n), then waits for every delivery report.
+ * Returns 0, or -1 with errbuf. */
+static int deliver_all(webhook_t *wh, esc_command_t *cmds, int n, char *errbuf,
+                       size_t errbuf_size)
+{
+        waiter_t w = {.pending = 0};
+        esc_codec_t *codec = thread_codec(wh, errbuf, errbuf_size);
+        esc_buf_t enc;
+        int rc = 0;
+
+        if (!codec)
+                return -1;
+        pthread_mutex_init(&w.mu, NULL);
+        pthread_cond_init(&w.cv, NULL);
+        esc_buf_init(&enc, 4 * WEBHOOK_MAX_BODY);
+        for (int i = 0; i < n && rc == 0; i++) {
+                esc_buf_reset(&enc);
+                if (esc_codec_encode_command(codec, &cmds[i], &enc, errbuf, errbuf_size) !=
+                    ESC_CODEC_OK) {
+                        rc = -1;
+                        break;
+                }
+                pthread_mutex_lock(&w.mu);
+                w.pending++;
+                pthread_mutex_unlock(&w.mu);
+                for (;;) {
+                        rd_kafka_resp_err_t err = rd_kafka_producev(
+                                wh->rk, RD_KAFKA_V_TOPIC(wh->topic),
+                                RD_KAFKA_V_KEY(cmds[i].incident_id, strlen(cmds[i].incident_id)),
+                                RD_KAFKA_V_VALUE(enc.data, enc.len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_OPAQUE(&w), RD_KAFKA_V_END);
+                        if (!err)
+                                break;
+                        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                                usleep(5000); /* the poller drains it */
+                                continue;
+                        }
+                        pthread_mutex_lock(&w.mu);
+                        w.pending--;
+                        pthread_mutex_unlock(&w.mu);
+                        esc_err(errbuf, errbuf_size, "produce to %s: %s", wh->topic,
+                                rd_kafka_err2str(err));
+                        rc = -1;
+                        break;
+                }
+        }
+        /* Wait for whatever was produced, even after an error: w lives on
+         * this stack and the delivery callback will touch it. Bounded by
+         * message.timeout.ms. */
+        pthread_mutex_lock(&w.mu);
+        while (w.pending > 0)
+                pthread_cond_wait(&w.cv, &w.mu);
+        pthread_mutex_unlock(&w.mu);
+        if (rc == 0 && w.err)
+                rc = esc_err(errbuf, errbuf_size, "not delivered to %s: %s", wh->topic,
+                             rd_kafka_err2str(w.err));
+        pthread_cond_destroy(&w.cv);
+        pthread_mutex_destroy(&w.mu);
+        esc_buf_free(&enc);
+        return rc;
+}
+
+/* ---- responses ----------------------------------------------------------- */
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *ctype,
+                               const char *body, size_t len)
+{
+        struct MHD_Response *r =
+                MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+        if (!r)
+                return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        enum MHD_Result ret = MHD_queue_response(conn, status, r);
+        MHD_destroy_response(r);
+        return ret;
+}
+
+static enum MHD_Result respond_json(struct MHD_Connection *conn, unsigned status, json_t *o)
+{
+        char *s = json_dumps(o, JSON_COMPACT);
+        enum MHD_Result ret = respond(conn, status, "application/json", s ? s : "{}",
+                                      s ? strlen(s) : 2);
+        free(s);
+        json_decref(o);
+        return ret;
+}
+
+static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned status,
+                                     const char *msg, const char *field)
+{
+        return respond_json(conn, status,
+                            json_pack("{s:s, s:o}", "error", msg,
+                                      "field", field && *field ? json_string(field) : json_null()));
+}
+
+static void observe(webhook_t *wh, req_t *rq, unsigned status)
+{
+        char labels[128], code[8];
+        snprintf(code, sizeof(code), "%u", status);
+        esc_metrics_labels(labels, sizeof(labels), "path", rq->path ? rq->path : "other",
+                           "code", code, NULL);
+        esc_metric_add(wh->m_requests, labels, 1);
+        esc_metric_observe(wh->m_latency, NULL,
+                           (double)(esc_mono_us() - rq->started_us) / 1e6);
+}
+
+/* ---- routes -------------------------------------------------------------- */
+
+static unsigned accepted(webhook_t *wh, struct MHD_Connection *conn, esc_command_t *cmds, int n,
+                         enum MHD_Result *ret)
+{
+        char errbuf[512];
+        if (deliver_all(wh, cmds, n, errbuf, sizeof(errbuf))) {
+                esc_log(ESC_LOG_ERROR, "webhook", "delivery failed", "error=\"%s\"", errbuf);
+                *ret = respond_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, errbuf, NULL);
+                return MHD_HTTP_SERVICE_UNAVAILABLE;
+        }
+        json_t *ids = json_array();
+        for (int i = 0; i < n; i++)
+                json_array_append_new(ids, json_string(cmds[i].command_id));
+        esc_metric_add(wh->m_commands, NULL, n);
+        *ret = respond_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:o}", "command_ids", ids));
+        return MHD_HTTP_ACCEPTED;
+}
+
+static unsigned post_commands(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
+                              enum MHD_Result *ret)
+{
+        json_error_t jerr;
+        json_t *doc = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len,
+                                 JSON_REJECT_DUPLICATES, &jerr);
+        esc_jsoncmd_defaults_t d = {.actor = "webhook"};
+        esc_command_t *cmds = NULL;
+        int n = 0, want;
+        unsigned status;
+        char msg[600];
+
+        if (!doc) {
+                snprintf(msg, sizeof(msg), "malformed JSON at line %d column %d: %s", jerr.line,
+                         jerr.column, jerr.text);
+                *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, msg, NULL);
+                return MHD_HTTP_BAD_REQUEST;
+        }
+        if (json_is_array(doc))
+                want = (int)json_array_size(doc);
+        else if (json_is_object(doc))
+                want = 1;
+        else
+                want = -1;
+        if (want <= 0 || want > WEBHOOK_MAX_COMMANDS) {
+                *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST,
+                                     want == 0 ? "empty array: send at least one command"
+                                     : want < 0
+                                             ? "the body must be a command object or an array "
+                                               "of them"
+                                             : "more than 1000 commands in one request: split it",
+                                     NULL);
+                json_decref(doc);
+                return MHD_HTTP_BAD_REQUEST;
+        }
+        cmds = esc_xcalloc((size_t)want, sizeof(*cmds));
+        for (n = 0; n < want; n++) {
+                const json_t *o = json_is_array(doc) ? json_array_get(doc, (size_t)n) : doc;
+                esc_jsoncmd_error_t e;
+                esc_jsoncmd_rc_t jr = esc_json_command_from_json(o, &d, &cmds[n], &e);
+                if (jr == ESC_JSONCMD_OK)
+                        continue;
+                status = jr == ESC_JSONCMD_MALFORMED ? MHD_HTTP_BAD_REQUEST
+                                                     : MHD_HTTP_UNPROCESSABLE_CONTENT;
+                json_t *err = json_pack("{s:s, s:o}", "error", e.message, "field",
+                                        e.field[0] ? json_string(e.field) : json_null());
+                if (json_is_array(doc))
+                        json_object_set_new(err, "index", json_integer(n));
+                *ret = respond_json(conn, status, err);
+                goto out;
+        }
+        status = accepted(wh, conn, cmds, n, ret);
+out:
+        for (int i = 0; i < n; i++)
+                esc_command_clear(&cmds[i]);
+        free(cmds);
+        json_decref(doc);
+        return status;
+}
+
+static unsigned post_zendesk(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
+                             enum MHD_Result *ret)
+{
+        const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ESC_ZD_SIG_HEADER);
+        const char *ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ESC_ZD_TS_HEADER);
+        char errbuf[512];
+        json_error_t jerr;
+        esc_command_t cmd;
+        esc_jsoncmd_error_t e;
+        unsigned status;
+
+        if (esc_zendesk_verify(wh->secret, ts, sig, rq->body.data ? rq->body.data : "",
+                               rq->body.len, 0, errbuf, sizeof(errbuf))) {
+                *ret = respond_error(conn, MHD_HTTP_UNAUTHORIZED, errbuf, ESC_ZD_SIG_HEADER);
+                return MHD_HTTP_UNAUTHORIZED;
+        }
+        json_t *doc = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len,
+                                 JSON_REJECT_DUPLICATES, &jerr);
+        if (!doc) {
+                snprintf(errbuf, sizeof(errbuf), "malformed JSON at line %d column %d: %s",
+                         jerr.line, jerr.column, jerr.text);
+                *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, errbuf, NULL);
+                return MHD_HTTP_BAD_REQUEST;
+        }
+        switch (esc_zendesk_map(wh->conf, doc, 0, &cmd, &e)) {
+        case ESC_ZD_COMMAND:
+                status = accepted(wh, conn, &cmd, 1, ret);
+                break;
+        case ESC_ZD_IGNORED:
+                /* 200, not an error: Zendesk must not retry it */
+                *ret = respond_json(conn, MHD_HTTP_OK,
+                                    json_pack("{s:[], s:s}", "command_ids", "ignored",
+                                              e.message));
+                status = MHD_HTTP_OK;
+                break;
+        case ESC_ZD_MALFORMED:
+                *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, e.message, e.field);
+                status = MHD_HTTP_BAD_REQUEST;
+                break;
+        default:
+                *ret = respond_error(conn, MHD_HTTP_UNPROCESSABLE_CONTENT, e.message, e.field);
+                status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+                break;
+        }
+        esc_command_clear(&cmd);
+        json_decref(doc);
+        return status;
+}
+
+static bool is_json_type(const char *ct)
+{
+        static const char want[] = "application/json";
+        if (!ct || strncasecmp(ct, want, sizeof(want) - 1) != 0)
+                return false;
+        char next = ct[sizeof(want) - 1];
+        return next == '\0' || next == ';' || next == ' ';
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+        webhook_t *wh = cls;
+        req_t *rq = *con_cls;
+        enum MHD_Result ret = MHD_NO;
+        unsigned status;
+
+        if (!rq) {
+                rq = esc_xcalloc(1, sizeof(*rq));
+                rq->started_us = esc_mono_us();
+                esc_buf_init(&rq->body, WEBHOOK_MAX_BODY);
+                rq->path = !strcmp(url, "/v1/commands") ? "/v1/commands"
+                           : !strcmp(url, "/v1/zendesk") ? "/v1/zendesk"
+                           : !strcmp(url, "/healthz")    ? "/healthz"
+                           : !strcmp(url, "/metrics")    ? "/metrics"
+                                                         : "other";
+                *con_cls = rq;
+                if (!strcmp(method, "POST")) {
+                        /* refuse a declared oversize body before reading it */
+                        const char *cl = MHD_lookup_connection_value(
+                                conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+                        if (cl && strtoull(cl, NULL, 10) > WEBHOOK_MAX_BODY)
+                                rq->too_big = true;
+                        else
+                                return MHD_YES; /* body follows */
+                }
+        }
+        if (!strcmp(method, "POST") && *upload_data_size > 0) {
+                if (!rq->too_big && esc_buf_append(&rq->body, upload_data, *upload_data_size))
+                        rq->too_big = true; /* keep reading, discard */
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+
+        bool post = !strcmp(method, "POST");
+        bool get = !strcmp(method, "GET");
+        if (!strcmp(rq->path, "/healthz") && get) {
+                status = MHD_HTTP_OK;
+                ret = respond(conn, status, "text/plain", "ok\n", 3);
+        } else if (!strcmp(rq->path, "/metrics") && get) {
+                esc_buf_t out;
+                esc_buf_init(&out, 4 << 20);
+                esc_metrics_render(wh->metrics, &out);
+                status = MHD_HTTP_OK;
+                ret = respond(conn, status, "text/plain; version=0.0.4",
+                              out.data ? out.data : "", out.len);
+                esc_buf_free(&out);
+        } else if (!strcmp(rq->path, "other")) {
+                status = MHD_HTTP_NOT_FOUND;
+                ret = respond_error(conn, status,
+                                    "no such endpoint (POST /v1/commands, POST /v1/zendesk, "
+                                    "GET /healthz, GET /metrics)",
+                                    NULL);
+        } else if ((rq->path[1] == 'v' && !post) || (rq->path[1] != 'v' && !get)) {
+                status = MHD_HTTP_METHOD_NOT_ALLOWED;
+                ret = respond_error(conn, status, "method not allowed here", NULL);
+        } else if (rq->too_big) {
+                status = MHD_HTTP_CONTENT_TOO_LARGE;
+                ret = respond_error(conn, status, "body larger than 1048576 bytes: split it",
+                                    NULL);
+        } else if (!is_json_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                              MHD_HTTP_HEADER_CONTENT_TYPE))) {
+                status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+                ret = respond_error(conn, status,
+                                    "Content-Type must be application/json", "Content-Type");
+        } else if (!strcmp(rq->path, "/v1/commands")) {
+                status = post_commands(wh, conn, rq, &ret);
+        } else {
+                status = post_zendesk(wh, conn, rq, &ret);
+        }
+        observe(wh, rq, status);
+        return ret;
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        req_t *rq = *con_cls;
+        if (!rq)
+                return;
+        esc_buf_free(&rq->body);
+        free(rq);
+        *con_cls = NULL;
+}
+
+/* ---- the command --------------------------------------------------------- */
+
+static int parse_listen(const char *listen, struct sockaddr_in *sa, char *errbuf,
+                        size_t errbuf_size)
+{
+        char host[64];
+        const char *colon = strrchr(listen, ':');
+        char *end;
+        long port;
+
+        if (!colon || (size_t)(colon - listen) >= sizeof(host))
+                return esc_err(errbuf, errbuf_size,
+                               "--listen '%.64s' is not ADDR:PORT (e.g. 127.0.0.1:8088)", listen);
+        memcpy(host, listen, (size_t)(colon - listen));
+        host[colon - listen] = '\0';
+        port = strtol(colon + 1, &end, 10);
+        memset(sa, 0, sizeof(*sa));
+        sa->sin_family = AF_INET;
+        sa->sin_port = htons((uint16_t)port);
+        if (*end || port < 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+                return esc_err(errbuf, errbuf_size,
+                               "--listen '%.64s' is not ADDR:PORT with a numeric IPv4 address",
+                               listen);
+        return 0;
+}
+
+static void free_codec_key(void *p)
+{
+        (void)p; /* codecs are freed from the list at shutdown */
+}
+
+int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
+{
+        const char *listen = NULL, *threads_s = NULL;
+        bool help = false;
+        const esc_opt_t opts[] = {
+                {"listen", ESC_OPT_STR, &listen, 64},
+                {"threads", ESC_OPT_STR, &threads_s, 8},
+                {"help", ESC_OPT_BOOL, &help, 0},
+                {0},
+        };
+        char errbuf[512];
+        struct sockaddr_in sa;
+        webhook_t wh = {.conf = cli->conf};
+        struct MHD_Daemon *d = NULL;
+        int rc = ESC_EXIT_RUNTIME;
+        long threads = WEBHOOK_DEFAULT_THREADS;
+
+        if (esc_cli_wants_help(argc, argv)) {
+                printf("usage: esc webhook [--listen ADDR:PORT] [--threads N]\n"
+                       "HTTP intake: POST /v1/commands (JSON command or array), POST "
+                       "/v1/zendesk\n(signed with webhook.zendesk_secret), GET /healthz, GET "
+                       "/metrics.\nDefault listen: webhook.listen, else %s.\n",
+                       WEBHOOK_DEFAULT_LISTEN);
+                return ESC_EXIT_OK;
+        }
+        if (esc_cli_parse(argc, argv, opts, NULL, 0, NULL, errbuf, sizeof(errbuf)))
+                return esc_cli_fail(ESC_EXIT_USAGE, "webhook", "%s", errbuf);
+        if (!listen)
+                listen = esc_config_str(cli->conf, "webhook.listen", WEBHOOK_DEFAULT_LISTEN);
+        if (parse_listen(listen, &sa, errbuf, sizeof(errbuf)))
+                return esc_cli_fail(ESC_EXIT_USAGE, "webhook", "%s", errbuf);
+        if (threads_s) {
+                char *end;
+                threads = strtol(threads_s, &end, 10);
+                if (*end || threads < 1 || threads > 256)
+                        return esc_cli_fail(ESC_EXIT_USAGE, "webhook",
+                                            "--threads '%s' is not valid: use 1 to 256",
+                                            threads_s);
+        }
+        wh.secret = esc_config_get(cli->conf, "webhook.zendesk_secret");
+        if (!wh.secret || !*wh.secret)
+                esc_log(ESC_LOG_WARN, "webhook",
+                        "webhook.zendesk_secret is not set: POST /v1/zendesk answers 401", NULL);
+
+        /* Delivery must not keep a caller waiting for librdkafka's default
+         * five minutes; an operator's kafka.properties setting wins. */
+        if (!esc_config_get(cli->conf, "kafka.properties.message.timeout.ms"))
+                esc_config_set(cli->conf, "kafka.properties.message.timeout.ms",
+                               WEBHOOK_DELIVERY_TIMEOUT_MS);
+        wh.rk = esc_kafka_producer_new(cli->conf, on_delivery, &wh, errbuf, sizeof(errbuf));
+        if (!wh.rk)
+                return esc_cli_fail(ESC_EXIT_RUNTIME, "webhook", "%s", errbuf);
+        esc_config_topic(cli->conf, "commands", wh.topic, sizeof(wh.topic));
+        pthread_key_create(&wh.codec_key, free_codec_key);
+        pthread_mutex_init(&wh.codecs_mu, NULL);
+        wh.metrics = esc_metrics_new();
+        wh.m_requests = esc_metrics_counter(wh.metrics, "esc_webhook_requests_total",
+                                            "HTTP requests by route and status.");
+        wh.m_commands = esc_metrics_counter(wh.metrics, "esc_webhook_commands_total",
+                                            "Commands delivered to esc.commands.");
+        wh.m_latency = esc_metrics_histogram(wh.metrics, "esc_webhook_request_seconds",
+                                             "Request latency, delivery included.",
+                                             esc_metrics_latency_buckets,
+                                             esc_metrics_latency_buckets_cnt);
+        esc_signals_install();
+        pthread_create(&wh.poller, NULL, poller_main, &wh);
+
+        d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                                     MHD_USE_ERROR_LOG,
+                             0, NULL, NULL, handle, &wh, MHD_OPTION_SOCK_ADDR,
+                             (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+                             (unsigned int)threads, MHD_OPTION_NOTIFY_COMPLETED, request_done,
+                             &wh, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+                             MHD_OPTION_END);
+        if (!d) {
+                esc_cli_fail(ESC_EXIT_RUNTIME, "webhook",
+                             "cannot listen on %s (in use? another address?)", listen);
+                goto out;
+        }
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        esc_log(ESC_LOG_INFO, "webhook", "listening", "listen=%s port=%u threads=%ld topic=%s",
+                listen, di ? (unsigned)di->port : 0u, threads, wh.topic);
+        while (!esc_signals_stop_requested())
+                usleep(100 * 1000);
+        esc_log(ESC_LOG_INFO, "webhook", "stopping", "signal=%d", esc_signals_last());
+        rc = ESC_EXIT_OK;
+out:
+        if (d)
+                MHD_stop_daemon(d); /* waits for handlers in flight */
+        rd_kafka_flush(wh.rk, 30000);
+        wh.stop_poller = 1;
+        pthread_join(wh.poller, NULL);
+        rd_kafka_destroy(wh.rk);
+        for (codec_slot_t *s = wh.codecs, *nx; s; s = nx) {
+                nx = s->next;
+                esc_codec_destroy(s->codec);
+                free(s);
+        }
+        pthread_key_delete(wh.codec_key);
+        pthread_mutex_destroy(&wh.codecs_mu);
+        esc_metrics_destroy(wh.metrics);
+        return rc;
+}
