@@ -37,8 +37,8 @@ void esc_state_init(esc_state_t *st)
 
 bool esc_state_seen(const esc_state_t *st, const char *command_id)
 {
-        if (!st || !command_id)
-                return false;
+        if (!st || !command_id || !*command_id)
+                return false; /* no id, nothing to recognise it by */
         uint64_t h = esc_state_id_hash(command_id);
         for (int i = 0; i < ESC_STATE_DEDUP; i++)
                 if (st->dedup[i] == h)
@@ -48,7 +48,7 @@ bool esc_state_seen(const esc_state_t *st, const char *command_id)
 
 static void remember_command(esc_state_t *st, const char *command_id)
 {
-        if (!command_id)
+        if (!command_id || !*command_id)
                 return;
         uint64_t h = esc_state_id_hash(command_id);
         /* A command's events arrive together; remember it once. */

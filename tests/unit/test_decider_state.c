@@ -24,6 +24,23 @@ static void test_evolve_maintains_seq_and_last_hash_for_the_chain(void **s)
         assert_memory_equal(st.last_hash, D.events[0].hash, ESC_HASH_LEN);
 }
 
+static void test_commands_without_an_id_are_never_duplicates(void **s)
+{
+        esc_state_t st;
+        esc_state_init(&st);
+        open_incident(&st, "2026-03-04T10:00:00Z", ESC_IMPACT_COSMETIC, ESC_TIER_STANDARD, 90,
+                      true);
+        for (int i = 0; i < 2; i++) {
+                esc_command_t c = cmd(ESC_CMD_UPDATE, "2026-03-04T10:01:00Z", "dave");
+                free(c.command_id);
+                c.command_id = esc_strdup("");
+                c.p.update.by = esc_strdup("dave");
+                c.p.update.audience = ESC_AUDIENCE_INTERNAL;
+                c.p.update.body = esc_strdup("note");
+                assert_int_equal(apply(&st, &c), ESC_VERDICT_ACCEPTED);
+        }
+}
+
 static void test_state_fits_the_2_kib_per_incident_budget(void **s)
 {
         assert_true(sizeof(esc_state_t) <= 2048);
@@ -125,6 +142,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_evolve_maintains_seq_and_last_hash_for_the_chain),
+                cmocka_unit_test(test_commands_without_an_id_are_never_duplicates),
                 cmocka_unit_test(test_state_fits_the_2_kib_per_incident_budget),
                 cmocka_unit_test(test_compact_closed_incident_decides_like_the_full_state),
                 cmocka_unit_test(test_status_names_match_the_incidents_table),
