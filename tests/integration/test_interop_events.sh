@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-brokers=$(esc_env_get "$ESC_DEV_DIR" ESC_KAFKA_BROKERS)
+brokers=$(esc_env_get "$ESC_DEV_DIR" ESC_KAFKA_BROKERS || true)
 [ -n "$brokers" ] || fail "no ESC_KAFKA_BROKERS in $ESC_DEV_DIR/env"
 
 echo "== install the Python and Java readers"
@@ -37,6 +37,12 @@ py=$(printf '%s\n' "$out" | sed -n 's/^python=//p')
 jar=$(printf '%s\n' "$out" | sed -n 's/^jar=//p')
 [ -x "$py" ] || fail "no interop python"
 [ -f "$jar" ] || fail "the Java reader was not built (is Maven installed?)"
+
+echo "== esc and fastavro agree on the Parsing Canonical Form of every schema"
+for f in "$S"/schemas/*.avsc "$S"/schemas/old/*.avsc; do
+        [ "$("$ESC_BIN" schema canonical "$f")" = "$("$py" "$S/tests/interop/python/interop.py" canonical --schemas "$f")" ] ||
+                fail "canonical form of $f differs between esc and fastavro"
+done
 
 "$py" "$S/tests/interop/python/interop.py" create-topic --brokers "$brokers" --topic $topic
 

@@ -7,6 +7,8 @@ single-object encoding (C3 01 + CRC-64-AVRO fingerprint, little-endian) is
 checked against the fingerprint fastavro computes from the .avsc; Confluent
 framing (00 + big-endian id) is resolved through the registry's REST API.
 
+  interop.py canonical --schemas FILE.avsc
+      prints fastavro's Parsing Canonical Form, to compare with esc's.
   interop.py create-topic --brokers B --topic T
   interop.py consume --brokers B --topic T --tag X --schemas DIR
                      [--registry URL] [--dump FILE]
@@ -193,17 +195,23 @@ def cmd_produce(a):
     print("python produced %d events (single-object)" % len(python_events(a.tag)))
 
 
+def cmd_canonical(a):
+    """Prints fastavro's Parsing Canonical Form of one .avsc (--schemas FILE)."""
+    print(to_parsing_canonical_form(load_schema(a.schemas)))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["create-topic", "consume", "produce"])
-    ap.add_argument("--brokers", required=True)
-    ap.add_argument("--topic", required=True)
+    ap.add_argument("cmd", choices=["create-topic", "consume", "produce", "canonical"])
+    ap.add_argument("--brokers")
+    ap.add_argument("--topic")
     ap.add_argument("--tag", default="interop")
     ap.add_argument("--schemas")
     ap.add_argument("--registry")
     ap.add_argument("--dump")
     a = ap.parse_args()
-    {"create-topic": cmd_create_topic, "consume": cmd_consume, "produce": cmd_produce}[a.cmd](a)
+    {"create-topic": cmd_create_topic, "consume": cmd_consume, "produce": cmd_produce,
+     "canonical": cmd_canonical}[a.cmd](a)
 
 
 if __name__ == "__main__":
