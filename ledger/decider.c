@@ -331,7 +331,7 @@ static esc_verdict_t decide_override(struct ctx *c)
         e->next_update_due_at = dl.next_update_due_at;
         e->resolution_due_at = dl.resolution_due_at;
         if (o->to_sev <= 2 && !st->has_cs_manager)
-                assign_owner(c, ESC_ROLE_CS_MANAGER, esc_policy_cs_manager(c->pol, NULL),
+                assign_owner(c, ESC_ROLE_CS_MANAGER, esc_policy_cs_manager_by_hash(c->pol, st->area_hash),
                              ESC_VIA_ROTATION);
         return accept(c);
 }

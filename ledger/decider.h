@@ -54,7 +54,8 @@
  *    invalid_field. Deadlines are recomputed for the new sev from the
  *    incident's open instant; the next update is the open-time one if not
  *    yet acknowledged, else override time + the new cadence. Upgrading to
- *    Sev 1/2 without a CS manager assigns the policy's.
+ *    Sev 1/2 without a CS manager assigns the one the policy routes the
+ *    incident's product area to.
  *  - resolve of Sev 1/2 needs a review with >= 1 corrective action, every
  *    one with owner and due date (resolve_requires_review).
  *  - close from confirmed; from resolved only with confirmed=false by a

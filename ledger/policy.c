@@ -261,17 +261,35 @@ bool esc_policy_is_manager(const esc_policy_t *pol, const char *id)
         return p && p->role == ESC_ROLE_CS_MANAGER;
 }
 
-static const esc_rotation_t *rotation_for(const esc_policy_t *pol, const char *area)
+uint64_t esc_policy_area_hash(const char *s)
+{
+        uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a */
+        for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+                h ^= *p;
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+/* The rotation of an area (by name, or by hash when name is NULL), else
+ * the "*" rotation. */
+static const esc_rotation_t *rotation_for_area(const esc_policy_t *pol, const char *area,
+                                               uint64_t hash)
 {
         const esc_rotation_t *any = NULL;
         for (int i = 0; i < pol->nrotations; i++) {
                 const esc_rotation_t *r = &pol->rotations[i];
-                if (area && !strcmp(r->product_area, area))
+                if (area ? !strcmp(r->product_area, area) : r->area_hash == hash)
                         return r;
                 if (!strcmp(r->product_area, "*"))
                         any = r;
         }
         return any;
+}
+
+static const esc_rotation_t *rotation_for(const esc_policy_t *pol, const char *area)
+{
+        return rotation_for_area(pol, area ? area : "*", 0);
 }
 
 const char *esc_policy_on_call(const esc_policy_t *pol, const char *product_area,
@@ -293,12 +311,21 @@ const char *esc_policy_on_call(const esc_policy_t *pol, const char *product_area
         return r->members[idx];
 }
 
-const char *esc_policy_cs_manager(const esc_policy_t *pol, const char *product_area)
+static const char *manager_of(const esc_policy_t *pol, const esc_rotation_t *r)
 {
-        const esc_rotation_t *r = rotation_for(pol, product_area);
         if (r && r->cs_manager)
                 return r->cs_manager;
         return pol->cs_manager;
+}
+
+const char *esc_policy_cs_manager(const esc_policy_t *pol, const char *product_area)
+{
+        return manager_of(pol, rotation_for(pol, product_area));
+}
+
+const char *esc_policy_cs_manager_by_hash(const esc_policy_t *pol, uint64_t area_hash)
+{
+        return manager_of(pol, rotation_for_area(pol, NULL, area_hash));
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -1027,6 +1054,7 @@ static void parse_rotations(struct pctx *c, const yaml_node_t *n)
                         perr(c, rn, f2, "missing (name the product area, or \"*\" for all)");
                         r->product_area = esc_strdup("");
                 }
+                r->area_hash = esc_policy_area_hash(r->product_area);
                 if (r->nmembers == 0) {
                         snprintf(f2, sizeof(f2), "%s.members", f);
                         perr(c, rn, f2, "missing or empty (list who is on call, in order)");

@@ -90,6 +90,7 @@ typedef struct esc_person {
 
 typedef struct esc_rotation {
         char *product_area;         /* "*" matches any area without its own rotation */
+        uint64_t area_hash;         /* esc_policy_area_hash(product_area) */
         char **members;
         int nmembers;
         int every_days;             /* 1 (daily) or 7 (weekly) */
@@ -192,5 +193,9 @@ const char *esc_policy_on_call(const esc_policy_t *pol, const char *product_area
 /* The CS manager for the area: the rotation's, else the policy default;
  * NULL if none is configured. */
 const char *esc_policy_cs_manager(const esc_policy_t *pol, const char *product_area);
+/* The same, for an area known only by its hash: the incident state keeps
+ * esc_policy_area_hash(product_area) instead of the string (8 bytes). */
+uint64_t esc_policy_area_hash(const char *product_area);
+const char *esc_policy_cs_manager_by_hash(const esc_policy_t *pol, uint64_t area_hash);
 
 #endif

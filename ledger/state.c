@@ -5,6 +5,7 @@
  * decider saw, even if today's policy would decide differently). */
 #include <string.h>
 
+#include "ledger/policy.h"
 #include "ledger/state.h"
 
 static const char *status_names[ESC_STATUS__COUNT] = {
@@ -106,6 +107,7 @@ void esc_evolve(esc_state_t *st, const esc_event_t *ev)
                 st->status = ESC_STATUS_OPEN;
                 st->opened_at = ev->occurred_at;
                 st->detected_at = p->opened.detected_at;
+                st->area_hash = esc_policy_area_hash(p->opened.product_area);
                 break;
         case ESC_EV_SEVERITY_ASSIGNED:
                 st->sev = (uint8_t)p->sev_assigned.sev;
@@ -211,7 +213,7 @@ void esc_evolve(esc_state_t *st, const esc_event_t *ev)
 }
 
 #define CORE_FIELDS(X)                                                                         \
-        X(seq) X(opened_at) X(resolved_at) X(nactions) X(nactions_complete) X(dedup_next)        \
+        X(seq) X(opened_at) X(resolved_at) X(area_hash) X(nactions) X(nactions_complete) X(dedup_next)        \
         X(status) X(sev) X(matrix_sev) X(flags) X(has_cs_manager)
 
 void esc_state_compact(const esc_state_t *st, esc_state_compact_t *out)

@@ -70,6 +70,7 @@ typedef struct esc_state {
         uint8_t last_hash[ESC_HASH_LEN];   /* hash of event `seq` */
         esc_time_t opened_at;              /* EscalationOpened.occurred_at: deadline anchor */
         esc_time_t resolved_at;            /* last Resolved (cleared by Reopened) */
+        uint64_t area_hash;                /* esc_policy_area_hash(product_area) */
         uint64_t dedup[ESC_STATE_DEDUP];   /* ring of command-id hashes */
         uint64_t facts[ESC_FACT__COUNT];
         uint16_t nactions;                 /* corrective actions added */
@@ -101,6 +102,7 @@ typedef struct esc_state_compact {
         uint8_t last_hash[ESC_HASH_LEN];
         esc_time_t opened_at;
         esc_time_t resolved_at;
+        uint64_t area_hash;
         uint64_t dedup[ESC_STATE_DEDUP];
         uint64_t facts[ESC_FACT__COUNT];
         uint16_t nactions;

@@ -244,9 +244,11 @@ static void test_override_recomputes_deadlines_from_the_open_instant(void **s)
         assert_time(o->response_due_at, "2026-03-06T16:15:00Z");
         assert_time(o->next_update_due_at, "2026-03-06T16:15:00Z");
         assert_time(o->resolution_due_at, "2026-03-06T20:00:00Z");
-        /* Now a Sev 1: the CS manager is invited. */
+        /* Now a Sev 1: the CS manager for billing is invited (the policy
+         * default; the "*" rotation's erin is for other areas). */
         assert_int_equal(D.nevents, 2);
         assert_int_equal(D.events[1].p.owner_assigned.role, ESC_ROLE_CS_MANAGER);
+        assert_string_equal(D.events[1].p.owner_assigned.person, "carol");
         assert_int_equal(st.sev, 1);
         assert_true(st.resolution_due_at == T("2026-03-06T20:00:00Z"));
 
