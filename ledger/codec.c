@@ -728,7 +728,7 @@ static void enc_rec(enc_t *e, const rec_t *r, const char *base, int type)
                 enc_field(e, &r->f[i], base, &type);
 }
 
-static void frame_header(esc_codec_t *codec, int kind, esc_buf_t *out)
+static int frame_header(esc_codec_t *codec, int kind, esc_buf_t *out)
 {
         unsigned char h[10];
 
@@ -739,14 +739,14 @@ static void frame_header(esc_codec_t *codec, int kind, esc_buf_t *out)
                 h[2] = (unsigned char)(id >> 16);
                 h[3] = (unsigned char)(id >> 8);
                 h[4] = (unsigned char)id;
-                esc_buf_append(out, h, 5);
+                return esc_buf_append(out, h, 5);
         } else {
                 uint64_t fp = codec->fp[kind];
                 h[0] = 0xC3;
                 h[1] = 0x01;
                 for (int i = 0; i < 8; i++)
                         h[2 + i] = (unsigned char)(fp >> (8 * i));
-                esc_buf_append(out, h, 10);
+                return esc_buf_append(out, h, 10);
         }
 }
 
@@ -770,9 +770,10 @@ static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, int
                 if (rc)
                         return rc;
         }
-        if (framed)
-                frame_header(codec, kind, out);
-        enc_rec(&e, kind == KIND_EVENT ? &event_r : &command_r, obj, -1);
+        if (framed && frame_header(codec, kind, out))
+                e.failed = 1;
+        else
+                enc_rec(&e, kind == KIND_EVENT ? &event_r : &command_r, obj, -1);
         if (e.failed || out->len == start) {
                 out->len = start;
                 if (out->data)

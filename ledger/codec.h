@@ -8,8 +8,17 @@
  * Framing on encode: Avro single-object encoding (C3 01 + little-endian
  * 8-byte fingerprint + body) by default; Confluent wire format (0x00 +
  * big-endian 4-byte schema id + body) when a registry is configured.
- * Decode accepts both, and resolves bodies written with an older known
- * schema version through avro-c's resolved reader.
+ * Decode accepts both, and resolves bodies written with an older schema
+ * version (schemas/old/, or any esc.v1 schema a registry id names) by the
+ * Avro resolution rules: fields matched by name, fields added since take
+ * their null default, enum symbols matched by name.
+ *
+ * Decoding is hardened for hostile input: every length and count is checked
+ * against the bytes left and capped (strings ESC_MAX_TEXT, lists
+ * ESC_MAX_LIST) before anything is allocated, and every decoded value passes
+ * esc_event_validate / esc_command_validate. Every failure yields an
+ * esc_codec_err_t and a one-line message naming the field and byte offset,
+ * fit for the dead-letter `esc-error` header.
  *
  * Thread safety: a codec is used by one thread at a time (workers own one
  * each); the registry id cache is internal to the codec. */

@@ -200,6 +200,17 @@ static void test_longer_than_the_cap_is_refused_on_encode(void **state)
         assert_non_null(strstr(err, "bump_reasons"));
         esc_event_clear(&ev);
         esc_buf_free(&out);
+
+        /* An output buffer whose cap the message would exceed stays unchanged. */
+        esc_buf_init(&out, 64);
+        esc_buf_puts(&out, "keep");
+        codec_fixture_event(&ev, ESC_EV_ESCALATION_OPENED, FIXTURE_FULL);
+        assert_int_equal(esc_codec_encode_event(*state, &ev, &out, err, sizeof(err)),
+                         ESC_CODEC_ERR_INVALID);
+        assert_non_null(strstr(err, "cap"));
+        assert_string_equal(out.data, "keep");
+        esc_event_clear(&ev);
+        esc_buf_free(&out);
 }
 
 static void test_decoded_optional_fields_keep_null_versus_set(void **state)
