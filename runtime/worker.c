@@ -510,9 +510,17 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
                 on_revoked(w, parts);
         } else {
+                /* Drop everything: the next successful rebalance assigns
+                 * again through on_assign, so no position is guessed. */
                 esc_log(ESC_LOG_ERROR, w->name, "rebalance error", "error=\"%s\"",
                         rd_kafka_err2str(err));
+                w->in_revoke = true;
+                batch_dispatch(w);
+                w->in_revoke = false;
                 rd_kafka_assign(w->rk, NULL);
+                while (w->part_cnt > 0)
+                        part_remove(w, w->parts[0].topic, w->parts[0].partition);
+                update_partition_gauges(w);
         }
 }
 
