@@ -360,6 +360,31 @@ static void test_policy_from_config_uses_the_configured_path(void **s)
         esc_config_destroy(conf);
 }
 
+static void test_business_days_follow_the_chosen_calendar_across_berlin_dst(void **s)
+{
+        char err[4096];
+        esc_policy_t *pol = esc_policy_load(DATA "berlin.yaml", err, sizeof(err));
+        if (!pol)
+                fail_msg("%s", err);
+        /* 4 x 7h + 4h over 5 days: one business day is 6.4 working hours. */
+        assert_true(esc_cal_day_seconds(pol->cal) == (4 * 7 + 4) * 3600 / 5);
+        esc_deadlines_t dl;
+        /* Sev 3 opened Friday 2026-10-23 12:00 CEST (10:00Z): 1h on Friday,
+         * then Monday 2026-10-26 (CET, after the change) 09:00-12:00 and
+         * 13:00-15:24 -> 15:24 CET = 14:24Z. */
+        esc_policy_deadlines(pol, 3, T("2026-10-23T10:00:00Z"), &dl);
+        assert_time(dl.response_due_at, "2026-10-26T14:24:00Z");
+        /* Sev 1 stays wall-clock: 4h is 4h even overnight. */
+        esc_policy_deadlines(pol, 1, T("2026-10-24T23:30:00Z"), &dl);
+        assert_time(dl.resolution_due_at, "2026-10-25T03:30:00Z");
+        /* German Unity Day (Saturday 2026-10-03) and Christmas are holidays. */
+        esc_date_t d;
+        esc_date_parse("2026-12-25", &d, NULL, 0);
+        assert_true(esc_cal_is_holiday(pol->cal, d));
+        assert_string_equal(pol->version, "berlin-1");
+        esc_policy_destroy(pol);
+}
+
 /* ---- Step 2: routing ---------------------------------------------------- */
 
 static void test_weekly_rotation_hands_off_on_monday_0900_local(void **s)
@@ -432,6 +457,7 @@ int main(void)
                 cmocka_unit_test(test_yaml_syntax_error_names_the_line),
                 cmocka_unit_test(test_shipped_policy_file_equals_the_builtin_defaults),
                 cmocka_unit_test(test_policy_from_config_uses_the_configured_path),
+                cmocka_unit_test(test_business_days_follow_the_chosen_calendar_across_berlin_dst),
                 cmocka_unit_test(test_weekly_rotation_hands_off_on_monday_0900_local),
                 cmocka_unit_test(test_only_people_listed_as_cs_manager_are_managers),
         };
