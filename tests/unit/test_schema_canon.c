@@ -56,7 +56,7 @@ static int load_vectors(vec_t **out)
                 } else if (!strncmp(line, "<<canonical ", 12)) {
                         snprintf(v[n - 1].canonical, sizeof(v[n - 1].canonical), "%s", line + 12);
                 } else if (!strncmp(line, "<<fingerprint ", 14)) {
-                        snprintf(v[n - 1].fingerprint, sizeof(v[n - 1].fingerprint), "%s", line + 14);
+                        esc_strlcpy(v[n - 1].fingerprint, line + 14, sizeof(v[n - 1].fingerprint));
                 }
         }
         fclose(f);
