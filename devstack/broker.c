@@ -473,7 +473,7 @@ static int write_config(const char *kdir, int broker, int controller, char *errb
 
 /* A Kafka cluster id: 16 random bytes, URL-safe base64 without padding
  * (what `kafka-storage random-uuid` prints). */
-static void cluster_id(char out[23])
+static void cluster_id_once(char out[23])
 {
         static const char b64[] =
                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -493,6 +493,15 @@ static void cluster_id(char out[23])
                         out[o++] = b64[(v >> (6 * k)) & 63];
         }
         out[22] = '\0';
+}
+
+/* Like Kafka's own generator, never an id starting with '-': the format
+ * tool would read it as an option. */
+static void cluster_id(char out[23])
+{
+        do
+                cluster_id_once(out);
+        while (out[0] == '-');
 }
 
 static int java_argv(const char *kdir, char *java, size_t java_size, char *cp, size_t cp_size,
@@ -527,6 +536,14 @@ static int format_storage(const char *kdir, char *errbuf, size_t errbuf_size)
         if (java_argv(kdir, java, sizeof(java), cp, sizeof(cp), log4j, sizeof(log4j), errbuf,
                       errbuf_size))
                 return -1;
+        {
+                /* A data dir without meta.properties is a format that failed
+                 * half-way; the tool refuses non-empty dirs, so start over. */
+                char data[ESC_DEV_PATH_MAX];
+                if (esc_dev_path(data, sizeof(data), errbuf, errbuf_size, "%s/data", kdir))
+                        return -1;
+                rm_rf(data);
+        }
         cluster_id(id);
         esc_dev_progress("formatting Kafka storage in %s/data (cluster id %s)", kdir, id);
         {
