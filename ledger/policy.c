@@ -1096,6 +1096,17 @@ static void parse_root(struct pctx *c, const yaml_node_t *root)
                 const char *k = key_of(c, p, "(document)");
                 if (!k)
                         continue;
+                /* YAML lets a later key silently win; a policy must not. */
+                bool twice = false;
+                for (yaml_node_pair_t *q = root->data.mapping.pairs.start; q < p && !twice; q++) {
+                        yaml_node_t *qk = node_at(c, q->key);
+                        twice = qk && qk->type == YAML_SCALAR_NODE &&
+                                !strcmp((const char *)qk->data.scalar.value, k);
+                }
+                if (twice) {
+                        perr(c, node_at(c, p->key), k, "listed twice (keep one)");
+                        continue;
+                }
                 yaml_node_t *v = node_at(c, p->value);
                 if (!strcmp(k, "version"))
                         version = v;

@@ -294,6 +294,7 @@ static void test_every_error_is_reported_not_just_the_first(void **s)
         assert_true(has_line(&l, ":22: people[0].role: \"boss\" is not a role"));
         assert_true(has_line(&l, ":23: cs_manager: \"nobody\" is not listed in people"));
         assert_true(has_line(&l, ":24: colour: unknown key"));
+        assert_true(has_line(&l, ":25: version: listed twice"));
 }
 
 static void test_rotation_errors_name_the_rotation_field(void **s)
