@@ -20,7 +20,7 @@ struct ctx {
         const char *what; /* the command's contract name */
 };
 
-const char *esc_verdict_name(esc_verdict_t v)
+const char *esc_decision_verdict_name(esc_decision_verdict_t v)
 {
         switch (v) {
         case ESC_VERDICT_ACCEPTED:
@@ -84,7 +84,7 @@ static esc_event_t *emit(struct ctx *c, esc_event_type_t type)
         return ev;
 }
 
-__attribute__((format(printf, 3, 4))) static esc_verdict_t reject(struct ctx *c, const char *code,
+__attribute__((format(printf, 3, 4))) static esc_decision_verdict_t reject(struct ctx *c, const char *code,
                                                                   const char *fmt, ...)
 {
         char msg[768];
@@ -101,13 +101,13 @@ __attribute__((format(printf, 3, 4))) static esc_verdict_t reject(struct ctx *c,
         return ESC_VERDICT_REJECTED;
 }
 
-static esc_verdict_t accept(struct ctx *c)
+static esc_decision_verdict_t accept(struct ctx *c)
 {
         c->d->verdict = ESC_VERDICT_ACCEPTED;
         return ESC_VERDICT_ACCEPTED;
 }
 
-static esc_verdict_t duplicate(struct ctx *c)
+static esc_decision_verdict_t duplicate(struct ctx *c)
 {
         esc_decision_clear(c->d);
         c->d->verdict = ESC_VERDICT_DUPLICATE;
@@ -148,13 +148,13 @@ static bool fields_ok(struct ctx *c)
         return false;
 }
 
-static esc_verdict_t transition(struct ctx *c)
+static esc_decision_verdict_t transition(struct ctx *c)
 {
         return reject(c, ESC_REJ_INVALID_TRANSITION, "%s is not possible while the incident is %s",
                       c->what, esc_status_name((esc_status_t)c->st->status));
 }
 
-static esc_verdict_t blank_field(struct ctx *c, const char *field, const char *fix)
+static esc_decision_verdict_t blank_field(struct ctx *c, const char *field, const char *fix)
 {
         return reject(c, ESC_REJ_INVALID_FIELD, "%s.%s: empty (%s)", c->what, field, fix);
 }
@@ -171,7 +171,7 @@ static void assign_owner(struct ctx *c, esc_role_t role, const char *person, esc
 
 /* ---- commands ----------------------------------------------------------- */
 
-static esc_verdict_t decide_open(struct ctx *c)
+static esc_decision_verdict_t decide_open(struct ctx *c)
 {
         const esc_opened_t *o = &c->cmd->p.open;
         const esc_command_t *cmd = c->cmd;
@@ -225,7 +225,7 @@ static esc_verdict_t decide_open(struct ctx *c)
         return accept(c);
 }
 
-static esc_verdict_t decide_ack(struct ctx *c)
+static esc_decision_verdict_t decide_ack(struct ctx *c)
 {
         const esc_acknowledged_t *a = &c->cmd->p.ack;
         if (c->st->status != ESC_STATUS_OPEN)
@@ -250,7 +250,7 @@ static esc_verdict_t decide_ack(struct ctx *c)
         return accept(c);
 }
 
-static esc_verdict_t decide_update(struct ctx *c)
+static esc_decision_verdict_t decide_update(struct ctx *c)
 {
         const esc_update_posted_t *u = &c->cmd->p.update;
         const esc_state_t *st = c->st;
@@ -278,7 +278,7 @@ static esc_verdict_t decide_update(struct ctx *c)
         return accept(c);
 }
 
-static esc_verdict_t decide_assign(struct ctx *c)
+static esc_decision_verdict_t decide_assign(struct ctx *c)
 {
         const esc_owner_assigned_t *a = &c->cmd->p.assign;
         if (c->st->status == ESC_STATUS_CLOSED)
@@ -291,7 +291,7 @@ static esc_verdict_t decide_assign(struct ctx *c)
         return accept(c);
 }
 
-static esc_verdict_t decide_override(struct ctx *c)
+static esc_decision_verdict_t decide_override(struct ctx *c)
 {
         const esc_sev_overridden_t *o = &c->cmd->p.override;
         const esc_state_t *st = c->st;
@@ -336,7 +336,7 @@ static esc_verdict_t decide_override(struct ctx *c)
         return accept(c);
 }
 
-static esc_verdict_t by_summary(struct ctx *c, const esc_by_summary_t *b, esc_event_type_t type)
+static esc_decision_verdict_t by_summary(struct ctx *c, const esc_by_summary_t *b, esc_event_type_t type)
 {
         if (!fields_ok(c))
                 return c->d->verdict;
@@ -347,14 +347,14 @@ static esc_verdict_t by_summary(struct ctx *c, const esc_by_summary_t *b, esc_ev
         return accept(c);
 }
 
-static esc_verdict_t decide_mitigate(struct ctx *c)
+static esc_decision_verdict_t decide_mitigate(struct ctx *c)
 {
         if (c->st->status != ESC_STATUS_ACKNOWLEDGED)
                 return transition(c);
         return by_summary(c, &c->cmd->p.mitigate, ESC_EV_MITIGATED);
 }
 
-static esc_verdict_t decide_resolve(struct ctx *c)
+static esc_decision_verdict_t decide_resolve(struct ctx *c)
 {
         const esc_state_t *st = c->st;
         if (st->status != ESC_STATUS_ACKNOWLEDGED && st->status != ESC_STATUS_MITIGATED)
@@ -379,7 +379,7 @@ static esc_verdict_t decide_resolve(struct ctx *c)
         return by_summary(c, &c->cmd->p.resolve, ESC_EV_RESOLVED);
 }
 
-static esc_verdict_t decide_confirm(struct ctx *c)
+static esc_decision_verdict_t decide_confirm(struct ctx *c)
 {
         const esc_confirmed_t *cf = &c->cmd->p.confirm;
         if (c->st->status != ESC_STATUS_RESOLVED)
@@ -392,7 +392,7 @@ static esc_verdict_t decide_confirm(struct ctx *c)
         return accept(c);
 }
 
-static esc_verdict_t decide_close(struct ctx *c)
+static esc_decision_verdict_t decide_close(struct ctx *c)
 {
         const esc_closed_t *cl = &c->cmd->p.close;
         const esc_state_t *st = c->st;
@@ -427,7 +427,7 @@ static esc_verdict_t decide_close(struct ctx *c)
         return accept(c);
 }
 
-static esc_verdict_t decide_reopen(struct ctx *c)
+static esc_decision_verdict_t decide_reopen(struct ctx *c)
 {
         const esc_reopened_t *r = &c->cmd->p.reopen;
         uint8_t s = c->st->status;
@@ -445,7 +445,7 @@ static esc_verdict_t decide_reopen(struct ctx *c)
         return accept(c);
 }
 
-static esc_verdict_t decide_review_open(struct ctx *c)
+static esc_decision_verdict_t decide_review_open(struct ctx *c)
 {
         const esc_state_t *st = c->st;
         if (st->flags & ESC_ST_REVIEW_OPEN)
@@ -461,7 +461,7 @@ static esc_verdict_t decide_review_open(struct ctx *c)
         return accept(c);
 }
 
-static esc_verdict_t decide_review_action(struct ctx *c)
+static esc_decision_verdict_t decide_review_action(struct ctx *c)
 {
         const esc_action_added_t *a = &c->cmd->p.review_action;
         const esc_state_t *st = c->st;
@@ -494,7 +494,7 @@ static esc_verdict_t decide_review_action(struct ctx *c)
         return accept(c);
 }
 
-static esc_verdict_t decide_review_complete(struct ctx *c)
+static esc_decision_verdict_t decide_review_complete(struct ctx *c)
 {
         const esc_review_completed_t *r = &c->cmd->p.review_complete;
         const esc_state_t *st = c->st;
@@ -516,7 +516,7 @@ static esc_verdict_t decide_review_complete(struct ctx *c)
 }
 
 /* Record-back commands: the outside world reports what it did. */
-static esc_verdict_t decide_record(struct ctx *c)
+static esc_decision_verdict_t decide_record(struct ctx *c)
 {
         const esc_command_t *cmd = c->cmd;
         if (!fields_ok(c))
@@ -586,7 +586,7 @@ static esc_verdict_t decide_record(struct ctx *c)
         return accept(c);
 }
 
-esc_verdict_t esc_decide(const esc_policy_t *pol, const esc_state_t *st,
+esc_decision_verdict_t esc_decide(const esc_policy_t *pol, const esc_state_t *st,
                          const esc_command_t *cmd, esc_decision_t *out)
 {
         esc_state_t fresh;

@@ -84,16 +84,18 @@
 #include "ledger/policy.h"
 #include "ledger/state.h"
 
+/* (Named apart from producers/submit.h's esc_verdict_t, the CLI's view of
+ * the ledger's answer.) */
 typedef enum {
         ESC_VERDICT_ACCEPTED = 0,  /* events hold the decision */
         ESC_VERDICT_REJECTED,      /* events[0] is the CommandRejected */
         ESC_VERDICT_DUPLICATE,     /* already decided; no events */
-} esc_verdict_t;
+} esc_decision_verdict_t;
 
 #define ESC_DECIDE_MAX_EVENTS 6
 
 typedef struct esc_decision {
-        esc_verdict_t verdict;
+        esc_decision_verdict_t verdict;
         int nevents;
         esc_event_t events[ESC_DECIDE_MAX_EVENTS]; /* owned; esc_decision_clear frees */
 } esc_decision_t;
@@ -101,7 +103,7 @@ typedef struct esc_decision {
 /* Decides cmd against st (NULL = the incident has no events yet) under pol.
  * out needs no initialisation; clear it with esc_decision_clear(). Returns
  * out->verdict. Never fails: malformed commands are rejected as events. */
-esc_verdict_t esc_decide(const esc_policy_t *pol, const esc_state_t *st,
+esc_decision_verdict_t esc_decide(const esc_policy_t *pol, const esc_state_t *st,
                          const esc_command_t *cmd, esc_decision_t *out);
 
 void esc_decision_clear(esc_decision_t *d);
@@ -109,6 +111,6 @@ void esc_decision_clear(esc_decision_t *d);
 /* The rejection code of a REJECTED decision (NULL otherwise). */
 const char *esc_decision_code(const esc_decision_t *d);
 
-const char *esc_verdict_name(esc_verdict_t v); /* "accepted", "rejected", "duplicate" */
+const char *esc_decision_verdict_name(esc_decision_verdict_t v); /* "accepted", "rejected", "duplicate" */
 
 #endif

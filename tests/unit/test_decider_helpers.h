@@ -87,10 +87,10 @@ static inline void complete_like_the_worker(esc_state_t *st, esc_event_t *ev)
 
 /* Decides c against st, then does what the worker does: seq, a stand-in
  * hash, evolve. The decision stays in D for inspection; c is cleared. */
-static inline esc_verdict_t apply(esc_state_t *st, esc_command_t *c)
+static inline esc_decision_verdict_t apply(esc_state_t *st, esc_command_t *c)
 {
         esc_decision_clear(&D);
-        esc_verdict_t v = esc_decide(P, st, c, &D);
+        esc_decision_verdict_t v = esc_decide(P, st, c, &D);
         for (int i = 0; i < D.nevents; i++) {
                 esc_event_t *ev = &D.events[i];
                 complete_like_the_worker(st, ev);
@@ -108,7 +108,7 @@ static inline esc_verdict_t apply(esc_state_t *st, esc_command_t *c)
                 assert_string_equal(esc_decision_code(&D), (code_));                           \
         } while (0)
 
-static inline esc_verdict_t open_incident(esc_state_t *st, const char *at, esc_impact_t impact,
+static inline esc_decision_verdict_t open_incident(esc_state_t *st, const char *at, esc_impact_t impact,
                                    esc_tier_t tier, int health, bool paying)
 {
         esc_command_t c = cmd(ESC_CMD_OPEN, at, "dave");
@@ -124,7 +124,7 @@ static inline esc_verdict_t open_incident(esc_state_t *st, const char *at, esc_i
         return apply(st, &c);
 }
 
-static inline esc_verdict_t ack(esc_state_t *st, const char *at, const char *message,
+static inline esc_decision_verdict_t ack(esc_state_t *st, const char *at, const char *message,
                          const char *next)
 {
         esc_command_t c = cmd(ESC_CMD_ACK, at, "alice");
@@ -134,7 +134,7 @@ static inline esc_verdict_t ack(esc_state_t *st, const char *at, const char *mes
         return apply(st, &c);
 }
 
-static inline esc_verdict_t by_cmd(esc_state_t *st, esc_command_type_t type, const char *at,
+static inline esc_decision_verdict_t by_cmd(esc_state_t *st, esc_command_type_t type, const char *at,
                             const char *by)
 {
         esc_command_t c = cmd(type, at, by);
@@ -156,7 +156,7 @@ static inline esc_verdict_t by_cmd(esc_state_t *st, esc_command_type_t type, con
         return apply(st, &c);
 }
 
-static inline esc_verdict_t override(esc_state_t *st, const char *at, int to_sev, const char *by,
+static inline esc_decision_verdict_t override(esc_state_t *st, const char *at, int to_sev, const char *by,
                               const char *reason)
 {
         esc_command_t c = cmd(ESC_CMD_OVERRIDE, at, by);
@@ -166,13 +166,13 @@ static inline esc_verdict_t override(esc_state_t *st, const char *at, int to_sev
         return apply(st, &c);
 }
 
-static inline esc_verdict_t review_open(esc_state_t *st, const char *at)
+static inline esc_decision_verdict_t review_open(esc_state_t *st, const char *at)
 {
         esc_command_t c = cmd(ESC_CMD_REVIEW_OPEN, at, "carol");
         return apply(st, &c);
 }
 
-static inline esc_verdict_t review_action(esc_state_t *st, const char *at, const char *owner,
+static inline esc_decision_verdict_t review_action(esc_state_t *st, const char *at, const char *owner,
                                    const char *due)
 {
         esc_command_t c = cmd(ESC_CMD_REVIEW_ACTION, at, "carol");

@@ -472,7 +472,7 @@ static void test_close_needs_the_customers_confirmation(void **s)
         assert_int_equal(st.status, ESC_STATUS_CLOSED);
 }
 
-static esc_verdict_t close_unconfirmed(esc_state_t *st, const char *by, const char *reason)
+static esc_decision_verdict_t close_unconfirmed(esc_state_t *st, const char *by, const char *reason)
 {
         esc_command_t c = cmd(ESC_CMD_CLOSE, "2026-03-06T10:00:00Z", by);
         c.p.close.by = esc_strdup(by);

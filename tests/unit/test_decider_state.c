@@ -135,7 +135,7 @@ static void test_status_names_match_the_incidents_table(void **s)
         assert_string_equal(esc_status_name(ESC_STATUS_RESOLVED), "resolved");
         assert_string_equal(esc_status_name(ESC_STATUS_CONFIRMED), "confirmed");
         assert_string_equal(esc_status_name(ESC_STATUS_CLOSED), "closed");
-        assert_string_equal(esc_verdict_name(ESC_VERDICT_DUPLICATE), "duplicate");
+        assert_string_equal(esc_decision_verdict_name(ESC_VERDICT_DUPLICATE), "duplicate");
 }
 
 int main(void)
