@@ -161,9 +161,12 @@ esc_time_t esc_policy_add(const esc_policy_t *pol, esc_time_t t, esc_dur_t d);
 typedef struct esc_classification {
         int sev;
         int matrix_sev;             /* from the matrix incl. the non-paying rule */
-        bool bumped;
+        bool bumped;                /* the account weight moved the sev one level */
+        /* Every bump condition that held, also when the matrix sev was
+         * already 1 (bumped == false then): the audit trail shows the
+         * account weight was seen. Point into the policy. */
         int nreasons;
-        const char *reasons[ESC_POLICY_MAX_BUMPS]; /* point into the policy */
+        const char *reasons[ESC_POLICY_MAX_BUMPS];
         bool non_paying;            /* the non-paying rule lowered the matrix sev */
 } esc_classification_t;
 

@@ -143,6 +143,8 @@ static void test_strategic_sev1_stays_sev1(void **s)
         assert_int_equal(cl.sev, 1);
         assert_int_equal(cl.matrix_sev, 1);
         assert_false(cl.bumped);
+        /* The weight was seen, it just has nowhere to go. */
+        assert_int_equal(cl.nreasons, 2);
         esc_policy_destroy(pol);
 }
 
