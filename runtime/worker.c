@@ -354,7 +354,11 @@ static bool message_accept(esc_worker_t *w, rd_kafka_message_t *m)
         return true;
 }
 
-/* Polls until batch_max messages, wait_ms elapsed or a stop request. */
+/* Polls until batch_max messages, wait_ms elapsed or a stop request.
+ * Repeated rd_kafka_consumer_poll() rather than consume_batch_queue():
+ * consumer_poll is what serves the rebalance callback, so assignment and
+ * revocation happen between two messages of a batch, where batch_dispatch
+ * can still finish the batch in hand for the partitions being revoked. */
 static void batch_collect(esc_worker_t *w, int wait_ms)
 {
         int64_t deadline = esc_mono_us() + (int64_t)wait_ms * 1000;
