@@ -21,6 +21,7 @@
  * Parsing Canonical Form) by default; Confluent (00 + big-endian schema id)
  * when a registry is configured. Decoding accepts both. */
 #include <avro.h>
+#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +316,7 @@ typedef struct reg_id {
 
 #define CODEC_MAX_WRITERS 64
 #define CODEC_MAX_IDS 256
+#define CODEC_MAX_ENUM_DEFAULTS 32
 
 struct esc_codec {
         avro_schema_t schema[2];      /* today's Event, Command */
@@ -328,6 +330,13 @@ struct esc_codec {
         reg_id_t ids[CODEC_MAX_IDS];
         int n_ids;
         esc_buf_t scratch;            /* re-encoded bodies of older writers */
+        /* Enum defaults of today's schemas (avro-c does not keep them): the
+         * symbol a reader takes for a writer's symbol it does not know. */
+        struct {
+                char name[64];
+                char symbol[64];
+        } enum_defaults[CODEC_MAX_ENUM_DEFAULTS];
+        int n_enum_defaults;
 };
 
 const char *esc_schema_embedded(const char *path)
@@ -501,6 +510,48 @@ static int parse_schema(const char *json, avro_schema_t *out, char *errbuf, size
         return 0;
 }
 
+/* Records every enum's "default" in a schema's JSON. */
+static void collect_enum_defaults(esc_codec_t *codec, json_t *node, int depth)
+{
+        const char *key;
+        json_t *v;
+        size_t i;
+
+        if (depth > DEC_MAX_DEPTH)
+                return;
+        if (json_is_array(node)) {
+                json_array_foreach(node, i, v) collect_enum_defaults(codec, v, depth + 1);
+                return;
+        }
+        if (!json_is_object(node))
+                return;
+        json_t *type = json_object_get(node, "type"), *def = json_object_get(node, "default");
+        json_t *name = json_object_get(node, "name");
+        if (json_is_string(type) && !strcmp(json_string_value(type), "enum") &&
+            json_is_string(def) && json_is_string(name) &&
+            codec->n_enum_defaults < CODEC_MAX_ENUM_DEFAULTS) {
+                esc_strlcpy(codec->enum_defaults[codec->n_enum_defaults].name,
+                            json_string_value(name), sizeof(codec->enum_defaults[0].name));
+                esc_strlcpy(codec->enum_defaults[codec->n_enum_defaults].symbol,
+                            json_string_value(def), sizeof(codec->enum_defaults[0].symbol));
+                codec->n_enum_defaults++;
+        }
+        json_object_foreach(node, key, v)
+        {
+                if (!strcmp(key, "type") || !strcmp(key, "fields") || !strcmp(key, "items") ||
+                    !strcmp(key, "values"))
+                        collect_enum_defaults(codec, v, depth + 1);
+        }
+}
+
+static const char *enum_default(const esc_codec_t *codec, const char *name)
+{
+        for (int i = 0; i < codec->n_enum_defaults; i++)
+                if (!strcmp(codec->enum_defaults[i].name, name))
+                        return codec->enum_defaults[i].symbol;
+        return NULL;
+}
+
 esc_codec_t *esc_codec_new(const esc_config_t *conf, char *errbuf, size_t errbuf_size)
 {
         esc_codec_t *codec = esc_xcalloc(1, sizeof(*codec));
@@ -524,6 +575,9 @@ esc_codec_t *esc_codec_new(const esc_config_t *conf, char *errbuf, size_t errbuf
                         esc_err(errbuf, errbuf_size, "%s: %s", paths[k], err);
                         goto err;
                 }
+                json_t *root = json_loads(codec->json[k], 0, NULL);
+                collect_enum_defaults(codec, root, 0);
+                json_decref(root);
         }
         /* Older versions kept in schemas/old/ are resolved into today's encoding. */
         for (size_t i = 0; i < esc_schemas_embedded_count; i++) {
@@ -1119,11 +1173,13 @@ static const char *kind_name(int kind)
  * rules, as a transcoder: the writer's bytes are walked with the writer
  * schema and re-emitted as today's encoding, which the fast path decodes.
  * Record fields are matched by name (writer-only fields skipped, reader-only
- * fields take their default), enum symbols and union branches by name, and
- * int promotes to long. Every length and count read is checked against the
+ * fields take their default), enum symbols by name (a symbol today's schema
+ * does not know takes the enum's "default" where it has one), union
+ * branches by name, and int promotes to long. Every length and count read is checked against the
  * bytes left, so hostile input cannot make us allocate what it claims. */
 
 typedef struct tx {
+        const esc_codec_t *codec;
         const unsigned char *p, *end;
         esc_buf_t *out;
         const char *why;
@@ -1304,6 +1360,8 @@ static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
                 if (!is_avro_enum(rs))
                         return tx_fail(t, "enum read as", avro_schema_type_name(rs));
                 r = avro_schema_enum_get_by_name(rs, avro_schema_enum_get(ws, (int)l));
+                if (r < 0 && enum_default(t->codec, avro_schema_name(rs)))
+                        r = avro_schema_enum_get_by_name(rs, enum_default(t->codec, avro_schema_name(rs)));
                 if (r < 0)
                         return tx_fail(t, "enum symbol unknown to today's schema:",
                                        avro_schema_enum_get(ws, (int)l));
@@ -1365,7 +1423,8 @@ static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
 static esc_codec_err_t decode_resolved(esc_codec_t *codec, writer_t *w, const void *body,
                                        size_t len, void *obj, char *errbuf, size_t errbuf_size)
 {
-        tx_t t = {.p = body, .end = (const unsigned char *)body + len, .out = &codec->scratch};
+        tx_t t = {.codec = codec, .p = body, .end = (const unsigned char *)body + len,
+                  .out = &codec->scratch};
 
         esc_buf_reset(&codec->scratch);
         if (tx_value(&t, w->schema, codec->schema[w->kind], 0)) {

@@ -376,6 +376,59 @@ static void test_confluent_frame_of_an_older_registered_schema_is_resolved(void 
         esc_buf_free(&old);
 }
 
+/* A newer producer's schema grew Tier by "enterprise": today's reader maps
+ * the unknown symbol to the enum's default ("standard") instead of failing. */
+static void test_unknown_tier_from_a_newer_writer_reads_as_the_enum_default(void **state)
+{
+        srv_t *s = *state;
+        esc_registry_t *reg = client(s);
+        esc_codec_t *codec = codec_for(s), *plain;
+        esc_event_t ev, back;
+        esc_buf_t today, newer, schema;
+        int32_t new_id = -1;
+        char err[512];
+        const char *json = esc_schema_embedded(ESC_SCHEMA_EVENT_PATH);
+        const char *at = strstr(json, "\"strategic\"");
+
+        assert_non_null(at);
+        esc_buf_init(&schema, 0);
+        esc_buf_append(&schema, json, (size_t)(at - json) + strlen("\"strategic\""));
+        esc_buf_puts(&schema, ", \"enterprise\"");
+        esc_buf_puts(&schema, at + strlen("\"strategic\""));
+        assert_int_equal(esc_registry_register(reg, "esc.events-value", schema.data, &new_id, err, sizeof(err)),
+                         ESC_CODEC_OK);
+
+        /* Today's body with the tier varint patched from 2 (strategic) to 3. */
+        esc_buf_init(&today, 0);
+        esc_buf_init(&newer, 0);
+        esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
+        codec_fixture_event(&ev, ESC_EV_ESCALATION_OPENED, FIXTURE_FULL);
+        plain = esc_codec_new(NULL, err, sizeof(err));
+        assert_int_equal(esc_codec_encode_event(plain, &ev, &today, err, sizeof(err)), ESC_CODEC_OK);
+        const char *name = "Müller & Søn GmbH";
+        char *p = memmem(today.data, today.len, name, strlen(name));
+        assert_non_null(p);
+        p += strlen(name);
+        assert_int_equal(*p, 4); /* zigzag(2) */
+        *p = 6;                  /* zigzag(3): "enterprise" */
+        unsigned char h[5] = {0, (unsigned char)(new_id >> 24), (unsigned char)(new_id >> 16),
+                              (unsigned char)(new_id >> 8), (unsigned char)new_id};
+        esc_buf_append(&newer, h, 5);
+        esc_buf_append(&newer, today.data + 10, today.len - 10);
+        if (esc_codec_decode_event(codec, newer.data, newer.len, &back, err, sizeof(err)))
+                fail_msg("%s", err);
+        assert_int_equal(back.p.opened.account.tier, ESC_TIER_STANDARD);
+        assert_string_equal(back.p.opened.title, ev.p.opened.title);
+        esc_codec_destroy(plain);
+        esc_codec_destroy(codec);
+        esc_registry_destroy(reg);
+        esc_event_clear(&ev);
+        esc_event_clear(&back);
+        esc_buf_free(&today);
+        esc_buf_free(&newer);
+        esc_buf_free(&schema);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -393,6 +446,7 @@ int main(void)
                 T(test_confluent_frame_with_an_id_the_registry_lacks_is_unknown_schema),
                 T(test_codec_reports_a_refusing_registry_on_encode),
                 T(test_confluent_frame_of_an_older_registered_schema_is_resolved),
+                T(test_unknown_tier_from_a_newer_writer_reads_as_the_enum_default),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
