@@ -31,7 +31,7 @@
 #include "runtime/kafka.h"
 #include "tests/data/timeline/scripted.h"
 
-#define REPS 3
+#define REPS 7
 
 static int failures;
 
