@@ -40,7 +40,9 @@ YAML
 esc() { "$ESC_BIN" --config "$WORK/esc.yaml" "$@"; }
 
 # ---- the ledger worker ----------------------------------------------------
-esc worker ledger >"$WORK/ledger.out" 2>"$WORK/ledger.log" &
+# not through esc(): a backgrounded function is a subshell, and its PID
+# would not be the worker's
+"$ESC_BIN" --config "$WORK/esc.yaml" worker ledger >"$WORK/ledger.out" 2>"$WORK/ledger.log" &
 LEDGER=$!
 for _ in $(seq 1 600); do
         grep -q "partitions assigned" "$WORK/ledger.log" 2>/dev/null && break
