@@ -37,6 +37,7 @@ struct esc_sla_store {
         esc_buf_t sql;      /* scratch: merge statements */
         esc_buf_t arr;      /* scratch: array literals */
         size_t applied, skipped;
+        char last_state[6];  /* SQLSTATE of the last failure, "" if none */
 };
 
 /* ---- batch map: incident id -> its row ------------------------------------- */
@@ -111,6 +112,7 @@ static esc_sla_rc_t classify(esc_sla_store_t *s, const PGresult *r)
 {
         const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
+        esc_strlcpy(s->last_state, state ? state : "", sizeof(s->last_state));
         if (!s->conn || PQstatus(s->conn) != CONNECTION_OK)
                 return ESC_SLA_RETRY;
         if (!state)
@@ -474,15 +476,31 @@ static const char *merge_sql[ESC_SLA_T__COUNT] = {
                 " WHERE i.last_seq < EXCLUDED.last_seq;",
 };
 
-static esc_sla_rc_t copy_in(esc_sla_store_t *s, esc_sla_table_t t, char *errbuf,
+/* The table a row set may be COPied into directly, bypassing its staging
+ * table, when nothing in the batch can conflict (NULL: always staged). */
+static const char *direct_target[ESC_SLA_T__COUNT] = {
+        [ESC_SLA_T_EVENTS] = "events",
+        [ESC_SLA_T_SEVERITY_CHANGES] = "severity_changes",
+        [ESC_SLA_T_CUSTOMER_UPDATES] = "customer_updates",
+        [ESC_SLA_T_SLA_BREACHES] = "sla_breaches",
+        [ESC_SLA_T_REVIEWS_OPENED] = "reviews",
+        [ESC_SLA_T_CORRECTIVE_ACTIONS] = "corrective_actions",
+        [ESC_SLA_T_REJECTIONS] = "rejections",
+};
+
+static esc_sla_rc_t copy_in(esc_sla_store_t *s, esc_sla_table_t t, bool direct, char *errbuf,
                             size_t errbuf_size)
 {
         char sql[1024];
         PGresult *r;
         esc_sla_rc_t rc = ESC_SLA_OK;
 
-        snprintf(sql, sizeof(sql), "COPY %s (%s) FROM STDIN", esc_sla_stage_name(t),
-                 esc_sla_stage_columns(t));
+        if (direct)
+                snprintf(sql, sizeof(sql), "COPY %s.%s (%s) FROM STDIN", s->schema,
+                         direct_target[t], esc_sla_stage_columns(t));
+        else
+                snprintf(sql, sizeof(sql), "COPY %s (%s) FROM STDIN", esc_sla_stage_name(t),
+                         esc_sla_stage_columns(t));
         r = PQexec(s->conn, sql);
         if (PQresultStatus(r) != PGRES_COPY_IN) {
                 rc = classify(s, r);
@@ -507,6 +525,12 @@ static esc_sla_rc_t copy_in(esc_sla_store_t *s, esc_sla_table_t t, char *errbuf,
                 PQclear(r);
         }
         return rc;
+}
+
+/* true if the last failure was a unique violation (a duplicate row). */
+static bool was_duplicate(const esc_sla_store_t *s)
+{
+        return !strcmp(s->last_state, "23505");
 }
 
 typedef struct part_pos {
@@ -622,8 +646,9 @@ static esc_sla_rc_t write_offsets(esc_sla_store_t *s, const part_pos_t *pp, int 
         return rc;
 }
 
-esc_sla_rc_t esc_sla_store_apply(esc_sla_store_t *s, const esc_sla_input_t *in, size_t n,
-                                 int32_t *resync_partition, char *errbuf, size_t errbuf_size)
+static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, size_t n,
+                               bool direct, int32_t *resync_partition, char *errbuf,
+                               size_t errbuf_size)
 {
         part_pos_t pp[SLA_MAX_PARTS];
         int np = 0;
@@ -631,6 +656,7 @@ esc_sla_rc_t esc_sla_store_apply(esc_sla_store_t *s, const esc_sla_input_t *in, 
         esc_sla_rc_t rc;
 
         s->applied = s->skipped = 0;
+        s->last_state[0] = '\0';
         if (n == 0)
                 return ESC_SLA_OK;
         if ((rc = esc_sla_store_connect(s, errbuf, errbuf_size)))
@@ -653,6 +679,7 @@ esc_sla_rc_t esc_sla_store_apply(esc_sla_store_t *s, const esc_sla_input_t *in, 
 
         map_init(&map, n);
         esc_sla_rows_reset(&s->rows);
+        int64_t t0 = esc_mono_us(), t_load, t_fold, t_copy, t_merge;
         if ((rc = run(s, "BEGIN", "starting the batch", errbuf, errbuf_size)) ||
             (rc = lock_offsets(s, pp, np, errbuf, errbuf_size)))
                 goto fail;
@@ -688,6 +715,7 @@ esc_sla_rc_t esc_sla_store_apply(esc_sla_store_t *s, const esc_sla_input_t *in, 
         }
         if ((rc = load_incidents(s, &map, errbuf, errbuf_size)))
                 goto fail;
+        t_load = esc_mono_us();
 
         for (size_t i = 0; i < n; i++) {
                 const esc_event_t *ev = in[i].ev;
@@ -725,16 +753,21 @@ esc_sla_rc_t esc_sla_store_apply(esc_sla_store_t *s, const esc_sla_input_t *in, 
                     esc_sla_rows_add_incident(&s->rows, &map.slots[i].inc))
                         goto cap;
 
+        t_fold = esc_mono_us();
         esc_buf_reset(&s->sql);
         for (int t = 0; t < ESC_SLA_T__COUNT; t++) {
                 if (!s->rows.count[t])
                         continue;
-                if ((rc = copy_in(s, (esc_sla_table_t)t, errbuf, errbuf_size)))
+                bool d = direct && direct_target[t];
+                if ((rc = copy_in(s, (esc_sla_table_t)t, d, errbuf, errbuf_size)))
                         goto fail;
-                esc_buf_printf(&s->sql, merge_sql[t], s->schema);
+                if (!d)
+                        esc_buf_printf(&s->sql, merge_sql[t], s->schema);
         }
+        t_copy = esc_mono_us();
         if (s->sql.len && (rc = run(s, s->sql.data, "merging the batch", errbuf, errbuf_size)))
                 goto fail;
+        t_merge = esc_mono_us();
         for (int i = 0; i < np; i++)
                 if (pp[i].stored > pp[i].next)
                         pp[i].next = pp[i].stored; /* never move a position backwards */
@@ -742,6 +775,13 @@ esc_sla_rc_t esc_sla_store_apply(esc_sla_store_t *s, const esc_sla_input_t *in, 
             (rc = run(s, "COMMIT", "committing the batch", errbuf, errbuf_size)))
                 goto fail;
         map_free(&map);
+        if (esc_log_get_level() == ESC_LOG_DEBUG)
+                esc_log(ESC_LOG_DEBUG, "sla", "batch applied",
+                        "events=%zu skipped=%zu load_ms=%.1f fold_ms=%.1f copy_ms=%.1f "
+                        "merge_ms=%.1f commit_ms=%.1f",
+                        s->applied, s->skipped, (double)(t_load - t0) / 1e3,
+                        (double)(t_fold - t_load) / 1e3, (double)(t_copy - t_fold) / 1e3,
+                        (double)(t_merge - t_copy) / 1e3, (double)(esc_mono_us() - t_merge) / 1e3);
         return ESC_SLA_OK;
 cap:
         esc_err(errbuf, errbuf_size, "a batch's rows exceed the staging buffer cap");
@@ -753,6 +793,25 @@ fail:
         if (rc == ESC_SLA_RETRY) {
                 log_pg(s, "batch failed, will retry", errbuf);
                 disconnect(s);
+        }
+        return rc;
+}
+
+esc_sla_rc_t esc_sla_store_apply(esc_sla_store_t *s, const esc_sla_input_t *in, size_t n,
+                                 int32_t *resync_partition, char *errbuf, size_t errbuf_size)
+{
+        esc_sla_rc_t rc;
+
+        /* Fast path: COPY straight into the tables. The fold already
+         * skipped every (incident_id, seq) an incident row has seen, so a
+         * duplicate can only be an event of an incident without a row (a
+         * rejection before any open) delivered twice by the log; then the
+         * batch goes again through staging with ON CONFLICT DO NOTHING. */
+        rc = apply_once(s, in, n, true, resync_partition, errbuf, errbuf_size);
+        if (rc == ESC_SLA_FATAL && was_duplicate(s)) {
+                esc_log(ESC_LOG_INFO, "sla", "duplicate rows in batch, applying through staging",
+                        NULL);
+                rc = apply_once(s, in, n, false, resync_partition, errbuf, errbuf_size);
         }
         return rc;
 }

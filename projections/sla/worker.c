@@ -39,6 +39,7 @@ typedef struct sla_ctx {
         char topic[256];
         char group[256];
         int batch_max, batch_ms;
+        int rebuild_batch_max;  /* events per rebuild transaction */
         esc_codec_t *codec;
         esc_deadletter_t *dl;
         esc_sla_store_t *store;
@@ -64,6 +65,7 @@ static void usage(FILE *out)
                 "  --exit          with --rebuild: exit after the swap\n"
                 "  --batch-max N   events per transaction (default 5000; config sla.batch_max)\n"
                 "  --batch-ms MS   longest wait to fill a batch (default 20; config sla.batch_ms)\n"
+                "                  (a rebuild uses batches of up to sla.rebuild_batch_max, default 50000)\n"
                 "\n"
                 "PostgreSQL: postgres.url (env ESC_PG_URL, --pg). Docs: docs/analytics.md.\n");
 }
@@ -328,6 +330,7 @@ static int run_rebuild(sla_ctx_t *ctx)
         {
                 PGconn *c = PQconnectdb(ctx->pg_url);
                 int bad = PQstatus(c) != CONNECTION_OK;
+                PQclear(PQexec(c, "SET client_min_messages = warning"));
                 if (bad)
                         esc_err(err, sizeof(err), "connecting to PostgreSQL: %s", PQerrorMessage(c));
                 else if (esc_sla_drop_schema(c, SLA_REBUILD_SCHEMA, err, sizeof(err)) ||
@@ -385,17 +388,17 @@ static int run_rebuild(sla_ctx_t *ctx)
                 esc_log(ESC_LOG_ERROR, "sla", "rebuild: assign failed", NULL);
                 goto out;
         }
-        batch = esc_xcalloc((size_t)ctx->batch_max, sizeof(*batch));
+        batch = esc_xcalloc((size_t)ctx->rebuild_batch_max, sizeof(*batch));
         t0 = esc_mono_us();
         while (remaining > 0) {
                 size_t cnt = 0;
-                int64_t deadline = esc_mono_us() + 100000;
+                int64_t deadline = esc_mono_us() + 500000;
 
                 if (esc_signals_stop_requested()) {
                         esc_log(ESC_LOG_INFO, "sla", "rebuild interrupted; esc left as it was", NULL);
                         goto out;
                 }
-                while (cnt < (size_t)ctx->batch_max && esc_mono_us() < deadline) {
+                while (cnt < (size_t)ctx->rebuild_batch_max && esc_mono_us() < deadline) {
                         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
                         if (!m)
                                 continue;
@@ -435,6 +438,7 @@ static int run_rebuild(sla_ctx_t *ctx)
         progress(tty, done, total, t0, true);
         {
                 PGconn *c = PQconnectdb(ctx->pg_url);
+                PQclear(PQexec(c, "SET client_min_messages = warning"));
                 int bad = PQstatus(c) != CONNECTION_OK ||
                           esc_sla_swap(c, SLA_REBUILD_SCHEMA, SLA_LIVE_SCHEMA, err, sizeof(err));
                 if (PQstatus(c) != CONNECTION_OK)
@@ -499,6 +503,9 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
 
         ctx.batch_max = (int)esc_config_int(cli->conf, "sla.batch_max", 5000);
         ctx.batch_ms = (int)esc_config_int(cli->conf, "sla.batch_ms", 20);
+        /* Rebuilds favour throughput: an incident touched many times in one
+         * transaction has its row written once. */
+        ctx.rebuild_batch_max = (int)esc_config_int(cli->conf, "sla.rebuild_batch_max", 50000);
         for (int i = 1; i < argc; i++) {
                 if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
                         usage(stdout);
@@ -524,6 +531,10 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
         if (ctx.batch_ms < 0 || ctx.batch_ms > 60000)
                 return esc_cli_fail(ESC_EXIT_USAGE, "worker sla",
                                     "--batch-ms %d out of range (0..60000)", ctx.batch_ms);
+        if (ctx.rebuild_batch_max < ctx.batch_max)
+                ctx.rebuild_batch_max = ctx.batch_max;
+        if (ctx.rebuild_batch_max > SLA_BATCH_CAP)
+                ctx.rebuild_batch_max = SLA_BATCH_CAP;
         if (exit_after && !rebuild)
                 return esc_cli_fail(ESC_EXIT_USAGE, "worker sla", "--exit only goes with --rebuild");
         ctx.pg_url = esc_config_get(cli->conf, "postgres.url");
@@ -537,9 +548,9 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
 
         if (!(ctx.codec = esc_codec_new(cli->conf, err, sizeof(err))))
                 return esc_cli_fail(ESC_EXIT_RUNTIME, "worker sla", "%s", err);
-        ctx.evs = esc_xcalloc((size_t)ctx.batch_max, sizeof(esc_event_t));
-        ctx.in = esc_xcalloc((size_t)ctx.batch_max, sizeof(esc_sla_input_t));
-        for (int i = 0; i < ctx.batch_max; i++)
+        ctx.evs = esc_xcalloc((size_t)ctx.rebuild_batch_max, sizeof(esc_event_t));
+        ctx.in = esc_xcalloc((size_t)ctx.rebuild_batch_max, sizeof(esc_sla_input_t));
+        for (int i = 0; i < ctx.rebuild_batch_max; i++)
                 esc_event_init(&ctx.evs[i], ESC_EV_ESCALATION_OPENED);
 
         if (migrate_live(&ctx) != 0)
@@ -568,7 +579,7 @@ out:
         esc_sla_store_destroy(ctx.store);
         if (ctx.dl)
                 esc_deadletter_destroy(ctx.dl);
-        for (int i = 0; i < ctx.batch_max; i++)
+        for (int i = 0; i < ctx.rebuild_batch_max && ctx.evs; i++)
                 esc_event_clear(&ctx.evs[i]);
         free(ctx.evs);
         free(ctx.in);
