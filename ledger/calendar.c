@@ -28,29 +28,6 @@ static int64_t floor_div(int64_t a, int64_t b)
         return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-int64_t esc_cal_days_from_civil(int64_t y, int m, int d)
-{
-        y -= m <= 2;
-        int64_t era = floor_div(y, 400);
-        int64_t yoe = y - era * 400;
-        int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-        int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-}
-
-void esc_cal_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-        z += 719468;
-        int64_t era = floor_div(z, 146097);
-        int64_t doe = z - era * 146097;
-        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        int64_t mp = (5 * doy + 2) / 153;
-        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-        *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-        *y = yoe + era * 400 + (*m <= 2);
-}
-
 int esc_cal_weekday(int64_t days)
 {
         /* 1970-01-01 was a Thursday (3 in Monday-based numbering). */

@@ -32,8 +32,15 @@
 
 /* ---- civil dates (proleptic Gregorian, days since 1970-01-01) ----------- */
 
-int64_t esc_cal_days_from_civil(int64_t y, int m, int d);
-void esc_cal_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+/* The calendar arithmetic of runtime/util.h under the calendar's names. */
+static inline int64_t esc_cal_days_from_civil(int64_t y, int m, int d)
+{
+        return esc_days_from_civil(y, m, d);
+}
+static inline void esc_cal_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
+{
+        esc_civil_from_days(days, y, m, d);
+}
 /* 0 = Monday ... 6 = Sunday (ISO order, as in policy files: mon..sun). */
 int esc_cal_weekday(int64_t days);
 

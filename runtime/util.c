@@ -34,7 +34,7 @@ int64_t esc_mono_us(void)
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
  * (Howard Hinnant's days_from_civil), valid far beyond any ticket date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t esc_days_from_civil(int64_t y, int m, int d)
 {
         y -= m <= 2;
         int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -44,7 +44,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
         return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void esc_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
         z += 719468;
         int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -152,7 +152,7 @@ int esc_time_parse(const char *s, esc_time_t *out, char *errbuf, size_t errbuf_s
         if (sec == 60)
                 sec = 59; /* leap second: clamp, Unix time has none */
 
-        int64_t days = days_from_civil(y, mo, d);
+        int64_t days = esc_days_from_civil(y, mo, d);
         int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
         *out = secs * ESC_USEC_PER_SEC + frac_us;
         return 0;
@@ -184,7 +184,7 @@ char *esc_time_format(esc_time_t t, char *buf, size_t size)
                 rem += 86400;
                 days--;
         }
-        civil_from_days(days, &y, &m, &d);
+        esc_civil_from_days(days, &y, &m, &d);
         if (us)
                 snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ", (long long)y, m, d,
                          (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (long long)us);
@@ -202,7 +202,7 @@ int esc_date_parse(const char *s, esc_date_t *out, char *errbuf, size_t errbuf_s
         if (!s || !parse_ymd(&p, &y, &m, &d) || *p)
                 return esc_err(errbuf, errbuf_size, "date \"%.64s\" is not YYYY-MM-DD",
                                s ? s : "");
-        *out = (esc_date_t)days_from_civil(y, m, d);
+        *out = (esc_date_t)esc_days_from_civil(y, m, d);
         return 0;
 }
 
@@ -215,7 +215,7 @@ char *esc_date_format(esc_date_t dt, char *buf, size_t size)
                 esc_strlcpy(buf, "null", size);
                 return buf;
         }
-        civil_from_days(dt, &y, &m, &d);
+        esc_civil_from_days(dt, &y, &m, &d);
         snprintf(buf, size, "%04lld-%02d-%02d", (long long)y, m, d);
         return buf;
 }

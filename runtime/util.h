@@ -32,6 +32,9 @@ int esc_time_parse(const char *s, esc_time_t *out, char *errbuf, size_t errbuf_s
  * fractional part (then microseconds). Needs 32 bytes. Returns buf. */
 char *esc_time_format(esc_time_t t, char *buf, size_t size);
 /* "YYYY-MM-DD" <-> days since epoch. */
+/* Proleptic Gregorian calendar: days since 1970-01-01 <-> y-m-d. */
+int64_t esc_days_from_civil(int64_t y, int m, int d);
+void esc_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 int esc_date_parse(const char *s, esc_date_t *out, char *errbuf, size_t errbuf_size);
 char *esc_date_format(esc_date_t d, char *buf, size_t size);
 
