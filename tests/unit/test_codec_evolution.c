@@ -213,13 +213,10 @@ static void test_avro_c_reads_our_bytes_and_writes_them_identically(void **state
 static void test_schema_enums_match_the_model_names(void **state)
 {
         avro_schema_t ev = parse(ESC_SCHEMA_EVENT_PATH), cmd = parse(ESC_SCHEMA_COMMAND_PATH);
-        avro_schema_t et = avro_schema_get_subschema(ev, "EventType");
-        avro_schema_t ct = avro_schema_get_subschema(cmd, "CommandType");
+        avro_schema_t et = avro_schema_record_field_get(ev, "type");
+        avro_schema_t ct = avro_schema_record_field_get(cmd, "type");
         (void)state;
 
-        /* avro_schema_get_subschema finds fields; look the enums up through them. */
-        et = avro_schema_record_field_get(ev, "type");
-        ct = avro_schema_record_field_get(cmd, "type");
         assert_int_equal(avro_schema_enum_number_of_symbols(et), ESC_EV__COUNT);
         assert_int_equal(avro_schema_enum_number_of_symbols(ct), ESC_CMD__COUNT);
         for (int i = 0; i < ESC_EV__COUNT; i++)
@@ -235,6 +232,33 @@ static void test_schema_enums_match_the_model_names(void **state)
                 assert_string_equal(avro_schema_enum_get(tier, i), esc_tier_name((esc_tier_t)i));
         for (int i = 0; i < ESC_IMPACT__COUNT; i++)
                 assert_string_equal(avro_schema_enum_get(impact, i), esc_impact_name((esc_impact_t)i));
+        avro_schema_t payload = avro_schema_record_field_get(ev, "payload");
+        avro_schema_t owner = avro_schema_union_branch(payload, ESC_EV_OWNER_ASSIGNED);
+        avro_schema_t update = avro_schema_union_branch(payload, ESC_EV_CUSTOMER_UPDATE_POSTED);
+        avro_schema_t breach = avro_schema_union_branch(payload, ESC_EV_SLA_BREACHED);
+        avro_schema_t role = avro_schema_record_field_get(owner, "role");
+        avro_schema_t via = avro_schema_record_field_get(owner, "via");
+        avro_schema_t audience = avro_schema_record_field_get(update, "audience");
+        avro_schema_t clock = avro_schema_record_field_get(breach, "clock");
+        assert_int_equal(avro_schema_enum_number_of_symbols(role), ESC_ROLE__COUNT);
+        assert_int_equal(avro_schema_enum_number_of_symbols(via), ESC_VIA__COUNT);
+        assert_int_equal(avro_schema_enum_number_of_symbols(audience), ESC_AUDIENCE__COUNT);
+        assert_int_equal(avro_schema_enum_number_of_symbols(clock), ESC_CLOCK__COUNT);
+        for (int i = 0; i < ESC_ROLE__COUNT; i++)
+                assert_string_equal(avro_schema_enum_get(role, i), esc_role_name((esc_role_t)i));
+        for (int i = 0; i < ESC_VIA__COUNT; i++)
+                assert_string_equal(avro_schema_enum_get(via, i), esc_via_name((esc_via_t)i));
+        for (int i = 0; i < ESC_AUDIENCE__COUNT; i++)
+                assert_string_equal(avro_schema_enum_get(audience, i), esc_audience_name((esc_audience_t)i));
+        for (int i = 0; i < ESC_CLOCK__COUNT; i++)
+                assert_string_equal(avro_schema_enum_get(clock, i), esc_clock_name((esc_clock_t)i));
+        for (int i = 0; i < ESC_EV__COUNT; i++)
+                assert_string_equal(avro_schema_name(avro_schema_union_branch(payload, i)),
+                                    esc_event_type_name((esc_event_type_t)i));
+        avro_schema_t cpayload = avro_schema_record_field_get(cmd, "payload");
+        for (int i = 0; i < ESC_CMD__COUNT; i++)
+                assert_string_equal(avro_schema_name(avro_schema_union_branch(cpayload, i)),
+                                    esc_command_record_name((esc_command_type_t)i));
         avro_schema_decref(ev);
         avro_schema_decref(cmd);
 }
