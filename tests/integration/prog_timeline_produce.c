@@ -4,10 +4,14 @@
  * the ledger in the timeline and override-audit integration tests.
  *
  *   prog_timeline_produce --incident ID [--account A] [--noise N]
+ *                         [--noise-after K] [--noise-body BYTES]
  *
  * --account replaces the scripted account id (to test `esc audit overrides
- * --account`); --noise N first writes N events of other incidents
- * ("noise-<i>") so the reader has to skip foreign keys in the partition.
+ * --account`); --noise N writes N events of other incidents ("noise-<i>",
+ * 50 of them) so the reader has to skip foreign keys in the partition:
+ * before the incident's events, or after its K-th event with
+ * --noise-after K. --noise-body makes each noise event an external update
+ * of that many bytes (to push a mock broker past its per-partition cap).
  * The topics are created with the dev stack's settings if missing
  * (retention.ms=-1 on events). Broker and prefix come from the usual
  * configuration (ESC_KAFKA_BROKERS, ESC_TOPIC_PREFIX, $ESC_DEV_DIR/env).
@@ -65,10 +69,52 @@ static int produce(rd_kafka_t *rk, esc_codec_t *codec, const char *topic, esc_ev
         return 0;
 }
 
+/* Returns the number of noise events produced, or -1. */
+static int produce_noise(rd_kafka_t *rk, esc_codec_t *codec, const char *topic, long noise,
+                         long body)
+{
+        char *text = NULL;
+        int n = 0;
+
+        if (body > 0) {
+                text = esc_xmalloc((size_t)body + 1);
+                /* Incompressible text: the producer compresses (lz4) and
+                 * the mock counts stored, i.e. compressed, bytes. */
+                uint32_t x = 2463534242u;
+                for (long i = 0; i < body; i++) {
+                        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+                        text[i] = (char)('a' + x % 26);
+                }
+                text[body] = '\0';
+        }
+        for (long i = 0; i < noise; i++) {
+                char other[64];
+                esc_event_t ev;
+                snprintf(other, sizeof(other), "noise-%ld", i % 50);
+                tl_scripted_event(&ev, other, text ? 7 : i / 50 + 1);
+                if (text) {
+                        ev.seq = i / 50 + 1;
+                        free(ev.p.update_posted.body);
+                        ev.p.update_posted.body = esc_strdup(text);
+                }
+                int r = produce(rk, codec, topic, &ev);
+                esc_event_clear(&ev);
+                if (r) {
+                        free(text);
+                        return -1;
+                }
+                n++;
+                if (n % 1000 == 0)
+                        rd_kafka_flush(rk, 30000); /* bounded memory for big bodies */
+        }
+        free(text);
+        return n;
+}
+
 int main(int argc, char **argv)
 {
         const char *inc = NULL, *account = NULL;
-        long noise = 0;
+        long noise = 0, noise_after = 0, noise_body = 0;
         char err[1024], topic[256];
         int n = 0;
 
@@ -79,6 +125,10 @@ int main(int argc, char **argv)
                         account = argv[i + 1];
                 else if (!strcmp(argv[i], "--noise"))
                         noise = strtol(argv[i + 1], NULL, 10);
+                else if (!strcmp(argv[i], "--noise-after"))
+                        noise_after = strtol(argv[i + 1], NULL, 10);
+                else if (!strcmp(argv[i], "--noise-body"))
+                        noise_body = strtol(argv[i + 1], NULL, 10);
         }
         if (!inc) {
                 fprintf(stderr, "usage: prog_timeline_produce --incident ID [--account A] "
@@ -94,7 +144,8 @@ int main(int argc, char **argv)
         /* librdkafka's mock cluster answers no CreateTopics but creates
          * topics on first use; a real broker gets them with the dev stack's
          * settings. A topic that is truly missing fails the produce below. */
-        if (esc_dev_kafka_create_topics(conf, brokers, 15000, err, sizeof(err)))
+        if (strcmp(esc_config_str(conf, "dev.broker", ""), "mock") &&
+            esc_dev_kafka_create_topics(conf, brokers, 15000, err, sizeof(err)))
                 fprintf(stderr, "prog_timeline_produce: warning: creating topics on %s: %s\n",
                         brokers, err);
         esc_config_topic(conf, "events", topic, sizeof(topic));
@@ -105,17 +156,16 @@ int main(int argc, char **argv)
                 fprintf(stderr, "prog_timeline_produce: %s\n", err);
                 return 1;
         }
-        for (long i = 0; i < noise; i++) {
-                char other[64];
-                esc_event_t ev;
-                snprintf(other, sizeof(other), "noise-%ld", i % 50);
-                tl_scripted_event(&ev, other, i / 50 + 1);
-                if (produce(rk, codec, topic, &ev) == 0)
-                        n++;
-                esc_event_clear(&ev);
-        }
+        if (noise_body < 0 || noise_body > ESC_MAX_TEXT)
+                noise_body = ESC_MAX_TEXT;
         for (int64_t s = 1; s <= TL_NEVENTS; s++) {
                 esc_event_t ev;
+                if (s == noise_after + 1) {
+                        int r = produce_noise(rk, codec, topic, noise, noise_body);
+                        if (r < 0)
+                                return 1;
+                        n += r;
+                }
                 tl_scripted_event(&ev, inc, s);
                 if (account && ev.type == ESC_EV_ESCALATION_OPENED) {
                         free(ev.p.opened.account.id);
