@@ -84,14 +84,51 @@ static int summary(const esc_timeline_t *tl, esc_buf_t *out)
         if (tl->nreopened)
                 P(", reopened %d time(s)", tl->nreopened);
         P("\n");
+        const esc_event_t *rev = NULL, *done = NULL;
         for (int i = 0; i < tl->nevs; i++) {
                 const esc_event_t *ev = &tl->evs[i];
-                if (ev->type == ESC_EV_RESOLVED && ev->p.resolved.summary) {
-                        P("- **Fix:** ");
-                        T(ev->p.resolved.summary);
+                switch (ev->type) {
+                case ESC_EV_RESOLVED:
+                        if (ev->p.resolved.summary) {
+                                P("- **Fix:** ");
+                                T(ev->p.resolved.summary);
+                                P("\n");
+                        }
+                        break;
+                case ESC_EV_CHANNEL_CREATED:
+                        P("- **Channel:** #");
+                        T(ev->p.channel_created.name);
                         P("\n");
+                        break;
+                case ESC_EV_TRACKING_ISSUE_LINKED:
+                        P("- **Tracking issue:** ");
+                        T(ev->p.tracking_linked.issue_id);
+                        P(" ");
+                        T(ev->p.tracking_linked.url);
+                        P("\n");
+                        break;
+                case ESC_EV_REVIEW_OPENED: rev = ev; break;
+                case ESC_EV_REVIEW_COMPLETED: done = ev; break;
+                default: break;
                 }
         }
+        if (rev) {
+                char b2[40];
+                P("- **Review:** opened %s, due %s", esc_tl_time(rev->occurred_at, b1, sizeof(b1)),
+                  esc_tl_time(rev->p.review_opened.due_at, b2, sizeof(b2)));
+                if (rev->p.review_opened.tracker_url) {
+                        P(" (");
+                        T(rev->p.review_opened.tracker_url);
+                        P(")");
+                }
+                if (done)
+                        P(", completed %s\n", esc_tl_time(done->occurred_at, b1, sizeof(b1)));
+                else
+                        P(", not completed yet\n");
+        } else {
+                P("- **Review:** not opened yet (Sev 1/2 need one within five business days)\n");
+        }
+        P("\n");
         return 0;
 }
 
@@ -221,7 +258,7 @@ static int severity(const esc_timeline_t *tl, esc_buf_t *out)
                         T(c->code);
                         P(": ");
                 }
-                T(c->reason ? c->reason : c->kind == ESC_TL_SEV_ASSIGNED ? "severity matrix" : "");
+                T(c->reason ? c->reason : "");
                 P(" | ");
                 T(c->ev->policy_version);
                 P(" |\n");

@@ -318,6 +318,22 @@ static esc_time_t cadence_due(const esc_timeline_t *tl, const esc_policy_t *pol,
         return esc_policy_add(pol, base, every);
 }
 
+/* Why a severity was assigned: the matrix and the account-weight bump. */
+static void assigned_note(const esc_sev_assigned_t *a, char *out, size_t size)
+{
+        char tmp[512];
+        piece_t r;
+
+        if (a->bumped && a->bump_reasons.n > 0)
+                snprintf(tmp, sizeof(tmp), "matrix Sev %d, bumped: %s%s", a->matrix_sev,
+                         piece(r, a->bump_reasons.v[0]), a->bump_reasons.n > 1 ? ", ..." : "");
+        else if (a->bumped)
+                snprintf(tmp, sizeof(tmp), "matrix Sev %d, bumped", a->matrix_sev);
+        else
+                snprintf(tmp, sizeof(tmp), "matrix Sev %d", a->matrix_sev);
+        esc_tl_oneline(out, size, tmp, size - 8);
+}
+
 static void push_sev(esc_timeline_t *tl, const esc_event_t *ev, esc_tl_sev_kind_t kind, int from,
                      int to, const char *by, const char *reason, const char *code,
                      esc_time_t resp, esc_time_t nud, esc_time_t res)
@@ -430,13 +446,16 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
                                                        : at;
                         }
                         break;
-                case ESC_EV_SEVERITY_ASSIGNED:
+                case ESC_EV_SEVERITY_ASSIGNED: {
+                        esc_tl_sevchange_t *c = &tl->sevs[tl->nsevs];
                         push_sev(tl, ev, ESC_TL_SEV_ASSIGNED, tl->sev, p->sev_assigned.sev,
-                                 ev->actor, NULL, NULL, p->sev_assigned.response_due_at,
+                                 ev->actor, c->note, NULL, p->sev_assigned.response_due_at,
                                  p->sev_assigned.next_update_due_at,
                                  p->sev_assigned.resolution_due_at);
+                        assigned_note(&p->sev_assigned, c->note, sizeof(c->note));
                         tl->sev = p->sev_assigned.sev;
                         break;
+                }
                 case ESC_EV_SEVERITY_OVERRIDDEN:
                         push_sev(tl, ev, ESC_TL_SEV_OVERRIDDEN, p->sev_overridden.from_sev,
                                  p->sev_overridden.to_sev, p->sev_overridden.by,

@@ -88,7 +88,9 @@ typedef struct esc_tl_sevchange {
         int from_sev;               /* 0 = none (first assignment, or unknown) */
         int to_sev;                 /* for refused: the severity in force, unchanged */
         const char *by;             /* borrowed from ev */
-        const char *reason;         /* override reason; refusal message; NULL for assigned */
+        const char *reason;         /* override reason; refusal message; for assigned
+                                       points to note ("matrix Sev 3, bumped: ...") */
+        char note[160];
         const char *code;           /* refused: rejection code */
         esc_time_t response_due_at, next_update_due_at, resolution_due_at; /* NONE for refused */
 } esc_tl_sevchange_t;
