@@ -115,6 +115,33 @@ int esc_dev_kafka_wait_ready(const char *bootstraps, pid_t pid, int timeout_ms,
                        bootstraps, timeout_ms / 1000, log_path, tail);
 }
 
+/* Existing topics keep their partition count; say so when dev.partitions
+ * asks for another one, since partition counts must stay equal (DESIGN). */
+static void warn_partition_mismatch(rd_kafka_t *rk, const esc_config_t *conf,
+                                    const char *const *names, int n, int partitions)
+{
+        for (int i = 0; i < n; i++) {
+                char topic[256];
+                const struct rd_kafka_metadata *md = NULL;
+                rd_kafka_topic_t *rkt;
+
+                esc_config_topic(conf, names[i], topic, sizeof(topic));
+                rkt = rd_kafka_topic_new(rk, topic, NULL);
+                if (!rkt)
+                        continue;
+                if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                    md->topic_cnt == 1 && !md->topics[0].err &&
+                    md->topics[0].partition_cnt != partitions)
+                        esc_dev_progress("WARNING: topic %s has %d partitions but dev.partitions "
+                                         "is %d; existing topics are not changed (to recreate: "
+                                         "esc dev down, delete $ESC_DEV_DIR/kafka/data, esc dev up)",
+                                         topic, md->topics[0].partition_cnt, partitions);
+                if (md)
+                        rd_kafka_metadata_destroy(md);
+                rd_kafka_topic_destroy(rkt);
+        }
+}
+
 int esc_dev_kafka_create_topics(const esc_config_t *conf, const char *bootstraps,
                                 int timeout_ms, char *errbuf, size_t errbuf_size)
 {
@@ -202,6 +229,8 @@ int esc_dev_kafka_create_topics(const esc_config_t *conf, const char *bootstraps
                         nanosleep(&ts, NULL);
                 }
         }
+        if (rc == 0)
+                warn_partition_mismatch(rk, conf, names, 3, partitions);
         rd_kafka_destroy(rk);
         return rc;
 }

@@ -282,14 +282,19 @@ static int dev_status(esc_cli_t *cli, int argc, char **argv)
                 json_decref(o);
         } else {
                 printf("dev stack in %s\n", dir);
-                printf("  kafka     %-8s %-9s %s (%s%s)\n", b->running ? "running" : "stopped",
+                char kpid[32] = "", ppid[32] = "";
+                if (b->running)
+                        snprintf(kpid, sizeof(kpid), ", pid %ld", (long)b->pid);
+                if (pg.running)
+                        snprintf(ppid, sizeof(ppid), " (pid %ld)", (long)pg.pid);
+                printf("  kafka     %-8s %-9s %s (%s%s%s)\n", b->running ? "running" : "stopped",
                        b->running ? (b->healthy ? "healthy" : "unhealthy") : "-",
                        b->address[0] ? b->address : "-",
                        m.running ? "librdkafka mock broker" : "Apache Kafka " ESC_DEV_KAFKA_VERSION,
-                       m.running ? ", in memory" : ", KRaft");
-                printf("  postgres  %-8s %-9s %s\n", pg.running ? "running" : "stopped",
+                       m.running ? ", in memory" : ", KRaft", kpid);
+                printf("  postgres  %-8s %-9s %s%s\n", pg.running ? "running" : "stopped",
                        pg.running ? (pg.healthy ? "healthy" : "unhealthy") : "-",
-                       pg.url[0] ? pg.url : "-");
+                       pg.url[0] ? pg.url : "-", ppid);
                 for (size_t i = 0; i < json_array_size(trimmed); i++) {
                         json_t *t = json_array_get(trimmed, i);
                         printf("  WARNING: history trimmed on %s/%lld (low watermark %lld): the "
