@@ -449,7 +449,8 @@ static const char *merge_sql[ESC_SLA_T__COUNT] = {
         [ESC_SLA_T_REVIEWS_COMPLETED] =
                 "UPDATE %1$s.reviews r SET completed_seq = d.completed_seq,"
                 " completed_at = d.completed_at, root_cause = d.root_cause, five_whys = d.five_whys"
-                " FROM s_reviews_done d WHERE r.incident_id = d.incident_id"
+                " FROM (SELECT DISTINCT ON (incident_id) * FROM s_reviews_done"
+                " ORDER BY incident_id, completed_seq DESC) d WHERE r.incident_id = d.incident_id"
                 " AND (r.completed_seq IS NULL OR r.completed_seq < d.completed_seq);",
         [ESC_SLA_T_CORRECTIVE_ACTIONS] =
                 "INSERT INTO %1$s.corrective_actions SELECT * FROM s_corrective_actions"

@@ -52,7 +52,7 @@ typedef struct sla_ctx {
 static void usage(FILE *out)
 {
         fprintf(out,
-                "usage: esc worker sla [--rebuild [--exit]] [--batch-max N] [--batch-ms MS]\n"
+                "usage: esc worker sla [--rebuild [--exit]] [--group G] [--batch-max N] [--batch-ms MS]\n"
                 "\n"
                 "Projects esc.events into PostgreSQL (schema esc: incidents, events,\n"
                 "severity_changes, customer_updates, sla_breaches, reviews,\n"
@@ -63,6 +63,8 @@ static void usage(FILE *out)
                 "  --rebuild       rebuild from offset 0 into schema esc_rebuild while esc keeps\n"
                 "                  serving, then swap it in (progress on a terminal), then go on live\n"
                 "  --exit          with --rebuild: exit after the swap\n"
+                "  --group G       consumer group (default <topic prefix>sla, e.g. esc.sla); the\n"
+                "                  group only spreads partitions: positions live in PostgreSQL\n"
                 "  --batch-max N   events per transaction (default 5000; config sla.batch_max)\n"
                 "  --batch-ms MS   longest wait to fill a batch (default 20; config sla.batch_ms)\n"
                 "                  (a rebuild uses batches of up to sla.rebuild_batch_max, default 50000)\n"
@@ -514,6 +516,8 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
                         rebuild = true;
                 } else if (!strcmp(argv[i], "--exit")) {
                         exit_after = true;
+                } else if (!strcmp(argv[i], "--group") && i + 1 < argc) {
+                        esc_strlcpy(ctx.group, argv[++i], sizeof(ctx.group));
                 } else if (!strcmp(argv[i], "--batch-max") && i + 1 < argc) {
                         ctx.batch_max = atoi(argv[++i]);
                 } else if (!strcmp(argv[i], "--batch-ms") && i + 1 < argc) {
@@ -543,7 +547,8 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
                                     "no PostgreSQL URL: set postgres.url in esc.yaml, ESC_PG_URL or "
                                     "--pg (or run 'esc dev up')");
         esc_config_topic(cli->conf, "events", ctx.topic, sizeof(ctx.topic));
-        esc_config_topic(cli->conf, "sla", ctx.group, sizeof(ctx.group));
+        if (!ctx.group[0])
+                esc_config_topic(cli->conf, "sla", ctx.group, sizeof(ctx.group));
         esc_signals_install();
 
         if (!(ctx.codec = esc_codec_new(cli->conf, err, sizeof(err))))
