@@ -37,7 +37,7 @@
 
 enum { LANE_MILESTONES, LANE_CONTACT, LANE_SEVERITY, LANE_OTHER, LANE__COUNT };
 static const char *lane_names[LANE__COUNT] = {"milestones", "customer contact",
-                                              "severity decisions", "other events"};
+                                              "severity & refusals", "other events"};
 
 typedef struct scale {
         esc_time_t t0, t1;
@@ -365,7 +365,17 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                 case ESC_EV_CHANNEL_CREATED: snprintf(lab, sizeof(lab), "channel"); break;
                 case ESC_EV_TRACKING_ISSUE_LINKED: snprintf(lab, sizeof(lab), "issue"); break;
                 case ESC_EV_PAGE_SENT: snprintf(lab, sizeof(lab), "paged"); break;
-                case ESC_EV_OWNER_ASSIGNED: snprintf(lab, sizeof(lab), "owner"); break;
+                case ESC_EV_OWNER_ASSIGNED:
+                        esc_tl_oneline(d, sizeof(d),
+                                       ev->p.owner_assigned.person ? ev->p.owner_assigned.person
+                                                                   : "",
+                                       24);
+                        snprintf(lab, sizeof(lab), "%s %s",
+                                 ev->p.owner_assigned.role == ESC_ROLE_ENGINEERING_OWNER ? "owner"
+                                 : ev->p.owner_assigned.role == ESC_ROLE_CSM             ? "csm"
+                                                                                         : "manager",
+                                 d);
+                        break;
                 default: break;
                 }
                 double y = lane_y(s, lane);
@@ -444,7 +454,9 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
 
         for (int l = 0; l < LANE__COUNT; l++) {
                 double y = lane_y(&s, l);
-                P("<text x='%.1f' y='%.1f' class='lane'>%s</text>", X0 - 12, y + 4, lane_names[l]);
+                P("<text x='%.1f' y='%.1f' class='lane'>", X0 - 12, y + 4);
+                X(lane_names[l]);
+                P("</text>");
                 P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#dde3e8'/>\n", X0, y, X1,
                   y);
         }
@@ -509,7 +521,7 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
           "color:#123;background:#fff}h1{font-size:20px;margin:0 0 6px}h2{font-size:15px;"
           "margin:22px 0 6px}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid "
           "#d5dbe1;padding:3px 7px;text-align:left;vertical-align:top}th{background:#eef2f5}"
-          "tr.late td{background:#fde2e2;color:#900;font-weight:bold}.warn{color:#b00020;"
+          "td:nth-child(2){white-space:nowrap}tr.late td{background:#fde2e2;color:#900;font-weight:bold}.warn{color:#b00020;"
           "font-weight:bold}.missed{color:#b00020;font-weight:bold}svg{max-width:100%%;height:auto;"
           "border:1px solid #e3e7eb}</style>\n</head><body>\n<h1>");
         X(tl->incident_id);
