@@ -1180,6 +1180,7 @@ static const char *kind_name(int kind)
 
 typedef struct tx {
         const esc_codec_t *codec;
+        int empty_hash; /* write the top-level record's `hash` as empty bytes */
         const unsigned char *p, *end;
         esc_buf_t *out;
         const char *why;
@@ -1274,6 +1275,11 @@ static int tx_record(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
                 int wi = avro_schema_record_field_get_index(ws, name);
                 if (wi < 0) {
                         if (tx_default(t, rf, name))
+                                return -1;
+                        continue;
+                }
+                if (t->empty_hash && depth == 0 && !strcmp(name, "hash")) {
+                        if (tx_put_long(t, 0))
                                 return -1;
                         continue;
                 }
@@ -1506,20 +1512,15 @@ wrong_kind:
         return ESC_CODEC_OK;
 }
 
-static esc_codec_err_t decode(esc_codec_t *codec, int kind, const void *data, size_t len,
-                              void *obj, char *errbuf, size_t errbuf_size)
+/* Splits a framed message into its body and writer: *widx is -1 for
+ * today's schema, else an index into codec->writers. */
+static esc_codec_err_t unframe(esc_codec_t *codec, int kind, const void *data, size_t len,
+                               const unsigned char **body, size_t *blen, int *widx, char *errbuf,
+                               size_t errbuf_size)
 {
         const unsigned char *m = data;
-        const unsigned char *body;
-        size_t blen;
-        int widx = -1;
-        esc_codec_err_t rc;
 
-        if (kind == KIND_EVENT)
-                esc_event_clear(obj);
-        else
-                esc_command_clear(obj);
-
+        *widx = -1;
         if (len >= 2 && m[0] == 0xC3 && m[1] == 0x01) {
                 uint64_t fp = 0;
                 if (len < 10) {
@@ -1529,11 +1530,11 @@ static esc_codec_err_t decode(esc_codec_t *codec, int kind, const void *data, si
                 }
                 for (int i = 0; i < 8; i++)
                         fp |= (uint64_t)m[2 + i] << (8 * i);
-                body = m + 10;
-                blen = len - 10;
+                *body = m + 10;
+                *blen = len - 10;
                 if (fp != codec->fp[kind]) {
-                        widx = writer_find(codec, fp);
-                        if (widx < 0 || codec->writers[widx].kind != kind) {
+                        *widx = writer_find(codec, fp);
+                        if (*widx < 0 || codec->writers[*widx].kind != kind) {
                                 esc_err(errbuf, errbuf_size,
                                         "unknown %s schema fingerprint %016llx (%lld)%s",
                                         kind_name(kind), (unsigned long long)fp, (long long)fp,
@@ -1542,7 +1543,9 @@ static esc_codec_err_t decode(esc_codec_t *codec, int kind, const void *data, si
                                 return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
                         }
                 }
-        } else if (len >= 1 && m[0] == 0x00) {
+                return ESC_CODEC_OK;
+        }
+        if (len >= 1 && m[0] == 0x00) {
                 if (len < 5) {
                         esc_err(errbuf, errbuf_size,
                                 "Confluent header truncated: %zu bytes, need 5", len);
@@ -1550,22 +1553,36 @@ static esc_codec_err_t decode(esc_codec_t *codec, int kind, const void *data, si
                 }
                 int32_t id = (int32_t)(((uint32_t)m[1] << 24) | ((uint32_t)m[2] << 16) |
                                        ((uint32_t)m[3] << 8) | m[4]);
-                body = m + 5;
-                blen = len - 5;
-                rc = writer_for_id(codec, kind, id, &widx, errbuf, errbuf_size);
-                if (rc)
-                        return rc;
-        } else if (len == 0) {
+                *body = m + 5;
+                *blen = len - 5;
+                return writer_for_id(codec, kind, id, widx, errbuf, errbuf_size);
+        }
+        if (len == 0) {
                 esc_err(errbuf, errbuf_size, "empty message");
                 return ESC_CODEC_ERR_FRAMING;
-        } else {
-                esc_err(errbuf, errbuf_size,
-                        "message starts with 0x%02x, expected C3 01 (Avro single-object) or 00 "
-                        "(Confluent)",
-                        m[0]);
-                return ESC_CODEC_ERR_FRAMING;
         }
+        esc_err(errbuf, errbuf_size,
+                "message starts with 0x%02x, expected C3 01 (Avro single-object) or 00 "
+                "(Confluent)",
+                m[0]);
+        return ESC_CODEC_ERR_FRAMING;
+}
 
+static esc_codec_err_t decode(esc_codec_t *codec, int kind, const void *data, size_t len,
+                              void *obj, char *errbuf, size_t errbuf_size)
+{
+        const unsigned char *body = NULL;
+        size_t blen = 0;
+        int widx;
+        esc_codec_err_t rc;
+
+        if (kind == KIND_EVENT)
+                esc_event_clear(obj);
+        else
+                esc_command_clear(obj);
+        rc = unframe(codec, kind, data, len, &body, &blen, &widx, errbuf, errbuf_size);
+        if (rc)
+                return rc;
         if (widx < 0)
                 rc = decode_body(kind, body, blen, obj, errbuf, errbuf_size);
         else
@@ -1578,6 +1595,31 @@ static esc_codec_err_t decode(esc_codec_t *codec, int kind, const void *data, si
                         esc_command_clear(obj);
         }
         return rc;
+}
+
+esc_codec_err_t esc_codec_event_body_as_written(esc_codec_t *codec, const void *data, size_t len,
+                                                esc_buf_t *out, char *errbuf, size_t errbuf_size)
+{
+        const unsigned char *body = NULL;
+        size_t blen = 0, start = out->len;
+        int widx;
+        esc_codec_err_t rc;
+
+        rc = unframe(codec, KIND_EVENT, data, len, &body, &blen, &widx, errbuf, errbuf_size);
+        if (rc)
+                return rc;
+        avro_schema_t ws = widx < 0 ? codec->schema[KIND_EVENT] : codec->writers[widx].schema;
+        tx_t t = {.codec = codec, .p = body, .end = body + blen, .out = out, .empty_hash = 1};
+        if (tx_value(&t, ws, ws, 0) || t.p != t.end) {
+                out->len = start;
+                if (out->data)
+                        out->data[start] = '\0';
+                esc_err(errbuf, errbuf_size, "event body does not decode under its writer schema: %s%s%s",
+                        t.why ? t.why : "trailing bytes", t.detail[0] ? " " : "", t.detail);
+                return ESC_CODEC_ERR_CORRUPT;
+        }
+        out->data[out->len] = '\0';
+        return ESC_CODEC_OK;
 }
 
 esc_codec_err_t esc_codec_decode_event(esc_codec_t *codec, const void *data, size_t len,

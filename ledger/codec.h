@@ -69,6 +69,16 @@ esc_codec_err_t esc_codec_decode_command(esc_codec_t *codec, const void *data, s
 esc_codec_err_t esc_codec_event_body(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *out,
                                      char *errbuf, size_t errbuf_size);
 
+/* The hash-chain body of a framed event message as it was written: the
+ * body under the writer's own schema (today's or an older one), with `hash`
+ * as empty bytes. For events esc wrote under today's schema this equals
+ * esc_codec_event_body of the decoded event; for events written under an
+ * older schema it is what was hashed then, which re-encoding under today's
+ * schema would not reproduce. Verifiers (esc audit verify) should hash this.
+ * Appends to out. */
+esc_codec_err_t esc_codec_event_body_as_written(esc_codec_t *codec, const void *data, size_t len,
+                                                esc_buf_t *out, char *errbuf, size_t errbuf_size);
+
 const char *esc_codec_strerror(esc_codec_err_t err);
 
 /* CRC-64-AVRO fingerprints of today's writer schemas (the ones encode uses;

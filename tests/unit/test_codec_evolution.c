@@ -74,34 +74,104 @@ static void frame_single_object(uint64_t fp, esc_buf_t *out)
         esc_buf_append(out, h, 10);
 }
 
-/* Encodes ev with today's codec, converts it to the v0 schema with avro-c,
- * frames it with v0's fingerprint and decodes it with today's codec. */
-static void decode_as_v0(esc_codec_t *codec, const esc_event_t *ev, esc_event_t *back)
+/* Encodes ev with today's codec and converts it to a v0 frame with avro-c
+ * (single-object framing with v0's fingerprint). */
+static void make_v0_frame(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *old_msg)
 {
         const char *old_json = esc_schema_embedded(OLD_PATH);
         avro_schema_t today = parse(ESC_SCHEMA_EVENT_PATH), old = parse(OLD_PATH);
-        esc_buf_t now, old_msg;
+        esc_buf_t now;
         uint64_t old_fp;
         char err[512];
 
         assert_int_equal(esc_schema_fingerprint(old_json, strlen(old_json), &old_fp, err, sizeof(err)), 0);
         assert_true(old_fp != esc_codec_event_fingerprint(codec));
         esc_buf_init(&now, 0);
-        esc_buf_init(&old_msg, 0);
         assert_int_equal(esc_codec_encode_event(codec, ev, &now, err, sizeof(err)), 0);
-        frame_single_object(old_fp, &old_msg);
-        avro_convert(today, old, now.data + 10, now.len - 10, &old_msg);
+        frame_single_object(old_fp, old_msg);
+        avro_convert(today, old, now.data + 10, now.len - 10, old_msg);
         /* The v0 body lacks the fields added since (for the types that gained one). */
         if (ev->type == ESC_EV_ESCALATION_OPENED || ev->type == ESC_EV_CUSTOMER_UPDATE_POSTED)
-                assert_true(old_msg.len < now.len);
+                assert_true(old_msg->len < now.len);
         else
-                assert_true(old_msg.len == now.len);
-        if (esc_codec_decode_event(codec, old_msg.data, old_msg.len, back, err, sizeof(err)))
-                fail_msg("decoding a v0 event: %s", err);
+                assert_true(old_msg->len == now.len);
         esc_buf_free(&now);
-        esc_buf_free(&old_msg);
         avro_schema_decref(today);
         avro_schema_decref(old);
+}
+
+/* Decodes ev's v0 frame with today's codec. */
+static void decode_as_v0(esc_codec_t *codec, const esc_event_t *ev, esc_event_t *back)
+{
+        esc_buf_t old_msg;
+        char err[512];
+
+        esc_buf_init(&old_msg, 0);
+        make_v0_frame(codec, ev, &old_msg);
+        if (esc_codec_decode_event(codec, old_msg.data, old_msg.len, back, err, sizeof(err)))
+                fail_msg("decoding a v0 event: %s", err);
+        esc_buf_free(&old_msg);
+}
+
+static void test_hash_chain_body_is_the_body_as_written(void **state)
+{
+        esc_codec_t *codec = *state;
+        esc_event_t ev, back;
+        esc_buf_t framed, a, b, v0, v0_body, today_body;
+        char err[512];
+
+        esc_buf_init(&framed, 0);
+        esc_buf_init(&a, 0);
+        esc_buf_init(&b, 0);
+        esc_buf_init(&v0, 0);
+        esc_buf_init(&v0_body, 0);
+        esc_buf_init(&today_body, 0);
+        esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
+        codec_fixture_event(&ev, ESC_EV_ESCALATION_OPENED, FIXTURE_FULL);
+
+        /* Today's schema: the same bytes as esc_codec_event_body. */
+        assert_int_equal(esc_codec_encode_event(codec, &ev, &framed, err, sizeof(err)), 0);
+        assert_int_equal(esc_codec_event_body(codec, &ev, &a, err, sizeof(err)), 0);
+        assert_int_equal(esc_codec_event_body_as_written(codec, framed.data, framed.len, &b, err, sizeof(err)), 0);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.data, b.data, a.len);
+
+        /* A v0 event: what was hashed then is the v0 body with hash empty,
+         * not today's re-encoding of it. */
+        make_v0_frame(codec, &ev, &v0);
+        assert_int_equal(esc_codec_event_body_as_written(codec, v0.data, v0.len, &v0_body, err, sizeof(err)), 0);
+        assert_int_equal(v0_body.len, v0.len - 10 - ESC_HASH_LEN);
+        assert_int_equal(esc_codec_decode_event(codec, v0.data, v0.len, &back, err, sizeof(err)), 0);
+        assert_int_equal(esc_codec_event_body(codec, &back, &today_body, err, sizeof(err)), 0);
+        assert_true(today_body.len != v0_body.len); /* renewal_date's null is in today's only */
+        /* The hash itself does not enter the body. */
+        esc_buf_reset(&b);
+        size_t at = v0.len; /* the 32 hash bytes: length 0x40 (32), then 255, 254, ... */
+        for (size_t i = 10; i + 1 + ESC_HASH_LEN <= v0.len; i++)
+                if ((unsigned char)v0.data[i] == 0x40 && (unsigned char)v0.data[i + 1] == 255 &&
+                    (unsigned char)v0.data[i + 2] == 254) {
+                        at = i + 1;
+                        break;
+                }
+        assert_true(at < v0.len);
+        memset(v0.data + at, 0x11, ESC_HASH_LEN);
+        assert_int_equal(esc_codec_event_body_as_written(codec, v0.data, v0.len, &b, err, sizeof(err)), 0);
+        assert_int_equal(b.len, v0_body.len);
+        assert_memory_equal(b.data, v0_body.data, b.len);
+        /* Truncated: corrupt, and the output is left as it was. */
+        esc_buf_reset(&b);
+        assert_int_equal(esc_codec_event_body_as_written(codec, v0.data, v0.len - 5, &b, err, sizeof(err)),
+                         ESC_CODEC_ERR_CORRUPT);
+        assert_int_equal(b.len, 0);
+
+        esc_event_clear(&ev);
+        esc_event_clear(&back);
+        esc_buf_free(&framed);
+        esc_buf_free(&a);
+        esc_buf_free(&b);
+        esc_buf_free(&v0);
+        esc_buf_free(&v0_body);
+        esc_buf_free(&today_body);
 }
 
 static void test_event_written_with_the_older_schema_decodes_with_todays_reader(void **state)
@@ -286,6 +356,7 @@ int main(void)
                 cmocka_unit_test(test_truncated_older_schema_event_is_corrupt),
                 cmocka_unit_test(test_avro_c_reads_our_bytes_and_writes_them_identically),
                 cmocka_unit_test(test_schema_enums_match_the_model_names),
+                cmocka_unit_test(test_hash_chain_body_is_the_body_as_written),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
