@@ -1,7 +1,8 @@
 /* fuzz_decode.c — libFuzzer target for esc's Avro decoder.
  *
  * Every input is decoded as an event and as a command, through both
- * framings and the older-schema resolution path. The decoder faces bytes
+ * framings and the older-schema resolution path, and cut into its
+ * hash-chain body (esc_codec_event_body_as_written). The decoder faces bytes
  * from any producer on the topic, so on no input may it crash, read out of
  * bounds, allocate what a hostile length claims, or leak.
  *
@@ -51,6 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 esc_buf_free(&out);
         }
         esc_event_clear(&ev);
+
+        esc_buf_t body;
+        esc_buf_init(&body, 0);
+        (void)esc_codec_event_body_as_written(codec, data, size, &body, err, sizeof(err));
+        esc_buf_free(&body);
 
         esc_command_init(&cmd, ESC_CMD_OPEN);
         if (esc_codec_decode_command(codec, data, size, &cmd, err, sizeof(err)) == ESC_CODEC_OK) {
