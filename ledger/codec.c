@@ -823,6 +823,9 @@ static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, int
                                                            errbuf, errbuf_size);
                 if (rc)
                         return rc;
+                /* Our own id decodes without asking the registry again. */
+                if (codec->n_ids < CODEC_MAX_IDS)
+                        codec->ids[codec->n_ids++] = (reg_id_t){codec->my_id[kind], kind, -1};
         }
         if (framed && frame_header(codec, kind, out))
                 e.failed = 1;
@@ -1452,30 +1455,23 @@ static esc_codec_err_t decode_resolved(esc_codec_t *codec, writer_t *w, const vo
 /* ---- framing and dispatch ------------------------------------------------------ */
 
 /* Maps a registry id to a writer (fetching and parsing its schema once). */
-static esc_codec_err_t writer_for_id(esc_codec_t *codec, int kind, int32_t id, int *widx,
-                                     char *errbuf, size_t errbuf_size)
+static esc_codec_err_t wrong_kind(int32_t id, int kind, char *errbuf, size_t errbuf_size)
+{
+        esc_err(errbuf, errbuf_size, "schema id %d is a %s schema, expected %s", (int)id,
+                kind_name(!kind), kind_name(kind));
+        return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
+}
+
+/* Fetches registry id's schema and files it: *widx, *skind as in reg_id_t. */
+static esc_codec_err_t fetch_writer(esc_codec_t *codec, int32_t id, int *widx, int *skind,
+                                    char *errbuf, size_t errbuf_size)
 {
         const char *json;
         avro_schema_t s;
         uint64_t fp;
-        int skind;
         char err[512];
         esc_codec_err_t rc;
 
-        for (int i = 0; i < codec->n_ids; i++)
-                if (codec->ids[i].id == id) {
-                        if (codec->ids[i].kind != kind)
-                                goto wrong_kind;
-                        *widx = codec->ids[i].writer;
-                        return ESC_CODEC_OK;
-                }
-        if (!codec->reg) {
-                esc_err(errbuf, errbuf_size,
-                        "Confluent-framed message with schema id %d, but no schema_registry.url "
-                        "is configured to look it up",
-                        (int)id);
-                return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
-        }
         rc = esc_registry_fetch(codec->reg, id, &json, errbuf, errbuf_size);
         if (rc)
                 return rc;
@@ -1484,32 +1480,47 @@ static esc_codec_err_t writer_for_id(esc_codec_t *codec, int kind, int32_t id, i
                 esc_err(errbuf, errbuf_size, "registry schema id %d is unusable: %s", (int)id, err);
                 return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
         }
-        skind = kind_of_schema(s);
-        if (skind < 0) {
-                avro_schema_decref(s);
+        *skind = kind_of_schema(s);
+        if (*skind < 0) {
                 esc_err(errbuf, errbuf_size,
                         "registry schema id %d is not esc.v1.Event nor esc.v1.Command", (int)id);
-                return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
-        }
-        if (fp == codec->fp[skind]) {
+                rc = ESC_CODEC_ERR_UNKNOWN_SCHEMA;
+        } else if (fp == codec->fp[*skind]) {
                 *widx = -1;
-        } else if ((*widx = writer_find(codec, fp)) < 0) {
-                *widx = writer_add(codec, fp, skind, s, errbuf, errbuf_size);
-                if (*widx < 0) {
-                        avro_schema_decref(s);
-                        return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
-                }
+        } else if ((*widx = writer_find(codec, fp)) < 0 &&
+                   (*widx = writer_add(codec, fp, *skind, s, errbuf, errbuf_size)) < 0) {
+                rc = ESC_CODEC_ERR_UNKNOWN_SCHEMA;
         }
         avro_schema_decref(s);
-        if (codec->n_ids < CODEC_MAX_IDS)
-                codec->ids[codec->n_ids++] = (reg_id_t){id, skind, *widx};
-        if (skind != kind) {
-wrong_kind:
-                esc_err(errbuf, errbuf_size, "schema id %d is a %s schema, expected %s", (int)id,
-                        kind_name(!kind), kind_name(kind));
+        return rc;
+}
+
+static esc_codec_err_t writer_for_id(esc_codec_t *codec, int kind, int32_t id, int *widx,
+                                     char *errbuf, size_t errbuf_size)
+{
+        int skind = -1;
+        esc_codec_err_t rc;
+
+        for (int i = 0; i < codec->n_ids; i++)
+                if (codec->ids[i].id == id) {
+                        *widx = codec->ids[i].writer;
+                        return codec->ids[i].kind == kind
+                                       ? ESC_CODEC_OK
+                                       : wrong_kind(id, kind, errbuf, errbuf_size);
+                }
+        if (!codec->reg) {
+                esc_err(errbuf, errbuf_size,
+                        "Confluent-framed message with schema id %d, but no schema_registry.url "
+                        "is configured to look it up",
+                        (int)id);
                 return ESC_CODEC_ERR_UNKNOWN_SCHEMA;
         }
-        return ESC_CODEC_OK;
+        rc = fetch_writer(codec, id, widx, &skind, errbuf, errbuf_size);
+        if (rc)
+                return rc;
+        if (codec->n_ids < CODEC_MAX_IDS) /* past the cap: correct, just refetched */
+                codec->ids[codec->n_ids++] = (reg_id_t){id, skind, *widx};
+        return skind == kind ? ESC_CODEC_OK : wrong_kind(id, kind, errbuf, errbuf_size);
 }
 
 /* Splits a framed message into its body and writer: *widx is -1 for

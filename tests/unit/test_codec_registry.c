@@ -429,6 +429,31 @@ static void test_unknown_tier_from_a_newer_writer_reads_as_the_enum_default(void
         esc_buf_free(&schema);
 }
 
+static void test_command_schema_id_on_the_events_topic_is_unknown_schema(void **state)
+{
+        srv_t *s = *state;
+        esc_codec_t *codec = codec_for(s);
+        esc_command_t cmd;
+        esc_event_t ev;
+        esc_buf_t out;
+        char err[512];
+
+        esc_buf_init(&out, 0);
+        esc_event_init(&ev, ESC_EV_ESCALATION_OPENED);
+        codec_fixture_command(&cmd, ESC_CMD_ACK, FIXTURE_FULL);
+        assert_int_equal(esc_codec_encode_command(codec, &cmd, &out, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal((unsigned char)out.data[0], 0);
+        /* Twice: once fetched from the registry, once from the id cache. */
+        for (int i = 0; i < 2; i++) {
+                assert_int_equal(esc_codec_decode_event(codec, out.data, out.len, &ev, err, sizeof(err)),
+                                 ESC_CODEC_ERR_UNKNOWN_SCHEMA);
+                assert_non_null(strstr(err, "Command schema, expected Event"));
+        }
+        esc_command_clear(&cmd);
+        esc_buf_free(&out);
+        esc_codec_destroy(codec);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -447,6 +472,7 @@ int main(void)
                 T(test_codec_reports_a_refusing_registry_on_encode),
                 T(test_confluent_frame_of_an_older_registered_schema_is_resolved),
                 T(test_unknown_tier_from_a_newer_writer_reads_as_the_enum_default),
+                T(test_command_schema_id_on_the_events_topic_is_unknown_schema),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
