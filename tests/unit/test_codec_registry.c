@@ -443,7 +443,7 @@ static void test_command_schema_id_on_the_events_topic_is_unknown_schema(void **
         codec_fixture_command(&cmd, ESC_CMD_ACK, FIXTURE_FULL);
         assert_int_equal(esc_codec_encode_command(codec, &cmd, &out, err, sizeof(err)), ESC_CODEC_OK);
         assert_int_equal((unsigned char)out.data[0], 0);
-        /* Twice: once fetched from the registry, once from the id cache. */
+        /* Twice: the verdict is the same once the id is cached. */
         for (int i = 0; i < 2; i++) {
                 assert_int_equal(esc_codec_decode_event(codec, out.data, out.len, &ev, err, sizeof(err)),
                                  ESC_CODEC_ERR_UNKNOWN_SCHEMA);
