@@ -94,14 +94,16 @@ static json_t *to_json(const esc_timeline_t *tl)
         for (int i = 0; i < tl->ngaps; i++) {
                 const esc_tl_gap_t *g = &tl->gaps[i];
                 json_array_append_new(
-                        gaps, json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "seq",
-                                        (json_int_t)g->ev->seq, "at", jtime(g->ev->occurred_at),
-                                        "by", jstr(g->ev->p.update_posted.by), "since_previous_s",
-                                        jsecs(g->since_previous_s), "promised_at",
-                                        jtime(g->promised_at), "vs_promise_s",
-                                        jsecs(g->vs_promise_s), "cadence_due_at",
-                                        jtime(g->cadence_due_at), "vs_cadence_s",
-                                        jsecs(g->vs_cadence_s), "late", (int)g->late));
+                        gaps,
+                        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b}", "seq",
+                                  g->ev ? json_integer((json_int_t)g->ev->seq) : json_null(), "at",
+                                  jtime(g->at), "by",
+                                  jstr(g->ev ? g->ev->p.update_posted.by : NULL),
+                                  "since_previous_s", jsecs(g->since_previous_s), "promised_at",
+                                  jtime(g->promised_at), "vs_promise_s", jsecs(g->vs_promise_s),
+                                  "cadence_due_at", jtime(g->cadence_due_at), "vs_cadence_s",
+                                  jsecs(g->vs_cadence_s), "late", (int)g->late, "missed",
+                                  (int)g->missed));
         }
         json_object_set_new(root, "update_gaps", gaps);
         return root;

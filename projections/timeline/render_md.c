@@ -210,21 +210,28 @@ static int updates(const esc_timeline_t *tl, esc_buf_t *out)
         char a[40], b[40], c[40], d[40], e[40];
 
         P("%d external customer update(s), %d late against the promised time or the "
-          "cadence.\n\n",
-          tl->ngaps, tl->nlate);
+          "cadence.",
+          tl->nupdates, tl->nlate);
+        if (tl->nmissed)
+                P(" A promised or cadence update was missed: the customer heard nothing until "
+                  "the resolution.");
+        P("\n\n");
         if (!tl->ngaps)
                 return 0;
         P("| seq | at (UTC) | by | since previous | promised | vs promise | cadence due | vs "
           "cadence | verdict |\n|---:|---|---|---|---|---|---|---|---|\n");
         for (int i = 0; i < tl->ngaps; i++) {
                 const esc_tl_gap_t *g = &tl->gaps[i];
-                P("| %lld | %s | ", (long long)g->ev->seq,
-                  esc_tl_time(g->ev->occurred_at, a, 40));
-                T(g->ev->p.update_posted.by);
+                if (g->ev)
+                        P("| %lld | %s | ", (long long)g->ev->seq, esc_tl_time(g->at, a, 40));
+                else
+                        P("| — | %s (resolved) | ", esc_tl_time(g->at, a, 40));
+                T(g->ev ? g->ev->p.update_posted.by : "no update");
                 P(" | %s | %s | %s | ", esc_tl_duration(g->since_previous_s, b, 40),
                   esc_tl_time(g->promised_at, c, 40), esc_tl_duration(g->vs_promise_s, d, 40));
                 P("%s | %s | %s |\n", esc_tl_time(g->cadence_due_at, e, 40),
-                  esc_tl_duration(g->vs_cadence_s, a, 40), g->late ? "**late**" : "on time");
+                  esc_tl_duration(g->vs_cadence_s, a, 40),
+                  g->missed ? "**missed**" : g->late ? "**late**" : "on time");
         }
         P("\n");
         return 0;
@@ -339,10 +346,10 @@ static int open_questions(const esc_timeline_t *tl, esc_buf_t *out, int nactions
                   "acknowledgement and resolution?\n");
                 q++;
         }
-        if (tl->nlate) {
-                P("- %d customer update(s) were late: did the reminder reach the incident "
-                  "channel, and who was it addressed to?\n",
-                  tl->nlate);
+        if (tl->nlate || tl->nmissed) {
+                P("- %d customer update(s) were late and %d missed: did the reminder reach the "
+                  "incident channel, and who was it addressed to?\n",
+                  tl->nlate, tl->nmissed);
                 q++;
         }
         for (int i = 0; i < tl->nsevs; i++)

@@ -392,6 +392,22 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                 if (lab[0] && label(s, lane, x, lab, r->late ? "lbl latelbl" : "lbl", out))
                         return -1;
         }
+        for (int i = 0; i < tl->ngaps; i++) {
+                const esc_tl_gap_t *gp = &tl->gaps[i];
+                if (!gp->missed)
+                        continue;
+                bool by_promise = gp->vs_promise_s != ESC_TL_NONE && gp->vs_promise_s > 0;
+                esc_time_t want = by_promise ? gp->promised_at : gp->cadence_due_at;
+                double y = lane_y(s, LANE_CONTACT), wx = xof(s, want), x = xof(s, gp->at);
+                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='lateline'/>"
+                  "<path d='M%.1f %.1f l-5 -9 l10 0 z' class='promise'><title>update due %s, "
+                  "none before the resolution</title></path>\n",
+                  wx, y, x, y, wx, y - 6, esc_tl_time(want, d, sizeof(d)));
+                snprintf(lab, sizeof(lab), "MISSED: silent %s",
+                         esc_tl_duration((gp->at - want) / ESC_USEC_PER_SEC, d, sizeof(d)));
+                if (label(s, LANE_CONTACT, wx + 10, lab, "lbl latelbl", out))
+                        return -1;
+        }
         return 0;
 }
 
@@ -439,12 +455,12 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
         if (tl->sev)
                 P("Sev %d now · ", tl->sev);
         P("time to acknowledge %s (target %s, %s) · time to resolve %s (target %s, %s) · "
-          "%d customer update(s), %d late",
+          "%d customer update(s), %d late, %d missed",
           esc_tl_duration(tl->sla.time_to_acknowledge_s, a, 40),
           esc_tl_duration(tl->sla.response_target_s, b, 40), esc_tl_met_word(tl->sla.response_met),
           esc_tl_duration(tl->sla.time_to_resolve_s, c, 40),
           esc_tl_duration(tl->sla.resolution_target_s, d, 40),
-          esc_tl_met_word(tl->sla.resolution_met), tl->ngaps, tl->nlate);
+          esc_tl_met_word(tl->sla.resolution_met), tl->nupdates, tl->nlate, tl->nmissed);
         P("</text>\n");
         for (int i = 0; i < tl->nwarnings && i < 4; i++) {
                 P("<text x='20' y='%.1f' class='warn'>⚠ ", 70 + 14.0 * i);
@@ -555,23 +571,27 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
                 return -1;
         P("</table>\n");
 
-        P("<h2>Customer updates (%d external, %d late)</h2>\n<table><tr><th>seq</th><th>at "
-          "(UTC)</th><th>by</th><th>since previous</th><th>promised</th><th>vs promise</th>"
+        P("<h2>Customer updates (%d external, %d late, %d missed)</h2>\n<table><tr><th>seq</th>"
+          "<th>at (UTC)</th><th>by</th><th>since previous</th><th>promised</th><th>vs promise</th>"
           "<th>cadence due</th><th>vs cadence</th><th>verdict</th></tr>\n",
-          tl->ngaps, tl->nlate);
+          tl->nupdates, tl->nlate, tl->nmissed);
         for (int i = 0; i < tl->ngaps; i++) {
                 const esc_tl_gap_t *g = &tl->gaps[i];
                 char f[40];
-                snprintf(seq, sizeof(seq), "%lld", (long long)g->ev->seq);
+                if (g->ev)
+                        snprintf(seq, sizeof(seq), "%lld", (long long)g->ev->seq);
+                else
+                        esc_strlcpy(seq, "—", sizeof(seq));
+                const char *by = g->ev ? g->ev->p.update_posted.by : "no update until resolved";
                 const char *cells[] = {seq,
-                                       esc_tl_time(g->ev->occurred_at, a, 40),
-                                       g->ev->p.update_posted.by ? g->ev->p.update_posted.by : "",
+                                       esc_tl_time(g->at, a, 40),
+                                       by ? by : "",
                                        esc_tl_duration(g->since_previous_s, b, 40),
                                        esc_tl_time(g->promised_at, c, 40),
                                        esc_tl_duration(g->vs_promise_s, d, 40),
                                        esc_tl_time(g->cadence_due_at, e, 40),
                                        esc_tl_duration(g->vs_cadence_s, f, 40),
-                                       g->late ? "late" : "on time"};
+                                       g->missed ? "missed" : g->late ? "late" : "on time"};
                 if (html_row(out, g->late ? "late" : NULL, 9, cells))
                         return -1;
         }

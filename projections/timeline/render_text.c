@@ -113,7 +113,10 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
                      tl->sla.resolution_met))
                 return -1;
 
-        P("\nCUSTOMER UPDATES (%d external, %d late)\n", tl->ngaps, tl->nlate);
+        P("\nCUSTOMER UPDATES (%d external, %d late", tl->nupdates, tl->nlate);
+        if (tl->nmissed)
+                P(", %d missed before resolution", tl->nmissed);
+        P(")\n");
         if (tl->ngaps) {
                 P("  ");
                 COL("SEQ", 5); COL("AT", 22); COL("BY", 14); COL("SINCE PREV", 12);
@@ -122,16 +125,19 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
         }
         for (int i = 0; i < tl->ngaps; i++) {
                 const esc_tl_gap_t *g = &tl->gaps[i];
-                snprintf(seq, sizeof(seq), "%lld", (long long)g->ev->seq);
+                if (g->ev)
+                        snprintf(seq, sizeof(seq), "%lld", (long long)g->ev->seq);
+                else
+                        esc_strlcpy(seq, "—", sizeof(seq));
                 P("  ");
                 COL(seq, 5);
-                COL(esc_tl_time(g->ev->occurred_at, b1, sizeof(b1)), 22);
-                COL(g->ev->p.update_posted.by, 14);
+                COL(esc_tl_time(g->at, b1, sizeof(b1)), 22);
+                COL(g->ev ? g->ev->p.update_posted.by : "(none)", 14);
                 COL(esc_tl_duration(g->since_previous_s, b2, sizeof(b2)), 12);
                 COL(esc_tl_time(g->promised_at, b3, sizeof(b3)), 22);
                 COL(esc_tl_duration(g->vs_promise_s, b4, sizeof(b4)), 12);
                 COL(esc_tl_duration(g->vs_cadence_s, b1, sizeof(b1)), 12);
-                P("%s\n", g->late ? "LATE" : "on time");
+                P("%s\n", g->missed ? "MISSED: silent until resolved" : g->late ? "LATE" : "on time");
         }
 
         P("\nSEVERITY\n");

@@ -334,6 +334,29 @@ static void assigned_note(const esc_sev_assigned_t *a, char *out, size_t size)
         esc_tl_oneline(out, size, tmp, size - 8);
 }
 
+/* The silence from the last customer contact to the resolution, if an
+ * update fell due in between (promised, or by the cadence). */
+static void missed_before_resolution(esc_timeline_t *tl, const esc_policy_t *pol,
+                                     esc_time_t promise, esc_time_t last_contact)
+{
+        esc_time_t at = tl->ms.resolved;
+        esc_tl_gap_t g = {.ev = NULL, .at = at, .missed = true};
+
+        if (at == ESC_TIME_NONE || (last_contact != ESC_TIME_NONE && at <= last_contact))
+                return;
+        g.since_previous_s = secs(at, last_contact);
+        g.promised_at = promise;
+        g.vs_promise_s = secs(at, promise);
+        g.cadence_due_at = cadence_due(tl, pol, last_contact, at);
+        g.vs_cadence_s = secs(at, g.cadence_due_at);
+        g.late = (g.vs_promise_s != ESC_TL_NONE && g.vs_promise_s > 0) ||
+                 (g.vs_cadence_s != ESC_TL_NONE && g.vs_cadence_s > 0);
+        if (!g.late)
+                return;
+        tl->gaps[tl->ngaps++] = g;
+        tl->nmissed++;
+}
+
 static void push_sev(esc_timeline_t *tl, const esc_event_t *ev, esc_tl_sev_kind_t kind, int from,
                      int to, const char *by, const char *reason, const char *code,
                      esc_time_t resp, esc_time_t nud, esc_time_t res)
@@ -414,11 +437,11 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
 
         tl->rows = esc_xcalloc((size_t)tl->nevs, sizeof(*tl->rows));
         tl->sevs = esc_xcalloc((size_t)tl->nevs, sizeof(*tl->sevs));
-        tl->gaps = esc_xcalloc((size_t)tl->nevs, sizeof(*tl->gaps));
+        tl->gaps = esc_xcalloc((size_t)tl->nevs + 1, sizeof(*tl->gaps));
         tl->rejections = esc_xcalloc((size_t)tl->nevs, sizeof(*tl->rejections));
         tl->opened = NULL;
         tl->sev = 0;
-        tl->nlate = 0;
+        tl->nlate = tl->nupdates = tl->nmissed = 0;
         tl->nreopened = 0;
         tl->owner = tl->csm = tl->cs_manager = NULL;
         tl->policy_version = NULL;
@@ -489,7 +512,9 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
                         if (p->update_posted.audience != ESC_AUDIENCE_EXTERNAL)
                                 break;
                         esc_tl_gap_t *g = &tl->gaps[tl->ngaps++];
+                        tl->nupdates++;
                         g->ev = ev;
+                        g->at = at;
                         g->since_previous_s = secs(at, last_contact);
                         g->promised_at = promise;
                         g->vs_promise_s = secs(at, promise);
@@ -518,6 +543,7 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
                 row->sev = tl->sev;
         }
 
+        missed_before_resolution(tl, pol, promise, last_contact);
         judge(tl, ms->acknowledged, false, &tl->sla.time_to_acknowledge_s,
               &tl->sla.response_target_s, &tl->sla.response_due_at, &tl->sla.response_met);
         judge(tl, ms->resolved, true, &tl->sla.time_to_resolve_s, &tl->sla.resolution_target_s,

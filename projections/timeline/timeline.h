@@ -24,6 +24,9 @@
  *     previous customer contact (or a later severity change) + update_every
  *     of the policy. Internal updates are listed as events only: they are
  *     not the customer hearing from us.
+ *   - If the incident was resolved after a promised or cadence update fell
+ *     due, with no external update in between, that silence is a missed
+ *     update (the last entry of update_gaps, "missed": true).
  *   - Milestones: acknowledged is the first acknowledgement; mitigated,
  *     resolved, confirmed and closed are the latest ones, and a Reopened
  *     clears them (the incident is open again until resolved again). */
@@ -95,9 +98,14 @@ typedef struct esc_tl_sevchange {
         esc_time_t response_due_at, next_update_due_at, resolution_due_at; /* NONE for refused */
 } esc_tl_sevchange_t;
 
-/* One external customer update judged against promise and cadence. */
+/* One external customer update judged against promise and cadence; or
+ * (missed, ev NULL) the silence between the last customer contact and the
+ * resolution when a promised or cadence update fell due in between: the
+ * customer waited past the promise and heard nothing until the fix. */
 typedef struct esc_tl_gap {
-        const esc_event_t *ev;
+        const esc_event_t *ev;      /* NULL for a missed update */
+        esc_time_t at;              /* the update, or the resolution that ended the silence */
+        bool missed;
         int64_t since_previous_s;   /* since the previous customer contact; NONE if none */
         esc_time_t promised_at;     /* NONE if nothing was promised */
         int64_t vs_promise_s;       /* at − promised (positive = late); NONE */
@@ -126,9 +134,11 @@ typedef struct esc_timeline {
         esc_tl_sla_t sla;
         esc_tl_sevchange_t *sevs;
         int nsevs;
-        esc_tl_gap_t *gaps;
+        esc_tl_gap_t *gaps;         /* the external updates, then at most one missed */
         int ngaps;
-        int nlate;
+        int nupdates;               /* external updates (gaps that are not missed) */
+        int nlate;                  /* late updates */
+        int nmissed;                /* missed updates (0 or 1) */
         const esc_event_t **rejections; /* every CommandRejected */
         int nrejections;
         int nreopened;

@@ -73,7 +73,7 @@ python3 -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' "$WO
 "$ESC_BIN" timeline INC-TL-1 --format html --out "$WORK/t.html" 2>"$WORK/html.err" || fail "--format html"
 grep -q "<h2>Events (18)</h2>" "$WORK/t.html" || fail "the HTML lacks the event table"
 "$ESC_BIN" timeline INC-TL-1 >"$WORK/t.txt" 2>"$WORK/txt.err" || fail "text format"
-grep -q "CUSTOMER UPDATES (2 external, 1 late)" "$WORK/t.txt" || fail "text lacks the update gaps"
+grep -q "CUSTOMER UPDATES (2 external, 1 late, 1 missed before resolution)" "$WORK/t.txt" || fail "text lacks the update gaps"
 echo "ok: svg, html and text render from the log"
 
 # --- unknown incident and usage -------------------------------------------

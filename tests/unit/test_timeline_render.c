@@ -102,6 +102,7 @@ static void test_svg_shows_late_update_deadlines_and_severity_bands(void **state
         char *svg = render_to(ESC_TL_FMT_SVG, "m.svg", path, sizeof(path));
 
         assert_non_null(strstr(svg, "LATE +15m 00s"));          /* the 11:45 update */
+        assert_non_null(strstr(svg, "MISSED: silent 15m 00s"));  /* 12:15 promise, fixed 12:30 */
         assert_non_null(strstr(svg, "response due 11:00:00Z")); /* in force at the ack */
         assert_non_null(strstr(svg, "resolution due 14:00:00Z"));
         assert_non_null(strstr(svg, ">Sev 2</text>"));          /* band before the override */

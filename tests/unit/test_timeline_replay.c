@@ -129,7 +129,7 @@ static void test_late_update_is_flagged_against_promise_and_cadence(void **state
         esc_timeline_t *tl = scripted(TL_NEVENTS, false);
 
         build(tl);
-        assert_int_equal(tl->ngaps, 2); /* the internal update is not a customer update */
+        assert_int_equal(tl->nupdates, 2); /* the internal update is not a customer update */
         assert_int_equal(tl->nlate, 1);
         /* 10:55: promised 11:00, cadence from the override (10:30) + 30m. */
         assert_false(tl->gaps[0].late);
@@ -141,6 +141,40 @@ static void test_late_update_is_flagged_against_promise_and_cadence(void **state
         assert_true(tl->gaps[1].late);
         assert_int_equal(tl->gaps[1].vs_promise_s, 15 * 60);
         assert_int_equal(tl->gaps[1].vs_cadence_s, 20 * 60);
+        esc_timeline_destroy(tl);
+}
+
+static void test_silence_from_last_update_to_a_later_resolution_is_a_missed_update(void **state)
+{
+        esc_timeline_t *tl = scripted(TL_NEVENTS, false);
+
+        build(tl);
+        /* 11:45 promised 12:15 (and Sev 1's cadence says 12:15); nothing
+         * reached the customer until the resolution at 12:30. */
+        assert_int_equal(tl->nmissed, 1);
+        assert_int_equal(tl->ngaps, 3);
+        const esc_tl_gap_t *g = &tl->gaps[2];
+        assert_true(g->missed);
+        assert_null(g->ev);
+        assert_true(g->at == TL_AT(12, 30));
+        assert_true(g->promised_at == TL_AT(12, 15));
+        assert_int_equal(g->vs_promise_s, 15 * 60);
+        assert_int_equal(g->since_previous_s, 45 * 60);
+        esc_timeline_destroy(tl);
+}
+
+static void test_resolution_before_the_promised_update_misses_nothing(void **state)
+{
+        esc_timeline_t *tl = scripted(8, false);
+        esc_event_t ev;
+
+        esc_event_init(&ev, ESC_EV_RESOLVED);
+        tl_envelope(&ev, TL_INC, 9, TL_AT(12, 0), "bob");
+        ev.p.resolved.by = esc_strdup("bob");
+        add_event(tl, &ev);
+        build(tl);
+        assert_int_equal(tl->nmissed, 0);
+        assert_int_equal(tl->ngaps, 2);
         esc_timeline_destroy(tl);
 }
 
@@ -296,6 +330,7 @@ static void test_review_draft_contains_each_part(void **state)
                 "| time to resolve | 2h 30m | 4h 00m | 2026-03-02T14:00:00Z | met |",
                 "## Update cadence adherence",
                 "2 external customer update(s), 1 late",
+                "| — | 2026-03-02T12:30:00Z (resolved) | no update | 45m 00s | 2026-03-02T12:15:00Z | 15m 00s |",
                 "## Severity history",
                 "| overridden | Sev 2 | Sev 1 | carol | renewal next week, exec sponsor escalated |",
                 "override\\_requires\\_manager",
@@ -329,7 +364,8 @@ static void test_text_lists_milestones_sla_updates_and_events(void **state)
                 "INC-TL-1  Invoice export fails",
                 "  acknowledged  2026-03-02T10:20:00Z   open + 20m 00s\n",
                 "  time to acknowledge   20m 00s   target 1h 00m    due 2026-03-02T11:00:00Z  met\n",
-                "CUSTOMER UPDATES (2 external, 1 late)",
+                "CUSTOMER UPDATES (2 external, 1 late, 1 missed before resolution)",
+                "MISSED: silent until resolved\n",
                 "LATE\n",
                 "! 8    2026-03-02T11:45:00Z  CustomerUpdatePosted  anna.csm      external update",
         };
@@ -363,6 +399,8 @@ int main(void)
                 cmocka_unit_test(test_ack_is_judged_by_the_response_target_in_force_at_the_ack),
                 cmocka_unit_test(test_resolution_is_judged_by_the_target_of_the_override),
                 cmocka_unit_test(test_late_update_is_flagged_against_promise_and_cadence),
+                cmocka_unit_test(test_silence_from_last_update_to_a_later_resolution_is_a_missed_update),
+                cmocka_unit_test(test_resolution_before_the_promised_update_misses_nothing),
                 cmocka_unit_test(test_refused_override_is_in_the_severity_history),
                 cmocka_unit_test(test_events_replay_in_seq_order_whatever_the_arrival_and_duplicates),
                 cmocka_unit_test(test_reopen_clears_resolution_until_resolved_again),

@@ -18,7 +18,8 @@
  *          +20m vs cadence 10:55 + 30m)
  *   11:50  internal update (not a customer update)
  *   12:00  mitigated; 12:10 review opened; 12:15 corrective action
- *   12:30  resolved                     (TTR 2h30m < Sev 1 target 4h: met)
+ *   12:30  resolved                     (TTR 2h30m < Sev 1 target 4h: met;
+ *          the update promised for 12:15 never came: a missed update)
  *   13:00  customer confirmed; 13:05 closed; 13:30 review completed */
 #ifndef ESC_TL_SCRIPTED_H
 #define ESC_TL_SCRIPTED_H
