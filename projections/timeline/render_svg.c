@@ -537,7 +537,7 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
           "color:#123;background:#fff}h1{font-size:20px;margin:0 0 6px}h2{font-size:15px;"
           "margin:22px 0 6px}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid "
           "#d5dbe1;padding:3px 7px;text-align:left;vertical-align:top}th{background:#eef2f5}"
-          "td:nth-child(2){white-space:nowrap}tr.late td{background:#fde2e2;color:#900;font-weight:bold}.warn{color:#b00020;"
+          "td:not(:last-child){white-space:nowrap}tr.late td{background:#fde2e2;color:#900;font-weight:bold}.warn{color:#b00020;"
           "font-weight:bold}.missed{color:#b00020;font-weight:bold}svg{max-width:100%%;height:auto;"
           "border:1px solid #e3e7eb}</style>\n</head><body>\n<h1>");
         X(tl->incident_id);
@@ -598,7 +598,7 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
         P("</table>\n");
 
         P("<h2>Severity history</h2>\n<table><tr><th>seq</th><th>at (UTC)</th><th>kind</th>"
-          "<th>from</th><th>to</th><th>by</th><th>reason</th><th>policy</th></tr>\n");
+          "<th>from</th><th>to</th><th>by</th><th>policy</th><th>reason</th></tr>\n");
         for (int i = 0; i < tl->nsevs; i++) {
                 const esc_tl_sevchange_t *cg = &tl->sevs[i];
                 char why[300];
@@ -619,8 +619,8 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
                                        from,
                                        to,
                                        cg->by ? cg->by : "",
-                                       why,
-                                       cg->ev->policy_version ? cg->ev->policy_version : ""};
+                                       cg->ev->policy_version ? cg->ev->policy_version : "",
+                                       why};
                 if (html_row(out, cg->kind == ESC_TL_SEV_REFUSED ? "late" : NULL, 8, cells))
                         return -1;
         }
