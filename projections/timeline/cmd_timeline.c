@@ -12,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ledger/eventlog.h"
 #include "projections/timeline/timeline.h"
+
+#define LOAD_RETRY_US (5 * ESC_USEC_PER_SEC)
 
 struct load_ctx {
         esc_timeline_t *tl;
@@ -47,13 +50,24 @@ int esc_timeline_load(esc_eventlog_t *log, esc_timeline_t *tl, esc_eventlog_stat
 {
         struct load_ctx c = {.tl = tl};
         esc_eventlog_stats_t local;
+        int64_t t0 = esc_mono_us();
+        int nevs0 = tl->nevs;
 
         if (!stats)
                 stats = &local;
-        memset(stats, 0, sizeof(*stats));
-        if (esc_eventlog_incident(log, tl->incident_id, on_event, &c, stats, errbuf, errbuf_size) <
-            0)
-                return -1;
+        for (;;) {
+                memset(stats, 0, sizeof(*stats));
+                if (esc_eventlog_incident(log, tl->incident_id, on_event, &c, stats, errbuf,
+                                          errbuf_size) >= 0)
+                        break;
+                /* A broker that just started answers "not leader" for a few
+                 * seconds: retry failures that happened before any event was
+                 * read, for a short while only (a down broker already cost
+                 * its timeout). */
+                if (tl->nevs != nevs0 || esc_mono_us() - t0 > LOAD_RETRY_US)
+                        return -1;
+                usleep(500 * 1000);
+        }
         if (stats->low_watermark > 0) {
                 tl->history_trimmed = true;
                 tl->low_watermark = stats->low_watermark;
