@@ -175,7 +175,7 @@ static int verify_one(const esc_event_t *ev, const rd_kafka_message_t *m, const 
                 problem(v, m, inc, ev->seq, "prev_hash does not link to the previous event");
                 return 0;
         }
-        int ok = esc_hash_check(v->codec, ev, err, sizeof(err));
+        int ok = esc_hash_check_written(v->codec, ev, m->payload, m->len, err, sizeof(err));
         if (ok != 1) {
                 problem(v, m, inc, ev->seq,
                         ok < 0 ? err : "hash mismatch: event altered or not written by the ledger");

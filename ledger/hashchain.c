@@ -96,6 +96,25 @@ int esc_hash_check(esc_codec_t *codec, const esc_event_t *ev, char *errbuf, size
         return memcmp(h, ev->hash, ESC_HASH_LEN) == 0;
 }
 
+int esc_hash_check_written(esc_codec_t *codec, const esc_event_t *ev, const void *data,
+                           size_t len, char *errbuf, size_t errbuf_size)
+{
+        uint8_t h[ESC_HASH_LEN];
+        esc_buf_t body;
+        int rc;
+
+        esc_buf_init(&body, 0);
+        if (esc_codec_event_body_as_written(codec, data, len, &body, errbuf, errbuf_size) !=
+            ESC_CODEC_OK) {
+                rc = -1;
+        } else {
+                sha256(ev->prev_hash, ESC_HASH_LEN, body.data, body.len, h);
+                rc = memcmp(h, ev->hash, ESC_HASH_LEN) == 0;
+        }
+        esc_buf_free(&body);
+        return rc;
+}
+
 char *esc_hash_hex(const uint8_t h[ESC_HASH_LEN], char out[65])
 {
         hex_bytes(h, ESC_HASH_LEN, out);

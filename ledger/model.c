@@ -586,8 +586,7 @@ int esc_event_validate(const esc_event_t *ev, char *errbuf, size_t errbuf_size)
 {
         if ((int)ev->type < 0 || ev->type >= ESC_EV__COUNT)
                 return esc_err(errbuf, errbuf_size, "event.type: unknown type %d", (int)ev->type);
-        char what[48];
-        snprintf(what, sizeof(what), "%s", esc_event_type_name(ev->type));
+        const char *what = esc_event_type_name(ev->type);
         enum shape s = event_shape[ev->type];
 
         if (check_str("event", "event_id", ev->event_id, true, ESC_MAX_ID, errbuf, errbuf_size) ||

@@ -305,6 +305,17 @@ bool esc_utf8_valid(const char *s, size_t n)
         const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
         while (p < end) {
+                /* Most text is ASCII: skip 8 bytes at a time while no byte
+                 * has its high bit set. */
+                while (end - p >= 8) {
+                        uint64_t w;
+                        memcpy(&w, p, 8);
+                        if (w & UINT64_C(0x8080808080808080))
+                                break;
+                        p += 8;
+                }
+                if (p == end)
+                        break;
                 unsigned c = *p;
                 if (c < 0x80) {
                         p++;
