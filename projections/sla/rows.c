@@ -7,7 +7,6 @@
  * gets near SQL. The column lists below are the single source of truth for
  * the order the writers here emit fields in. */
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -161,155 +160,287 @@ static int end_row(esc_sla_rows_t *r, esc_sla_table_t t)
         return 0;
 }
 
-/* ---- JSON payload ---------------------------------------------------------- */
+/* ---- JSON payload -----------------------------------------------------------
+ *
+ * Written straight into the COPY buffer: JSON escaping, and when `copy` is
+ * set COPY's escaping of the result, in one pass. This is the hot path of a
+ * rebuild (one payload per event), so no intermediate JSON tree. Key order
+ * is irrelevant: jsonb normalises it. Strings are valid UTF-8 (the codec
+ * checked them); control characters are escaped, everything else is
+ * copied as is. */
 
-static json_t *j_str(const char *s)
+typedef struct jw {
+        esc_buf_t *b;
+        bool copy;  /* COPY-escape the JSON text (a backslash becomes two) */
+        bool first; /* no member written yet in the current object/array */
+        int err;
+} jw_t;
+
+static void jw_raw(jw_t *w, const char *s, size_t n)
 {
-        return s ? json_string(s) : json_null();
+        if (!w->err && esc_buf_append(w->b, s, n))
+                w->err = -1;
 }
 
-static json_t *j_time(esc_time_t t)
+/* A JSON escape sequence: its backslash doubled for COPY. */
+static void jw_esc(jw_t *w, const char *seq)
+{
+        jw_raw(w, w->copy ? "\\\\" : "\\", w->copy ? 2 : 1);
+        jw_raw(w, seq, strlen(seq));
+}
+
+static void jw_string(jw_t *w, const char *s)
+{
+        const char *run;
+
+        if (!s) {
+                jw_raw(w, "null", 4);
+                return;
+        }
+        jw_raw(w, "\"", 1);
+        for (run = s; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                char u[8];
+                const char *seq = NULL;
+
+                if (c >= 0x20 && c != '"' && c != '\\')
+                        continue;
+                jw_raw(w, run, (size_t)(s - run));
+                run = s + 1;
+                switch (c) {
+                case '"': seq = "\""; break;
+                case '\\': seq = w->copy ? "\\\\" : "\\"; break;
+                case '\n': seq = "n"; break;
+                case '\r': seq = "r"; break;
+                case '\t': seq = "t"; break;
+                default:
+                        snprintf(u, sizeof(u), "u%04x", c);
+                        seq = u;
+                }
+                jw_esc(w, seq);
+        }
+        jw_raw(w, run, (size_t)(s - run));
+        jw_raw(w, "\"", 1);
+}
+
+static void jw_key(jw_t *w, const char *k)
+{
+        if (!w->first)
+                jw_raw(w, ",", 1);
+        w->first = false;
+        jw_raw(w, "\"", 1);
+        jw_raw(w, k, strlen(k));
+        jw_raw(w, "\":", 2);
+}
+
+static void jw_open(jw_t *w, const char *brace)
+{
+        jw_raw(w, brace, 1);
+        w->first = true;
+}
+
+static void jw_close(jw_t *w, const char *brace)
+{
+        jw_raw(w, brace, 1);
+        w->first = false;
+}
+
+static void kv_str(jw_t *w, const char *k, const char *v)
+{
+        jw_key(w, k);
+        jw_string(w, v);
+}
+
+static void kv_int(jw_t *w, const char *k, int64_t v, bool null)
+{
+        char nb[24];
+        jw_key(w, k);
+        if (null)
+                jw_raw(w, "null", 4);
+        else
+                jw_raw(w, nb, (size_t)snprintf(nb, sizeof(nb), "%" PRId64, v));
+}
+
+static void kv_bool(jw_t *w, const char *k, bool v)
+{
+        jw_key(w, k);
+        jw_raw(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+static void kv_time(jw_t *w, const char *k, esc_time_t t)
 {
         char tb[40];
-        return t == ESC_TIME_NONE ? json_null() : json_string(esc_time_format(t, tb, sizeof(tb)));
+        kv_str(w, k, t == ESC_TIME_NONE ? NULL : esc_time_format(t, tb, sizeof(tb)));
 }
 
-static json_t *j_date(esc_date_t d)
+static void kv_date(jw_t *w, const char *k, esc_date_t d)
 {
         char db[16];
-        return d == ESC_DATE_NONE ? json_null() : json_string(esc_date_format(d, db, sizeof(db)));
+        kv_str(w, k, d == ESC_DATE_NONE ? NULL : esc_date_format(d, db, sizeof(db)));
 }
 
-static json_t *j_list(const esc_strlist_t *l)
+static void jw_list(jw_t *w, const esc_strlist_t *l)
 {
-        json_t *a = json_array();
-        for (int i = 0; i < l->n; i++)
-                json_array_append_new(a, json_string(l->v[i]));
-        return a;
+        jw_open(w, "[");
+        for (int i = 0; i < l->n; i++) {
+                if (i)
+                        jw_raw(w, ",", 1);
+                jw_string(w, l->v[i]);
+        }
+        jw_close(w, "]");
 }
 
-static json_t *payload_json(const esc_event_t *ev)
+static void kv_list(jw_t *w, const char *k, const esc_strlist_t *l)
+{
+        jw_key(w, k);
+        jw_list(w, l);
+}
+
+static void kv_deadlines(jw_t *w, esc_time_t response, esc_time_t update, esc_time_t resolution)
+{
+        kv_time(w, "response_due_at", response);
+        kv_time(w, "next_update_due_at", update);
+        kv_time(w, "resolution_due_at", resolution);
+}
+
+static void payload(jw_t *w, const esc_event_t *ev)
 {
         const esc_event_payload_t *p = &ev->p;
 
+        jw_open(w, "{");
         switch (ev->type) {
         case ESC_EV_ESCALATION_OPENED: {
                 const esc_account_t *a = &p->opened.account;
-                return json_pack("{s:{s:o,s:o,s:s,s:o,s:b,s:o},s:o,s:o,s:o,s:s,s:o}", "account",
-                                 "id", j_str(a->id), "name", j_str(a->name), "tier",
-                                 esc_tier_name(a->tier), "health_score",
-                                 a->health_score < 0 ? json_null() : json_integer(a->health_score),
-                                 "paying", a->paying, "renewal_date", j_date(a->renewal_date),
-                                 "product_area", j_str(p->opened.product_area), "title",
-                                 j_str(p->opened.title), "description",
-                                 j_str(p->opened.description), "impact",
-                                 esc_impact_name(p->opened.impact), "detected_at",
-                                 j_time(p->opened.detected_at));
+                jw_key(w, "account");
+                jw_open(w, "{");
+                kv_str(w, "id", a->id);
+                kv_str(w, "name", a->name);
+                kv_str(w, "tier", esc_tier_name(a->tier));
+                kv_int(w, "health_score", a->health_score, a->health_score < 0);
+                kv_bool(w, "paying", a->paying);
+                kv_date(w, "renewal_date", a->renewal_date);
+                jw_close(w, "}");
+                kv_str(w, "product_area", p->opened.product_area);
+                kv_str(w, "title", p->opened.title);
+                kv_str(w, "description", p->opened.description);
+                kv_str(w, "impact", esc_impact_name(p->opened.impact));
+                kv_time(w, "detected_at", p->opened.detected_at);
+                break;
         }
         case ESC_EV_SEVERITY_ASSIGNED: {
-                const esc_sev_assigned_t *s = &p->sev_assigned;
-                return json_pack("{s:i,s:i,s:b,s:o,s:o,s:o,s:o}", "sev", s->sev, "matrix_sev",
-                                 s->matrix_sev, "bumped", s->bumped, "bump_reasons",
-                                 j_list(&s->bump_reasons), "response_due_at",
-                                 j_time(s->response_due_at), "next_update_due_at",
-                                 j_time(s->next_update_due_at), "resolution_due_at",
-                                 j_time(s->resolution_due_at));
+                const esc_sev_assigned_t *a = &p->sev_assigned;
+                kv_int(w, "sev", a->sev, false);
+                kv_int(w, "matrix_sev", a->matrix_sev, false);
+                kv_bool(w, "bumped", a->bumped);
+                kv_list(w, "bump_reasons", &a->bump_reasons);
+                kv_deadlines(w, a->response_due_at, a->next_update_due_at, a->resolution_due_at);
+                break;
         }
         case ESC_EV_SEVERITY_OVERRIDDEN: {
-                const esc_sev_overridden_t *s = &p->sev_overridden;
-                return json_pack("{s:i,s:i,s:o,s:o,s:o,s:o,s:o}", "from_sev", s->from_sev,
-                                 "to_sev", s->to_sev, "by", j_str(s->by), "reason",
-                                 j_str(s->reason), "response_due_at", j_time(s->response_due_at),
-                                 "next_update_due_at", j_time(s->next_update_due_at),
-                                 "resolution_due_at", j_time(s->resolution_due_at));
+                const esc_sev_overridden_t *o = &p->sev_overridden;
+                kv_int(w, "from_sev", o->from_sev, false);
+                kv_int(w, "to_sev", o->to_sev, false);
+                kv_str(w, "by", o->by);
+                kv_str(w, "reason", o->reason);
+                kv_deadlines(w, o->response_due_at, o->next_update_due_at, o->resolution_due_at);
+                break;
         }
         case ESC_EV_OWNER_ASSIGNED:
-                return json_pack("{s:s,s:o,s:s}", "role", esc_role_name(p->owner_assigned.role),
-                                 "person", j_str(p->owner_assigned.person), "via",
-                                 esc_via_name(p->owner_assigned.via));
+                kv_str(w, "role", esc_role_name(p->owner_assigned.role));
+                kv_str(w, "person", p->owner_assigned.person);
+                kv_str(w, "via", esc_via_name(p->owner_assigned.via));
+                break;
         case ESC_EV_ACKNOWLEDGED:
-                return json_pack("{s:o,s:o,s:o}", "by", j_str(p->acknowledged.by), "message",
-                                 j_str(p->acknowledged.message), "next_update_at",
-                                 j_time(p->acknowledged.next_update_at));
+                kv_str(w, "by", p->acknowledged.by);
+                kv_str(w, "message", p->acknowledged.message);
+                kv_time(w, "next_update_at", p->acknowledged.next_update_at);
+                break;
         case ESC_EV_CUSTOMER_UPDATE_POSTED:
-                return json_pack("{s:o,s:s,s:o,s:o}", "by", j_str(p->update_posted.by),
-                                 "audience", esc_audience_name(p->update_posted.audience), "body",
-                                 j_str(p->update_posted.body), "next_update_at",
-                                 j_time(p->update_posted.next_update_at));
+                kv_str(w, "by", p->update_posted.by);
+                kv_str(w, "audience", esc_audience_name(p->update_posted.audience));
+                kv_str(w, "body", p->update_posted.body);
+                kv_time(w, "next_update_at", p->update_posted.next_update_at);
+                break;
         case ESC_EV_MITIGATED:
         case ESC_EV_RESOLVED: {
-                const esc_by_summary_t *s =
-                        ev->type == ESC_EV_MITIGATED ? &p->mitigated : &p->resolved;
-                return json_pack("{s:o,s:o}", "by", j_str(s->by), "summary", j_str(s->summary));
+                const esc_by_summary_t *b = ev->type == ESC_EV_MITIGATED ? &p->mitigated : &p->resolved;
+                kv_str(w, "by", b->by);
+                kv_str(w, "summary", b->summary);
+                break;
         }
         case ESC_EV_CUSTOMER_CONFIRMED:
-                return json_pack("{s:o,s:o}", "by", j_str(p->confirmed.by), "note",
-                                 j_str(p->confirmed.note));
+                kv_str(w, "by", p->confirmed.by);
+                kv_str(w, "note", p->confirmed.note);
+                break;
         case ESC_EV_CLOSED:
-                return json_pack("{s:o,s:b,s:o}", "by", j_str(p->closed.by), "confirmed",
-                                 p->closed.confirmed, "reason", j_str(p->closed.reason));
+                kv_str(w, "by", p->closed.by);
+                kv_bool(w, "confirmed", p->closed.confirmed);
+                kv_str(w, "reason", p->closed.reason);
+                break;
         case ESC_EV_REOPENED:
-                return json_pack("{s:o,s:o}", "by", j_str(p->reopened.by), "reason",
-                                 j_str(p->reopened.reason));
+                kv_str(w, "by", p->reopened.by);
+                kv_str(w, "reason", p->reopened.reason);
+                break;
         case ESC_EV_REVIEW_OPENED:
-                return json_pack("{s:o,s:o}", "tracker_url", j_str(p->review_opened.tracker_url),
-                                 "due_at", j_time(p->review_opened.due_at));
+                kv_str(w, "tracker_url", p->review_opened.tracker_url);
+                kv_time(w, "due_at", p->review_opened.due_at);
+                break;
         case ESC_EV_CORRECTIVE_ACTION_ADDED: {
                 const esc_action_added_t *a = &p->action_added;
-                return json_pack("{s:o,s:o,s:o,s:o,s:o}", "action_id", j_str(a->action_id),
-                                 "title", j_str(a->title), "owner", j_str(a->owner), "due_date",
-                                 j_date(a->due_date), "tracker_url", j_str(a->tracker_url));
+                kv_str(w, "action_id", a->action_id);
+                kv_str(w, "title", a->title);
+                kv_str(w, "owner", a->owner);
+                kv_date(w, "due_date", a->due_date);
+                kv_str(w, "tracker_url", a->tracker_url);
+                break;
         }
         case ESC_EV_REVIEW_COMPLETED:
-                return json_pack("{s:o,s:o}", "root_cause", j_str(p->review_completed.root_cause),
-                                 "five_whys", j_list(&p->review_completed.five_whys));
+                kv_str(w, "root_cause", p->review_completed.root_cause);
+                kv_list(w, "five_whys", &p->review_completed.five_whys);
+                break;
         case ESC_EV_CHANNEL_CREATED:
-                return json_pack("{s:o,s:o}", "slack_channel_id",
-                                 j_str(p->channel_created.slack_channel_id), "name",
-                                 j_str(p->channel_created.name));
+                kv_str(w, "slack_channel_id", p->channel_created.slack_channel_id);
+                kv_str(w, "name", p->channel_created.name);
+                break;
         case ESC_EV_TRACKING_ISSUE_LINKED:
-                return json_pack("{s:o,s:o,s:o}", "system", j_str(p->tracking_linked.system),
-                                 "issue_id", j_str(p->tracking_linked.issue_id), "url",
-                                 j_str(p->tracking_linked.url));
+                kv_str(w, "system", p->tracking_linked.system);
+                kv_str(w, "issue_id", p->tracking_linked.issue_id);
+                kv_str(w, "url", p->tracking_linked.url);
+                break;
         case ESC_EV_PAGE_SENT:
-                return json_pack("{s:o,s:o,s:o}", "service", j_str(p->page_sent.service),
-                                 "dedup_key", j_str(p->page_sent.dedup_key), "to",
-                                 j_str(p->page_sent.to));
+                kv_str(w, "service", p->page_sent.service);
+                kv_str(w, "dedup_key", p->page_sent.dedup_key);
+                kv_str(w, "to", p->page_sent.to);
+                break;
         case ESC_EV_UPDATE_OVERDUE:
-                return json_pack("{s:o,s:i}", "due_at", j_time(p->update_overdue.due_at),
-                                 "reminder_no", p->update_overdue.reminder_no);
+                kv_time(w, "due_at", p->update_overdue.due_at);
+                kv_int(w, "reminder_no", p->update_overdue.reminder_no, false);
+                break;
         case ESC_EV_SLA_BREACHED:
-                return json_pack("{s:s,s:o}", "clock", esc_clock_name(p->sla_breached.clock),
-                                 "due_at", j_time(p->sla_breached.due_at));
+                kv_str(w, "clock", esc_clock_name(p->sla_breached.clock));
+                kv_time(w, "due_at", p->sla_breached.due_at);
+                break;
         case ESC_EV_UNOWNED_ESCALATED:
-                return json_pack("{s:o,s:o}", "due_at", j_time(p->unowned_escalated.due_at),
-                                 "paged", j_str(p->unowned_escalated.paged));
+                kv_time(w, "due_at", p->unowned_escalated.due_at);
+                kv_str(w, "paged", p->unowned_escalated.paged);
+                break;
         case ESC_EV_COMMAND_REJECTED:
-                return json_pack("{s:o,s:o,s:o}", "command_type", j_str(p->rejected.command_type),
-                                 "code", j_str(p->rejected.code), "message",
-                                 j_str(p->rejected.message));
+                kv_str(w, "command_type", p->rejected.command_type);
+                kv_str(w, "code", p->rejected.code);
+                kv_str(w, "message", p->rejected.message);
+                break;
         default:
-                return json_object();
+                break;
         }
+        jw_close(w, "}");
 }
 
-static int dump_cb(const char *buffer, size_t size, void *data)
+int esc_sla_payload_json(const esc_event_t *ev, esc_buf_t *out, bool copy_escaped)
 {
-        return esc_buf_append(data, buffer, size);
-}
+        jw_t w = {.b = out, .copy = copy_escaped};
 
-int esc_sla_payload_json(const esc_event_t *ev, esc_buf_t *out)
-{
-        json_t *j = payload_json(ev);
-        int rc;
-
-        /* Only a string jansson refuses (not UTF-8, which the codec already
-         * rules out) gets here; the row is still worth having. */
-        if (!j)
-                return esc_buf_puts(out, "{}");
-        rc = json_dump_callback(j, dump_cb, out, JSON_COMPACT);
-        json_decref(j);
-        return rc;
+        payload(&w, ev);
+        return w.err;
 }
 
 /* ---- rows ------------------------------------------------------------------- */
@@ -318,16 +449,13 @@ static int add_events_row(esc_sla_rows_t *r, const esc_event_t *ev, int32_t part
                           int64_t offset)
 {
         esc_buf_t *b = &r->buf[ESC_SLA_T_EVENTS];
-        esc_buf_t js;
         int rc;
 
-        esc_buf_init(&js, ESC_MAX_TEXT * 8);
         rc = f_str(b, ev->incident_id) || f_int(b, ev->seq, false) || f_str(b, ev->event_id) ||
              f_str(b, esc_event_type_name(ev->type)) || f_time(b, ev->occurred_at) ||
-             f_time(b, ev->recorded_at) || f_str(b, ev->actor) || esc_sla_payload_json(ev, &js) ||
-             f_str(b, js.data ? js.data : "{}") || f_int(b, partition, false) ||
-             f_int(b, offset, false) || end_row(r, ESC_SLA_T_EVENTS);
-        esc_buf_free(&js);
+             f_time(b, ev->recorded_at) || f_str(b, ev->actor) ||
+             esc_sla_payload_json(ev, b, true) || esc_buf_append(b, "\t", 1) ||
+             f_int(b, partition, false) || f_int(b, offset, false) || end_row(r, ESC_SLA_T_EVENTS);
         return rc ? -1 : 0;
 }
 
@@ -401,16 +529,13 @@ int esc_sla_rows_add_event(esc_sla_rows_t *r, const esc_event_t *ev, int32_t par
                      end_row(r, ESC_SLA_T_REVIEWS_OPENED);
                 break;
         case ESC_EV_REVIEW_COMPLETED: {
-                esc_buf_t js;
-                json_t *whys = j_list(&p->review_completed.five_whys);
-                esc_buf_init(&js, ESC_MAX_TEXT * 8);
+                jw_t w = {.copy = true};
                 b = child_row(r, ESC_SLA_T_REVIEWS_COMPLETED, ev, &rc);
-                rc = rc || f_str(b, p->review_completed.root_cause) ||
-                     json_dump_callback(whys, dump_cb, &js, JSON_COMPACT) ||
-                     f_str(b, js.data ? js.data : "[]") ||
+                w.b = b;
+                rc = rc || f_str(b, p->review_completed.root_cause);
+                jw_list(&w, &p->review_completed.five_whys);
+                rc = rc || w.err || esc_buf_append(b, "\t", 1) ||
                      end_row(r, ESC_SLA_T_REVIEWS_COMPLETED);
-                json_decref(whys);
-                esc_buf_free(&js);
                 break;
         }
         case ESC_EV_CORRECTIVE_ACTION_ADDED: {

@@ -135,8 +135,9 @@ int esc_sla_rows_add_event(esc_sla_rows_t *r, const esc_event_t *ev, int32_t par
 int esc_sla_rows_add_incident(esc_sla_rows_t *r, const esc_sla_incident_t *inc);
 
 /* The event's payload as JSON text (appended to out), field names as in
- * the Avro schema, timestamps ISO-8601 UTC. Returns 0 or -1 (cap). */
-int esc_sla_payload_json(const esc_event_t *ev, esc_buf_t *out);
+ * the Avro schema, timestamps ISO-8601 UTC; with copy_escaped, already
+ * escaped for COPY's text format. Returns 0 or -1 (cap). */
+int esc_sla_payload_json(const esc_event_t *ev, esc_buf_t *out, bool copy_escaped);
 
 /* COPY text format: appends s escaped (\N for NULL). */
 int esc_sla_copy_str(esc_buf_t *b, const char *s);

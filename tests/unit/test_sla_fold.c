@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "projections/sla/sla.h"
 
@@ -368,6 +369,43 @@ static void test_incident_row_has_tta_in_seconds_exact_to_the_microsecond(void *
         esc_sla_incident_clear(&inc);
 }
 
+static void test_payload_is_valid_json_whatever_the_text(void **state)
+{
+        esc_event_t ev;
+        esc_buf_t b;
+        json_t *j;
+        json_error_t jerr;
+
+        (void)state;
+        ev_init(&ev, ESC_EV_ESCALATION_OPENED, "2026-03-04T10:00:00Z");
+        ev.p.opened.account.id = esc_strdup("acct \"q\" \\ x");
+        ev.p.opened.account.health_score = -1;
+        ev.p.opened.title = esc_strdup("tab\there\nnew \x01 ctl “Größe”");
+        ev.p.opened.product_area = esc_strdup("billing");
+        esc_buf_init(&b, 1 << 16);
+        assert_int_equal(esc_sla_payload_json(&ev, &b, false), 0);
+        j = json_loads(b.data, 0, &jerr);
+        if (!j)
+                fail_msg("not JSON (%s): %s", jerr.text, b.data);
+        assert_string_equal(json_string_value(json_object_get(j, "title")),
+                            "tab\there\nnew \x01 ctl “Größe”");
+        assert_string_equal(json_string_value(
+                                    json_object_get(json_object_get(j, "account"), "id")),
+                            "acct \"q\" \\ x");
+        assert_true(json_is_null(json_object_get(json_object_get(j, "account"), "health_score")));
+        assert_true(json_is_null(json_object_get(j, "description")));
+        assert_true(json_is_null(json_object_get(j, "detected_at")));
+        json_decref(j);
+        /* COPY-escaped: no raw tab or newline can split the row. */
+        esc_buf_reset(&b);
+        assert_int_equal(esc_sla_payload_json(&ev, &b, true), 0);
+        assert_null(strchr(b.data, '\t'));
+        assert_null(strchr(b.data, '\n'));
+        assert_non_null(strstr(b.data, "tab\\\\there"));
+        esc_buf_free(&b);
+        esc_event_clear(&ev);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -386,6 +424,7 @@ int main(void)
                 cmocka_unit_test(test_copy_text_escapes_tabs_newlines_and_backslashes),
                 cmocka_unit_test(test_customer_update_row_carries_due_time_and_late_seconds),
                 cmocka_unit_test(test_incident_row_has_tta_in_seconds_exact_to_the_microsecond),
+                cmocka_unit_test(test_payload_is_valid_json_whatever_the_text),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
