@@ -17,9 +17,9 @@ int esc_tl_format_parse(const char *s)
                 const char *name;
                 esc_tl_format_t fmt;
         } names[] = {
-                {"text", ESC_TL_FMT_TEXT}, {"markdown", ESC_TL_FMT_MARKDOWN},
-                {"md", ESC_TL_FMT_MARKDOWN}, {"json", ESC_TL_FMT_JSON},
-                {"svg", ESC_TL_FMT_SVG}, {"html", ESC_TL_FMT_HTML},
+            {"text", ESC_TL_FMT_TEXT},   {"markdown", ESC_TL_FMT_MARKDOWN},
+            {"md", ESC_TL_FMT_MARKDOWN}, {"json", ESC_TL_FMT_JSON},
+            {"svg", ESC_TL_FMT_SVG},     {"html", ESC_TL_FMT_HTML},
         };
 
         for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++)
@@ -31,9 +31,12 @@ int esc_tl_format_parse(const char *s)
 const char *esc_tl_sev_kind_name(esc_tl_sev_kind_t k)
 {
         switch (k) {
-        case ESC_TL_SEV_ASSIGNED: return "assigned";
-        case ESC_TL_SEV_OVERRIDDEN: return "overridden";
-        case ESC_TL_SEV_REFUSED: return "refused";
+        case ESC_TL_SEV_ASSIGNED:
+                return "assigned";
+        case ESC_TL_SEV_OVERRIDDEN:
+                return "overridden";
+        case ESC_TL_SEV_REFUSED:
+                return "refused";
         }
         return "?";
 }
@@ -44,19 +47,28 @@ int esc_timeline_render(const esc_timeline_t *tl, esc_tl_format_t fmt, unsigned 
         int r;
 
         switch (fmt) {
-        case ESC_TL_FMT_TEXT: r = esc_timeline_render_text(tl, out); break;
+        case ESC_TL_FMT_TEXT:
+                r = esc_timeline_render_text(tl, out);
+                break;
         case ESC_TL_FMT_MARKDOWN:
                 r = esc_timeline_render_markdown(tl, (flags & ESC_TL_REVIEW) != 0, out);
                 break;
-        case ESC_TL_FMT_JSON: return esc_timeline_render_json(tl, out, errbuf, errbuf_size);
-        case ESC_TL_FMT_SVG: r = esc_timeline_render_svg(tl, out); break;
-        case ESC_TL_FMT_HTML: r = esc_timeline_render_html(tl, out); break;
-        default: return esc_err(errbuf, errbuf_size, "unknown format %d", (int)fmt);
+        case ESC_TL_FMT_JSON:
+                return esc_timeline_render_json(tl, out, errbuf, errbuf_size);
+        case ESC_TL_FMT_SVG:
+                r = esc_timeline_render_svg(tl, out);
+                break;
+        case ESC_TL_FMT_HTML:
+                r = esc_timeline_render_html(tl, out);
+                break;
+        default:
+                return esc_err(errbuf, errbuf_size, "unknown format %d", (int)fmt);
         }
         if (r)
-                return esc_err(errbuf, errbuf_size,
-                               "timeline of '%s' is larger than the output cap of %zu bytes",
-                               tl->incident_id, out->cap);
+                return esc_err(
+                    errbuf, errbuf_size,
+                    "timeline of '%s' is larger than the output cap of %zu bytes",
+                    tl->incident_id, out->cap);
         return 0;
 }
 
@@ -76,10 +88,12 @@ const char *esc_tl_duration(int64_t s, char *buf, size_t size)
                 a = (uint64_t)s;
         }
         if (a >= 86400)
-                snprintf(buf, size, "%s%llud %02lluh", sign, (unsigned long long)(a / 86400),
+                snprintf(buf, size, "%s%llud %02lluh", sign,
+                         (unsigned long long)(a / 86400),
                          (unsigned long long)(a % 86400 / 3600));
         else if (a >= 3600)
-                snprintf(buf, size, "%s%lluh %02llum", sign, (unsigned long long)(a / 3600),
+                snprintf(buf, size, "%s%lluh %02llum", sign,
+                         (unsigned long long)(a / 3600),
                          (unsigned long long)(a % 3600 / 60));
         else if (a >= 60)
                 snprintf(buf, size, "%s%llum %02llus", sign, (unsigned long long)(a / 60),
@@ -108,11 +122,21 @@ int esc_tl_xml_escape(esc_buf_t *out, const char *s)
                 const char *rep = NULL;
                 unsigned char ch = (unsigned char)*s;
                 switch (ch) {
-                case '&': rep = "&amp;"; break;
-                case '<': rep = "&lt;"; break;
-                case '>': rep = "&gt;"; break;
-                case '"': rep = "&quot;"; break;
-                case '\'': rep = "&#39;"; break;
+                case '&':
+                        rep = "&amp;";
+                        break;
+                case '<':
+                        rep = "&lt;";
+                        break;
+                case '>':
+                        rep = "&gt;";
+                        break;
+                case '"':
+                        rep = "&quot;";
+                        break;
+                case '\'':
+                        rep = "&#39;";
+                        break;
                 default:
                         /* XML 1.0 forbids most C0 controls even escaped. */
                         if (ch < 0x20 && ch != '\n' && ch != '\t')

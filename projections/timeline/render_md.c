@@ -13,15 +13,15 @@
 
 #include "projections/timeline/timeline.h"
 
-#define P(...)                                                \
-        do {                                                  \
-                if (esc_buf_printf(out, __VA_ARGS__))         \
-                        return -1;                            \
+#define P(...)                                                                           \
+        do {                                                                             \
+                if (esc_buf_printf(out, __VA_ARGS__))                                    \
+                        return -1;                                                       \
         } while (0)
-#define T(s)                                                  \
-        do {                                                  \
-                if (md_text(out, (s), 300))                   \
-                        return -1;                            \
+#define T(s)                                                                             \
+        do {                                                                             \
+                if (md_text(out, (s), 300))                                              \
+                        return -1;                                                       \
         } while (0)
 
 /* Appends s as one escaped line of at most max bytes. */
@@ -46,7 +46,8 @@ static int summary(const esc_timeline_t *tl, esc_buf_t *out)
 
         P("## Summary\n\n");
         if (!o) {
-                P("- The EscalationOpened event is not in the log: account and impact unknown.\n");
+                P("- The EscalationOpened event is not in the log: account and impact "
+                  "unknown.\n");
         } else {
                 P("- **Title:** ");
                 T(o->p.opened.title);
@@ -60,7 +61,8 @@ static int summary(const esc_timeline_t *tl, esc_buf_t *out)
                 P(", tier %s", esc_tier_name(o->p.opened.account.tier));
                 if (o->p.opened.account.health_score >= 0)
                         P(", health %d", o->p.opened.account.health_score);
-                P("\n- **Impact:** %s, product area ", esc_impact_name(o->p.opened.impact));
+                P("\n- **Impact:** %s, product area ",
+                  esc_impact_name(o->p.opened.impact));
                 T(o->p.opened.product_area);
                 if (o->p.opened.description) {
                         P("\n- **Description:** ");
@@ -77,7 +79,8 @@ static int summary(const esc_timeline_t *tl, esc_buf_t *out)
         T(tl->csm ? tl->csm : "none recorded");
         P("; **CS manager:** ");
         T(tl->cs_manager ? tl->cs_manager : "none recorded");
-        P("\n- **Detected** %s, **resolved** %s", esc_tl_time(tl->ms.detected, b1, sizeof(b1)),
+        P("\n- **Detected** %s, **resolved** %s",
+          esc_tl_time(tl->ms.detected, b1, sizeof(b1)),
           tl->ms.resolved == ESC_TIME_NONE ? "not yet" : "");
         if (tl->ms.resolved != ESC_TIME_NONE)
                 P("%s", esc_tl_time(tl->ms.resolved, b1, sizeof(b1)));
@@ -107,14 +110,20 @@ static int summary(const esc_timeline_t *tl, esc_buf_t *out)
                         T(ev->p.tracking_linked.url);
                         P("\n");
                         break;
-                case ESC_EV_REVIEW_OPENED: rev = ev; break;
-                case ESC_EV_REVIEW_COMPLETED: done = ev; break;
-                default: break;
+                case ESC_EV_REVIEW_OPENED:
+                        rev = ev;
+                        break;
+                case ESC_EV_REVIEW_COMPLETED:
+                        done = ev;
+                        break;
+                default:
+                        break;
                 }
         }
         if (rev) {
                 char b2[40];
-                P("- **Review:** opened %s, due %s", esc_tl_time(rev->occurred_at, b1, sizeof(b1)),
+                P("- **Review:** opened %s, due %s",
+                  esc_tl_time(rev->occurred_at, b1, sizeof(b1)),
                   esc_tl_time(rev->p.review_opened.due_at, b2, sizeof(b2)));
                 if (rev->p.review_opened.tracker_url) {
                         P(" (");
@@ -122,11 +131,13 @@ static int summary(const esc_timeline_t *tl, esc_buf_t *out)
                         P(")");
                 }
                 if (done)
-                        P(", completed %s\n", esc_tl_time(done->occurred_at, b1, sizeof(b1)));
+                        P(", completed %s\n",
+                          esc_tl_time(done->occurred_at, b1, sizeof(b1)));
                 else
                         P(", not completed yet\n");
         } else {
-                P("- **Review:** not opened yet (Sev 1/2 need one within five business days)\n");
+                P("- **Review:** not opened yet (Sev 1/2 need one within five business "
+                  "days)\n");
         }
         P("\n");
         return 0;
@@ -150,19 +161,23 @@ static int milestones(const esc_timeline_t *tl, esc_buf_t *out)
         const struct {
                 const char *name;
                 esc_time_t t;
-        } rows[] = {{"detected", ms->detected},         {"opened", ms->opened},
-                    {"acknowledged", ms->acknowledged}, {"mitigated", ms->mitigated},
-                    {"resolved", ms->resolved},         {"confirmed", ms->confirmed},
+        } rows[] = {{"detected", ms->detected},
+                    {"opened", ms->opened},
+                    {"acknowledged", ms->acknowledged},
+                    {"mitigated", ms->mitigated},
+                    {"resolved", ms->resolved},
+                    {"confirmed", ms->confirmed},
                     {"closed", ms->closed}};
         char b1[40], b2[40];
 
         P("| milestone | at (UTC) | since open |\n|---|---|---|\n");
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-                P("| %s | %s | %s |\n", rows[i].name, esc_tl_time(rows[i].t, b1, sizeof(b1)),
+                P("| %s | %s | %s |\n", rows[i].name,
+                  esc_tl_time(rows[i].t, b1, sizeof(b1)),
                   rows[i].t == ESC_TIME_NONE || ms->opened == ESC_TIME_NONE
-                          ? "—"
-                          : esc_tl_duration((rows[i].t - ms->opened) / ESC_USEC_PER_SEC, b2,
-                                            sizeof(b2)));
+                      ? "—"
+                      : esc_tl_duration((rows[i].t - ms->opened) / ESC_USEC_PER_SEC, b2,
+                                        sizeof(b2)));
         P("\n");
         return 0;
 }
@@ -171,12 +186,13 @@ static int events(const esc_timeline_t *tl, esc_buf_t *out)
 {
         char b1[40];
 
-        P("| seq | occurred at (UTC) | type | actor | summary |\n|---:|---|---|---|---|\n");
+        P("| seq | occurred at (UTC) | type | actor | summary "
+          "|\n|---:|---|---|---|---|\n");
         for (int i = 0; i < tl->nevs; i++) {
                 const esc_tl_row_t *r = &tl->rows[i];
                 P("| %lld | %s | %s%s | ", (long long)r->ev->seq,
-                  esc_tl_time(r->ev->occurred_at, b1, sizeof(b1)), esc_event_type_name(r->ev->type),
-                  r->late ? " **(late)**" : "");
+                  esc_tl_time(r->ev->occurred_at, b1, sizeof(b1)),
+                  esc_event_type_name(r->ev->type), r->late ? " **(late)**" : "");
                 T(r->ev->actor);
                 P(" | ");
                 T(r->summary);
@@ -191,16 +207,18 @@ static int sla(const esc_timeline_t *tl, esc_buf_t *out)
         char a[40], b[40], c[40], d[40], e[40], f[40];
         const esc_tl_sla_t *s = &tl->sla;
 
-        P("| clock | took | target | due (in force) | verdict |\n|---|---|---|---|---|\n");
+        P("| clock | took | target | due (in force) | verdict "
+          "|\n|---|---|---|---|---|\n");
         P("| time to acknowledge | %s | %s | %s | %s |\n",
           esc_tl_duration(s->time_to_acknowledge_s, a, 40),
-          esc_tl_duration(s->response_target_s, b, 40), esc_tl_time(s->response_due_at, c, 40),
-          esc_tl_met_word(s->response_met));
+          esc_tl_duration(s->response_target_s, b, 40),
+          esc_tl_time(s->response_due_at, c, 40), esc_tl_met_word(s->response_met));
         P("| time to resolve | %s | %s | %s | %s |\n\n",
           esc_tl_duration(s->time_to_resolve_s, d, 40),
-          esc_tl_duration(s->resolution_target_s, e, 40), esc_tl_time(s->resolution_due_at, f, 40),
-          esc_tl_met_word(s->resolution_met));
-        P("Targets are the deadlines in force at the milestone (an override moves them at "
+          esc_tl_duration(s->resolution_target_s, e, 40),
+          esc_tl_time(s->resolution_due_at, f, 40), esc_tl_met_word(s->resolution_met));
+        P("Targets are the deadlines in force at the milestone (an override moves them "
+          "at "
           "the override instant), measured from the open instant.\n\n");
         return 0;
 }
@@ -213,25 +231,31 @@ static int updates(const esc_timeline_t *tl, esc_buf_t *out)
           "cadence.",
           tl->nupdates, tl->nlate);
         if (tl->nmissed)
-                P(" A promised or cadence update was missed: the customer heard nothing until "
+                P(" A promised or cadence update was missed: the customer heard nothing "
+                  "until "
                   "the resolution.");
         P("\n\n");
         if (!tl->ngaps)
                 return 0;
-        P("| seq | at (UTC) | by | since previous | promised | vs promise | cadence due | vs "
+        P("| seq | at (UTC) | by | since previous | promised | vs promise | cadence due "
+          "| vs "
           "cadence | verdict |\n|---:|---|---|---|---|---|---|---|---|\n");
         for (int i = 0; i < tl->ngaps; i++) {
                 const esc_tl_gap_t *g = &tl->gaps[i];
                 if (g->ev)
-                        P("| %lld | %s | ", (long long)g->ev->seq, esc_tl_time(g->at, a, 40));
+                        P("| %lld | %s | ", (long long)g->ev->seq,
+                          esc_tl_time(g->at, a, 40));
                 else
                         P("| — | %s (resolved) | ", esc_tl_time(g->at, a, 40));
                 T(g->ev ? g->ev->p.update_posted.by : "no update");
                 P(" | %s | %s | %s | ", esc_tl_duration(g->since_previous_s, b, 40),
-                  esc_tl_time(g->promised_at, c, 40), esc_tl_duration(g->vs_promise_s, d, 40));
+                  esc_tl_time(g->promised_at, c, 40),
+                  esc_tl_duration(g->vs_promise_s, d, 40));
                 P("%s | %s | %s |\n", esc_tl_time(g->cadence_due_at, e, 40),
                   esc_tl_duration(g->vs_cadence_s, a, 40),
-                  g->missed ? "**missed**" : g->late ? "**late**" : "on time");
+                  g->missed ? "**missed**"
+                  : g->late ? "**late**"
+                            : "on time");
         }
         P("\n");
         return 0;
@@ -249,8 +273,8 @@ static int severity(const esc_timeline_t *tl, esc_buf_t *out)
           "|---:|---|---|---|---|---|---|---|\n");
         for (int i = 0; i < tl->nsevs; i++) {
                 const esc_tl_sevchange_t *c = &tl->sevs[i];
-                P("| %lld | %s | %s | ", (long long)c->ev->seq, esc_tl_time(c->ev->occurred_at, a, 40),
-                  esc_tl_sev_kind_name(c->kind));
+                P("| %lld | %s | %s | ", (long long)c->ev->seq,
+                  esc_tl_time(c->ev->occurred_at, a, 40), esc_tl_sev_kind_name(c->kind));
                 if (c->from_sev)
                         P("Sev %d", c->from_sev);
                 else
@@ -281,9 +305,11 @@ static int five_whys(const esc_timeline_t *tl, esc_buf_t *out)
         for (int i = 0; i < tl->nevs; i++)
                 if (tl->evs[i].type == ESC_EV_REVIEW_COMPLETED)
                         done = &tl->evs[i].p.review_completed;
-        P("Ask \"why?\" until you reach a process or system gap. Stop at the process or system "
+        P("Ask \"why?\" until you reach a process or system gap. Stop at the process or "
+          "system "
           "gap, not the person: \"the CSM did not see the alert\" is not a root cause; "
-          "\"alerts route to email, which the CSM does not monitor during EU hours\" is.\n\n");
+          "\"alerts route to email, which the CSM does not monitor during EU hours\" "
+          "is.\n\n");
         for (int i = 0; i < 5; i++) {
                 P("%d. Why? ", i + 1);
                 if (done && i < done->five_whys.n)
@@ -306,7 +332,8 @@ static int actions(const esc_timeline_t *tl, esc_buf_t *out, int *n)
         char d[40];
 
         *n = 0;
-        P("Each action is a tracked issue with an owner and a due date; no-owner actions do not "
+        P("Each action is a tracked issue with an owner and a due date; no-owner actions "
+          "do not "
           "exist.\n\n| id | action | owner | due | tracker |\n|---|---|---|---|---|\n");
         for (int i = 0; i < tl->nevs; i++) {
                 const esc_event_t *ev = &tl->evs[i];
@@ -320,8 +347,9 @@ static int actions(const esc_timeline_t *tl, esc_buf_t *out, int *n)
                 T(a->title);
                 P(" | ");
                 T(a->owner && a->owner[0] ? a->owner : "**no owner**");
-                P(" | %s | ", a->due_date == ESC_DATE_NONE ? "**no date**"
-                                                           : esc_date_format(a->due_date, d, 40));
+                P(" | %s | ", a->due_date == ESC_DATE_NONE
+                                  ? "**no date**"
+                                  : esc_date_format(a->due_date, d, 40));
                 T(a->tracker_url ? a->tracker_url : "—");
                 P(" |\n");
         }
@@ -337,7 +365,8 @@ static int open_questions(const esc_timeline_t *tl, esc_buf_t *out, int nactions
         int q = 0;
 
         if (tl->sla.response_met == 0) {
-                P("- The response SLA was missed (took %s): what delayed the acknowledgement?\n",
+                P("- The response SLA was missed (took %s): what delayed the "
+                  "acknowledgement?\n",
                   esc_tl_duration(tl->sla.time_to_acknowledge_s, a, 40));
                 q++;
         }
@@ -347,14 +376,16 @@ static int open_questions(const esc_timeline_t *tl, esc_buf_t *out, int nactions
                 q++;
         }
         if (tl->nlate || tl->nmissed) {
-                P("- %d customer update(s) were late and %d missed: did the reminder reach the "
+                P("- %d customer update(s) were late and %d missed: did the reminder "
+                  "reach the "
                   "incident channel, and who was it addressed to?\n",
                   tl->nlate, tl->nmissed);
                 q++;
         }
         for (int i = 0; i < tl->nsevs; i++)
                 if (tl->sevs[i].kind != ESC_TL_SEV_ASSIGNED) {
-                        P("- The severity was overridden or an override refused: was the matrix "
+                        P("- The severity was overridden or an override refused: was the "
+                          "matrix "
                           "wrong for this case, and should the policy change?\n");
                         q++;
                         break;
@@ -365,13 +396,16 @@ static int open_questions(const esc_timeline_t *tl, esc_buf_t *out, int nactions
         }
         if (tl->ms.detected != ESC_TIME_NONE && tl->ms.opened != ESC_TIME_NONE &&
             tl->ms.opened > tl->ms.detected) {
-                P("- Detection preceded the escalation by %s: how could it reach a named owner "
+                P("- Detection preceded the escalation by %s: how could it reach a named "
+                  "owner "
                   "sooner?\n",
-                  esc_tl_duration((tl->ms.opened - tl->ms.detected) / ESC_USEC_PER_SEC, a, 40));
+                  esc_tl_duration((tl->ms.opened - tl->ms.detected) / ESC_USEC_PER_SEC, a,
+                                  40));
                 q++;
         }
         if (!nactions) {
-                P("- No corrective action is recorded yet: what prevents a recurrence?\n");
+                P("- No corrective action is recorded yet: what prevents a "
+                  "recurrence?\n");
                 q++;
         }
         if (tl->nwarnings) {
@@ -379,7 +413,8 @@ static int open_questions(const esc_timeline_t *tl, esc_buf_t *out, int nactions
                   "checking against the channel and the tracker?\n");
                 q++;
         }
-        P("- Has the same account, product area and severity escalated before (feed it back "
+        P("- Has the same account, product area and severity escalated before (feed it "
+          "back "
           "into the matrix and the routing)?\n\n");
         (void)q;
         return 0;
@@ -396,7 +431,8 @@ int esc_timeline_render_markdown(const esc_timeline_t *tl, bool review, esc_buf_
         T(tl->incident_id);
         P("\n\n");
         if (review)
-                P("_Blameless review, due within five business days of resolution. Generated "
+                P("_Blameless review, due within five business days of resolution. "
+                  "Generated "
                   "from the event log; edit freely._\n\n");
         if (warnings(tl, out))
                 return -1;

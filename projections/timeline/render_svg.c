@@ -18,15 +18,15 @@
 
 #include "projections/timeline/timeline.h"
 
-#define P(...)                                                \
-        do {                                                  \
-                if (esc_buf_printf(out, __VA_ARGS__))         \
-                        return -1;                            \
+#define P(...)                                                                           \
+        do {                                                                             \
+                if (esc_buf_printf(out, __VA_ARGS__))                                    \
+                        return -1;                                                       \
         } while (0)
-#define X(s)                                                  \
-        do {                                                  \
-                if (esc_tl_xml_escape(out, (s)))              \
-                        return -1;                            \
+#define X(s)                                                                             \
+        do {                                                                             \
+                if (esc_tl_xml_escape(out, (s)))                                         \
+                        return -1;                                                       \
         } while (0)
 
 #define W 1320
@@ -41,7 +41,7 @@ static const char *lane_names[LANE__COUNT] = {"milestones", "customer contact",
 
 typedef struct scale {
         esc_time_t t0, t1;
-        double top;        /* y of the first lane */
+        double top; /* y of the first lane */
         double lane_h;
         double axis_y;
         double row_end[LANE__COUNT][LABEL_ROWS]; /* label placement */
@@ -96,11 +96,16 @@ found:
 static const char *sev_colour(int sev)
 {
         switch (sev) {
-        case 1: return "#d7263d";
-        case 2: return "#f46036";
-        case 3: return "#e9b400";
-        case 4: return "#7d8b99";
-        default: return "#cfd6dd";
+        case 1:
+                return "#d7263d";
+        case 2:
+                return "#f46036";
+        case 3:
+                return "#e9b400";
+        case 4:
+                return "#7d8b99";
+        default:
+                return "#cfd6dd";
         }
 }
 
@@ -131,9 +136,9 @@ static void range(const esc_timeline_t *tl, esc_time_t *lo, esc_time_t *hi)
 
 static int axis(const scale_t *s, esc_buf_t *out)
 {
-        static const int64_t steps[] = {60,    300,   600,   900,    1800,   3600,
-                                        7200,  10800, 21600, 43200,  86400,  172800,
-                                        604800, 2592000};
+        static const int64_t steps[] = {60,    300,    600,    900,    1800,
+                                        3600,  7200,   10800,  21600,  43200,
+                                        86400, 172800, 604800, 2592000};
         int64_t span = (s->t1 - s->t0) / ESC_USEC_PER_SEC, step = steps[0];
 
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -141,7 +146,8 @@ static int axis(const scale_t *s, esc_buf_t *out)
                 if (span / step <= 12)
                         break;
         }
-        P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#334' stroke-width='1.5'/>\n",
+        P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#334' "
+          "stroke-width='1.5'/>\n",
           X0, s->axis_y, X1, s->axis_y);
         int64_t first = (s->t0 / ESC_USEC_PER_SEC + step - 1) / step * step;
         int last_day = -1;
@@ -155,15 +161,16 @@ static int axis(const scale_t *s, esc_buf_t *out)
                         strftime(lab, sizeof(lab), "%m-%d", &tm);
                 else
                         strftime(lab, sizeof(lab), "%H:%M", &tm);
-                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#e3e7eb'/>", x, s->top, x,
-                  s->axis_y);
-                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#334'/>", x, s->axis_y, x,
-                  s->axis_y + 5);
-                P("<text x='%.1f' y='%.1f' class='tick'>%s</text>\n", x, s->axis_y + 18, lab);
+                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#e3e7eb'/>", x,
+                  s->top, x, s->axis_y);
+                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#334'/>", x,
+                  s->axis_y, x, s->axis_y + 5);
+                P("<text x='%.1f' y='%.1f' class='tick'>%s</text>\n", x, s->axis_y + 18,
+                  lab);
                 if (tm.tm_yday != last_day && step < 86400) {
                         strftime(lab, sizeof(lab), "%Y-%m-%d", &tm);
-                        P("<text x='%.1f' y='%.1f' class='tick'>%s</text>\n", x, s->axis_y + 31,
-                          lab);
+                        P("<text x='%.1f' y='%.1f' class='tick'>%s</text>\n", x,
+                          s->axis_y + 31, lab);
                         last_day = tm.tm_yday;
                 }
         }
@@ -175,7 +182,8 @@ static int tooltip(const esc_tl_row_t *r, esc_buf_t *out)
 {
         char t[40];
 
-        P("<title>#%lld %s %s — ", (long long)r->ev->seq, esc_event_type_name(r->ev->type),
+        P("<title>#%lld %s %s — ", (long long)r->ev->seq,
+          esc_event_type_name(r->ev->type),
           esc_tl_time(r->ev->occurred_at, t, sizeof(t)));
         X(r->summary);
         P("</title>");
@@ -199,7 +207,8 @@ static int severity_band(const esc_timeline_t *tl, const scale_t *s, esc_buf_t *
         int sev = 0;
         esc_time_t from = s->t0;
 
-        P("<text x='%.1f' y='%.1f' class='lane'>severity in force</text>\n", X0 - 12, y + 15);
+        P("<text x='%.1f' y='%.1f' class='lane'>severity in force</text>\n", X0 - 12,
+          y + 15);
         for (int i = 0; i <= tl->nsevs; i++) {
                 const esc_tl_sevchange_t *c = i < tl->nsevs ? &tl->sevs[i] : NULL;
                 if (c && c->kind == ESC_TL_SEV_REFUSED)
@@ -211,8 +220,8 @@ static int severity_band(const esc_timeline_t *tl, const scale_t *s, esc_buf_t *
                           "opacity='0.85'/>",
                           a, y, b - a, sev_colour(sev));
                         if (sev && b - a > 40)
-                                P("<text x='%.1f' y='%.1f' class='band'>Sev %d</text>", a + 6,
-                                  y + 15, sev);
+                                P("<text x='%.1f' y='%.1f' class='band'>Sev %d</text>",
+                                  a + 6, y + 15, sev);
                         P("\n");
                 }
                 if (c) {
@@ -223,7 +232,8 @@ static int severity_band(const esc_timeline_t *tl, const scale_t *s, esc_buf_t *
         return 0;
 }
 
-static int deadline(const scale_t *s, esc_time_t due, const char *what, int row, esc_buf_t *out)
+static int deadline(const scale_t *s, esc_time_t due, const char *what, int row,
+                    esc_buf_t *out)
 {
         char t[40], lab[96];
 
@@ -232,20 +242,22 @@ static int deadline(const scale_t *s, esc_time_t due, const char *what, int row,
         esc_tl_time(due, t, sizeof(t));
         if (due > s->t1) {
                 snprintf(lab, sizeof(lab), "%s %s →", what, t);
-                P("<text x='%.1f' y='%.1f' class='due' text-anchor='end'>", X1, s->top - 44 - 12.0 * row);
+                P("<text x='%.1f' y='%.1f' class='due' text-anchor='end'>", X1,
+                  s->top - 44 - 12.0 * row);
                 X(lab);
                 P("</text>\n");
                 return 0;
         }
         double x = xof(s, due);
         snprintf(lab, sizeof(lab), "%s %s", what, t + 11);
-        P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='dueline'/>", x, s->top - 40, x,
-          s->axis_y);
+        P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='dueline'/>", x,
+          s->top - 40, x, s->axis_y);
         if (x + 3 + codepoints(lab) * CHAR_W > W - 4)
                 P("<text x='%.1f' y='%.1f' class='due' text-anchor='end'>", x - 3,
                   s->top - 44 - 12.0 * row);
         else
-                P("<text x='%.1f' y='%.1f' class='due'>", x + 3, s->top - 44 - 12.0 * row);
+                P("<text x='%.1f' y='%.1f' class='due'>", x + 3,
+                  s->top - 44 - 12.0 * row);
         X(lab);
         P("</text>\n");
         return 0;
@@ -257,9 +269,12 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
         const struct {
                 const char *name;
                 esc_time_t t;
-        } mil[] = {{"detected", ms->detected},         {"opened", ms->opened},
-                   {"acknowledged", ms->acknowledged}, {"mitigated", ms->mitigated},
-                   {"resolved", ms->resolved},         {"confirmed", ms->confirmed},
+        } mil[] = {{"detected", ms->detected},
+                   {"opened", ms->opened},
+                   {"acknowledged", ms->acknowledged},
+                   {"mitigated", ms->mitigated},
+                   {"resolved", ms->resolved},
+                   {"confirmed", ms->confirmed},
                    {"closed", ms->closed}};
         char lab[160], d[40];
         int g = 0;
@@ -268,8 +283,8 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                 if (mil[i].t == ESC_TIME_NONE)
                         continue;
                 double x = xof(s, mil[i].t), y = lane_y(s, LANE_MILESTONES);
-                P("<path d='M%.1f %.1f l7 7 l-7 7 l-7 -7 z' class='milestone'><title>%s ", x,
-                  y - 7, mil[i].name);
+                P("<path d='M%.1f %.1f l7 7 l-7 7 l-7 -7 z' class='milestone'><title>%s ",
+                  x, y - 7, mil[i].name);
                 P("%s</title></path>\n", esc_tl_time(mil[i].t, d, sizeof(d)));
                 if (label(s, LANE_MILESTONES, x, mil[i].name, "lbl", out))
                         return -1;
@@ -307,19 +322,23 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                                 ;
                         if (g < tl->ngaps && r->late) {
                                 const esc_tl_gap_t *gp = &tl->gaps[g];
-                                int64_t by = gp->vs_promise_s != ESC_TL_NONE && gp->vs_promise_s > 0
-                                                     ? gp->vs_promise_s
-                                                     : gp->vs_cadence_s;
+                                int64_t by = gp->vs_promise_s != ESC_TL_NONE &&
+                                                     gp->vs_promise_s > 0
+                                                 ? gp->vs_promise_s
+                                                 : gp->vs_cadence_s;
                                 esc_time_t want = gp->vs_promise_s != ESC_TL_NONE &&
-                                                                  gp->vs_promise_s > 0
-                                                          ? gp->promised_at
-                                                          : gp->cadence_due_at;
+                                                          gp->vs_promise_s > 0
+                                                      ? gp->promised_at
+                                                      : gp->cadence_due_at;
                                 double y = lane_y(s, LANE_CONTACT);
                                 double wx = xof(s, want);
-                                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='lateline'/>"
-                                  "<path d='M%.1f %.1f l-5 -9 l10 0 z' class='promise'><title>"
+                                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
+                                  "class='lateline'/>"
+                                  "<path d='M%.1f %.1f l-5 -9 l10 0 z' "
+                                  "class='promise'><title>"
                                   "promised %s</title></path>\n",
-                                  wx, y, x, y, wx, y - 6, esc_tl_time(want, d, sizeof(d)));
+                                  wx, y, x, y, wx, y - 6,
+                                  esc_tl_time(want, d, sizeof(d)));
                                 snprintf(lab, sizeof(lab), "LATE +%s",
                                          esc_tl_duration(by, d, sizeof(d)));
                         } else {
@@ -334,14 +353,17 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                 case ESC_EV_SEVERITY_OVERRIDDEN:
                         lane = LANE_SEVERITY;
                         cls = "sev";
-                        snprintf(lab, sizeof(lab), "override %d→%d", ev->p.sev_overridden.from_sev,
+                        snprintf(lab, sizeof(lab), "override %d→%d",
+                                 ev->p.sev_overridden.from_sev,
                                  ev->p.sev_overridden.to_sev);
                         break;
                 case ESC_EV_COMMAND_REJECTED:
                         lane = LANE_SEVERITY;
                         cls = "refused";
                         esc_tl_oneline(d, sizeof(d),
-                                       ev->p.rejected.command_type ? ev->p.rejected.command_type : "",
+                                       ev->p.rejected.command_type
+                                           ? ev->p.rejected.command_type
+                                           : "",
                                        24);
                         snprintf(lab, sizeof(lab), "refused %s", d);
                         break;
@@ -358,38 +380,58 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                         cls = "alarm";
                         snprintf(lab, sizeof(lab), "unowned: manager paged");
                         break;
-                case ESC_EV_REOPENED: cls = "alarm"; snprintf(lab, sizeof(lab), "reopened"); break;
-                case ESC_EV_REVIEW_OPENED: snprintf(lab, sizeof(lab), "review opened"); break;
-                case ESC_EV_REVIEW_COMPLETED: snprintf(lab, sizeof(lab), "review done"); break;
-                case ESC_EV_CORRECTIVE_ACTION_ADDED: snprintf(lab, sizeof(lab), "action"); break;
-                case ESC_EV_CHANNEL_CREATED: snprintf(lab, sizeof(lab), "channel"); break;
-                case ESC_EV_TRACKING_ISSUE_LINKED: snprintf(lab, sizeof(lab), "issue"); break;
-                case ESC_EV_PAGE_SENT: snprintf(lab, sizeof(lab), "paged"); break;
+                case ESC_EV_REOPENED:
+                        cls = "alarm";
+                        snprintf(lab, sizeof(lab), "reopened");
+                        break;
+                case ESC_EV_REVIEW_OPENED:
+                        snprintf(lab, sizeof(lab), "review opened");
+                        break;
+                case ESC_EV_REVIEW_COMPLETED:
+                        snprintf(lab, sizeof(lab), "review done");
+                        break;
+                case ESC_EV_CORRECTIVE_ACTION_ADDED:
+                        snprintf(lab, sizeof(lab), "action");
+                        break;
+                case ESC_EV_CHANNEL_CREATED:
+                        snprintf(lab, sizeof(lab), "channel");
+                        break;
+                case ESC_EV_TRACKING_ISSUE_LINKED:
+                        snprintf(lab, sizeof(lab), "issue");
+                        break;
+                case ESC_EV_PAGE_SENT:
+                        snprintf(lab, sizeof(lab), "paged");
+                        break;
                 case ESC_EV_OWNER_ASSIGNED:
                         esc_tl_oneline(d, sizeof(d),
-                                       ev->p.owner_assigned.person ? ev->p.owner_assigned.person
-                                                                   : "",
+                                       ev->p.owner_assigned.person
+                                           ? ev->p.owner_assigned.person
+                                           : "",
                                        24);
                         snprintf(lab, sizeof(lab), "%s %s",
-                                 ev->p.owner_assigned.role == ESC_ROLE_ENGINEERING_OWNER ? "owner"
-                                 : ev->p.owner_assigned.role == ESC_ROLE_CSM             ? "csm"
-                                                                                         : "manager",
+                                 ev->p.owner_assigned.role == ESC_ROLE_ENGINEERING_OWNER
+                                     ? "owner"
+                                 : ev->p.owner_assigned.role == ESC_ROLE_CSM ? "csm"
+                                                                             : "manager",
                                  d);
                         break;
-                default: break;
+                default:
+                        break;
                 }
                 double y = lane_y(s, lane);
                 P("<g class='%s'>", cls);
                 if (!strcmp(cls, "refused"))
-                        P("<path d='M%.1f %.1f l10 10 m0 -10 l-10 10' stroke-width='2.5'/>", x - 5,
-                          y - 5);
+                        P("<path d='M%.1f %.1f l10 10 m0 -10 l-10 10' "
+                          "stroke-width='2.5'/>",
+                          x - 5, y - 5);
                 else
                         P("<circle cx='%.1f' cy='%.1f' r='%d'/>", x, y,
                           lane == LANE_OTHER ? 4 : 6);
                 if (tooltip(r, out))
                         return -1;
                 P("</g>\n");
-                if (lab[0] && label(s, lane, x, lab, r->late ? "lbl latelbl" : "lbl", out))
+                if (lab[0] &&
+                    label(s, lane, x, lab, r->late ? "lbl latelbl" : "lbl", out))
                         return -1;
         }
         for (int i = 0; i < tl->ngaps; i++) {
@@ -400,11 +442,13 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                 esc_time_t want = by_promise ? gp->promised_at : gp->cadence_due_at;
                 double y = lane_y(s, LANE_CONTACT), wx = xof(s, want), x = xof(s, gp->at);
                 P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='lateline'/>"
-                  "<path d='M%.1f %.1f l-5 -9 l10 0 z' class='promise'><title>update due %s, "
+                  "<path d='M%.1f %.1f l-5 -9 l10 0 z' class='promise'><title>update due "
+                  "%s, "
                   "none before the resolution</title></path>\n",
                   wx, y, x, y, wx, y - 6, esc_tl_time(want, d, sizeof(d)));
-                snprintf(lab, sizeof(lab), "MISSED: silent %s",
-                         esc_tl_duration((gp->at - want) / ESC_USEC_PER_SEC, d, sizeof(d)));
+                snprintf(
+                    lab, sizeof(lab), "MISSED: silent %s",
+                    esc_tl_duration((gp->at - want) / ESC_USEC_PER_SEC, d, sizeof(d)));
                 if (label(s, LANE_CONTACT, wx + 10, lab, "lbl latelbl", out))
                         return -1;
         }
@@ -427,26 +471,33 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
                         s.row_end[l][r] = -1e9;
         int h = (int)(s.axis_y + 80);
 
-        P("<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 %d %d' "
+        P("<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 "
+          "%d %d' "
           "font-family='DejaVu Sans, Helvetica, Arial, sans-serif' role='img'>\n",
           W, h, W, h);
-        P("<style>.t{font-size:17px;font-weight:bold;fill:#123}.sub{font-size:12px;fill:#345}"
-          ".warn{font-size:12px;fill:#b00020;font-weight:bold}.lane{font-size:11px;fill:#567;"
+        P("<style>.t{font-size:17px;font-weight:bold;fill:#123}.sub{font-size:12px;fill:#"
+          "345}"
+          ".warn{font-size:12px;fill:#b00020;font-weight:bold}.lane{font-size:11px;fill:#"
+          "567;"
           "text-anchor:end}.tick{font-size:10px;fill:#456;text-anchor:middle}"
           ".lbl{font-size:11px;fill:#223}.latelbl{fill:#c00;font-weight:bold}"
-          ".band{font-size:11px;fill:#fff;font-weight:bold}.due{font-size:10px;fill:#7a1f5c}"
+          ".band{font-size:11px;fill:#fff;font-weight:bold}.due{font-size:10px;fill:#"
+          "7a1f5c}"
           ".dueline{stroke:#7a1f5c;stroke-dasharray:5 4;stroke-width:1.3}"
           ".milestone{fill:#1d3557}.ack circle{fill:#457b9d}.ontime circle{fill:#2a9d8f}"
-          ".late circle{fill:#d62828;stroke:#600;stroke-width:2}.internal circle{fill:#fff;"
-          "stroke:#889;stroke-width:1.5}.sev circle{fill:#f4a261}.refused path{stroke:#b00020}"
+          ".late circle{fill:#d62828;stroke:#600;stroke-width:2}.internal "
+          "circle{fill:#fff;"
+          "stroke:#889;stroke-width:1.5}.sev circle{fill:#f4a261}.refused "
+          "path{stroke:#b00020}"
           ".dot circle{fill:#9aa5b1}.alarm circle{fill:#e76f51}.promise{fill:none;"
           "stroke:#d62828;stroke-width:1.5}.lateline{stroke:#d62828;stroke-width:2;"
           "stroke-dasharray:3 3}</style>\n");
         P("<rect width='100%%' height='100%%' fill='#fbfcfd'/>\n");
 
-        esc_tl_oneline(title, sizeof(title),
-                       tl->opened && tl->opened->p.opened.title ? tl->opened->p.opened.title : "",
-                       140);
+        esc_tl_oneline(
+            title, sizeof(title),
+            tl->opened && tl->opened->p.opened.title ? tl->opened->p.opened.title : "",
+            140);
         P("<text x='20' y='30' class='t'>");
         X(tl->incident_id);
         P(" — ");
@@ -457,7 +508,8 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
         P("time to acknowledge %s (target %s, %s) · time to resolve %s (target %s, %s) · "
           "%d customer update(s), %d late, %d missed",
           esc_tl_duration(tl->sla.time_to_acknowledge_s, a, 40),
-          esc_tl_duration(tl->sla.response_target_s, b, 40), esc_tl_met_word(tl->sla.response_met),
+          esc_tl_duration(tl->sla.response_target_s, b, 40),
+          esc_tl_met_word(tl->sla.response_met),
           esc_tl_duration(tl->sla.time_to_resolve_s, c, 40),
           esc_tl_duration(tl->sla.resolution_target_s, d, 40),
           esc_tl_met_word(tl->sla.resolution_met), tl->nupdates, tl->nlate, tl->nmissed);
@@ -473,8 +525,8 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
                 P("<text x='%.1f' y='%.1f' class='lane'>", X0 - 12, y + 4);
                 X(lane_names[l]);
                 P("</text>");
-                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#dde3e8'/>\n", X0, y, X1,
-                  y);
+                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#dde3e8'/>\n",
+                  X0, y, X1, y);
         }
         if (axis(&s, out) || severity_band(tl, &s, out))
                 return -1;
@@ -486,7 +538,8 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
 
         double ly = s.axis_y + 58;
         P("<g font-size='11' fill='#223'>"
-          "<path d='M20 %.1f l6 6 l-6 6 l-6 -6 z' class='milestone'/><text x='32' y='%.1f'>"
+          "<path d='M20 %.1f l6 6 l-6 6 l-6 -6 z' class='milestone'/><text x='32' "
+          "y='%.1f'>"
           "milestone</text>",
           ly - 6, ly + 4);
         P("<circle cx='120' cy='%.1f' r='6' fill='#457b9d'/><text x='130' y='%.1f'>"
@@ -498,17 +551,20 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
         P("<circle cx='370' cy='%.1f' r='6' fill='#d62828'/><text x='380' y='%.1f'>"
           "late update (▽ = time promised)</text>",
           ly, ly + 4);
-        P("<line x1='590' y1='%.1f' x2='620' y2='%.1f' class='dueline'/><text x='626' y='%.1f'>"
+        P("<line x1='590' y1='%.1f' x2='620' y2='%.1f' class='dueline'/><text x='626' "
+          "y='%.1f'>"
           "SLA deadline in force</text>",
           ly, ly, ly + 4);
-        P("<path d='M765 %.1f l10 10 m0 -10 l-10 10' stroke='#b00020' stroke-width='2.5'/>"
+        P("<path d='M765 %.1f l10 10 m0 -10 l-10 10' stroke='#b00020' "
+          "stroke-width='2.5'/>"
           "<text x='781' y='%.1f'>refused command</text>",
           ly - 5, ly + 4);
         for (int sev = 1; sev <= 4; sev++)
-                P("<rect x='%d' y='%.1f' width='40' height='14' fill='%s'/><text x='%d' y='%.1f' "
+                P("<rect x='%d' y='%.1f' width='40' height='14' fill='%s'/><text x='%d' "
+                  "y='%.1f' "
                   "fill='#fff' font-weight='bold'>Sev %d</text>",
-                  900 + (sev - 1) * 46, ly - 7, sev_colour(sev), 904 + (sev - 1) * 46, ly + 4,
-                  sev);
+                  900 + (sev - 1) * 46, ly - 7, sev_colour(sev), 904 + (sev - 1) * 46,
+                  ly + 4, sev);
         P("</g>\n</svg>\n");
         return 0;
 }
@@ -531,14 +587,20 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
 {
         char a[40], b[40], c[40], d[40], e[40], seq[24], from[16], to[16];
 
-        P("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>\n<title>Timeline ");
+        P("<!DOCTYPE html>\n<html lang='en'><head><meta "
+          "charset='utf-8'>\n<title>Timeline ");
         X(tl->incident_id);
-        P("</title>\n<style>body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;margin:20px;"
+        P("</title>\n<style>body{font-family:'DejaVu "
+          "Sans',Helvetica,Arial,sans-serif;margin:20px;"
           "color:#123;background:#fff}h1{font-size:20px;margin:0 0 6px}h2{font-size:15px;"
-          "margin:22px 0 6px}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid "
-          "#d5dbe1;padding:3px 7px;text-align:left;vertical-align:top}th{background:#eef2f5}"
-          "td:not(:last-child){white-space:nowrap}tr.late td{background:#fde2e2;color:#900;font-weight:bold}.warn{color:#b00020;"
-          "font-weight:bold}.missed{color:#b00020;font-weight:bold}svg{max-width:100%%;height:auto;"
+          "margin:22px 0 "
+          "6px}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid "
+          "#d5dbe1;padding:3px "
+          "7px;text-align:left;vertical-align:top}th{background:#eef2f5}"
+          "td:not(:last-child){white-space:nowrap}tr.late "
+          "td{background:#fde2e2;color:#900;font-weight:bold}.warn{color:#b00020;"
+          "font-weight:bold}.missed{color:#b00020;font-weight:bold}svg{max-width:100%%;"
+          "height:auto;"
           "border:1px solid #e3e7eb}</style>\n</head><body>\n<h1>");
         X(tl->incident_id);
         if (tl->opened && tl->opened->p.opened.title) {
@@ -554,7 +616,8 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
         if (esc_timeline_render_svg(tl, out))
                 return -1;
 
-        P("<h2>SLA</h2>\n<table><tr><th>clock</th><th>took</th><th>target</th><th>due (in "
+        P("<h2>SLA</h2>\n<table><tr><th>clock</th><th>took</th><th>target</th><th>due "
+          "(in "
           "force)</th><th>verdict</th></tr>\n");
         const char *r1[] = {"time to acknowledge",
                             esc_tl_duration(tl->sla.time_to_acknowledge_s, a, 40),
@@ -563,7 +626,8 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
                             esc_tl_met_word(tl->sla.response_met)};
         if (html_row(out, tl->sla.response_met == 0 ? "late" : NULL, 5, r1))
                 return -1;
-        const char *r2[] = {"time to resolve", esc_tl_duration(tl->sla.time_to_resolve_s, a, 40),
+        const char *r2[] = {"time to resolve",
+                            esc_tl_duration(tl->sla.time_to_resolve_s, a, 40),
                             esc_tl_duration(tl->sla.resolution_target_s, b, 40),
                             esc_tl_time(tl->sla.resolution_due_at, c, 40),
                             esc_tl_met_word(tl->sla.resolution_met)};
@@ -571,8 +635,10 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
                 return -1;
         P("</table>\n");
 
-        P("<h2>Customer updates (%d external, %d late, %d missed)</h2>\n<table><tr><th>seq</th>"
-          "<th>at (UTC)</th><th>by</th><th>since previous</th><th>promised</th><th>vs promise</th>"
+        P("<h2>Customer updates (%d external, %d late, %d "
+          "missed)</h2>\n<table><tr><th>seq</th>"
+          "<th>at (UTC)</th><th>by</th><th>since previous</th><th>promised</th><th>vs "
+          "promise</th>"
           "<th>cadence due</th><th>vs cadence</th><th>verdict</th></tr>\n",
           tl->nupdates, tl->nlate, tl->nmissed);
         for (int i = 0; i < tl->ngaps; i++) {
@@ -582,7 +648,8 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
                         snprintf(seq, sizeof(seq), "%lld", (long long)g->ev->seq);
                 else
                         esc_strlcpy(seq, "—", sizeof(seq));
-                const char *by = g->ev ? g->ev->p.update_posted.by : "no update until resolved";
+                const char *by =
+                    g->ev ? g->ev->p.update_posted.by : "no update until resolved";
                 const char *cells[] = {seq,
                                        esc_tl_time(g->at, a, 40),
                                        by ? by : "",
@@ -591,13 +658,16 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
                                        esc_tl_duration(g->vs_promise_s, d, 40),
                                        esc_tl_time(g->cadence_due_at, e, 40),
                                        esc_tl_duration(g->vs_cadence_s, f, 40),
-                                       g->missed ? "missed" : g->late ? "late" : "on time"};
+                                       g->missed ? "missed"
+                                       : g->late ? "late"
+                                                 : "on time"};
                 if (html_row(out, g->late ? "late" : NULL, 9, cells))
                         return -1;
         }
         P("</table>\n");
 
-        P("<h2>Severity history</h2>\n<table><tr><th>seq</th><th>at (UTC)</th><th>kind</th>"
+        P("<h2>Severity history</h2>\n<table><tr><th>seq</th><th>at "
+          "(UTC)</th><th>kind</th>"
           "<th>from</th><th>to</th><th>by</th><th>policy</th><th>reason</th></tr>\n");
         for (int i = 0; i < tl->nsevs; i++) {
                 const esc_tl_sevchange_t *cg = &tl->sevs[i];
@@ -619,14 +689,17 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
                                        from,
                                        to,
                                        cg->by ? cg->by : "",
-                                       cg->ev->policy_version ? cg->ev->policy_version : "",
+                                       cg->ev->policy_version ? cg->ev->policy_version
+                                                              : "",
                                        why};
-                if (html_row(out, cg->kind == ESC_TL_SEV_REFUSED ? "late" : NULL, 8, cells))
+                if (html_row(out, cg->kind == ESC_TL_SEV_REFUSED ? "late" : NULL, 8,
+                             cells))
                         return -1;
         }
         P("</table>\n");
 
-        P("<h2>Events (%d)</h2>\n<table><tr><th>seq</th><th>occurred at (UTC)</th><th>type</th>"
+        P("<h2>Events (%d)</h2>\n<table><tr><th>seq</th><th>occurred at "
+          "(UTC)</th><th>type</th>"
           "<th>actor</th><th>summary</th></tr>\n",
           tl->nevs);
         for (int i = 0; i < tl->nevs; i++) {

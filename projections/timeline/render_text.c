@@ -8,15 +8,15 @@
 
 #include "projections/timeline/timeline.h"
 
-#define P(...)                                                \
-        do {                                                  \
-                if (esc_buf_printf(out, __VA_ARGS__))         \
-                        return -1;                            \
+#define P(...)                                                                           \
+        do {                                                                             \
+                if (esc_buf_printf(out, __VA_ARGS__))                                    \
+                        return -1;                                                       \
         } while (0)
-#define COL(s, w)                                             \
-        do {                                                  \
-                if (esc_tl_pad(out, (s), (w)))                \
-                        return -1;                            \
+#define COL(s, w)                                                                        \
+        do {                                                                             \
+                if (esc_tl_pad(out, (s), (w)))                                           \
+                        return -1;                                                       \
         } while (0)
 
 const char *esc_tl_met_word(int met)
@@ -33,7 +33,8 @@ static int header(const esc_timeline_t *tl, esc_buf_t *out)
                 esc_tl_oneline(title, sizeof(title), o->p.opened.title, 120);
                 esc_tl_oneline(acct, sizeof(acct), o->p.opened.account.id, 80);
                 esc_tl_oneline(name, sizeof(name),
-                               o->p.opened.account.name ? o->p.opened.account.name : "", 80);
+                               o->p.opened.account.name ? o->p.opened.account.name : "",
+                               80);
                 P("%s  %s\n", tl->incident_id, title);
                 P("  account %s%s%s (%s", acct, name[0] ? " — " : "", name,
                   esc_tier_name(o->p.opened.account.tier));
@@ -66,13 +67,14 @@ static int milestone(esc_buf_t *out, const char *name, esc_time_t t, esc_time_t 
         COL(name, 14);
         P("%s", esc_tl_time(t, b1, sizeof(b1)));
         if (t != ESC_TIME_NONE && opened != ESC_TIME_NONE && strcmp(name, "detected"))
-                P("   open + %s", esc_tl_duration((t - opened) / ESC_USEC_PER_SEC, b2, sizeof(b2)));
+                P("   open + %s",
+                  esc_tl_duration((t - opened) / ESC_USEC_PER_SEC, b2, sizeof(b2)));
         P("\n");
         return 0;
 }
 
-static int sla_line(esc_buf_t *out, const char *name, int64_t took, int64_t target, esc_time_t due,
-                    int met)
+static int sla_line(esc_buf_t *out, const char *name, int64_t took, int64_t target,
+                    esc_time_t due, int met)
 {
         char b1[40], b2[40], b3[40];
 
@@ -107,7 +109,8 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
 
         P("\nSLA\n");
         if (sla_line(out, "time to acknowledge", tl->sla.time_to_acknowledge_s,
-                     tl->sla.response_target_s, tl->sla.response_due_at, tl->sla.response_met) ||
+                     tl->sla.response_target_s, tl->sla.response_due_at,
+                     tl->sla.response_met) ||
             sla_line(out, "time to resolve", tl->sla.time_to_resolve_s,
                      tl->sla.resolution_target_s, tl->sla.resolution_due_at,
                      tl->sla.resolution_met))
@@ -119,8 +122,13 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
         P(")\n");
         if (tl->ngaps) {
                 P("  ");
-                COL("SEQ", 5); COL("AT", 22); COL("BY", 14); COL("SINCE PREV", 12);
-                COL("PROMISED", 22); COL("VS PROMISE", 12); COL("VS CADENCE", 12);
+                COL("SEQ", 5);
+                COL("AT", 22);
+                COL("BY", 14);
+                COL("SINCE PREV", 12);
+                COL("PROMISED", 22);
+                COL("VS PROMISE", 12);
+                COL("VS CADENCE", 12);
                 P("\n");
         }
         for (int i = 0; i < tl->ngaps; i++) {
@@ -137,13 +145,19 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
                 COL(esc_tl_time(g->promised_at, b3, sizeof(b3)), 22);
                 COL(esc_tl_duration(g->vs_promise_s, b4, sizeof(b4)), 12);
                 COL(esc_tl_duration(g->vs_cadence_s, b1, sizeof(b1)), 12);
-                P("%s\n", g->missed ? "MISSED: silent until resolved" : g->late ? "LATE" : "on time");
+                P("%s\n", g->missed ? "MISSED: silent until resolved"
+                          : g->late ? "LATE"
+                                    : "on time");
         }
 
         P("\nSEVERITY\n");
         if (tl->nsevs) {
                 P("  ");
-                COL("SEQ", 5); COL("AT", 22); COL("KIND", 12); COL("CHANGE", 14); COL("BY", 14);
+                COL("SEQ", 5);
+                COL("AT", 22);
+                COL("KIND", 12);
+                COL("CHANGE", 14);
+                COL("BY", 14);
                 P("REASON\n");
         }
         for (int i = 0; i < tl->nsevs; i++) {
@@ -153,10 +167,14 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
                 if (c->kind == ESC_TL_SEV_REFUSED)
                         snprintf(change, sizeof(change), "Sev %d kept", c->from_sev);
                 else if (c->from_sev)
-                        snprintf(change, sizeof(change), "Sev %d -> %d", c->from_sev, c->to_sev);
+                        snprintf(change, sizeof(change), "Sev %d -> %d", c->from_sev,
+                                 c->to_sev);
                 else
                         snprintf(change, sizeof(change), "Sev %d", c->to_sev);
-                esc_tl_oneline(why, sizeof(why), c->code ? c->code : c->reason ? c->reason : "",
+                esc_tl_oneline(why, sizeof(why),
+                               c->code     ? c->code
+                               : c->reason ? c->reason
+                                           : "",
                                100);
                 P("  ");
                 COL(seq, 5);
@@ -169,7 +187,10 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
         }
 
         P("\nEVENTS (%d)\n  ", tl->nevs);
-        COL("SEQ", 5); COL("OCCURRED_AT", 22); COL("TYPE", 22); COL("ACTOR", 14);
+        COL("SEQ", 5);
+        COL("OCCURRED_AT", 22);
+        COL("TYPE", 22);
+        COL("ACTOR", 14);
         P("SUMMARY\n");
         for (int i = 0; i < tl->nevs; i++) {
                 const esc_tl_row_t *r = &tl->rows[i];

@@ -45,20 +45,20 @@
 /* Caps: one incident's history is small, but a hostile or broken log must
  * not exhaust memory. Events beyond the cap are counted, not kept. */
 #define ESC_TL_MAX_EVENTS 100000
-#define ESC_TL_SUMMARY_MAX 200      /* bytes of a one-line summary */
+#define ESC_TL_SUMMARY_MAX 200 /* bytes of a one-line summary */
 #define ESC_TL_MAX_WARNINGS 64
 #define ESC_TL_OUT_CAP ((size_t)64 << 20) /* rendered output */
 
 /* One event as shown: index into tl->evs plus its one-line summary. */
 typedef struct esc_tl_row {
-        const esc_event_t *ev;      /* points into tl->evs */
+        const esc_event_t *ev; /* points into tl->evs */
         char summary[ESC_TL_SUMMARY_MAX + 1];
-        int sev;                    /* severity in force after this event, 0 = none yet */
-        bool late;                  /* a late customer update */
+        int sev;   /* severity in force after this event, 0 = none yet */
+        bool late; /* a late customer update */
 } esc_tl_row_t;
 
 typedef struct esc_tl_milestones {
-        esc_time_t detected;        /* detected_at, else the open instant */
+        esc_time_t detected; /* detected_at, else the open instant */
         esc_time_t opened;
         esc_time_t acknowledged;
         esc_time_t mitigated;
@@ -82,20 +82,26 @@ typedef struct esc_tl_sla {
 } esc_tl_sla_t;
 
 /* A severity assignment, override, or refused override. */
-typedef enum { ESC_TL_SEV_ASSIGNED = 0, ESC_TL_SEV_OVERRIDDEN, ESC_TL_SEV_REFUSED } esc_tl_sev_kind_t;
-const char *esc_tl_sev_kind_name(esc_tl_sev_kind_t k); /* "assigned", "overridden", "refused" */
+typedef enum {
+        ESC_TL_SEV_ASSIGNED = 0,
+        ESC_TL_SEV_OVERRIDDEN,
+        ESC_TL_SEV_REFUSED
+} esc_tl_sev_kind_t;
+const char *
+esc_tl_sev_kind_name(esc_tl_sev_kind_t k); /* "assigned", "overridden", "refused" */
 
 typedef struct esc_tl_sevchange {
         const esc_event_t *ev;
         esc_tl_sev_kind_t kind;
-        int from_sev;               /* 0 = none (first assignment, or unknown) */
-        int to_sev;                 /* for refused: the severity in force, unchanged */
-        const char *by;             /* borrowed from ev */
-        const char *reason;         /* override reason; refusal message; for assigned
-                                       points to note ("matrix Sev 3, bumped: ...") */
+        int from_sev;       /* 0 = none (first assignment, or unknown) */
+        int to_sev;         /* for refused: the severity in force, unchanged */
+        const char *by;     /* borrowed from ev */
+        const char *reason; /* override reason; refusal message; for assigned
+                               points to note ("matrix Sev 3, bumped: ...") */
         char note[160];
-        const char *code;           /* refused: rejection code */
-        esc_time_t response_due_at, next_update_due_at, resolution_due_at; /* NONE for refused */
+        const char *code; /* refused: rejection code */
+        esc_time_t response_due_at, next_update_due_at,
+            resolution_due_at; /* NONE for refused */
 } esc_tl_sevchange_t;
 
 /* One external customer update judged against promise and cadence; or
@@ -103,49 +109,49 @@ typedef struct esc_tl_sevchange {
  * resolution when a promised or cadence update fell due in between: the
  * customer waited past the promise and heard nothing until the fix. */
 typedef struct esc_tl_gap {
-        const esc_event_t *ev;      /* NULL for a missed update */
-        esc_time_t at;              /* the update, or the resolution that ended the silence */
+        const esc_event_t *ev; /* NULL for a missed update */
+        esc_time_t at;         /* the update, or the resolution that ended the silence */
         bool missed;
-        int64_t since_previous_s;   /* since the previous customer contact; NONE if none */
-        esc_time_t promised_at;     /* NONE if nothing was promised */
-        int64_t vs_promise_s;       /* at − promised (positive = late); NONE */
-        esc_time_t cadence_due_at;  /* NONE if the severity has no cadence */
-        int64_t vs_cadence_s;       /* at − cadence due (positive = late); NONE */
-        bool late;                  /* late against the promise or the cadence */
+        int64_t since_previous_s;  /* since the previous customer contact; NONE if none */
+        esc_time_t promised_at;    /* NONE if nothing was promised */
+        int64_t vs_promise_s;      /* at − promised (positive = late); NONE */
+        esc_time_t cadence_due_at; /* NONE if the severity has no cadence */
+        int64_t vs_cadence_s;      /* at − cadence due (positive = late); NONE */
+        bool late;                 /* late against the promise or the cadence */
 } esc_tl_gap_t;
 
 typedef struct esc_timeline {
         char *incident_id;
-        esc_event_t *evs;           /* owned deep copies, sorted by seq after build */
+        esc_event_t *evs; /* owned deep copies, sorted by seq after build */
         int nevs, aevs;
-        int64_t dropped;            /* events past ESC_TL_MAX_EVENTS */
-        int64_t duplicates;         /* repeated seqs ignored by build */
+        int64_t dropped;    /* events past ESC_TL_MAX_EVENTS */
+        int64_t duplicates; /* repeated seqs ignored by build */
 
         /* Set by the reader before build. */
-        bool history_trimmed;       /* partition low watermark > 0 */
+        bool history_trimmed; /* partition low watermark > 0 */
         int64_t low_watermark;
         int64_t undecodable;
 
         /* Derived by build. */
-        esc_tl_row_t *rows;         /* nevs entries */
-        const esc_event_t *opened;  /* the EscalationOpened, or NULL */
-        int sev;                    /* severity now; 0 = never assigned */
+        esc_tl_row_t *rows;        /* nevs entries */
+        const esc_event_t *opened; /* the EscalationOpened, or NULL */
+        int sev;                   /* severity now; 0 = never assigned */
         esc_tl_milestones_t ms;
         esc_tl_sla_t sla;
         esc_tl_sevchange_t *sevs;
         int nsevs;
-        esc_tl_gap_t *gaps;         /* the external updates, then at most one missed */
+        esc_tl_gap_t *gaps; /* the external updates, then at most one missed */
         int ngaps;
-        int nupdates;               /* external updates (gaps that are not missed) */
-        int nlate;                  /* late updates */
-        int nmissed;                /* missed updates (0 or 1) */
+        int nupdates;                   /* external updates (gaps that are not missed) */
+        int nlate;                      /* late updates */
+        int nmissed;                    /* missed updates (0 or 1) */
         const esc_event_t **rejections; /* every CommandRejected */
         int nrejections;
         int nreopened;
         const char *owner, *csm, *cs_manager; /* latest assignment per role */
-        char *warnings[ESC_TL_MAX_WARNINGS]; /* seq gaps, trimmed history, ... */
+        char *warnings[ESC_TL_MAX_WARNINGS];  /* seq gaps, trimmed history, ... */
         int nwarnings;
-        char *policy_version;       /* of the last event carrying one; borrowed from evs */
+        char *policy_version; /* of the last event carrying one; borrowed from evs */
 } esc_timeline_t;
 
 esc_timeline_t *esc_timeline_new(const char *incident_id);
@@ -177,7 +183,7 @@ typedef enum {
 /* "text", "markdown" (or "md"), "json", "svg", "html"; -1 if unknown. */
 int esc_tl_format_parse(const char *s);
 
-#define ESC_TL_REVIEW 0x01          /* markdown: the post-incident review draft */
+#define ESC_TL_REVIEW 0x01 /* markdown: the post-incident review draft */
 
 /* Renders a built timeline into out (appended). Returns 0, or -1 with
  * errbuf (output cap exceeded, JSON encoding failed). */
