@@ -183,6 +183,62 @@ static void test_resolution_before_the_promised_update_misses_nothing(void **sta
         esc_timeline_destroy(tl);
 }
 
+static void test_sev3_daily_cadence_counts_business_days_not_weekends(void **state)
+{
+        /* Friday 2026-03-06 16:00 UTC on the default Mon-Fri 09-17 calendar. */
+        const esc_time_t fri16 = INT64_C(1772812800000000), h = 60 * TL_MIN;
+        const esc_time_t mon = fri16 + 72 * h; /* Monday 16:00 */
+        esc_timeline_t *tl = esc_timeline_new("INC-S3");
+        esc_event_t ev;
+
+        tl_scripted_event(&ev, "INC-S3", 1);
+        ev.occurred_at = fri16;
+        ev.p.opened.detected_at = ESC_TIME_NONE;
+        add_event(tl, &ev);
+        esc_event_init(&ev, ESC_EV_SEVERITY_ASSIGNED);
+        tl_envelope(&ev, "INC-S3", 2, fri16, "ledger");
+        ev.p.sev_assigned.sev = 3;
+        ev.p.sev_assigned.matrix_sev = 3;
+        ev.p.sev_assigned.response_due_at = mon;
+        ev.p.sev_assigned.next_update_due_at = mon;
+        ev.p.sev_assigned.resolution_due_at = mon + 4 * 24 * h;
+        add_event(tl, &ev);
+        esc_event_init(&ev, ESC_EV_ACKNOWLEDGED);
+        tl_envelope(&ev, "INC-S3", 3, fri16 + h / 2, "bob");
+        ev.p.acknowledged.by = esc_strdup("bob");
+        ev.p.acknowledged.message = esc_strdup("Sev 3; next update Monday 17:00 UTC");
+        ev.p.acknowledged.next_update_at = mon + h;
+        add_event(tl, &ev);
+        esc_event_init(&ev, ESC_EV_CUSTOMER_UPDATE_POSTED);
+        tl_envelope(&ev, "INC-S3", 4, mon + 20 * TL_MIN, "anna.csm");
+        ev.p.update_posted.by = esc_strdup("anna.csm");
+        ev.p.update_posted.audience = ESC_AUDIENCE_EXTERNAL;
+        ev.p.update_posted.body = esc_strdup("Workaround confirmed; fix scheduled.");
+        add_event(tl, &ev);
+        build(tl);
+        /* 1bd after Friday 16:30 is Monday 16:30, not Saturday 16:30. */
+        assert_true(tl->gaps[0].cadence_due_at == mon + h / 2);
+        assert_int_equal(tl->gaps[0].vs_cadence_s, -10 * 60);
+        assert_int_equal(tl->gaps[0].vs_promise_s, -40 * 60);
+        assert_false(tl->gaps[0].late);
+        assert_int_equal(tl->gaps[0].since_previous_s, 71 * 3600 + 50 * 60);
+        esc_timeline_destroy(tl);
+}
+
+static void test_plain_markdown_is_the_timeline_without_the_review_parts(void **state)
+{
+        esc_timeline_t *tl = scripted(TL_NEVENTS, false);
+
+        build(tl);
+        char *md = render(tl, ESC_TL_FMT_MARKDOWN, 0);
+        assert_non_null(strstr(md, "# Timeline: INC-TL-1\n"));
+        assert_non_null(strstr(md, "## Update cadence adherence"));
+        assert_null(strstr(md, "## Five whys"));
+        assert_null(strstr(md, "## Summary"));
+        free(md);
+        esc_timeline_destroy(tl);
+}
+
 static void test_refused_override_is_in_the_severity_history(void **state)
 {
         esc_timeline_t *tl = scripted(TL_NEVENTS, false);
@@ -417,6 +473,9 @@ int main(void)
             cmocka_unit_test(
                 test_silence_from_last_update_to_a_later_resolution_is_a_missed_update),
             cmocka_unit_test(test_resolution_before_the_promised_update_misses_nothing),
+            cmocka_unit_test(test_sev3_daily_cadence_counts_business_days_not_weekends),
+            cmocka_unit_test(
+                test_plain_markdown_is_the_timeline_without_the_review_parts),
             cmocka_unit_test(test_refused_override_is_in_the_severity_history),
             cmocka_unit_test(
                 test_events_replay_in_seq_order_whatever_the_arrival_and_duplicates),
