@@ -645,6 +645,7 @@ typedef struct enc {
         esc_buf_t *b;
         int failed;
         int empty_hash; /* esc_codec_event_body: write `hash` as empty bytes */
+        size_t hash_at; /* where the empty hash's length byte went (empty_hash) */
 } enc_t;
 
 static inline int w_room(enc_t *e, size_t n)
@@ -764,8 +765,10 @@ static void enc_field(enc_t *e, const field_t *f, const char *base, int *type)
                 }
                 break;
         case FK_HASH:
-                if (e->empty_hash && !strcmp(f->name, "hash"))
+                if (e->empty_hash && !strcmp(f->name, "hash")) {
+                        e->hash_at = e->b->len;
                         w_long(e, 0);
+                }
                 else
                         w_bytes(e, p, ESC_HASH_LEN);
                 break;
@@ -805,7 +808,8 @@ static int frame_header(esc_codec_t *codec, int kind, esc_buf_t *out)
 }
 
 static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, int framed,
-                              int empty_hash, esc_buf_t *out, char *errbuf, size_t errbuf_size)
+                              int empty_hash, esc_buf_t *out, size_t *body_at, size_t *hash_at,
+                              char *errbuf, size_t errbuf_size)
 {
         enc_t e = {.b = out, .empty_hash = empty_hash};
         size_t start = out->len;
@@ -829,8 +833,12 @@ static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, int
         }
         if (framed && frame_header(codec, kind, out))
                 e.failed = 1;
-        else
+        if (body_at)
+                *body_at = out->len;
+        if (!e.failed)
                 enc_rec(&e, kind == KIND_EVENT ? &event_r : &command_r, obj, -1);
+        if (hash_at)
+                *hash_at = e.hash_at;
         if (e.failed || out->len == start) {
                 out->len = start;
                 if (out->data)
@@ -846,19 +854,26 @@ static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, int
 esc_codec_err_t esc_codec_encode_event(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *out,
                                        char *errbuf, size_t errbuf_size)
 {
-        return encode(codec, KIND_EVENT, ev, 1, 0, out, errbuf, errbuf_size);
+        return encode(codec, KIND_EVENT, ev, 1, 0, out, NULL, NULL, errbuf, errbuf_size);
+}
+
+esc_codec_err_t esc_codec_encode_event_unsealed(esc_codec_t *codec, const esc_event_t *ev,
+                                                esc_buf_t *out, size_t *body_at, size_t *hash_at,
+                                                char *errbuf, size_t errbuf_size)
+{
+        return encode(codec, KIND_EVENT, ev, 1, 1, out, body_at, hash_at, errbuf, errbuf_size);
 }
 
 esc_codec_err_t esc_codec_encode_command(esc_codec_t *codec, const esc_command_t *cmd,
                                          esc_buf_t *out, char *errbuf, size_t errbuf_size)
 {
-        return encode(codec, KIND_COMMAND, cmd, 1, 0, out, errbuf, errbuf_size);
+        return encode(codec, KIND_COMMAND, cmd, 1, 0, out, NULL, NULL, errbuf, errbuf_size);
 }
 
 esc_codec_err_t esc_codec_event_body(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *out,
                                      char *errbuf, size_t errbuf_size)
 {
-        return encode(codec, KIND_EVENT, ev, 0, 1, out, errbuf, errbuf_size);
+        return encode(codec, KIND_EVENT, ev, 0, 1, out, NULL, NULL, errbuf, errbuf_size);
 }
 
 /* ---- decoding --------------------------------------------------------------- */

@@ -69,6 +69,14 @@ esc_codec_err_t esc_codec_decode_command(esc_codec_t *codec, const void *data, s
 esc_codec_err_t esc_codec_event_body(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *out,
                                      char *errbuf, size_t errbuf_size);
 
+/* The ledger's one-pass path (see esc_hash_seal_encode): encodes ev framed
+ * with `hash` as empty bytes and reports where the body starts (*body_at)
+ * and where the empty hash's length byte is (*hash_at), both offsets in
+ * out. out[*body_at..] is then exactly esc_codec_event_body(ev). */
+esc_codec_err_t esc_codec_encode_event_unsealed(esc_codec_t *codec, const esc_event_t *ev,
+                                                esc_buf_t *out, size_t *body_at, size_t *hash_at,
+                                                char *errbuf, size_t errbuf_size);
+
 /* The hash-chain body of a framed event message as it was written: the
  * body under the writer's own schema (today's or an older one), with `hash`
  * as empty bytes. For events esc wrote under today's schema this equals

@@ -87,6 +87,30 @@ int esc_hash_seal(esc_codec_t *codec, esc_event_t *ev, char *errbuf, size_t errb
         return compute(codec, ev, ev->hash, errbuf, errbuf_size);
 }
 
+int esc_hash_seal_encode(esc_codec_t *codec, esc_event_t *ev, esc_buf_t *out, char *errbuf,
+                         size_t errbuf_size)
+{
+        size_t start = out->len, body_at, hash_at;
+
+        if (esc_codec_encode_event_unsealed(codec, ev, out, &body_at, &hash_at, errbuf,
+                                            errbuf_size) != ESC_CODEC_OK)
+                return -1;
+        sha256(ev->prev_hash, ESC_HASH_LEN, out->data + body_at, out->len - body_at, ev->hash);
+        /* The empty `hash` (length 0: one byte 0x00) becomes length 32
+         * (zigzag 0x40) followed by the 32 bytes. */
+        if (esc_buf_reserve(out, ESC_HASH_LEN)) {
+                out->len = start;
+                return esc_err(errbuf, errbuf_size, "sealed event exceeds the buffer cap");
+        }
+        char *at = out->data + hash_at;
+        memmove(at + 1 + ESC_HASH_LEN, at + 1, out->len - hash_at - 1);
+        at[0] = 0x40;
+        memcpy(at + 1, ev->hash, ESC_HASH_LEN);
+        out->len += ESC_HASH_LEN;
+        out->data[out->len] = '\0';
+        return 0;
+}
+
 int esc_hash_check(esc_codec_t *codec, const esc_event_t *ev, char *errbuf, size_t errbuf_size)
 {
         uint8_t h[ESC_HASH_LEN];

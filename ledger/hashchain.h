@@ -27,6 +27,13 @@ void esc_hash_event_id(const char *incident_id, int64_t seq, char out[37]);
  * with errbuf if the event does not encode. */
 int esc_hash_seal(esc_codec_t *codec, esc_event_t *ev, char *errbuf, size_t errbuf_size);
 
+/* Seals and encodes in one pass: appends ev's framed message to out with
+ * its hash computed and in place, and sets ev->hash. Equivalent to
+ * esc_hash_seal followed by esc_codec_encode_event, with one validation and
+ * one encoding instead of two (this is the ledger's hot path). */
+int esc_hash_seal_encode(esc_codec_t *codec, esc_event_t *ev, esc_buf_t *out, char *errbuf,
+                         size_t errbuf_size);
+
 /* Recomputes the hash of ev and compares with ev->hash. Returns 1 if it
  * matches, 0 if not, -1 with errbuf if the event does not encode. */
 int esc_hash_check(esc_codec_t *codec, const esc_event_t *ev, char *errbuf, size_t errbuf_size);

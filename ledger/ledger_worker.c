@@ -347,11 +347,8 @@ static int append(ledger_t *L, struct part *p, int32_t pi, const rd_kafka_messag
                 free(ev->policy_version);
                 ev->policy_version = esc_strdup(L->policy->version);
                 memcpy(ev->prev_hash, st->last_hash, ESC_HASH_LEN);
-                if (esc_hash_seal(L->codec, ev, L->err, sizeof(L->err)))
-                        return -1;
                 esc_buf_reset(&L->enc);
-                if (esc_codec_encode_event(L->codec, ev, &L->enc, L->err, sizeof(L->err)) !=
-                    ESC_CODEC_OK)
+                if (esc_hash_seal_encode(L->codec, ev, &L->enc, L->err, sizeof(L->err)))
                         return -1;
                 if (produce(L, pi, m->offset, ev->incident_id))
                         return -1;

@@ -84,11 +84,40 @@ static void test_a_sealed_event_verifies_and_any_change_breaks_it(void **state)
         esc_codec_destroy(codec);
 }
 
+static void test_one_pass_sealing_equals_seal_then_encode(void **state)
+{
+        static const uint8_t zero[ESC_HASH_LEN];
+        char err[256];
+        esc_event_t a, b;
+        esc_buf_t two, one;
+        esc_codec_t *codec = esc_codec_new(NULL, err, sizeof(err));
+
+        make_event(&a, 1, zero);
+        make_event(&b, 1, zero);
+        esc_buf_init(&two, 0);
+        esc_buf_init(&one, 0);
+        assert_int_equal(esc_hash_seal(codec, &a, err, sizeof(err)), 0);
+        assert_int_equal(esc_codec_encode_event(codec, &a, &two, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal(esc_hash_seal_encode(codec, &b, &one, err, sizeof(err)), 0);
+        assert_memory_equal(a.hash, b.hash, ESC_HASH_LEN);
+        assert_int_equal(one.len, two.len);
+        assert_memory_equal(one.data, two.data, one.len);
+
+        /* And the verifier's view of the written bytes agrees. */
+        assert_int_equal(esc_hash_check_written(codec, &b, one.data, one.len, err, sizeof(err)), 1);
+        esc_buf_free(&one);
+        esc_buf_free(&two);
+        esc_event_clear(&a);
+        esc_event_clear(&b);
+        esc_codec_destroy(codec);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_event_ids_are_derived_from_incident_and_seq),
                 cmocka_unit_test(test_a_sealed_event_verifies_and_any_change_breaks_it),
+                cmocka_unit_test(test_one_pass_sealing_equals_seal_then_encode),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
