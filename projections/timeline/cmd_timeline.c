@@ -241,6 +241,16 @@ int esc_cmd_timeline(esc_cli_t *cli, int argc, char **argv)
                 if (strncmp(tl->warnings[i], "history trimmed", 15))
                         fprintf(stderr, "esc timeline: warning: %s: %s\n", inc,
                                 tl->warnings[i]);
+        /* Deadlines come from the events; only the cadence between updates
+         * comes from today's policy, which may be a later version. */
+        if (tl->policy_version && pol->version &&
+            strcmp(tl->policy_version, pol->version))
+                fprintf(stderr,
+                        "esc timeline: note: %s was decided under policy %s; the update "
+                        "cadence "
+                        "is judged with the loaded policy %s (%s)\n",
+                        inc, tl->policy_version, pol->version,
+                        pol->source ? pol->source : "");
         rc = write_out(out_path, &out);
 done:
         esc_buf_free(&out);
