@@ -24,6 +24,7 @@
 #include "runtime/log.h"
 
 #define SLA_MAX_PARTS 1024
+#define SLA_COPY_CHUNK (256 * 1024) /* bytes of esc.events rows sent at once */
 
 struct esc_sla_store {
         char *url;
@@ -489,8 +490,8 @@ static const char *direct_target[ESC_SLA_T__COUNT] = {
         [ESC_SLA_T_REJECTIONS] = "rejections",
 };
 
-static esc_sla_rc_t copy_in(esc_sla_store_t *s, esc_sla_table_t t, bool direct, char *errbuf,
-                            size_t errbuf_size)
+static esc_sla_rc_t copy_begin(esc_sla_store_t *s, esc_sla_table_t t, bool direct,
+                               char *errbuf, size_t errbuf_size)
 {
         char sql[1024];
         PGresult *r;
@@ -507,18 +508,40 @@ static esc_sla_rc_t copy_in(esc_sla_store_t *s, esc_sla_table_t t, bool direct, 
                 rc = classify(s, r);
                 esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
                         PQerrorMessage(s->conn));
-                PQclear(r);
-                return rc;
         }
         PQclear(r);
-        if (PQputCopyData(s->conn, s->rows.buf[t].data, (int)s->rows.buf[t].len) != 1 ||
-            PQputCopyEnd(s->conn, NULL) != 1) {
+        return rc;
+}
+
+/* Sends what the table's buffer holds and empties it. */
+static esc_sla_rc_t copy_send(esc_sla_store_t *s, esc_sla_table_t t, char *errbuf,
+                              size_t errbuf_size)
+{
+        esc_buf_t *b = &s->rows.buf[t];
+
+        if (b->len && PQputCopyData(s->conn, b->data, (int)b->len) != 1) {
+                esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
+                        PQerrorMessage(s->conn));
+                return classify(s, NULL);
+        }
+        esc_buf_reset(b);
+        return ESC_SLA_OK;
+}
+
+/* Ends the COPY in progress; abort_msg non-NULL abandons it. */
+static esc_sla_rc_t copy_end(esc_sla_store_t *s, esc_sla_table_t t, const char *abort_msg,
+                             char *errbuf, size_t errbuf_size)
+{
+        PGresult *r;
+        esc_sla_rc_t rc = ESC_SLA_OK;
+
+        if (PQputCopyEnd(s->conn, abort_msg) != 1) {
                 esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
                         PQerrorMessage(s->conn));
                 return classify(s, NULL);
         }
         while ((r = PQgetResult(s->conn))) {
-                if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == ESC_SLA_OK) {
+                if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == ESC_SLA_OK && !abort_msg) {
                         rc = classify(s, r);
                         esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
                                 PQerrorMessage(s->conn));
@@ -526,6 +549,20 @@ static esc_sla_rc_t copy_in(esc_sla_store_t *s, esc_sla_table_t t, bool direct, 
                 PQclear(r);
         }
         return rc;
+}
+
+static esc_sla_rc_t copy_in(esc_sla_store_t *s, esc_sla_table_t t, bool direct, char *errbuf,
+                            size_t errbuf_size)
+{
+        esc_sla_rc_t rc;
+
+        if ((rc = copy_begin(s, t, direct, errbuf, errbuf_size)))
+                return rc;
+        if ((rc = copy_send(s, t, errbuf, errbuf_size))) {
+                copy_end(s, t, "send failed", NULL, 0);
+                return rc;
+        }
+        return copy_end(s, t, NULL, errbuf, errbuf_size);
 }
 
 /* true if the last failure was a unique violation (a duplicate row). */
@@ -655,6 +692,7 @@ static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, si
         int np = 0;
         inc_map_t map;
         esc_sla_rc_t rc;
+        bool in_copy = false;
 
         s->applied = s->skipped = 0;
         s->last_state[0] = '\0';
@@ -680,6 +718,7 @@ static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, si
 
         map_init(&map, n);
         esc_sla_rows_reset(&s->rows);
+        esc_buf_reset(&s->sql);
         int64_t t0 = esc_mono_us(), t_load, t_fold, t_copy, t_merge;
         if ((rc = run(s, "BEGIN", "starting the batch", errbuf, errbuf_size)) ||
             (rc = lock_offsets(s, pp, np, errbuf, errbuf_size)))
@@ -718,6 +757,11 @@ static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, si
                 goto fail;
         t_load = esc_mono_us();
 
+        /* esc.events rows stream to PostgreSQL while the batch is folded,
+         * so the server parses them while we work on the rest. */
+        if ((rc = copy_begin(s, ESC_SLA_T_EVENTS, direct, errbuf, errbuf_size)))
+                goto fail;
+        in_copy = true;
         for (size_t i = 0; i < n; i++) {
                 const esc_event_t *ev = in[i].ev;
                 part_pos_t *p = part_of(pp, np, in[i].partition);
@@ -748,16 +792,24 @@ static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, si
                 if (esc_sla_rows_add_event(&s->rows, ev, in[i].partition, in[i].offset, &eff))
                         goto cap;
                 s->applied++;
+                if (s->rows.buf[ESC_SLA_T_EVENTS].len >= SLA_COPY_CHUNK &&
+                    (rc = copy_send(s, ESC_SLA_T_EVENTS, errbuf, errbuf_size)))
+                        goto fail;
         }
+        in_copy = false;
+        if ((rc = copy_send(s, ESC_SLA_T_EVENTS, errbuf, errbuf_size)) ||
+            (rc = copy_end(s, ESC_SLA_T_EVENTS, NULL, errbuf, errbuf_size)))
+                goto fail;
+        if (s->rows.count[ESC_SLA_T_EVENTS] && !direct)
+                esc_buf_printf(&s->sql, merge_sql[ESC_SLA_T_EVENTS], s->schema);
         for (size_t i = 0; i < map.cap; i++)
                 if (map.slots[i].used && map.slots[i].touched &&
                     esc_sla_rows_add_incident(&s->rows, &map.slots[i].inc))
                         goto cap;
 
         t_fold = esc_mono_us();
-        esc_buf_reset(&s->sql);
         for (int t = 0; t < ESC_SLA_T__COUNT; t++) {
-                if (!s->rows.count[t])
+                if (!s->rows.count[t] || t == ESC_SLA_T_EVENTS)
                         continue;
                 bool d = direct && direct_target[t];
                 if ((rc = copy_in(s, (esc_sla_table_t)t, d, errbuf, errbuf_size)))
@@ -789,6 +841,8 @@ cap:
         rc = ESC_SLA_FATAL;
 fail:
         map_free(&map);
+        if (in_copy && s->conn && PQstatus(s->conn) == CONNECTION_OK)
+                copy_end(s, ESC_SLA_T_EVENTS, "batch abandoned", NULL, 0);
         if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
                 PQclear(PQexec(s->conn, "ROLLBACK"));
         if (rc == ESC_SLA_RETRY) {

@@ -7,6 +7,9 @@
  *       (incident_id, seq): the projection must apply it once).
  *   prog_sla_produce_events reopen --incident ID [--partitions N]
  *       open Sev 3 -> ack -> resolve -> reopen.
+ *   prog_sla_produce_events orphan --incident ID [--partitions N]
+ *       one CommandRejected (unknown_incident) as seq 1 of an incident that
+ *       was never opened: it gets no esc.incidents row.
  *   prog_sla_produce_events stream --incidents M --events N [--partitions P]
  *                                  [--rate R] [--tag T] [--from K]
  *       N events round-robin over M incidents "T-<i>" following a
@@ -295,6 +298,17 @@ static void reopen(const char *inc)
         produce(&ev);
 }
 
+static void orphan(const char *inc)
+{
+        esc_event_t ev;
+
+        envelope(&ev, ESC_EV_COMMAND_REJECTED, inc, 1, T("2026-03-04T09:00:00Z"), "carol");
+        ev.p.rejected.command_type = esc_strdup("ack");
+        ev.p.rejected.code = esc_strdup(ESC_REJ_UNKNOWN_INCIDENT);
+        ev.p.rejected.message = esc_strdup("no such incident");
+        produce(&ev);
+}
+
 /* ---- the synthetic stream ------------------------------------------------------ */
 
 /* Event number `seq` (1-based) of incident `inc` opened at t0. */
@@ -489,6 +503,8 @@ int main(int argc, char **argv)
                         script(inc);
         } else if (!strcmp(mode, "reopen")) {
                 reopen(inc);
+        } else if (!strcmp(mode, "orphan")) {
+                orphan(inc);
         } else if (!strcmp(mode, "stream")) {
                 stream(tag, incidents, events, from, rate);
         } else {

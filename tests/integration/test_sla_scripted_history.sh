@@ -151,4 +151,27 @@ expect "stored offsets cover every message (2 x 16 + 5 across the partitions)" \
 expect "migrations recorded with checksums" \
         "SELECT string_agg(version || ':' || name || ':' || length(checksum), ',' ORDER BY version) FROM esc.schema_migrations" \
         "1:001_tables.sql:64,2:002_views.sql:64,3:003_analyst_role.sql:64"
+# A refused command on an incident that was never opened has no incidents
+# row to remember its seq: sent again in a later batch, it must still be
+# applied once (the batch falls back to ON CONFLICT DO NOTHING).
+"$PRODUCE" orphan --incident INC-NONE --partitions 3 >>"$WORK/produce.out" 2>&1 || fail "orphan 1"
+"$ESC_BIN" worker sla 2>"$WORK/worker.err" &
+PID=$!
+until [ "$(q "SELECT sum(next_offset) FROM esc.projection_offsets")" = 38 ]; do
+        [ $SECONDS -lt $((deadline + 60)) ] || fail "the orphan rejection was not projected"
+        sleep 0.2
+done
+"$PRODUCE" orphan --incident INC-NONE --partitions 3 >>"$WORK/produce.out" 2>&1 || fail "orphan 2"
+until [ "$(q "SELECT sum(next_offset) FROM esc.projection_offsets")" = 39 ]; do
+        [ $SECONDS -lt $((deadline + 90)) ] || fail "the repeated orphan rejection was not consumed"
+        kill -0 "$PID" 2>/dev/null || fail "the worker died on a duplicate"
+        sleep 0.2
+done
+kill -TERM "$PID"
+wait "$PID" || fail "worker did not exit cleanly"
+PID=
+expect "a rejection for a never-opened incident, sent twice, is one row and no incident" \
+        "SELECT (SELECT count(*) FROM esc.rejections WHERE incident_id = 'INC-NONE'), (SELECT count(*) FROM esc.events WHERE incident_id = 'INC-NONE'), (SELECT count(*) FROM esc.incidents WHERE incident_id = 'INC-NONE')" \
+        "1|1|0"
+grep -q "applying through staging" "$WORK/worker.err" || fail "the duplicate did not take the staging path"
 echo "PASS: the scripted history yields the hand-computed rows"
