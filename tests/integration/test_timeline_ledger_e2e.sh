@@ -31,11 +31,18 @@ fail() {
         exit 1
 }
 
+# Topics created a moment ago may have no partition leader yet: wait until
+# the incident's partition answers (an unknown incident, not a broker error).
+INC="INC-E2E-$$"
+for _ in $(seq 1 60); do
+        "$ESC_BIN" --config "$cfg" timeline "$INC" 2>&1 | grep -q "unknown incident" && break
+        sleep 0.5
+done
+
 "$ESC_BIN" --config "$cfg" worker ledger 2>"$WORK/ledger.log" &
 pid=$!
 
 esc() { "$ESC_BIN" --config "$cfg" "$@"; }
-INC="INC-E2E-$$"
 ACCT="acme-e2e-$$"
 # The first command also waits for the worker to join its group.
 esc open --incident "$INC" --account "$ACCT" --tier strategic --impact degraded_with_workaround \
