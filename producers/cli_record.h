@@ -34,6 +34,10 @@ int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t 
  * of t (UTC). buf needs at least 20 bytes. */
 void esc_record_incident_id(esc_time_t t, char *buf, size_t size);
 
+/* The flag a JSON key stands for ("next_update" -> "--next-update"), or
+ * NULL if no recording command has such a flag. The string is static. */
+const char *esc_record_flag_of_key(const char *key);
+
 /* The whole subcommand: help, build, submit, wait, print. Returns the
  * exit code of the contract. */
 int esc_record_main(esc_cli_t *cli, const char *word, int argc, char **argv);

@@ -21,6 +21,7 @@
 #define READ_CHUNK (256 * 1024)
 #define REJECT_KEEP 256        /* bytes of an over-long line kept in the reject file */
 #define PROGRESS_EVERY_US 250000
+#define METADATA_TIMEOUT_MS 10000
 
 typedef struct ingest {
         const esc_config_t *conf;
@@ -305,6 +306,11 @@ int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts,
         if (!in.rk)
                 goto out;
         esc_config_topic(conf, "commands", in.topic, sizeof(in.topic));
+        /* Fail fast on an unreachable broker or a missing topic: otherwise
+         * every line would wait out message.timeout.ms (5 min) first. */
+        if (esc_kafka_partition_count(in.rk, in.topic, METADATA_TIMEOUT_MS, errbuf, errbuf_size) <=
+            0)
+                goto out;
         esc_buf_init(&in.enc, 4 * ESC_INGEST_MAX_LINE);
         in.started_us = in.last_progress_us = esc_mono_us();
 

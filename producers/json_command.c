@@ -17,6 +17,7 @@
 /* Longest accepted JSON document for one command: the largest command
  * (an open with a 64 KiB description, or a 64 KiB update body) escaped. */
 #define MAX_ARGS (2 * 40 + 2 * ESC_MAX_LIST + 8)
+#define MAX_NUMS 8
 
 /* Keys that name CLI-only behaviour, never accepted in JSON. */
 static bool reserved_key(const char *k)
@@ -101,8 +102,8 @@ esc_jsoncmd_rc_t esc_json_command_from_json(const json_t *obj, const esc_jsoncmd
                                             esc_command_t *cmd, esc_jsoncmd_error_t *err)
 {
         char *argv[MAX_ARGS + 1];
-        char *owned[MAX_ARGS]; /* strings we allocated (flag names, numbers) */
-        int argc = 0, nowned = 0;
+        char nums[MAX_NUMS][24]; /* integer values as text (health, sev) */
+        int argc = 0, nnums = 0;
         const char *key;
         json_t *val;
         const json_t *type, *source = NULL;
@@ -135,7 +136,6 @@ esc_jsoncmd_rc_t esc_json_command_from_json(const json_t *obj, const esc_jsoncmd
                 if (*p == '_')
                         *p = ' ';
 
-#define OWN(s) (owned[nowned++] = (s))
 #define ARG(s)                                                                             \
         do {                                                                               \
                 if (argc >= MAX_ARGS - 1) {                                                \
@@ -163,30 +163,37 @@ esc_jsoncmd_rc_t esc_json_command_from_json(const json_t *obj, const esc_jsoncmd
                         incident = json_string_value(val);
                         continue;
                 }
-                bool bad_name = reserved_key(key) || strchr(key, '-') != NULL ||
-                                strlen(key) > 32;
-                if (bad_name) {
-                        rc = invalid(err, NULL, "unknown field '%.64s' (see docs/commands.md)",
+                const char *flag = reserved_key(key) ? NULL : esc_record_flag_of_key(key);
+                if (!flag) {
+                        rc = invalid(err, key, "unknown field '%.64s' (see docs/commands.md)",
                                      key);
                         goto out;
                 }
+                bool is_switch = !strcmp(key, "unconfirmed");
+                bool may_bool = is_switch || !strcmp(key, "paying");
                 if (json_is_null(val))
                         continue; /* null = absent */
                 if (!strcmp(key, "by"))
                         have_by = true;
 
-                char flag[40];
-                snprintf(flag, sizeof(flag), "--%s", key);
-                for (char *p = flag + 2; *p; p++)
-                        if (*p == '_')
-                                *p = '-';
-
+                if (is_switch && !json_is_boolean(val)) {
+                        rc = invalid(err, key, "%s: must be true or false", key);
+                        goto out;
+                }
+                if (json_is_boolean(val) && !may_bool) {
+                        rc = invalid(err, key, "%s: must be a string, not true/false", key);
+                        goto out;
+                }
+                if (json_is_array(val) && strcmp(key, "why") != 0) {
+                        rc = invalid(err, key, "%s: must be a string, not an array", key);
+                        goto out;
+                }
                 if (json_is_true(val) || json_is_false(val)) {
                         if (!strcmp(key, "paying")) {
-                                ARG(OWN(esc_strdup(flag)));
+                                ARG(flag);
                                 ARG(json_is_true(val) ? "yes" : "no");
                         } else if (json_is_true(val)) {
-                                ARG(OWN(esc_strdup(flag)));
+                                ARG(flag);
                         }
                         /* false of a switch (unconfirmed) = absent */
                         continue;
@@ -205,16 +212,20 @@ esc_jsoncmd_rc_t esc_json_command_from_json(const json_t *obj, const esc_jsoncmd
                                                      key);
                                         goto out;
                                 }
-                                ARG(OWN(esc_strdup(flag)));
+                                ARG(flag);
                                 ARG(json_string_value(e));
                         }
                         continue;
                 }
                 if (json_is_integer(val)) {
-                        char num[32];
-                        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(val));
-                        ARG(OWN(esc_strdup(flag)));
-                        ARG(OWN(esc_strdup(num)));
+                        if (nnums >= MAX_NUMS) {
+                                rc = invalid(err, key, "%s: too many numeric fields", key);
+                                goto out;
+                        }
+                        snprintf(nums[nnums], sizeof(nums[0]), "%lld",
+                                 (long long)json_integer_value(val));
+                        ARG(flag);
+                        ARG(nums[nnums++]);
                         continue;
                 }
                 if (!json_is_string(val)) {
@@ -223,7 +234,7 @@ esc_jsoncmd_rc_t esc_json_command_from_json(const json_t *obj, const esc_jsoncmd
                                      key);
                         goto out;
                 }
-                ARG(OWN(esc_strdup(flag)));
+                ARG(flag);
                 ARG(json_string_value(val));
         }
         /* Where the CLI defaults --by to $USER, JSON defaults it to the
@@ -263,11 +274,8 @@ esc_jsoncmd_rc_t esc_json_command_from_json(const json_t *obj, const esc_jsoncmd
         }
         rc = ESC_JSONCMD_OK;
 out:
-        for (int i = 0; i < nowned; i++)
-                free(owned[i]);
         return rc;
 #undef ARG
-#undef OWN
 }
 
 esc_jsoncmd_rc_t esc_json_command_parse(const char *text, size_t len,

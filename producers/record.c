@@ -8,6 +8,7 @@
  * Local validation catches what the CLI can know without the log (unknown
  * enum words, bad times, caps, UTF-8) and exits 2; everything that needs
  * the incident's state is the ledger's call and comes back as a verdict. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +29,17 @@ struct vals {
         esc_strlist_t why;
 };
 
-#define O(n, k, f, max) {n, k, NULL, max}, /* dst bound in bind_opts() */
+/* name: the flag without dashes; key: its JSON key (the struct member's
+ * name, with underscores); flag: "--name", for building argv from JSON. */
 static const struct {
         const char *name;
         esc_opt_kind_t kind;
         size_t off;
         size_t max;
+        const char *key;
+        const char *flag;
 } all_opts[] = {
-#define S(n, f, max) {n, ESC_OPT_STR, offsetof(struct vals, f), max}
+#define S(n, f, max) {n, ESC_OPT_STR, offsetof(struct vals, f), max, #f, "--" n}
         S("account", account, ESC_MAX_ID),
         S("account-name", account_name, ESC_MAX_STR),
         S("tier", tier, 32),
@@ -68,13 +72,14 @@ static const struct {
         S("root-cause", root_cause, ESC_MAX_TEXT),
         S("action-id", action_id, ESC_MAX_ID),
 #undef S
-        {"why", ESC_OPT_LIST, offsetof(struct vals, why), ESC_MAX_STR},
-        {"no-wait", ESC_OPT_BOOL, offsetof(struct vals, no_wait), 0},
-        {"unconfirmed", ESC_OPT_BOOL, offsetof(struct vals, unconfirmed), 0},
-        {"help", ESC_OPT_BOOL, offsetof(struct vals, help), 0},
+        {"why", ESC_OPT_LIST, offsetof(struct vals, why), ESC_MAX_STR, "why", "--why"},
+        {"no-wait", ESC_OPT_BOOL, offsetof(struct vals, no_wait), 0, "no_wait", "--no-wait"},
+        {"unconfirmed", ESC_OPT_BOOL, offsetof(struct vals, unconfirmed), 0, "unconfirmed",
+         "--unconfirmed"},
+        {"help", ESC_OPT_BOOL, offsetof(struct vals, help), 0, "help", "--help"},
 };
-#undef O
 #define NOPTS (sizeof(all_opts) / sizeof(all_opts[0]))
+_Static_assert(sizeof(all_opts) / sizeof(all_opts[0]) <= 64, "option masks are 64-bit");
 
 #define COMMON "at command-id wait no-wait help"
 
@@ -120,9 +125,11 @@ static const struct spec {
          "esc review complete INC --root-cause R [--why W]... [--by P]"},
 };
 
+#define NSPECS (sizeof(specs) / sizeof(specs[0]))
+
 static const struct spec *find_spec(const char *word)
 {
-        for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+        for (size_t i = 0; i < NSPECS; i++)
                 if (!strcmp(specs[i].word, word))
                         return &specs[i];
         return NULL;
@@ -144,11 +151,29 @@ static bool in_list(const char *list, const char *name)
         return false;
 }
 
-static const char *const *str_slot(struct vals *v, const char *name)
+/* The spec table in bit form (bit i = all_opts[i]), computed once: the
+ * builder runs per NDJSON line and per webhook command, where scanning the
+ * space-separated lists each time was the hottest code. */
+static uint64_t allowed_mask[NSPECS], required_mask[NSPECS];
+static pthread_once_t masks_once = PTHREAD_ONCE_INIT;
+
+static void masks_init(void)
+{
+        for (size_t s = 0; s < NSPECS; s++)
+                for (size_t i = 0; i < NOPTS; i++) {
+                        if (in_list(specs[s].allowed, all_opts[i].name) ||
+                            in_list(COMMON, all_opts[i].name))
+                                allowed_mask[s] |= UINT64_C(1) << i;
+                        if (in_list(specs[s].required, all_opts[i].name))
+                                required_mask[s] |= UINT64_C(1) << i;
+                }
+}
+
+const char *esc_record_flag_of_key(const char *key)
 {
         for (size_t i = 0; i < NOPTS; i++)
-                if (!strcmp(all_opts[i].name, name))
-                        return (const char *const *)((char *)v + all_opts[i].off);
+                if (all_opts[i].key[0] == key[0] && !strcmp(all_opts[i].key, key))
+                        return all_opts[i].flag;
         return NULL;
 }
 
@@ -188,6 +213,57 @@ void esc_record_incident_id(esc_time_t t, char *buf, size_t size)
         /* "2026-03-06" -> "20260306" */
         char compact[9] = {day[0], day[1], day[2], day[3], day[5], day[6], day[8], day[9], 0};
         snprintf(buf, size, "INC-%s-%s", compact, tail);
+}
+
+/* Command and action ids: UUIDv4 text from a per-thread xoshiro256**
+ * stream seeded once from the OS. Ids need uniqueness, not secrecy, and a
+ * getrandom(2) call plus printf per id was a tenth of `esc ingest`'s time. */
+static __thread uint64_t rng[4];
+static __thread bool rng_seeded;
+
+static uint64_t rotl(uint64_t x, int k)
+{
+        return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(void)
+{
+        uint64_t r = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 17;
+        rng[2] ^= rng[0];
+        rng[3] ^= rng[1];
+        rng[1] ^= rng[2];
+        rng[0] ^= rng[3];
+        rng[2] ^= t;
+        rng[3] = rotl(rng[3], 45);
+        return r;
+}
+
+static void fast_uuid(char out[37])
+{
+        static const char hex[] = "0123456789abcdef";
+        unsigned char b[16];
+
+        if (!rng_seeded) {
+                if (getrandom(rng, sizeof(rng), 0) != (ssize_t)sizeof(rng)) {
+                        rng[0] = (uint64_t)esc_now();
+                        rng[1] = (uint64_t)esc_mono_us() | 1;
+                        rng[2] = (uint64_t)(uintptr_t)&rng;
+                        rng[3] = 0x9e3779b97f4a7c15u;
+                }
+                rng_seeded = true;
+        }
+        uint64_t a = rng_next(), c = rng_next();
+        memcpy(b, &a, 8);
+        memcpy(b + 8, &c, 8);
+        b[6] = (b[6] & 0x0F) | 0x40;
+        b[8] = (b[8] & 0x3F) | 0x80;
+        for (int i = 0, o = 0; i < 16; i++) {
+                if (i == 4 || i == 6 || i == 8 || i == 10)
+                        out[o++] = '-';
+                out[o++] = hex[b[i] >> 4];
+                out[o++] = hex[b[i] & 15];
+        }
+        out[36] = '\0';
 }
 
 static int bad(char *errbuf, size_t errbuf_size, const char *flag, const char *value,
@@ -354,7 +430,7 @@ static int fill_payload(const struct spec *s, struct vals *v, esc_command_t *cmd
                                     errbuf_size))
                         return -1;
                 if (!v->action_id)
-                        esc_uuid_random(id);
+                        fast_uuid(id);
                 p->review_action.action_id = esc_strdup(v->action_id ? v->action_id : id);
                 p->review_action.title = esc_strdup(v->title);
                 p->review_action.owner = esc_strdup(v->owner);
@@ -380,7 +456,6 @@ int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t 
         size_t nt = 0;
         const char *pos[2];
         int npos = 0;
-        char allowed[512];
 
         memset(&v, 0, sizeof(v));
         esc_command_init(cmd, s ? s->type : ESC_CMD_OPEN);
@@ -390,9 +465,10 @@ int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t 
         opts->no_wait = false;
         opts->explicit_command_id = false;
 
-        snprintf(allowed, sizeof(allowed), "%s %s", s->allowed, COMMON);
+        pthread_once(&masks_once, masks_init);
+        size_t si = (size_t)(s - specs);
         for (size_t i = 0; i < NOPTS; i++)
-                if (in_list(allowed, all_opts[i].name))
+                if (allowed_mask[si] & (UINT64_C(1) << i))
                         table[nt++] = (esc_opt_t){all_opts[i].name, all_opts[i].kind,
                                                   (char *)&v + all_opts[i].off, all_opts[i].max};
         table[nt] = (esc_opt_t){0};
@@ -405,9 +481,9 @@ int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t 
                 goto fail;
         }
         for (size_t i = 0; i < NOPTS; i++) {
-                if (all_opts[i].kind != ESC_OPT_STR || !in_list(s->required, all_opts[i].name))
+                if (!(required_mask[si] & (UINT64_C(1) << i)))
                         continue;
-                if (!*str_slot(&v, all_opts[i].name)) {
+                if (!*(const char **)((char *)&v + all_opts[i].off)) {
                         esc_err(errbuf, errbuf_size, "--%s is required (usage: %s)",
                                 all_opts[i].name, s->usage);
                         goto fail;
@@ -463,7 +539,7 @@ int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t 
                 opts->explicit_command_id = true;
         } else {
                 char id[37];
-                esc_uuid_random(id);
+                fast_uuid(id);
                 cmd->command_id = esc_strdup(id);
         }
         cmd->actor = esc_strdup(v.by ? v.by : default_actor());

@@ -169,6 +169,17 @@ static void test_unknown_and_misplaced_fields_are_invalid(void **state)
                                &c, &e),
                          ESC_JSONCMD_INVALID);
         assert_string_equal(e.field, "sev");
+        /* a boolean where a string belongs must not swallow the next flag */
+        assert_int_equal(parse("{\"type\":\"resolve\",\"incident_id\":\"I\",\"summary\":true,"
+                               "\"by\":\"d\"}",
+                               &c, &e),
+                         ESC_JSONCMD_INVALID);
+        assert_string_equal(e.field, "summary");
+        assert_int_equal(parse("{\"type\":\"close\",\"incident_id\":\"I\",\"by\":\"m\","
+                               "\"unconfirmed\":\"yes\"}",
+                               &c, &e),
+                         ESC_JSONCMD_INVALID);
+        assert_string_equal(e.field, "unconfirmed");
 }
 
 /* ---- Zendesk ------------------------------------------------------------- */
