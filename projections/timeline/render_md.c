@@ -298,6 +298,33 @@ static int severity(const esc_timeline_t *tl, esc_buf_t *out)
         return 0;
 }
 
+static int refused(const esc_timeline_t *tl, esc_buf_t *out)
+{
+        char a[40];
+
+        if (!tl->nrejections) {
+                P("The ledger refused no command.\n\n");
+                return 0;
+        }
+        P("| seq | at (UTC) | command | by | code | message "
+          "|\n|---:|---|---|---|---|---|\n");
+        for (int i = 0; i < tl->nrejections; i++) {
+                const esc_event_t *ev = tl->rejections[i];
+                P("| %lld | %s | ", (long long)ev->seq,
+                  esc_tl_time(ev->occurred_at, a, 40));
+                T(ev->p.rejected.command_type);
+                P(" | ");
+                T(ev->actor);
+                P(" | ");
+                T(ev->p.rejected.code);
+                P(" | ");
+                T(ev->p.rejected.message);
+                P(" |\n");
+        }
+        P("\n");
+        return 0;
+}
+
 static int five_whys(const esc_timeline_t *tl, esc_buf_t *out)
 {
         const esc_review_completed_t *done = NULL;
@@ -449,6 +476,9 @@ int esc_timeline_render_markdown(const esc_timeline_t *tl, bool review, esc_buf_
                 return -1;
         P("## Severity history\n\n");
         if (severity(tl, out))
+                return -1;
+        P("## Refused commands\n\n");
+        if (refused(tl, out))
                 return -1;
         if (!review)
                 return 0;

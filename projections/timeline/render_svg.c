@@ -698,6 +698,24 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
         }
         P("</table>\n");
 
+        P("<h2>Refused commands (%d)</h2>\n<table><tr><th>seq</th><th>at (UTC)</th>"
+          "<th>command</th><th>by</th><th>code</th><th>message</th></tr>\n",
+          tl->nrejections);
+        for (int i = 0; i < tl->nrejections; i++) {
+                const esc_event_t *ev = tl->rejections[i];
+                snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
+                const char *cells[] = {
+                    seq,
+                    esc_tl_time(ev->occurred_at, a, 40),
+                    ev->p.rejected.command_type ? ev->p.rejected.command_type : "",
+                    ev->actor ? ev->actor : "",
+                    ev->p.rejected.code ? ev->p.rejected.code : "",
+                    ev->p.rejected.message ? ev->p.rejected.message : ""};
+                if (html_row(out, NULL, 6, cells))
+                        return -1;
+        }
+        P("</table>\n");
+
         P("<h2>Events (%d)</h2>\n<table><tr><th>seq</th><th>occurred at "
           "(UTC)</th><th>type</th>"
           "<th>actor</th><th>summary</th></tr>\n",

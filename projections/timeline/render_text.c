@@ -186,6 +186,21 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
                   c->ev->policy_version ? c->ev->policy_version : "");
         }
 
+        P("\nREFUSED COMMANDS (%d)\n", tl->nrejections);
+        for (int i = 0; i < tl->nrejections; i++) {
+                const esc_event_t *ev = tl->rejections[i];
+                char what[ESC_TL_SUMMARY_MAX + 8];
+                snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
+                esc_tl_oneline(what, sizeof(what), ev->p.rejected.message, 150);
+                P("  ");
+                COL(seq, 5);
+                COL(esc_tl_time(ev->occurred_at, b1, sizeof(b1)), 22);
+                COL(ev->p.rejected.command_type, 12);
+                COL(ev->actor, 14);
+                COL(ev->p.rejected.code, 28);
+                P("%s\n", what);
+        }
+
         P("\nEVENTS (%d)\n  ", tl->nevs);
         COL("SEQ", 5);
         COL("OCCURRED_AT", 22);

@@ -401,6 +401,9 @@ static void test_review_draft_contains_each_part(void **state)
             "| overridden | Sev 2 | Sev 1 | carol | renewal next week, exec sponsor "
             "escalated |",
             "override\\_requires\\_manager",
+            "## Refused commands",
+            "| 4 | 2026-03-02T10:02:00Z | override | anna.csm | "
+            "override\\_requires\\_manager |",
             "## Five whys",
             "Stop at the process or system gap, not the person",
             "1. Why? exports returned 500",
