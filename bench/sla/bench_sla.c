@@ -3,13 +3,14 @@
  *
  *   bench_sla latency --count N [--partitions P] [--timeout S]
  *
- * Polls <schema esc>.events every millisecond for rows it has not seen yet
- * (per partition, by Kafka offset) and takes, for each, now - recorded_at:
+ * Polls esc.projection_offsets every millisecond (it moves in the same
+ * transaction as the rows) and takes, for each event that became visible,
+ * the time it was seen minus its recorded_at:
  * the producer (prog_sla_produce_events, standing in for the ledger) sets
  * recorded_at right before it appends the event, so this is append ->
  * visible, including the consumer's fetch, the batch wait and the commit.
- * Polling adds up to ~1 ms plus one query's time: the figure is an upper
- * bound. Prints the distribution and
+ * Polling adds up to ~1 ms plus one primary-key query: the figure is an
+ * upper bound. Prints the distribution and
  *   RESULT sla_live_p99 ours=<p99 ms> raw=<target ms> unit=ms
  *   RATIO sla_live_p99 <target/p99>
  * PostgreSQL from ESC_PG_URL. */
@@ -37,7 +38,13 @@ int main(int argc, char **argv)
         const char *url = getenv("ESC_PG_URL");
         int64_t last[MAX_PARTS];
         double *lat;
-        long seen = 0;
+        long seen = 0, moved = 0;
+        struct step {
+                int partition;
+                int64_t from, to;
+                esc_time_t at;
+        } *steps;
+        size_t nsteps = 0;
         PGconn *c;
         int64_t deadline;
 
@@ -60,12 +67,27 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_sla: %s", PQerrorMessage(c));
                 return 1;
         }
+        /* Everything already projected is history, not part of the measurement. */
         for (int i = 0; i < MAX_PARTS; i++)
-                last[i] = -1;
-        /* Everything already there is history, not part of the measurement. */
+                last[i] = 0;
+        /* The poll is one primary-key read of esc.projection_offsets, which
+         * moves in the same transaction as the rows: when a partition's
+         * next_offset goes from a to b, events a..b-1 became visible now.
+         * Their recorded_at is read afterwards, off the clock. */
+        if (PQresultStatus(PQprepare(c, "pos",
+                                     "SELECT \"partition\", next_offset FROM esc.projection_offsets"
+                                     " WHERE projection = 'sla'",
+                                     0, NULL)) != PGRES_COMMAND_OK ||
+            PQresultStatus(PQprepare(c, "rec",
+                                     "SELECT kafka_offset, (extract(epoch from recorded_at) * 1000000)::int8"
+                                     " FROM esc.events WHERE kafka_partition = $1"
+                                     " AND kafka_offset >= $2 AND kafka_offset < $3",
+                                     3, NULL)) != PGRES_COMMAND_OK) {
+                fprintf(stderr, "bench_sla: prepare: %s", PQerrorMessage(c));
+                return 1;
+        }
         {
-                PGresult *r = PQexec(c, "SELECT kafka_partition, max(kafka_offset) FROM esc.events "
-                                        "GROUP BY 1");
+                PGresult *r = PQexecPrepared(c, "pos", 0, NULL, NULL, NULL, 0);
                 for (int row = 0; PQresultStatus(r) == PGRES_TUPLES_OK && row < PQntuples(r); row++) {
                         int p = atoi(PQgetvalue(r, row, 0));
                         if (p >= 0 && p < MAX_PARTS)
@@ -73,43 +95,46 @@ int main(int argc, char **argv)
                 }
                 PQclear(r);
         }
-        if (PQresultStatus(PQprepare(c, "new",
-                                     "SELECT kafka_partition, kafka_offset,"
-                                     " (extract(epoch from recorded_at) * 1000000)::int8"
-                                     " FROM esc.events WHERE kafka_partition = $1 AND kafka_offset > $2",
-                                     2, NULL)) != PGRES_COMMAND_OK) {
-                fprintf(stderr, "bench_sla: prepare: %s", PQerrorMessage(c));
-                return 1;
-        }
         printf("ready\n");
         fflush(stdout);
         lat = esc_xcalloc((size_t)count, sizeof(double));
+        steps = esc_xcalloc((size_t)count + 1, sizeof(*steps));
         deadline = esc_mono_us() + timeout_s * ESC_USEC_PER_SEC;
-        while (seen < count && esc_mono_us() < deadline) {
-                for (int p = 0; p < parts && seen < count; p++) {
-                        char ps[16], os[32];
-                        const char *params[2] = {ps, os};
-                        PGresult *r;
-                        esc_time_t now;
+        while (moved < count && esc_mono_us() < deadline) {
+                PGresult *r = PQexecPrepared(c, "pos", 0, NULL, NULL, NULL, 0);
+                esc_time_t now = esc_now();
 
-                        snprintf(ps, sizeof(ps), "%d", p);
-                        snprintf(os, sizeof(os), "%" PRId64, last[p] < 0 ? -1 : last[p]);
-                        r = PQexecPrepared(c, "new", 2, params, NULL, NULL, 0);
-                        now = esc_now();
-                        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                                fprintf(stderr, "bench_sla: poll: %s", PQerrorMessage(c));
-                                return 1;
-                        }
-                        for (int row = 0; row < PQntuples(r) && seen < count; row++) {
-                                int64_t off = strtoll(PQgetvalue(r, row, 1), NULL, 10);
-                                int64_t rec = strtoll(PQgetvalue(r, row, 2), NULL, 10);
-                                lat[seen++] = (double)(now - rec) / 1000.0;
-                                if (off > last[p])
-                                        last[p] = off;
-                        }
-                        PQclear(r);
+                if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+                        fprintf(stderr, "bench_sla: poll: %s", PQerrorMessage(c));
+                        return 1;
                 }
+                for (int row = 0; row < PQntuples(r); row++) {
+                        int p = atoi(PQgetvalue(r, row, 0));
+                        int64_t next = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+                        if (p < 0 || p >= parts || next <= last[p] || nsteps >= (size_t)count)
+                                continue;
+                        steps[nsteps++] = (struct step){p, last[p], next, now};
+                        moved += next - last[p];
+                        last[p] = next;
+                }
+                PQclear(r);
                 usleep(1000);
+        }
+        for (size_t i = 0; i < nsteps && seen < count; i++) {
+                char ps[16], from[32], to[32];
+                const char *params[3] = {ps, from, to};
+                PGresult *r;
+
+                snprintf(ps, sizeof(ps), "%d", steps[i].partition);
+                snprintf(from, sizeof(from), "%" PRId64, steps[i].from);
+                snprintf(to, sizeof(to), "%" PRId64, steps[i].to);
+                r = PQexecPrepared(c, "rec", 3, params, NULL, NULL, 0);
+                for (int row = 0; PQresultStatus(r) == PGRES_TUPLES_OK && row < PQntuples(r) &&
+                                  seen < count;
+                     row++)
+                        lat[seen++] = (double)(steps[i].at - strtoll(PQgetvalue(r, row, 1), NULL, 10)) /
+                                      1000.0;
+                PQclear(r);
         }
         PQfinish(c);
         if (seen < count) {
@@ -127,5 +152,6 @@ int main(int argc, char **argv)
                 printf("RATIO sla_live_p99 %.2f\n", TARGET_MS / (p99 > 0 ? p99 : 0.001));
         }
         free(lat);
+        free(steps);
         return 0;
 }

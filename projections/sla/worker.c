@@ -66,7 +66,7 @@ static void usage(FILE *out)
                 "  --group G       consumer group (default <topic prefix>sla, e.g. esc.sla); the\n"
                 "                  group only spreads partitions: positions live in PostgreSQL\n"
                 "  --batch-max N   events per transaction (default 5000; config sla.batch_max)\n"
-                "  --batch-ms MS   longest wait to fill a batch (default 20; config sla.batch_ms)\n"
+                "  --batch-ms MS   longest wait to fill a batch (default 5; config sla.batch_ms)\n"
                 "                  (a rebuild uses batches of up to sla.rebuild_batch_max, default 50000)\n"
                 "\n"
                 "PostgreSQL: postgres.url (env ESC_PG_URL, --pg). Docs: docs/analytics.md.\n");
@@ -179,6 +179,20 @@ static int sla_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
         int ret = 0;
 
         ctx->rk = esc_worker_consumer(w);
+        if (esc_log_get_level() == ESC_LOG_DEBUG) {
+                /* How old the batch is on arrival (producer timestamps):
+                 * tells Kafka-side delay from our own. */
+                int64_t oldest = rd_kafka_message_timestamp(msgs[0], NULL);
+                for (size_t i = 1; i < cnt; i++) {
+                        int64_t ts = rd_kafka_message_timestamp(msgs[i], NULL);
+                        if (ts >= 0 && (oldest < 0 || ts < oldest))
+                                oldest = ts;
+                }
+                if (oldest >= 0)
+                        esc_log(ESC_LOG_DEBUG, "sla", "batch received",
+                                "messages=%zu oldest_age_ms=%" PRId64, cnt,
+                                esc_now() / 1000 - oldest);
+        }
         if (decode_batch(ctx, msgs, cnt)) {
                 rc = ESC_SLA_RETRY;
         } else {
@@ -504,7 +518,7 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
         int rc = ESC_EXIT_RUNTIME;
 
         ctx.batch_max = (int)esc_config_int(cli->conf, "sla.batch_max", 5000);
-        ctx.batch_ms = (int)esc_config_int(cli->conf, "sla.batch_ms", 20);
+        ctx.batch_ms = (int)esc_config_int(cli->conf, "sla.batch_ms", 5);
         /* Rebuilds favour throughput: an incident touched many times in one
          * transaction has its row written once. */
         ctx.rebuild_batch_max = (int)esc_config_int(cli->conf, "sla.rebuild_batch_max", 50000);

@@ -506,6 +506,16 @@ int main(int argc, char **argv)
         } else if (!strcmp(mode, "orphan")) {
                 orphan(inc);
         } else if (!strcmp(mode, "stream")) {
+                if (rate > 0) {
+                        /* A paced stream measures latency: connect and let the
+                         * idempotent producer get its id before the first
+                         * event, as a long-running ledger would have. */
+                        const struct rd_kafka_metadata *md = NULL;
+                        if (rd_kafka_metadata(rk, 1, NULL, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+                                rd_kafka_metadata_destroy(md);
+                        for (int i = 0; i < 10; i++)
+                                rd_kafka_poll(rk, 100);
+                }
                 stream(tag, incidents, events, from, rate);
         } else {
                 fprintf(stderr, "prog_sla_produce_events: unknown mode '%s'\n", mode);
