@@ -1,0 +1,506 @@
+/* worker.c — `esc worker timers`: deadlines into commands (DESIGN §1).
+ *
+ * The I/O shell around due.c. It consumes esc.events (group esc-timers,
+ * config timers.group), folds each open incident with the ledger's own
+ * esc_evolve(), and every tick asks esc_timers_due() what has passed; each
+ * item becomes a record-back command on esc.commands keyed by the incident
+ * (so it lands in the partition the ledger decides it in). The events the
+ * ledger appends for them come back here and fill the state's facts[], which
+ * is how the worker knows what it already fired: the log, not a private
+ * store, is the memory.
+ *
+ * Trade-off, start offsets: on every assignment each partition is read from
+ * the beginning and nothing fires until every partition has been read up to
+ * the high watermark it had when the catch-up started. Start-up costs one
+ * read of the log (the ledger pays the same), but there is no offset store
+ * to keep consistent with the state, and a restart can never fire a fact
+ * the log already records. Commands sent by a previous run that the ledger
+ * has not decided yet may be sent again; they carry the same deterministic
+ * command id and fact, and the ledger answers "duplicate" to both.
+ *
+ * Memory: one entry (~0.8 KiB) per open incident. A Closed event drops the
+ * entry; a later Reopened starts a fresh one from the events after it (its
+ * old deadlines, already passed and recorded, are not watched again).
+ * esc_strmap has no deletion, so dropped keys stay as NULL values until
+ * they outnumber the live ones, and then the map is rebuilt.
+ *
+ * In flight: an item sent and not yet seen back is not sent again until
+ * timers.resend_s (default 60 s) has passed, in case the ledger was down or
+ * the delivery failed. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/codec.h"
+#include "ledger/policy.h"
+#include "ledger/state.h"
+#include "producers/commands.h"
+#include "projections/timers/due.h"
+#include "runtime/kafka.h"
+#include "runtime/log.h"
+#include "runtime/strmap.h"
+#include "runtime/worker.h"
+
+#define COMP "timers"
+#define TIMERS_MAX_PARTITIONS 1024
+#define TIMERS_COMPACT_MIN 1024 /* dropped keys tolerated before a rebuild */
+
+typedef struct timers_incident {
+        esc_state_t st;
+        uint64_t sent[ESC_FACT__COUNT];       /* fact hash of the last item sent */
+        esc_time_t sent_at[ESC_FACT__COUNT];  /* ... and when */
+} timers_incident_t;
+
+struct part {
+        int32_t partition;
+        int64_t next;      /* offset after the last event read; -1 = none yet */
+        int64_t target;    /* high watermark when the catch-up began; -1 = unknown */
+        int64_t low;
+};
+
+typedef struct timers {
+        const esc_config_t *conf;
+        char events_topic[256];
+        char commands_topic[256];
+        char group[256];
+        esc_policy_t *policy;
+        esc_codec_t *codec;
+        rd_kafka_t *producer;
+        esc_worker_t *worker;
+        esc_strmap_t *incidents;  /* incident id -> timers_incident_t* (NULL = dropped) */
+        size_t live, dropped;
+        struct part parts[TIMERS_MAX_PARTITIONS];
+        int nparts;
+        bool caught_up;
+        int64_t resend_us;
+        esc_buf_t enc;
+        esc_event_t ev;
+        esc_metric_t *m_sent, *m_incidents, *m_undecodable, *m_send_errors;
+        char err[1024];
+} timers_t;
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "usage: esc worker timers [--group G] [--tick-ms MS]\n"
+                "\n"
+                "Turns deadlines into commands: consumes esc.events, keeps each open\n"
+                "incident's deadlines, and when one passes sends to esc.commands\n"
+                "record_sla_breach (response not acknowledged, not resolved, promised update\n"
+                "missed, Sev 1/2 review not completed), record_update_overdue (the reminder\n"
+                "bot: reminder 1 at the promise, then one per update cadence) and\n"
+                "record_unowned_escalation (no engineering owner past the response SLA: the\n"
+                "CS manager is paged). What the log already records is never fired again;\n"
+                "on start it replays esc.events and fires only once caught up.\n"
+                "\n"
+                "  --group G     consumer group (default esc-timers; config timers.group)\n"
+                "  --tick-ms MS  how often deadlines are checked (default 1000; config\n"
+                "                timers.tick_ms); unanswered commands are re-sent after\n"
+                "                timers.resend_s (default 60)\n"
+                "config: kafka.*, policy, metrics.listen\n");
+}
+
+/* ---- incidents -------------------------------------------------------------------- */
+
+static void free_value(const char *key, void *value, void *opaque)
+{
+        free(value);
+}
+
+static void clear_incidents(timers_t *T)
+{
+        if (T->incidents) {
+                esc_strmap_foreach(T->incidents, free_value, NULL);
+                esc_strmap_destroy(T->incidents);
+        }
+        T->incidents = esc_strmap_new();
+        T->live = T->dropped = 0;
+}
+
+static void move_live(const char *key, void *value, void *opaque)
+{
+        if (value)
+                esc_strmap_put(opaque, key, value);
+}
+
+/* Rebuilds the map without dropped keys once they outnumber the live ones:
+ * amortised O(1) per drop, memory within a constant of the open incidents. */
+static void maybe_compact(timers_t *T)
+{
+        if (T->dropped < TIMERS_COMPACT_MIN || T->dropped < T->live)
+                return;
+        esc_strmap_t *m = esc_strmap_new();
+        esc_strmap_foreach(T->incidents, move_live, m);
+        esc_strmap_destroy(T->incidents);
+        T->incidents = m;
+        T->dropped = 0;
+}
+
+static void drop_incident(timers_t *T, const char *id)
+{
+        free(esc_strmap_put(T->incidents, id, NULL));
+        T->live--;
+        T->dropped++;
+        maybe_compact(T);
+}
+
+/* Folds one event. Only EscalationOpened (or a Reopened of a dropped
+ * incident) starts an entry, so events about closed incidents cost nothing. */
+static void fold(timers_t *T, const esc_event_t *ev)
+{
+        timers_incident_t *inc = esc_strmap_get(T->incidents, ev->incident_id);
+
+        if (!inc) {
+                if (ev->type != ESC_EV_ESCALATION_OPENED && ev->type != ESC_EV_REOPENED)
+                        return;
+                inc = esc_xcalloc(1, sizeof(*inc));
+                esc_state_init(&inc->st);
+                size_t keys = esc_strmap_count(T->incidents);
+                esc_strmap_put(T->incidents, ev->incident_id, inc);
+                if (esc_strmap_count(T->incidents) == keys)
+                        T->dropped--; /* a dropped key lives again */
+                T->live++;
+        } else if (ev->seq > 0 && ev->seq <= inc->st.seq) {
+                return; /* (incident, seq) already applied */
+        }
+        esc_evolve(&inc->st, ev);
+        if (inc->st.status == ESC_STATUS_CLOSED)
+                drop_incident(T, ev->incident_id);
+}
+
+/* ---- consuming ------------------------------------------------------------------- */
+
+static struct part *find_part(timers_t *T, int32_t partition)
+{
+        for (int i = 0; i < T->nparts; i++)
+                if (T->parts[i].partition == partition)
+                        return &T->parts[i];
+        return NULL;
+}
+
+static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        timers_t *T = opaque;
+
+        /* State is rebuilt from the log on every assignment (see the top). */
+        clear_incidents(T);
+        T->nparts = 0;
+        T->caught_up = false;
+        for (int i = 0; i < parts->cnt && T->nparts < TIMERS_MAX_PARTITIONS; i++) {
+                parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+                T->parts[T->nparts++] = (struct part){.partition = parts->elems[i].partition,
+                                                      .next = -1, .target = -1, .low = -1};
+        }
+        if (parts->cnt > TIMERS_MAX_PARTITIONS) {
+                esc_log(ESC_LOG_ERROR, COMP, "too many partitions", "topic=%s partitions=%d max=%d",
+                        T->events_topic, parts->cnt, TIMERS_MAX_PARTITIONS);
+                return -1;
+        }
+        esc_log(ESC_LOG_INFO, COMP, "partitions assigned, replaying from the beginning",
+                "topic=%s partitions=%d", T->events_topic, parts->cnt);
+        return 0;
+}
+
+static void on_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *parts,
+                      void *opaque)
+{
+        timers_t *T = opaque;
+
+        clear_incidents(T);
+        T->nparts = 0;
+        T->caught_up = false;
+}
+
+static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
+                    esc_worker_msg_status_t *status, void *opaque)
+{
+        timers_t *T = opaque;
+
+        for (size_t i = 0; i < cnt; i++) {
+                const rd_kafka_message_t *m = msgs[i];
+                esc_codec_err_t ce = esc_codec_decode_event(T->codec, m->payload, m->len, &T->ev,
+                                                            T->err, sizeof(T->err));
+                if (ce == ESC_CODEC_ERR_REGISTRY) {
+                        status[i] = ESC_WORKER_MSG_RETRY;
+                        continue;
+                }
+                struct part *p = find_part(T, m->partition);
+                if (p)
+                        p->next = m->offset + 1;
+                if (ce != ESC_CODEC_OK) {
+                        /* The ledger and sla worker dead-letter such records;
+                         * a deadline worker can only skip it and say so. */
+                        char q[600];
+                        esc_metric_add(T->m_undecodable, NULL, 1);
+                        esc_log(ESC_LOG_WARN, COMP, "undecodable event skipped",
+                                "partition=%d offset=%lld error=%s", (int)m->partition,
+                                (long long)m->offset, esc_log_quote(T->err, q, sizeof(q)));
+                        continue;
+                }
+                fold(T, &T->ev);
+                esc_event_clear(&T->ev);
+        }
+        esc_metric_set(T->m_incidents, NULL, (double)T->live);
+        return 0;
+}
+
+/* true once every assigned partition has been read up to the high
+ * watermark it had when the catch-up began. */
+static bool check_caught_up(timers_t *T)
+{
+        rd_kafka_t *rk = esc_worker_consumer(T->worker);
+
+        if (T->nparts == 0)
+                return false;
+        for (int i = 0; i < T->nparts; i++) {
+                struct part *p = &T->parts[i];
+                if (p->target < 0) {
+                        int64_t lo = -1, hi = -1;
+                        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+                                rk, T->events_topic, p->partition, &lo, &hi, 2000);
+                        if (e) {
+                                esc_log(ESC_LOG_WARN, COMP, "watermarks not available yet",
+                                        "topic=%s partition=%d error=\"%s\"", T->events_topic,
+                                        (int)p->partition, rd_kafka_err2str(e));
+                                return false;
+                        }
+                        p->low = lo;
+                        p->target = hi;
+                }
+                if (p->target > p->low && p->next < p->target)
+                        return false;
+        }
+        return true;
+}
+
+/* ---- firing ---------------------------------------------------------------------- */
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+        timers_t *T = opaque;
+
+        if (!m->err)
+                return;
+        /* The item stays "sent"; it is re-sent after timers.resend_s. */
+        esc_metric_add(T->m_send_errors, NULL, 1);
+        esc_log(ESC_LOG_ERROR, COMP, "command delivery failed; re-sent later",
+                "topic=%s error=\"%s\"", T->commands_topic, rd_kafka_err2str(m->err));
+}
+
+/* Sends one item. Returns 0 when queued, 1 when it can never be recorded
+ * (logged; counted as sent so the warning repeats only once per resend
+ * period), -1 when the producer refused it for now (retried next tick). */
+static int send_item(timers_t *T, const char *id, const esc_timers_due_t *d, esc_time_t now)
+{
+        esc_command_t cmd;
+        char q[600];
+        int rc = 1;
+
+        if (esc_timers_command(id, d, now, &cmd, T->err, sizeof(T->err)) != 0) {
+                esc_log(ESC_LOG_WARN, COMP, "deadline passed but cannot be recorded",
+                        "error=%s", esc_log_quote(T->err, q, sizeof(q)));
+                goto out;
+        }
+        esc_buf_reset(&T->enc);
+        if (esc_codec_encode_command(T->codec, &cmd, &T->enc, T->err, sizeof(T->err)) !=
+            ESC_CODEC_OK) {
+                esc_log(ESC_LOG_ERROR, COMP, "command not encodable", "incident=%s error=%s",
+                        esc_log_quote(id, q, 200), esc_log_quote(T->err, q + 200, 400));
+                goto out;
+        }
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+                T->producer, RD_KAFKA_V_TOPIC(T->commands_topic), RD_KAFKA_V_KEY(id, strlen(id)),
+                RD_KAFKA_V_VALUE(T->enc.data, T->enc.len),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (e) {
+                esc_metric_add(T->m_send_errors, NULL, 1);
+                esc_log(ESC_LOG_WARN, COMP, "command not queued; retried next tick",
+                        "incident=%s error=\"%s\"", esc_log_quote(id, q, 200),
+                        rd_kafka_err2str(e));
+                rc = -1;
+                goto out;
+        }
+        esc_metric_add(T->m_sent, NULL, 1);
+        esc_log(ESC_LOG_INFO, COMP, "deadline passed, command sent",
+                "incident=%s command=%s command_id=%s", esc_log_quote(id, q, 200),
+                esc_command_type_name(d->type), esc_log_quote(cmd.command_id, q + 200, 400));
+        rc = 0;
+out:
+        esc_command_clear(&cmd);
+        return rc;
+}
+
+struct tick {
+        timers_t *T;
+        esc_time_t now;
+};
+
+static void tick_incident(const char *id, void *value, void *opaque)
+{
+        struct tick *tk = opaque;
+        timers_incident_t *inc = value;
+        esc_timers_due_t due[ESC_TIMERS_MAX_DUE];
+
+        if (!inc)
+                return;
+        int n = esc_timers_due(tk->T->policy, &inc->st, tk->now, due);
+        for (int i = 0; i < n; i++) {
+                const esc_timers_due_t *d = &due[i];
+                if (inc->sent[d->fact] == d->fact_hash &&
+                    tk->now - inc->sent_at[d->fact] < tk->T->resend_us)
+                        continue; /* in flight */
+                if (send_item(tk->T, id, d, tk->now) < 0)
+                        continue;
+                inc->sent[d->fact] = d->fact_hash;
+                inc->sent_at[d->fact] = tk->now;
+        }
+}
+
+static int on_tick(esc_worker_t *w, void *opaque)
+{
+        timers_t *T = opaque;
+
+        rd_kafka_poll(T->producer, 0);
+        if (!T->caught_up) {
+                if (!check_caught_up(T))
+                        return 0;
+                T->caught_up = true;
+                esc_log(ESC_LOG_INFO, COMP, "caught up with the log, watching deadlines",
+                        "open_incidents=%zu", T->live);
+        }
+        struct tick tk = {.T = T, .now = esc_now()};
+        esc_strmap_foreach(T->incidents, tick_incident, &tk);
+        rd_kafka_poll(T->producer, 0);
+        return 0;
+}
+
+static int on_drain(esc_worker_t *w, void *opaque)
+{
+        timers_t *T = opaque;
+
+        if (rd_kafka_flush(T->producer, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                esc_log(ESC_LOG_WARN, COMP, "commands still queued at exit; the next run re-sends them",
+                        "queued=%d", rd_kafka_outq_len(T->producer));
+                return -1;
+        }
+        return 0;
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+static void timers_free(timers_t *T)
+{
+        if (T->incidents) {
+                esc_strmap_foreach(T->incidents, free_value, NULL);
+                esc_strmap_destroy(T->incidents);
+        }
+        if (T->producer) {
+                rd_kafka_flush(T->producer, 10000);
+                rd_kafka_destroy(T->producer);
+        }
+        esc_event_clear(&T->ev);
+        esc_codec_destroy(T->codec);
+        esc_policy_destroy(T->policy);
+        esc_buf_free(&T->enc);
+        free(T);
+}
+
+int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
+{
+        int tick_ms = (int)esc_config_int(cli->conf, "timers.tick_ms", 1000);
+        long long resend_s = esc_config_int(cli->conf, "timers.resend_s", 60);
+        const char *group = esc_config_str(cli->conf, "timers.group", "esc-timers");
+        int rc = ESC_EXIT_RUNTIME;
+
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+                        usage(stdout);
+                        return ESC_EXIT_OK;
+                } else if (!strcmp(argv[i], "--group") && i + 1 < argc) {
+                        group = argv[++i];
+                } else if (!strcmp(argv[i], "--tick-ms") && i + 1 < argc) {
+                        tick_ms = atoi(argv[++i]);
+                } else {
+                        usage(stderr);
+                        return esc_cli_fail(ESC_EXIT_USAGE, "worker timers", "unknown option '%s'",
+                                            argv[i]);
+                }
+        }
+        if (tick_ms < 10 || tick_ms > 3600000)
+                return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
+                                    "tick %d ms out of range (10..3600000): fix --tick-ms or "
+                                    "timers.tick_ms",
+                                    tick_ms);
+        if (resend_s < 1 || resend_s > 86400)
+                return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
+                                    "timers.resend_s %lld out of range (1..86400)", resend_s);
+        if (!*group || strlen(group) > 255)
+                return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
+                                    "consumer group must be 1..255 bytes (--group or timers.group)");
+
+        timers_t *T = esc_xcalloc(1, sizeof(*T));
+        T->conf = cli->conf;
+        T->resend_us = resend_s * 1000000;
+        esc_strlcpy(T->group, group, sizeof(T->group));
+        esc_buf_init(&T->enc, 1 << 20);
+        esc_event_init(&T->ev, ESC_EV_ESCALATION_OPENED);
+        T->incidents = esc_strmap_new();
+        esc_config_topic(cli->conf, "events", T->events_topic, sizeof(T->events_topic));
+        esc_config_topic(cli->conf, "commands", T->commands_topic, sizeof(T->commands_topic));
+
+        if (!(T->policy = esc_policy_from_config(cli->conf, T->err, sizeof(T->err))) ||
+            !(T->codec = esc_codec_new(cli->conf, T->err, sizeof(T->err))) ||
+            !(T->producer = esc_kafka_producer_new(cli->conf, dr_cb, T, T->err, sizeof(T->err)))) {
+                esc_cli_fail(ESC_EXIT_RUNTIME, "worker timers", "%s", T->err);
+                timers_free(T);
+                return ESC_EXIT_RUNTIME;
+        }
+
+        static const esc_worker_ops_t ops = {
+                .name = "timers",
+                .on_assign = on_assign,
+                .on_revoke = on_revoke,
+                .on_batch = on_batch,
+                .on_tick = on_tick,
+                .on_drain = on_drain,
+        };
+        esc_worker_ops_t o = ops;
+        o.opaque = T;
+        const char *topics[] = {T->events_topic};
+        esc_worker_opts_t opts = {
+                .group = T->group,
+                .topics = topics,
+                .topic_cnt = 1,
+                .batch_max = 2000,
+                .batch_ms = 50,
+                .tick_ms = tick_ms,
+        };
+        T->worker = esc_worker_new(cli->conf, &o, &opts, T->err, sizeof(T->err));
+        if (!T->worker) {
+                esc_cli_fail(ESC_EXIT_RUNTIME, "worker timers", "%s", T->err);
+                timers_free(T);
+                return ESC_EXIT_RUNTIME;
+        }
+        esc_metrics_t *mx = esc_worker_metrics(T->worker);
+        T->m_sent = esc_metrics_counter(mx, "esc_timers_commands_sent_total",
+                                        "Deadline commands sent to esc.commands");
+        T->m_send_errors = esc_metrics_counter(mx, "esc_timers_send_errors_total",
+                                               "Deadline commands not queued or not delivered");
+        T->m_undecodable = esc_metrics_counter(mx, "esc_timers_undecodable_total",
+                                               "Undecodable events skipped");
+        T->m_incidents = esc_metrics_gauge(mx, "esc_timers_incidents",
+                                           "Open incidents whose deadlines are watched");
+
+        esc_log(ESC_LOG_INFO, COMP, "timers starting",
+                "events=%s commands=%s group=%s tick_ms=%d policy_version=%s", T->events_topic,
+                T->commands_topic, T->group, tick_ms, T->policy->version);
+        if (esc_worker_run(T->worker) == 0)
+                rc = ESC_EXIT_OK;
+        else
+                esc_cli_fail(ESC_EXIT_RUNTIME, "worker timers", "%s", esc_worker_error(T->worker));
+        esc_worker_destroy(T->worker);
+        T->worker = NULL;
+        timers_free(T);
+        return rc;
+}
