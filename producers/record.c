@@ -675,11 +675,14 @@ int esc_record_main(esc_cli_t *cli, const char *word, int argc, char **argv)
                                 sizeof(errbuf))) {
         case ESC_SUBMIT_OK:
                 if (opts.no_wait) {
-                        if (cli->json)
-                                printf("{\"incident_id\":\"%s\",\"command_id\":\"%s\","
-                                       "\"delivered\":true}\n",
-                                       cmd.incident_id, cmd.command_id);
-                        else
+                        if (cli->json) {
+                                json_t *o = json_pack("{s:s, s:s, s:b}", "incident_id",
+                                                      cmd.incident_id, "command_id",
+                                                      cmd.command_id, "delivered", 1);
+                                json_dumpf(o, stdout, JSON_COMPACT);
+                                fputc('\n', stdout);
+                                json_decref(o);
+                        } else
                                 printf("%s: command %s delivered (not waiting for the "
                                        "verdict)\n",
                                        cmd.incident_id, cmd.command_id);

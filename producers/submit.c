@@ -144,11 +144,13 @@ static esc_submit_rc_t await_verdict(esc_submit_t *sub, int32_t partition, int64
                 return ESC_SUBMIT_TIMEOUT;
 
         /* Phase 2: the rest of the burst. */
+        int rounds = 0;
         c.stop_at_first = false;
         for (;;) {
                 int64_t lo, hi;
                 c.ours_this_round = 0;
-                if (c.foreign_after_ours)
+                /* past the deadline: one last short look, then stop */
+                if (c.foreign_after_ours || (rounds++ > 0 && esc_mono_us() >= deadline))
                         break;
                 int64_t left = (deadline - esc_mono_us()) / 1000;
                 int grace = ESC_SUBMIT_GRACE_MS;
