@@ -1,0 +1,464 @@
+/* apis.c — HTTP calls to Slack, Linear and PagerDuty for the actions
+ * worker, over one libcurl easy handle with timeouts and one retry rule
+ * (see apis.h). Request bodies are built and responses parsed with
+ * jansson; the API's own error text ("name_taken", a GraphQL message,
+ * PagerDuty's "errors") is what reaches the caller's errbuf, never a token
+ * or a routing key. Waiting (Retry-After, backoff) happens on the worker's
+ * thread in 100 ms steps that give way to a stop request. */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ledger/model.h"
+#include "projections/actions/apis.h"
+#include "runtime/log.h"
+#include "runtime/signals.h"
+#include "runtime/util.h"
+
+#define COMP "actions"
+#define API_RESPONSE_CAP ((size_t)1 << 20)
+
+struct esc_actions_apis {
+        CURL *curl;
+        char *slack_url;        /* without trailing '/' */
+        char *slack_auth;       /* "Authorization: Bearer ..." or NULL */
+        char *linear_url;
+        char *linear_auth;
+        char *linear_team;
+        char *pd_url;
+        long timeout_ms;
+        int max_attempts;
+        int retry_after_cap_s;
+};
+
+typedef struct http_resp {
+        long status;
+        esc_buf_t body;
+        int retry_after_s;      /* -1: none */
+        bool too_big;
+} http_resp_t;
+
+static char *auth_header(const char *token)
+{
+        if (!token || !*token)
+                return NULL;
+        esc_buf_t b;
+        esc_buf_init(&b, 0);
+        esc_buf_printf(&b, "Authorization: Bearer %s", token);
+        return b.data;
+}
+
+esc_actions_apis_t *esc_actions_apis_new(const esc_config_t *conf, char *errbuf,
+                                         size_t errbuf_size)
+{
+        esc_actions_apis_t *api = esc_xcalloc(1, sizeof(*api));
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        api->curl = curl_easy_init();
+        if (!api->curl) {
+                free(api);
+                curl_global_cleanup();
+                esc_err(errbuf, errbuf_size, "libcurl: cannot create a handle");
+                return NULL;
+        }
+        api->slack_url = esc_strdup(esc_config_str(conf, "slack.api_url", ESC_DEFAULT_SLACK_API_URL));
+        size_t n = strlen(api->slack_url);
+        while (n > 0 && api->slack_url[n - 1] == '/')
+                api->slack_url[--n] = '\0';
+        api->slack_auth = auth_header(esc_config_get(conf, "slack.token"));
+        api->linear_url = esc_strdup(esc_config_str(conf, "linear.api_url", ESC_DEFAULT_LINEAR_API_URL));
+        api->linear_auth = auth_header(esc_config_get(conf, "linear.token"));
+        const char *team = esc_config_get(conf, "linear.team_id");
+        api->linear_team = team && *team ? esc_strdup(team) : NULL;
+        api->pd_url = esc_strdup(esc_config_str(conf, "pagerduty.events_url", ESC_DEFAULT_PAGERDUTY_URL));
+        api->timeout_ms = (long)esc_config_int(conf, "actions.http_timeout_ms", 10000);
+        api->max_attempts = (int)esc_config_int(conf, "actions.max_attempts", 5);
+        api->retry_after_cap_s = (int)esc_config_int(conf, "actions.retry_after_cap_s", 30);
+        if (api->timeout_ms < 100)
+                api->timeout_ms = 100;
+        if (api->max_attempts < 1)
+                api->max_attempts = 1;
+        if (api->max_attempts > 20)
+                api->max_attempts = 20;
+        if (api->retry_after_cap_s < 1)
+                api->retry_after_cap_s = 1;
+        return api;
+}
+
+void esc_actions_apis_destroy(esc_actions_apis_t *api)
+{
+        if (!api)
+                return;
+        curl_easy_cleanup(api->curl);
+        curl_global_cleanup();
+        free(api->slack_url);
+        free(api->slack_auth);
+        free(api->linear_url);
+        free(api->linear_auth);
+        free(api->linear_team);
+        free(api->pd_url);
+        free(api);
+}
+
+bool esc_actions_slack_enabled(const esc_actions_apis_t *api)
+{
+        return api->slack_auth != NULL;
+}
+
+bool esc_actions_linear_enabled(const esc_actions_apis_t *api)
+{
+        return api->linear_auth != NULL && api->linear_team != NULL;
+}
+
+/* ---- HTTP --------------------------------------------------------------------- */
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *opaque)
+{
+        http_resp_t *r = opaque;
+        size_t n = size * nmemb;
+        if (esc_buf_append(&r->body, p, n)) {
+                r->too_big = true;
+                return 0; /* aborts the transfer */
+        }
+        return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *opaque)
+{
+        http_resp_t *r = opaque;
+        size_t n = size * nmemb;
+        static const char name[] = "retry-after:";
+        if (n > sizeof(name) - 1 && !strncasecmp(p, name, sizeof(name) - 1)) {
+                const char *v = p + sizeof(name) - 1;
+                while (v < p + n && (*v == ' ' || *v == '\t'))
+                        v++;
+                int secs = 0, digits = 0;
+                while (v < p + n && isdigit((unsigned char)*v) && digits < 7) {
+                        secs = secs * 10 + (*v++ - '0');
+                        digits++;
+                }
+                /* An HTTP-date instead of seconds: wait a conservative 5 s. */
+                r->retry_after_s = digits ? secs : 5;
+        }
+        return n;
+}
+
+/* One POST. Returns 0 with r->status set, or -1 on a transport error
+ * (errbuf says which; the URL is ours, not a secret). */
+static int http_post(esc_actions_apis_t *api, const char *url, const char *auth,
+                     const char *json, http_resp_t *r, char *errbuf, size_t errbuf_size)
+{
+        CURL *c = api->curl;
+        struct curl_slist *hdrs = NULL;
+        CURLcode cc;
+
+        esc_buf_reset(&r->body);
+        r->status = 0;
+        r->retry_after_s = -1;
+        r->too_big = false;
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json; charset=utf-8");
+        hdrs = curl_slist_append(hdrs, "Accept: application/json");
+        if (auth)
+                hdrs = curl_slist_append(hdrs, auth);
+        curl_easy_reset(c);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, api->timeout_ms);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, api->timeout_ms < 5000 ? api->timeout_ms : 5000L);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "esc-actions/" ESC_VERSION);
+        cc = curl_easy_perform(c);
+        curl_slist_free_all(hdrs); /* holds the token: freed right away */
+        if (r->too_big)
+                return esc_err(errbuf, errbuf_size, "%s: response larger than %zu bytes", url,
+                               API_RESPONSE_CAP);
+        if (cc != CURLE_OK)
+                return esc_err(errbuf, errbuf_size, "%s: %s", url, curl_easy_strerror(cc));
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+        return 0;
+}
+
+static bool sleep_ms(int ms)
+{
+        while (ms > 0) {
+                if (esc_signals_stop_requested())
+                        return false;
+                int step = ms > 100 ? 100 : ms;
+                usleep((useconds_t)step * 1000);
+                ms -= step;
+        }
+        return true;
+}
+
+/* POSTs with the retry rule. On ESC_API_OK r holds a 2xx answer; on
+ * ESC_API_FAIL r holds the refusing answer (status, body) when there was
+ * one. what names the call in logs and errors. */
+static esc_api_rc_t call(esc_actions_apis_t *api, const char *what, const char *url,
+                         const char *auth, const char *json, http_resp_t *r, char *errbuf,
+                         size_t errbuf_size)
+{
+        int backoff_ms = 500;
+        for (int attempt = 1;; attempt++) {
+                char err[512];
+                int wait_ms;
+                if (http_post(api, url, auth, json, r, err, sizeof(err)) == 0) {
+                        if (r->status >= 200 && r->status < 300)
+                                return ESC_API_OK;
+                        if (r->status != 429 && r->status < 500) {
+                                esc_err(errbuf, errbuf_size, "%s: HTTP %ld", what, r->status);
+                                return ESC_API_FAIL;
+                        }
+                        if (r->status == 429) {
+                                int s = r->retry_after_s >= 0 ? r->retry_after_s : 1;
+                                if (s > api->retry_after_cap_s)
+                                        s = api->retry_after_cap_s;
+                                wait_ms = s * 1000;
+                        } else {
+                                wait_ms = backoff_ms;
+                        }
+                        snprintf(err, sizeof(err), "HTTP %ld", r->status);
+                } else {
+                        wait_ms = backoff_ms;
+                }
+                if (attempt >= api->max_attempts) {
+                        esc_err(errbuf, errbuf_size, "%s: %s (gave up after %d attempts)", what, err,
+                                attempt);
+                        return ESC_API_RETRY;
+                }
+                esc_log(ESC_LOG_WARN, COMP, "call failed, retrying",
+                        "call=%s attempt=%d error=\"%s\" wait_ms=%d", what, attempt, err, wait_ms);
+                if (!sleep_ms(wait_ms)) {
+                        esc_err(errbuf, errbuf_size, "%s: %s (stopping)", what, err);
+                        return ESC_API_RETRY;
+                }
+                backoff_ms = backoff_ms * 2 > 8000 ? 8000 : backoff_ms * 2;
+        }
+}
+
+/* A string member of a JSON object, or NULL. */
+static const char *jstr(json_t *o, const char *key)
+{
+        return json_string_value(json_object_get(o, key));
+}
+
+static char *dump(json_t *req)
+{
+        char *s = json_dumps(req, JSON_COMPACT);
+        json_decref(req);
+        return s;
+}
+
+/* ---- Slack --------------------------------------------------------------------- */
+
+/* Calls a Slack method. On ESC_API_OK *resp (owned by the caller) is the
+ * parsed `ok:true` answer. `ok:false` yields ESC_API_FAIL with Slack's error
+ * code in errbuf and, through slack_error, for the caller to inspect. */
+static esc_api_rc_t slack_call(esc_actions_apis_t *api, const char *method, json_t *req,
+                               json_t **resp, char *slack_error, size_t slack_error_size,
+                               char *errbuf, size_t errbuf_size)
+{
+        char url[2048], what[64];
+        http_resp_t r = {0};
+        esc_api_rc_t rc;
+        char *body = dump(req);
+
+        *resp = NULL;
+        if (slack_error_size)
+                slack_error[0] = '\0';
+        if (!body)
+                return esc_err(errbuf, errbuf_size, "slack %s: cannot encode request", method),
+                       ESC_API_FAIL;
+        snprintf(url, sizeof(url), "%s/%s", api->slack_url, method);
+        snprintf(what, sizeof(what), "slack %s", method);
+        esc_buf_init(&r.body, API_RESPONSE_CAP);
+        rc = call(api, what, url, api->slack_auth, body, &r, errbuf, errbuf_size);
+        free(body);
+        json_t *j = r.body.data ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
+        if (rc == ESC_API_OK) {
+                if (!json_is_object(j)) {
+                        rc = ESC_API_FAIL;
+                        esc_err(errbuf, errbuf_size, "%s: answer is not a JSON object", what);
+                } else if (!json_is_true(json_object_get(j, "ok"))) {
+                        const char *e = jstr(j, "error");
+                        esc_strlcpy(slack_error, e ? e : "unknown_error", slack_error_size);
+                        /* Slack's own transient errors are worth another try later. */
+                        rc = e && (!strcmp(e, "ratelimited") || !strcmp(e, "internal_error") ||
+                                   !strcmp(e, "fatal_error") || !strcmp(e, "service_unavailable") ||
+                                   !strcmp(e, "request_timeout"))
+                                     ? ESC_API_RETRY
+                                     : ESC_API_FAIL;
+                        esc_err(errbuf, errbuf_size, "%s: ok:false, error=%s", what,
+                                e ? e : "unknown_error");
+                } else {
+                        *resp = j;
+                        j = NULL;
+                }
+        } else if (rc == ESC_API_FAIL && json_is_object(j) && jstr(j, "error")) {
+                esc_strlcpy(slack_error, jstr(j, "error"), slack_error_size);
+                esc_err(errbuf, errbuf_size, "%s: HTTP %ld, error=%s", what, r.status,
+                        jstr(j, "error"));
+        }
+        json_decref(j);
+        esc_buf_free(&r.body);
+        return rc;
+}
+
+esc_api_rc_t esc_actions_slack_create(esc_actions_apis_t *api, const char *name, char **id,
+                                      char **created_name, char *errbuf, size_t errbuf_size)
+{
+        json_t *resp;
+        char serr[64];
+        esc_api_rc_t rc = slack_call(api, "conversations.create",
+                                     json_pack("{s:s, s:b}", "name", name, "is_private", 0), &resp,
+                                     serr, sizeof(serr), errbuf, errbuf_size);
+        if (rc == ESC_API_FAIL && !strcmp(serr, "name_taken"))
+                return ESC_API_NAME_TAKEN;
+        if (rc != ESC_API_OK)
+                return rc;
+        json_t *ch = json_object_get(resp, "channel");
+        const char *cid = jstr(ch, "id"), *cname = jstr(ch, "name");
+        if (!cid || !*cid || strlen(cid) > ESC_MAX_ID) {
+                json_decref(resp);
+                return esc_err(errbuf, errbuf_size,
+                               "slack conversations.create: answer has no usable channel.id"),
+                       ESC_API_FAIL;
+        }
+        *id = esc_strdup(cid);
+        *created_name = esc_strdup(cname && *cname && strlen(cname) <= 80 ? cname : name);
+        json_decref(resp);
+        return ESC_API_OK;
+}
+
+esc_api_rc_t esc_actions_slack_invite(esc_actions_apis_t *api, const char *channel,
+                                      const char *user, char *errbuf, size_t errbuf_size)
+{
+        json_t *resp;
+        char serr[64];
+        esc_api_rc_t rc = slack_call(api, "conversations.invite",
+                                     json_pack("{s:s, s:s}", "channel", channel, "users", user),
+                                     &resp, serr, sizeof(serr), errbuf, errbuf_size);
+        if (rc == ESC_API_FAIL && !strcmp(serr, "already_in_channel"))
+                return ESC_API_OK;
+        json_decref(resp);
+        return rc;
+}
+
+esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel,
+                                    const char *text, char *errbuf, size_t errbuf_size)
+{
+        json_t *resp;
+        char serr[64];
+        esc_api_rc_t rc = slack_call(api, "chat.postMessage",
+                                     json_pack("{s:s, s:s}", "channel", channel, "text", text),
+                                     &resp, serr, sizeof(serr), errbuf, errbuf_size);
+        json_decref(resp);
+        return rc;
+}
+
+/* ---- Linear -------------------------------------------------------------------- */
+
+static const char ISSUE_CREATE[] =
+        "mutation IssueCreate($input: IssueCreateInput!) { issueCreate(input: $input) "
+        "{ success issue { id identifier url } } }";
+
+esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid,
+                                       const char *title, const char *description,
+                                       char **issue_id, char **url, char *errbuf,
+                                       size_t errbuf_size)
+{
+        http_resp_t r = {0};
+        esc_api_rc_t rc;
+        char *body = dump(json_pack("{s:s, s:{s:{s:s, s:s, s:s, s:s}}}", "query", ISSUE_CREATE,
+                                    "variables", "input", "id", uuid, "teamId", api->linear_team,
+                                    "title", title, "description", description));
+        if (!body)
+                return esc_err(errbuf, errbuf_size, "linear issueCreate: cannot encode request"),
+                       ESC_API_FAIL;
+        esc_buf_init(&r.body, API_RESPONSE_CAP);
+        rc = call(api, "linear issueCreate", api->linear_url, api->linear_auth, body, &r, errbuf,
+                  errbuf_size);
+        free(body);
+        json_t *j = r.body.data ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
+        /* GraphQL reports refusals in `errors`, with HTTP 200 or 400. */
+        json_t *errs = json_object_get(j, "errors");
+        if ((rc == ESC_API_OK || rc == ESC_API_FAIL) && json_array_size(errs) > 0) {
+                const char *m = jstr(json_array_get(errs, 0), "message");
+                esc_err(errbuf, errbuf_size, "linear issueCreate: HTTP %ld, error=\"%.300s\"",
+                        r.status, m ? m : "unknown");
+                rc = ESC_API_FAIL;
+        } else if (rc == ESC_API_OK) {
+                json_t *ic = json_object_get(json_object_get(j, "data"), "issueCreate");
+                json_t *is = json_object_get(ic, "issue");
+                const char *ident = jstr(is, "identifier"), *iid = jstr(is, "id");
+                const char *u = jstr(is, "url");
+                const char *use = ident && *ident ? ident : iid;
+                if (!json_is_true(json_object_get(ic, "success")) || !use || !*use ||
+                    strlen(use) > 1024 || (u && strlen(u) > 1024)) {
+                        esc_err(errbuf, errbuf_size,
+                                "linear issueCreate: answer lacks success and issue.id");
+                        rc = ESC_API_FAIL;
+                } else {
+                        *issue_id = esc_strdup(use);
+                        *url = esc_strdup(u ? u : "");
+                }
+        }
+        json_decref(j);
+        esc_buf_free(&r.body);
+        return rc;
+}
+
+/* ---- PagerDuty ----------------------------------------------------------------- */
+
+esc_api_rc_t esc_actions_pagerduty_event(esc_actions_apis_t *api, const char *routing_key,
+                                         const char *action, const char *dedup_key,
+                                         const char *summary, const char *component,
+                                         const char *details_json, char *errbuf,
+                                         size_t errbuf_size)
+{
+        http_resp_t r = {0};
+        json_t *req = json_pack("{s:s, s:s, s:s}", "routing_key", routing_key, "event_action",
+                                action, "dedup_key", dedup_key);
+        if (req && !strcmp(action, "trigger")) {
+                json_t *details = details_json ? json_loads(details_json, 0, NULL) : NULL;
+                json_t *payload = json_pack("{s:s, s:s, s:s}", "summary", summary ? summary : dedup_key,
+                                            "source", "esc", "severity", "critical");
+                if (payload && component)
+                        json_object_set_new(payload, "component", json_string(component));
+                if (payload && details)
+                        json_object_set_new(payload, "custom_details", details);
+                else
+                        json_decref(details);
+                json_object_set_new(req, "payload", payload);
+                json_object_set_new(req, "client", json_string("esc"));
+        }
+        char *body = req ? dump(req) : NULL;
+        if (!body)
+                return esc_err(errbuf, errbuf_size, "pagerduty %s: cannot encode request", action),
+                       ESC_API_FAIL;
+        char what[64];
+        snprintf(what, sizeof(what), "pagerduty %s", action);
+        esc_buf_init(&r.body, API_RESPONSE_CAP);
+        esc_api_rc_t rc = call(api, what, api->pd_url, NULL, body, &r, errbuf, errbuf_size);
+        free(body);
+        if (rc == ESC_API_FAIL) {
+                json_t *j = r.body.data ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
+                const char *m = jstr(j, "message");
+                json_t *errs = json_object_get(j, "errors");
+                const char *e = json_string_value(json_array_get(errs, 0));
+                if (m || e)
+                        esc_err(errbuf, errbuf_size, "%s: HTTP %ld, message=\"%.200s\" error=\"%.200s\"",
+                                what, r.status, m ? m : "", e ? e : "");
+                json_decref(j);
+        }
+        esc_buf_free(&r.body);
+        return rc;
+}

@@ -1,0 +1,65 @@
+/* apis.h — the outside systems the actions worker drives: Slack Web API
+ * (conversations.create, conversations.invite, chat.postMessage), Linear
+ * GraphQL (issueCreate) and PagerDuty Events API v2 (trigger, resolve).
+ *
+ * Every call goes through one retry rule (apis.c): HTTP 429 waits for
+ * Retry-After (capped) and tries again, 5xx and network errors back off
+ * exponentially, both up to a bounded number of attempts; any other 4xx,
+ * Slack `ok:false` and GraphQL `errors` are permanent and reported with the
+ * API's own error text. Tokens go in `Authorization: Bearer` and never into
+ * a log line or error message. Responses are capped at 1 MiB.
+ *
+ * Config (DESIGN §5): slack.api_url, slack.token, linear.api_url,
+ * linear.token, linear.team_id, pagerduty.events_url; tuning
+ * actions.http_timeout_ms (10000), actions.max_attempts (5),
+ * actions.retry_after_cap_s (30). Not thread-safe: one per worker. */
+#ifndef ESC_ACTIONS_APIS_H
+#define ESC_ACTIONS_APIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runtime/config.h"
+
+typedef enum {
+        ESC_API_OK = 0,
+        ESC_API_RETRY,      /* transient, attempts used up: try again later */
+        ESC_API_FAIL,       /* permanent: logged, not retried */
+        ESC_API_NAME_TAKEN, /* Slack conversations.create: name_taken */
+} esc_api_rc_t;
+
+typedef struct esc_actions_apis esc_actions_apis_t;
+
+esc_actions_apis_t *esc_actions_apis_new(const esc_config_t *conf, char *errbuf,
+                                         size_t errbuf_size);
+void esc_actions_apis_destroy(esc_actions_apis_t *api);
+
+/* Whether the system is configured (token, team id). */
+bool esc_actions_slack_enabled(const esc_actions_apis_t *api);
+bool esc_actions_linear_enabled(const esc_actions_apis_t *api);
+
+/* Creates a public channel; *id and *name (heap) receive Slack's answer. */
+esc_api_rc_t esc_actions_slack_create(esc_actions_apis_t *api, const char *name, char **id,
+                                      char **created_name, char *errbuf, size_t errbuf_size);
+/* Invites one user; already_in_channel counts as success. */
+esc_api_rc_t esc_actions_slack_invite(esc_actions_apis_t *api, const char *channel,
+                                      const char *user, char *errbuf, size_t errbuf_size);
+esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel,
+                                    const char *text, char *errbuf, size_t errbuf_size);
+
+/* issueCreate in linear.team_id with a caller-chosen id; *issue_id
+ * (the identifier, e.g. "ENG-42", else the id) and *url (heap) on success. */
+esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid,
+                                       const char *title, const char *description,
+                                       char **issue_id, char **url, char *errbuf,
+                                       size_t errbuf_size);
+
+/* A PagerDuty Events API v2 event: action "trigger" (summary, component and
+ * details used) or "resolve". routing_key is never logged. */
+esc_api_rc_t esc_actions_pagerduty_event(esc_actions_apis_t *api, const char *routing_key,
+                                         const char *action, const char *dedup_key,
+                                         const char *summary, const char *component,
+                                         const char *details_json, char *errbuf,
+                                         size_t errbuf_size);
+
+#endif

@@ -1,0 +1,342 @@
+/* plan.c — the pure half of the actions projection: fold an incident's
+ * events, decide which outside actions an event calls for, and compose the
+ * texts those actions send. No I/O, no clock: the rules of seed Step 2
+ * ("on Sev assignment a channel, the owners invited, a Linear issue with the
+ * SLA clock, a page for Sev 1") are unit-tested here (test_actions_plan.c). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "projections/actions/actions.h"
+
+void esc_actions_incident_init(esc_actions_incident_t *inc)
+{
+        memset(inc, 0, sizeof(*inc));
+        esc_state_init(&inc->st);
+        inc->partition = -1;
+}
+
+void esc_actions_incident_clear(esc_actions_incident_t *inc)
+{
+        free(inc->account);
+        free(inc->account_name);
+        free(inc->title);
+        free(inc->product_area);
+        free(inc->channel_id);
+        free(inc->channel_name);
+        free(inc->issue_id);
+        free(inc->issue_url);
+        free(inc->page_service);
+        esc_actions_incident_init(inc);
+}
+
+static void set_str(char **dst, const char *src)
+{
+        free(*dst);
+        *dst = esc_strdup(src);
+}
+
+bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev)
+{
+        if (ev->seq <= inc->st.seq)
+                return false;
+        esc_evolve(&inc->st, ev);
+        const esc_event_payload_t *p = &ev->p;
+        switch (ev->type) {
+        case ESC_EV_ESCALATION_OPENED:
+                set_str(&inc->account, p->opened.account.id);
+                set_str(&inc->account_name, p->opened.account.name);
+                set_str(&inc->title, p->opened.title);
+                set_str(&inc->product_area, p->opened.product_area);
+                inc->impact = p->opened.impact;
+                break;
+        case ESC_EV_CHANNEL_CREATED:
+                /* The log is the authority: a recorded channel replaces one
+                 * we think we made. */
+                set_str(&inc->channel_id, p->channel_created.slack_channel_id);
+                set_str(&inc->channel_name, p->channel_created.name);
+                inc->pending_records &= ~(unsigned)ESC_ACTIONS_REC_CHANNEL;
+                break;
+        case ESC_EV_TRACKING_ISSUE_LINKED:
+                set_str(&inc->issue_id, p->tracking_linked.issue_id);
+                set_str(&inc->issue_url, p->tracking_linked.url);
+                inc->pending_records &= ~(unsigned)ESC_ACTIONS_REC_ISSUE;
+                break;
+        case ESC_EV_PAGE_SENT:
+                inc->paged = true;
+                set_str(&inc->page_service, p->page_sent.service);
+                inc->pending_records &= ~(unsigned)ESC_ACTIONS_REC_PAGE;
+                break;
+        default:
+                break;
+        }
+        return true;
+}
+
+bool esc_actions_active(const esc_actions_incident_t *inc)
+{
+        switch ((esc_status_t)inc->st.status) {
+        case ESC_STATUS_OPEN:
+        case ESC_STATUS_ACKNOWLEDGED:
+        case ESC_STATUS_MITIGATED:
+                return inc->st.sev >= 1 && inc->st.sev <= 4;
+        default:
+                return false;
+        }
+}
+
+static bool sev_pages(const esc_actions_incident_t *inc, const esc_policy_t *pol)
+{
+        return inc->st.sev >= 1 && inc->st.sev <= 4 && pol->sev[inc->st.sev].page;
+}
+
+static const char *owner_of(const esc_actions_incident_t *inc, esc_role_t role)
+{
+        switch (role) {
+        case ESC_ROLE_ENGINEERING_OWNER:
+                return inc->st.owner;
+        case ESC_ROLE_CSM:
+                return inc->st.csm;
+        case ESC_ROLE_CS_MANAGER:
+                return inc->st.cs_manager;
+        default:
+                return "";
+        }
+}
+
+bool esc_actions_needed(const esc_actions_incident_t *inc, const esc_action_t *a,
+                        const esc_policy_t *pol)
+{
+        switch (a->kind) {
+        case ESC_ACT_CREATE_CHANNEL:
+                return esc_actions_active(inc) && !inc->channel_id;
+        case ESC_ACT_CREATE_ISSUE:
+                return esc_actions_active(inc) && !inc->issue_id;
+        case ESC_ACT_PAGE:
+                return esc_actions_active(inc) && !inc->paged && sev_pages(inc, pol);
+        case ESC_ACT_INVITE: {
+                const char *who = owner_of(inc, a->role);
+                return inc->channel_id && *who && strcmp(inc->invited[a->role], who) != 0;
+        }
+        case ESC_ACT_RESOLVE_PAGE:
+                return inc->paged;
+        case ESC_ACT_REMIND:
+                return inc->channel_id != NULL;
+        default:
+                return false;
+        }
+}
+
+static void add(esc_actions_plan_t *out, const esc_actions_incident_t *inc,
+                const esc_policy_t *pol, esc_action_t a)
+{
+        if (out->n < ESC_ACTIONS_PLAN_MAX && esc_actions_needed(inc, &a, pol))
+                out->v[out->n++] = a;
+}
+
+void esc_actions_plan(const esc_actions_incident_t *inc, const esc_event_t *ev,
+                      const esc_policy_t *pol, esc_actions_plan_t *out)
+{
+        memset(out, 0, sizeof(*out));
+        if (!ev || ev->type == ESC_EV_SEVERITY_ASSIGNED || ev->type == ESC_EV_SEVERITY_OVERRIDDEN ||
+            ev->type == ESC_EV_REOPENED) {
+                add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_CREATE_CHANNEL});
+                add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_CREATE_ISSUE});
+                add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_PAGE});
+        }
+        if (!ev) {
+                if (inc->st.status == ESC_STATUS_RESOLVED || inc->st.status == ESC_STATUS_CONFIRMED)
+                        add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_RESOLVE_PAGE});
+                return;
+        }
+        switch (ev->type) {
+        case ESC_EV_OWNER_ASSIGNED:
+                add(out, inc, pol,
+                    (esc_action_t){.kind = ESC_ACT_INVITE, .role = ev->p.owner_assigned.role});
+                break;
+        case ESC_EV_RESOLVED:
+                add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_RESOLVE_PAGE});
+                break;
+        case ESC_EV_UPDATE_OVERDUE:
+                add(out, inc, pol,
+                    (esc_action_t){.kind = ESC_ACT_REMIND,
+                                   .reminder_no = ev->p.update_overdue.reminder_no,
+                                   .due_at = ev->p.update_overdue.due_at});
+                break;
+        default:
+                break;
+        }
+}
+
+const char *esc_action_kind_name(esc_action_kind_t k)
+{
+        static const char *const names[ESC_ACT__COUNT] = {
+                "create_channel", "invite", "create_issue", "page", "resolve_page", "remind",
+        };
+        return (int)k >= 0 && k < ESC_ACT__COUNT ? names[k] : "unknown";
+}
+
+/* ---- texts ------------------------------------------------------------------ */
+
+void esc_actions_channel_name(const esc_actions_incident_t *inc, int attempt, char *buf,
+                              size_t size)
+{
+        char date[16] = "00000000", suffix[16] = "";
+        char acct[ESC_ACTIONS_CHANNEL_MAX + 1];
+        size_t n = 0;
+        const char *a = inc->account ? inc->account : "";
+
+        if (inc->st.opened_at != ESC_TIME_NONE) {
+                int64_t y;
+                int m, d;
+                const int64_t day_us = 86400 * ESC_USEC_PER_SEC;
+                int64_t days = inc->st.opened_at / day_us;
+                if (inc->st.opened_at % day_us < 0)
+                        days--;
+                esc_civil_from_days(days, &y, &m, &d);
+                snprintf(date, sizeof(date), "%04" PRId64 "%02d%02d", y, m, d);
+        }
+        if (attempt >= 2)
+                snprintf(suffix, sizeof(suffix), "-%d", attempt);
+        /* Room for "esc-" + account + "-" + date + suffix within 80. */
+        size_t room = ESC_ACTIONS_CHANNEL_MAX - 4 - 1 - strlen(date) - strlen(suffix);
+        for (const char *s = a; *s && n < room; s++) {
+                char c = *s;
+                if (c >= 'A' && c <= 'Z')
+                        c = (char)(c - 'A' + 'a');
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+                        c = '-';
+                if (c == '-' && (n == 0 || acct[n - 1] == '-'))
+                        continue;
+                acct[n++] = c;
+        }
+        while (n > 0 && acct[n - 1] == '-')
+                n--;
+        acct[n] = '\0';
+        if (n == 0) /* nothing Slack accepts survived: name it by a hash */
+                snprintf(acct, sizeof(acct), "%08" PRIx64,
+                         esc_state_id_hash(a) & UINT64_C(0xffffffff));
+        snprintf(buf, size, "esc-%s-%s%s", acct, date, suffix);
+}
+
+/* Appends at most cap bytes of s, cut on a UTF-8 boundary. */
+static void put_capped(esc_buf_t *out, const char *s, size_t cap)
+{
+        size_t n = strlen(s);
+        if (n > cap) {
+                n = cap;
+                while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+                        n--;
+        }
+        esc_buf_append(out, s, n);
+}
+
+static const char *account_label(const esc_actions_incident_t *inc)
+{
+        return inc->account ? inc->account : "unknown account";
+}
+
+void esc_actions_issue_title(const esc_actions_incident_t *inc, esc_buf_t *out)
+{
+        esc_buf_t t;
+        esc_buf_init(&t, 0);
+        esc_buf_printf(&t, "[Sev %d] %s: %s", inc->st.sev, account_label(inc),
+                       inc->title ? inc->title : "");
+        put_capped(out, t.data ? t.data : "", ESC_MAX_STR);
+        esc_buf_free(&t);
+}
+
+static void put_due(esc_buf_t *out, const char *what, esc_time_t t, const char *none)
+{
+        char ts[40];
+        if (t == ESC_TIME_NONE)
+                esc_buf_printf(out, "- %s: %s\n", what, none);
+        else
+                esc_buf_printf(out, "- %s: %s\n", what, esc_time_format(t, ts, sizeof(ts)));
+}
+
+void esc_actions_issue_description(const esc_actions_incident_t *inc, const char *incident_id,
+                                   const esc_policy_t *pol, esc_buf_t *out)
+{
+        const esc_state_t *st = &inc->st;
+        char ts[40], dur[3][32];
+        int sev = st->sev >= 1 && st->sev <= 4 ? st->sev : 4;
+        const esc_sev_rule_t *r = &pol->sev[sev];
+
+        esc_buf_printf(out, "Escalation **%s** — **Sev %d**", incident_id, st->sev);
+        if (st->matrix_sev && st->matrix_sev != st->sev)
+                esc_buf_printf(out, " (matrix Sev %d)", st->matrix_sev);
+        esc_buf_puts(out, "\n\n");
+        esc_buf_printf(out, "- Account: %s", account_label(inc));
+        if (inc->account_name)
+                esc_buf_printf(out, " (%s)", inc->account_name);
+        esc_buf_printf(out, "\n- Product area: %s\n- Impact: %s\n",
+                       inc->product_area ? inc->product_area : "-", esc_impact_name(inc->impact));
+        if (inc->channel_name)
+                esc_buf_printf(out, "- Slack: #%s\n", inc->channel_name);
+        esc_buf_printf(out, "- Engineering owner: %s\n- CSM: %s\n", *st->owner ? st->owner : "-",
+                       *st->csm ? st->csm : "-");
+        if (*st->cs_manager)
+                esc_buf_printf(out, "- CS manager: %s\n", st->cs_manager);
+        esc_buf_printf(out, "\n**SLA clock** (policy %s: response %s, update every %s, "
+                            "resolution %s)\n\n",
+                       pol->version ? pol->version : "-",
+                       esc_dur_format(r->response, dur[0], sizeof(dur[0])),
+                       esc_dur_format(r->update_every, dur[1], sizeof(dur[1])),
+                       esc_dur_format(r->resolution, dur[2], sizeof(dur[2])));
+        if (st->opened_at != ESC_TIME_NONE)
+                esc_buf_printf(out, "- Opened: %s\n", esc_time_format(st->opened_at, ts, sizeof(ts)));
+        put_due(out, "Response due", st->response_due_at, "none");
+        put_due(out, "Next customer update due", st->next_update_due_at, "on change");
+        put_due(out, "Resolution due", st->resolution_due_at, "none (backlog)");
+        if (inc->title)
+                esc_buf_printf(out, "\n%s\n", inc->title);
+}
+
+static void mention(esc_buf_t *out, const esc_policy_t *pol, const char *who)
+{
+        if (!*who)
+                return;
+        const esc_person_t *p = esc_policy_person(pol, who);
+        if (p && p->slack_user_id)
+                esc_buf_printf(out, " <@%s>", p->slack_user_id);
+        else
+                esc_buf_printf(out, " %s", who);
+}
+
+void esc_actions_reminder_text(const esc_actions_incident_t *inc, const char *incident_id,
+                               const esc_action_t *a, const esc_policy_t *pol, esc_buf_t *out)
+{
+        char ts[40];
+        esc_buf_printf(out, ":alarm_clock: Reminder %d: the customer update for %s (Sev %d) was due at %s.",
+                       a->reminder_no, incident_id, inc->st.sev,
+                       a->due_at != ESC_TIME_NONE ? esc_time_format(a->due_at, ts, sizeof(ts))
+                                                  : "an earlier time");
+        mention(out, pol, inc->st.csm);
+        mention(out, pol, inc->st.owner);
+        esc_buf_printf(out, " please post an update now (esc update %s --audience external ...), "
+                            "even if there is no news, and name the next update time.",
+                       incident_id);
+}
+
+void esc_actions_issue_uuid(const char *incident_id, char out[37])
+{
+        esc_buf_t b;
+        esc_buf_init(&b, 0);
+        esc_buf_printf(&b, "esc-linear-issue/%s", incident_id);
+        uint64_t h1 = esc_state_id_hash(b.data);
+        esc_buf_puts(&b, "/2");
+        uint64_t h2 = esc_state_id_hash(b.data);
+        esc_buf_free(&b);
+        /* Version 4 and RFC 4122 variant bits, so validators accept it. */
+        h1 = (h1 & ~UINT64_C(0xF000)) | UINT64_C(0x4000);
+        h2 = (h2 & ~(UINT64_C(0xC) << 60)) | (UINT64_C(0x8) << 60);
+        snprintf(out, 37, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64,
+                 h1 >> 32, (h1 >> 16) & 0xFFFF, h1 & 0xFFFF, h2 >> 48, h2 & UINT64_C(0xFFFFFFFFFFFF));
+}
+
+void esc_actions_command_id(const char *kind, const char *incident_id, char *buf, size_t size)
+{
+        snprintf(buf, size, "actions-%s-%016" PRIx64, kind, esc_state_id_hash(incident_id));
+}

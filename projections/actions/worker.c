@@ -1,0 +1,832 @@
+/* worker.c — `esc worker actions`: Slack channels, Linear issues and
+ * PagerDuty pages for escalations (seed Step 2), every one reported back to
+ * esc.commands as a record_* command so the log records what was done
+ * outside (DESIGN §1).
+ *
+ * Positions: the worker owns no offsets. On assignment it replays each
+ * partition of esc.events from the beginning up to the high watermark it
+ * saw then, folding incidents without side effects; once a partition is
+ * replayed it reconciles: every open incident whose log lacks a channel,
+ * issue or (per the policy) page gets one. After that each live event is
+ * planned (plan.c) and acted on. The log is thus the only memory of what
+ * was done, so a restart creates nothing twice for an incident whose
+ * ChannelCreated / TrackingIssueLinked / PageSent is in the log. Record-back
+ * commands carry deterministic command ids, so a resend after a crash is
+ * recognised by the ledger.
+ *
+ * Trade-offs: a crash between a side effect and the delivery of its
+ * record-back command repeats the side effect on restart (PagerDuty dedups by
+ * incident id, Linear refuses the repeated issue id, Slack answers
+ * name_taken and a suffixed second channel is made). Reminders and page
+ * resolves that fell due while the worker was down are not sent at replay,
+ * except page resolves of resolved incidents (idempotent at PagerDuty).
+ * Failed actions do not hold up the log: they are retried from on_tick with
+ * a per-incident backoff. Memory: closed incidents are dropped. */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/codec.h"
+#include "producers/commands.h"
+#include "producers/submit.h"
+#include "projections/actions/actions.h"
+#include "projections/actions/apis.h"
+#include "runtime/log.h"
+#include "runtime/signals.h"
+#include "runtime/strmap.h"
+#include "runtime/worker.h"
+
+#define COMP "actions"
+#define ACTOR "esc-actions"
+#define MAX_PARTITIONS 4096
+#define RETRY_MIN_MS 5000
+#define RETRY_MAX_MS 300000
+
+typedef struct part {
+        bool assigned;
+        bool caught_up;
+        int64_t end;            /* high watermark at assignment: below is replay */
+} part_t;
+
+typedef struct todo {
+        char *incident_id;
+        esc_action_t a;
+} todo_t;
+
+typedef struct actions_ctx {
+        const esc_config_t *conf;
+        esc_policy_t *pol;
+        esc_codec_t *codec;
+        esc_actions_apis_t *api;
+        esc_submit_t *sub;
+        char topic[256];
+        esc_strmap_t *incidents;   /* id -> esc_actions_incident_t*, NULL once dropped */
+        size_t live, dead;
+        part_t parts[MAX_PARTITIONS];
+        todo_t *todo;
+        size_t ntodo, todo_cap;
+        char **closed;             /* incidents closed in this batch */
+        size_t nclosed, closed_cap;
+        bool attention;            /* some incident has a pending record or retry */
+        esc_event_t ev;
+        esc_metric_t *m_actions, *m_failures, *m_replayed, *m_incidents;
+} actions_ctx_t;
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "usage: esc worker actions [--group G]\n"
+                "\n"
+                "Drives Slack, Linear and PagerDuty from esc.events (seed Step 2): on a new\n"
+                "incident's severity a channel #esc-<account>-<yyyymmdd> with the owners invited\n"
+                "(slack_user_id from the policy's people) and a Linear issue with the SLA clock;\n"
+                "a PagerDuty page when the severity pages (Sev 1, also after an override);\n"
+                "a reminder in the channel when an update is overdue; the page resolved on\n"
+                "resolution. Each is reported back to esc.commands (record_channel,\n"
+                "record_tracking_issue, record_page); the log is the worker's only memory, so\n"
+                "a restart creates nothing twice.\n"
+                "\n"
+                "  --group G   consumer group (default: config actions.group, else esc-actions)\n"
+                "\n"
+                "Config: slack.api_url, slack.token (env ESC_SLACK_API_URL, ESC_SLACK_TOKEN),\n"
+                "linear.api_url, linear.token, linear.team_id, pagerduty.events_url,\n"
+                "pagerduty.routing_keys.<product_area> or pagerduty.routing_keys.default.\n");
+}
+
+/* ---- incidents -------------------------------------------------------------------- */
+
+static esc_actions_incident_t *incident(actions_ctx_t *ctx, const char *id)
+{
+        return esc_strmap_get(ctx->incidents, id);
+}
+
+static void free_incident(esc_actions_incident_t *inc)
+{
+        if (inc) {
+                esc_actions_incident_clear(inc);
+                free(inc);
+        }
+}
+
+typedef struct key_list {
+        char **v;
+        size_t n, cap;
+} key_list_t;
+
+static void keys_push(key_list_t *l, const char *k)
+{
+        if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 16;
+                l->v = esc_xrealloc(l->v, l->cap * sizeof(*l->v));
+        }
+        l->v[l->n++] = esc_strdup(k);
+}
+
+static void keys_free(key_list_t *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        memset(l, 0, sizeof(*l));
+}
+
+static void collect_live(const char *key, void *value, void *opaque)
+{
+        if (value)
+                keys_push(opaque, key);
+}
+
+/* Drops an incident (closed, or its partition revoked). The map has no
+ * deletion: the key stays as a tombstone until the next rebuild. */
+static void drop(actions_ctx_t *ctx, const char *id)
+{
+        esc_actions_incident_t *inc = incident(ctx, id);
+        if (!inc)
+                return;
+        free_incident(inc);
+        esc_strmap_put(ctx->incidents, id, NULL);
+        ctx->live--;
+        ctx->dead++;
+}
+
+/* Rebuilds the map without tombstones once they outnumber live entries, so
+ * memory follows open incidents, not total log length. */
+static void compact_map(actions_ctx_t *ctx)
+{
+        if (ctx->dead < 1024 || ctx->dead < ctx->live)
+                return;
+        key_list_t keys = {0};
+        esc_strmap_t *m = esc_strmap_new();
+        esc_strmap_foreach(ctx->incidents, collect_live, &keys);
+        for (size_t i = 0; i < keys.n; i++)
+                esc_strmap_put(m, keys.v[i], esc_strmap_get(ctx->incidents, keys.v[i]));
+        esc_strmap_destroy(ctx->incidents);
+        ctx->incidents = m;
+        ctx->dead = 0;
+        keys_free(&keys);
+}
+
+static void todo_push(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
+{
+        if (ctx->ntodo == ctx->todo_cap) {
+                ctx->todo_cap = ctx->todo_cap ? ctx->todo_cap * 2 : 64;
+                ctx->todo = esc_xrealloc(ctx->todo, ctx->todo_cap * sizeof(*ctx->todo));
+        }
+        ctx->todo[ctx->ntodo].incident_id = esc_strdup(id);
+        ctx->todo[ctx->ntodo].a = *a;
+        ctx->ntodo++;
+}
+
+static void plan_into_todo(actions_ctx_t *ctx, const char *id, const esc_actions_incident_t *inc,
+                           const esc_event_t *ev)
+{
+        esc_actions_plan_t plan;
+        esc_actions_plan(inc, ev, ctx->pol, &plan);
+        for (int i = 0; i < plan.n; i++)
+                todo_push(ctx, id, &plan.v[i]);
+}
+
+/* ---- record-back commands ------------------------------------------------------- */
+
+static void schedule_retry(actions_ctx_t *ctx, esc_actions_incident_t *inc)
+{
+        if (inc->retry_backoff_ms < RETRY_MIN_MS)
+                inc->retry_backoff_ms = RETRY_MIN_MS;
+        inc->retry_at_us = esc_mono_us() + (int64_t)inc->retry_backoff_ms * 1000;
+        inc->retry_backoff_ms = inc->retry_backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS
+                                                                           : inc->retry_backoff_ms * 2;
+        ctx->attention = true;
+}
+
+/* Sends the record-back commands still owed for inc (delivery only; the
+ * ledger's event comes back through esc.events). */
+static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc)
+{
+        static const struct {
+                unsigned bit;
+                esc_command_type_t type;
+                const char *kind;
+        } recs[] = {
+                {ESC_ACTIONS_REC_CHANNEL, ESC_CMD_RECORD_CHANNEL, "channel"},
+                {ESC_ACTIONS_REC_ISSUE, ESC_CMD_RECORD_TRACKING_ISSUE, "issue"},
+                {ESC_ACTIONS_REC_PAGE, ESC_CMD_RECORD_PAGE, "page"},
+        };
+        for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+                if (!(inc->pending_records & recs[i].bit))
+                        continue;
+                esc_command_t cmd;
+                esc_verdict_t v;
+                char cid[64], err[512], q[160];
+                esc_command_init(&cmd, recs[i].type);
+                esc_actions_command_id(recs[i].kind, id, cid, sizeof(cid));
+                cmd.command_id = esc_strdup(cid);
+                cmd.incident_id = esc_strdup(id);
+                cmd.actor = esc_strdup(ACTOR);
+                cmd.issued_at = cmd.occurred_at = esc_now();
+                switch (recs[i].type) {
+                case ESC_CMD_RECORD_CHANNEL:
+                        cmd.p.record_channel.slack_channel_id = esc_strdup(inc->channel_id);
+                        cmd.p.record_channel.name = esc_strdup(inc->channel_name);
+                        break;
+                case ESC_CMD_RECORD_TRACKING_ISSUE:
+                        cmd.p.record_tracking_issue.system = esc_strdup("linear");
+                        cmd.p.record_tracking_issue.issue_id = esc_strdup(inc->issue_id);
+                        cmd.p.record_tracking_issue.url = esc_strdup(inc->issue_url ? inc->issue_url : "");
+                        break;
+                default:
+                        cmd.p.record_page.service = esc_strdup(inc->page_service);
+                        cmd.p.record_page.dedup_key = esc_strdup(id);
+                        cmd.p.record_page.to = esc_strdup(*inc->st.owner ? inc->st.owner : "on-call");
+                        break;
+                }
+                esc_submit_rc_t rc = esc_submit_send(ctx->sub, &cmd, -1, &v, err, sizeof(err));
+                esc_verdict_clear(&v);
+                esc_command_clear(&cmd);
+                if (rc == ESC_SUBMIT_OK) {
+                        inc->pending_records &= ~recs[i].bit;
+                        esc_log(ESC_LOG_INFO, COMP, "recorded", "incident=%s command=%s",
+                                esc_log_quote(id, q, sizeof(q)), esc_command_type_name(recs[i].type));
+                } else {
+                        esc_log(ESC_LOG_ERROR, COMP, "record-back command not delivered, will retry",
+                                "incident=%s command=%s error=\"%s\"",
+                                esc_log_quote(id, q, sizeof(q)), esc_command_type_name(recs[i].type),
+                                err);
+                        ctx->attention = true;
+                }
+        }
+}
+
+/* ---- actions ----------------------------------------------------------------------- */
+
+static const char *owner_of(const esc_actions_incident_t *inc, esc_role_t role)
+{
+        return role == ESC_ROLE_ENGINEERING_OWNER ? inc->st.owner
+               : role == ESC_ROLE_CSM             ? inc->st.csm
+                                                  : inc->st.cs_manager;
+}
+
+static void invite(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
+                   esc_role_t role)
+{
+        const char *who = owner_of(inc, role);
+        char err[512], q[160];
+        const esc_person_t *p;
+
+        if (!inc->channel_id || !*who || !strcmp(inc->invited[role], who))
+                return;
+        p = esc_policy_person(ctx->pol, who);
+        if (!p || !p->slack_user_id || !*p->slack_user_id) {
+                esc_log(ESC_LOG_WARN, COMP, "owner not invited: no slack_user_id",
+                        "incident=%s role=%s person=%s fix=\"add slack_user_id to the person in the "
+                        "policy's people\"",
+                        esc_log_quote(id, q, sizeof(q)), esc_role_name(role), who);
+                esc_strlcpy(inc->invited[role], who, sizeof(inc->invited[role]));
+                return;
+        }
+        esc_api_rc_t rc = esc_actions_slack_invite(ctx->api, inc->channel_id, p->slack_user_id, err,
+                                                   sizeof(err));
+        if (rc == ESC_API_OK) {
+                esc_strlcpy(inc->invited[role], who, sizeof(inc->invited[role]));
+                esc_metric_add(ctx->m_actions, "action=\"invite\"", 1);
+                esc_log(ESC_LOG_INFO, COMP, "invited", "incident=%s role=%s person=%s channel=%s",
+                        esc_log_quote(id, q, sizeof(q)), esc_role_name(role), who, inc->channel_id);
+        } else {
+                esc_metric_add(ctx->m_failures, "action=\"invite\"", 1);
+                esc_log(ESC_LOG_ERROR, COMP, "invite failed", "incident=%s person=%s error=\"%s\"",
+                        esc_log_quote(id, q, sizeof(q)), who, err);
+        }
+}
+
+static esc_api_rc_t create_channel(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
+                                   char *err, size_t err_size)
+{
+        char name[ESC_ACTIONS_CHANNEL_MAX + 1];
+        esc_api_rc_t rc = ESC_API_FAIL;
+        if (!esc_actions_slack_enabled(ctx->api))
+                return esc_err(err, err_size, "slack.token is not set (env ESC_SLACK_TOKEN)"),
+                       ESC_API_FAIL;
+        for (int attempt = 1; attempt <= 20; attempt++) {
+                char *cid = NULL, *cname = NULL;
+                esc_actions_channel_name(inc, attempt, name, sizeof(name));
+                rc = esc_actions_slack_create(ctx->api, name, &cid, &cname, err, err_size);
+                if (rc == ESC_API_NAME_TAKEN) {
+                        esc_log(ESC_LOG_INFO, COMP, "channel name taken, adding a suffix", "name=%s",
+                                name);
+                        rc = ESC_API_FAIL;
+                        esc_err(err, err_size, "slack conversations.create: every name up to %s is taken",
+                                name);
+                        continue;
+                }
+                if (rc == ESC_API_OK) {
+                        free(inc->channel_id);
+                        free(inc->channel_name);
+                        inc->channel_id = cid;
+                        inc->channel_name = cname;
+                }
+                break;
+        }
+        if (rc != ESC_API_OK)
+                return rc;
+        inc->pending_records |= ESC_ACTIONS_REC_CHANNEL;
+        send_records(ctx, id, inc);
+        for (int r = 0; r < ESC_ROLE__COUNT; r++)
+                invite(ctx, id, inc, (esc_role_t)r);
+        return ESC_API_OK;
+}
+
+static esc_api_rc_t create_issue(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
+                                 char *err, size_t err_size)
+{
+        char uuid[37];
+        esc_buf_t title, desc;
+        char *iid = NULL, *url = NULL;
+        if (!esc_actions_linear_enabled(ctx->api))
+                return esc_err(err, err_size, "linear.token or linear.team_id is not set"),
+                       ESC_API_FAIL;
+        esc_buf_init(&title, 0);
+        esc_buf_init(&desc, 0);
+        esc_actions_issue_title(inc, &title);
+        esc_actions_issue_description(inc, id, ctx->pol, &desc);
+        esc_actions_issue_uuid(id, uuid);
+        esc_api_rc_t rc = esc_actions_linear_create(ctx->api, uuid, title.data ? title.data : "",
+                                                    desc.data ? desc.data : "", &iid, &url, err,
+                                                    err_size);
+        esc_buf_free(&title);
+        esc_buf_free(&desc);
+        if (rc != ESC_API_OK)
+                return rc;
+        free(inc->issue_id);
+        free(inc->issue_url);
+        inc->issue_id = iid;
+        inc->issue_url = url;
+        inc->pending_records |= ESC_ACTIONS_REC_ISSUE;
+        send_records(ctx, id, inc);
+        return ESC_API_OK;
+}
+
+/* The routing key for a service name (a product area or "default"); NULL
+ * if none. The key is a credential: it is never logged. */
+static const char *routing_key(actions_ctx_t *ctx, const char *service)
+{
+        char key[ESC_MAX_STR + 64];
+        snprintf(key, sizeof(key), "pagerduty.routing_keys.%s", service);
+        const char *v = esc_config_get(ctx->conf, key);
+        return v && *v ? v : NULL;
+}
+
+static esc_api_rc_t page(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
+                         bool resolve, char *err, size_t err_size)
+{
+        const char *area = inc->product_area ? inc->product_area : "default";
+        const char *service = resolve && inc->page_service ? inc->page_service : area;
+        const char *rk = routing_key(ctx, service);
+        if (!rk) {
+                service = "default";
+                rk = routing_key(ctx, service);
+        }
+        if (!rk)
+                return esc_err(err, err_size,
+                               "no PagerDuty routing key for product area '%s' (set "
+                               "pagerduty.routing_keys.%s or pagerduty.routing_keys.default)",
+                               area, area),
+                       ESC_API_FAIL;
+        esc_buf_t summary;
+        char *details = NULL;
+        esc_buf_init(&summary, 0);
+        if (!resolve) {
+                char due[40] = "";
+                esc_actions_issue_title(inc, &summary);
+                if (inc->st.response_due_at != ESC_TIME_NONE)
+                        esc_time_format(inc->st.response_due_at, due, sizeof(due));
+                json_t *dj = json_pack("{s:s, s:s, s:i, s:s, s:s}", "incident_id", id, "account",
+                                       inc->account ? inc->account : "", "sev", (int)inc->st.sev,
+                                       "response_due_at", due, "channel",
+                                       inc->channel_name ? inc->channel_name : "");
+                details = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
+                json_decref(dj);
+        }
+        esc_api_rc_t rc = esc_actions_pagerduty_event(
+                ctx->api, rk, resolve ? "resolve" : "trigger", id, summary.data, area, details,
+                err, err_size);
+        esc_buf_free(&summary);
+        free(details);
+        if (rc != ESC_API_OK)
+                return rc;
+        if (resolve) {
+                inc->paged = false;
+                return ESC_API_OK;
+        }
+        inc->paged = true;
+        free(inc->page_service);
+        inc->page_service = esc_strdup(service);
+        inc->pending_records |= ESC_ACTIONS_REC_PAGE;
+        send_records(ctx, id, inc);
+        return ESC_API_OK;
+}
+
+static esc_api_rc_t remind(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
+                           const esc_action_t *a, char *err, size_t err_size)
+{
+        esc_buf_t text;
+        if (!esc_actions_slack_enabled(ctx->api))
+                return esc_err(err, err_size, "slack.token is not set (env ESC_SLACK_TOKEN)"),
+                       ESC_API_FAIL;
+        esc_buf_init(&text, 0);
+        esc_actions_reminder_text(inc, id, a, ctx->pol, &text);
+        esc_api_rc_t rc = esc_actions_slack_post(ctx->api, inc->channel_id, text.data, err, err_size);
+        esc_buf_free(&text);
+        return rc;
+}
+
+static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
+{
+        esc_actions_incident_t *inc = incident(ctx, id);
+        char err[1024] = "", q[160];
+        esc_api_rc_t rc;
+
+        if (!inc || !esc_actions_needed(inc, a, ctx->pol))
+                return;
+        switch (a->kind) {
+        case ESC_ACT_CREATE_CHANNEL:
+                rc = create_channel(ctx, id, inc, err, sizeof(err));
+                break;
+        case ESC_ACT_INVITE:
+                invite(ctx, id, inc, a->role);
+                return;
+        case ESC_ACT_CREATE_ISSUE:
+                rc = create_issue(ctx, id, inc, err, sizeof(err));
+                break;
+        case ESC_ACT_PAGE:
+                rc = page(ctx, id, inc, false, err, sizeof(err));
+                break;
+        case ESC_ACT_RESOLVE_PAGE:
+                rc = page(ctx, id, inc, true, err, sizeof(err));
+                break;
+        case ESC_ACT_REMIND:
+                rc = remind(ctx, id, inc, a, err, sizeof(err));
+                break;
+        default:
+                return;
+        }
+        const char *what = esc_action_kind_name(a->kind);
+        char labels[64];
+        snprintf(labels, sizeof(labels), "action=\"%s\"", what);
+        if (rc == ESC_API_OK) {
+                esc_metric_add(ctx->m_actions, labels, 1);
+                esc_log(ESC_LOG_INFO, COMP, "action done", "incident=%s action=%s",
+                        esc_log_quote(id, q, sizeof(q)), what);
+                if (a->kind != ESC_ACT_REMIND && a->kind != ESC_ACT_RESOLVE_PAGE)
+                        inc->retry_backoff_ms = 0;
+                return;
+        }
+        esc_metric_add(ctx->m_failures, labels, 1);
+        /* Owed state (channel, issue, page) is retried by reconciliation;
+         * reminders and resolves are one-shot. */
+        bool retry = rc == ESC_API_RETRY &&
+                     (a->kind == ESC_ACT_CREATE_CHANNEL || a->kind == ESC_ACT_CREATE_ISSUE ||
+                      a->kind == ESC_ACT_PAGE);
+        esc_log(ESC_LOG_ERROR, COMP, retry ? "action failed, will retry" : "action failed",
+                "incident=%s action=%s error=\"%s\"", esc_log_quote(id, q, sizeof(q)), what, err);
+        if (retry)
+                schedule_retry(ctx, inc);
+}
+
+static void run_todo(actions_ctx_t *ctx)
+{
+        for (size_t i = 0; i < ctx->ntodo; i++) {
+                if (!esc_signals_stop_requested())
+                        execute(ctx, ctx->todo[i].incident_id, &ctx->todo[i].a);
+                free(ctx->todo[i].incident_id);
+        }
+        ctx->ntodo = 0;
+}
+
+/* ---- replay and reconciliation -------------------------------------------------- */
+
+typedef struct reconcile_arg {
+        actions_ctx_t *ctx;
+        int32_t partition;      /* -1: incidents due for a retry or a resend */
+        int64_t now_us;
+} reconcile_arg_t;
+
+static void reconcile_one(const char *key, void *value, void *opaque)
+{
+        reconcile_arg_t *ra = opaque;
+        esc_actions_incident_t *inc = value;
+        if (!inc)
+                return;
+        if (ra->partition >= 0) {
+                if (inc->partition == ra->partition)
+                        plan_into_todo(ra->ctx, key, inc, NULL);
+                return;
+        }
+        if (inc->pending_records)
+                send_records(ra->ctx, key, inc);
+        if (inc->pending_records)
+                ra->ctx->attention = true;
+        if (inc->retry_at_us) {
+                if (inc->retry_at_us <= ra->now_us) {
+                        inc->retry_at_us = 0;
+                        plan_into_todo(ra->ctx, key, inc, NULL);
+                } else {
+                        ra->ctx->attention = true;
+                }
+        }
+}
+
+static void caught_up(actions_ctx_t *ctx, int32_t p)
+{
+        reconcile_arg_t ra = {.ctx = ctx, .partition = p};
+        ctx->parts[p].caught_up = true;
+        esc_log(ESC_LOG_INFO, COMP, "partition replayed, reconciling",
+                "partition=%" PRId32 " end=%" PRId64, p, ctx->parts[p].end);
+        esc_strmap_foreach(ctx->incidents, reconcile_one, &ra);
+}
+
+static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        actions_ctx_t *ctx = opaque;
+        rd_kafka_t *rk = esc_worker_consumer(w);
+        for (int i = 0; i < parts->cnt; i++) {
+                int32_t p = parts->elems[i].partition;
+                int64_t lo = -1, hi = -1;
+                rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+                if (p < 0 || p >= MAX_PARTITIONS) {
+                        esc_log(ESC_LOG_ERROR, COMP, "partition number out of range",
+                                "partition=%" PRId32 " max=%d", p, MAX_PARTITIONS - 1);
+                        return -1;
+                }
+                for (int attempt = 0; attempt < 30; attempt++) {
+                        err = rd_kafka_query_watermark_offsets(rk, parts->elems[i].topic, p, &lo,
+                                                               &hi, 5000);
+                        if (!err || esc_signals_stop_requested())
+                                break;
+                        esc_log(ESC_LOG_WARN, COMP, "cannot read watermarks, retrying",
+                                "partition=%" PRId32 " error=\"%s\"", p, rd_kafka_err2str(err));
+                }
+                if (err) {
+                        esc_log(ESC_LOG_ERROR, COMP, "cannot learn where the replay ends",
+                                "partition=%" PRId32 " error=\"%s\"", p, rd_kafka_err2str(err));
+                        return -1;
+                }
+                if (lo > 0)
+                        esc_log(ESC_LOG_WARN, COMP, "history trimmed: incidents opened before "
+                                                    "the low watermark are unknown",
+                                "partition=%" PRId32 " low=%" PRId64, p, lo);
+                ctx->parts[p] = (part_t){.assigned = true, .caught_up = hi <= lo, .end = hi};
+                parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
+        esc_log(ESC_LOG_INFO, COMP, "partitions assigned, replaying", "partitions=%d", parts->cnt);
+        return 0;
+}
+
+typedef struct revoke_arg {
+        const rd_kafka_topic_partition_list_t *parts;
+        key_list_t keys;
+} revoke_arg_t;
+
+static void collect_revoked(const char *key, void *value, void *opaque)
+{
+        revoke_arg_t *ra = opaque;
+        esc_actions_incident_t *inc = value;
+        if (!inc)
+                return;
+        for (int i = 0; i < ra->parts->cnt; i++)
+                if (ra->parts->elems[i].partition == inc->partition)
+                        keys_push(&ra->keys, key);
+}
+
+static void on_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        actions_ctx_t *ctx = opaque;
+        revoke_arg_t ra = {.parts = parts};
+        esc_strmap_foreach(ctx->incidents, collect_revoked, &ra);
+        for (size_t i = 0; i < ra.keys.n; i++)
+                drop(ctx, ra.keys.v[i]);
+        keys_free(&ra.keys);
+        for (int i = 0; i < parts->cnt; i++) {
+                int32_t p = parts->elems[i].partition;
+                if (p >= 0 && p < MAX_PARTITIONS)
+                        ctx->parts[p] = (part_t){0};
+        }
+        compact_map(ctx);
+        esc_metric_set(ctx->m_incidents, NULL, (double)ctx->live);
+}
+
+static void closed_push(actions_ctx_t *ctx, const char *id)
+{
+        if (ctx->nclosed == ctx->closed_cap) {
+                ctx->closed_cap = ctx->closed_cap ? ctx->closed_cap * 2 : 16;
+                ctx->closed = esc_xrealloc(ctx->closed, ctx->closed_cap * sizeof(*ctx->closed));
+        }
+        ctx->closed[ctx->nclosed++] = esc_strdup(id);
+}
+
+static void fold_message(actions_ctx_t *ctx, const rd_kafka_message_t *m)
+{
+        char why[512], q[160];
+        esc_event_t *ev = &ctx->ev;
+        int32_t p = m->partition;
+        part_t *pt = &ctx->parts[p];
+
+        esc_event_init(ev, ESC_EV_ESCALATION_OPENED);
+        if (esc_codec_decode_event(ctx->codec, m->payload, m->len, ev, why, sizeof(why)) !=
+            ESC_CODEC_OK) {
+                /* The sla projection dead-letters undecodable events; here
+                 * it is enough not to act on one, loudly. */
+                esc_log(ESC_LOG_ERROR, COMP, "undecodable event skipped",
+                        "partition=%" PRId32 " offset=%" PRId64 " error=\"%s\"", p, m->offset, why);
+                return;
+        }
+        bool live = pt->caught_up && m->offset >= pt->end;
+        esc_actions_incident_t *inc = incident(ctx, ev->incident_id);
+        if (!inc && ev->type == ESC_EV_ESCALATION_OPENED) {
+                inc = esc_xcalloc(1, sizeof(*inc));
+                esc_actions_incident_init(inc);
+                inc->partition = p;
+                esc_strmap_put(ctx->incidents, ev->incident_id, inc);
+                ctx->live++;
+        }
+        if (inc && esc_actions_fold(inc, ev)) {
+                if (live)
+                        plan_into_todo(ctx, ev->incident_id, inc, ev);
+                if (ev->type == ESC_EV_CLOSED)
+                        closed_push(ctx, ev->incident_id);
+                if (!live)
+                        esc_metric_add(ctx->m_replayed, NULL, 1);
+        } else if (!inc && live) {
+                esc_log(ESC_LOG_DEBUG, COMP, "event of an unknown or closed incident ignored",
+                        "incident=%s type=%s", esc_log_quote(ev->incident_id, q, sizeof(q)),
+                        esc_event_type_name(ev->type));
+        }
+        esc_event_clear(ev);
+        if (!pt->caught_up && m->offset >= pt->end - 1)
+                caught_up(ctx, p);
+}
+
+static void sweep_closed(actions_ctx_t *ctx)
+{
+        for (size_t i = 0; i < ctx->nclosed; i++) {
+                esc_actions_incident_t *inc = incident(ctx, ctx->closed[i]);
+                if (inc && inc->st.status == ESC_STATUS_CLOSED)
+                        drop(ctx, ctx->closed[i]);
+                free(ctx->closed[i]);
+        }
+        ctx->nclosed = 0;
+        compact_map(ctx);
+        esc_metric_set(ctx->m_incidents, NULL, (double)ctx->live);
+}
+
+static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
+                    esc_worker_msg_status_t *status, void *opaque)
+{
+        actions_ctx_t *ctx = opaque;
+        /* Fold the whole batch first: an open's owners arrive right after
+         * its SeverityAssigned, so the channel invites everyone at once. */
+        for (size_t i = 0; i < cnt; i++) {
+                if (msgs[i]->partition < 0 || msgs[i]->partition >= MAX_PARTITIONS)
+                        continue;
+                fold_message(ctx, msgs[i]);
+        }
+        run_todo(ctx);
+        sweep_closed(ctx);
+        return 0;
+}
+
+static int on_tick(esc_worker_t *w, void *opaque)
+{
+        actions_ctx_t *ctx = opaque;
+        rd_kafka_t *rk = esc_worker_consumer(w);
+        rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_new(8);
+
+        /* A replay can end on a control record (transactions) that is never
+         * delivered: the consumer's position tells when it is done. */
+        for (int32_t p = 0; p < MAX_PARTITIONS; p++)
+                if (ctx->parts[p].assigned && !ctx->parts[p].caught_up)
+                        rd_kafka_topic_partition_list_add(pos, ctx->topic, p);
+        if (pos->cnt > 0 && !rd_kafka_position(rk, pos)) {
+                for (int i = 0; i < pos->cnt; i++) {
+                        int32_t p = pos->elems[i].partition;
+                        if (pos->elems[i].offset >= 0 && pos->elems[i].offset >= ctx->parts[p].end)
+                                caught_up(ctx, p);
+                }
+        }
+        rd_kafka_topic_partition_list_destroy(pos);
+
+        if (ctx->attention) {
+                reconcile_arg_t ra = {.ctx = ctx, .partition = -1, .now_us = esc_mono_us()};
+                ctx->attention = false;
+                esc_strmap_foreach(ctx->incidents, reconcile_one, &ra);
+        }
+        run_todo(ctx);
+        return 0;
+}
+
+static void free_one(const char *key, void *value, void *opaque)
+{
+        free_incident(value);
+}
+
+static void ctx_free(actions_ctx_t *ctx)
+{
+        if (!ctx)
+                return;
+        if (ctx->incidents) {
+                esc_strmap_foreach(ctx->incidents, free_one, NULL);
+                esc_strmap_destroy(ctx->incidents);
+        }
+        for (size_t i = 0; i < ctx->ntodo; i++)
+                free(ctx->todo[i].incident_id);
+        free(ctx->todo);
+        for (size_t i = 0; i < ctx->nclosed; i++)
+                free(ctx->closed[i]);
+        free(ctx->closed);
+        esc_submit_destroy(ctx->sub);
+        esc_actions_apis_destroy(ctx->api);
+        esc_codec_destroy(ctx->codec);
+        esc_policy_destroy(ctx->pol);
+        free(ctx);
+}
+
+int esc_worker_actions_main(esc_cli_t *cli, int argc, char **argv)
+{
+        const char *group = esc_config_str(cli->conf, "actions.group", "esc-actions");
+        char err[1024];
+        int rc = ESC_EXIT_RUNTIME;
+
+        if (esc_cli_wants_help(argc, argv)) {
+                usage(stdout);
+                return ESC_EXIT_OK;
+        }
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "--group") && i + 1 < argc && *argv[i + 1]) {
+                        group = argv[++i];
+                } else {
+                        usage(stderr);
+                        return esc_cli_fail(ESC_EXIT_USAGE, "worker actions",
+                                            "unknown or incomplete option '%s'", argv[i]);
+                }
+        }
+
+        actions_ctx_t *ctx = esc_xcalloc(1, sizeof(*ctx));
+        ctx->conf = cli->conf;
+        ctx->incidents = esc_strmap_new();
+        esc_config_topic(cli->conf, "events", ctx->topic, sizeof(ctx->topic));
+        if (!(ctx->pol = esc_policy_from_config(cli->conf, err, sizeof(err))) ||
+            !(ctx->codec = esc_codec_new(cli->conf, err, sizeof(err))) ||
+            !(ctx->api = esc_actions_apis_new(cli->conf, err, sizeof(err))) ||
+            !(ctx->sub = esc_submit_new(cli->conf, err, sizeof(err)))) {
+                ctx_free(ctx);
+                return esc_cli_fail(ESC_EXIT_RUNTIME, "worker actions", "%s", err);
+        }
+        if (!esc_actions_slack_enabled(ctx->api))
+                esc_log(ESC_LOG_WARN, COMP, "slack.token is not set: no channels or reminders",
+                        "fix=\"set slack.token or env ESC_SLACK_TOKEN\"");
+        if (!esc_actions_linear_enabled(ctx->api))
+                esc_log(ESC_LOG_WARN, COMP, "Linear is not configured: no tracking issues",
+                        "fix=\"set linear.token and linear.team_id\"");
+
+        static const esc_worker_ops_t ops = {
+                .name = "actions",
+                .on_assign = on_assign,
+                .on_revoke = on_revoke,
+                .on_batch = on_batch,
+                .on_tick = on_tick,
+        };
+        esc_worker_ops_t o = ops;
+        o.opaque = ctx;
+        const char *topics[] = {ctx->topic};
+        esc_worker_opts_t opts = {
+                .group = group,
+                .topics = topics,
+                .topic_cnt = 1,
+                .batch_max = 500,
+                .batch_ms = 50,
+                .tick_ms = 1000,
+        };
+        esc_worker_t *w = esc_worker_new(cli->conf, &o, &opts, err, sizeof(err));
+        if (!w) {
+                ctx_free(ctx);
+                return esc_cli_fail(ESC_EXIT_RUNTIME, "worker actions", "%s", err);
+        }
+        esc_metrics_t *mx = esc_worker_metrics(w);
+        ctx->m_actions = esc_metrics_counter(mx, "esc_actions_done_total",
+                                             "Outside actions done, by action");
+        ctx->m_failures = esc_metrics_counter(mx, "esc_actions_failed_total",
+                                              "Outside actions that failed, by action");
+        ctx->m_replayed = esc_metrics_counter(mx, "esc_actions_events_replayed_total",
+                                              "Events folded while replaying partitions");
+        ctx->m_incidents = esc_metrics_gauge(mx, "esc_actions_incidents",
+                                             "Open incidents held in memory");
+        esc_log(ESC_LOG_INFO, COMP, "actions starting", "events=%s group=%s policy_version=%s",
+                ctx->topic, group, ctx->pol->version);
+        if (esc_worker_run(w) == 0)
+                rc = ESC_EXIT_OK;
+        else
+                esc_cli_fail(ESC_EXIT_RUNTIME, "worker actions", "%s", esc_worker_error(w));
+        esc_worker_destroy(w);
+        ctx_free(ctx);
+        return rc;
+}
