@@ -9,6 +9,7 @@
  * partition belongs to other incidents. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ledger/eventlog.h"
 #include "runtime/kafka.h"
@@ -77,12 +78,27 @@ int32_t esc_eventlog_partition_of(esc_eventlog_t *log, const char *incident_id, 
         return esc_kafka_partition_for_key(incident_id, strlen(incident_id), n);
 }
 
+/* Errors a partition shows right after creation or during a leader move. */
+static bool transient(rd_kafka_resp_err_t err)
+{
+        return err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+               err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+               err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+               err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT;
+}
+
 int esc_eventlog_watermarks(esc_eventlog_t *log, int32_t partition, int64_t *low, int64_t *high,
                             char *errbuf, size_t errbuf_size)
 {
-        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-                log->rk, log->topic, partition, low, high, WATERMARK_TIMEOUT_MS);
+        int64_t deadline = esc_mono_us() + (int64_t)WATERMARK_TIMEOUT_MS * 1000;
+        rd_kafka_resp_err_t err;
 
+        /* A topic created moments ago has partitions without a leader for a
+         * short while: every reader would otherwise fail on it. */
+        while ((err = rd_kafka_query_watermark_offsets(log->rk, log->topic, partition, low, high,
+                                                       WATERMARK_TIMEOUT_MS)) &&
+               transient(err) && esc_mono_us() + 200000 < deadline)
+                usleep(200000);
         if (err)
                 return esc_err(errbuf, errbuf_size, "%s [%d]: watermarks: %s", log->topic,
                                (int)partition, rd_kafka_err2str(err));
