@@ -1,11 +1,22 @@
 /* ingest.c — the streaming engine behind `esc ingest`.
  *
- * One thread: read a chunk, cut lines, parse/validate/encode each, produce
- * with RD_KAFKA_MSG_F_COPY (the encode buffer is reused for the next line),
- * serve delivery reports with rd_kafka_poll(0) as we go and block in
- * rd_kafka_poll only when librdkafka's queue is full. Throughput is bounded
- * by JSON parsing and Avro encoding, not by the broker round trip. */
+ * A pipeline, because JSON parsing and Avro encoding, not the broker round
+ * trip, bound the throughput:
+ *
+ *   main thread: read chunks, cut lines, fill batches of up to BATCH_LINES
+ *                lines ──► work queue ──► worker threads (each with its own
+ *                codec): parse, validate, encode every line of a batch
+ *   main thread: take finished batches strictly in the order they were
+ *                read, produce each command (RD_KAFKA_MSG_F_COPY) or write
+ *                its reject, serve delivery reports (rd_kafka_poll).
+ *
+ * Emitting in read order keeps every incident's commands in file order on
+ * its partition, and keeps the reject file in line order. At most
+ * MAX_INFLIGHT batches are read ahead, so memory is bounded by
+ * MAX_INFLIGHT * BATCH_BYTES whatever the input size. Statistics and the
+ * reject file are touched by the main thread only. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,17 +34,61 @@
 #define PROGRESS_EVERY_US 250000
 #define METADATA_TIMEOUT_MS 10000
 
+#define BATCH_LINES 1024
+#define BATCH_BYTES ((size_t)4 << 20) /* text per batch before it is sent off */
+#define MAX_WORKERS 16
+#define MAX_INFLIGHT(w) (2 * (w) + 2)
+
+enum { L_PARSE, L_OVERLONG, L_OK, L_REJECT, L_SKIP };
+
+typedef struct bline {
+        int64_t lineno;
+        size_t off, len;              /* the line in batch.text */
+        size_t koff, klen, voff, vlen; /* key and value in batch.out (L_OK) */
+        char *reason;                 /* L_REJECT, L_OVERLONG: owned */
+        uint8_t kind;
+} bline_t;
+
+typedef struct batch {
+        int n;
+        bool done;                    /* set by a worker under the lock */
+        esc_buf_t text;
+        esc_buf_t out;
+        bline_t l[BATCH_LINES];
+        struct batch *next_work;      /* work queue */
+        struct batch *next_order;     /* read order */
+} batch_t;
+
+struct ingest;
+
+typedef struct worker {
+        struct ingest *in;
+        pthread_t thr;
+        esc_codec_t *codec;
+        esc_buf_t enc;
+} worker_t;
+
 typedef struct ingest {
         const esc_config_t *conf;
         const esc_ingest_opts_t *opts;
         esc_ingest_stats_t *st;
         rd_kafka_t *rk;
-        esc_codec_t *codec;
         char topic[256];
         FILE *rej;
         char errbuf[512];
         int64_t started_us, last_progress_us;
-        esc_buf_t enc;
+
+        /* the pipeline */
+        pthread_mutex_t mu;
+        pthread_cond_t work_cv, done_cv;
+        batch_t *work_head, *work_tail;   /* waiting for a worker */
+        batch_t *order_head, *order_tail; /* dispatched, in read order */
+        batch_t *free_list;
+        batch_t *cur;                     /* being filled by the reader */
+        int inflight;
+        bool closing;
+        int nworkers;
+        worker_t workers[MAX_WORKERS];
 } ingest_t;
 
 /* ---- reject file -------------------------------------------------------- */
@@ -98,13 +153,13 @@ static void progress(ingest_t *in, bool final)
                 final ? "\n" : "");
 }
 
-static int produce(ingest_t *in, const esc_command_t *cmd, int64_t lineno)
+static int produce(ingest_t *in, const void *key, size_t klen, const void *val, size_t vlen,
+                   int64_t lineno)
 {
         for (;;) {
                 rd_kafka_resp_err_t err = rd_kafka_producev(
-                        in->rk, RD_KAFKA_V_TOPIC(in->topic),
-                        RD_KAFKA_V_KEY(cmd->incident_id, strlen(cmd->incident_id)),
-                        RD_KAFKA_V_VALUE(in->enc.data, in->enc.len),
+                        in->rk, RD_KAFKA_V_TOPIC(in->topic), RD_KAFKA_V_KEY(key, klen),
+                        RD_KAFKA_V_VALUE((void *)val, vlen),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                         RD_KAFKA_V_OPAQUE((void *)(intptr_t)lineno), RD_KAFKA_V_END);
                 if (!err)
@@ -118,21 +173,32 @@ static int produce(ingest_t *in, const esc_command_t *cmd, int64_t lineno)
         }
 }
 
-/* One line -> one command (or a reject/skip). Returns -1 only on a
- * failure that ends the run. */
-static int ingest_line(ingest_t *in, int64_t lineno, const char *line, size_t len)
+/* ---- workers: one line -> key + encoded command, or a reason ------------ */
+
+static void line_reject(bline_t *l, const char *reason)
 {
+        l->kind = L_REJECT;
+        l->reason = esc_strdup(reason);
+}
+
+/* Runs on a worker thread; touches only the batch line and w. */
+static void process_line(worker_t *w, batch_t *b, bline_t *l)
+{
+        const ingest_t *in = w->in;
+        const char *line = b->text.data + l->off;
+        size_t len = l->len;
         esc_command_t cmd;
         esc_jsoncmd_error_t e;
         esc_jsoncmd_defaults_t d = {.actor = in->opts->actor ? in->opts->actor : "ingest"};
+        char err[512];
         bool ok;
 
         size_t i = 0;
         while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
                 i++;
         if (i == len) {
-                in->st->skipped++;
-                return 0;
+                l->kind = L_SKIP;
+                return;
         }
         if (in->opts->format == ESC_INGEST_NDJSON) {
                 ok = esc_json_command_parse(line, len, &d, &cmd, &e) == ESC_JSONCMD_OK;
@@ -148,32 +214,227 @@ static int ingest_line(ingest_t *in, int64_t lineno, const char *line, size_t le
                         esc_zd_rc_t zr = esc_zendesk_map(in->conf, j, 0, &cmd, &e);
                         json_decref(j);
                         if (zr == ESC_ZD_IGNORED) {
-                                in->st->skipped++;
+                                l->kind = L_SKIP;
                                 esc_command_clear(&cmd);
-                                return 0;
+                                return;
                         }
                         ok = zr == ESC_ZD_COMMAND;
                 }
         }
         if (!ok) {
-                in->st->rejected++;
+                line_reject(l, e.message);
                 esc_command_clear(&cmd);
-                return reject(in, lineno, e.message, line, len);
+                return;
         }
-
-        char err[512];
-        esc_buf_reset(&in->enc);
-        if (esc_codec_encode_command(in->codec, &cmd, &in->enc, err, sizeof(err)) !=
+        esc_buf_reset(&w->enc);
+        if (esc_codec_encode_command(w->codec, &cmd, &w->enc, err, sizeof(err)) !=
             ESC_CODEC_OK) {
-                in->st->rejected++;
+                line_reject(l, err);
                 esc_command_clear(&cmd);
-                return reject(in, lineno, err, line, len);
+                return;
         }
-        int rc = produce(in, &cmd, lineno);
+        l->koff = b->out.len;
+        l->klen = strlen(cmd.incident_id);
+        l->voff = l->koff + l->klen;
+        l->vlen = w->enc.len;
+        if (esc_buf_append(&b->out, cmd.incident_id, l->klen) ||
+            esc_buf_append(&b->out, w->enc.data, w->enc.len)) {
+                b->out.len = l->koff; /* cap reached: drop the partial append */
+                line_reject(l, "internal: batch output buffer full");
+        } else {
+                l->kind = L_OK;
+        }
         esc_command_clear(&cmd);
-        if (rc == 0)
-                in->st->accepted++;
+}
+
+static void *worker_main(void *arg)
+{
+        worker_t *w = arg;
+        ingest_t *in = w->in;
+
+        for (;;) {
+                pthread_mutex_lock(&in->mu);
+                while (!in->work_head && !in->closing)
+                        pthread_cond_wait(&in->work_cv, &in->mu);
+                batch_t *b = in->work_head;
+                if (!b) {
+                        pthread_mutex_unlock(&in->mu);
+                        return NULL;
+                }
+                in->work_head = b->next_work;
+                if (!in->work_head)
+                        in->work_tail = NULL;
+                pthread_mutex_unlock(&in->mu);
+
+                for (int i = 0; i < b->n; i++)
+                        if (b->l[i].kind == L_PARSE)
+                                process_line(w, b, &b->l[i]);
+
+                pthread_mutex_lock(&in->mu);
+                b->done = true;
+                pthread_cond_broadcast(&in->done_cv);
+                pthread_mutex_unlock(&in->mu);
+        }
+}
+
+/* ---- main thread: batches out, results back in read order --------------- */
+
+static batch_t *batch_get(ingest_t *in)
+{
+        batch_t *b = in->free_list;
+        if (b) {
+                in->free_list = b->next_work;
+        } else {
+                b = esc_xcalloc(1, sizeof(*b));
+                esc_buf_init(&b->text, 2 * BATCH_BYTES + ESC_INGEST_MAX_LINE);
+                esc_buf_init(&b->out, ESC_BUF_DEFAULT_CAP);
+        }
+        b->n = 0;
+        b->done = false;
+        b->next_work = b->next_order = NULL;
+        esc_buf_reset(&b->text);
+        esc_buf_reset(&b->out);
+        return b;
+}
+
+static void batch_free(batch_t *b)
+{
+        esc_buf_free(&b->text);
+        esc_buf_free(&b->out);
+        free(b);
+}
+
+/* Produces or rejects every line of a finished batch, then recycles it. */
+static int emit(ingest_t *in, batch_t *b)
+{
+        int rc = 0;
+
+        for (int i = 0; i < b->n; i++) {
+                bline_t *l = &b->l[i];
+                if (rc == 0) {
+                        switch (l->kind) {
+                        case L_OK:
+                                rc = produce(in, b->out.data + l->koff, l->klen,
+                                             b->out.data + l->voff, l->vlen, l->lineno);
+                                if (rc == 0)
+                                        in->st->accepted++;
+                                break;
+                        case L_SKIP:
+                                in->st->skipped++;
+                                break;
+                        default:
+                                in->st->rejected++;
+                                rc = reject(in, l->lineno, l->reason ? l->reason : "rejected",
+                                            b->text.data + l->off, l->len);
+                                break;
+                        }
+                }
+                free(l->reason);
+                l->reason = NULL;
+        }
+        b->next_work = in->free_list;
+        in->free_list = b;
+        rd_kafka_poll(in->rk, 0);
+        progress(in, false);
         return rc;
+}
+
+/* Emits finished batches at the head of the read order; with block, waits
+ * until the in-flight count is below max (or everything, at the end). */
+static int drain(ingest_t *in, int max_inflight)
+{
+        int rc = 0;
+
+        for (;;) {
+                pthread_mutex_lock(&in->mu);
+                batch_t *b = in->order_head;
+                if (b && !b->done && in->inflight >= max_inflight) {
+                        struct timespec ts;
+                        clock_gettime(CLOCK_REALTIME, &ts);
+                        ts.tv_nsec += 50 * 1000000L;
+                        if (ts.tv_nsec >= 1000000000L) {
+                                ts.tv_sec++;
+                                ts.tv_nsec -= 1000000000L;
+                        }
+                        pthread_cond_timedwait(&in->done_cv, &in->mu, &ts);
+                        pthread_mutex_unlock(&in->mu);
+                        rd_kafka_poll(in->rk, 0); /* delivery reports meanwhile */
+                        progress(in, false);
+                        continue;
+                }
+                if (!b || !b->done) {
+                        pthread_mutex_unlock(&in->mu);
+                        return rc;
+                }
+                in->order_head = b->next_order;
+                if (!in->order_head)
+                        in->order_tail = NULL;
+                in->inflight--;
+                pthread_mutex_unlock(&in->mu);
+                int r = emit(in, b);
+                if (r && !rc)
+                        rc = r;
+        }
+}
+
+static int dispatch(ingest_t *in)
+{
+        batch_t *b = in->cur;
+
+        in->cur = NULL;
+        if (!b || b->n == 0) {
+                if (b) {
+                        b->next_work = in->free_list;
+                        in->free_list = b;
+                }
+                return 0;
+        }
+        pthread_mutex_lock(&in->mu);
+        if (in->work_tail)
+                in->work_tail->next_work = b;
+        else
+                in->work_head = b;
+        in->work_tail = b;
+        if (in->order_tail)
+                in->order_tail->next_order = b;
+        else
+                in->order_head = b;
+        in->order_tail = b;
+        in->inflight++;
+        pthread_cond_signal(&in->work_cv);
+        pthread_mutex_unlock(&in->mu);
+        return drain(in, MAX_INFLIGHT(in->nworkers));
+}
+
+/* Queues one line (copied) for the workers; an over-long line carries its
+ * kept head and goes straight to the reject file, in order. */
+static int ingest_line(ingest_t *in, int64_t lineno, const char *line, size_t len,
+                       bool overlong)
+{
+        if (!in->cur)
+                in->cur = batch_get(in);
+        batch_t *b = in->cur;
+        bline_t *l = &b->l[b->n];
+
+        memset(l, 0, sizeof(*l));
+        l->lineno = lineno;
+        l->off = b->text.len;
+        l->len = len;
+        l->kind = overlong ? L_OVERLONG : L_PARSE;
+        if (overlong)
+                l->reason = esc_strdup("line longer than 1048576 bytes (first 256 bytes kept)");
+        if (esc_buf_append(&b->text, line, len)) {
+                /* cannot happen: a batch is sent off before text reaches
+                 * BATCH_BYTES and a line is at most 1 MiB */
+                l->len = 0;
+                l->kind = L_OVERLONG;
+                free(l->reason);
+                l->reason = esc_strdup("internal: batch buffer full");
+        }
+        b->n++;
+        if (b->n == BATCH_LINES || b->text.len >= BATCH_BYTES)
+                return dispatch(in);
+        return 0;
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -201,14 +462,7 @@ static int read_lines(ingest_t *in, int fd)
                                 /* last line without a newline */
                                 lineno++;
                                 in->st->lines++;
-                                if (overlong) {
-                                        in->st->rejected++;
-                                        rc = reject(in, lineno, "line longer than 1048576 bytes "
-                                                                "(first 256 bytes kept)",
-                                                    line.data, line.len);
-                                } else {
-                                        rc = ingest_line(in, lineno, line.data, line.len);
-                                }
+                                rc = ingest_line(in, lineno, line.data, line.len, overlong);
                         }
                         break;
                 }
@@ -223,15 +477,11 @@ static int read_lines(ingest_t *in, int fd)
                                 if (nl && line.len == 0) {
                                         lineno++;
                                         in->st->lines++;
-                                        if (n > ESC_INGEST_MAX_LINE) {
-                                                in->st->rejected++;
-                                                rc = reject(in, lineno,
-                                                            "line longer than 1048576 bytes "
-                                                            "(first 256 bytes kept)",
-                                                            p, REJECT_KEEP);
-                                        } else {
-                                                rc = ingest_line(in, lineno, p, n);
-                                        }
+                                        if (n > ESC_INGEST_MAX_LINE)
+                                                rc = ingest_line(in, lineno, p, REJECT_KEEP,
+                                                                 true);
+                                        else
+                                                rc = ingest_line(in, lineno, p, n, false);
                                         p = nl + 1;
                                         continue;
                                 }
@@ -249,15 +499,7 @@ static int read_lines(ingest_t *in, int fd)
                                 break;
                         lineno++;
                         in->st->lines++;
-                        if (overlong) {
-                                in->st->rejected++;
-                                rc = reject(in, lineno,
-                                            "line longer than 1048576 bytes (first 256 bytes "
-                                            "kept)",
-                                            line.data, line.len);
-                        } else {
-                                rc = ingest_line(in, lineno, line.data, line.len);
-                        }
+                        rc = ingest_line(in, lineno, line.data, line.len, overlong);
                         esc_buf_reset(&line);
                         overlong = false;
                         p = nl + 1;
@@ -276,7 +518,11 @@ int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts,
                    esc_ingest_stats_t *st, char *errbuf, size_t errbuf_size)
 {
         ingest_t in = {.conf = conf, .opts = opts, .st = st};
-        int fd, rc = -1;
+        int fd, rc = -1, workers_started = 0;
+
+        pthread_mutex_init(&in.mu, NULL);
+        pthread_cond_init(&in.work_cv, NULL);
+        pthread_cond_init(&in.done_cv, NULL);
 
         memset(st, 0, sizeof(*st));
         if (opts->rejects)
@@ -299,9 +545,6 @@ int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts,
                 rc = -2;
                 goto out;
         }
-        in.codec = esc_codec_new(conf, errbuf, errbuf_size);
-        if (!in.codec)
-                goto out;
         in.rk = esc_kafka_producer_new(conf, on_delivery, &in, errbuf, errbuf_size);
         if (!in.rk)
                 goto out;
@@ -311,10 +554,35 @@ int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts,
         if (esc_kafka_partition_count(in.rk, in.topic, METADATA_TIMEOUT_MS, errbuf, errbuf_size) <=
             0)
                 goto out;
-        esc_buf_init(&in.enc, 4 * ESC_INGEST_MAX_LINE);
+        in.nworkers = opts->threads > 0 ? opts->threads : ESC_INGEST_DEFAULT_THREADS;
+        if (in.nworkers > MAX_WORKERS)
+                in.nworkers = MAX_WORKERS;
+        for (int i = 0; i < in.nworkers; i++) {
+                worker_t *w = &in.workers[i];
+                w->in = &in;
+                esc_buf_init(&w->enc, 4 * ESC_INGEST_MAX_LINE);
+                w->codec = esc_codec_new(conf, errbuf, errbuf_size);
+                if (!w->codec)
+                        goto out;
+        }
+        for (int i = 0; i < in.nworkers; i++) {
+                if (pthread_create(&in.workers[i].thr, NULL, worker_main, &in.workers[i])) {
+                        esc_err(errbuf, errbuf_size, "cannot start ingest worker threads");
+                        in.nworkers = i;
+                        goto out;
+                }
+                workers_started = i + 1;
+        }
         in.started_us = in.last_progress_us = esc_mono_us();
 
         rc = read_lines(&in, fd);
+        /* The last partial batch, then every batch still in flight. */
+        int drc = dispatch(&in);
+        if (!rc)
+                rc = drc;
+        drc = drain(&in, 1);
+        if (!rc)
+                rc = drc;
         /* Deliver everything accepted so far, even after a read error. */
         while (rd_kafka_outq_len(in.rk) > 0) {
                 rd_kafka_flush(in.rk, 200);
@@ -325,10 +593,37 @@ int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts,
                 esc_strlcpy(errbuf, in.errbuf, errbuf_size);
 out:
         st->seconds = in.started_us ? (double)(esc_mono_us() - in.started_us) / 1e6 : 0;
+        pthread_mutex_lock(&in.mu);
+        in.closing = true;
+        pthread_cond_broadcast(&in.work_cv);
+        pthread_mutex_unlock(&in.mu);
+        for (int i = 0; i < workers_started; i++)
+                pthread_join(in.workers[i].thr, NULL);
+        for (int i = 0; i < MAX_WORKERS; i++) {
+                esc_codec_destroy(in.workers[i].codec);
+                esc_buf_free(&in.workers[i].enc);
+        }
+        /* batches left behind by an early stop, and the free list */
+        for (batch_t *b = in.order_head, *nx; b; b = nx) {
+                nx = b->next_order;
+                for (int i = 0; i < b->n; i++)
+                        free(b->l[i].reason);
+                batch_free(b);
+        }
+        if (in.cur) {
+                for (int i = 0; i < in.cur->n; i++)
+                        free(in.cur->l[i].reason);
+                batch_free(in.cur);
+        }
+        for (batch_t *b = in.free_list, *nx; b; b = nx) {
+                nx = b->next_work;
+                batch_free(b);
+        }
+        pthread_mutex_destroy(&in.mu);
+        pthread_cond_destroy(&in.work_cv);
+        pthread_cond_destroy(&in.done_cv);
         if (in.rk)
                 rd_kafka_destroy(in.rk);
-        esc_codec_destroy(in.codec);
-        esc_buf_free(&in.enc);
         if (in.rej) {
                 fclose(in.rej);
                 if (st->rejected == 0 && st->failed == 0)

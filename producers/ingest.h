@@ -31,7 +31,10 @@ typedef struct esc_ingest_opts {
         esc_ingest_format_t format;
         bool progress;              /* draw the progress line on stderr */
         const char *actor;          /* default `by` where optional; NULL = "ingest" */
+        int threads;                /* parse/encode workers; 0 = ESC_INGEST_DEFAULT_THREADS */
 } esc_ingest_opts_t;
+
+#define ESC_INGEST_DEFAULT_THREADS 2
 
 typedef struct esc_ingest_stats {
         int64_t lines;      /* lines read (incl. blank) */

@@ -15,17 +15,19 @@
 
 static const char usage[] =
         "usage: esc ingest [FILE|-] [--format ndjson|zendesk] [--rejects FILE] [--no-progress]\n"
+        "                  [--threads N]\n"
         "\n"
         "Streams commands into esc.commands: one JSON document per line, either the\n"
         "command shape of docs/commands.md (ndjson, the default) or a Zendesk ticket\n"
         "event payload (zendesk; mapped with the zendesk.* config keys).\n"
         "Bad lines go to the reject file (default FILE.rejects, or ./stdin.rejects)\n"
-        "as 'line N: <reason><TAB><original line>'.\n"
+        "as 'line N: <reason><TAB><original line>'. --threads: parse/encode workers\n"
+        "(default 2); commands keep the file's order either way.\n"
         "exit: 0 all accepted and delivered, 2 some lines rejected, 1 delivery failed\n";
 
 int esc_cmd_ingest(esc_cli_t *cli, int argc, char **argv)
 {
-        const char *format = NULL, *rejects = NULL, *pos[1] = {NULL};
+        const char *format = NULL, *rejects = NULL, *threads = NULL, *pos[1] = {NULL};
         bool no_progress = false, help = false;
         int npos = 0;
         char errbuf[1024];
@@ -33,6 +35,7 @@ int esc_cmd_ingest(esc_cli_t *cli, int argc, char **argv)
                 {"format", ESC_OPT_STR, &format, 32},
                 {"rejects", ESC_OPT_STR, &rejects, 4000},
                 {"no-progress", ESC_OPT_BOOL, &no_progress, 0},
+                {"threads", ESC_OPT_STR, &threads, 8},
                 {"help", ESC_OPT_BOOL, &help, 0},
                 {0},
         };
@@ -66,6 +69,14 @@ int esc_cmd_ingest(esc_cli_t *cli, int argc, char **argv)
                 return esc_cli_fail(ESC_EXIT_USAGE, "ingest",
                                     "--format '%s' is not known: use ndjson or zendesk", format);
         io.progress = !no_progress && isatty(STDERR_FILENO);
+        if (threads) {
+                char *end;
+                long n = strtol(threads, &end, 10);
+                if (!*threads || *end || n < 1 || n > 16)
+                        return esc_cli_fail(ESC_EXIT_USAGE, "ingest",
+                                            "--threads '%s' is not valid: use 1 to 16", threads);
+                io.threads = (int)n;
+        }
 
         int rc = esc_ingest_run(cli->conf, &io, &st, errbuf, sizeof(errbuf));
         if (rc == -2)

@@ -77,6 +77,33 @@ n_run=$(grep -ac "INC-$RUN-" <(cut -f1 "$WORK/since"))
 [ "$n_run" = 14 ] || fail "$n_run messages keyed INC-$RUN-*, want 14"
 # keyed by incident id
 grep -aq "^INC-$RUN-3	" "$WORK/since" || fail "no message keyed INC-$RUN-3"
+# one incident's commands stay in file order on its partition
+order=$(grep -a "^INC-$RUN-1	" "$WORK/since" | grep -ao "$RUN-c[0-9][0-9]" | tr '\n' ' ')
+want="$(for i in $(seq -w 1 12); do printf '%s-c%s ' "$RUN" "$i"; done)"
+[ "$order" = "$want" ] || fail "INC-$RUN-1 commands out of file order: $order"
+
+# ---- many batches through several workers: file order per incident -----
+BIG="$WORK/big.ndjson"
+awk -v run="$RUN" 'BEGIN {
+        for (i = 1; i <= 5000; i++) {
+                if (i % 997 == 0) { print "{\"type\":\"mitigate\",\"bad\":" i "}"; continue }
+                printf "{\"type\":\"mitigate\",\"incident_id\":\"INC-%s-o%d\",\"command_id\":\"%s-o%05d\",\"by\":\"d\"}\n", run, i % 7, run, i
+        }
+}' >"$BIG"
+esc_it_offsets esc.commands "$WORK/before2"
+"$ESC_BIN" ingest "$BIG" --no-progress --threads 3 2>"$WORK/err3"
+rc=$?
+[ "$rc" = 2 ] || fail "5000-line ingest exited $rc: $(cat "$WORK/err3")"
+grep -q "5000 lines: 4995 accepted, 4995 delivered, 5 rejected" "$WORK/err3" || fail "5000-line summary: $(cat "$WORK/err3")"
+got=$(sed -n 's/^line \([0-9]*\): .*/\1/p' "$BIG.rejects" | tr '\n' ' ')
+[ "$got" = "997 1994 2991 3988 4985 " ] || fail "5000-line rejects: '$got'"
+esc_it_since esc.commands "$WORK/before2" >"$WORK/since2"
+[ "$(grep -ac "^INC-$RUN-o" "$WORK/since2")" = 4995 ] || fail "5000-line ingest: not 4995 messages"
+for k in 0 1 2 3 4 5 6; do
+        grep -a "^INC-$RUN-o$k	" "$WORK/since2" | grep -aoE "$RUN-o[0-9]{5}" >"$WORK/order$k"
+        [ "$(wc -l <"$WORK/order$k")" -gt 600 ] || fail "INC-$RUN-o$k: too few commands read back"
+        sort -c "$WORK/order$k" 2>/dev/null || fail "INC-$RUN-o$k: commands out of file order across batches"
+done
 
 # ---- stdin: rejects go to ./stdin.rejects -------------------------------
 (cd "$WORK" && printf '{"type":"ack"}\n' | "$ESC_BIN" ingest - --no-progress >/dev/null 2>&1)
