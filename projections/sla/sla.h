@@ -139,6 +139,11 @@ int esc_sla_rows_add_incident(esc_sla_rows_t *r, const esc_sla_incident_t *inc);
  * escaped for COPY's text format. Returns 0 or -1 (cap). */
 int esc_sla_payload_json(const esc_event_t *ev, esc_buf_t *out, bool copy_escaped);
 
+/* Formats t exactly as esc_time_format does ("2026-03-04T10:00:00Z", with
+ * ".ffffff" when there is a fraction), without printf. Needs 32 bytes.
+ * Returns the length. */
+size_t esc_sla_format_time(esc_time_t t, char *out, size_t size);
+
 /* COPY text format: appends s escaped (\N for NULL). */
 int esc_sla_copy_str(esc_buf_t *b, const char *s);
 

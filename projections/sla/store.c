@@ -51,9 +51,14 @@ typedef struct inc_slot {
         int64_t batch_seq;  /* highest seq seen in this batch (dedup of rows without a row) */
 } inc_slot_t;
 
+/* Open addressing over indices into a dense slot array: clearing the
+ * table costs 4 bytes per bucket, not a whole slot, and walking the slots
+ * visits only those in use. */
 typedef struct inc_map {
-        inc_slot_t *slots;
-        size_t cap;
+        uint32_t *index;    /* 0 = empty, else slot number + 1 */
+        size_t cap;         /* buckets, a power of two */
+        inc_slot_t *slots;  /* dense, `used` entries */
+        size_t used;
 } inc_map_t;
 
 static uint64_t str_hash(const char *s)
@@ -69,22 +74,28 @@ static void map_init(inc_map_t *m, size_t n)
         m->cap = 16;
         while (m->cap < n * 2)
                 m->cap *= 2;
-        m->slots = esc_xcalloc(m->cap, sizeof(inc_slot_t));
+        m->index = esc_xcalloc(m->cap, sizeof(uint32_t));
+        m->slots = esc_xcalloc(n + 1, sizeof(inc_slot_t));
+        m->used = 0;
 }
 
+/* At most n distinct ids (the batch size) are ever added. */
 static inc_slot_t *map_get(inc_map_t *m, const char *id, bool create)
 {
         size_t i = (size_t)str_hash(id) & (m->cap - 1);
 
         for (;; i = (i + 1) & (m->cap - 1)) {
-                inc_slot_t *s = &m->slots[i];
-                if (!s->used) {
+                inc_slot_t *s;
+                if (!m->index[i]) {
                         if (!create)
                                 return NULL;
+                        s = &m->slots[m->used++];
+                        m->index[i] = (uint32_t)m->used;
                         s->used = true;
                         esc_sla_incident_init(&s->inc, id);
                         return s;
                 }
+                s = &m->slots[m->index[i] - 1];
                 if (!strcmp(s->inc.incident_id, id))
                         return s;
         }
@@ -92,10 +103,10 @@ static inc_slot_t *map_get(inc_map_t *m, const char *id, bool create)
 
 static void map_free(inc_map_t *m)
 {
-        for (size_t i = 0; i < m->cap; i++)
-                if (m->slots[i].used)
-                        esc_sla_incident_clear(&m->slots[i].inc);
+        for (size_t i = 0; i < m->used; i++)
+                esc_sla_incident_clear(&m->slots[i].inc);
         free(m->slots);
+        free(m->index);
 }
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -627,8 +638,8 @@ static esc_sla_rc_t load_incidents(esc_sla_store_t *s, inc_map_t *map, char *err
         esc_buf_reset(&s->arr);
         if (esc_buf_puts(&s->arr, "{"))
                 goto cap;
-        for (size_t i = 0; i < map->cap; i++)
-                if (map->slots[i].used && arr_add(&s->arr, map->slots[i].inc.incident_id))
+        for (size_t i = 0; i < map->used; i++)
+                if (arr_add(&s->arr, map->slots[i].inc.incident_id))
                         goto cap;
         if (esc_buf_puts(&s->arr, "}"))
                 goto cap;
@@ -802,9 +813,8 @@ static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, si
                 goto fail;
         if (s->rows.count[ESC_SLA_T_EVENTS] && !direct)
                 esc_buf_printf(&s->sql, merge_sql[ESC_SLA_T_EVENTS], s->schema);
-        for (size_t i = 0; i < map.cap; i++)
-                if (map.slots[i].used && map.slots[i].touched &&
-                    esc_sla_rows_add_incident(&s->rows, &map.slots[i].inc))
+        for (size_t i = 0; i < map.used; i++)
+                if (map.slots[i].touched && esc_sla_rows_add_incident(&s->rows, &map.slots[i].inc))
                         goto cap;
 
         t_fold = esc_mono_us();

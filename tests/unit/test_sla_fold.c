@@ -406,6 +406,37 @@ static void test_payload_is_valid_json_whatever_the_text(void **state)
         esc_event_clear(&ev);
 }
 
+static void test_fast_time_text_equals_esc_time_format(void **state)
+{
+        esc_time_t samples[] = {0, 1, -1, 999999, 1000000, -1000000, -1500000,
+                                T("2026-03-04T10:00:00Z"), T("2024-02-29T23:59:59.999999Z"),
+                                T("2000-03-01T00:00:00Z"), T("1969-12-31T23:59:59.5Z"),
+                                T("2100-12-31T12:34:56.000001Z"), T("1900-01-01T00:00:00Z")};
+        char fast[40], ref[40];
+        uint64_t x = 88172645463325252ULL;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+                esc_sla_format_time(samples[i], fast, sizeof(fast));
+                assert_string_equal(fast, esc_time_format(samples[i], ref, sizeof(ref)));
+        }
+        /* And a spread of pseudo-random instants 1900..2100, some whole seconds. */
+        for (int i = 0; i < 200000; i++) {
+                esc_time_t t;
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                t = (esc_time_t)(x % (UINT64_C(6311433600) * 1000000)) -
+                    INT64_C(2208988800) * 1000000;
+                if (i % 3 == 0)
+                        t -= t % 1000000;
+                esc_sla_format_time(t, fast, sizeof(fast));
+                esc_time_format(t, ref, sizeof(ref));
+                if (strcmp(fast, ref) != 0)
+                        fail_msg("%lld: fast %s, esc_time_format %s", (long long)t, fast, ref);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -425,6 +456,7 @@ int main(void)
                 cmocka_unit_test(test_customer_update_row_carries_due_time_and_late_seconds),
                 cmocka_unit_test(test_incident_row_has_tta_in_seconds_exact_to_the_microsecond),
                 cmocka_unit_test(test_payload_is_valid_json_whatever_the_text),
+                cmocka_unit_test(test_fast_time_text_equals_esc_time_format),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
