@@ -30,7 +30,7 @@
 #define SLA_PROJECTION "sla"
 #define SLA_LIVE_SCHEMA "esc"
 #define SLA_REBUILD_SCHEMA "esc_rebuild"
-#define SLA_BATCH_CAP 50000
+#define SLA_BATCH_CAP 200000
 
 typedef struct sla_ctx {
         esc_cli_t *cli;
@@ -67,7 +67,7 @@ static void usage(FILE *out)
                 "                  group only spreads partitions: positions live in PostgreSQL\n"
                 "  --batch-max N   events per transaction (default 5000; config sla.batch_max)\n"
                 "  --batch-ms MS   longest wait to fill a batch (default 5; config sla.batch_ms)\n"
-                "                  (a rebuild uses batches of up to sla.rebuild_batch_max, default 50000)\n"
+                "                  (a rebuild uses batches of up to sla.rebuild_batch_max, default 100000)\n"
                 "\n"
                 "PostgreSQL: postgres.url (env ESC_PG_URL, --pg). Docs: docs/analytics.md.\n");
 }
@@ -521,7 +521,7 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
         ctx.batch_ms = (int)esc_config_int(cli->conf, "sla.batch_ms", 5);
         /* Rebuilds favour throughput: an incident touched many times in one
          * transaction has its row written once. */
-        ctx.rebuild_batch_max = (int)esc_config_int(cli->conf, "sla.rebuild_batch_max", 50000);
+        ctx.rebuild_batch_max = (int)esc_config_int(cli->conf, "sla.rebuild_batch_max", 100000);
         for (int i = 1; i < argc; i++) {
                 if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
                         usage(stdout);
