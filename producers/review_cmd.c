@@ -13,7 +13,9 @@ int esc_cmd_review(esc_cli_t *cli, int argc, char **argv)
         char word[32];
 
         if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-                printf("usage: esc review open INC [--tracker-url U] [--by P]\n"
+                /* asked for: stdout, exit 0; missing subcommand: stderr, exit 2 */
+                fprintf(argc < 2 ? stderr : stdout,
+                       "usage: esc review open INC [--tracker-url U] [--by P]\n"
                        "       esc review action INC --title T --owner P --due YYYY-MM-DD "
                        "[--tracker-url U] [--action-id ID] [--by P]\n"
                        "       esc review complete INC --root-cause R [--why W]... [--by P]\n"

@@ -88,9 +88,12 @@ static int admin(int argc, char **argv, bool create)
 
         if (!rk)
                 return fprintf(stderr, "%s\n", err), 1;
+        for (int i = 0; i + 1 < argc; i++) /* -p may come after the topics */
+                if (!strcmp(argv[i], "-p"))
+                        parts = atoi(argv[i + 1]);
         for (int i = 0; i < argc; i++)
-                if (!strcmp(argv[i], "-p") && i + 1 < argc)
-                        parts = atoi(argv[++i]);
+                if (!strcmp(argv[i], "-p"))
+                        i++;
                 else if (n < 64)
                         objs[n++] = create ? (void *)rd_kafka_NewTopic_new(argv[i], parts, 1, err,
                                                                           sizeof(err))

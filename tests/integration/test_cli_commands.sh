@@ -88,10 +88,12 @@ INC="INC-CLI-$RUN"
 NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 LATER=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
 
-# open: degraded on a strategic account -> matrix Sev 3, bumped to Sev 2
+# open: degraded on a strategic account -> matrix Sev 3, bumped to Sev 2.
+# A fresh worker may first decide a backlog other tests left on
+# esc.commands: the first command waits long enough for that.
 run 0 open open --incident "$INC" --account acme --account-name "Acme Corp" --tier strategic \
         --health 80 --impact degraded_with_workaround --title "Checkout slow for EU" \
-        --product-area billing --csm dave --at "$NOW" || true
+        --product-area billing --csm dave --at "$NOW" --wait 180 || true
 has open "$INC opened: Sev 2 (matrix Sev 3, bumped by account weight)"
 has open "response due:"
 has open "EscalationOpened"

@@ -83,27 +83,40 @@ want="$(for i in $(seq -w 1 12); do printf '%s-c%s ' "$RUN" "$i"; done)"
 [ "$order" = "$want" ] || fail "INC-$RUN-1 commands out of file order: $order"
 
 # ---- many batches through several workers: file order per incident -----
-BIG="$WORK/big.ndjson"
-awk -v run="$RUN" 'BEGIN {
-        for (i = 1; i <= 5000; i++) {
-                if (i % 997 == 0) { print "{\"type\":\"mitigate\",\"bad\":" i "}"; continue }
-                printf "{\"type\":\"mitigate\",\"incident_id\":\"INC-%s-o%d\",\"command_id\":\"%s-o%05d\",\"by\":\"d\"}\n", run, i % 7, run, i
-        }
-}' >"$BIG"
-esc_it_offsets esc.commands "$WORK/before2"
-"$ESC_BIN" ingest "$BIG" --no-progress --threads 3 2>"$WORK/err3"
-rc=$?
-[ "$rc" = 2 ] || fail "5000-line ingest exited $rc: $(cat "$WORK/err3")"
-grep -q "5000 lines: 4995 accepted, 4995 delivered, 5 rejected" "$WORK/err3" || fail "5000-line summary: $(cat "$WORK/err3")"
-got=$(sed -n 's/^line \([0-9]*\): .*/\1/p' "$BIG.rejects" | tr '\n' ' ')
-[ "$got" = "997 1994 2991 3988 4985 " ] || fail "5000-line rejects: '$got'"
-esc_it_since esc.commands "$WORK/before2" >"$WORK/since2"
-[ "$(grep -ac "^INC-$RUN-o" "$WORK/since2")" = 4995 ] || fail "5000-line ingest: not 4995 messages"
-for k in 0 1 2 3 4 5 6; do
-        grep -a "^INC-$RUN-o$k	" "$WORK/since2" | grep -aoE "$RUN-o[0-9]{5}" >"$WORK/order$k"
-        [ "$(wc -l <"$WORK/order$k")" -gt 600 ] || fail "INC-$RUN-o$k: too few commands read back"
-        sort -c "$WORK/order$k" 2>/dev/null || fail "INC-$RUN-o$k: commands out of file order across batches"
-done
+# On a topic of its own (created here, deleted at exit) so that thousands
+# of commands for made-up incidents do not become a backlog for a ledger
+# worker on the shared esc.commands.
+ADMIN="${ESC_BUILD_DIR:-}/bench/bench_ingest"
+if [ -x "$ADMIN" ]; then
+        BPREFIX="esc-it-ingest-$RUN."
+        "$ADMIN" create "${BPREFIX}commands" -p 3 || fail "cannot create ${BPREFIX}commands"
+        trap '"$ADMIN" delete "${BPREFIX}commands" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+        printf 'kafka:\n  topic_prefix: "%s"\n' "$BPREFIX" >"$WORK/big.yaml"
+        BIG="$WORK/big.ndjson"
+        awk -v run="$RUN" 'BEGIN {
+                for (i = 1; i <= 5000; i++) {
+                        if (i % 997 == 0) { print "{\"type\":\"mitigate\",\"bad\":" i "}"; continue }
+                        printf "{\"type\":\"mitigate\",\"incident_id\":\"INC-%s-o%d\",\"command_id\":\"%s-o%05d\",\"by\":\"d\"}\n", run, i % 7, run, i
+                }
+        }' >"$BIG"
+        printf '0 0\n1 0\n2 0\n' >"$WORK/before2" # a fresh topic: read from the start
+        "$ESC_BIN" --config "$WORK/big.yaml" ingest "$BIG" --no-progress --threads 3 2>"$WORK/err3"
+        rc=$?
+        [ "$rc" = 2 ] || fail "5000-line ingest exited $rc: $(cat "$WORK/err3")"
+        grep -q "5000 lines: 4995 accepted, 4995 delivered, 5 rejected" "$WORK/err3" ||
+                fail "5000-line summary: $(cat "$WORK/err3")"
+        got=$(sed -n 's/^line \([0-9]*\): .*/\1/p' "$BIG.rejects" | tr '\n' ' ')
+        [ "$got" = "997 1994 2991 3988 4985 " ] || fail "5000-line rejects: '$got'"
+        esc_it_since "${BPREFIX}commands" "$WORK/before2" >"$WORK/since2"
+        [ "$(grep -ac "^INC-$RUN-o" "$WORK/since2")" = 4995 ] || fail "5000-line ingest: not 4995 messages"
+        for k in 0 1 2 3 4 5 6; do
+                grep -a "^INC-$RUN-o$k	" "$WORK/since2" | grep -aoE "$RUN-o[0-9]{5}" >"$WORK/order$k"
+                [ "$(wc -l <"$WORK/order$k")" -gt 600 ] || fail "INC-$RUN-o$k: too few commands read back"
+                sort -c "$WORK/order$k" 2>/dev/null || fail "INC-$RUN-o$k: commands out of file order across batches"
+        done
+else
+        echo "note: $ADMIN not built; skipping the multi-batch ordering check"
+fi
 
 # ---- stdin: rejects go to ./stdin.rejects -------------------------------
 (cd "$WORK" && printf '{"type":"ack"}\n' | "$ESC_BIN" ingest - --no-progress >/dev/null 2>&1)
