@@ -311,7 +311,7 @@ static int fill_open(struct vals *v, esc_command_t *cmd, char *errbuf, size_t er
 {
         esc_opened_t *o = &cmd->p.open;
         int k;
-        long n;
+        long n = 0;
 
         if ((k = esc_impact_parse(v->impact)) < 0)
                 return bad(errbuf, errbuf_size, "impact", v->impact,
@@ -358,7 +358,7 @@ static int fill_payload(const struct spec *s, struct vals *v, esc_command_t *cmd
 {
         esc_command_payload_t *p = &cmd->p;
         int k;
-        long n;
+        long n = 0;
 
         switch (s->type) {
         case ESC_CMD_OPEN:
