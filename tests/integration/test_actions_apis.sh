@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# test_actions_apis.sh — `esc worker actions` against local fakes of Slack,
+# Linear and PagerDuty (tests/fakes/fake_apis.py) on the dev stack's real
+# Kafka, with the real ledger worker: a Sev 1 incident opened with the CLI
+# gets one channel (after a 429 with Retry-After and a name_taken), the
+# owners invited by their slack_user_id, one Linear issue with the SLA clock,
+# one PagerDuty trigger with dedup_key = incident id; every call carries the
+# Bearer token and no token reaches the log; the log holds ChannelCreated,
+# TrackingIssueLinked and PageSent exactly once, also after the actions
+# worker restarts (it replays the log and creates nothing again, but still
+# acts on new events: a new CSM is invited).
+set -euo pipefail
+source "$ESC_DEV_DIR/env"
+export ESC_DEV_DIR
+export ESC_TOPIC_PREFIX="test-actions-$$."
+"$ESC_BIN" dev up >/dev/null
+WORK=$(mktemp -d)
+ledger_pid= actions_pid= fake_pid=
+cleanup() {
+        for p in $actions_pid $ledger_pid $fake_pid; do kill -KILL "$p" 2>/dev/null || true; done
+        rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() {
+        echo "FAIL: $*"
+        for f in actions.log actions2.log ledger.log; do
+                [ -s "$WORK/$f" ] && { echo "--- $f"; tail -30 "$WORK/$f"; }
+        done
+        [ -s "$WORK/requests.jsonl" ] && { echo "--- fake requests"; cat "$WORK/requests.jsonl"; }
+        exit 1
+}
+
+python3 "$ESC_SOURCE_DIR/tests/fakes/fake_apis.py" --record "$WORK/requests.jsonl" \
+        --port-file "$WORK/port" --slack-429-once --slack-name-taken-once &
+fake_pid=$!
+for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+[ -s "$WORK/port" ] || fail "the fake APIs did not start"
+PORT=$(cat "$WORK/port")
+export ESC_SLACK_API_URL="http://127.0.0.1:$PORT/api"
+export ESC_LINEAR_API_URL="http://127.0.0.1:$PORT/graphql"
+export ESC_PAGERDUTY_URL="http://127.0.0.1:$PORT/v2/enqueue"
+export ESC_SLACK_TOKEN="xoxb-test-slack-secret-$$"
+
+# The shipped policy with Slack ids for everyone (and a spare CSM, erin).
+sed -e 's/role: cs_manager, email: carol@example.com}/role: cs_manager, email: carol@example.com, slack_user_id: U_CAROL}/' \
+        -e 's/role: csm, email: dave@example.com}/role: csm, email: dave@example.com, slack_user_id: U_DAVE}/' \
+        -e 's/{id: alice, name: Alice Example, role: engineering_owner}/{id: alice, name: Alice Example, role: engineering_owner, slack_user_id: U_ALICE}/' \
+        -e 's/{id: bob, name: Bob Example, role: engineering_owner}/{id: bob, name: Bob Example, role: engineering_owner, slack_user_id: U_BOB}\n  - {id: erin, name: Erin Example, role: csm, slack_user_id: U_ERIN}/' \
+        "$ESC_SOURCE_DIR/config/policy.yaml" >"$WORK/policy.yaml"
+grep -q "U_ERIN" "$WORK/policy.yaml" && grep -q "U_ALICE" "$WORK/policy.yaml" ||
+        fail "could not derive the test policy from config/policy.yaml"
+cfg="$WORK/esc.yaml"
+cat >"$cfg" <<EOF
+policy: $WORK/policy.yaml
+ledger:
+  group: test-actions-ledger-$$
+actions:
+  group: test-actions-$$
+  max_attempts: 4
+linear:
+  token: lin-test-linear-secret-$$
+  team_id: TEAM-ESC
+pagerduty:
+  routing_keys:
+    billing: rk-test-billing-secret-$$
+EOF
+esc() { "$ESC_BIN" --config "$cfg" "$@"; }
+"$ESC_BIN" --config "$cfg" policy check "$WORK/policy.yaml" >/dev/null || fail "test policy invalid"
+
+INC="INC-ACT-$$"
+# Fresh topics may lack a partition leader for a moment.
+for _ in $(seq 1 60); do
+        esc timeline "$INC" 2>&1 | grep -q "unknown incident" && break
+        sleep 0.5
+done
+
+"$ESC_BIN" --config "$cfg" worker ledger 2>"$WORK/ledger.log" &
+ledger_pid=$!
+"$ESC_BIN" --config "$cfg" worker actions 2>"$WORK/actions.log" &
+actions_pid=$!
+
+esc open --incident "$INC" --account acme --impact production_down --title T \
+        --product-area billing --paying yes --csm dave --wait 90 >"$WORK/open.out" ||
+        fail "open: $(cat "$WORK/open.out")"
+grep -q "Sev 1\|sev.*1" "$WORK/open.out" || fail "not a Sev 1: $(cat "$WORK/open.out")"
+
+# The log's view: count record-back events of the incident.
+count_events() {
+        esc timeline "$INC" --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+t = [e["type"] for e in d["events"]]
+print(t.count("ChannelCreated"), t.count("TrackingIssueLinked"), t.count("PageSent"))'
+}
+got=
+for _ in $(seq 1 120); do
+        got=$(count_events || true)
+        [ "$got" = "1 1 1" ] && break
+        sleep 0.5
+done
+[ "$got" = "1 1 1" ] || fail "ChannelCreated/TrackingIssueLinked/PageSent counts are '$got', want 1 1 1"
+echo "ok: the log records the channel, the issue and the page once each"
+
+DAY=$(date -u +%Y%m%d)
+check_requests() {
+        python3 - "$WORK/requests.jsonl" "$INC" "$DAY" "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" \
+                "rk-test-billing-secret-$$" "$1" <<'EOF'
+import json, sys
+path, inc, day, slack_tok, lin_tok, rk, phase = sys.argv[1:]
+reqs = [json.loads(l) for l in open(path)]
+by = lambda p: [r for r in reqs if r["path"] == p]
+creates = by("/api/conversations.create")
+assert [c["status"] for c in creates] == [429, 200, 200], creates
+assert creates[1]["t"] - creates[0]["t"] >= 0.95, "Retry-After: 1 not honoured"
+base = "esc-acme-" + day
+assert creates[1]["body"]["name"] == base, creates[1]
+assert creates[2]["body"]["name"] == base + "-2", "name_taken must add a suffix: %r" % creates[2]
+invites = by("/api/conversations.invite")
+users = sorted(r["body"]["users"] for r in invites)
+want = ["U_CAROL", "U_DAVE"]
+assert len(users) == (3 if phase == "first" else 4), users
+assert "U_CAROL" in users and "U_DAVE" in users and ("U_ALICE" in users or "U_BOB" in users), users
+if phase == "restart":
+    assert users.count("U_ERIN") == 1, users
+issues = by("/graphql")
+assert len(issues) == 1, issues
+inp = issues[0]["body"]["variables"]["input"]
+assert "issueCreate" in issues[0]["body"]["query"]
+assert inp["teamId"] == "TEAM-ESC" and inp["title"] == "[Sev 1] acme: T", inp
+for s in ("Response due:", "Resolution due:", "Next customer update due:", inc, "#" + base + "-2"):
+    assert s in inp["description"], (s, inp["description"])
+pages = by("/v2/enqueue")
+assert len(pages) == 1, pages
+p = pages[0]["body"]
+assert (p["event_action"], p["dedup_key"], p["routing_key"]) == ("trigger", inc, rk), p
+assert p["payload"]["severity"] == "critical" and p["payload"]["summary"].startswith("[Sev 1] acme"), p
+for r in reqs:
+    if r["path"].startswith("/api/"):
+        assert r["authorization"] == "Bearer " + slack_tok, r
+    elif r["path"] == "/graphql":
+        assert r["authorization"] == "Bearer " + lin_tok, r
+    else:
+        assert r["authorization"] is None, r
+    assert r["content_type"].startswith("application/json"), r
+EOF
+}
+# Invites follow the channel's record-back; give them a moment.
+for _ in $(seq 1 20); do
+        [ "$(grep -c conversations.invite "$WORK/requests.jsonl" || true)" -ge 3 ] && break
+        sleep 0.25
+done
+check_requests first || fail "the fakes saw the wrong requests"
+echo "ok: one channel after a 429 and a name_taken, three invites, one issue, one page, Bearer tokens"
+
+kill -TERM "$actions_pid"
+wait "$actions_pid" || fail "the actions worker did not exit 0 on SIGTERM"
+actions_pid=
+"$ESC_BIN" --config "$cfg" worker actions 2>"$WORK/actions2.log" &
+actions_pid=$!
+for _ in $(seq 1 120); do
+        grep -q "partition replayed" "$WORK/actions2.log" && break
+        sleep 0.5
+done
+grep -q "partition replayed" "$WORK/actions2.log" || fail "the restarted worker did not replay"
+# A live event after the restart is still acted on.
+esc assign "$INC" --role csm --person erin >/dev/null || fail "assign"
+for _ in $(seq 1 60); do
+        grep -q U_ERIN "$WORK/requests.jsonl" && break
+        sleep 0.5
+done
+sleep 1
+check_requests restart || fail "after the restart the fakes saw more than the new invite"
+got=$(count_events)
+[ "$got" = "1 1 1" ] || fail "after the restart the counts are '$got', want 1 1 1"
+echo "ok: the restarted worker replays the log, creates nothing again and invites the new CSM"
+
+for f in actions.log actions2.log ledger.log; do
+        for secret in "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" "rk-test-billing-secret-$$"; do
+                grep -qF "$secret" "$WORK/$f" && fail "$f contains a secret"
+        done
+done
+echo "ok: no token or routing key in the logs"
+
+kill -TERM "$actions_pid"
+wait "$actions_pid" || fail "the actions worker did not exit 0 on SIGTERM"
+actions_pid=
+kill -TERM "$ledger_pid"
+wait "$ledger_pid" || true
+ledger_pid=
+kill -TERM "$fake_pid"
+wait "$fake_pid" 2>/dev/null || true
+fake_pid=
+echo "PASS"
