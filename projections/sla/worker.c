@@ -13,6 +13,7 @@
  * into schema esc_rebuild while `esc` keeps serving, then one transaction
  * swaps it in; the live loop follows (unless --exit). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ static void usage(FILE *out)
                 "                  group only spreads partitions: positions live in PostgreSQL\n"
                 "  --batch-max N   events per transaction (default 5000; config sla.batch_max)\n"
                 "  --batch-ms MS   longest wait to fill a batch (default 5; config sla.batch_ms)\n"
-                "                  (a rebuild uses batches of up to sla.rebuild_batch_max, default 100000)\n"
+                "                  (a rebuild uses batches of up to sla.rebuild_batch_max, default 50000)\n"
                 "\n"
                 "PostgreSQL: postgres.url (env ESC_PG_URL, --pg). Docs: docs/analytics.md.\n");
 }
@@ -95,22 +96,23 @@ static int64_t low_watermark(void *opaque, int32_t partition)
 /* Decodes msgs into ctx->in; undecodable ones go to the dead-letter topic
  * (and project nothing). Returns 0, or -1 if a dead letter could not be
  * delivered (the batch must be retried: nothing is skipped silently). */
-static int decode_batch(sla_ctx_t *ctx, rd_kafka_message_t **msgs, size_t cnt)
+static int decode_batch(sla_ctx_t *ctx, rd_kafka_message_t **msgs, size_t cnt,
+                        esc_event_t *evs, esc_sla_input_t *in)
 {
         char err[512];
 
         for (size_t i = 0; i < cnt; i++) {
-                esc_event_t *ev = &ctx->evs[i];
+                esc_event_t *ev = &evs[i];
                 char why[512];
 
                 esc_event_init(ev, ESC_EV_ESCALATION_OPENED);
-                ctx->in[i].partition = msgs[i]->partition;
-                ctx->in[i].offset = msgs[i]->offset;
-                ctx->in[i].ev = ev;
+                in[i].partition = msgs[i]->partition;
+                in[i].offset = msgs[i]->offset;
+                in[i].ev = ev;
                 if (esc_codec_decode_event(ctx->codec, msgs[i]->payload, msgs[i]->len, ev, why,
                                            sizeof(why)) == ESC_CODEC_OK)
                         continue;
-                ctx->in[i].ev = NULL;
+                in[i].ev = NULL;
                 esc_log(ESC_LOG_WARN, "sla", "undecodable event, dead-lettered",
                         "partition=%" PRId32 " offset=%" PRId64 " error=\"%s\"",
                         msgs[i]->partition, msgs[i]->offset, why);
@@ -127,10 +129,10 @@ static int decode_batch(sla_ctx_t *ctx, rd_kafka_message_t **msgs, size_t cnt)
         return 0;
 }
 
-static void clear_batch(sla_ctx_t *ctx, size_t cnt)
+static void clear_batch(esc_event_t *evs, size_t cnt)
 {
         for (size_t i = 0; i < cnt; i++)
-                esc_event_clear(&ctx->evs[i]);
+                esc_event_clear(&evs[i]);
 }
 
 /* ---- live ------------------------------------------------------------------------- */
@@ -193,12 +195,12 @@ static int sla_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
                                 "messages=%zu oldest_age_ms=%" PRId64, cnt,
                                 esc_now() / 1000 - oldest);
         }
-        if (decode_batch(ctx, msgs, cnt)) {
+        if (decode_batch(ctx, msgs, cnt, ctx->evs, ctx->in)) {
                 rc = ESC_SLA_RETRY;
         } else {
                 rc = esc_sla_store_apply(ctx->store, ctx->in, cnt, &part, err, sizeof(err));
         }
-        clear_batch(ctx, cnt);
+        clear_batch(ctx->evs, cnt);
         switch (rc) {
         case ESC_SLA_OK:
                 break;
@@ -286,20 +288,15 @@ static void progress(bool tty, int64_t done, int64_t total, int64_t t0, bool fin
         }
 }
 
-/* Applies one batch, retrying transient failures until it sticks. */
-static int rebuild_apply(sla_ctx_t *ctx, esc_sla_store_t *st, rd_kafka_message_t **msgs,
-                         size_t cnt)
+/* Applies one decoded batch, retrying transient failures until it sticks. */
+static int rebuild_apply(esc_sla_store_t *st, const esc_sla_input_t *in, size_t cnt)
 {
         char err[1024];
         int32_t part;
         int backoff = 200;
 
         for (;;) {
-                esc_sla_rc_t rc = decode_batch(ctx, msgs, cnt)
-                                          ? ESC_SLA_RETRY
-                                          : esc_sla_store_apply(st, ctx->in, cnt, &part, err,
-                                                                sizeof(err));
-                clear_batch(ctx, cnt);
+                esc_sla_rc_t rc = esc_sla_store_apply(st, in, cnt, &part, err, sizeof(err));
                 if (rc == ESC_SLA_OK)
                         return 0;
                 if (rc != ESC_SLA_RETRY) {
@@ -313,6 +310,159 @@ static int rebuild_apply(sla_ctx_t *ctx, esc_sla_store_t *st, rd_kafka_message_t
         }
 }
 
+/* The rebuild reads and decodes the next batch on a thread of its own
+ * while the current one is being written, so Kafka, Avro and PostgreSQL
+ * work at the same time. Two buffers alternate: the reader fills one while
+ * the writer drains the other. The reader alone touches the consumer, the
+ * codec and the dead-letter producer; the writer alone the store. */
+typedef struct rb_buf {
+        rd_kafka_message_t **msgs;
+        esc_event_t *evs;
+        esc_sla_input_t *in;
+        size_t cnt;
+        int64_t advance;   /* offsets this batch moves the partitions forward */
+        int decode_rc;
+        bool ready;        /* filled, waiting for the writer */
+} rb_buf_t;
+
+typedef struct rb_reader {
+        sla_ctx_t *ctx;
+        rd_kafka_t *rk;
+        rebuild_part_t *parts;
+        int nparts;
+        int remaining;     /* partitions not read to their end yet (reader's) */
+        rb_buf_t buf[2];
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        bool finished;     /* the reader will fill nothing more */
+        bool abort;        /* the writer gave up */
+} rb_reader_t;
+
+static void rb_fill(rb_reader_t *r, rb_buf_t *b)
+{
+        int64_t deadline = esc_mono_us() + 500000;
+        size_t max = (size_t)r->ctx->rebuild_batch_max;
+
+        b->cnt = 0;
+        b->advance = 0;
+        while (b->cnt < max && esc_mono_us() < deadline && !esc_signals_stop_requested()) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, 50);
+                rebuild_part_t *p;
+                if (!m)
+                        continue;
+                if (m->err) {
+                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                esc_log(ESC_LOG_WARN, "sla", "rebuild consumer error",
+                                        "error=\"%s\"", rd_kafka_message_errstr(m));
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                if (m->partition >= 0 && m->partition < r->nparts) {
+                        p = &r->parts[m->partition];
+                        if (p->next < p->high && m->offset + 1 >= p->high)
+                                r->remaining--;
+                        if (m->offset + 1 > p->next) {
+                                b->advance += m->offset + 1 - p->next;
+                                p->next = m->offset + 1;
+                        }
+                }
+                b->msgs[b->cnt++] = m;
+                if (r->remaining == 0)
+                        break;
+        }
+        b->decode_rc = b->cnt ? decode_batch(r->ctx, b->msgs, b->cnt, b->evs, b->in) : 0;
+}
+
+static void *rb_read(void *arg)
+{
+        rb_reader_t *r = arg;
+        int next = 0;
+
+        while (r->remaining > 0 && !esc_signals_stop_requested()) {
+                rb_buf_t *b = &r->buf[next];
+
+                bool abort;
+
+                pthread_mutex_lock(&r->mu);
+                while (b->ready && !r->abort)
+                        pthread_cond_wait(&r->cv, &r->mu);
+                abort = r->abort;
+                pthread_mutex_unlock(&r->mu);
+                if (abort)
+                        break;
+                rb_fill(r, b);
+                if (b->cnt == 0)
+                        continue;
+                pthread_mutex_lock(&r->mu);
+                b->ready = true;
+                pthread_cond_broadcast(&r->cv);
+                pthread_mutex_unlock(&r->mu);
+                next ^= 1;
+        }
+        pthread_mutex_lock(&r->mu);
+        r->finished = true;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        return NULL;
+}
+
+static void rb_release(rb_buf_t *b)
+{
+        for (size_t i = 0; i < b->cnt; i++)
+                rd_kafka_message_destroy(b->msgs[i]);
+        clear_batch(b->evs, b->cnt);
+        b->cnt = 0;
+}
+
+/* Writes what the reader reads until the end offsets; returns the events
+ * written, or -1 (failure or stop request). */
+static int64_t rb_write(rb_reader_t *r, esc_sla_store_t *st, int64_t total, bool tty, int64_t t0)
+{
+        pthread_t th;
+        int64_t done = 0, last_report = 0;
+        int cur = 0, rc = 0;
+
+        if (pthread_create(&th, NULL, rb_read, r) != 0) {
+                esc_log(ESC_LOG_ERROR, "sla", "rebuild: cannot start the reader thread", NULL);
+                return -1;
+        }
+        for (;;) {
+                rb_buf_t *b = &r->buf[cur];
+
+                pthread_mutex_lock(&r->mu);
+                while (!b->ready && !r->finished)
+                        pthread_cond_wait(&r->cv, &r->mu);
+                pthread_mutex_unlock(&r->mu);
+                if (!b->ready)
+                        break; /* finished, and nothing left in hand */
+                if (b->decode_rc || rebuild_apply(st, b->in, b->cnt) != 0) {
+                        rc = -1;
+                        break;
+                }
+                done += b->advance;
+                rb_release(b);
+                pthread_mutex_lock(&r->mu);
+                b->ready = false;
+                pthread_cond_broadcast(&r->cv);
+                pthread_mutex_unlock(&r->mu);
+                cur ^= 1;
+                if (esc_mono_us() - last_report > (tty ? 500000 : 5000000)) {
+                        progress(tty, done, total, t0, false);
+                        last_report = esc_mono_us();
+                }
+        }
+        pthread_mutex_lock(&r->mu);
+        r->abort = true;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(th, NULL);
+        for (int i = 0; i < 2; i++)
+                rb_release(&r->buf[i]);
+        if (rc || r->remaining > 0)
+                return -1;
+        return done;
+}
+
 static int run_rebuild(sla_ctx_t *ctx)
 {
         char err[1024];
@@ -320,9 +470,8 @@ static int run_rebuild(sla_ctx_t *ctx)
         rd_kafka_t *rk = NULL;
         rd_kafka_topic_partition_list_t *assign = NULL;
         rebuild_part_t *parts = NULL;
-        rd_kafka_message_t **batch = NULL;
         int nparts, rc = -1, remaining = 0;
-        int64_t total = 0, done = 0, t0, last_report = 0;
+        int64_t total = 0, done = 0, t0 = esc_mono_us();
         bool tty = isatty(STDERR_FILENO);
 
         if (!(rk = esc_kafka_consumer_new(ctx->conf, NULL, err, sizeof(err)))) {
@@ -404,51 +553,32 @@ static int run_rebuild(sla_ctx_t *ctx)
                 esc_log(ESC_LOG_ERROR, "sla", "rebuild: assign failed", NULL);
                 goto out;
         }
-        batch = esc_xcalloc((size_t)ctx->rebuild_batch_max, sizeof(*batch));
-        t0 = esc_mono_us();
-        while (remaining > 0) {
-                size_t cnt = 0;
-                int64_t deadline = esc_mono_us() + 500000;
+        {
+                rb_reader_t r = {.ctx = ctx, .rk = rk, .parts = parts, .nparts = nparts,
+                                 .remaining = remaining};
+                size_t max = (size_t)ctx->rebuild_batch_max;
 
-                if (esc_signals_stop_requested()) {
-                        esc_log(ESC_LOG_INFO, "sla", "rebuild interrupted; esc left as it was", NULL);
+                pthread_mutex_init(&r.mu, NULL);
+                pthread_cond_init(&r.cv, NULL);
+                for (int i = 0; i < 2; i++) {
+                        r.buf[i].msgs = esc_xcalloc(max, sizeof(*r.buf[i].msgs));
+                        r.buf[i].evs = esc_xcalloc(max, sizeof(esc_event_t));
+                        r.buf[i].in = esc_xcalloc(max, sizeof(esc_sla_input_t));
+                }
+                t0 = esc_mono_us();
+                done = remaining > 0 ? rb_write(&r, st, total, tty, t0) : 0;
+                for (int i = 0; i < 2; i++) {
+                        free(r.buf[i].msgs);
+                        free(r.buf[i].evs);
+                        free(r.buf[i].in);
+                }
+                pthread_cond_destroy(&r.cv);
+                pthread_mutex_destroy(&r.mu);
+                if (done < 0) {
+                        if (esc_signals_stop_requested())
+                                esc_log(ESC_LOG_INFO, "sla",
+                                        "rebuild interrupted; esc left as it was", NULL);
                         goto out;
-                }
-                while (cnt < (size_t)ctx->rebuild_batch_max && esc_mono_us() < deadline) {
-                        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
-                        if (!m)
-                                continue;
-                        if (m->err) {
-                                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                                        esc_log(ESC_LOG_WARN, "sla", "rebuild consumer error",
-                                                "error=\"%s\"", rd_kafka_message_errstr(m));
-                                rd_kafka_message_destroy(m);
-                                continue;
-                        }
-                        batch[cnt++] = m;
-                }
-                if (cnt == 0)
-                        continue;
-                if (rebuild_apply(ctx, st, batch, cnt) != 0) {
-                        for (size_t i = 0; i < cnt; i++)
-                                rd_kafka_message_destroy(batch[i]);
-                        goto out;
-                }
-                for (size_t i = 0; i < cnt; i++) {
-                        rebuild_part_t *p = &parts[batch[i]->partition];
-                        if (batch[i]->partition >= 0 && batch[i]->partition < nparts) {
-                                if (p->next < p->high && batch[i]->offset + 1 >= p->high)
-                                        remaining--;
-                                if (batch[i]->offset + 1 > p->next) {
-                                        done += batch[i]->offset + 1 - p->next;
-                                        p->next = batch[i]->offset + 1;
-                                }
-                        }
-                        rd_kafka_message_destroy(batch[i]);
-                }
-                if (esc_mono_us() - last_report > (tty ? 500000 : 5000000)) {
-                        progress(tty, done, total, t0, false);
-                        last_report = esc_mono_us();
                 }
         }
         progress(tty, done, total, t0, true);
@@ -470,7 +600,6 @@ static int run_rebuild(sla_ctx_t *ctx)
                 (double)(esc_mono_us() - t0) / 1e6);
         rc = 0;
 out:
-        free(batch);
         free(parts);
         if (assign)
                 rd_kafka_topic_partition_list_destroy(assign);
@@ -521,7 +650,7 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
         ctx.batch_ms = (int)esc_config_int(cli->conf, "sla.batch_ms", 5);
         /* Rebuilds favour throughput: an incident touched many times in one
          * transaction has its row written once. */
-        ctx.rebuild_batch_max = (int)esc_config_int(cli->conf, "sla.rebuild_batch_max", 100000);
+        ctx.rebuild_batch_max = (int)esc_config_int(cli->conf, "sla.rebuild_batch_max", 50000);
         for (int i = 1; i < argc; i++) {
                 if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
                         usage(stdout);
@@ -567,9 +696,9 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
 
         if (!(ctx.codec = esc_codec_new(cli->conf, err, sizeof(err))))
                 return esc_cli_fail(ESC_EXIT_RUNTIME, "worker sla", "%s", err);
-        ctx.evs = esc_xcalloc((size_t)ctx.rebuild_batch_max, sizeof(esc_event_t));
-        ctx.in = esc_xcalloc((size_t)ctx.rebuild_batch_max, sizeof(esc_sla_input_t));
-        for (int i = 0; i < ctx.rebuild_batch_max; i++)
+        ctx.evs = esc_xcalloc((size_t)ctx.batch_max, sizeof(esc_event_t));
+        ctx.in = esc_xcalloc((size_t)ctx.batch_max, sizeof(esc_sla_input_t));
+        for (int i = 0; i < ctx.batch_max; i++)
                 esc_event_init(&ctx.evs[i], ESC_EV_ESCALATION_OPENED);
 
         if (migrate_live(&ctx) != 0)
@@ -598,7 +727,7 @@ out:
         esc_sla_store_destroy(ctx.store);
         if (ctx.dl)
                 esc_deadletter_destroy(ctx.dl);
-        for (int i = 0; i < ctx.rebuild_batch_max && ctx.evs; i++)
+        for (int i = 0; i < ctx.batch_max && ctx.evs; i++)
                 esc_event_clear(&ctx.evs[i]);
         free(ctx.evs);
         free(ctx.in);
