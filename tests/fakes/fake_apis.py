@@ -9,9 +9,11 @@ port, written to --port-file) answers:
   POST /graphql                    Linear issueCreate: {"data":{"issueCreate":{...}}}
   POST /v2/enqueue                 PagerDuty Events API v2: 202 {"status":"success",...}
 
-Faults, each once, for conversations.create: --slack-429-once answers the
-first call 429 with Retry-After: 1; --slack-name-taken-once answers the next
-{"ok":false,"error":"name_taken"}. Every request is appended to --record as
+Faults: --slack-429-once answers the first conversations.create 429 with
+Retry-After: 1; --slack-name-taken-once answers the next one
+{"ok":false,"error":"name_taken"}; --pagerduty-503 N answers the first N
+PagerDuty events 503; --linear-error answers issueCreate 400 with a GraphQL
+error; --slack-error E answers chat.postMessage {"ok":false,"error":E}. Every request is appended to --record as
 one JSON line: time, path, authorization header, parsed body, status sent.
 Stop it with SIGTERM."""
 import argparse
@@ -29,17 +31,24 @@ ap.add_argument("--record", required=True)
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--slack-429-once", action="store_true")
 ap.add_argument("--slack-name-taken-once", action="store_true")
+ap.add_argument("--pagerduty-503", type=int, default=0,
+                help="answer the first N PagerDuty events 503")
+ap.add_argument("--linear-error", action="store_true",
+                help="answer issueCreate 400 with a GraphQL error")
+ap.add_argument("--slack-error", default="",
+                help="answer chat.postMessage ok:false with this error")
 args = ap.parse_args()
 
 lock = threading.Lock()
-faults = {"429": args.slack_429_once, "name_taken": args.slack_name_taken_once}
+faults = {"429": args.slack_429_once, "name_taken": args.slack_name_taken_once,
+          "pd503": args.pagerduty_503}
 ids = itertools.count(1)
 
 
 def take_fault(name):
     with lock:
         if faults[name]:
-            faults[name] = False
+            faults[name] = int(faults[name]) - 1
             return True
     return False
 
@@ -87,15 +96,22 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/api/conversations.invite":
             return self.answer(200, {"ok": True, "channel": {"id": body.get("channel")}})
         if path == "/api/chat.postMessage":
+            if args.slack_error:
+                return self.answer(200, {"ok": False, "error": args.slack_error})
             return self.answer(200, {"ok": True, "channel": body.get("channel"),
                                      "ts": "%.6f" % time.time()})
         if path == "/graphql":
+            if args.linear_error:
+                return self.answer(400, {"errors": [{"message": "Argument Validation Error",
+                                                     "extensions": {"code": "INVALID_INPUT"}}]})
             inp = (body.get("variables") or {}).get("input") or {}
             k = next(ids)
             return self.answer(200, {"data": {"issueCreate": {"success": True, "issue": {
                 "id": inp.get("id") or "issue-%d" % k, "identifier": "ENG-%d" % k,
                 "url": "https://linear.example/esc/issue/ENG-%d" % k}}}})
         if path == "/v2/enqueue":
+            if take_fault("pd503"):
+                return self.answer(503, {"status": "unavailable"})
             return self.answer(202, {"status": "success", "message": "Event processed",
                                      "dedup_key": body.get("dedup_key")})
         return self.answer(404, {"ok": False, "error": "unknown_method"})
