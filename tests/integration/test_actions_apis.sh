@@ -8,7 +8,8 @@
 # Bearer token and no token reaches the log; the log holds ChannelCreated,
 # TrackingIssueLinked and PageSent exactly once, also after the actions
 # worker restarts (it replays the log and creates nothing again, but still
-# acts on new events: a new CSM is invited).
+# acts on new events: a new CSM is invited, an overdue update is reminded in
+# the channel, the resolution resolves the page).
 set -euo pipefail
 source "$ESC_DEV_DIR/env"
 export ESC_DEV_DIR
@@ -79,8 +80,11 @@ ledger_pid=$!
 "$ESC_BIN" --config "$cfg" worker actions 2>"$WORK/actions.log" &
 actions_pid=$!
 
+# Opened now (the channel is named by the opening day, UTC).
+AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+DAY=$(echo "$AT" | cut -c1-10 | tr -d -)
 esc open --incident "$INC" --account acme --impact production_down --title T \
-        --product-area billing --paying yes --csm dave --wait 90 >"$WORK/open.out" ||
+        --product-area billing --paying yes --csm dave --at "$AT" --wait 90 >"$WORK/open.out" ||
         fail "open: $(cat "$WORK/open.out")"
 grep -q "Sev 1\|sev.*1" "$WORK/open.out" || fail "not a Sev 1: $(cat "$WORK/open.out")"
 
@@ -101,7 +105,6 @@ done
 [ "$got" = "1 1 1" ] || fail "ChannelCreated/TrackingIssueLinked/PageSent counts are '$got', want 1 1 1"
 echo "ok: the log records the channel, the issue and the page once each"
 
-DAY=$(date -u +%Y%m%d)
 check_requests() {
         python3 - "$WORK/requests.jsonl" "$INC" "$DAY" "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" \
                 "rk-test-billing-secret-$$" "$1" <<'EOF'
@@ -173,6 +176,46 @@ check_requests restart || fail "after the restart the fakes saw more than the ne
 got=$(count_events)
 [ "$got" = "1 1 1" ] || fail "after the restart the counts are '$got', want 1 1 1"
 echo "ok: the restarted worker replays the log, creates nothing again and invites the new CSM"
+
+# An overdue customer update is reminded in the incident's channel.
+"$ESC_BUILD_DIR/tests/prog_actions_overdue" "$cfg" "$INC" "$AT" 1 2>"$WORK/overdue.err" ||
+        fail "record_update_overdue: $(cat "$WORK/overdue.err")"
+for _ in $(seq 1 60); do
+        grep -q chat.postMessage "$WORK/requests.jsonl" && break
+        sleep 0.5
+done
+python3 - "$WORK/requests.jsonl" "$INC" <<'PY' || fail "no reminder in the channel"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+posts = [r["body"] for r in reqs if r["path"] == "/api/chat.postMessage"]
+assert len(posts) == 1, posts
+chan = [r for r in reqs if r["path"] == "/api/conversations.create" and r["status"] == 200][-1]
+assert posts[0]["channel"] == "C000001", posts
+assert "Reminder 1" in posts[0]["text"] and sys.argv[2] in posts[0]["text"], posts
+assert "<@U_ERIN>" in posts[0]["text"], "the CSM is mentioned by Slack id: %r" % posts
+PY
+echo "ok: an overdue update is reminded in the channel, mentioning the CSM"
+
+# Resolving the paged incident resolves the page (acknowledged, and a Sev 1
+# needs its review with a corrective action first).
+esc ack "$INC" --by alice --message "on it, Sev 1" \
+        --next-update "$(date -u -d '+30 minutes' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null || fail "ack"
+esc review open "$INC" >/dev/null || fail "review open"
+esc review action "$INC" --title "Alert on invoices" --owner alice --due 2030-01-01 >/dev/null ||
+        fail "review action"
+esc resolve "$INC" --by alice --summary fixed >"$WORK/resolve.out" 2>&1 ||
+        fail "resolve: $(cat "$WORK/resolve.out")"
+for _ in $(seq 1 60); do
+        grep -q '"event_action": "resolve"' "$WORK/requests.jsonl" && break
+        sleep 0.5
+done
+python3 - "$WORK/requests.jsonl" "$INC" "rk-test-billing-secret-$$" <<'PY' || fail "page not resolved"
+import json, sys
+pd = [json.loads(l)["body"] for l in open(sys.argv[1]) if '"/v2/enqueue"' in l]
+assert [(p["event_action"], p["dedup_key"], p["routing_key"]) for p in pd] == [
+    ("trigger", sys.argv[2], sys.argv[3]), ("resolve", sys.argv[2], sys.argv[3])], pd
+PY
+echo "ok: resolution resolves the PagerDuty page (same dedup_key)"
 
 for f in actions.log actions2.log ledger.log; do
         for secret in "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" "rk-test-billing-secret-$$"; do
