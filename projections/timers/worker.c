@@ -14,15 +14,14 @@
  * the high watermark it had when the catch-up started. Start-up costs one
  * read of the log (the ledger pays the same), but there is no offset store
  * to keep consistent with the state, and a restart can never fire a fact
- * the log already records. Commands sent by a previous run that the ledger
+ * the log already records. The price: start-up time grows with the whole
+ * log (the ledger's replay has the same shape); a snapshot of the open
+ * incidents with its offsets would bound it if that ever matters. Commands sent by a previous run that the ledger
  * has not decided yet may be sent again; they carry the same deterministic
  * command id and fact, and the ledger answers "duplicate" to both.
  *
- * Memory: one entry (~0.8 KiB) per open incident. A Closed event drops the
- * entry; a later Reopened starts a fresh one from the events after it (its
- * old deadlines, already passed and recorded, are not watched again).
- * esc_strmap has no deletion, so dropped keys stay as NULL values until
- * they outnumber the live ones, and then the map is rebuilt.
+ * Memory: one entry (~0.8 KiB) per open incident; Closed drops it
+ * (projections/timers/table.h).
  *
  * In flight: an item sent and not yet seen back is not sent again until
  * timers.resend_s (default 60 s) has passed, in case the ledger was down or
@@ -37,20 +36,13 @@
 #include "ledger/state.h"
 #include "producers/commands.h"
 #include "projections/timers/due.h"
+#include "projections/timers/table.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
-#include "runtime/strmap.h"
 #include "runtime/worker.h"
 
 #define COMP "timers"
 #define TIMERS_MAX_PARTITIONS 1024
-#define TIMERS_COMPACT_MIN 1024 /* dropped keys tolerated before a rebuild */
-
-typedef struct timers_incident {
-        esc_state_t st;
-        uint64_t sent[ESC_FACT__COUNT];       /* fact hash of the last item sent */
-        esc_time_t sent_at[ESC_FACT__COUNT];  /* ... and when */
-} timers_incident_t;
 
 struct part {
         int32_t partition;
@@ -68,8 +60,7 @@ typedef struct timers {
         esc_codec_t *codec;
         rd_kafka_t *producer;
         esc_worker_t *worker;
-        esc_strmap_t *incidents;  /* incident id -> timers_incident_t* (NULL = dropped) */
-        size_t live, dropped;
+        esc_timers_table_t *incidents;
         struct part parts[TIMERS_MAX_PARTITIONS];
         int nparts;
         bool caught_up;
@@ -101,74 +92,6 @@ static void usage(FILE *out)
                 "config: kafka.*, policy, metrics.listen\n");
 }
 
-/* ---- incidents -------------------------------------------------------------------- */
-
-static void free_value(const char *key, void *value, void *opaque)
-{
-        free(value);
-}
-
-static void clear_incidents(timers_t *T)
-{
-        if (T->incidents) {
-                esc_strmap_foreach(T->incidents, free_value, NULL);
-                esc_strmap_destroy(T->incidents);
-        }
-        T->incidents = esc_strmap_new();
-        T->live = T->dropped = 0;
-}
-
-static void move_live(const char *key, void *value, void *opaque)
-{
-        if (value)
-                esc_strmap_put(opaque, key, value);
-}
-
-/* Rebuilds the map without dropped keys once they outnumber the live ones:
- * amortised O(1) per drop, memory within a constant of the open incidents. */
-static void maybe_compact(timers_t *T)
-{
-        if (T->dropped < TIMERS_COMPACT_MIN || T->dropped < T->live)
-                return;
-        esc_strmap_t *m = esc_strmap_new();
-        esc_strmap_foreach(T->incidents, move_live, m);
-        esc_strmap_destroy(T->incidents);
-        T->incidents = m;
-        T->dropped = 0;
-}
-
-static void drop_incident(timers_t *T, const char *id)
-{
-        free(esc_strmap_put(T->incidents, id, NULL));
-        T->live--;
-        T->dropped++;
-        maybe_compact(T);
-}
-
-/* Folds one event. Only EscalationOpened (or a Reopened of a dropped
- * incident) starts an entry, so events about closed incidents cost nothing. */
-static void fold(timers_t *T, const esc_event_t *ev)
-{
-        timers_incident_t *inc = esc_strmap_get(T->incidents, ev->incident_id);
-
-        if (!inc) {
-                if (ev->type != ESC_EV_ESCALATION_OPENED && ev->type != ESC_EV_REOPENED)
-                        return;
-                inc = esc_xcalloc(1, sizeof(*inc));
-                esc_state_init(&inc->st);
-                size_t keys = esc_strmap_count(T->incidents);
-                esc_strmap_put(T->incidents, ev->incident_id, inc);
-                if (esc_strmap_count(T->incidents) == keys)
-                        T->dropped--; /* a dropped key lives again */
-                T->live++;
-        } else if (ev->seq > 0 && ev->seq <= inc->st.seq) {
-                return; /* (incident, seq) already applied */
-        }
-        esc_evolve(&inc->st, ev);
-        if (inc->st.status == ESC_STATUS_CLOSED)
-                drop_incident(T, ev->incident_id);
-}
-
 /* ---- consuming ------------------------------------------------------------------- */
 
 static struct part *find_part(timers_t *T, int32_t partition)
@@ -184,7 +107,7 @@ static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, vo
         timers_t *T = opaque;
 
         /* State is rebuilt from the log on every assignment (see the top). */
-        clear_incidents(T);
+        esc_timers_table_clear(T->incidents);
         T->nparts = 0;
         T->caught_up = false;
         for (int i = 0; i < parts->cnt && T->nparts < TIMERS_MAX_PARTITIONS; i++) {
@@ -207,7 +130,7 @@ static void on_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *pa
 {
         timers_t *T = opaque;
 
-        clear_incidents(T);
+        esc_timers_table_clear(T->incidents);
         T->nparts = 0;
         T->caught_up = false;
 }
@@ -238,10 +161,10 @@ static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
                                 (long long)m->offset, esc_log_quote(T->err, q, sizeof(q)));
                         continue;
                 }
-                fold(T, &T->ev);
+                esc_timers_table_fold(T->incidents, &T->ev);
                 esc_event_clear(&T->ev);
         }
-        esc_metric_set(T->m_incidents, NULL, (double)T->live);
+        esc_metric_set(T->m_incidents, NULL, (double)esc_timers_table_live(T->incidents));
         return 0;
 }
 
@@ -336,14 +259,11 @@ struct tick {
         esc_time_t now;
 };
 
-static void tick_incident(const char *id, void *value, void *opaque)
+static void tick_incident(const char *id, esc_timers_incident_t *inc, void *opaque)
 {
         struct tick *tk = opaque;
-        timers_incident_t *inc = value;
         esc_timers_due_t due[ESC_TIMERS_MAX_DUE];
 
-        if (!inc)
-                return;
         int n = esc_timers_due(tk->T->policy, &inc->st, tk->now, due);
         for (int i = 0; i < n; i++) {
                 const esc_timers_due_t *d = &due[i];
@@ -367,10 +287,10 @@ static int on_tick(esc_worker_t *w, void *opaque)
                         return 0;
                 T->caught_up = true;
                 esc_log(ESC_LOG_INFO, COMP, "caught up with the log, watching deadlines",
-                        "open_incidents=%zu", T->live);
+                        "open_incidents=%zu", esc_timers_table_live(T->incidents));
         }
         struct tick tk = {.T = T, .now = esc_now()};
-        esc_strmap_foreach(T->incidents, tick_incident, &tk);
+        esc_timers_table_foreach(T->incidents, tick_incident, &tk);
         rd_kafka_poll(T->producer, 0);
         return 0;
 }
@@ -391,10 +311,7 @@ static int on_drain(esc_worker_t *w, void *opaque)
 
 static void timers_free(timers_t *T)
 {
-        if (T->incidents) {
-                esc_strmap_foreach(T->incidents, free_value, NULL);
-                esc_strmap_destroy(T->incidents);
-        }
+        esc_timers_table_destroy(T->incidents);
         if (T->producer) {
                 rd_kafka_flush(T->producer, 10000);
                 rd_kafka_destroy(T->producer);
@@ -445,7 +362,7 @@ int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
         esc_strlcpy(T->group, group, sizeof(T->group));
         esc_buf_init(&T->enc, 1 << 20);
         esc_event_init(&T->ev, ESC_EV_ESCALATION_OPENED);
-        T->incidents = esc_strmap_new();
+        T->incidents = esc_timers_table_new();
         esc_config_topic(cli->conf, "events", T->events_topic, sizeof(T->events_topic));
         esc_config_topic(cli->conf, "commands", T->commands_topic, sizeof(T->commands_topic));
 

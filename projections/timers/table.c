@@ -1,0 +1,119 @@
+/* table.c — open incidents of the timers projection, dropped when closed
+ * (see table.h for why a map without deletion still stays bounded). */
+#include <stdlib.h>
+
+#include "projections/timers/table.h"
+#include "runtime/strmap.h"
+#include "runtime/util.h"
+
+struct esc_timers_table {
+        esc_strmap_t *map; /* incident id -> esc_timers_incident_t* (NULL = dropped) */
+        size_t live, dropped;
+};
+
+esc_timers_table_t *esc_timers_table_new(void)
+{
+        esc_timers_table_t *tb = esc_xcalloc(1, sizeof(*tb));
+        tb->map = esc_strmap_new();
+        return tb;
+}
+
+static void free_value(const char *key, void *value, void *opaque)
+{
+        free(value);
+}
+
+void esc_timers_table_clear(esc_timers_table_t *tb)
+{
+        esc_strmap_foreach(tb->map, free_value, NULL);
+        esc_strmap_destroy(tb->map);
+        tb->map = esc_strmap_new();
+        tb->live = tb->dropped = 0;
+}
+
+void esc_timers_table_destroy(esc_timers_table_t *tb)
+{
+        if (!tb)
+                return;
+        esc_strmap_foreach(tb->map, free_value, NULL);
+        esc_strmap_destroy(tb->map);
+        free(tb);
+}
+
+static void move_live(const char *key, void *value, void *opaque)
+{
+        if (value)
+                esc_strmap_put(opaque, key, value);
+}
+
+static void maybe_compact(esc_timers_table_t *tb)
+{
+        if (tb->dropped < ESC_TIMERS_TABLE_COMPACT_MIN || tb->dropped < tb->live)
+                return;
+        esc_strmap_t *m = esc_strmap_new();
+        esc_strmap_foreach(tb->map, move_live, m);
+        esc_strmap_destroy(tb->map);
+        tb->map = m;
+        tb->dropped = 0;
+}
+
+void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev)
+{
+        esc_timers_incident_t *inc = esc_strmap_get(tb->map, ev->incident_id);
+
+        if (!inc) {
+                if (ev->type != ESC_EV_ESCALATION_OPENED && ev->type != ESC_EV_REOPENED)
+                        return;
+                inc = esc_xcalloc(1, sizeof(*inc));
+                esc_state_init(&inc->st);
+                size_t keys = esc_strmap_count(tb->map);
+                esc_strmap_put(tb->map, ev->incident_id, inc);
+                if (esc_strmap_count(tb->map) == keys)
+                        tb->dropped--; /* a dropped key lives again */
+                tb->live++;
+        } else if (ev->seq > 0 && ev->seq <= inc->st.seq) {
+                return;
+        }
+        esc_evolve(&inc->st, ev);
+        if (inc->st.status == ESC_STATUS_CLOSED) {
+                free(esc_strmap_put(tb->map, ev->incident_id, NULL));
+                tb->live--;
+                tb->dropped++;
+                maybe_compact(tb);
+        }
+}
+
+esc_timers_incident_t *esc_timers_table_get(esc_timers_table_t *tb, const char *incident_id)
+{
+        return esc_strmap_get(tb->map, incident_id);
+}
+
+struct each {
+        void (*fn)(const char *id, esc_timers_incident_t *inc, void *opaque);
+        void *opaque;
+};
+
+static void each_live(const char *key, void *value, void *opaque)
+{
+        struct each *e = opaque;
+        if (value)
+                e->fn(key, value, e->opaque);
+}
+
+void esc_timers_table_foreach(esc_timers_table_t *tb,
+                              void (*fn)(const char *id, esc_timers_incident_t *inc, void *opaque),
+                              void *opaque)
+{
+        struct each e = {fn, opaque};
+        esc_strmap_foreach(tb->map, each_live, &e);
+}
+
+size_t esc_timers_table_live(const esc_timers_table_t *tb)
+{
+        return tb->live;
+}
+
+size_t esc_timers_table_keys(const esc_timers_table_t *tb)
+{
+        return esc_strmap_count(tb->map);
+}
