@@ -58,6 +58,8 @@ ledger:
 actions:
   group: test-actions-$$
   max_attempts: 4
+metrics:
+  listen: 127.0.0.1:0
 linear:
   token: lin-test-linear-secret-$$
   team_id: TEAM-ESC
@@ -216,6 +218,22 @@ assert [(p["event_action"], p["dedup_key"], p["routing_key"]) for p in pd] == [
     ("trigger", sys.argv[2], sys.argv[3]), ("resolve", sys.argv[2], sys.argv[3])], pd
 PY
 echo "ok: resolution resolves the PagerDuty page (same dedup_key)"
+
+# Per-incident state is bounded: a closed incident is dropped.
+metric() {
+        local port
+        port=$(sed -n 's/.*msg="metrics listening" addr=127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/actions2.log" | tail -1)
+        curl -sf "http://127.0.0.1:$port/metrics" | sed -n "s/^$1 //p"
+}
+[ "$(metric esc_actions_incidents)" = 1 ] || fail "open incidents gauge is '$(metric esc_actions_incidents)', want 1"
+esc confirm "$INC" --by dave >/dev/null || fail "confirm"
+esc close "$INC" --by dave >/dev/null || fail "close"
+for _ in $(seq 1 40); do
+        [ "$(metric esc_actions_incidents)" = 0 ] && break
+        sleep 0.25
+done
+[ "$(metric esc_actions_incidents)" = 0 ] || fail "the closed incident is still held"
+echo "ok: the closed incident is dropped from memory"
 
 for f in actions.log actions2.log ledger.log; do
         for secret in "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" "rk-test-billing-secret-$$"; do
