@@ -46,16 +46,16 @@
 #define ESC_TIMERS_MAX_REMINDER_STEPS 10000
 
 typedef struct esc_timers_due {
-        esc_command_type_t type;   /* ESC_CMD_RECORD_SLA_BREACH, _UPDATE_OVERDUE,
-                                    * _UNOWNED_ESCALATION */
-        esc_clock_t clock;         /* SLA breach only */
-        esc_time_t due_at;         /* the deadline that passed */
-        int reminder_no;           /* update overdue only, 1-based */
-        esc_time_t at;             /* when it became due: the command's occurred_at */
-        const char *paged;         /* unowned only: borrowed from the state or the
-                                    * policy; NULL if nobody is configured to page */
-        int fact;                  /* ESC_FACT_* slot evolve records it in */
-        uint64_t fact_hash;        /* its identity there (esc_state_fact_hash) */
+        esc_command_type_t type; /* ESC_CMD_RECORD_SLA_BREACH, _UPDATE_OVERDUE,
+                                  * _UNOWNED_ESCALATION */
+        esc_clock_t clock;       /* SLA breach only */
+        esc_time_t due_at;       /* the deadline that passed */
+        int reminder_no;         /* update overdue only, 1-based */
+        esc_time_t at;           /* when it became due: the command's occurred_at */
+        const char *paged;       /* unowned only: borrowed from the state or the
+                                  * policy; NULL if nobody is configured to page */
+        int fact;                /* ESC_FACT_* slot evolve records it in */
+        uint64_t fact_hash;      /* its identity there (esc_state_fact_hash) */
 } esc_timers_due_t;
 
 /* Fills out[0..n) with what is due for st at now and returns n (0 for an

@@ -16,9 +16,9 @@
  * to keep consistent with the state, and a restart can never fire a fact
  * the log already records. The price: start-up time grows with the whole
  * log (the ledger's replay has the same shape); a snapshot of the open
- * incidents with its offsets would bound it if that ever matters. Commands sent by a previous run that the ledger
- * has not decided yet may be sent again; they carry the same deterministic
- * command id and fact, and the ledger answers "duplicate" to both.
+ * incidents with its offsets would bound it if that ever matters. Commands sent by a
+ * previous run that the ledger has not decided yet may be sent again; they carry the same
+ * deterministic command id and fact, and the ledger answers "duplicate" to both.
  *
  * Memory: one entry (~0.8 KiB) per open incident; Closed drops it
  * (projections/timers/table.h).
@@ -46,8 +46,8 @@
 
 struct part {
         int32_t partition;
-        int64_t next;      /* offset after the last event read; -1 = none yet */
-        int64_t target;    /* high watermark when the catch-up began; -1 = unknown */
+        int64_t next;   /* offset after the last event read; -1 = none yet */
+        int64_t target; /* high watermark when the catch-up began; -1 = unknown */
         int64_t low;
 };
 
@@ -73,23 +73,25 @@ typedef struct timers {
 
 static void usage(FILE *out)
 {
-        fprintf(out,
-                "usage: esc worker timers [--group G] [--tick-ms MS]\n"
-                "\n"
-                "Turns deadlines into commands: consumes esc.events, keeps each open\n"
-                "incident's deadlines, and when one passes sends to esc.commands\n"
-                "record_sla_breach (response not acknowledged, not resolved, promised update\n"
-                "missed, Sev 1/2 review not completed), record_update_overdue (the reminder\n"
-                "bot: reminder 1 at the promise, then one per update cadence) and\n"
-                "record_unowned_escalation (no engineering owner past the response SLA: the\n"
-                "CS manager is paged). What the log already records is never fired again;\n"
-                "on start it replays esc.events and fires only once caught up.\n"
-                "\n"
-                "  --group G     consumer group (default esc-timers; config timers.group)\n"
-                "  --tick-ms MS  how often deadlines are checked (default 1000; config\n"
-                "                timers.tick_ms); unanswered commands are re-sent after\n"
-                "                timers.resend_s (default 60)\n"
-                "config: kafka.*, policy, metrics.listen\n");
+        fprintf(
+            out,
+            "usage: esc worker timers [--group G] [--tick-ms MS]\n"
+            "\n"
+            "Turns deadlines into commands: consumes esc.events, keeps each open\n"
+            "incident's deadlines, and when one passes sends to esc.commands\n"
+            "record_sla_breach (response not acknowledged, not resolved, promised "
+            "update\n"
+            "missed, Sev 1/2 review not completed), record_update_overdue (the reminder\n"
+            "bot: reminder 1 at the promise, then one per update cadence) and\n"
+            "record_unowned_escalation (no engineering owner past the response SLA: the\n"
+            "CS manager is paged). What the log already records is never fired again;\n"
+            "on start it replays esc.events and fires only once caught up.\n"
+            "\n"
+            "  --group G     consumer group (default esc-timers; config timers.group)\n"
+            "  --tick-ms MS  how often deadlines are checked (default 1000; config\n"
+            "                timers.tick_ms); unanswered commands are re-sent after\n"
+            "                timers.resend_s (default 60)\n"
+            "config: kafka.*, policy, metrics.listen\n");
 }
 
 /* ---- consuming ------------------------------------------------------------------- */
@@ -102,7 +104,8 @@ static struct part *find_part(timers_t *T, int32_t partition)
         return NULL;
 }
 
-static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, void *opaque)
+static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts,
+                     void *opaque)
 {
         timers_t *T = opaque;
 
@@ -112,12 +115,16 @@ static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, vo
         T->caught_up = false;
         for (int i = 0; i < parts->cnt && T->nparts < TIMERS_MAX_PARTITIONS; i++) {
                 parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-                T->parts[T->nparts++] = (struct part){.partition = parts->elems[i].partition,
-                                                      .next = -1, .target = -1, .low = -1};
+                T->parts[T->nparts++] =
+                    (struct part){.partition = parts->elems[i].partition,
+                                  .next = -1,
+                                  .target = -1,
+                                  .low = -1};
         }
         if (parts->cnt > TIMERS_MAX_PARTITIONS) {
-                esc_log(ESC_LOG_ERROR, COMP, "too many partitions", "topic=%s partitions=%d max=%d",
-                        T->events_topic, parts->cnt, TIMERS_MAX_PARTITIONS);
+                esc_log(ESC_LOG_ERROR, COMP, "too many partitions",
+                        "topic=%s partitions=%d max=%d", T->events_topic, parts->cnt,
+                        TIMERS_MAX_PARTITIONS);
                 return -1;
         }
         esc_log(ESC_LOG_INFO, COMP, "partitions assigned, replaying from the beginning",
@@ -142,8 +149,8 @@ static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
 
         for (size_t i = 0; i < cnt; i++) {
                 const rd_kafka_message_t *m = msgs[i];
-                esc_codec_err_t ce = esc_codec_decode_event(T->codec, m->payload, m->len, &T->ev,
-                                                            T->err, sizeof(T->err));
+                esc_codec_err_t ce = esc_codec_decode_event(
+                    T->codec, m->payload, m->len, &T->ev, T->err, sizeof(T->err));
                 if (ce == ESC_CODEC_ERR_REGISTRY) {
                         status[i] = ESC_WORKER_MSG_RETRY;
                         continue;
@@ -158,7 +165,8 @@ static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
                         esc_metric_add(T->m_undecodable, NULL, 1);
                         esc_log(ESC_LOG_WARN, COMP, "undecodable event skipped",
                                 "partition=%d offset=%lld error=%s", (int)m->partition,
-                                (long long)m->offset, esc_log_quote(T->err, q, sizeof(q)));
+                                (long long)m->offset,
+                                esc_log_quote(T->err, q, sizeof(q)));
                         continue;
                 }
                 esc_timers_table_fold(T->incidents, &T->ev);
@@ -181,11 +189,12 @@ static bool check_caught_up(timers_t *T)
                 if (p->target < 0) {
                         int64_t lo = -1, hi = -1;
                         rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-                                rk, T->events_topic, p->partition, &lo, &hi, 2000);
+                            rk, T->events_topic, p->partition, &lo, &hi, 2000);
                         if (e) {
-                                esc_log(ESC_LOG_WARN, COMP, "watermarks not available yet",
-                                        "topic=%s partition=%d error=\"%s\"", T->events_topic,
-                                        (int)p->partition, rd_kafka_err2str(e));
+                                esc_log(
+                                    ESC_LOG_WARN, COMP, "watermarks not available yet",
+                                    "topic=%s partition=%d error=\"%s\"", T->events_topic,
+                                    (int)p->partition, rd_kafka_err2str(e));
                                 return false;
                         }
                         p->low = lo;
@@ -214,7 +223,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 /* Sends one item. Returns 0 when queued, 1 when it can never be recorded
  * (logged; counted as sent so the warning repeats only once per resend
  * period), -1 when the producer refused it for now (retried next tick). */
-static int send_item(timers_t *T, const char *id, const esc_timers_due_t *d, esc_time_t now)
+static int send_item(timers_t *T, const char *id, const esc_timers_due_t *d,
+                     esc_time_t now)
 {
         esc_command_t cmd;
         char q[600];
@@ -228,14 +238,15 @@ static int send_item(timers_t *T, const char *id, const esc_timers_due_t *d, esc
         esc_buf_reset(&T->enc);
         if (esc_codec_encode_command(T->codec, &cmd, &T->enc, T->err, sizeof(T->err)) !=
             ESC_CODEC_OK) {
-                esc_log(ESC_LOG_ERROR, COMP, "command not encodable", "incident=%s error=%s",
-                        esc_log_quote(id, q, 200), esc_log_quote(T->err, q + 200, 400));
+                esc_log(ESC_LOG_ERROR, COMP, "command not encodable",
+                        "incident=%s error=%s", esc_log_quote(id, q, 200),
+                        esc_log_quote(T->err, q + 200, 400));
                 goto out;
         }
         rd_kafka_resp_err_t e = rd_kafka_producev(
-                T->producer, RD_KAFKA_V_TOPIC(T->commands_topic), RD_KAFKA_V_KEY(id, strlen(id)),
-                RD_KAFKA_V_VALUE(T->enc.data, T->enc.len),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            T->producer, RD_KAFKA_V_TOPIC(T->commands_topic),
+            RD_KAFKA_V_KEY(id, strlen(id)), RD_KAFKA_V_VALUE(T->enc.data, T->enc.len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (e) {
                 esc_metric_add(T->m_send_errors, NULL, 1);
                 esc_log(ESC_LOG_WARN, COMP, "command not queued; retried next tick",
@@ -247,7 +258,8 @@ static int send_item(timers_t *T, const char *id, const esc_timers_due_t *d, esc
         esc_metric_add(T->m_sent, NULL, 1);
         esc_log(ESC_LOG_INFO, COMP, "deadline passed, command sent",
                 "incident=%s command=%s command_id=%s", esc_log_quote(id, q, 200),
-                esc_command_type_name(d->type), esc_log_quote(cmd.command_id, q + 200, 400));
+                esc_command_type_name(d->type),
+                esc_log_quote(cmd.command_id, q + 200, 400));
         rc = 0;
 out:
         esc_command_clear(&cmd);
@@ -300,7 +312,8 @@ static int on_drain(esc_worker_t *w, void *opaque)
         timers_t *T = opaque;
 
         if (rd_kafka_flush(T->producer, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                esc_log(ESC_LOG_WARN, COMP, "commands still queued at exit; the next run re-sends them",
+                esc_log(ESC_LOG_WARN, COMP,
+                        "commands still queued at exit; the next run re-sends them",
                         "queued=%d", rd_kafka_outq_len(T->producer));
                 return -1;
         }
@@ -340,21 +353,24 @@ int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
                         tick_ms = atoi(argv[++i]);
                 } else {
                         usage(stderr);
-                        return esc_cli_fail(ESC_EXIT_USAGE, "worker timers", "unknown option '%s'",
-                                            argv[i]);
+                        return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
+                                            "unknown option '%s'", argv[i]);
                 }
         }
         if (tick_ms < 10 || tick_ms > 3600000)
-                return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
-                                    "tick %d ms out of range (10..3600000): fix --tick-ms or "
-                                    "timers.tick_ms",
-                                    tick_ms);
+                return esc_cli_fail(
+                    ESC_EXIT_USAGE, "worker timers",
+                    "tick %d ms out of range (10..3600000): fix --tick-ms or "
+                    "timers.tick_ms",
+                    tick_ms);
         if (resend_s < 1 || resend_s > 86400)
                 return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
-                                    "timers.resend_s %lld out of range (1..86400)", resend_s);
+                                    "timers.resend_s %lld out of range (1..86400)",
+                                    resend_s);
         if (!*group || strlen(group) > 255)
-                return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
-                                    "consumer group must be 1..255 bytes (--group or timers.group)");
+                return esc_cli_fail(
+                    ESC_EXIT_USAGE, "worker timers",
+                    "consumer group must be 1..255 bytes (--group or timers.group)");
 
         timers_t *T = esc_xcalloc(1, sizeof(*T));
         T->conf = cli->conf;
@@ -364,34 +380,36 @@ int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
         esc_event_init(&T->ev, ESC_EV_ESCALATION_OPENED);
         T->incidents = esc_timers_table_new();
         esc_config_topic(cli->conf, "events", T->events_topic, sizeof(T->events_topic));
-        esc_config_topic(cli->conf, "commands", T->commands_topic, sizeof(T->commands_topic));
+        esc_config_topic(cli->conf, "commands", T->commands_topic,
+                         sizeof(T->commands_topic));
 
         if (!(T->policy = esc_policy_from_config(cli->conf, T->err, sizeof(T->err))) ||
             !(T->codec = esc_codec_new(cli->conf, T->err, sizeof(T->err))) ||
-            !(T->producer = esc_kafka_producer_new(cli->conf, dr_cb, T, T->err, sizeof(T->err)))) {
+            !(T->producer =
+                  esc_kafka_producer_new(cli->conf, dr_cb, T, T->err, sizeof(T->err)))) {
                 esc_cli_fail(ESC_EXIT_RUNTIME, "worker timers", "%s", T->err);
                 timers_free(T);
                 return ESC_EXIT_RUNTIME;
         }
 
         static const esc_worker_ops_t ops = {
-                .name = "timers",
-                .on_assign = on_assign,
-                .on_revoke = on_revoke,
-                .on_batch = on_batch,
-                .on_tick = on_tick,
-                .on_drain = on_drain,
+            .name = "timers",
+            .on_assign = on_assign,
+            .on_revoke = on_revoke,
+            .on_batch = on_batch,
+            .on_tick = on_tick,
+            .on_drain = on_drain,
         };
         esc_worker_ops_t o = ops;
         o.opaque = T;
         const char *topics[] = {T->events_topic};
         esc_worker_opts_t opts = {
-                .group = T->group,
-                .topics = topics,
-                .topic_cnt = 1,
-                .batch_max = 2000,
-                .batch_ms = 50,
-                .tick_ms = tick_ms,
+            .group = T->group,
+            .topics = topics,
+            .topic_cnt = 1,
+            .batch_max = 2000,
+            .batch_ms = 50,
+            .tick_ms = tick_ms,
         };
         T->worker = esc_worker_new(cli->conf, &o, &opts, T->err, sizeof(T->err));
         if (!T->worker) {
@@ -402,20 +420,23 @@ int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
         esc_metrics_t *mx = esc_worker_metrics(T->worker);
         T->m_sent = esc_metrics_counter(mx, "esc_timers_commands_sent_total",
                                         "Deadline commands sent to esc.commands");
-        T->m_send_errors = esc_metrics_counter(mx, "esc_timers_send_errors_total",
-                                               "Deadline commands not queued or not delivered");
+        T->m_send_errors =
+            esc_metrics_counter(mx, "esc_timers_send_errors_total",
+                                "Deadline commands not queued or not delivered");
         T->m_undecodable = esc_metrics_counter(mx, "esc_timers_undecodable_total",
                                                "Undecodable events skipped");
         T->m_incidents = esc_metrics_gauge(mx, "esc_timers_incidents",
                                            "Open incidents whose deadlines are watched");
 
         esc_log(ESC_LOG_INFO, COMP, "timers starting",
-                "events=%s commands=%s group=%s tick_ms=%d policy_version=%s", T->events_topic,
-                T->commands_topic, T->group, tick_ms, T->policy->version);
+                "events=%s commands=%s group=%s tick_ms=%d policy_version=%s",
+                T->events_topic, T->commands_topic, T->group, tick_ms,
+                T->policy->version);
         if (esc_worker_run(T->worker) == 0)
                 rc = ESC_EXIT_OK;
         else
-                esc_cli_fail(ESC_EXIT_RUNTIME, "worker timers", "%s", esc_worker_error(T->worker));
+                esc_cli_fail(ESC_EXIT_RUNTIME, "worker timers", "%s",
+                             esc_worker_error(T->worker));
         esc_worker_destroy(T->worker);
         T->worker = NULL;
         timers_free(T);
