@@ -369,50 +369,95 @@ esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel
 static const char ISSUE_CREATE[] =
         "mutation IssueCreate($input: IssueCreateInput!) { issueCreate(input: $input) "
         "{ success issue { id identifier url } } }";
+static const char ISSUE_BY_ID[] = "query Issue($id: String!) { issue(id: $id) { id identifier url } }";
+
+/* One GraphQL request (takes req). On ESC_API_OK *data is the answer's
+ * `data` (the caller decrefs); GraphQL `errors` (with HTTP 200 or 400) are
+ * ESC_API_FAIL with the first message in errbuf. */
+static esc_api_rc_t linear_call(esc_actions_apis_t *api, const char *what, json_t *req,
+                                json_t **data, char *errbuf, size_t errbuf_size)
+{
+        http_resp_t r = {0};
+        char *body = dump(req);
+        *data = NULL;
+        if (!body)
+                return esc_err(errbuf, errbuf_size, "%s: cannot encode request", what),
+                       ESC_API_FAIL;
+        esc_buf_init(&r.body, API_RESPONSE_CAP);
+        esc_api_rc_t rc = call(api, what, api->linear_url, api->linear_auth, body, &r, errbuf,
+                               errbuf_size);
+        free(body);
+        json_t *j = r.body.data ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
+        json_t *errs = json_object_get(j, "errors");
+        if ((rc == ESC_API_OK || rc == ESC_API_FAIL) && json_array_size(errs) > 0) {
+                const char *m = jstr(json_array_get(errs, 0), "message");
+                esc_err(errbuf, errbuf_size, "%s: HTTP %ld, error=\"%.300s\"", what, r.status,
+                        m ? m : "unknown");
+                rc = ESC_API_FAIL;
+        } else if (rc == ESC_API_OK) {
+                *data = json_incref(json_object_get(j, "data"));
+        }
+        json_decref(j);
+        esc_buf_free(&r.body);
+        return rc;
+}
+
+/* The identifier (else id) and url of an issue object; -1 if unusable. */
+static int issue_fields(json_t *is, char **issue_id, char **url)
+{
+        const char *ident = jstr(is, "identifier"), *iid = jstr(is, "id");
+        const char *u = jstr(is, "url");
+        const char *use = ident && *ident ? ident : iid;
+        if (!use || !*use || strlen(use) > 1024 || (u && strlen(u) > 1024))
+                return -1;
+        *issue_id = esc_strdup(use);
+        *url = esc_strdup(u ? u : "");
+        return 0;
+}
 
 esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid,
                                        const char *title, const char *description,
                                        char **issue_id, char **url, char *errbuf,
                                        size_t errbuf_size)
 {
-        http_resp_t r = {0};
-        esc_api_rc_t rc;
-        char *body = dump(json_pack("{s:s, s:{s:{s:s, s:s, s:s, s:s}}}", "query", ISSUE_CREATE,
-                                    "variables", "input", "id", uuid, "teamId", api->linear_team,
-                                    "title", title, "description", description));
-        if (!body)
-                return esc_err(errbuf, errbuf_size, "linear issueCreate: cannot encode request"),
-                       ESC_API_FAIL;
-        esc_buf_init(&r.body, API_RESPONSE_CAP);
-        rc = call(api, "linear issueCreate", api->linear_url, api->linear_auth, body, &r, errbuf,
-                  errbuf_size);
-        free(body);
-        json_t *j = r.body.data ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
-        /* GraphQL reports refusals in `errors`, with HTTP 200 or 400. */
-        json_t *errs = json_object_get(j, "errors");
-        if ((rc == ESC_API_OK || rc == ESC_API_FAIL) && json_array_size(errs) > 0) {
-                const char *m = jstr(json_array_get(errs, 0), "message");
-                esc_err(errbuf, errbuf_size, "linear issueCreate: HTTP %ld, error=\"%.300s\"",
-                        r.status, m ? m : "unknown");
-                rc = ESC_API_FAIL;
-        } else if (rc == ESC_API_OK) {
-                json_t *ic = json_object_get(json_object_get(j, "data"), "issueCreate");
-                json_t *is = json_object_get(ic, "issue");
-                const char *ident = jstr(is, "identifier"), *iid = jstr(is, "id");
-                const char *u = jstr(is, "url");
-                const char *use = ident && *ident ? ident : iid;
-                if (!json_is_true(json_object_get(ic, "success")) || !use || !*use ||
-                    strlen(use) > 1024 || (u && strlen(u) > 1024)) {
+        json_t *data;
+        esc_api_rc_t rc = linear_call(
+                api, "linear issueCreate",
+                json_pack("{s:s, s:{s:{s:s, s:s, s:s, s:s}}}", "query", ISSUE_CREATE, "variables",
+                          "input", "id", uuid, "teamId", api->linear_team, "title", title,
+                          "description", description),
+                &data, errbuf, errbuf_size);
+        if (rc == ESC_API_OK) {
+                json_t *ic = json_object_get(data, "issueCreate");
+                if (!json_is_true(json_object_get(ic, "success")) ||
+                    issue_fields(json_object_get(ic, "issue"), issue_id, url)) {
                         esc_err(errbuf, errbuf_size,
                                 "linear issueCreate: answer lacks success and issue.id");
                         rc = ESC_API_FAIL;
-                } else {
-                        *issue_id = esc_strdup(use);
-                        *url = esc_strdup(u ? u : "");
                 }
+                json_decref(data);
+                return rc;
         }
-        json_decref(j);
-        esc_buf_free(&r.body);
+        if (rc != ESC_API_FAIL)
+                return rc;
+        /* Refused: maybe because an earlier run created this very id and
+         * crashed before recording it. Then the issue exists: use it. */
+        char err2[256];
+        json_t *found;
+        if (linear_call(api, "linear issue", json_pack("{s:s, s:{s:s}}", "query", ISSUE_BY_ID,
+                                                       "variables", "id", uuid),
+                        &found, err2, sizeof(err2)) == ESC_API_OK) {
+                json_t *is = json_object_get(found, "issue");
+                if (json_is_object(is) && issue_fields(is, issue_id, url) == 0) {
+                        char q[160];
+                        esc_log(ESC_LOG_INFO, COMP, "issue with this id exists already, using it",
+                                "issue=%s", esc_log_quote(*issue_id, q, sizeof(q)));
+                        if (errbuf_size)
+                                errbuf[0] = '\0';
+                        rc = ESC_API_OK;
+                }
+                json_decref(found);
+        }
         return rc;
 }
 

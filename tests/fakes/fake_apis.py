@@ -7,6 +7,7 @@ port, written to --port-file) answers:
   POST /api/conversations.invite   Slack: {"ok":true,"channel":{...}}
   POST /api/chat.postMessage       Slack: {"ok":true,"channel","ts"}
   POST /graphql                    Linear issueCreate: {"data":{"issueCreate":{...}}}
+                                   (a repeated input.id is refused), issue(id:) lookup
   POST /v2/enqueue                 PagerDuty Events API v2: 202 {"status":"success",...}
 
 Faults: --slack-429-once answers the first conversations.create 429 with
@@ -43,6 +44,7 @@ lock = threading.Lock()
 faults = {"429": args.slack_429_once, "name_taken": args.slack_name_taken_once,
           "pd503": args.pagerduty_503}
 ids = itertools.count(1)
+issues = {}  # Linear issues by id
 
 
 def take_fault(name):
@@ -101,14 +103,23 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, {"ok": True, "channel": body.get("channel"),
                                      "ts": "%.6f" % time.time()})
         if path == "/graphql":
-            if args.linear_error:
+            if args.linear_error and "issueCreate" in body.get("query", ""):
                 return self.answer(400, {"errors": [{"message": "Argument Validation Error",
                                                      "extensions": {"code": "INVALID_INPUT"}}]})
-            inp = (body.get("variables") or {}).get("input") or {}
-            k = next(ids)
-            return self.answer(200, {"data": {"issueCreate": {"success": True, "issue": {
-                "id": inp.get("id") or "issue-%d" % k, "identifier": "ENG-%d" % k,
-                "url": "https://linear.example/esc/issue/ENG-%d" % k}}}})
+            var = body.get("variables") or {}
+            if "issueCreate" not in body.get("query", ""):
+                return self.answer(200, {"data": {"issue": issues.get(var.get("id"))}})
+            inp = var.get("input") or {}
+            with lock:
+                if inp.get("id") in issues:
+                    return self.answer(200, {"data": None, "errors": [
+                        {"message": "Entity already exists",
+                         "extensions": {"code": "INVALID_INPUT"}}]})
+                k = next(ids)
+                issue = {"id": inp.get("id") or "issue-%d" % k, "identifier": "ENG-%d" % k,
+                         "url": "https://linear.example/esc/issue/ENG-%d" % k}
+                issues[issue["id"]] = issue
+            return self.answer(200, {"data": {"issueCreate": {"success": True, "issue": issue}}})
         if path == "/v2/enqueue":
             if take_fault("pd503"):
                 return self.answer(503, {"status": "unavailable"})

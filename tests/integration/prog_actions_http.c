@@ -5,7 +5,8 @@
  * "rc=<ok|retry|fail|name_taken> err=<message>" and exits 0 (2 on usage).
  * Endpoints and tokens come from the environment (ESC_PAGERDUTY_URL, ...),
  * linear.team_id and linear.token from ESC_TEST_LINEAR_TEAM and
- * ESC_TEST_LINEAR_TOKEN. */
+ * ESC_TEST_LINEAR_TOKEN. What a create returned goes to stderr as
+ * "result=<id> <url-or-name>". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
                 rc = ESC_API_FAIL;
         }
         printf("rc=%s err=%s\n", rc_name(rc), err);
+        if (a && b)
+                fprintf(stderr, "result=%s %s\n", a, b);
         free(a);
         free(b);
         esc_actions_apis_destroy(api);

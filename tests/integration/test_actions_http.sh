@@ -2,7 +2,8 @@
 # test_actions_http.sh — the actions worker's retry rules against the fake
 # APIs (no Kafka needed): PagerDuty 5xx is retried with backoff until it is
 # accepted; a Linear GraphQL error (HTTP 400) is not retried and its message
-# is reported; Slack ok:false is not retried and names Slack's error; a
+# is reported; a repeated create with the same issue id finds the issue
+# made first; Slack ok:false is not retried and names Slack's error; a
 # Slack 429 with Retry-After is waited out; tokens never appear in output.
 set -euo pipefail
 PROG="$ESC_BUILD_DIR/tests/prog_actions_http"
@@ -59,8 +60,26 @@ start_fake --linear-error
 out=$("$PROG" linear-create 2>/dev/null)
 case "$out" in "rc=fail err=linear issueCreate: HTTP 400, error=\"Argument Validation Error\"") ;;
 *) fail "Linear 400: $out" ;; esac
-[ "$(requests /graphql)" = 1 ] || fail "a 4xx was retried"
+python3 - "$WORK/requests.jsonl" <<'PY' || fail "the refused create was retried"
+import json, sys
+q = [json.loads(l)["body"]["query"] for l in open(sys.argv[1])]
+# The refusal is not retried; the one lookup checks for an issue made earlier.
+assert len(q) == 2 and "issueCreate" in q[0] and "issue(id:" in q[1], q
+PY
 echo "ok: Linear 400 is not retried and reports the GraphQL error"
+
+# A create repeated with the same issue id (a crash before the record-back)
+# finds the issue made the first time instead of failing or duplicating.
+start_fake
+out=$("$PROG" linear-create 2>"$WORK/err1")
+[ "$out" = "rc=ok err=" ] || fail "Linear create: $out"
+out=$("$PROG" linear-create 2>"$WORK/err2")
+[ "$out" = "rc=ok err=" ] || fail "Linear create repeated: $out"
+grep -q "^result=ENG-1 https://linear.example/esc/issue/ENG-1$" "$WORK/err1" || fail "first create: $(cat "$WORK/err1")"
+grep -q "^result=ENG-1 https://linear.example/esc/issue/ENG-1$" "$WORK/err2" ||
+        fail "repeated create did not find the first issue: $(cat "$WORK/err2")"
+[ "$(requests /graphql)" = 3 ] || fail "want create, refused create, lookup"
+echo "ok: a repeated Linear create with the same id finds the existing issue"
 
 start_fake --slack-error channel_not_found
 out=$("$PROG" slack-post 2>/dev/null)
