@@ -57,6 +57,47 @@ static void maybe_compact(esc_timers_table_t *tb)
         tb->dropped = 0;
 }
 
+static uint64_t fact_key(int slot, uint64_t hash)
+{
+        return hash ^ ((uint64_t)(slot + 1) << 56);
+}
+
+/* After evolve, the slot of a deadline event holds its fact hash. */
+static void remember_fact(esc_timers_incident_t *inc, const esc_event_t *ev)
+{
+        int slot;
+
+        switch (ev->type) {
+        case ESC_EV_UPDATE_OVERDUE:
+                slot = ESC_FACT_UPDATE_OVERDUE;
+                break;
+        case ESC_EV_UNOWNED_ESCALATED:
+                slot = ESC_FACT_UNOWNED;
+                break;
+        case ESC_EV_SLA_BREACHED:
+                if ((int)ev->p.sla_breached.clock < 0 ||
+                    ev->p.sla_breached.clock >= ESC_CLOCK__COUNT)
+                        return;
+                slot = ESC_FACT_SLA + (int)ev->p.sla_breached.clock;
+                break;
+        default:
+                return;
+        }
+        inc->recorded[inc->recorded_next] = fact_key(slot, inc->st.facts[slot]);
+        inc->recorded_next = (uint8_t)((inc->recorded_next + 1) % ESC_TIMERS_RECORDED);
+}
+
+bool esc_timers_recorded(const esc_timers_incident_t *inc, const esc_timers_due_t *d)
+{
+        if (inc->st.facts[d->fact] == d->fact_hash)
+                return true;
+        uint64_t key = fact_key(d->fact, d->fact_hash);
+        for (int i = 0; i < ESC_TIMERS_RECORDED; i++)
+                if (inc->recorded[i] == key)
+                        return true;
+        return false;
+}
+
 void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev)
 {
         esc_timers_incident_t *inc = esc_strmap_get(tb->map, ev->incident_id);
@@ -75,6 +116,7 @@ void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev)
                 return;
         }
         esc_evolve(&inc->st, ev);
+        remember_fact(inc, ev);
         if (inc->st.status == ESC_STATUS_CLOSED) {
                 free(esc_strmap_put(tb->map, ev->incident_id, NULL));
                 tb->live--;

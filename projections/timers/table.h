@@ -20,16 +20,26 @@
 #ifndef ESC_TIMERS_TABLE_H
 #define ESC_TIMERS_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ledger/model.h"
 #include "ledger/state.h"
+#include "projections/timers/due.h"
 
 #define ESC_TIMERS_TABLE_COMPACT_MIN 1024
 
+/* Deadline facts remembered per incident beyond the state's one per kind:
+ * the ledger's facts[] keeps only the last fact of each kind, so after a
+ * deadline moved back and forth (override to Sev 1 and back) an older
+ * breach would look new again. */
+#define ESC_TIMERS_RECORDED 16
+
 typedef struct esc_timers_incident {
         esc_state_t st;
+        uint64_t recorded[ESC_TIMERS_RECORDED]; /* ring of (slot, fact hash) keys */
+        uint8_t recorded_next;
         uint64_t sent[ESC_FACT__COUNT];      /* fact hash of the last item sent */
         esc_time_t sent_at[ESC_FACT__COUNT]; /* ... and when (in flight until seen) */
 } esc_timers_incident_t;
@@ -43,6 +53,9 @@ void esc_timers_table_clear(esc_timers_table_t *tb);
 /* Folds one event with esc_evolve (see above); an (incident, seq) already
  * applied is ignored. */
 void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev);
+/* true if the log holds d's fact for this incident (among the last
+ * ESC_TIMERS_RECORDED deadline facts folded, or as the state's last one). */
+bool esc_timers_recorded(const esc_timers_incident_t *inc, const esc_timers_due_t *d);
 /* The entry of an open incident, or NULL. */
 esc_timers_incident_t *esc_timers_table_get(esc_timers_table_t *tb,
                                             const char *incident_id);

@@ -279,6 +279,8 @@ static void tick_incident(const char *id, esc_timers_incident_t *inc, void *opaq
         int n = esc_timers_due(tk->T->policy, &inc->st, tk->now, due);
         for (int i = 0; i < n; i++) {
                 const esc_timers_due_t *d = &due[i];
+                if (esc_timers_recorded(inc, d))
+                        continue; /* an older fact of the same kind */
                 if (inc->sent[d->fact] == d->fact_hash &&
                     tk->now - inc->sent_at[d->fact] < tk->T->resend_us)
                         continue; /* in flight */

@@ -106,6 +106,50 @@ static void test_memory_is_bounded_by_open_incidents_not_by_the_log(void **s)
         esc_timers_table_destroy(tb);
 }
 
+/* SlaBreached(response, due_at) folded as the ledger appended it. */
+static void fold_breach(esc_timers_table_t *tb, int64_t seq, esc_time_t due_at)
+{
+        esc_event_t ev;
+        esc_event_init(&ev, ESC_EV_SLA_BREACHED);
+        ev.incident_id = esc_strdup("INC-1");
+        ev.seq = seq;
+        ev.occurred_at = ev.recorded_at = due_at;
+        ev.p.sla_breached.clock = ESC_CLOCK_RESPONSE;
+        ev.p.sla_breached.due_at = due_at;
+        esc_timers_table_fold(tb, &ev);
+        esc_event_clear(&ev);
+}
+
+static esc_timers_due_t response_item(esc_time_t due_at)
+{
+        esc_event_payload_t view;
+        memset(&view, 0, sizeof(view));
+        view.sla_breached.clock = ESC_CLOCK_RESPONSE;
+        view.sla_breached.due_at = due_at;
+        return (esc_timers_due_t){.type = ESC_CMD_RECORD_SLA_BREACH,
+                                  .clock = ESC_CLOCK_RESPONSE,
+                                  .due_at = due_at,
+                                  .fact = ESC_FACT_SLA + ESC_CLOCK_RESPONSE,
+                                  .fact_hash = esc_state_fact_hash(ESC_FACT_SLA, &view)};
+}
+
+static void test_older_breach_of_a_moved_deadline_stays_recorded(void **s)
+{
+        /* Overridden to Sev 1 (response due earlier) and back: the state keeps
+         * only the last breach per clock, the table remembers both. */
+        esc_timers_table_t *tb = esc_timers_table_new();
+        fold(tb, "INC-1", 1, ESC_EV_ESCALATION_OPENED);
+        fold_breach(tb, 2, 3600000000);
+        fold_breach(tb, 3, 900000000);
+        esc_timers_incident_t *inc = esc_timers_table_get(tb, "INC-1");
+        esc_timers_due_t d1 = response_item(3600000000), d2 = response_item(900000000),
+                         d3 = response_item(7200000000);
+        assert_true(esc_timers_recorded(inc, &d1));
+        assert_true(esc_timers_recorded(inc, &d2));
+        assert_false(esc_timers_recorded(inc, &d3));
+        esc_timers_table_destroy(tb);
+}
+
 static void count_one(const char *id, esc_timers_incident_t *inc, void *opaque)
 {
         (*(int *)opaque)++;
@@ -137,6 +181,7 @@ int main(void)
             cmocka_unit_test(test_replayed_seq_is_not_applied_twice),
             cmocka_unit_test(test_memory_is_bounded_by_open_incidents_not_by_the_log),
             cmocka_unit_test(test_foreach_visits_only_open_incidents),
+            cmocka_unit_test(test_older_breach_of_a_moved_deadline_stays_recorded),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
