@@ -16,8 +16,10 @@
  *
  * Trade-offs: a crash between a side effect and the delivery of its
  * record-back command repeats the side effect on restart (PagerDuty dedups by
- * incident id, Linear refuses the repeated issue id, Slack answers
- * name_taken and a suffixed second channel is made). Reminders and page
+ * incident id; Linear refuses the repeated issue id and the issue made
+ * first is looked up and recorded; Slack answers name_taken and a suffixed
+ * second channel is made, though the ledger records only the first that
+ * reaches it under the deterministic command id). Reminders and page
  * resolves that fell due while the worker was down are not sent at replay,
  * except page resolves of resolved incidents (idempotent at PagerDuty).
  * Failed actions do not hold up the log: they are retried from on_tick with
@@ -493,14 +495,27 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
                 schedule_retry(ctx, inc);
 }
 
+/* Runs the planned actions in order for at most TODO_BUDGET_US; what is
+ * left waits for the next tick. Slow APIs (Retry-After, backoff) then never
+ * keep the consumer from polling for longer than max.poll.interval.ms. */
+#define TODO_BUDGET_US (60 * ESC_USEC_PER_SEC)
+
 static void run_todo(actions_ctx_t *ctx)
 {
-        for (size_t i = 0; i < ctx->ntodo; i++) {
-                if (!esc_signals_stop_requested())
-                        execute(ctx, ctx->todo[i].incident_id, &ctx->todo[i].a);
+        int64_t start = esc_mono_us();
+        size_t i = 0;
+        for (; i < ctx->ntodo; i++) {
+                if (esc_signals_stop_requested() || esc_mono_us() - start > TODO_BUDGET_US)
+                        break;
+                execute(ctx, ctx->todo[i].incident_id, &ctx->todo[i].a);
                 free(ctx->todo[i].incident_id);
         }
-        ctx->ntodo = 0;
+        if (i < ctx->ntodo)
+                esc_log(ESC_LOG_WARN, COMP, "actions deferred to the next tick", "left=%zu",
+                        ctx->ntodo - i);
+        if (i > 0 && i < ctx->ntodo)
+                memmove(ctx->todo, ctx->todo + i, (ctx->ntodo - i) * sizeof(*ctx->todo));
+        ctx->ntodo -= i;
 }
 
 /* ---- replay and reconciliation -------------------------------------------------- */
