@@ -176,6 +176,20 @@ static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
         return 0;
 }
 
+/* The consumer's position in a partition, or -1. It also moves past
+ * records never handed to the application (transaction markers), which a
+ * producer using Kafka transactions leaves just below the high watermark. */
+static int64_t fetch_position(rd_kafka_t *rk, const char *topic, int32_t partition)
+{
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, topic, partition);
+        int64_t pos = -1;
+        if (!rd_kafka_position(rk, l) && !l->elems[0].err && l->elems[0].offset >= 0)
+                pos = l->elems[0].offset;
+        rd_kafka_topic_partition_list_destroy(l);
+        return pos;
+}
+
 /* true once every assigned partition has been read up to the high
  * watermark it had when the catch-up began. */
 static bool check_caught_up(timers_t *T)
@@ -200,7 +214,8 @@ static bool check_caught_up(timers_t *T)
                         p->low = lo;
                         p->target = hi;
                 }
-                if (p->target > p->low && p->next < p->target)
+                if (p->target > p->low && p->next < p->target &&
+                    fetch_position(rk, T->events_topic, p->partition) < p->target)
                         return false;
         }
         return true;
