@@ -1,6 +1,7 @@
 /* table.c — open incidents of the timers projection, dropped when closed
  * (see table.h for why a map without deletion still stays bounded). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "projections/timers/table.h"
 #include "runtime/strmap.h"
@@ -98,7 +99,7 @@ bool esc_timers_recorded(const esc_timers_incident_t *inc, const esc_timers_due_
         return false;
 }
 
-void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev)
+void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev, esc_time_t now)
 {
         esc_timers_incident_t *inc = esc_strmap_get(tb->map, ev->incident_id);
 
@@ -117,6 +118,8 @@ void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev)
         }
         esc_evolve(&inc->st, ev);
         remember_fact(inc, ev);
+        if (!ev->actor || strcmp(ev->actor, ESC_TIMERS_ACTOR) != 0)
+                inc->touched_at = now;
         if (inc->st.status == ESC_STATUS_CLOSED) {
                 free(esc_strmap_put(tb->map, ev->incident_id, NULL));
                 tb->live--;

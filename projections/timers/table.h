@@ -42,6 +42,8 @@ typedef struct esc_timers_incident {
         uint8_t recorded_next;
         uint64_t sent[ESC_FACT__COUNT];      /* fact hash of the last item sent */
         esc_time_t sent_at[ESC_FACT__COUNT]; /* ... and when (in flight until seen) */
+        esc_time_t touched_at; /* when the table last folded an event of a person or
+                                * system other than timers itself (caller's clock) */
 } esc_timers_incident_t;
 
 typedef struct esc_timers_table esc_timers_table_t;
@@ -50,9 +52,10 @@ esc_timers_table_t *esc_timers_table_new(void);
 void esc_timers_table_destroy(esc_timers_table_t *tb);
 /* Forgets every incident (a rebalance: state is rebuilt from the log). */
 void esc_timers_table_clear(esc_timers_table_t *tb);
-/* Folds one event with esc_evolve (see above); an (incident, seq) already
- * applied is ignored. */
-void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev);
+/* Folds one event with esc_evolve (see above) at the caller's instant now
+ * (kept as touched_at unless the event is timers' own); an (incident, seq)
+ * already applied is ignored. */
+void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev, esc_time_t now);
 /* true if the log holds d's fact for this incident (among the last
  * ESC_TIMERS_RECORDED deadline facts folded, or as the state's last one). */
 bool esc_timers_recorded(const esc_timers_incident_t *inc, const esc_timers_due_t *d);

@@ -23,6 +23,13 @@
  * Memory: one entry (~0.8 KiB) per open incident; Closed drops it
  * (projections/timers/table.h).
  *
+ * Settling: an incident is judged only after timers.settle_s (default 5 s)
+ * without new events from anyone but timers. History back-filled command by
+ * command (`esc open --at <an hour ago>`, then `esc ack --at ...`) would
+ * otherwise be judged half-written: the open alone says "unacknowledged,
+ * long past the response SLA". Live, a deadline is recorded at most
+ * settle_s after the last event, which no SLA here is close to.
+ *
  * In flight: an item sent and not yet seen back is not sent again until
  * timers.resend_s (default 60 s) has passed, in case the ledger was down or
  * the delivery failed. */
@@ -65,6 +72,7 @@ typedef struct timers {
         int nparts;
         bool caught_up;
         int64_t resend_us;
+        int64_t settle_us;
         esc_buf_t enc;
         esc_event_t ev;
         esc_metric_t *m_sent, *m_incidents, *m_undecodable, *m_send_errors;
@@ -90,7 +98,10 @@ static void usage(FILE *out)
             "  --group G     consumer group (default esc-timers; config timers.group)\n"
             "  --tick-ms MS  how often deadlines are checked (default 1000; config\n"
             "                timers.tick_ms); unanswered commands are re-sent after\n"
-            "                timers.resend_s (default 60)\n"
+            "                timers.resend_s (default 60); an incident is judged once\n"
+            "                quiet for timers.settle_s (default 5), so back-filled "
+            "history\n"
+            "                is complete first\n"
             "config: kafka.*, policy, metrics.listen\n");
 }
 
@@ -169,7 +180,7 @@ static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
                                 esc_log_quote(T->err, q, sizeof(q)));
                         continue;
                 }
-                esc_timers_table_fold(T->incidents, &T->ev);
+                esc_timers_table_fold(T->incidents, &T->ev, esc_now());
                 esc_event_clear(&T->ev);
         }
         esc_metric_set(T->m_incidents, NULL, (double)esc_timers_table_live(T->incidents));
@@ -291,6 +302,8 @@ static void tick_incident(const char *id, esc_timers_incident_t *inc, void *opaq
         struct tick *tk = opaque;
         esc_timers_due_t due[ESC_TIMERS_MAX_DUE];
 
+        if (tk->now - inc->touched_at < tk->T->settle_us)
+                return; /* still being written (see the top) */
         int n = esc_timers_due(tk->T->policy, &inc->st, tk->now, due);
         for (int i = 0; i < n; i++) {
                 const esc_timers_due_t *d = &due[i];
@@ -357,6 +370,7 @@ int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
 {
         int tick_ms = (int)esc_config_int(cli->conf, "timers.tick_ms", 1000);
         long long resend_s = esc_config_int(cli->conf, "timers.resend_s", 60);
+        long long settle_s = esc_config_int(cli->conf, "timers.settle_s", 5);
         const char *group = esc_config_str(cli->conf, "timers.group", "esc-timers");
         int rc = ESC_EXIT_RUNTIME;
 
@@ -384,6 +398,10 @@ int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
                 return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
                                     "timers.resend_s %lld out of range (1..86400)",
                                     resend_s);
+        if (settle_s < 0 || settle_s > 3600)
+                return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
+                                    "timers.settle_s %lld out of range (0..3600)",
+                                    settle_s);
         if (!*group || strlen(group) > 255)
                 return esc_cli_fail(
                     ESC_EXIT_USAGE, "worker timers",
@@ -392,6 +410,7 @@ int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
         timers_t *T = esc_xcalloc(1, sizeof(*T));
         T->conf = cli->conf;
         T->resend_us = resend_s * 1000000;
+        T->settle_us = settle_s * 1000000;
         esc_strlcpy(T->group, group, sizeof(T->group));
         esc_buf_init(&T->enc, 1 << 20);
         esc_event_init(&T->ev, ESC_EV_ESCALATION_OPENED);

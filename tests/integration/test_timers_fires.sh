@@ -6,7 +6,9 @@
 # (reminder 2: the first update was due with the response at +15 min, the
 # next reminder at +45 min) and UnownedEscalated paging the CS manager —
 # each exactly once, also after the timers worker is restarted and replays
-# the log (the restarted worker must send nothing at all).
+# the log (the restarted worker must send nothing at all). History
+# back-filled with --at (an incident acknowledged in time, one closed two
+# hours ago) is judged once complete: neither gets a response breach.
 set -euo pipefail
 source "$ESC_DEV_DIR/env"
 export ESC_DEV_DIR
@@ -88,9 +90,35 @@ assert "reminder 2" in o["summary"], o
 EOF
 echo "ok: a Sev 1 unacknowledged and unowned for an hour is breached, reminded and escalated once"
 
-# A few more ticks must not add anything.
+# Acknowledged in time: no response breach, no overdue promise; still nobody
+# owns it past the response SLA, so the manager is paged.
+ACKED="INC-TIMERS-ACKED-$$"
+ago() { date -u -d "-$1 min" +%Y-%m-%dT%H:%M:%SZ; }
+esc open --incident "$ACKED" --account acme --impact production_down --title "Slow checkout" \
+        --product-area billing --paying yes --at "$(ago 20)" >/dev/null || fail "open $ACKED"
+esc ack "$ACKED" --by alice --message "on it" --next-update "$(date -u -d '+20 min' +%Y-%m-%dT%H:%M:%SZ)" \
+        --at "$(ago 19)" >/dev/null || fail "ack $ACKED"
+# Closed within minutes, two hours ago: nothing to watch, nothing fires.
+CLOSED="INC-TIMERS-CLOSED-$$"
+esc open --incident "$CLOSED" --account acme --impact production_down --title "Blip" \
+        --product-area billing --paying yes --at "$(ago 120)" >/dev/null || fail "open $CLOSED"
+esc ack "$CLOSED" --by alice --message "on it" --next-update "$(ago 100)" --at "$(ago 119)" >/dev/null ||
+        fail "ack $CLOSED"
+esc review open "$CLOSED" --at "$(ago 118)" >/dev/null || fail "review open $CLOSED"
+esc review action "$CLOSED" --title "Alert on it" --owner alice --due 2030-01-01 --at "$(ago 118)" \
+        >/dev/null || fail "review action $CLOSED"
+esc resolve "$CLOSED" --by alice --at "$(ago 117)" >/dev/null || fail "resolve $CLOSED"
+esc confirm "$CLOSED" --by dave --at "$(ago 116)" >/dev/null || fail "confirm $CLOSED"
+esc close "$CLOSED" --by dave --at "$(ago 115)" >/dev/null || fail "close $CLOSED"
+
+# A few more ticks must not add anything to the first incident.
 sleep 3
 [ "$(counts)" = "1 1 1 1 0" ] || fail "later ticks fired again: $(counts)"
+got=$(INC=$ACKED counts)
+[ "$got" = "0 0 0 1 0" ] || fail "$ACKED (acknowledged in time, unowned): want only the page, got '$got'"
+got=$(INC=$CLOSED counts)
+[ "$got" = "0 0 0 0 0" ] || fail "$CLOSED (closed): want nothing, got '$got'"
+echo "ok: acknowledged in time only pages for the missing owner; a closed incident gets nothing"
 
 # Restart: the new worker replays the log and must send nothing.
 kill -TERM "$timers_pid"
@@ -108,6 +136,8 @@ if grep -q "command sent" "$WORK/timers2.log"; then
         fail "the restarted worker re-sent what the log records: $(grep 'command sent' "$WORK/timers2.log")"
 fi
 [ "$(counts)" = "1 1 1 1 0" ] || fail "after the restart: $(counts)"
+[ "$(INC=$ACKED counts)" = "0 0 0 1 0" ] || fail "$ACKED after the restart: $(INC=$ACKED counts)"
+[ "$(INC=$CLOSED counts)" = "0 0 0 0 0" ] || fail "$CLOSED after the restart: $(INC=$CLOSED counts)"
 echo "ok: a restarted timers worker replays the log and fires nothing again"
 
 # Acknowledging ends nothing already recorded, and fires nothing new.

@@ -28,7 +28,7 @@ static void fold(esc_timers_table_t *tb, const char *id, int64_t seq,
                 ev.p.sev_assigned.sev = ev.p.sev_assigned.matrix_sev = 1;
                 ev.p.sev_assigned.response_due_at = 900000000;
         }
-        esc_timers_table_fold(tb, &ev);
+        esc_timers_table_fold(tb, &ev, 0);
         esc_event_clear(&ev);
 }
 
@@ -116,7 +116,7 @@ static void fold_breach(esc_timers_table_t *tb, int64_t seq, esc_time_t due_at)
         ev.occurred_at = ev.recorded_at = due_at;
         ev.p.sla_breached.clock = ESC_CLOCK_RESPONSE;
         ev.p.sla_breached.due_at = due_at;
-        esc_timers_table_fold(tb, &ev);
+        esc_timers_table_fold(tb, &ev, 0);
         esc_event_clear(&ev);
 }
 
@@ -147,6 +147,27 @@ static void test_older_breach_of_a_moved_deadline_stays_recorded(void **s)
         assert_true(esc_timers_recorded(inc, &d1));
         assert_true(esc_timers_recorded(inc, &d2));
         assert_false(esc_timers_recorded(inc, &d3));
+        esc_timers_table_destroy(tb);
+}
+
+static void test_only_others_events_touch_an_incident(void **s)
+{
+        /* Timers' own facts must not keep postponing its next deadline. */
+        esc_timers_table_t *tb = esc_timers_table_new();
+        esc_event_t ev;
+        esc_event_init(&ev, ESC_EV_ESCALATION_OPENED);
+        ev.incident_id = esc_strdup("INC-1");
+        ev.actor = esc_strdup("dave");
+        ev.seq = 1;
+        esc_timers_table_fold(tb, &ev, 100);
+        esc_event_clear(&ev);
+        esc_event_init(&ev, ESC_EV_SLA_BREACHED);
+        ev.incident_id = esc_strdup("INC-1");
+        ev.actor = esc_strdup(ESC_TIMERS_ACTOR);
+        ev.seq = 2;
+        esc_timers_table_fold(tb, &ev, 200);
+        esc_event_clear(&ev);
+        assert_int_equal(esc_timers_table_get(tb, "INC-1")->touched_at, 100);
         esc_timers_table_destroy(tb);
 }
 
@@ -182,6 +203,7 @@ int main(void)
             cmocka_unit_test(test_memory_is_bounded_by_open_incidents_not_by_the_log),
             cmocka_unit_test(test_foreach_visits_only_open_incidents),
             cmocka_unit_test(test_older_breach_of_a_moved_deadline_stays_recorded),
+            cmocka_unit_test(test_only_others_events_touch_an_incident),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
