@@ -5,9 +5,11 @@
  *
  * Positions: the worker owns no offsets. On assignment it replays each
  * partition of esc.events from the beginning up to the high watermark it
- * saw then, folding incidents without side effects; once a partition is
- * replayed it reconciles: every open incident whose log lacks a channel,
- * issue or (per the policy) page gets one. After that each live event is
+ * saw then, folding incidents without side effects; a grace period after a
+ * partition is replayed (actions.reconcile_grace_ms, default 5 s, so the
+ * record-backs of a run that just stopped can land) it reconciles: every
+ * open incident whose log lacks a channel, issue or (per the policy) page
+ * gets one. After that each live event is
  * planned (plan.c) and acted on. The log is thus the only memory of what
  * was done, so a restart creates nothing twice for an incident whose
  * ChannelCreated / TrackingIssueLinked / PageSent is in the log. Record-back
@@ -48,8 +50,10 @@
 
 typedef struct part {
         bool assigned;
-        bool caught_up;
+        bool caught_up;         /* replayed up to `end`: later events are live */
+        bool reconciled;
         int64_t end;            /* high watermark at assignment: below is replay */
+        int64_t caught_up_us;   /* monotonic */
 } part_t;
 
 typedef struct todo {
@@ -72,6 +76,7 @@ typedef struct actions_ctx {
         char **closed;             /* incidents closed in this batch */
         size_t nclosed, closed_cap;
         bool attention;            /* some incident has a pending record or retry */
+        int64_t grace_us;          /* actions.reconcile_grace_ms */
         esc_event_t ev;
         esc_metric_t *m_actions, *m_failures, *m_replayed, *m_incidents;
 } actions_ctx_t;
@@ -94,7 +99,9 @@ static void usage(FILE *out)
                 "\n"
                 "Config: slack.api_url, slack.token (env ESC_SLACK_API_URL, ESC_SLACK_TOKEN),\n"
                 "linear.api_url, linear.token, linear.team_id, pagerduty.events_url,\n"
-                "pagerduty.routing_keys.<product_area> or pagerduty.routing_keys.default.\n");
+                "pagerduty.routing_keys.<product_area> or pagerduty.routing_keys.default;\n"
+                "actions.reconcile_grace_ms (5000), actions.http_timeout_ms (10000),\n"
+                "actions.max_attempts (5), actions.retry_after_cap_s (30).\n");
 }
 
 /* ---- incidents -------------------------------------------------------------------- */
@@ -551,13 +558,32 @@ static void reconcile_one(const char *key, void *value, void *opaque)
         }
 }
 
+/* Replay of partition p is done. Reconciliation waits a grace period:
+ * record-back commands a previous run delivered just before it stopped may
+ * still be in the ledger's hands, and their events arrive live meanwhile. */
 static void caught_up(actions_ctx_t *ctx, int32_t p)
 {
-        reconcile_arg_t ra = {.ctx = ctx, .partition = p};
         ctx->parts[p].caught_up = true;
-        esc_log(ESC_LOG_INFO, COMP, "partition replayed, reconciling",
-                "partition=%" PRId32 " end=%" PRId64, p, ctx->parts[p].end);
-        esc_strmap_foreach(ctx->incidents, reconcile_one, &ra);
+        ctx->parts[p].caught_up_us = esc_mono_us();
+        esc_log(ESC_LOG_INFO, COMP, "partition replayed", "partition=%" PRId32 " end=%" PRId64, p,
+                ctx->parts[p].end);
+}
+
+static void reconcile_partitions(actions_ctx_t *ctx)
+{
+        int64_t now = esc_mono_us();
+        for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+                part_t *pt = &ctx->parts[p];
+                if (!pt->assigned || !pt->caught_up || pt->reconciled ||
+                    now - pt->caught_up_us < ctx->grace_us)
+                        continue;
+                reconcile_arg_t ra = {.ctx = ctx, .partition = p};
+                pt->reconciled = true;
+                if (pt->end > 0)
+                        esc_log(ESC_LOG_INFO, COMP, "reconciling replayed incidents",
+                                "partition=%" PRId32, p);
+                esc_strmap_foreach(ctx->incidents, reconcile_one, &ra);
+        }
 }
 
 static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -590,7 +616,9 @@ static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, vo
                         esc_log(ESC_LOG_WARN, COMP, "history trimmed: incidents opened before "
                                                     "the low watermark are unknown",
                                 "partition=%" PRId32 " low=%" PRId64, p, lo);
-                ctx->parts[p] = (part_t){.assigned = true, .caught_up = hi <= lo, .end = hi};
+                ctx->parts[p] = (part_t){.assigned = true, .end = hi};
+                if (hi <= lo)
+                        caught_up(ctx, p);
                 parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
         }
         esc_log(ESC_LOG_INFO, COMP, "partitions assigned, replaying", "partitions=%d", parts->cnt);
@@ -729,6 +757,7 @@ static int on_tick(esc_worker_t *w, void *opaque)
                 }
         }
         rd_kafka_topic_partition_list_destroy(pos);
+        reconcile_partitions(ctx);
 
         if (ctx->attention) {
                 reconcile_arg_t ra = {.ctx = ctx, .partition = -1, .now_us = esc_mono_us()};
@@ -788,6 +817,7 @@ int esc_worker_actions_main(esc_cli_t *cli, int argc, char **argv)
         actions_ctx_t *ctx = esc_xcalloc(1, sizeof(*ctx));
         ctx->conf = cli->conf;
         ctx->incidents = esc_strmap_new();
+        ctx->grace_us = esc_config_int(cli->conf, "actions.reconcile_grace_ms", 5000) * 1000;
         esc_config_topic(cli->conf, "events", ctx->topic, sizeof(ctx->topic));
         if (!(ctx->pol = esc_policy_from_config(cli->conf, err, sizeof(err))) ||
             !(ctx->codec = esc_codec_new(cli->conf, err, sizeof(err))) ||
