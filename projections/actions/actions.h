@@ -70,6 +70,9 @@ void esc_actions_incident_clear(esc_actions_incident_t *inc);
  * seq was already folded (a duplicate in the log). */
 bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev);
 
+/* The person holding role in the incident ("" if none). */
+const char *esc_actions_owner(const esc_actions_incident_t *inc, esc_role_t role);
+
 /* Open, acknowledged or mitigated: the incident still calls for a channel,
  * an issue and (per the policy) a page. */
 bool esc_actions_active(const esc_actions_incident_t *inc);

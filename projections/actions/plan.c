@@ -91,7 +91,7 @@ static bool sev_pages(const esc_actions_incident_t *inc, const esc_policy_t *pol
         return inc->st.sev >= 1 && inc->st.sev <= 4 && pol->sev[inc->st.sev].page;
 }
 
-static const char *owner_of(const esc_actions_incident_t *inc, esc_role_t role)
+const char *esc_actions_owner(const esc_actions_incident_t *inc, esc_role_t role)
 {
         switch (role) {
         case ESC_ROLE_ENGINEERING_OWNER:
@@ -116,7 +116,7 @@ bool esc_actions_needed(const esc_actions_incident_t *inc, const esc_action_t *a
         case ESC_ACT_PAGE:
                 return esc_actions_active(inc) && !inc->paged && sev_pages(inc, pol);
         case ESC_ACT_INVITE: {
-                const char *who = owner_of(inc, a->role);
+                const char *who = esc_actions_owner(inc, a->role);
                 return inc->channel_id && *who && strcmp(inc->invited[a->role], who) != 0;
         }
         case ESC_ACT_RESOLVE_PAGE:

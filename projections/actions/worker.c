@@ -269,17 +269,10 @@ static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_inciden
 
 /* ---- actions ----------------------------------------------------------------------- */
 
-static const char *owner_of(const esc_actions_incident_t *inc, esc_role_t role)
-{
-        return role == ESC_ROLE_ENGINEERING_OWNER ? inc->st.owner
-               : role == ESC_ROLE_CSM             ? inc->st.csm
-                                                  : inc->st.cs_manager;
-}
-
 static void invite(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
                    esc_role_t role)
 {
-        const char *who = owner_of(inc, role);
+        const char *who = esc_actions_owner(inc, role);
         char err[512], q[160];
         const esc_person_t *p;
 
