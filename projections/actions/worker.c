@@ -56,10 +56,10 @@ typedef struct part {
         int64_t caught_up_us;   /* monotonic */
 } part_t;
 
-typedef struct todo {
+typedef struct queued {
         char *incident_id;
         esc_action_t a;
-} todo_t;
+} queued_t;
 
 typedef struct actions_ctx {
         const esc_config_t *conf;
@@ -71,8 +71,8 @@ typedef struct actions_ctx {
         esc_strmap_t *incidents;   /* id -> esc_actions_incident_t*, NULL once dropped */
         size_t live, dead;
         part_t parts[MAX_PARTITIONS];
-        todo_t *todo;
-        size_t ntodo, todo_cap;
+        queued_t *queue;
+        size_t nqueued, queue_cap;
         char **closed;             /* incidents closed in this batch */
         size_t nclosed, closed_cap;
         bool attention;            /* some incident has a pending record or retry */
@@ -177,24 +177,24 @@ static void compact_map(actions_ctx_t *ctx)
         keys_free(&keys);
 }
 
-static void todo_push(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
+static void queue_push(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
 {
-        if (ctx->ntodo == ctx->todo_cap) {
-                ctx->todo_cap = ctx->todo_cap ? ctx->todo_cap * 2 : 64;
-                ctx->todo = esc_xrealloc(ctx->todo, ctx->todo_cap * sizeof(*ctx->todo));
+        if (ctx->nqueued == ctx->queue_cap) {
+                ctx->queue_cap = ctx->queue_cap ? ctx->queue_cap * 2 : 64;
+                ctx->queue = esc_xrealloc(ctx->queue, ctx->queue_cap * sizeof(*ctx->queue));
         }
-        ctx->todo[ctx->ntodo].incident_id = esc_strdup(id);
-        ctx->todo[ctx->ntodo].a = *a;
-        ctx->ntodo++;
+        ctx->queue[ctx->nqueued].incident_id = esc_strdup(id);
+        ctx->queue[ctx->nqueued].a = *a;
+        ctx->nqueued++;
 }
 
-static void plan_into_todo(actions_ctx_t *ctx, const char *id, const esc_actions_incident_t *inc,
+static void plan_into_queue(actions_ctx_t *ctx, const char *id, const esc_actions_incident_t *inc,
                            const esc_event_t *ev)
 {
         esc_actions_plan_t plan;
         esc_actions_plan(inc, ev, ctx->pol, &plan);
         for (int i = 0; i < plan.n; i++)
-                todo_push(ctx, id, &plan.v[i]);
+                queue_push(ctx, id, &plan.v[i]);
 }
 
 /* ---- record-back commands ------------------------------------------------------- */
@@ -500,22 +500,22 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
  * keep the consumer from polling for longer than max.poll.interval.ms. */
 #define TODO_BUDGET_US (60 * ESC_USEC_PER_SEC)
 
-static void run_todo(actions_ctx_t *ctx)
+static void run_queue(actions_ctx_t *ctx)
 {
         int64_t start = esc_mono_us();
         size_t i = 0;
-        for (; i < ctx->ntodo; i++) {
+        for (; i < ctx->nqueued; i++) {
                 if (esc_signals_stop_requested() || esc_mono_us() - start > TODO_BUDGET_US)
                         break;
-                execute(ctx, ctx->todo[i].incident_id, &ctx->todo[i].a);
-                free(ctx->todo[i].incident_id);
+                execute(ctx, ctx->queue[i].incident_id, &ctx->queue[i].a);
+                free(ctx->queue[i].incident_id);
         }
-        if (i < ctx->ntodo)
+        if (i < ctx->nqueued)
                 esc_log(ESC_LOG_WARN, COMP, "actions deferred to the next tick", "left=%zu",
-                        ctx->ntodo - i);
-        if (i > 0 && i < ctx->ntodo)
-                memmove(ctx->todo, ctx->todo + i, (ctx->ntodo - i) * sizeof(*ctx->todo));
-        ctx->ntodo -= i;
+                        ctx->nqueued - i);
+        if (i > 0 && i < ctx->nqueued)
+                memmove(ctx->queue, ctx->queue + i, (ctx->nqueued - i) * sizeof(*ctx->queue));
+        ctx->nqueued -= i;
 }
 
 /* ---- replay and reconciliation -------------------------------------------------- */
@@ -534,7 +534,7 @@ static void reconcile_one(const char *key, void *value, void *opaque)
                 return;
         if (ra->partition >= 0) {
                 if (inc->partition == ra->partition)
-                        plan_into_todo(ra->ctx, key, inc, NULL);
+                        plan_into_queue(ra->ctx, key, inc, NULL);
                 return;
         }
         if (inc->pending_records)
@@ -544,7 +544,7 @@ static void reconcile_one(const char *key, void *value, void *opaque)
         if (inc->retry_at_us) {
                 if (inc->retry_at_us <= ra->now_us) {
                         inc->retry_at_us = 0;
-                        plan_into_todo(ra->ctx, key, inc, NULL);
+                        plan_into_queue(ra->ctx, key, inc, NULL);
                 } else {
                         ra->ctx->attention = true;
                 }
@@ -687,7 +687,7 @@ static void fold_message(actions_ctx_t *ctx, const rd_kafka_message_t *m)
         }
         if (inc && esc_actions_fold(inc, ev)) {
                 if (live)
-                        plan_into_todo(ctx, ev->incident_id, inc, ev);
+                        plan_into_queue(ctx, ev->incident_id, inc, ev);
                 if (ev->type == ESC_EV_CLOSED)
                         closed_push(ctx, ev->incident_id);
                 if (!live)
@@ -726,7 +726,7 @@ static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
                         continue;
                 fold_message(ctx, msgs[i]);
         }
-        run_todo(ctx);
+        run_queue(ctx);
         sweep_closed(ctx);
         return 0;
 }
@@ -757,7 +757,7 @@ static int on_tick(esc_worker_t *w, void *opaque)
                 ctx->attention = false;
                 esc_strmap_foreach(ctx->incidents, reconcile_one, &ra);
         }
-        run_todo(ctx);
+        run_queue(ctx);
         return 0;
 }
 
@@ -774,9 +774,9 @@ static void ctx_free(actions_ctx_t *ctx)
                 esc_strmap_foreach(ctx->incidents, free_one, NULL);
                 esc_strmap_destroy(ctx->incidents);
         }
-        for (size_t i = 0; i < ctx->ntodo; i++)
-                free(ctx->todo[i].incident_id);
-        free(ctx->todo);
+        for (size_t i = 0; i < ctx->nqueued; i++)
+                free(ctx->queue[i].incident_id);
+        free(ctx->queue);
         for (size_t i = 0; i < ctx->nclosed; i++)
                 free(ctx->closed[i]);
         free(ctx->closed);
