@@ -33,6 +33,20 @@ static int pass_through(const char *subkey, const char *value, void *opaque)
         return set(ctx->rkconf, subkey, value, ctx->errbuf, ctx->errbuf_size);
 }
 
+/* librdkafka's own log lines ("%3|...|FAIL|... Connection refused") would
+ * interleave with esc's one-line errors and logfmt. Its connection trouble is
+ * retried internally and surfaces through esc's own errors (delivery
+ * reports, poll errors, metadata timeouts), so it is logged at debug level
+ * (ESC_LOG_LEVEL=debug shows it), critical conditions at error. Runs on
+ * librdkafka's threads; esc_log is thread-safe. */
+static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+        char q[512];
+
+        esc_log(level <= 2 ? ESC_LOG_ERROR : ESC_LOG_DEBUG, "kafka", fac, "client=%s detail=%s",
+                rd_kafka_name(rk), esc_log_quote(buf, q, sizeof(q)));
+}
+
 /* Common settings, then kafka.properties.* so operators can override. */
 static rd_kafka_conf_t *base_conf(const esc_config_t *conf, char *errbuf, size_t errbuf_size)
 {
@@ -43,11 +57,11 @@ static rd_kafka_conf_t *base_conf(const esc_config_t *conf, char *errbuf, size_t
                 esc_config_str(conf, "kafka.bootstrap_servers", "127.0.0.1:9092"), errbuf,
                 errbuf_size) ||
             set(rkconf, "client.id", "esc", errbuf, errbuf_size) ||
-            set(rkconf, "log_level", "3", errbuf, errbuf_size) ||
             esc_config_foreach(conf, "kafka.properties.", pass_through, &ctx)) {
                 rd_kafka_conf_destroy(rkconf);
                 return NULL;
         }
+        rd_kafka_conf_set_log_cb(rkconf, kafka_log_cb);
         return rkconf;
 }
 
@@ -195,8 +209,11 @@ int esc_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
                 bool retry = false;
 
                 if (err) {
-                        esc_err(errbuf, errbuf_size, "metadata for topic %s: %s", topic,
-                                rd_kafka_err2str(err));
+                        esc_err(errbuf, errbuf_size,
+                                "metadata for topic %s: %s (is the broker in "
+                                "kafka.bootstrap_servers running? for the dev stack run 'esc "
+                                "dev up')",
+                                topic, rd_kafka_err2str(err));
                 } else if (md->topic_cnt != 1 || md->topics[0].err) {
                         rd_kafka_resp_err_t terr =
                                 md->topic_cnt ? md->topics[0].err
