@@ -89,6 +89,14 @@ static int cursor_seek(struct verify *v, int64_t off)
                 return 1;
         if (v->cmd_offset >= 0 && off < v->cmd_offset)
                 return -1;
+        if (off >= v->cmd_high) {
+                /* The ledger may have decided more commands since the cursor
+                 * started (a live system): look again before concluding. */
+                int64_t lo, hi;
+                if (!rd_kafka_query_watermark_offsets(v->cmd_rk, v->cmd_topic, v->partition,
+                                                      &lo, &hi, 10000))
+                        v->cmd_high = hi;
+        }
         if (off < v->cmd_low || off >= v->cmd_high)
                 return 0;
         while (v->cmd_offset < off) {
