@@ -495,17 +495,17 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
                 schedule_retry(ctx, inc);
 }
 
-/* Runs the planned actions in order for at most TODO_BUDGET_US; what is
+/* Runs the planned actions in order for at most QUEUE_BUDGET_US; what is
  * left waits for the next tick. Slow APIs (Retry-After, backoff) then never
  * keep the consumer from polling for longer than max.poll.interval.ms. */
-#define TODO_BUDGET_US (60 * ESC_USEC_PER_SEC)
+#define QUEUE_BUDGET_US (60 * ESC_USEC_PER_SEC)
 
 static void run_queue(actions_ctx_t *ctx)
 {
         int64_t start = esc_mono_us();
         size_t i = 0;
         for (; i < ctx->nqueued; i++) {
-                if (esc_signals_stop_requested() || esc_mono_us() - start > TODO_BUDGET_US)
+                if (esc_signals_stop_requested() || esc_mono_us() - start > QUEUE_BUDGET_US)
                         break;
                 execute(ctx, ctx->queue[i].incident_id, &ctx->queue[i].a);
                 free(ctx->queue[i].incident_id);
