@@ -47,22 +47,70 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
                 rd_kafka_name(rk), esc_log_quote(buf, q, sizeof(q)));
 }
 
-/* Common settings, then kafka.properties.* so operators can override. */
-static rd_kafka_conf_t *base_conf(const esc_config_t *conf, char *errbuf, size_t errbuf_size)
+struct setting {
+        const char *key;
+        const char *value;
+};
+
+/* Durability first; linger keeps batching efficient for bulk ingest;
+ * murmur2_random places a key as Java's default partitioner does. */
+static const struct setting producer_settings[] = {
+        {"enable.idempotence", "true"}, {"acks", "all"},
+        {"partitioner", "murmur2_random"}, {"linger.ms", "5"},
+        {"compression.type", "lz4"},    {NULL, NULL},
+};
+
+/* Workers own their offsets: nothing is committed or stored behind them. */
+static const struct setting consumer_settings[] = {
+        {"auto.offset.reset", "earliest"},     {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"}, {"enable.partition.eof", "true"},
+        {NULL, NULL},
+};
+
+/* Builds a client conf: common settings, the role's settings, extra (may be
+ * NULL), then kafka.properties.* and the role's own prefix
+ * (kafka.producer.* / kafka.consumer.*), so operators override esc. */
+static rd_kafka_conf_t *client_conf(const esc_config_t *conf, const struct setting *role,
+                                    const struct setting *extra, const char *prefix,
+                                    char *errbuf, size_t errbuf_size)
 {
         rd_kafka_conf_t *rkconf = rd_kafka_conf_new();
         struct conf_ctx ctx = {rkconf, errbuf, errbuf_size};
+        const struct setting common[] = {
+                {"bootstrap.servers",
+                 esc_config_str(conf, "kafka.bootstrap_servers", "127.0.0.1:9092")},
+                {"client.id", "esc"},
+                {NULL, NULL},
+        };
+        const struct setting *lists[] = {common, role, extra};
 
-        if (set(rkconf, "bootstrap.servers",
-                esc_config_str(conf, "kafka.bootstrap_servers", "127.0.0.1:9092"), errbuf,
-                errbuf_size) ||
-            set(rkconf, "client.id", "esc", errbuf, errbuf_size) ||
-            esc_config_foreach(conf, "kafka.properties.", pass_through, &ctx)) {
-                rd_kafka_conf_destroy(rkconf);
-                return NULL;
-        }
+        for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+                for (const struct setting *st = lists[l]; st && st->key; st++)
+                        if (set(rkconf, st->key, st->value, errbuf, errbuf_size))
+                                goto err;
+        if (esc_config_foreach(conf, "kafka.properties.", pass_through, &ctx) ||
+            esc_config_foreach(conf, prefix, pass_through, &ctx))
+                goto err;
         rd_kafka_conf_set_log_cb(rkconf, kafka_log_cb);
         return rkconf;
+err:
+        rd_kafka_conf_destroy(rkconf);
+        return NULL;
+}
+
+/* rd_kafka_new takes rkconf only on success; on failure it stays ours. */
+static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *rkconf, char *errbuf,
+                              size_t errbuf_size)
+{
+        char e[512];
+        rd_kafka_t *rk = rd_kafka_new(type, rkconf, e, sizeof(e));
+
+        if (!rk) {
+                rd_kafka_conf_destroy(rkconf);
+                esc_err(errbuf, errbuf_size, "cannot create Kafka %s: %s",
+                        type == RD_KAFKA_PRODUCER ? "producer" : "consumer", e);
+        }
+        return rk;
 }
 
 rd_kafka_t *esc_kafka_producer_new(const esc_config_t *conf,
@@ -70,31 +118,15 @@ rd_kafka_t *esc_kafka_producer_new(const esc_config_t *conf,
                                                  void *opaque),
                                    void *opaque, char *errbuf, size_t errbuf_size)
 {
-        rd_kafka_conf_t *rkconf;
-        char e[512];
-        rd_kafka_t *rk;
+        rd_kafka_conf_t *rkconf = client_conf(conf, producer_settings, NULL, "kafka.producer.",
+                                              errbuf, errbuf_size);
 
-        if (!(rkconf = base_conf(conf, errbuf, errbuf_size)))
+        if (!rkconf)
                 return NULL;
-        struct conf_ctx ctx = {rkconf, errbuf, errbuf_size};
-        /* Durability first; linger keeps batching efficient for bulk ingest. */
-        if (set(rkconf, "enable.idempotence", "true", errbuf, errbuf_size) ||
-            set(rkconf, "acks", "all", errbuf, errbuf_size) ||
-            set(rkconf, "partitioner", "murmur2_random", errbuf, errbuf_size) ||
-            set(rkconf, "linger.ms", "5", errbuf, errbuf_size) ||
-            set(rkconf, "compression.type", "lz4", errbuf, errbuf_size) ||
-            esc_config_foreach(conf, "kafka.producer.", pass_through, &ctx)) {
-                rd_kafka_conf_destroy(rkconf);
-                return NULL;
-        }
         if (dr_cb)
                 rd_kafka_conf_set_dr_msg_cb(rkconf, dr_cb);
         rd_kafka_conf_set_opaque(rkconf, opaque);
-        if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkconf, e, sizeof(e)))) {
-                esc_err(errbuf, errbuf_size, "cannot create Kafka producer: %s", e);
-                return NULL; /* rd_kafka_new destroys rkconf only on success */
-        }
-        return rk;
+        return client_new(RD_KAFKA_PRODUCER, rkconf, errbuf, errbuf_size);
 }
 
 /* librdkafka takes a rebalance callback only on the conf, before the handle
@@ -106,38 +138,27 @@ rd_kafka_t *esc_kafka_consumer_new_rebalance(
                              rd_kafka_topic_partition_list_t *partitions, void *opaque),
         void *opaque, char *errbuf, size_t errbuf_size)
 {
-        rd_kafka_conf_t *rkconf;
-        char e[512];
+        /* A group id is mandatory for rd_kafka_subscribe and for storing
+         * informational commits; assign()-only readers get a throwaway one.
+         * Those readers (group NULL) hop from partition to partition, and the
+         * broker would hold each fetch of the previous partition for
+         * fetch.wait.max.ms (500 ms) before the next one could start. */
+        const struct setting extra[] = {
+                {"group.id", group ? group : "esc-reader"},
+                {group ? NULL : "fetch.wait.max.ms", "10"},
+                {NULL, NULL},
+        };
+        rd_kafka_conf_t *rkconf = client_conf(conf, consumer_settings, extra, "kafka.consumer.",
+                                              errbuf, errbuf_size);
         rd_kafka_t *rk;
 
-        if (!(rkconf = base_conf(conf, errbuf, errbuf_size)))
+        if (!rkconf)
                 return NULL;
-        struct conf_ctx ctx = {rkconf, errbuf, errbuf_size};
-        /* A group id is mandatory for rd_kafka_subscribe and for storing
-         * informational commits; assign()-only readers get a throwaway one. */
-        if (set(rkconf, "group.id", group ? group : "esc-reader", errbuf, errbuf_size) ||
-            set(rkconf, "auto.offset.reset", "earliest", errbuf, errbuf_size) ||
-            set(rkconf, "enable.auto.commit", "false", errbuf, errbuf_size) ||
-            set(rkconf, "enable.auto.offset.store", "false", errbuf, errbuf_size) ||
-            set(rkconf, "enable.partition.eof", "true", errbuf, errbuf_size) ||
-            esc_config_foreach(conf, "kafka.consumer.", pass_through, &ctx)) {
-                rd_kafka_conf_destroy(rkconf);
-                return NULL;
-        }
-        /* Assign-only readers (group NULL) hop from partition to partition;
-         * the broker would hold each fetch of the previous partition for
-         * fetch.wait.max.ms (500 ms) before the next one can start. */
-        if (!group && set(rkconf, "fetch.wait.max.ms", "10", errbuf, errbuf_size)) {
-                rd_kafka_conf_destroy(rkconf);
-                return NULL;
-        }
         if (rebalance_cb)
                 rd_kafka_conf_set_rebalance_cb(rkconf, rebalance_cb);
         rd_kafka_conf_set_opaque(rkconf, opaque);
-        if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkconf, e, sizeof(e)))) {
-                esc_err(errbuf, errbuf_size, "cannot create Kafka consumer: %s", e);
+        if (!(rk = client_new(RD_KAFKA_CONSUMER, rkconf, errbuf, errbuf_size)))
                 return NULL;
-        }
         rd_kafka_poll_set_consumer(rk);
         return rk;
 }
