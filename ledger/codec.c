@@ -80,8 +80,9 @@ _Static_assert(sizeof(esc_event_type_t) == sizeof(int), "C enums are int-sized")
 _Static_assert(sizeof(bool) == 1, "bool is a byte");
 
 /* Strings and lists are capped here for memory safety (a claimed length is
- * also checked against the bytes left); the per-field contract caps are
- * esc_event_validate's, which runs after every decode. */
+ * also checked against the bytes left), and every string is checked for
+ * UTF-8 and NUL bytes as it is read; the per-field contract caps are
+ * esc_event_validate_decoded's, which runs after every decode. */
 #define DEC_MAX_STR ESC_MAX_TEXT
 #define DEC_MAX_DEPTH 32
 
@@ -961,14 +962,16 @@ static int r_str(dec_t *d, char **out, const rec_t *r, const field_t *f)
 
         if (r_len(d, DEC_MAX_STR, &n, r, f))
                 return -1;
+        /* Checked here, in the one pass over the bytes, so that validating
+         * the decoded object need not read every string again. */
+        if (!esc_text_valid((const char *)d->p, n))
+                return d_fail(d, ESC_CODEC_ERR_INVALID, r, f,
+                              memchr(d->p, '\0', n) ? "string contains a NUL byte"
+                                                    : "string is not valid UTF-8");
         s = esc_xmalloc(n + 1);
         memcpy(s, d->p, n);
         s[n] = '\0';
         d->p += n;
-        if (memchr(s, '\0', n)) {
-                free(s);
-                return d_fail(d, ESC_CODEC_ERR_INVALID, r, f, "string contains a NUL byte");
-        }
         *out = s;
         return 0;
 }
@@ -1168,8 +1171,8 @@ static esc_codec_err_t decode_body(int kind, const void *body, size_t len, void 
                         (size_t)(d.end - d.p), kind == KIND_EVENT ? "event" : "command");
                 return ESC_CODEC_ERR_CORRUPT;
         }
-        if (kind == KIND_EVENT ? esc_event_validate(obj, err, sizeof(err))
-                               : esc_command_validate(obj, err, sizeof(err))) {
+        if (kind == KIND_EVENT ? esc_event_validate_decoded(obj, err, sizeof(err))
+                               : esc_command_validate_decoded(obj, err, sizeof(err))) {
                 esc_err(errbuf, errbuf_size, "decoded %s is invalid: %s",
                         kind == KIND_EVENT ? "event" : "command", err);
                 return ESC_CODEC_ERR_INVALID;

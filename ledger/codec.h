@@ -15,8 +15,10 @@
  *
  * Decoding is hardened for hostile input: every length and count is checked
  * against the bytes left and capped (strings ESC_MAX_TEXT, lists
- * ESC_MAX_LIST) before anything is allocated, and every decoded value passes
- * esc_event_validate / esc_command_validate. Every failure yields an
+ * ESC_MAX_LIST) before anything is allocated, every string is checked for
+ * UTF-8 and NUL bytes as it is read, and every decoded value passes
+ * esc_event_validate_decoded / esc_command_validate_decoded (the same rules
+ * as esc_*_validate). Every failure yields an
  * esc_codec_err_t and a one-line message naming the field and byte offset,
  * fit for the dead-letter `esc-error` header.
  *

@@ -467,8 +467,13 @@ void esc_command_copy(esc_command_t *dst, const esc_command_t *src)
 
 /* ---- validation --------------------------------------------------------- */
 
-static int check_str(const char *what, const char *field, const char *s, bool required,
-                     size_t max, char *errbuf, size_t errbuf_size)
+/* What validation re-checks: everything, or (for objects the codec just
+ * decoded, whose every string it checked for UTF-8 and NUL bytes while
+ * reading it) everything but the strings' encoding. */
+enum check { CHECK_ALL, CHECK_DECODED };
+
+static int check_str(enum check c, const char *what, const char *field, const char *s,
+                     bool required, size_t max, char *errbuf, size_t errbuf_size)
 {
         if (!s) {
                 if (required)
@@ -480,18 +485,18 @@ static int check_str(const char *what, const char *field, const char *s, bool re
         if (n > max)
                 return esc_err(errbuf, errbuf_size, "%s.%s: longer than %zu bytes (%zu)", what,
                                field, max, n);
-        if (!esc_utf8_valid(s, n))
+        if (c == CHECK_ALL && !esc_utf8_valid(s, n))
                 return esc_err(errbuf, errbuf_size, "%s.%s: not valid UTF-8", what, field);
         return 0;
 }
 
-static int check_fields(const char *what, const void *payload, enum shape s, char *errbuf,
-                        size_t errbuf_size)
+static int check_fields(enum check c, const char *what, const void *payload, enum shape s,
+                        char *errbuf, size_t errbuf_size)
 {
         for (const struct field *f = shape_fields[s]; f->name; f++) {
                 if (f->kind == F_STR) {
-                        if (check_str(what, f->name, *str_at((void *)payload, f), f->required,
-                                      f->max, errbuf, errbuf_size))
+                        if (check_str(c, what, f->name, *str_at((void *)payload, f),
+                                      f->required, f->max, errbuf, errbuf_size))
                                 return -1;
                         continue;
                 }
@@ -501,9 +506,13 @@ static int check_fields(const char *what, const void *payload, enum shape s, cha
                                        what, f->name, ESC_MAX_LIST);
                 for (int i = 0; i < l->n; i++) {
                         char name[64];
+                        if (!check_str(c, what, f->name, l->v[i], true, f->max, NULL, 0))
+                                continue;
+                        /* Named with its index only when it fails (the
+                         * formatting would cost more than the check). */
                         snprintf(name, sizeof(name), "%s[%d]", f->name, i);
-                        if (check_str(what, name, l->v[i], true, f->max, errbuf, errbuf_size))
-                                return -1;
+                        return check_str(c, what, name, l->v[i], true, f->max, errbuf,
+                                         errbuf_size);
                 }
         }
         return 0;
@@ -565,7 +574,7 @@ static int check_numbers(const char *what, const void *payload, enum shape s, ch
         }
 }
 
-static int check_source(const char *what, const esc_source_t *s, char *errbuf,
+static int check_source(enum check c, const char *what, const esc_source_t *s, char *errbuf,
                         size_t errbuf_size)
 {
         if (!s->system) {
@@ -575,42 +584,44 @@ static int check_source(const char *what, const esc_source_t *s, char *errbuf,
                                        what);
                 return 0;
         }
-        return check_str(what, "source.system", s->system, true, ESC_MAX_ID, errbuf,
+        return check_str(c, what, "source.system", s->system, true, ESC_MAX_ID, errbuf,
                          errbuf_size) ||
-               check_str(what, "source.ticket_id", s->ticket_id, false, ESC_MAX_ID, errbuf,
+               check_str(c, what, "source.ticket_id", s->ticket_id, false, ESC_MAX_ID, errbuf,
                          errbuf_size) ||
-               check_str(what, "source.url", s->url, false, ESC_MAX_STR, errbuf, errbuf_size);
+               check_str(c, what, "source.url", s->url, false, ESC_MAX_STR, errbuf,
+                         errbuf_size);
 }
 
-int esc_event_validate(const esc_event_t *ev, char *errbuf, size_t errbuf_size)
+static int event_check(enum check c, const esc_event_t *ev, char *errbuf, size_t errbuf_size)
 {
         if ((int)ev->type < 0 || ev->type >= ESC_EV__COUNT)
                 return esc_err(errbuf, errbuf_size, "event.type: unknown type %d", (int)ev->type);
         const char *what = esc_event_type_name(ev->type);
         enum shape s = event_shape[ev->type];
 
-        if (check_str("event", "event_id", ev->event_id, true, ESC_MAX_ID, errbuf, errbuf_size) ||
-            check_str("event", "incident_id", ev->incident_id, true, ESC_MAX_ID, errbuf,
+        if (check_str(c, "event", "event_id", ev->event_id, true, ESC_MAX_ID, errbuf, errbuf_size) ||
+            check_str(c, "event", "incident_id", ev->incident_id, true, ESC_MAX_ID, errbuf,
                       errbuf_size) ||
-            check_str("event", "actor", ev->actor, true, ESC_MAX_ID, errbuf, errbuf_size) ||
-            check_str("event", "command_id", ev->command_id, true, ESC_MAX_ID, errbuf,
+            check_str(c, "event", "actor", ev->actor, true, ESC_MAX_ID, errbuf, errbuf_size) ||
+            check_str(c, "event", "command_id", ev->command_id, true, ESC_MAX_ID, errbuf,
                       errbuf_size) ||
-            check_str("event", "policy_version", ev->policy_version, true, ESC_MAX_ID, errbuf,
+            check_str(c, "event", "policy_version", ev->policy_version, true, ESC_MAX_ID, errbuf,
                       errbuf_size) ||
-            check_source("event", &ev->source, errbuf, errbuf_size))
+            check_source(c, "event", &ev->source, errbuf, errbuf_size))
                 return -1;
         if (ev->seq < 1)
                 return esc_err(errbuf, errbuf_size, "event.seq: %lld is not >= 1",
                                (long long)ev->seq);
         if (ev->occurred_at == ESC_TIME_NONE || ev->recorded_at == ESC_TIME_NONE)
                 return esc_err(errbuf, errbuf_size, "event.occurred_at/recorded_at: missing");
-        return check_fields(what, &ev->p, s, errbuf, errbuf_size) ||
+        return check_fields(c, what, &ev->p, s, errbuf, errbuf_size) ||
                                check_numbers(what, &ev->p, s, errbuf, errbuf_size)
                        ? -1
                        : 0;
 }
 
-int esc_command_validate(const esc_command_t *cmd, char *errbuf, size_t errbuf_size)
+static int command_check(enum check c, const esc_command_t *cmd, char *errbuf,
+                         size_t errbuf_size)
 {
         if ((int)cmd->type < 0 || cmd->type >= ESC_CMD__COUNT)
                 return esc_err(errbuf, errbuf_size, "command.type: unknown type %d",
@@ -618,17 +629,37 @@ int esc_command_validate(const esc_command_t *cmd, char *errbuf, size_t errbuf_s
         const char *what = esc_command_type_name(cmd->type);
         enum shape s = command_shape[cmd->type];
 
-        if (check_str("command", "command_id", cmd->command_id, true, ESC_MAX_ID, errbuf,
+        if (check_str(c, "command", "command_id", cmd->command_id, true, ESC_MAX_ID, errbuf,
                       errbuf_size) ||
-            check_str("command", "incident_id", cmd->incident_id, true, ESC_MAX_ID, errbuf,
+            check_str(c, "command", "incident_id", cmd->incident_id, true, ESC_MAX_ID, errbuf,
                       errbuf_size) ||
-            check_str("command", "actor", cmd->actor, true, ESC_MAX_ID, errbuf, errbuf_size) ||
-            check_source("command", &cmd->source, errbuf, errbuf_size))
+            check_str(c, "command", "actor", cmd->actor, true, ESC_MAX_ID, errbuf, errbuf_size) ||
+            check_source(c, "command", &cmd->source, errbuf, errbuf_size))
                 return -1;
         if (cmd->occurred_at == ESC_TIME_NONE)
                 return esc_err(errbuf, errbuf_size, "command.occurred_at: missing");
-        return check_fields(what, &cmd->p, s, errbuf, errbuf_size) ||
+        return check_fields(c, what, &cmd->p, s, errbuf, errbuf_size) ||
                                check_numbers(what, &cmd->p, s, errbuf, errbuf_size)
                        ? -1
                        : 0;
+}
+
+int esc_event_validate(const esc_event_t *ev, char *errbuf, size_t errbuf_size)
+{
+        return event_check(CHECK_ALL, ev, errbuf, errbuf_size);
+}
+
+int esc_event_validate_decoded(const esc_event_t *ev, char *errbuf, size_t errbuf_size)
+{
+        return event_check(CHECK_DECODED, ev, errbuf, errbuf_size);
+}
+
+int esc_command_validate(const esc_command_t *cmd, char *errbuf, size_t errbuf_size)
+{
+        return command_check(CHECK_ALL, cmd, errbuf, errbuf_size);
+}
+
+int esc_command_validate_decoded(const esc_command_t *cmd, char *errbuf, size_t errbuf_size)
+{
+        return command_check(CHECK_DECODED, cmd, errbuf, errbuf_size);
 }

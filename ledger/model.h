@@ -413,5 +413,10 @@ void esc_command_copy(esc_command_t *dst, const esc_command_t *src);
  * encoding; the codec calls it after decoding. */
 int esc_command_validate(const esc_command_t *cmd, char *errbuf, size_t errbuf_size);
 int esc_event_validate(const esc_event_t *ev, char *errbuf, size_t errbuf_size);
+/* The same checks minus the strings' UTF-8 and NUL bytes, for objects the
+ * codec has just decoded: it checks every string in its one pass over the
+ * bytes (esc_text_valid), so validating them again would read them twice. */
+int esc_command_validate_decoded(const esc_command_t *cmd, char *errbuf, size_t errbuf_size);
+int esc_event_validate_decoded(const esc_event_t *ev, char *errbuf, size_t errbuf_size);
 
 #endif

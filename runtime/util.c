@@ -300,17 +300,22 @@ int esc_buf_printf(esc_buf_t *b, const char *fmt, ...)
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
 
-bool esc_utf8_valid(const char *s, size_t n)
+/* One pass over s[0..n): well-formed UTF-8 and, unless nul_ok, no NUL. */
+static inline bool utf8_scan(const char *s, size_t n, bool nul_ok)
 {
+        const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+        const uint64_t zeros = nul_ok ? 0 : ~UINT64_C(0);
         const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
         while (p < end) {
                 /* Most text is ASCII: skip 8 bytes at a time while no byte
-                 * has its high bit set. */
+                 * has its high bit set (and, for text, none is zero: in a
+                 * word of 7-bit bytes, w - ones borrows into a byte's high
+                 * bit only below a zero byte). */
                 while (end - p >= 8) {
                         uint64_t w;
                         memcpy(&w, p, 8);
-                        if (w & UINT64_C(0x8080808080808080))
+                        if ((w | ((w - ones) & zeros)) & highs)
                                 break;
                         p += 8;
                 }
@@ -318,6 +323,8 @@ bool esc_utf8_valid(const char *s, size_t n)
                         break;
                 unsigned c = *p;
                 if (c < 0x80) {
+                        if (c == 0 && !nul_ok)
+                                return false;
                         p++;
                         continue;
                 }
@@ -343,6 +350,16 @@ bool esc_utf8_valid(const char *s, size_t n)
                 p += len;
         }
         return true;
+}
+
+bool esc_utf8_valid(const char *s, size_t n)
+{
+        return utf8_scan(s, n, true);
+}
+
+bool esc_text_valid(const char *s, size_t n)
+{
+        return utf8_scan(s, n, false);
 }
 
 /* ---- strings and memory -------------------------------------------------- */

@@ -62,6 +62,9 @@ int esc_buf_reserve(esc_buf_t *b, size_t extra);
 
 /* true if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool esc_utf8_valid(const char *s, size_t n);
+/* esc_utf8_valid, and no NUL byte either: s[0..n) can become a C string
+ * without losing anything. One pass (the codec's check per decoded string). */
+bool esc_text_valid(const char *s, size_t n);
 
 /* Copies at most size-1 bytes and always NUL-terminates. Returns strlen(src)
  * so truncation is detectable (like BSD strlcpy). */

@@ -105,6 +105,21 @@ static void test_invalid_utf8_is_rejected_on_decode_naming_the_field(void **stat
         esc_buf_free(&m);
 }
 
+static void test_nul_byte_in_a_string_is_rejected_on_decode_naming_the_field(void **state)
+{
+        fx_t *f = *state;
+        esc_buf_t m;
+
+        esc_buf_init(&m, 0);
+        esc_buf_append(&m, f->msg.data, f->msg.len);
+        size_t at = find(&m, "billing"); /* product_area */
+        m.data[at + 3] = '\0';
+        assert_int_equal(dec(f, m.data, m.len), ESC_CODEC_ERR_INVALID);
+        assert_non_null(strstr(f->err, "product_area"));
+        assert_non_null(strstr(f->err, "NUL byte"));
+        esc_buf_free(&m);
+}
+
 static void test_every_truncation_is_rejected_never_crashes(void **state)
 {
         fx_t *f = *state;
@@ -268,6 +283,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_invalid_utf8_is_rejected_on_encode_naming_the_field, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_nul_byte_in_a_string_is_rejected_on_decode_naming_the_field, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_invalid_utf8_is_rejected_on_decode_naming_the_field, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_every_truncation_is_rejected_never_crashes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_fingerprint_is_rejected_as_unknown_schema, setup, teardown),

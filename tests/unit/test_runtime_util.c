@@ -79,6 +79,28 @@ static void test_utf8_validation_rejects_overlongs_and_surrogates(void **state)
         assert_false(esc_utf8_valid("\xff", 1));
 }
 
+/* esc_text_valid refuses a NUL wherever it sits: inside the 8-byte ASCII
+ * fast path, in the byte-wise tail, and next to multi-byte characters. */
+static void test_text_validation_finds_a_nul_byte_anywhere(void **state)
+{
+        char s[40];
+
+        (void)state;
+        for (size_t n = 1; n <= 24; n++) {
+                for (size_t at = 0; at < n; at++) {
+                        memset(s, 'a', n);
+                        s[at] = '\0';
+                        assert_false(esc_text_valid(s, n));
+                        assert_true(esc_utf8_valid(s, n)); /* NUL is UTF-8 */
+                }
+                memset(s, '\x01', n); /* 0x01 bytes are no NUL */
+                assert_true(esc_text_valid(s, n));
+        }
+        assert_true(esc_text_valid("Z\xc3\xbcrich \xe8\xab\x8b", 11));
+        assert_false(esc_text_valid("Z\xc3\xbc\0rich", 8));
+        assert_false(esc_text_valid("\xc0\xaf", 2)); /* still UTF-8-checked */
+}
+
 static void test_config_env_overrides_file_and_flags_override_env(void **state)
 {
         char path[] = "/tmp/esc-config-XXXXXX";
@@ -225,6 +247,7 @@ int main(void)
                 cmocka_unit_test(test_dates_round_trip),
                 cmocka_unit_test(test_buffer_never_grows_past_its_cap),
                 cmocka_unit_test(test_utf8_validation_rejects_overlongs_and_surrogates),
+                cmocka_unit_test(test_text_validation_finds_a_nul_byte_anywhere),
                 cmocka_unit_test(test_config_env_overrides_file_and_flags_override_env),
                 cmocka_unit_test(test_config_names_file_and_line_of_bad_yaml),
                 cmocka_unit_test(test_secret_keys_are_recognised),
