@@ -319,15 +319,15 @@ static inline bool utf8_scan(const char *s, size_t n, bool nul_ok)
                                 break;
                         p += 8;
                 }
+                /* ...and the ASCII tail of a short value (ids, names,
+                 * times: the common case) byte by byte in a tight loop. */
+                while (p < end && *p < 0x80 && (*p || nul_ok))
+                        p++;
                 if (p == end)
                         break;
                 unsigned c = *p;
-                if (c < 0x80) {
-                        if (c == 0 && !nul_ok)
-                                return false;
-                        p++;
-                        continue;
-                }
+                if (c == 0) /* stopped at a NUL, so !nul_ok */
+                        return false;
                 int len;
                 unsigned min;
                 if (c >= 0xC2 && c <= 0xDF)
