@@ -36,7 +36,9 @@ typedef struct esc_jsoncmd_defaults {
 } esc_jsoncmd_defaults_t;
 
 /* Parses text[0..len) (one JSON object) into cmd (initialised here; on
- * failure it is left cleared). */
+ * failure it is left cleared). A flat object costs no allocation beyond
+ * the command's own strings; malformed text is reported in jansson's
+ * words ("malformed JSON at column N: ..."). */
 esc_jsoncmd_rc_t esc_json_command_parse(const char *text, size_t len,
                                         const esc_jsoncmd_defaults_t *d, esc_command_t *cmd,
                                         esc_jsoncmd_error_t *err);
