@@ -24,10 +24,14 @@ int esc_cli_check_value(const char *flag, const char *v, size_t max, char *errbu
         return 0;
 }
 
+/* name[0..len) is the flag as given (it may go on with "=value"). Every
+ * NDJSON line passes here several times, so no strlen per option, and
+ * the first byte, where most names differ, is compared inline. */
 static const esc_opt_t *find_opt(const esc_opt_t *opts, const char *name, size_t len)
 {
         for (const esc_opt_t *o = opts; o->name; o++)
-                if (strlen(o->name) == len && !memcmp(o->name, name, len))
+                if (o->name[0] == name[0] && !strncmp(o->name, name, len) &&
+                    o->name[len] == '\0')
                         return o;
         return NULL;
 }

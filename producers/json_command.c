@@ -31,11 +31,45 @@
 #define SCAN_SUB 80
 #define SCAN_SMALL 4096
 
-/* Keys that name CLI-only behaviour, never accepted in JSON. */
-static bool reserved_key(const char *k)
+/* Keys JSON treats apart from plain flag values; any other key names a
+ * builder flag (esc_record_flag_of_key) or is unknown. */
+typedef enum {
+        K_FLAG,
+        K_TYPE,
+        K_SOURCE,
+        K_INCIDENT_ID,
+        K_RESERVED, /* CLI-only behaviour, never accepted in JSON */
+        K_SWITCH,   /* true/false only */
+        K_YESNO,    /* true/false or "yes"/"no" */
+        K_BY,
+        K_LIST,
+} key_role_t;
+
+static const struct {
+        const char *key;
+        key_role_t role;
+} key_roles[] = {
+        {"type", K_TYPE},
+        {"source", K_SOURCE},
+        {"incident_id", K_INCIDENT_ID},
+        {"wait", K_RESERVED},
+        {"no_wait", K_RESERVED},
+        {"help", K_RESERVED},
+        {"incident", K_RESERVED},
+        {"unconfirmed", K_SWITCH},
+        {"paying", K_YESNO},
+        {"by", K_BY},
+        {"why", K_LIST},
+};
+
+/* One lookup per member, first byte first: it runs for every key of
+ * every NDJSON line. */
+static key_role_t key_role(const char *key)
 {
-        return !strcmp(k, "wait") || !strcmp(k, "no_wait") || !strcmp(k, "help") ||
-               !strcmp(k, "incident");
+        for (size_t i = 0; i < sizeof(key_roles) / sizeof(key_roles[0]); i++)
+                if (key_roles[i].key[0] == key[0] && !strcmp(key_roles[i].key, key))
+                        return key_roles[i].role;
+        return K_FLAG;
 }
 
 /* "--next-update" -> "next_update" throughout msg (except "--help"), and
@@ -149,7 +183,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                                "review_open, review_action or review_complete)",
                                type->str);
         /* review_open -> the builder's "review open" */
-        snprintf(word, sizeof(word), "%s", type->str);
+        esc_strlcpy(word, type->str, sizeof(word));
         for (char *p = word; *p; p++)
                 if (*p == '_')
                         *p = ' ';
@@ -167,13 +201,14 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
         for (int m = 0; m < f->n; m++) {
                 const esc_jv_t *val = &f->m[m];
                 const char *key = val->key;
-                if (!strcmp(key, "type"))
+                key_role_t role = key_role(key);
+                if (role == K_TYPE)
                         continue;
-                if (!strcmp(key, "source")) {
+                if (role == K_SOURCE) {
                         source = val;
                         continue;
                 }
-                if (!strcmp(key, "incident_id")) {
+                if (role == K_INCIDENT_ID) {
                         if (val->kind != ESC_JV_STRING) {
                                 rc = invalid(err, "incident_id", "%s: must be a string",
                                              "incident_id");
@@ -182,17 +217,17 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         incident = val->str;
                         continue;
                 }
-                const char *flag = reserved_key(key) ? NULL : esc_record_flag_of_key(key);
+                const char *flag = role == K_RESERVED ? NULL : esc_record_flag_of_key(key);
                 if (!flag) {
                         rc = invalid(err, key, "unknown field '%.64s' (see docs/commands.md)",
                                      key);
                         goto out;
                 }
-                bool is_switch = !strcmp(key, "unconfirmed");
-                bool may_bool = is_switch || !strcmp(key, "paying");
+                bool is_switch = role == K_SWITCH;
+                bool may_bool = is_switch || role == K_YESNO;
                 if (val->kind == ESC_JV_NULL)
                         continue; /* null = absent */
-                if (!strcmp(key, "by"))
+                if (role == K_BY)
                         have_by = true;
 
                 if (is_switch && !is_bool(val)) {
@@ -203,12 +238,12 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         rc = invalid(err, key, "%s: must be a string, not true/false", key);
                         goto out;
                 }
-                if (val->kind == ESC_JV_ARRAY && strcmp(key, "why") != 0) {
+                if (val->kind == ESC_JV_ARRAY && role != K_LIST) {
                         rc = invalid(err, key, "%s: must be a string, not an array", key);
                         goto out;
                 }
                 if (is_bool(val)) {
-                        if (!strcmp(key, "paying")) {
+                        if (role == K_YESNO) {
                                 ARG(flag);
                                 ARG(val->kind == ESC_JV_TRUE ? "yes" : "no");
                         } else if (val->kind == ESC_JV_TRUE) {
