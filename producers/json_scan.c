@@ -9,6 +9,7 @@
  * object. Where jansson would refuse the text, so does the scan, and the
  * caller's jansson pass then says why. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "producers/json_scan.h"
@@ -20,7 +21,7 @@
 
 typedef struct scan {
         const char *p, *end;
-        char *out, *out_end; /* decoded text goes to f->buf */
+        char *out; /* decoded text goes to f->buf */
         esc_jflat_t *f;
 } scan_t;
 
@@ -42,14 +43,13 @@ static bool expect(scan_t *s, char c)
         return true;
 }
 
-/* Appends n decoded bytes, keeping room for the string's NUL. */
-static bool put(scan_t *s, const char *b, size_t n)
+/* Appends decoded bytes. Never past the end of f->buf: every decoded
+ * byte costs at least one input byte, and a string's opening quote none,
+ * so the output stays behind the input and len + 1 bytes suffice. */
+static void put(scan_t *s, const char *b, size_t n)
 {
-        if ((size_t)(s->out_end - s->out) < n + 1)
-                return false;
         memcpy(s->out, b, n);
         s->out += n;
-        return true;
 }
 
 static int hex_digit(char c)
@@ -117,7 +117,8 @@ static bool escape_u(scan_t *s)
                 b[3] = (char)(0x80 | (cp & 0x3F));
                 n = 4;
         }
-        return put(s, b, n);
+        put(s, b, n);
+        return true;
 }
 
 /* One escape, s->p just after the backslash. */
@@ -134,44 +135,96 @@ static bool escape(scan_t *s)
         if (!e)
                 return false;
         s->p++;
-        return put(s, &to[e - from], 1);
+        put(s, &to[e - from], 1);
+        return true;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH_BITS UINT64_C(0x8080808080808080)
+
+/* The high bit of each byte of w that is a quote, a backslash, a control
+ * character or non-ASCII: the "has a byte below n" word test, on w for
+ * n = 0x20 and on w xor the quote (backslash) for n = 1. A flag can be
+ * false only above a true one, so the lowest flag is always right. */
+static uint64_t stops8(uint64_t w)
+{
+        uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+        return (((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | w) &
+               HIGH_BITS;
+}
+
+static bool plain_ascii(unsigned char c)
+{
+        return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* Copies the plain ASCII bytes at s->p: a word at a time while 8 input
+ * bytes are left (storing a whole word is safe, see put), then bytewise.
+ * On little-endian machines the lowest flag of stops8 says at once where
+ * the run ends. */
+static void ascii_run(scan_t *s)
+{
+        while (s->end - s->p >= 8) {
+                uint64_t w, stop;
+                memcpy(&w, s->p, 8);
+                memcpy(s->out, &w, 8);
+                stop = stops8(w);
+                if (stop) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                        size_t k = (size_t)__builtin_ctzll(stop) / 8;
+                        s->p += k;
+                        s->out += k;
+#endif
+                        break;
+                }
+                s->p += 8;
+                s->out += 8;
+        }
+        while (s->p < s->end && plain_ascii((unsigned char)*s->p))
+                *s->out++ = *s->p++;
+}
+
+/* Copies a run of plain bytes that starts with a non-ASCII one, checked
+ * as UTF-8 as a whole: the run ends at an ASCII byte, so a sequence cut
+ * by it is invalid either way. */
+static bool utf8_run(scan_t *s)
+{
+        const char *run = s->p;
+
+        while (s->p < s->end) {
+                unsigned char c = (unsigned char)*s->p;
+                if (c == '"' || c == '\\' || c < 0x20)
+                        break;
+                *s->out++ = (char)c;
+                s->p++;
+        }
+        return esc_utf8_valid(run, (size_t)(s->p - run));
 }
 
 /* The string whose opening quote is at s->p, decoded and NUL-terminated
- * in f->buf; NULL when jansson would refuse it. Runs of plain bytes are
- * copied whole and UTF-8-checked only when they hold non-ASCII bytes: a
- * run ends at an ASCII byte, so a sequence cut by it is invalid either
- * way. */
+ * in f->buf; NULL when jansson would refuse it. */
 static const char *string(scan_t *s)
 {
         char *start = s->out;
 
         s->p++;
         for (;;) {
-                const char *run = s->p;
-                unsigned char high = 0;
-                while (s->p < s->end) {
-                        unsigned char c = (unsigned char)*s->p;
-                        if (c == '"' || c == '\\' || c < 0x20)
-                                break;
-                        high |= c;
-                        s->p++;
-                }
-                size_t n = (size_t)(s->p - run);
-                if ((high & 0x80) && !esc_utf8_valid(run, n))
+                ascii_run(s);
+                if (s->p >= s->end)
                         return NULL;
-                if (!put(s, run, n) || s->p >= s->end)
-                        return NULL;
-                if (*s->p == '"') {
+                unsigned char c = (unsigned char)*s->p;
+                if (c == '"') {
                         s->p++;
                         *s->out++ = '\0';
                         return start;
                 }
-                if (*s->p != '\\')
-                        return NULL; /* a control character */
-                s->p++;
-                if (!escape(s))
+                if (c == '\\') {
+                        s->p++;
+                        if (!escape(s))
+                                return NULL;
+                } else if (c < 0x20 || !utf8_run(s)) {
                         return NULL;
+                }
         }
 }
 
@@ -277,11 +330,10 @@ int esc_jscan_object(const char *text, size_t len, esc_jflat_t *f)
         scan_t s = {.p = text,
                     .end = text + len,
                     .out = f->buf,
-                    .out_end = f->buf + f->buf_size,
                     .f = f};
 
         f->n = f->nsub = 0;
-        if (!expect(&s, '{'))
+        if (f->buf_size < len + 1 || !expect(&s, '{'))
                 return -1;
         if (!expect(&s, '}')) {
                 do {

@@ -46,7 +46,7 @@ typedef struct esc_jflat {
 } esc_jflat_t;
 
 /* Reads text[0..len) into f (m, max_m, sub, max_sub, buf and buf_size set
- * by the caller; len + 1 bytes of buf always suffice). Returns 0, or -1
+ * by the caller; buf_size must be at least len + 1). Returns 0, or -1
  * when the text is not a flat command object that jansson would accept. */
 int esc_jscan_object(const char *text, size_t len, esc_jflat_t *f);
 

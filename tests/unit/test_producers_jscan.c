@@ -246,14 +246,44 @@ static void test_more_than_the_view_holds_gives_up(void **state)
                          0);
         assert_true(gives_up("{\"a\":[\"1\",\"2\",\"3\",\"4\",\"5\"],\"s\":{\"a\":\"1\",\"b\":"
                              "\"2\",\"c\":\"3\",\"d\":\"4\"}}"));
-        /* a long string fits in len + 1 bytes, never in fewer */
+        /* a long string fits in len + 1 bytes; a smaller buffer is refused */
         memset(line, 'x', sizeof(line));
         memcpy(line, "{\"k\":\"", 6);
         memcpy(line + sizeof(line) - 3, "\"}", 3);
         assert_int_equal(scan(line, &f), 0);
         assert_int_equal(strlen(f.m[0].str), sizeof(line) - 9);
-        f.buf_size = strlen(line) - 10;
+        f.buf_size = strlen(line);
         assert_int_equal(esc_jscan_object(line, strlen(line), &f), -1);
+}
+
+/* Decoded text is written 8 bytes at a time: into a heap buffer of just
+ * len + 1 bytes (the sanitizer build watches its end), for every string
+ * length and position around the word size, plain and with escapes. */
+static void test_len_plus_one_bytes_suffice(void **state)
+{
+        static const char *fill[] = {"x", "\\u00e9", "\\n", "\xc3\xa9"};
+        for (size_t k = 0; k < sizeof(fill) / sizeof(fill[0]); k++) {
+                for (int n = 0; n < 40; n++) {
+                        char line[512], want[256] = "";
+                        size_t o = 0, w = 0;
+                        o += (size_t)snprintf(line + o, sizeof(line) - o, "{\"%.*s\":\"", n % 9,
+                                              "kkkkkkkkk");
+                        for (int i = 0; i < n; i++) {
+                                o += (size_t)snprintf(line + o, sizeof(line) - o, "%s", fill[k]);
+                                w += (size_t)snprintf(want + w, sizeof(want) - w, "%s",
+                                                      k == 1 || k == 3 ? "\xc3\xa9"
+                                                      : k == 2     ? "\n"
+                                                                   : "x");
+                        }
+                        o += (size_t)snprintf(line + o, sizeof(line) - o, "\"}");
+                        esc_jflat_t f = {.m = m, .max_m = MAX_M, .sub = sub, .max_sub = MAX_SUB};
+                        f.buf_size = o + 1;
+                        f.buf = malloc(f.buf_size);
+                        assert_int_equal(esc_jscan_object(line, o, &f), 0);
+                        assert_string_equal(f.m[0].str, want);
+                        free(f.buf);
+                }
+        }
 }
 
 int main(void)
@@ -269,6 +299,7 @@ int main(void)
                 cmocka_unit_test(test_integers_only_and_within_18_digits),
                 cmocka_unit_test(test_malformed_text_gives_up),
                 cmocka_unit_test(test_more_than_the_view_holds_gives_up),
+                cmocka_unit_test(test_len_plus_one_bytes_suffice),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
