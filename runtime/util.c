@@ -314,13 +314,13 @@ bool esc_utf8_valid(const char *s, size_t n)
                                 break;
                         p += 8;
                 }
+                /* ...and the ASCII tail of a short value (ids, names,
+                 * times: the common case) byte by byte in a tight loop. */
+                while (p < end && *p < 0x80)
+                        p++;
                 if (p == end)
                         break;
                 unsigned c = *p;
-                if (c < 0x80) {
-                        p++;
-                        continue;
-                }
                 int len;
                 unsigned min;
                 if (c >= 0xC2 && c <= 0xDF)
