@@ -1,11 +1,12 @@
 /* json_command.c — JSON command objects -> esc_command_t.
  *
- * The object is turned into the argv the CLI would have received
+ * The object is turned into the flags the CLI would have received
  * ({"type":"close","incident_id":"INC-1","by":"m","unconfirmed":true}
- * becomes `close INC-1 --by m --unconfirmed`) and handed to the CLI's
- * builder. One builder means one set of rules and one set of messages;
- * messages are then rewritten from flag names (--next-update) to JSON keys
- * (next_update).
+ * stands for `close INC-1 --by m --unconfirmed`) and handed to the CLI's
+ * builder as fields (esc_record_build_fields), which spares parsing an
+ * argv back apart. One builder means one set of rules and one set of
+ * messages; messages are then rewritten from flag names (--next-update)
+ * to JSON keys (next_update).
  *
  * Both ways in meet in a flat view of the object (json_scan.h): NDJSON
  * lines are read into it by json_scan.c in one pass without allocating,
@@ -19,9 +20,8 @@
 #include "producers/json_command.h"
 #include "producers/json_scan.h"
 
-/* Longest accepted JSON document for one command: the largest command
- * (an open with a 64 KiB description, or a 64 KiB update body) escaped. */
-#define MAX_ARGS (2 * 40 + 2 * ESC_MAX_LIST + 8)
+/* Every flag once, `why` up to ESC_MAX_LIST times, and the default `by`. */
+#define MAX_FIELDS (40 + ESC_MAX_LIST + 2)
 #define MAX_NUMS 8
 
 /* The scanner's room on the stack: a command has at most 34 distinct
@@ -32,7 +32,7 @@
 #define SCAN_SMALL 4096
 
 /* Keys JSON treats apart from plain flag values; any other key names a
- * builder flag (esc_record_flag_of_key) or is unknown. */
+ * builder flag (esc_record_opt_of_key) or is unknown. */
 typedef enum {
         K_FLAG,
         K_TYPE,
@@ -155,14 +155,14 @@ static bool is_bool(const esc_jv_t *v)
         return v->kind == ESC_JV_TRUE || v->kind == ESC_JV_FALSE;
 }
 
-/* The command an object (its flat view) stands for: argv for the CLI's
- * builder, then the source. */
+/* The command an object (its flat view) stands for: the builder's fields,
+ * then the source. */
 static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaults_t *d,
                                   esc_command_t *cmd, esc_jsoncmd_error_t *err)
 {
-        char *argv[MAX_ARGS + 1];
+        esc_record_field_t fields[MAX_FIELDS];
         char nums[MAX_NUMS][24]; /* integer values as text (health, sev) */
-        int argc = 0, nnums = 0;
+        int nf = 0, nnums = 0;
         const esc_jv_t *type, *source = NULL;
         const char *incident = NULL;
         char word[40];
@@ -188,16 +188,15 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                 if (*p == '_')
                         *p = ' ';
 
-#define ARG(s)                                                                             \
+#define FIELD(o, v)                                                                        \
         do {                                                                               \
-                if (argc >= MAX_ARGS - 1) {                                                \
+                if (nf >= MAX_FIELDS) {                                                    \
                         rc = invalid(err, NULL, "%s: too many fields", "command");         \
                         goto out;                                                          \
                 }                                                                          \
-                argv[argc++] = (char *)(s);                                                \
+                fields[nf++] = (esc_record_field_t){(o), (v)};                             \
         } while (0)
 
-        ARG(word);
         for (int m = 0; m < f->n; m++) {
                 const esc_jv_t *val = &f->m[m];
                 const char *key = val->key;
@@ -217,8 +216,8 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         incident = val->str;
                         continue;
                 }
-                const char *flag = role == K_RESERVED ? NULL : esc_record_flag_of_key(key);
-                if (!flag) {
+                int opt = role == K_RESERVED ? -1 : esc_record_opt_of_key(key);
+                if (opt < 0) {
                         rc = invalid(err, key, "unknown field '%.64s' (see docs/commands.md)",
                                      key);
                         goto out;
@@ -243,12 +242,10 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         goto out;
                 }
                 if (is_bool(val)) {
-                        if (role == K_YESNO) {
-                                ARG(flag);
-                                ARG(val->kind == ESC_JV_TRUE ? "yes" : "no");
-                        } else if (val->kind == ESC_JV_TRUE) {
-                                ARG(flag);
-                        }
+                        if (role == K_YESNO)
+                                FIELD(opt, val->kind == ESC_JV_TRUE ? "yes" : "no");
+                        else if (val->kind == ESC_JV_TRUE)
+                                FIELD(opt, NULL);
                         /* false of a switch (unconfirmed) = absent */
                         continue;
                 }
@@ -264,8 +261,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                                                      key);
                                         goto out;
                                 }
-                                ARG(flag);
-                                ARG(e->str);
+                                FIELD(opt, e->str);
                         }
                         continue;
                 }
@@ -275,8 +271,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                                 goto out;
                         }
                         snprintf(nums[nnums], sizeof(nums[0]), "%lld", val->num);
-                        ARG(flag);
-                        ARG(nums[nnums++]);
+                        FIELD(opt, nums[nnums++]);
                         continue;
                 }
                 if (val->kind != ESC_JV_STRING) {
@@ -285,30 +280,17 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                                      key);
                         goto out;
                 }
-                ARG(flag);
-                ARG(val->str);
+                FIELD(opt, val->str);
         }
         /* Where the CLI defaults --by to $USER, JSON defaults it to the
          * intake's name; where the CLI insists on a person, so does JSON. */
         if (!have_by && (t == ESC_CMD_OPEN || t == ESC_CMD_ASSIGN || t >= ESC_CMD_REVIEW_OPEN) &&
-            d && d->actor) {
-                ARG("--by");
-                ARG(d->actor);
-        }
-        if (incident) {
-                if (t == ESC_CMD_OPEN) {
-                        ARG("--incident");
-                        ARG(incident);
-                } else {
-                        ARG("--");
-                        ARG(incident);
-                }
-        }
-        argv[argc] = NULL;
+            d && d->actor)
+                FIELD(esc_record_opt_of_key("by"), d->actor);
 
         esc_record_opts_t opts = {.now = d ? d->now : 0};
         char e[512];
-        if (esc_record_build(word, argc, argv, &opts, cmd, e, sizeof(e))) {
+        if (esc_record_build_fields(word, fields, nf, incident, &opts, cmd, e, sizeof(e))) {
                 to_json_names(e, err);
                 if (!incident && t != ESC_CMD_OPEN && strstr(e, "incident id")) {
                         esc_strlcpy(err->field, "incident_id", sizeof(err->field));
@@ -325,7 +307,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
         rc = ESC_JSONCMD_OK;
 out:
         return rc;
-#undef ARG
+#undef FIELD
 }
 
 /* One jansson value as a flat entry; containers below the first level
