@@ -12,6 +12,7 @@
  * lines are read into it by json_scan.c in one pass without allocating,
  * falling back to jansson for anything unusual or malformed; objects the
  * webhook already parsed with jansson are viewed the same way. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,10 +63,29 @@ static const struct {
         {"why", K_LIST},
 };
 
-/* One lookup per member, first byte first: it runs for every key of
- * every NDJSON line. */
-static key_role_t key_role(const char *key)
+/* The roles of keys that are builder flags, by flag number, made once:
+ * then a key costs one flag lookup, which every key of every NDJSON line
+ * needs anyway. */
+#define MAX_OPTS 64
+static key_role_t opt_roles[MAX_OPTS];
+static pthread_once_t roles_once = PTHREAD_ONCE_INIT;
+
+static void roles_init(void)
 {
+        for (size_t i = 0; i < sizeof(key_roles) / sizeof(key_roles[0]); i++) {
+                int opt = esc_record_opt_of_key(key_roles[i].key);
+                if (opt >= 0 && opt < MAX_OPTS)
+                        opt_roles[opt] = key_roles[i].role;
+        }
+}
+
+/* key's role and, for a builder flag, its number (else -1). */
+static key_role_t key_role(const char *key, int *opt)
+{
+        pthread_once(&roles_once, roles_init);
+        *opt = esc_record_opt_of_key(key);
+        if (*opt >= 0 && *opt < MAX_OPTS)
+                return opt_roles[*opt];
         for (size_t i = 0; i < sizeof(key_roles) / sizeof(key_roles[0]); i++)
                 if (key_roles[i].key[0] == key[0] && !strcmp(key_roles[i].key, key))
                         return key_roles[i].role;
@@ -200,7 +220,8 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
         for (int m = 0; m < f->n; m++) {
                 const esc_jv_t *val = &f->m[m];
                 const char *key = val->key;
-                key_role_t role = key_role(key);
+                int opt;
+                key_role_t role = key_role(key, &opt);
                 if (role == K_TYPE)
                         continue;
                 if (role == K_SOURCE) {
@@ -216,8 +237,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         incident = val->str;
                         continue;
                 }
-                int opt = role == K_RESERVED ? -1 : esc_record_opt_of_key(key);
-                if (opt < 0) {
+                if (role == K_RESERVED || opt < 0) {
                         rc = invalid(err, key, "unknown field '%.64s' (see docs/commands.md)",
                                      key);
                         goto out;

@@ -149,18 +149,12 @@ static bool in_list(const char *list, const char *name)
         return false;
 }
 
-int esc_record_opt_of_key(const char *key)
-{
-        for (size_t i = 0; i < NOPTS; i++)
-                if (all_opts[i].key[0] == key[0] && !strcmp(all_opts[i].key, key))
-                        return (int)i;
-        return -1;
-}
-
 /* The spec table in bit form (bit i = all_opts[i]), computed once: the
  * builder runs per NDJSON line and per webhook command, where scanning the
- * space-separated lists each time was the hottest code. */
+ * space-separated lists each time was the hottest code. Likewise the JSON
+ * keys by their first byte: a chain of all_opts indices per byte. */
 static uint64_t allowed_mask[NSPECS], required_mask[NSPECS];
+static int8_t key_head[128], key_next[NOPTS];
 static int opt_incident; /* --incident, open's own id */
 static pthread_once_t masks_once = PTHREAD_ONCE_INIT;
 
@@ -174,7 +168,27 @@ static void masks_init(void)
                         if (in_list(specs[s].required, all_opts[i].name))
                                 required_mask[s] |= UINT64_C(1) << i;
                 }
-        opt_incident = esc_record_opt_of_key("incident");
+        memset(key_head, -1, sizeof(key_head));
+        for (size_t i = NOPTS; i-- > 0;) {
+                unsigned char c = (unsigned char)all_opts[i].key[0];
+                key_next[i] = key_head[c];
+                key_head[c] = (int8_t)i;
+                if (!strcmp(all_opts[i].name, "incident"))
+                        opt_incident = (int)i;
+        }
+}
+
+int esc_record_opt_of_key(const char *key)
+{
+        unsigned char c = (unsigned char)key[0];
+
+        pthread_once(&masks_once, masks_init);
+        if (c >= sizeof(key_head))
+                return -1; /* every key is ASCII */
+        for (int i = key_head[c]; i >= 0; i = key_next[i])
+                if (!strcmp(all_opts[i].key, key))
+                        return i;
+        return -1;
 }
 
 static void common_footer(char *buf, size_t size, const char *usage)
