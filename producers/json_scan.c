@@ -161,27 +161,33 @@ static bool plain_ascii(unsigned char c)
 /* Copies the plain ASCII bytes at s->p: a word at a time while 8 input
  * bytes are left (storing a whole word is safe, see put), then bytewise.
  * On little-endian machines the lowest flag of stops8 says at once where
- * the run ends. */
+ * the run ends. The cursors are locals: a store through out could alias
+ * *s, which would cost a reload of both per byte. */
 static void ascii_run(scan_t *s)
 {
-        while (s->end - s->p >= 8) {
+        const char *p = s->p, *end = s->end;
+        char *out = s->out;
+
+        while (end - p >= 8) {
                 uint64_t w, stop;
-                memcpy(&w, s->p, 8);
-                memcpy(s->out, &w, 8);
+                memcpy(&w, p, 8);
+                memcpy(out, &w, 8);
                 stop = stops8(w);
                 if (stop) {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                         size_t k = (size_t)__builtin_ctzll(stop) / 8;
-                        s->p += k;
-                        s->out += k;
+                        p += k;
+                        out += k;
 #endif
                         break;
                 }
-                s->p += 8;
-                s->out += 8;
+                p += 8;
+                out += 8;
         }
-        while (s->p < s->end && plain_ascii((unsigned char)*s->p))
-                *s->out++ = *s->p++;
+        while (p < end && plain_ascii((unsigned char)*p))
+                *out++ = *p++;
+        s->p = p;
+        s->out = out;
 }
 
 /* Copies a run of plain bytes that starts with a non-ASCII one, checked
@@ -189,16 +195,19 @@ static void ascii_run(scan_t *s)
  * by it is invalid either way. */
 static bool utf8_run(scan_t *s)
 {
-        const char *run = s->p;
+        const char *run = s->p, *p = s->p, *end = s->end;
+        char *out = s->out;
 
-        while (s->p < s->end) {
-                unsigned char c = (unsigned char)*s->p;
+        while (p < end) {
+                unsigned char c = (unsigned char)*p;
                 if (c == '"' || c == '\\' || c < 0x20)
                         break;
-                *s->out++ = (char)c;
-                s->p++;
+                *out++ = (char)c;
+                p++;
         }
-        return esc_utf8_valid(run, (size_t)(s->p - run));
+        s->p = p;
+        s->out = out;
+        return esc_utf8_valid(run, (size_t)(p - run));
 }
 
 /* The string whose opening quote is at s->p, decoded and NUL-terminated
