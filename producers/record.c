@@ -128,7 +128,7 @@ static const struct spec {
 static const struct spec *find_spec(const char *word)
 {
         for (size_t i = 0; i < NSPECS; i++)
-                if (!strcmp(specs[i].word, word))
+                if (specs[i].word[0] == word[0] && !strcmp(specs[i].word, word))
                         return &specs[i];
         return NULL;
 }
@@ -185,8 +185,9 @@ int esc_record_opt_of_key(const char *key)
         pthread_once(&masks_once, masks_init);
         if (c >= sizeof(key_head))
                 return -1; /* every key is ASCII */
+        /* keys of a chain share their first byte; most differ in the next */
         for (int i = key_head[c]; i >= 0; i = key_next[i])
-                if (!strcmp(all_opts[i].key, key))
+                if (all_opts[i].key[1] == key[1] && !strcmp(all_opts[i].key, key))
                         return i;
         return -1;
 }
