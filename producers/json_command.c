@@ -190,18 +190,21 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
         bool have_by = false;
 
         memset(err, 0, sizeof(*err));
-        esc_command_init(cmd, ESC_CMD_OPEN);
         type = member(f, "type");
-        if (!type || type->kind != ESC_JV_STRING)
-                return invalid(err, "type", "%s: missing or not a string (e.g. \"open\", \"ack\")",
-                               "type");
+        if (!type || type->kind != ESC_JV_STRING) {
+                rc = invalid(err, "type", "%s: missing or not a string (e.g. \"open\", \"ack\")",
+                             "type");
+                goto refused;
+        }
         int t = esc_command_type_parse(type->str);
-        if (t < 0 || t > ESC_CMD_REVIEW_COMPLETE)
-                return invalid(err, "type",
-                               "type '%.64s' is not a command (use open, ack, update, assign, "
-                               "override, mitigate, resolve, confirm, close, reopen, "
-                               "review_open, review_action or review_complete)",
-                               type->str);
+        if (t < 0 || t > ESC_CMD_REVIEW_COMPLETE) {
+                rc = invalid(err, "type",
+                             "type '%.64s' is not a command (use open, ack, update, assign, "
+                             "override, mitigate, resolve, confirm, close, reopen, "
+                             "review_open, review_action or review_complete)",
+                             type->str);
+                goto refused;
+        }
         /* review_open -> the builder's "review open" */
         esc_strlcpy(word, type->str, sizeof(word));
         for (char *p = word; *p; p++)
@@ -212,7 +215,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
         do {                                                                               \
                 if (nf >= MAX_FIELDS) {                                                    \
                         rc = invalid(err, NULL, "%s: too many fields", "command");         \
-                        goto out;                                                          \
+                        goto refused;                                                      \
                 }                                                                          \
                 fields[nf++] = (esc_record_field_t){(o), (v)};                             \
         } while (0)
@@ -232,7 +235,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         if (val->kind != ESC_JV_STRING) {
                                 rc = invalid(err, "incident_id", "%s: must be a string",
                                              "incident_id");
-                                goto out;
+                                goto refused;
                         }
                         incident = val->str;
                         continue;
@@ -240,7 +243,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                 if (role == K_RESERVED || opt < 0) {
                         rc = invalid(err, key, "unknown field '%.64s' (see docs/commands.md)",
                                      key);
-                        goto out;
+                        goto refused;
                 }
                 bool is_switch = role == K_SWITCH;
                 bool may_bool = is_switch || role == K_YESNO;
@@ -251,15 +254,15 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
 
                 if (is_switch && !is_bool(val)) {
                         rc = invalid(err, key, "%s: must be true or false", key);
-                        goto out;
+                        goto refused;
                 }
                 if (is_bool(val) && !may_bool) {
                         rc = invalid(err, key, "%s: must be a string, not true/false", key);
-                        goto out;
+                        goto refused;
                 }
                 if (val->kind == ESC_JV_ARRAY && role != K_LIST) {
                         rc = invalid(err, key, "%s: must be a string, not an array", key);
-                        goto out;
+                        goto refused;
                 }
                 if (is_bool(val)) {
                         if (role == K_YESNO)
@@ -272,14 +275,14 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                 if (val->kind == ESC_JV_ARRAY) {
                         if (val->n > ESC_MAX_LIST) {
                                 rc = invalid(err, key, "%s: more than 64 entries", key);
-                                goto out;
+                                goto refused;
                         }
                         for (int i = 0; i < val->n; i++) {
                                 const esc_jv_t *e = &f->sub[val->first + i];
                                 if (e->kind != ESC_JV_STRING) {
                                         rc = invalid(err, key, "%s: entries must be strings",
                                                      key);
-                                        goto out;
+                                        goto refused;
                                 }
                                 FIELD(opt, e->str);
                         }
@@ -288,7 +291,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                 if (val->kind == ESC_JV_INT) {
                         if (nnums >= MAX_NUMS) {
                                 rc = invalid(err, key, "%s: too many numeric fields", key);
-                                goto out;
+                                goto refused;
                         }
                         snprintf(nums[nnums], sizeof(nums[0]), "%lld", val->num);
                         FIELD(opt, nums[nnums++]);
@@ -298,7 +301,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         rc = invalid(err, key, "%s: must be a string (or a number/boolean "
                                                "where documented)",
                                      key);
-                        goto out;
+                        goto refused;
                 }
                 FIELD(opt, val->str);
         }
@@ -317,15 +320,16 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         snprintf(err->message, sizeof(err->message),
                                  "incident_id: missing (required for '%s')", type->str);
                 }
-                rc = ESC_JSONCMD_INVALID;
-                goto out;
+                return ESC_JSONCMD_INVALID;
         }
         if (source && source->kind != ESC_JV_NULL && (rc = take_source(f, source, cmd, err))) {
                 esc_command_clear(cmd);
-                goto out;
+                return rc;
         }
-        rc = ESC_JSONCMD_OK;
-out:
+        return ESC_JSONCMD_OK;
+refused:
+        /* the builder initialises cmd; refused before it, so do it here */
+        esc_command_init(cmd, ESC_CMD_OPEN);
         return rc;
 #undef FIELD
 }
