@@ -170,6 +170,25 @@ static const esc_jv_t *member(const esc_jflat_t *f, const char *key)
         return NULL;
 }
 
+/* v in decimal, as "%lld" would write it (snprintf costs more than the
+ * rest of a numeric field together). buf holds at least 21 bytes. */
+static void int_text(char *buf, long long v)
+{
+        char digits[20];
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        int n = 0;
+
+        do {
+                digits[n++] = (char)('0' + u % 10);
+                u /= 10;
+        } while (u);
+        if (v < 0)
+                *buf++ = '-';
+        while (n)
+                *buf++ = digits[--n];
+        *buf = '\0';
+}
+
 static bool is_bool(const esc_jv_t *v)
 {
         return v->kind == ESC_JV_TRUE || v->kind == ESC_JV_FALSE;
@@ -293,7 +312,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                                 rc = invalid(err, key, "%s: too many numeric fields", key);
                                 goto refused;
                         }
-                        snprintf(nums[nnums], sizeof(nums[0]), "%lld", val->num);
+                        int_text(nums[nnums], val->num);
                         FIELD(opt, nums[nnums++]);
                         continue;
                 }

@@ -183,6 +183,38 @@ static void test_unknown_and_misplaced_fields_are_invalid(void **state)
         assert_string_equal(e.field, "unconfirmed");
 }
 
+/* Integers reach the builder as their decimal text, as the CLI would
+ * get them: the builder's range and length messages quote that text. */
+static void test_integers_reach_the_builder_as_decimal_text(void **state)
+{
+        esc_command_t c;
+        esc_jsoncmd_error_t e;
+
+        assert_int_equal(parse("{\"type\":\"override\",\"incident_id\":\"I\",\"sev\":-17,"
+                               "\"by\":\"m\",\"reason\":\"r\"}",
+                               &c, &e),
+                         ESC_JSONCMD_INVALID);
+        assert_non_null(strstr(e.message, "sev '-17' is not valid"));
+        /* the most negative integer: through jansson, 20 characters */
+        assert_int_equal(parse("{\"type\":\"override\",\"incident_id\":\"I\","
+                               "\"sev\":-9223372036854775808,\"by\":\"m\",\"reason\":\"r\"}",
+                               &c, &e),
+                         ESC_JSONCMD_INVALID);
+        assert_non_null(strstr(e.message, "sev is 20 bytes long"));
+        assert_int_equal(parse("{\"type\":\"open\",\"account\":\"a\",\"impact\":\"question\","
+                               "\"title\":\"t\",\"health\":-0}",
+                               &c, &e),
+                         ESC_JSONCMD_OK);
+        assert_int_equal(c.p.open.account.health_score, 0);
+        esc_command_clear(&c);
+        assert_int_equal(parse("{\"type\":\"open\",\"account\":\"a\",\"impact\":\"question\","
+                               "\"title\":\"t\",\"health\":100}",
+                               &c, &e),
+                         ESC_JSONCMD_OK);
+        assert_int_equal(c.p.open.account.health_score, 100);
+        esc_command_clear(&c);
+}
+
 /* esc_json_command_parse reads flat lines with its own scanner; the
  * webhook hands jansson objects to esc_json_command_from_json. Both must
  * make the same command, or refuse with the same words. */
@@ -454,6 +486,7 @@ int main(void)
                 cmocka_unit_test(test_over_long_field_is_invalid),
                 cmocka_unit_test(test_invalid_utf8_is_malformed_json),
                 cmocka_unit_test(test_unknown_and_misplaced_fields_are_invalid),
+                cmocka_unit_test(test_integers_reach_the_builder_as_decimal_text),
                 cmocka_unit_test(test_scanner_and_jansson_agree),
                 cmocka_unit_test(test_zendesk_urgent_ticket_created_opens_production_down),
                 cmocka_unit_test(test_zendesk_tag_mapping_beats_priority),
