@@ -72,6 +72,7 @@ typedef struct ingest {
         const esc_ingest_opts_t *opts;
         esc_ingest_stats_t *st;
         rd_kafka_t *rk;
+        rd_kafka_topic_t *rkt; /* one handle: no lookup by name per message */
         char topic[256];
         FILE *rej;
         char errbuf[512];
@@ -157,7 +158,7 @@ static int produce(ingest_t *in, const void *key, size_t klen, const void *val, 
 {
         for (;;) {
                 rd_kafka_resp_err_t err = rd_kafka_producev(
-                        in->rk, RD_KAFKA_V_TOPIC(in->topic), RD_KAFKA_V_KEY(key, klen),
+                        in->rk, RD_KAFKA_V_RKT(in->rkt), RD_KAFKA_V_KEY(key, klen),
                         RD_KAFKA_V_VALUE((void *)val, vlen),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                         RD_KAFKA_V_OPAQUE((void *)(intptr_t)lineno), RD_KAFKA_V_END);
@@ -562,6 +563,12 @@ int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts,
         if (esc_kafka_partition_count(in.rk, in.topic, METADATA_TIMEOUT_MS, errbuf, errbuf_size) <=
             0)
                 goto out;
+        in.rkt = rd_kafka_topic_new(in.rk, in.topic, NULL);
+        if (!in.rkt) {
+                esc_err(errbuf, errbuf_size, "%s: %s", in.topic,
+                        rd_kafka_err2str(rd_kafka_last_error()));
+                goto out;
+        }
         in.nworkers = opts->threads > 0 ? opts->threads : ESC_INGEST_DEFAULT_THREADS;
         if (in.nworkers > MAX_WORKERS)
                 in.nworkers = MAX_WORKERS;
@@ -627,6 +634,8 @@ out:
         pthread_mutex_destroy(&in.mu);
         pthread_cond_destroy(&in.work_cv);
         pthread_cond_destroy(&in.done_cv);
+        if (in.rkt)
+                rd_kafka_topic_destroy(in.rkt);
         if (in.rk)
                 rd_kafka_destroy(in.rk);
         if (in.rej) {
