@@ -25,9 +25,11 @@ typedef struct scan {
         esc_jflat_t *f;
 } scan_t;
 
+/* Compact NDJSON has no white space: one compare says so for any byte
+ * above the space. */
 static void skip_ws(scan_t *s)
 {
-        while (s->p < s->end &&
+        while (s->p < s->end && (unsigned char)*s->p <= ' ' &&
                (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
                 s->p++;
 }
