@@ -248,7 +248,7 @@ static void process_line(worker_t *w, batch_t *b, bline_t *l)
         l->koff = b->out.len;
         l->klen = strlen(cmd.incident_id);
         if (esc_buf_append(&b->out, cmd.incident_id, l->klen)) {
-                out_truncate(b, l->voff); /* cap reached: drop the partial append */
+                out_truncate(b, l->voff); /* cap reached: drop the value too */
                 line_reject(l, "internal: batch output buffer full");
         } else {
                 l->kind = L_OK;

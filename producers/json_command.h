@@ -7,9 +7,9 @@
  *    "next_update":"2026-03-06T16:30:00Z","at":"...","command_id":"..."}
  *
  * Keys are the CLI's flag names with underscores; values go through the
- * very same builder as the CLI (esc_record_build), so a JSON command and
- * its CLI twin validate identically. Unknown keys are errors (a typo must
- * not silently drop a field). */
+ * very same builder as the CLI (esc_record_build_fields), so a JSON
+ * command and its CLI twin validate identically. Unknown keys are errors
+ * (a typo must not silently drop a field). */
 #ifndef ESC_JSON_COMMAND_H
 #define ESC_JSON_COMMAND_H
 
