@@ -24,16 +24,52 @@ int esc_cli_check_value(const char *flag, const char *v, size_t max, char *errbu
         return 0;
 }
 
+/* name[0..len) is the flag as given (it may go on with "=value"). Every
+ * NDJSON line passes here several times, so no strlen per option, and
+ * the first byte, where most names differ, is compared inline. */
 static const esc_opt_t *find_opt(const esc_opt_t *opts, const char *name, size_t len)
 {
         for (const esc_opt_t *o = opts; o->name; o++)
-                if (strlen(o->name) == len && !memcmp(o->name, name, len))
+                if (o->name[0] == name[0] && !strncmp(o->name, name, len) &&
+                    o->name[len] == '\0')
                         return o;
         return NULL;
 }
 
-/* Tracks which STR flags were seen so a repeat is an error instead of a
- * silent "last one wins" (a script passing --by twice has a bug). */
+int esc_cli_unknown_flag(const char *name, size_t len, char *errbuf, size_t errbuf_size)
+{
+        return esc_err(errbuf, errbuf_size, "unknown flag '--%.*s' (see --help for the flags)",
+                       (int)(len > 64 ? 64 : len), name);
+}
+
+int esc_cli_store(const esc_opt_t *o, const char *v, bool *seen, char *errbuf,
+                  size_t errbuf_size)
+{
+        if (o->kind == ESC_OPT_BOOL) {
+                *(bool *)o->dst = true;
+                return 0;
+        }
+        if (esc_cli_check_value(o->name, v, o->max, errbuf, errbuf_size))
+                return -1;
+        if (o->kind == ESC_OPT_LIST) {
+                esc_strlist_t *l = o->dst;
+                if (l->n >= ESC_MAX_LIST)
+                        return esc_err(errbuf, errbuf_size, "--%s given more than %d times",
+                                       o->name, ESC_MAX_LIST);
+                esc_strlist_push(l, v);
+                return 0;
+        }
+        /* a repeat is an error, not a silent "last one wins" (a script
+         * passing --by twice has a bug) */
+        if (seen && *seen)
+                return esc_err(errbuf, errbuf_size, "--%s given twice (give it once)", o->name);
+        if (seen)
+                *seen = true;
+        *(const char **)o->dst = v;
+        return 0;
+}
+
+/* Flags whose repeats esc_cli_parse tracks (seen[], per table entry). */
 #define MAX_OPTS 64
 
 int esc_cli_parse(int argc, char **argv, const esc_opt_t *opts, const char **positional,
@@ -70,21 +106,15 @@ int esc_cli_parse(int argc, char **argv, const esc_opt_t *opts, const char **pos
                 size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
                 const esc_opt_t *o = find_opt(opts, name, nlen);
                 if (!o)
-                        return esc_err(errbuf, errbuf_size,
-                                       "unknown flag '--%.*s' (see --help for the flags)",
-                                       (int)(nlen > 64 ? 64 : nlen), name);
+                        return esc_cli_unknown_flag(name, nlen, errbuf, errbuf_size);
                 int idx = (int)(o - opts);
+                const char *v = NULL;
                 if (o->kind == ESC_OPT_BOOL) {
                         if (eq)
                                 return esc_err(errbuf, errbuf_size,
                                                "--%s takes no value (write just --%s)", o->name,
                                                o->name);
-                        *(bool *)o->dst = true;
-                        continue;
-                }
-
-                const char *v;
-                if (eq) {
+                } else if (eq) {
                         v = eq + 1;
                 } else {
                         if (i + 1 >= argc)
@@ -92,23 +122,8 @@ int esc_cli_parse(int argc, char **argv, const esc_opt_t *opts, const char **pos
                                                o->name);
                         v = argv[++i];
                 }
-                if (esc_cli_check_value(o->name, v, o->max, errbuf, errbuf_size))
+                if (esc_cli_store(o, v, idx < MAX_OPTS ? &seen[idx] : NULL, errbuf, errbuf_size))
                         return -1;
-                if (o->kind == ESC_OPT_LIST) {
-                        esc_strlist_t *l = o->dst;
-                        if (l->n >= ESC_MAX_LIST)
-                                return esc_err(errbuf, errbuf_size,
-                                               "--%s given more than %d times", o->name,
-                                               ESC_MAX_LIST);
-                        esc_strlist_push(l, v);
-                        continue;
-                }
-                if (idx < MAX_OPTS && seen[idx])
-                        return esc_err(errbuf, errbuf_size,
-                                       "--%s given twice (give it once)", o->name);
-                if (idx < MAX_OPTS)
-                        seen[idx] = true;
-                *(const char **)o->dst = v;
         }
         if (npositional)
                 *npositional = npos;

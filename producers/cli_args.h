@@ -35,6 +35,17 @@ typedef struct esc_opt {
 int esc_cli_parse(int argc, char **argv, const esc_opt_t *opts, const char **positional,
                   int max_positional, int *npositional, char *errbuf, size_t errbuf_size);
 
+/* One flag's value into its slot, with esc_cli_parse's checks and
+ * messages (cap and UTF-8, a list's length, a flag given twice): for
+ * callers that already know which flag a value is for. v is NULL for a
+ * boolean flag; seen (NULL: not tracked) is false until the flag is
+ * stored once. */
+int esc_cli_store(const esc_opt_t *o, const char *v, bool *seen, char *errbuf,
+                  size_t errbuf_size);
+
+/* esc_cli_parse's message for a flag it does not know (name[0..len)). */
+int esc_cli_unknown_flag(const char *name, size_t len, char *errbuf, size_t errbuf_size);
+
 /* Checks one value against a cap and UTF-8; names `flag` in errbuf. */
 int esc_cli_check_value(const char *flag, const char *v, size_t max, char *errbuf,
                         size_t errbuf_size);

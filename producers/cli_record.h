@@ -30,13 +30,30 @@ typedef struct esc_record_opts {
 int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t *opts,
                      esc_command_t *cmd, char *errbuf, size_t errbuf_size);
 
+/* A value for one of the builder's flags, for callers that hold the
+ * fields of a command already apart (JSON): opt from
+ * esc_record_opt_of_key, value NULL for a boolean flag (--unconfirmed). */
+typedef struct esc_record_field {
+        int opt;
+        const char *value;
+} esc_record_field_t;
+
+/* esc_record_build for such fields: the same as the argv
+ * `word --flag value ... INCIDENT` (open: `word --flag value ...
+ * --incident INCIDENT`) with the fields in their order, so with the same
+ * rules and messages. incident may be NULL. */
+int esc_record_build_fields(const char *word, const esc_record_field_t *fields, int n,
+                            const char *incident, esc_record_opts_t *opts, esc_command_t *cmd,
+                            char *errbuf, size_t errbuf_size);
+
 /* Generates an incident id "INC-<yyyymmdd>-<6 base32 chars>" for the day
  * of t (UTC). buf needs at least 20 bytes. */
 void esc_record_incident_id(esc_time_t t, char *buf, size_t size);
 
-/* The flag a JSON key stands for ("next_update" -> "--next-update"), or
- * NULL if no recording command has such a flag. The string is static. */
-const char *esc_record_flag_of_key(const char *key);
+/* The builder's flag a JSON key stands for ("next_update" ->
+ * --next-update), as a number for esc_record_field_t, or -1 if no
+ * recording command has such a flag. */
+int esc_record_opt_of_key(const char *key);
 
 /* The whole subcommand: help, build, submit, wait, print. Returns the
  * exit code of the contract. */

@@ -65,7 +65,6 @@ typedef struct worker {
         struct ingest *in;
         pthread_t thr;
         esc_codec_t *codec;
-        esc_buf_t enc;
 } worker_t;
 
 typedef struct ingest {
@@ -73,6 +72,7 @@ typedef struct ingest {
         const esc_ingest_opts_t *opts;
         esc_ingest_stats_t *st;
         rd_kafka_t *rk;
+        rd_kafka_topic_t *rkt; /* one handle: no lookup by name per message */
         char topic[256];
         FILE *rej;
         char errbuf[512];
@@ -158,7 +158,7 @@ static int produce(ingest_t *in, const void *key, size_t klen, const void *val, 
 {
         for (;;) {
                 rd_kafka_resp_err_t err = rd_kafka_producev(
-                        in->rk, RD_KAFKA_V_TOPIC(in->topic), RD_KAFKA_V_KEY(key, klen),
+                        in->rk, RD_KAFKA_V_RKT(in->rkt), RD_KAFKA_V_KEY(key, klen),
                         RD_KAFKA_V_VALUE((void *)val, vlen),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                         RD_KAFKA_V_OPAQUE((void *)(intptr_t)lineno), RD_KAFKA_V_END);
@@ -179,6 +179,14 @@ static void line_reject(bline_t *l, const char *reason)
 {
         l->kind = L_REJECT;
         l->reason = esc_strdup(reason);
+}
+
+/* Drops what a failed line left at the end of the batch output. */
+static void out_truncate(batch_t *b, size_t len)
+{
+        b->out.len = len;
+        if (b->out.data)
+                b->out.data[len] = '\0';
 }
 
 /* Runs on a worker thread; touches only the batch line and w. */
@@ -226,20 +234,21 @@ static void process_line(worker_t *w, batch_t *b, bline_t *l)
                 esc_command_clear(&cmd);
                 return;
         }
-        esc_buf_reset(&w->enc);
-        if (esc_codec_encode_command(w->codec, &cmd, &w->enc, err, sizeof(err)) !=
+        /* Straight into the batch: the bytes are copied once more, by
+         * librdkafka (RD_KAFKA_MSG_F_COPY), and nowhere else. */
+        l->voff = b->out.len;
+        if (esc_codec_encode_command(w->codec, &cmd, &b->out, err, sizeof(err)) !=
             ESC_CODEC_OK) {
+                out_truncate(b, l->voff);
                 line_reject(l, err);
                 esc_command_clear(&cmd);
                 return;
         }
+        l->vlen = b->out.len - l->voff;
         l->koff = b->out.len;
         l->klen = strlen(cmd.incident_id);
-        l->voff = l->koff + l->klen;
-        l->vlen = w->enc.len;
-        if (esc_buf_append(&b->out, cmd.incident_id, l->klen) ||
-            esc_buf_append(&b->out, w->enc.data, w->enc.len)) {
-                b->out.len = l->koff; /* cap reached: drop the partial append */
+        if (esc_buf_append(&b->out, cmd.incident_id, l->klen)) {
+                out_truncate(b, l->voff); /* cap reached: drop the value too */
                 line_reject(l, "internal: batch output buffer full");
         } else {
                 l->kind = L_OK;
@@ -554,13 +563,18 @@ int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts,
         if (esc_kafka_partition_count(in.rk, in.topic, METADATA_TIMEOUT_MS, errbuf, errbuf_size) <=
             0)
                 goto out;
+        in.rkt = rd_kafka_topic_new(in.rk, in.topic, NULL);
+        if (!in.rkt) {
+                esc_err(errbuf, errbuf_size, "%s: %s", in.topic,
+                        rd_kafka_err2str(rd_kafka_last_error()));
+                goto out;
+        }
         in.nworkers = opts->threads > 0 ? opts->threads : ESC_INGEST_DEFAULT_THREADS;
         if (in.nworkers > MAX_WORKERS)
                 in.nworkers = MAX_WORKERS;
         for (int i = 0; i < in.nworkers; i++) {
                 worker_t *w = &in.workers[i];
                 w->in = &in;
-                esc_buf_init(&w->enc, 4 * ESC_INGEST_MAX_LINE);
                 w->codec = esc_codec_new(conf, errbuf, errbuf_size);
                 if (!w->codec)
                         goto out;
@@ -599,10 +613,8 @@ out:
         pthread_mutex_unlock(&in.mu);
         for (int i = 0; i < workers_started; i++)
                 pthread_join(in.workers[i].thr, NULL);
-        for (int i = 0; i < MAX_WORKERS; i++) {
+        for (int i = 0; i < MAX_WORKERS; i++)
                 esc_codec_destroy(in.workers[i].codec);
-                esc_buf_free(&in.workers[i].enc);
-        }
         /* batches left behind by an early stop, and the free list */
         for (batch_t *b = in.order_head, *nx; b; b = nx) {
                 nx = b->next_order;
@@ -622,6 +634,8 @@ out:
         pthread_mutex_destroy(&in.mu);
         pthread_cond_destroy(&in.work_cv);
         pthread_cond_destroy(&in.done_cv);
+        if (in.rkt)
+                rd_kafka_topic_destroy(in.rkt);
         if (in.rk)
                 rd_kafka_destroy(in.rk);
         if (in.rej) {

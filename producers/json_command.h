@@ -7,9 +7,9 @@
  *    "next_update":"2026-03-06T16:30:00Z","at":"...","command_id":"..."}
  *
  * Keys are the CLI's flag names with underscores; values go through the
- * very same builder as the CLI (esc_record_build), so a JSON command and
- * its CLI twin validate identically. Unknown keys are errors (a typo must
- * not silently drop a field). */
+ * very same builder as the CLI (esc_record_build_fields), so a JSON
+ * command and its CLI twin validate identically. Unknown keys are errors
+ * (a typo must not silently drop a field). */
 #ifndef ESC_JSON_COMMAND_H
 #define ESC_JSON_COMMAND_H
 
@@ -36,7 +36,9 @@ typedef struct esc_jsoncmd_defaults {
 } esc_jsoncmd_defaults_t;
 
 /* Parses text[0..len) (one JSON object) into cmd (initialised here; on
- * failure it is left cleared). */
+ * failure it is left cleared). A flat object costs no allocation beyond
+ * the command's own strings; malformed text is reported in jansson's
+ * words ("malformed JSON at column N: ..."). */
 esc_jsoncmd_rc_t esc_json_command_parse(const char *text, size_t len,
                                         const esc_jsoncmd_defaults_t *d, esc_command_t *cmd,
                                         esc_jsoncmd_error_t *err);

@@ -30,16 +30,15 @@ struct vals {
 };
 
 /* name: the flag without dashes; key: its JSON key (the struct member's
- * name, with underscores); flag: "--name", for building argv from JSON. */
+ * name, with underscores). */
 static const struct {
         const char *name;
         esc_opt_kind_t kind;
         size_t off;
         size_t max;
         const char *key;
-        const char *flag;
 } all_opts[] = {
-#define S(n, f, max) {n, ESC_OPT_STR, offsetof(struct vals, f), max, #f, "--" n}
+#define S(n, f, max) {n, ESC_OPT_STR, offsetof(struct vals, f), max, #f}
         S("account", account, ESC_MAX_ID),
         S("account-name", account_name, ESC_MAX_STR),
         S("tier", tier, 32),
@@ -72,11 +71,10 @@ static const struct {
         S("root-cause", root_cause, ESC_MAX_TEXT),
         S("action-id", action_id, ESC_MAX_ID),
 #undef S
-        {"why", ESC_OPT_LIST, offsetof(struct vals, why), ESC_MAX_STR, "why", "--why"},
-        {"no-wait", ESC_OPT_BOOL, offsetof(struct vals, no_wait), 0, "no_wait", "--no-wait"},
-        {"unconfirmed", ESC_OPT_BOOL, offsetof(struct vals, unconfirmed), 0, "unconfirmed",
-         "--unconfirmed"},
-        {"help", ESC_OPT_BOOL, offsetof(struct vals, help), 0, "help", "--help"},
+        {"why", ESC_OPT_LIST, offsetof(struct vals, why), ESC_MAX_STR, "why"},
+        {"no-wait", ESC_OPT_BOOL, offsetof(struct vals, no_wait), 0, "no_wait"},
+        {"unconfirmed", ESC_OPT_BOOL, offsetof(struct vals, unconfirmed), 0, "unconfirmed"},
+        {"help", ESC_OPT_BOOL, offsetof(struct vals, help), 0, "help"},
 };
 #define NOPTS (sizeof(all_opts) / sizeof(all_opts[0]))
 _Static_assert(sizeof(all_opts) / sizeof(all_opts[0]) <= 64, "option masks are 64-bit");
@@ -130,7 +128,7 @@ static const struct spec {
 static const struct spec *find_spec(const char *word)
 {
         for (size_t i = 0; i < NSPECS; i++)
-                if (!strcmp(specs[i].word, word))
+                if (specs[i].word[0] == word[0] && !strcmp(specs[i].word, word))
                         return &specs[i];
         return NULL;
 }
@@ -153,8 +151,11 @@ static bool in_list(const char *list, const char *name)
 
 /* The spec table in bit form (bit i = all_opts[i]), computed once: the
  * builder runs per NDJSON line and per webhook command, where scanning the
- * space-separated lists each time was the hottest code. */
+ * space-separated lists each time was the hottest code. Likewise the JSON
+ * keys by their first byte: a chain of all_opts indices per byte. */
 static uint64_t allowed_mask[NSPECS], required_mask[NSPECS];
+static int8_t key_head[128], key_next[NOPTS];
+static int opt_incident; /* --incident, open's own id */
 static pthread_once_t masks_once = PTHREAD_ONCE_INIT;
 
 static void masks_init(void)
@@ -167,14 +168,28 @@ static void masks_init(void)
                         if (in_list(specs[s].required, all_opts[i].name))
                                 required_mask[s] |= UINT64_C(1) << i;
                 }
+        memset(key_head, -1, sizeof(key_head));
+        for (size_t i = NOPTS; i-- > 0;) {
+                unsigned char c = (unsigned char)all_opts[i].key[0];
+                key_next[i] = key_head[c];
+                key_head[c] = (int8_t)i;
+                if (!strcmp(all_opts[i].name, "incident"))
+                        opt_incident = (int)i;
+        }
 }
 
-const char *esc_record_flag_of_key(const char *key)
+int esc_record_opt_of_key(const char *key)
 {
-        for (size_t i = 0; i < NOPTS; i++)
-                if (all_opts[i].key[0] == key[0] && !strcmp(all_opts[i].key, key))
-                        return all_opts[i].flag;
-        return NULL;
+        unsigned char c = (unsigned char)key[0];
+
+        pthread_once(&masks_once, masks_init);
+        if (c >= sizeof(key_head))
+                return -1; /* every key is ASCII */
+        /* keys of a chain share their first byte; most differ in the next */
+        for (int i = key_head[c]; i >= 0; i = key_next[i])
+                if (all_opts[i].key[1] == key[1] && !strcmp(all_opts[i].key, key))
+                        return i;
+        return -1;
 }
 
 static void common_footer(char *buf, size_t size, const char *usage)
@@ -447,61 +462,67 @@ static int fill_payload(const struct spec *s, struct vals *v, esc_command_t *cmd
         }
 }
 
-int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t *opts,
-                     esc_command_t *cmd, char *errbuf, size_t errbuf_size)
+/* Starts a build: the spec of word, empty values, cmd initialised, the
+ * options' defaults. NULL (errbuf set) for an unknown word. */
+static const struct spec *build_begin(const char *word, struct vals *v, esc_record_opts_t *opts,
+                                      esc_command_t *cmd, char *errbuf, size_t errbuf_size)
 {
         const struct spec *s = find_spec(word);
-        struct vals v;
-        esc_opt_t table[NOPTS + 1];
-        size_t nt = 0;
-        const char *pos[2];
-        int npos = 0;
 
-        memset(&v, 0, sizeof(v));
+        memset(v, 0, sizeof(*v));
         esc_command_init(cmd, s ? s->type : ESC_CMD_OPEN);
-        if (!s)
-                return esc_err(errbuf, errbuf_size, "unknown command '%s'", word);
+        if (!s) {
+                esc_err(errbuf, errbuf_size, "unknown command '%s'", word);
+                return NULL;
+        }
         opts->wait_ms = ESC_RECORD_DEFAULT_WAIT_MS;
         opts->no_wait = false;
         opts->explicit_command_id = false;
-
         pthread_once(&masks_once, masks_init);
-        size_t si = (size_t)(s - specs);
-        for (size_t i = 0; i < NOPTS; i++)
-                if (allowed_mask[si] & (UINT64_C(1) << i))
-                        table[nt++] = (esc_opt_t){all_opts[i].name, all_opts[i].kind,
-                                                  (char *)&v + all_opts[i].off, all_opts[i].max};
-        table[nt] = (esc_opt_t){0};
+        return s;
+}
 
-        if (esc_cli_parse(argc, argv, table, pos, s->needs_incident ? 1 : 0, &npos, errbuf,
-                          errbuf_size))
-                goto fail;
-        if (s->needs_incident && npos == 0) {
+static int build_fail(struct vals *v, esc_command_t *cmd)
+{
+        esc_strlist_clear(&v->why);
+        esc_command_clear(cmd);
+        return -1;
+}
+
+/* The command from the flag values and the positional incident id (NULL
+ * if none was given), however they were read. */
+static int build_finish(const struct spec *s, struct vals *v, const char *incident,
+                        esc_record_opts_t *opts, esc_command_t *cmd, char *errbuf,
+                        size_t errbuf_size)
+{
+        size_t si = (size_t)(s - specs);
+
+        if (s->needs_incident && !incident) {
                 esc_err(errbuf, errbuf_size, "missing the incident id (usage: %s)", s->usage);
-                goto fail;
+                return build_fail(v, cmd);
         }
         for (size_t i = 0; i < NOPTS; i++) {
                 if (!(required_mask[si] & (UINT64_C(1) << i)))
                         continue;
-                if (!*(const char **)((char *)&v + all_opts[i].off)) {
+                if (!*(const char **)((char *)v + all_opts[i].off)) {
                         esc_err(errbuf, errbuf_size, "--%s is required (usage: %s)",
                                 all_opts[i].name, s->usage);
-                        goto fail;
+                        return build_fail(v, cmd);
                 }
         }
 
-        if (v.no_wait && v.wait) {
+        if (v->no_wait && v->wait) {
                 esc_err(errbuf, errbuf_size, "--wait and --no-wait exclude each other: pick one");
-                goto fail;
+                return build_fail(v, cmd);
         }
-        opts->no_wait = v.no_wait;
-        if (v.wait) {
+        opts->no_wait = v->no_wait;
+        if (v->wait) {
                 char *end;
-                double sec = strtod(v.wait, &end);
-                if (!*v.wait || *end || !(sec > 0) || sec > 3600) {
-                        bad(errbuf, errbuf_size, "wait", v.wait,
+                double sec = strtod(v->wait, &end);
+                if (!*v->wait || *end || !(sec > 0) || sec > 3600) {
+                        bad(errbuf, errbuf_size, "wait", v->wait,
                             "use a number of seconds from 0.1 to 3600 (or --no-wait)");
-                        goto fail;
+                        return build_fail(v, cmd);
                 }
                 opts->wait_ms = (int)(sec * 1000);
                 if (opts->wait_ms < 1)
@@ -511,15 +532,15 @@ int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t 
         esc_time_t now = opts->now ? opts->now : esc_now();
         cmd->issued_at = now;
         cmd->occurred_at = now;
-        if (v.at && parse_time_flag("at", v.at, &cmd->occurred_at, errbuf, errbuf_size))
-                goto fail;
+        if (v->at && parse_time_flag("at", v->at, &cmd->occurred_at, errbuf, errbuf_size))
+                return build_fail(v, cmd);
 
         if (s->needs_incident) {
-                if (esc_cli_check_value("incident id", pos[0], ESC_MAX_ID, errbuf, errbuf_size))
-                        goto fail;
-                cmd->incident_id = esc_strdup(pos[0]);
-        } else if (v.incident) {
-                cmd->incident_id = esc_strdup(v.incident);
+                if (esc_cli_check_value("incident id", incident, ESC_MAX_ID, errbuf, errbuf_size))
+                        return build_fail(v, cmd);
+                cmd->incident_id = esc_strdup(incident);
+        } else if (v->incident) {
+                cmd->incident_id = esc_strdup(v->incident);
         } else {
                 char id[32];
                 esc_record_incident_id(cmd->occurred_at, id, sizeof(id));
@@ -527,34 +548,95 @@ int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t 
         }
         if (!cmd->incident_id[0]) {
                 esc_err(errbuf, errbuf_size, "the incident id is empty: give one like INC-20260306-ABC123");
-                goto fail;
+                return build_fail(v, cmd);
         }
 
-        if (v.command_id) {
-                if (!v.command_id[0]) {
+        if (v->command_id) {
+                if (!v->command_id[0]) {
                         esc_err(errbuf, errbuf_size, "--command-id is empty: give an id or drop the flag");
-                        goto fail;
+                        return build_fail(v, cmd);
                 }
-                cmd->command_id = esc_strdup(v.command_id);
+                cmd->command_id = esc_strdup(v->command_id);
                 opts->explicit_command_id = true;
         } else {
                 char id[37];
                 fast_uuid(id);
                 cmd->command_id = esc_strdup(id);
         }
-        cmd->actor = esc_strdup(v.by ? v.by : default_actor());
+        cmd->actor = esc_strdup(v->by ? v->by : default_actor());
 
-        if (fill_payload(s, &v, cmd, errbuf, errbuf_size))
-                goto fail;
+        if (fill_payload(s, v, cmd, errbuf, errbuf_size))
+                return build_fail(v, cmd);
         /* Belt and braces: the model's own caps, with its field names. */
         if (esc_command_validate(cmd, errbuf, errbuf_size))
-                goto fail;
-        esc_strlist_clear(&v.why);
+                return build_fail(v, cmd);
+        esc_strlist_clear(&v->why);
         return 0;
-fail:
-        esc_strlist_clear(&v.why);
-        esc_command_clear(cmd);
-        return -1;
+}
+
+int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t *opts,
+                     esc_command_t *cmd, char *errbuf, size_t errbuf_size)
+{
+        struct vals v;
+        const struct spec *s = build_begin(word, &v, opts, cmd, errbuf, errbuf_size);
+        esc_opt_t table[NOPTS + 1];
+        size_t nt = 0;
+        const char *pos[2];
+        int npos = 0;
+
+        if (!s)
+                return -1;
+        size_t si = (size_t)(s - specs);
+        for (size_t i = 0; i < NOPTS; i++)
+                if (allowed_mask[si] & (UINT64_C(1) << i))
+                        table[nt++] = (esc_opt_t){all_opts[i].name, all_opts[i].kind,
+                                                  (char *)&v + all_opts[i].off, all_opts[i].max};
+        table[nt] = (esc_opt_t){0};
+
+        if (esc_cli_parse(argc, argv, table, pos, s->needs_incident ? 1 : 0, &npos, errbuf,
+                          errbuf_size))
+                return build_fail(&v, cmd);
+        return build_finish(s, &v, npos ? pos[0] : NULL, opts, cmd, errbuf, errbuf_size);
+}
+
+/* One field into v exactly as its --flag in argv would go: a flag the
+ * command does not take is an unknown flag, as esc_cli_parse says it. */
+static int build_store(const struct spec *s, struct vals *v, int opt, const char *value,
+                       bool seen[NOPTS], char *errbuf, size_t errbuf_size)
+{
+        size_t si = (size_t)(s - specs);
+
+        if (opt < 0 || (size_t)opt >= NOPTS)
+                return esc_err(errbuf, errbuf_size, "internal: no flag number %d", opt);
+        if (!(allowed_mask[si] & (UINT64_C(1) << opt)))
+                return esc_cli_unknown_flag(all_opts[opt].name, strlen(all_opts[opt].name),
+                                            errbuf, errbuf_size);
+        esc_opt_t o = {all_opts[opt].name, all_opts[opt].kind, (char *)v + all_opts[opt].off,
+                       all_opts[opt].max};
+        return esc_cli_store(&o, value, &seen[opt], errbuf, errbuf_size);
+}
+
+int esc_record_build_fields(const char *word, const esc_record_field_t *fields, int n,
+                            const char *incident, esc_record_opts_t *opts, esc_command_t *cmd,
+                            char *errbuf, size_t errbuf_size)
+{
+        struct vals v;
+        const struct spec *s = build_begin(word, &v, opts, cmd, errbuf, errbuf_size);
+        bool seen[NOPTS] = {false};
+
+        if (!s)
+                return -1;
+        for (int i = 0; i < n; i++)
+                if (build_store(s, &v, fields[i].opt, fields[i].value, seen, errbuf,
+                                errbuf_size))
+                        return build_fail(&v, cmd);
+        /* open takes its id as --incident, after every other flag */
+        if (incident && !s->needs_incident) {
+                if (build_store(s, &v, opt_incident, incident, seen, errbuf, errbuf_size))
+                        return build_fail(&v, cmd);
+                incident = NULL;
+        }
+        return build_finish(s, &v, incident, opts, cmd, errbuf, errbuf_size);
 }
 
 /* ---- running ------------------------------------------------------------ */

@@ -286,6 +286,80 @@ static void test_wait_flags(void **state)
                          -1);
 }
 
+/* The same command by fields (JSON's way in) and by argv: one builder, so
+ * the same command or the same refusal. */
+static void same_as_argv(const char *word, const esc_record_field_t *f, int n,
+                         const char *incident, char **argv, int argc)
+{
+        esc_command_t a, b;
+        char ea[512] = "", eb[512] = "";
+        esc_record_opts_t oa = {.now = NOW}, ob = {.now = NOW};
+        int ra = esc_record_build_fields(word, f, n, incident, &oa, &a, ea, sizeof(ea));
+        int rb = esc_record_build(word, argc, argv, &ob, &b, eb, sizeof(eb));
+
+        assert_int_equal(ra, rb);
+        assert_string_equal(ea, eb);
+        if (ra == 0) {
+                assert_int_equal(a.type, b.type);
+                assert_string_equal(a.incident_id, b.incident_id);
+                assert_string_equal(a.command_id, b.command_id);
+                assert_string_equal(a.actor, b.actor);
+                assert_true(a.occurred_at == b.occurred_at);
+        }
+        esc_command_clear(&a);
+        esc_command_clear(&b);
+}
+
+#define OPT(k) esc_record_opt_of_key(k)
+#define ARGV(...) (char *[]){__VA_ARGS__}, (int)(sizeof((char *[]){__VA_ARGS__}) / sizeof(char *))
+
+static void test_fields_build_what_their_argv_builds(void **state)
+{
+        same_as_argv("open",
+                     (esc_record_field_t[]){{OPT("account"), "acme"},
+                                            {OPT("impact"), "question"},
+                                            {OPT("title"), "t"},
+                                            {OPT("command_id"), "c-1"}},
+                     4, "INC-1",
+                     ARGV("open", "--account", "acme", "--impact", "question", "--title", "t",
+                          "--command-id", "c-1", "--incident", "INC-1"));
+        same_as_argv("close",
+                     (esc_record_field_t[]){{OPT("by"), "m"},
+                                            {OPT("unconfirmed"), NULL},
+                                            {OPT("reason"), "gone"},
+                                            {OPT("command_id"), "c-2"}},
+                     4, "INC-1",
+                     ARGV("close", "--by", "m", "--unconfirmed", "--reason", "gone",
+                          "--command-id", "c-2", "--", "INC-1"));
+        same_as_argv("review complete",
+                     (esc_record_field_t[]){{OPT("root_cause"), "rc"},
+                                            {OPT("why"), "a"},
+                                            {OPT("why"), "b"},
+                                            {OPT("command_id"), "c-3"},
+                                            {OPT("by"), "x"}},
+                     5, "INC-1",
+                     ARGV("review complete", "--root-cause", "rc", "--why", "a", "--why", "b",
+                          "--command-id", "c-3", "--by", "x", "--", "INC-1"));
+        /* refusals: a flag the command does not take, a cap, no incident */
+        same_as_argv("ack", (esc_record_field_t[]){{OPT("by"), "d"}, {OPT("sev"), "1"}}, 2, "I",
+                     ARGV("ack", "--by", "d", "--sev", "1", "--", "I"));
+        same_as_argv("mitigate", (esc_record_field_t[]){{OPT("by"), "dddddddddddddddddddddd"
+                                                                    "dddddddddddddddddddddd"
+                                                                    "dddddddddddddddddddddd"
+                                                                    "dddddddddddddddddddddd"
+                                                                    "dddddddddddddddddddddd"
+                                                                    "dddddddddddddddddddddd"}},
+                     1, "I",
+                     ARGV("mitigate", "--by",
+                          "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+                          "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+                          "--", "I"));
+        same_as_argv("mitigate", (esc_record_field_t[]){{OPT("by"), "d"}}, 1, NULL,
+                     ARGV("mitigate", "--by", "d"));
+        same_as_argv("open", (esc_record_field_t[]){{OPT("account"), "a"}}, 1, NULL,
+                     ARGV("open", "--account", "a"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -303,6 +377,7 @@ int main(void)
                 cmocka_unit_test(test_unconfirmed_close_carries_reason_and_reason_needs_unconfirmed),
                 cmocka_unit_test(test_review_commands_build),
                 cmocka_unit_test(test_wait_flags),
+                cmocka_unit_test(test_fields_build_what_their_argv_builds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "ledger/codec.h"
 #include "producers/json_command.h"
 #include "producers/zendesk.h"
 
@@ -180,6 +181,113 @@ static void test_unknown_and_misplaced_fields_are_invalid(void **state)
                                &c, &e),
                          ESC_JSONCMD_INVALID);
         assert_string_equal(e.field, "unconfirmed");
+}
+
+/* Integers reach the builder as their decimal text, as the CLI would
+ * get them: the builder's range and length messages quote that text. */
+static void test_integers_reach_the_builder_as_decimal_text(void **state)
+{
+        esc_command_t c;
+        esc_jsoncmd_error_t e;
+
+        assert_int_equal(parse("{\"type\":\"override\",\"incident_id\":\"I\",\"sev\":-17,"
+                               "\"by\":\"m\",\"reason\":\"r\"}",
+                               &c, &e),
+                         ESC_JSONCMD_INVALID);
+        assert_non_null(strstr(e.message, "sev '-17' is not valid"));
+        /* the most negative integer: through jansson, 20 characters */
+        assert_int_equal(parse("{\"type\":\"override\",\"incident_id\":\"I\","
+                               "\"sev\":-9223372036854775808,\"by\":\"m\",\"reason\":\"r\"}",
+                               &c, &e),
+                         ESC_JSONCMD_INVALID);
+        assert_non_null(strstr(e.message, "sev is 20 bytes long"));
+        assert_int_equal(parse("{\"type\":\"open\",\"account\":\"a\",\"impact\":\"question\","
+                               "\"title\":\"t\",\"health\":-0}",
+                               &c, &e),
+                         ESC_JSONCMD_OK);
+        assert_int_equal(c.p.open.account.health_score, 0);
+        esc_command_clear(&c);
+        assert_int_equal(parse("{\"type\":\"open\",\"account\":\"a\",\"impact\":\"question\","
+                               "\"title\":\"t\",\"health\":100}",
+                               &c, &e),
+                         ESC_JSONCMD_OK);
+        assert_int_equal(c.p.open.account.health_score, 100);
+        esc_command_clear(&c);
+}
+
+/* esc_json_command_parse reads flat lines with its own scanner; the
+ * webhook hands jansson objects to esc_json_command_from_json. Both must
+ * make the same command, or refuse with the same words. */
+static void test_scanner_and_jansson_agree(void **state)
+{
+        static const char *lines[] = {
+                "{\"type\":\"open\",\"incident_id\":\"INC-7\",\"command_id\":\"c-1\",\"account\":"
+                "\"acme\",\"account_name\":\"Acme \\u00e9\\ud83d\\ude00\",\"tier\":\"growth\","
+                "\"health\":0,\"paying\":\"no\",\"renewal\":\"2026-06-30\",\"impact\":\"cosmetic\","
+                "\"title\":\"t\\n\\\"q\\\"\",\"description\":null,\"csm\":\"dave\","
+                "\"source\":{\"system\":\"zendesk\",\"ticket_id\":\"9\",\"url\":null}}",
+                " {\"type\" : \"review_complete\", \"incident_id\":\"I\",\"command_id\":\"c-2\","
+                "\"root_cause\":\"rc\",\"why\":[\"a\",\"b\\/c\"]} \r",
+                "{\"type\":\"close\",\"incident_id\":\"I\",\"command_id\":\"c-3\",\"by\":\"m\","
+                "\"unconfirmed\":false}",
+                "{\"type\":\"override\",\"incident_id\":\"I\",\"command_id\":\"c-4\",\"sev\":-0,"
+                "\"by\":\"m\",\"reason\":\"r\"}",
+                "{\"type\":\"override\",\"incident_id\":\"I\",\"sev\":9,\"by\":\"m\",\"reason\":\"r\"}",
+                "{\"type\":\"ack\",\"incident_id\":\"I\",\"by\":\"d\",\"message\":\"m\","
+                "\"next_update\":\"soon\"}",
+                "{\"type\":\"ack\",\"incident_id\":7}",
+                "{\"type\":\"ack\",\"incident_id\":\"I\",\"by\":[\"d\"]}",
+                "{\"type\":\"ack\",\"incident_id\":\"I\",\"by\":{\"x\":\"d\"}}",
+                "{\"type\":\"review_complete\",\"incident_id\":\"I\",\"root_cause\":\"rc\","
+                "\"why\":[\"a\",null]}",
+                "{\"type\":\"mitigate\",\"incident_id\":\"I\",\"command_id\":\"c\",\"by\":\"d\","
+                "\"source\":\"zd\"}",
+                "{\"type\":\"mitigate\",\"incident_id\":\"I\",\"command_id\":\"c\",\"by\":\"d\","
+                "\"source\":{\"sys\":\"z\"}}",
+                "{\"type\":\"mitigate\",\"incident_id\":\"I\",\"command_id\":\"c\",\"by\":\"d\","
+                "\"source\":{\"url\":\"u\"}}",
+                "{\"type\":\"mitigate\",\"incident_id\":\"I\",\"command_id\":\"c\",\"by\":\"d\","
+                "\"source\":{\"system\":1}}",
+                "{\"type\":\"mitigate\",\"incident_id\":\"I\",\"command_id\":\"c\","
+                "\"by\":\"--help\"}",
+                "{\"incident_id\":\"I\"}",
+                "{\"type\":true}",
+                "{\"type\":\"record_page\"}",
+                "{}",
+        };
+        char err[256];
+        esc_codec_t *codec = esc_codec_new(NULL, err, sizeof(err));
+        esc_buf_t a, b;
+
+        assert_non_null(codec);
+        esc_buf_init(&a, 1 << 20);
+        esc_buf_init(&b, 1 << 20);
+        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+                esc_command_t c1, c2;
+                esc_jsoncmd_error_t e1, e2;
+                json_t *j = json_loads(lines[i], JSON_REJECT_DUPLICATES, NULL);
+                assert_non_null(j);
+                esc_jsoncmd_rc_t r1 = parse(lines[i], &c1, &e1);
+                esc_jsoncmd_rc_t r2 = esc_json_command_from_json(j, &defaults, &c2, &e2);
+                json_decref(j);
+                if (r1 != r2 || strcmp(e1.message, e2.message) || strcmp(e1.field, e2.field))
+                        fail_msg("line %zu: %d '%s' [%s] vs %d '%s' [%s]", i, r1, e1.message,
+                                 e1.field, r2, e2.message, e2.field);
+                if (r1 == ESC_JSONCMD_OK) {
+                        /* a source without system passes here; the codec refuses it */
+                        esc_buf_reset(&a);
+                        esc_buf_reset(&b);
+                        assert_int_equal(esc_codec_encode_command(codec, &c1, &a, err, sizeof(err)),
+                                         esc_codec_encode_command(codec, &c2, &b, err, sizeof(err)));
+                        assert_int_equal(a.len, b.len);
+                        assert_memory_equal(a.data, b.data, a.len);
+                }
+                esc_command_clear(&c1);
+                esc_command_clear(&c2);
+        }
+        esc_buf_free(&a);
+        esc_buf_free(&b);
+        esc_codec_destroy(codec);
 }
 
 /* ---- Zendesk ------------------------------------------------------------- */
@@ -378,6 +486,8 @@ int main(void)
                 cmocka_unit_test(test_over_long_field_is_invalid),
                 cmocka_unit_test(test_invalid_utf8_is_malformed_json),
                 cmocka_unit_test(test_unknown_and_misplaced_fields_are_invalid),
+                cmocka_unit_test(test_integers_reach_the_builder_as_decimal_text),
+                cmocka_unit_test(test_scanner_and_jansson_agree),
                 cmocka_unit_test(test_zendesk_urgent_ticket_created_opens_production_down),
                 cmocka_unit_test(test_zendesk_tag_mapping_beats_priority),
                 cmocka_unit_test(test_zendesk_unmapped_organization_is_refused_with_the_config_key),

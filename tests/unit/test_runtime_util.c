@@ -77,6 +77,10 @@ static void test_utf8_validation_rejects_overlongs_and_surrogates(void **state)
         assert_false(esc_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
         assert_false(esc_utf8_valid("\xe2\x82", 2));         /* truncated */
         assert_false(esc_utf8_valid("\xff", 1));
+        /* after a word-sized ASCII run and in a short ASCII tail */
+        assert_true(esc_utf8_valid("abcdefghij\xc3\xa9k", 13));
+        assert_false(esc_utf8_valid("abcdefghij\xc3", 11));
+        assert_false(esc_utf8_valid("abcdefghijk\x80", 12));
 }
 
 /* esc_text_valid refuses a NUL wherever it sits: inside the 8-byte ASCII
