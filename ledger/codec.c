@@ -808,16 +808,26 @@ static int frame_header(esc_codec_t *codec, int kind, esc_buf_t *out)
         }
 }
 
-static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, int framed,
-                              int empty_hash, esc_buf_t *out, size_t *body_at, size_t *hash_at,
-                              char *errbuf, size_t errbuf_size)
+/* How encode() writes: with a frame header, with `hash` as empty bytes,
+ * and whether the caller has already validated the value. */
+enum {
+        ENC_FRAMED = 1,
+        ENC_EMPTY_HASH = 2,
+        ENC_VALIDATED = 4,
+};
+
+static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, unsigned how,
+                              esc_buf_t *out, size_t *body_at, size_t *hash_at, char *errbuf,
+                              size_t errbuf_size)
 {
-        enc_t e = {.b = out, .empty_hash = empty_hash};
+        enc_t e = {.b = out, .empty_hash = (how & ENC_EMPTY_HASH) != 0};
+        int framed = (how & ENC_FRAMED) != 0;
         size_t start = out->len;
         char err[512];
 
-        if (kind == KIND_EVENT ? esc_event_validate(obj, err, sizeof(err))
-                               : esc_command_validate(obj, err, sizeof(err))) {
+        if (!(how & ENC_VALIDATED) &&
+            (kind == KIND_EVENT ? esc_event_validate(obj, err, sizeof(err))
+                                : esc_command_validate(obj, err, sizeof(err)))) {
                 esc_err(errbuf, errbuf_size, "cannot encode %s: %s",
                         kind == KIND_EVENT ? "event" : "command", err);
                 return ESC_CODEC_ERR_INVALID;
@@ -855,26 +865,34 @@ static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, int
 esc_codec_err_t esc_codec_encode_event(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *out,
                                        char *errbuf, size_t errbuf_size)
 {
-        return encode(codec, KIND_EVENT, ev, 1, 0, out, NULL, NULL, errbuf, errbuf_size);
+        return encode(codec, KIND_EVENT, ev, ENC_FRAMED, out, NULL, NULL, errbuf, errbuf_size);
 }
 
 esc_codec_err_t esc_codec_encode_event_unsealed(esc_codec_t *codec, const esc_event_t *ev,
                                                 esc_buf_t *out, size_t *body_at, size_t *hash_at,
                                                 char *errbuf, size_t errbuf_size)
 {
-        return encode(codec, KIND_EVENT, ev, 1, 1, out, body_at, hash_at, errbuf, errbuf_size);
+        return encode(codec, KIND_EVENT, ev, ENC_FRAMED | ENC_EMPTY_HASH, out, body_at,
+                      hash_at, errbuf, errbuf_size);
 }
 
 esc_codec_err_t esc_codec_encode_command(esc_codec_t *codec, const esc_command_t *cmd,
                                          esc_buf_t *out, char *errbuf, size_t errbuf_size)
 {
-        return encode(codec, KIND_COMMAND, cmd, 1, 0, out, NULL, NULL, errbuf, errbuf_size);
+        return encode(codec, KIND_COMMAND, cmd, ENC_FRAMED, out, NULL, NULL, errbuf, errbuf_size);
+}
+
+esc_codec_err_t esc_codec_encode_valid_command(esc_codec_t *codec, const esc_command_t *cmd,
+                                               esc_buf_t *out, char *errbuf, size_t errbuf_size)
+{
+        return encode(codec, KIND_COMMAND, cmd, ENC_FRAMED | ENC_VALIDATED, out, NULL, NULL,
+                      errbuf, errbuf_size);
 }
 
 esc_codec_err_t esc_codec_event_body(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *out,
                                      char *errbuf, size_t errbuf_size)
 {
-        return encode(codec, KIND_EVENT, ev, 0, 1, out, NULL, NULL, errbuf, errbuf_size);
+        return encode(codec, KIND_EVENT, ev, ENC_EMPTY_HASH, out, NULL, NULL, errbuf, errbuf_size);
 }
 
 /* ---- decoding --------------------------------------------------------------- */

@@ -56,6 +56,11 @@ esc_codec_err_t esc_codec_encode_event(esc_codec_t *codec, const esc_event_t *ev
                                        char *errbuf, size_t errbuf_size);
 esc_codec_err_t esc_codec_encode_command(esc_codec_t *codec, const esc_command_t *cmd,
                                          esc_buf_t *out, char *errbuf, size_t errbuf_size);
+/* esc_codec_encode_command for a command the caller has just passed through
+ * esc_command_validate, unchanged since (the CLI's builder ends with it):
+ * spares validating every string a second time on the bulk paths. */
+esc_codec_err_t esc_codec_encode_valid_command(esc_codec_t *codec, const esc_command_t *cmd,
+                                               esc_buf_t *out, char *errbuf, size_t errbuf_size);
 
 /* Decodes a framed message. ev/cmd must be initialised; on success they own
  * the decoded strings (esc_event_clear to release), on failure they are left

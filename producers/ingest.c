@@ -235,9 +235,10 @@ static void process_line(worker_t *w, batch_t *b, bline_t *l)
                 return;
         }
         /* Straight into the batch: the bytes are copied once more, by
-         * librdkafka (RD_KAFKA_MSG_F_COPY), and nowhere else. */
+         * librdkafka (RD_KAFKA_MSG_F_COPY), and nowhere else. The JSON
+         * layer hands over only commands the builder has validated. */
         l->voff = b->out.len;
-        if (esc_codec_encode_command(w->codec, &cmd, &b->out, err, sizeof(err)) !=
+        if (esc_codec_encode_valid_command(w->codec, &cmd, &b->out, err, sizeof(err)) !=
             ESC_CODEC_OK) {
                 out_truncate(b, l->voff);
                 line_reject(l, err);

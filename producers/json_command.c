@@ -156,8 +156,11 @@ static esc_jsoncmd_rc_t take_source(const esc_jflat_t *f, const esc_jv_t *src,
                 free(*slot);
                 *slot = esc_strdup(v->str);
         }
+        /* The builder validated the rest; a source without its system is
+         * refused here too, so a built command is always a valid one. */
         char e[256];
-        if (cmd->source.system && esc_command_validate(cmd, e, sizeof(e)))
+        if ((cmd->source.system || cmd->source.ticket_id || cmd->source.url) &&
+            esc_command_validate(cmd, e, sizeof(e)))
                 return invalid(err, "source", "%s", e);
         return ESC_JSONCMD_OK;
 }

@@ -155,13 +155,18 @@ static int raw(const char *path, const char *topic)
         char err[512];
         esc_config_t *conf = esc_config_new_defaults();
         rd_kafka_t *rk = esc_kafka_producer_new(conf, on_dr, NULL, err, sizeof(err));
+        /* One topic handle, as esc ingest produces through one. */
+        rd_kafka_topic_t *rkt = rk ? rd_kafka_topic_new(rk, topic, NULL) : NULL;
         int fd = open(path, O_RDONLY);
         char *chunk = esc_xmalloc(256 * 1024 + 1);
         esc_buf_t carry;
         int64_t msgs = 0, t0;
 
-        if (!rk || fd < 0)
-                return fprintf(stderr, "raw: %s\n", rk ? strerror(errno) : err), 1;
+        if (!rk || !rkt || fd < 0)
+                return fprintf(stderr, "raw: %s\n",
+                               !rk ? err : !rkt ? rd_kafka_err2str(rd_kafka_last_error())
+                                            : strerror(errno)),
+                       1;
         esc_buf_init(&carry, 1 << 20);
         t0 = esc_mono_us();
         for (;;) {
@@ -185,7 +190,7 @@ static int raw(const char *path, const char *topic)
                         const char *k;
                         size_t klen;
                         key_of(line, len, &k, &klen);
-                        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(k, klen),
+                        while (rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(k, klen),
                                                  RD_KAFKA_V_VALUE((void *)line, len),
                                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                                  RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -200,6 +205,7 @@ static int raw(const char *path, const char *topic)
         double secs = (double)(esc_mono_us() - t0) / 1e6;
         printf("raw %lld %.3f %.0f delivered=%lld failed=%lld\n", (long long)msgs, secs,
                (double)msgs / secs, (long long)delivered, (long long)failed);
+        rd_kafka_topic_destroy(rkt);
         rd_kafka_destroy(rk);
         esc_config_destroy(conf);
         esc_buf_free(&carry);

@@ -88,6 +88,12 @@ static void assert_command_roundtrips(esc_codec_t *codec, const esc_command_t *c
                          ESC_CODEC_OK);
         assert_int_equal(a.len, b.len);
         assert_memory_equal(a.data, b.data, a.len);
+        /* the bulk path's encoder (no second validation) writes the same bytes */
+        esc_buf_reset(&b);
+        assert_int_equal(esc_codec_encode_valid_command(codec, cmd, &b, err, sizeof(err)),
+                         ESC_CODEC_OK);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.data, b.data, a.len);
         esc_command_clear(&back);
         esc_buf_free(&a);
         esc_buf_free(&b);
