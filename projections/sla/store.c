@@ -648,23 +648,11 @@ static esc_sla_rc_t begin_batch(esc_sla_store_t *s, part_pos_t *pp, int np, inc_
  * that touched any temp table, some 0.2 ms apiece: so a session keeps only
  * s_incidents and s_reviews_done, which the direct path stages (emptied at
  * commit), while the others serve only a batch that falls back from direct
- * COPY on a duplicate, which is rare: they live for that transaction. */
-static const char *stage_def[ESC_SLA_T__COUNT] = {
-        [ESC_SLA_T_EVENTS] = "(LIKE %1$s.events)",
-        [ESC_SLA_T_SEVERITY_CHANGES] = "(LIKE %1$s.severity_changes)",
-        [ESC_SLA_T_CUSTOMER_UPDATES] = "(LIKE %1$s.customer_updates)",
-        [ESC_SLA_T_SLA_BREACHES] = "(LIKE %1$s.sla_breaches)",
-        [ESC_SLA_T_REVIEWS_OPENED] = "(LIKE %1$s.reviews)",
-        [ESC_SLA_T_REVIEWS_COMPLETED] = "(incident_id text, completed_seq bigint,"
-                                        " completed_at timestamptz, root_cause text,"
-                                        " five_whys jsonb)",
-        [ESC_SLA_T_CORRECTIVE_ACTIONS] = "(LIKE %1$s.corrective_actions)",
-        [ESC_SLA_T_REJECTIONS] = "(LIKE %1$s.rejections)",
-        [ESC_SLA_T_INCIDENTS] = "(LIKE %1$s.incidents)",
-};
-
-/* Appends the CREATE of table t's staging table unless the session has
- * it; returns the statements appended (0 or 1). */
+ * COPY on a duplicate, which is rare: they live for that transaction.
+ * A staging table has its table's columns, but for review completions,
+ * which fill in part of a reviews row. Appends the CREATE of table t's
+ * staging table unless the session has it; returns the statements
+ * appended (0 or 1). */
 static int stage_cmd(esc_sla_store_t *s, esc_sla_table_t t)
 {
         bool keep = !direct_target[t];
@@ -672,7 +660,12 @@ static int stage_cmd(esc_sla_store_t *s, esc_sla_table_t t)
         if (s->kept & (1u << t))
                 return 0;
         esc_buf_printf(&s->sql, "CREATE TEMP TABLE IF NOT EXISTS %s ", esc_sla_stage_name(t));
-        esc_buf_printf(&s->sql, stage_def[t], s->schema);
+        if (t == ESC_SLA_T_REVIEWS_COMPLETED)
+                esc_buf_puts(&s->sql, "(incident_id text, completed_seq bigint,"
+                                      " completed_at timestamptz, root_cause text, five_whys jsonb)");
+        else
+                esc_buf_printf(&s->sql, "(LIKE %s.%s)", s->schema,
+                               t == ESC_SLA_T_INCIDENTS ? "incidents" : direct_target[t]);
         esc_buf_puts(&s->sql, keep ? " ON COMMIT DELETE ROWS;" : " ON COMMIT DROP;");
         return 1;
 }
