@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "projections/sla/sla.h"
+#include "runtime/log.h"
 
 void esc_sla_checksum(const char *sql, char out[65])
 {
@@ -191,6 +192,86 @@ int esc_sla_drop_schema(PGconn *c, const char *schema, char *errbuf, size_t errb
                 return esc_err(errbuf, errbuf_size, "bad schema name '%s'", schema);
         snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", schema);
         return exec_cmd(c, sql, "dropping the schema", errbuf, errbuf_size);
+}
+
+int esc_sla_events_key_drop(PGconn *c, const char *schema, char **restore, char *errbuf,
+                            size_t errbuf_size)
+{
+        const char *params[1] = {schema};
+        PGresult *r;
+        int rc = 0;
+
+        *restore = NULL;
+        if (!schema_name_ok(schema))
+                return esc_err(errbuf, errbuf_size, "bad schema name '%s'", schema);
+        /* The key is read from the catalog, not spelled here, so the one
+         * added back is the one the migrations made, name and all. */
+        r = PQexecParams(c,
+                         "SELECT format('ALTER TABLE %I.events ADD CONSTRAINT %I %s', $1::text,"
+                         " conname, pg_get_constraintdef(oid)),"
+                         " format('ALTER TABLE %I.events DROP CONSTRAINT %I', $1::text, conname)"
+                         " FROM pg_constraint"
+                         " WHERE conrelid = format('%I.events', $1::text)::regclass"
+                         " AND contype = 'p'",
+                         1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+                rc = esc_err(errbuf, errbuf_size, "reading %s.events' primary key: %s", schema,
+                             PQresultStatus(r) == PGRES_TUPLES_OK ? "there is none"
+                                                                  : PQerrorMessage(c));
+        } else if (!(rc = exec_cmd(c, PQgetvalue(r, 0, 1), "dropping the events key", errbuf,
+                                   errbuf_size))) {
+                *restore = esc_strdup(PQgetvalue(r, 0, 0));
+        }
+        PQclear(r);
+        return rc;
+}
+
+int esc_sla_events_key_restore(PGconn *c, const char *schema, const char *restore,
+                               char *errbuf, size_t errbuf_size)
+{
+        char sql[512];
+        PGresult *r;
+        const char *state;
+        bool dup;
+
+        if (!schema_name_ok(schema))
+                return esc_err(errbuf, errbuf_size, "bad schema name '%s'", schema);
+        /* Sorting a million keys in memory is several times faster than in
+         * batches on disk; the memory is the sort's, and only for this build. */
+        if (exec_cmd(c, "SET maintenance_work_mem = '256MB'", "adding the events key back", errbuf,
+                     errbuf_size))
+                return -1;
+        r = PQexec(c, restore);
+        state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        dup = state && !strcmp(state, "23505");
+        if (PQresultStatus(r) == PGRES_COMMAND_OK || !dup) {
+                int rc = PQresultStatus(r) == PGRES_COMMAND_OK
+                                 ? 0
+                                 : esc_err(errbuf, errbuf_size, "adding %s.events' key back: %s",
+                                           schema, PQerrorMessage(c));
+                PQclear(r);
+                return rc;
+        }
+        PQclear(r);
+        /* The log held an event twice, which only an incident without a
+         * row lets through the fold (a refusal of a never-opened incident
+         * sent again). Live, the first copy wins: so here too. */
+        snprintf(sql, sizeof(sql),
+                 "DELETE FROM %s.events e USING %s.events f WHERE f.incident_id = e.incident_id"
+                 " AND f.seq = e.seq"
+                 " AND (f.kafka_partition, f.kafka_offset) < (e.kafka_partition, e.kafka_offset)",
+                 schema, schema);
+        r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                esc_err(errbuf, errbuf_size, "removing events the log held twice: %s",
+                        PQerrorMessage(c));
+                PQclear(r);
+                return -1;
+        }
+        esc_log(ESC_LOG_INFO, "sla", "events held twice in the log, first copies kept",
+                "schema=%s removed=%s", schema, PQcmdTuples(r));
+        PQclear(r);
+        return exec_cmd(c, restore, "adding the events key back", errbuf, errbuf_size);
 }
 
 int esc_sla_swap(PGconn *c, const char *from, const char *to, char *errbuf, size_t errbuf_size)

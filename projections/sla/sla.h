@@ -211,6 +211,17 @@ void esc_sla_store_last_counts(const esc_sla_store_t *s, size_t *applied, size_t
  * esc_analyst re-granted. */
 int esc_sla_swap(PGconn *conn, const char *from, const char *to, char *errbuf,
                  size_t errbuf_size);
+/* A rebuild loads <schema>.events without its primary key and adds it back
+ * at the end: one sorted index build instead of a B-tree insert per event,
+ * the larger part of a bulk load's cost. The fold already skips what an
+ * incident's row has seen, so nothing else needs the key meanwhile.
+ * _drop: *restore receives the statement adding it back (caller frees).
+ * _restore: runs it; if the log held an event twice (possible only for an
+ * incident without a row), keeps the first copy, as the live worker does. */
+int esc_sla_events_key_drop(PGconn *conn, const char *schema, char **restore, char *errbuf,
+                            size_t errbuf_size);
+int esc_sla_events_key_restore(PGconn *conn, const char *schema, const char *restore,
+                               char *errbuf, size_t errbuf_size);
 /* DROP SCHEMA IF EXISTS schema CASCADE. */
 int esc_sla_drop_schema(PGconn *conn, const char *schema, char *errbuf, size_t errbuf_size);
 

@@ -1,15 +1,18 @@
 /* store.c — one PostgreSQL transaction per batch for the SLA projection,
  * exactly once (DESIGN §1).
  *
- * Per batch: BEGIN; lock this projection's esc.projection_offsets rows of
- * the batch's partitions (FOR UPDATE: a second worker that still believes
- * it owns a partition waits here, then sees the offsets moved and skips or
- * re-seeks); load the esc.incidents rows the batch touches; fold the events
- * into them in C (fold.c); COPY all rows into session-temporary staging
- * tables; merge them with set-based INSERT ... SELECT (ON CONFLICT DO
- * NOTHING on (incident_id, seq): what is already there is skipped) and one
- * incidents upsert guarded by last_seq; write the new offsets; COMMIT.
- * About ten round trips per batch whatever its size, none per event.
+ * Per batch, first one pipelined round trip: BEGIN; lock this projection's
+ * esc.projection_offsets rows of the batch's partitions (FOR UPDATE: a
+ * second worker that still believes it owns a partition waits here, then
+ * sees the offsets moved and skips or re-seeks); load the esc.incidents
+ * rows the batch touches; move the offsets to the batch's end. Then the
+ * events are folded into the rows in C (fold.c), and one query string
+ * carries the rest: a COPY per table that has rows (straight into the
+ * table, or into a staging table when the rows must be merged: the
+ * incidents upsert guarded by last_seq, review completions, and a batch
+ * that met a duplicate, merged with ON CONFLICT DO NOTHING), the merges,
+ * COMMIT. One round trip plus one per table written, whatever the batch's
+ * size: the latency of a small live batch is mostly round trips.
  *
  * synchronous_commit is off for these sessions: a crash of PostgreSQL may
  * lose the last commits, but it loses their offsets with them, so the worker
@@ -24,7 +27,6 @@
 #include "runtime/log.h"
 
 #define SLA_MAX_PARTS 1024
-#define SLA_COPY_CHUNK (256 * 1024) /* bytes of esc.events rows sent at once */
 
 struct esc_sla_store {
         char *url;
@@ -39,6 +41,7 @@ struct esc_sla_store {
         esc_buf_t arr;      /* scratch: array literals */
         size_t applied, skipped;
         char last_state[6];  /* SQLSTATE of the last failure, "" if none */
+        unsigned kept;       /* staging tables this session has (1 << table) */
 };
 
 /* ---- batch map: incident id -> its row ------------------------------------- */
@@ -274,21 +277,7 @@ esc_sla_rc_t esc_sla_store_connect(esc_sla_store_t *s, char *errbuf, size_t errb
                  "session settings", errbuf, errbuf_size);
         if (rc)
                 goto err;
-        esc_buf_reset(&s->sql);
-        esc_buf_printf(&s->sql,
-                       "CREATE TEMP TABLE IF NOT EXISTS s_events (LIKE %1$s.events) ON COMMIT DELETE ROWS;"
-                       "CREATE TEMP TABLE IF NOT EXISTS s_severity_changes (LIKE %1$s.severity_changes) ON COMMIT DELETE ROWS;"
-                       "CREATE TEMP TABLE IF NOT EXISTS s_customer_updates (LIKE %1$s.customer_updates) ON COMMIT DELETE ROWS;"
-                       "CREATE TEMP TABLE IF NOT EXISTS s_sla_breaches (LIKE %1$s.sla_breaches) ON COMMIT DELETE ROWS;"
-                       "CREATE TEMP TABLE IF NOT EXISTS s_reviews (LIKE %1$s.reviews) ON COMMIT DELETE ROWS;"
-                       "CREATE TEMP TABLE IF NOT EXISTS s_reviews_done (incident_id text, completed_seq bigint,"
-                       " completed_at timestamptz, root_cause text, five_whys jsonb) ON COMMIT DELETE ROWS;"
-                       "CREATE TEMP TABLE IF NOT EXISTS s_corrective_actions (LIKE %1$s.corrective_actions) ON COMMIT DELETE ROWS;"
-                       "CREATE TEMP TABLE IF NOT EXISTS s_rejections (LIKE %1$s.rejections) ON COMMIT DELETE ROWS;"
-                       "CREATE TEMP TABLE IF NOT EXISTS s_incidents (LIKE %1$s.incidents) ON COMMIT DELETE ROWS;",
-                       s->schema);
-        if ((rc = run(s, s->sql.data, "creating staging tables", errbuf, errbuf_size)))
-                goto err;
+        s->kept = 0; /* a new session: no staging table yet */
         if ((rc = prepare(s, "sla_lock",
                           "SELECT \"partition\", next_offset FROM %s.projection_offsets"
                           " WHERE projection = $1 AND topic = $2 AND \"partition\" = ANY($3::int[])"
@@ -299,7 +288,8 @@ esc_sla_rc_t esc_sla_store_connect(esc_sla_store_t *s, char *errbuf, size_t errb
                           " next_offset, updated_at)"
                           " SELECT $1, $2, p, n, now() FROM unnest($3::int[], $4::bigint[]) AS u(p, n)"
                           " ON CONFLICT (projection, topic, \"partition\") DO UPDATE"
-                          " SET next_offset = EXCLUDED.next_offset, updated_at = EXCLUDED.updated_at",
+                          " SET next_offset = greatest(o.next_offset, EXCLUDED.next_offset),"
+                          " updated_at = EXCLUDED.updated_at",
                           4, errbuf, errbuf_size)) ||
             (rc = prepare(s, "sla_offsets_init",
                           "INSERT INTO %s.projection_offsets (projection, topic, \"partition\", next_offset)"
@@ -501,81 +491,6 @@ static const char *direct_target[ESC_SLA_T__COUNT] = {
         [ESC_SLA_T_REJECTIONS] = "rejections",
 };
 
-static esc_sla_rc_t copy_begin(esc_sla_store_t *s, esc_sla_table_t t, bool direct,
-                               char *errbuf, size_t errbuf_size)
-{
-        char sql[1024];
-        PGresult *r;
-        esc_sla_rc_t rc = ESC_SLA_OK;
-
-        if (direct)
-                snprintf(sql, sizeof(sql), "COPY %s.%s (%s) FROM STDIN", s->schema,
-                         direct_target[t], esc_sla_stage_columns(t));
-        else
-                snprintf(sql, sizeof(sql), "COPY %s (%s) FROM STDIN", esc_sla_stage_name(t),
-                         esc_sla_stage_columns(t));
-        r = PQexec(s->conn, sql);
-        if (PQresultStatus(r) != PGRES_COPY_IN) {
-                rc = classify(s, r);
-                esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
-                        PQerrorMessage(s->conn));
-        }
-        PQclear(r);
-        return rc;
-}
-
-/* Sends what the table's buffer holds and empties it. */
-static esc_sla_rc_t copy_send(esc_sla_store_t *s, esc_sla_table_t t, char *errbuf,
-                              size_t errbuf_size)
-{
-        esc_buf_t *b = &s->rows.buf[t];
-
-        if (b->len && PQputCopyData(s->conn, b->data, (int)b->len) != 1) {
-                esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
-                        PQerrorMessage(s->conn));
-                return classify(s, NULL);
-        }
-        esc_buf_reset(b);
-        return ESC_SLA_OK;
-}
-
-/* Ends the COPY in progress; abort_msg non-NULL abandons it. */
-static esc_sla_rc_t copy_end(esc_sla_store_t *s, esc_sla_table_t t, const char *abort_msg,
-                             char *errbuf, size_t errbuf_size)
-{
-        PGresult *r;
-        esc_sla_rc_t rc = ESC_SLA_OK;
-
-        if (PQputCopyEnd(s->conn, abort_msg) != 1) {
-                esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
-                        PQerrorMessage(s->conn));
-                return classify(s, NULL);
-        }
-        while ((r = PQgetResult(s->conn))) {
-                if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == ESC_SLA_OK && !abort_msg) {
-                        rc = classify(s, r);
-                        esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
-                                PQerrorMessage(s->conn));
-                }
-                PQclear(r);
-        }
-        return rc;
-}
-
-static esc_sla_rc_t copy_in(esc_sla_store_t *s, esc_sla_table_t t, bool direct, char *errbuf,
-                            size_t errbuf_size)
-{
-        esc_sla_rc_t rc;
-
-        if ((rc = copy_begin(s, t, direct, errbuf, errbuf_size)))
-                return rc;
-        if ((rc = copy_send(s, t, errbuf, errbuf_size))) {
-                copy_end(s, t, "send failed", NULL, 0);
-                return rc;
-        }
-        return copy_end(s, t, NULL, errbuf, errbuf_size);
-}
-
 /* true if the last failure was a unique violation (a duplicate row). */
 static bool was_duplicate(const esc_sla_store_t *s)
 {
@@ -597,44 +512,9 @@ static part_pos_t *part_of(part_pos_t *pp, int np, int32_t partition)
         return NULL;
 }
 
-/* Locks the batch's offsets rows and reads them. */
-static esc_sla_rc_t lock_offsets(esc_sla_store_t *s, part_pos_t *pp, int np, char *errbuf,
-                                 size_t errbuf_size)
+/* The batch's incident ids as a text[] literal in s->arr. */
+static int ids_array(esc_sla_store_t *s, const inc_map_t *map, char *errbuf, size_t errbuf_size)
 {
-        int32_t parts[SLA_MAX_PARTS];
-        const char *params[3];
-        PGresult *r;
-        esc_sla_rc_t rc = ESC_SLA_OK;
-
-        for (int i = 0; i < np; i++)
-                parts[i] = pp[i].partition;
-        int_array(&s->arr, parts, np);
-        params[0] = s->projection;
-        params[1] = s->topic;
-        params[2] = s->arr.data;
-        r = PQexecPrepared(s->conn, "sla_lock", 3, params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                rc = classify(s, r);
-                esc_err(errbuf, errbuf_size, "locking %s.projection_offsets: %s", s->schema,
-                        PQerrorMessage(s->conn));
-        } else {
-                for (int row = 0; row < PQntuples(r); row++) {
-                        part_pos_t *p = part_of(pp, np, (int32_t)atol(PQgetvalue(r, row, 0)));
-                        if (p)
-                                p->stored = strtoll(PQgetvalue(r, row, 1), NULL, 10);
-                }
-        }
-        PQclear(r);
-        return rc;
-}
-
-static esc_sla_rc_t load_incidents(esc_sla_store_t *s, inc_map_t *map, char *errbuf,
-                                   size_t errbuf_size)
-{
-        const char *params[1];
-        PGresult *r;
-        esc_sla_rc_t rc = ESC_SLA_OK;
-
         esc_buf_reset(&s->arr);
         if (esc_buf_puts(&s->arr, "{"))
                 goto cap;
@@ -643,56 +523,272 @@ static esc_sla_rc_t load_incidents(esc_sla_store_t *s, inc_map_t *map, char *err
                         goto cap;
         if (esc_buf_puts(&s->arr, "}"))
                 goto cap;
-        params[0] = s->arr.data;
-        r = PQexecPrepared(s->conn, "sla_incidents", 1, params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                rc = classify(s, r);
-                esc_err(errbuf, errbuf_size, "loading %s.incidents: %s", s->schema,
-                        PQerrorMessage(s->conn));
-        } else {
-                for (int row = 0; row < PQntuples(r); row++) {
-                        inc_slot_t *slot = map_get(map, PQgetvalue(r, row, 0), false);
-                        if (slot && !slot->loaded)
-                                load_row(slot, r, row);
-                }
-        }
-        PQclear(r);
-        return rc;
+        return 0;
 cap:
-        esc_err(errbuf, errbuf_size, "batch's incident ids exceed %zu bytes", s->arr.cap);
-        return ESC_SLA_FATAL;
+        return esc_err(errbuf, errbuf_size, "batch's incident ids exceed %zu bytes", s->arr.cap);
 }
 
-static esc_sla_rc_t write_offsets(esc_sla_store_t *s, const part_pos_t *pp, int np,
+static void read_offsets(const PGresult *r, part_pos_t *pp, int np)
+{
+        for (int row = 0; row < PQntuples(r); row++) {
+                part_pos_t *p = part_of(pp, np, (int32_t)atol(PQgetvalue(r, row, 0)));
+                if (p)
+                        p->stored = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+        }
+}
+
+static void read_incidents(const PGresult *r, inc_map_t *map)
+{
+        for (int row = 0; row < PQntuples(r); row++) {
+                inc_slot_t *slot = map_get(map, PQgetvalue(r, row, 0), false);
+                if (slot && !slot->loaded)
+                        load_row(slot, r, row);
+        }
+}
+
+enum { Q_BEGIN, Q_LOCK, Q_LOAD, Q_OFFSETS, Q__COUNT };
+
+/* Reads the pipeline's answers in order, then its sync point. Returns the
+ * first failure; on any, the connection is left for the caller to drop (a
+ * half-read pipeline cannot be reused). */
+static esc_sla_rc_t begin_results(esc_sla_store_t *s, part_pos_t *pp, int np, inc_map_t *map,
                                   char *errbuf, size_t errbuf_size)
 {
-        esc_buf_t offs;
-        int32_t parts[SLA_MAX_PARTS];
-        const char *params[4];
-        PGresult *r;
+        static const char *what[Q__COUNT] = {"starting the batch", "locking projection_offsets",
+                                             "loading incidents", "writing projection_offsets"};
         esc_sla_rc_t rc = ESC_SLA_OK;
+        PGresult *r;
 
-        esc_buf_init(&offs, 1 << 16);
-        esc_buf_puts(&offs, "{");
-        for (int i = 0; i < np; i++) {
-                parts[i] = pp[i].partition;
-                esc_buf_printf(&offs, "%s%" PRId64, i ? "," : "", pp[i].next);
+        for (int q = 0; q < Q__COUNT; q++) {
+                ExecStatusType want = q == Q_LOCK || q == Q_LOAD ? PGRES_TUPLES_OK
+                                                                 : PGRES_COMMAND_OK;
+                if (!(r = PQgetResult(s->conn)))
+                        return rc ? rc : classify(s, NULL);
+                if (PQresultStatus(r) != want && rc == ESC_SLA_OK) {
+                        rc = classify(s, r);
+                        esc_err(errbuf, errbuf_size, "%s (schema %s): %s", what[q], s->schema,
+                                PQresultErrorMessage(r));
+                } else if (q == Q_LOCK) {
+                        read_offsets(r, pp, np);
+                } else if (q == Q_LOAD) {
+                        read_incidents(r, map);
+                }
+                PQclear(r);
+                while ((r = PQgetResult(s->conn))) /* the end of this query's answers */
+                        PQclear(r);
         }
-        esc_buf_puts(&offs, "}");
-        int_array(&s->arr, parts, np);
-        params[0] = s->projection;
-        params[1] = s->topic;
-        params[2] = s->arr.data;
-        params[3] = offs.data;
-        r = PQexecPrepared(s->conn, "sla_offsets", 4, params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        r = PQgetResult(s->conn);
+        if (PQresultStatus(r) != PGRES_PIPELINE_SYNC && rc == ESC_SLA_OK) {
                 rc = classify(s, r);
-                esc_err(errbuf, errbuf_size, "writing %s.projection_offsets: %s", s->schema,
+                esc_err(errbuf, errbuf_size, "starting the batch (schema %s): %s", s->schema,
                         PQerrorMessage(s->conn));
         }
         PQclear(r);
-        esc_buf_free(&offs);
+        if (rc == ESC_SLA_OK && !PQexitPipelineMode(s->conn)) {
+                rc = classify(s, NULL);
+                esc_err(errbuf, errbuf_size, "starting the batch (schema %s): %s", s->schema,
+                        PQerrorMessage(s->conn));
+        }
         return rc;
+}
+
+/* The batch's first round trip, pipelined: BEGIN; lock this projection's
+ * offsets rows of the batch's partitions and read them; load the rows of
+ * the incidents it touches; move the offsets to where the batch ends
+ * (never backwards). If the positions read say the batch must not go on
+ * (re-seek), the caller rolls back, the offsets with it. On failure the
+ * connection is dropped. */
+static esc_sla_rc_t begin_batch(esc_sla_store_t *s, part_pos_t *pp, int np, inc_map_t *map,
+                                char *errbuf, size_t errbuf_size)
+{
+        int32_t parts[SLA_MAX_PARTS];
+        esc_buf_t pbuf, nbuf;
+        const char *lock[3], *offs[4], *ids[1];
+        esc_sla_rc_t rc;
+        bool sent;
+
+        if (ids_array(s, map, errbuf, errbuf_size))
+                return ESC_SLA_FATAL;
+        esc_buf_init(&pbuf, 1 << 16);
+        esc_buf_init(&nbuf, 1 << 16);
+        for (int i = 0; i < np; i++)
+                parts[i] = pp[i].partition;
+        int_array(&pbuf, parts, np);
+        esc_buf_puts(&nbuf, "{");
+        for (int i = 0; i < np; i++)
+                esc_buf_printf(&nbuf, "%s%" PRId64, i ? "," : "", pp[i].next);
+        esc_buf_puts(&nbuf, "}");
+        lock[0] = offs[0] = s->projection;
+        lock[1] = offs[1] = s->topic;
+        lock[2] = offs[2] = pbuf.data;
+        offs[3] = nbuf.data;
+        ids[0] = s->arr.data;
+        sent = PQenterPipelineMode(s->conn) &&
+               PQsendQueryParams(s->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
+               PQsendQueryPrepared(s->conn, "sla_lock", 3, lock, NULL, NULL, 0) &&
+               PQsendQueryPrepared(s->conn, "sla_incidents", 1, ids, NULL, NULL, 0) &&
+               PQsendQueryPrepared(s->conn, "sla_offsets", 4, offs, NULL, NULL, 0) &&
+               PQpipelineSync(s->conn);
+        esc_buf_free(&pbuf);
+        esc_buf_free(&nbuf);
+        if (!sent) {
+                esc_err(errbuf, errbuf_size, "starting the batch (schema %s): %s", s->schema,
+                        PQerrorMessage(s->conn));
+                rc = classify(s, NULL);
+        } else {
+                rc = begin_results(s, pp, np, map, errbuf, errbuf_size);
+        }
+        if (rc)
+                disconnect(s);
+        return rc;
+}
+
+/* Staging tables (session-temporary), made when a batch first needs one.
+ * Every temp table emptied at commit costs a truncation at each commit
+ * that touched any temp table, some 0.2 ms apiece: so a session keeps only
+ * s_incidents and s_reviews_done, which the direct path stages (emptied at
+ * commit), while the others serve only a batch that falls back from direct
+ * COPY on a duplicate, which is rare: they live for that transaction.
+ * A staging table has its table's columns, but for review completions,
+ * which fill in part of a reviews row. Appends the CREATE of table t's
+ * staging table unless the session has it; returns the statements
+ * appended (0 or 1). */
+static int stage_cmd(esc_sla_store_t *s, esc_sla_table_t t)
+{
+        bool keep = !direct_target[t];
+
+        if (s->kept & (1u << t))
+                return 0;
+        esc_buf_printf(&s->sql, "CREATE TEMP TABLE IF NOT EXISTS %s ", esc_sla_stage_name(t));
+        if (t == ESC_SLA_T_REVIEWS_COMPLETED)
+                esc_buf_puts(&s->sql, "(incident_id text, completed_seq bigint,"
+                                      " completed_at timestamptz, root_cause text, five_whys jsonb)");
+        else
+                esc_buf_printf(&s->sql, "(LIKE %s.%s)", s->schema,
+                               t == ESC_SLA_T_INCIDENTS ? "incidents" : direct_target[t]);
+        esc_buf_puts(&s->sql, keep ? " ON COMMIT DELETE ROWS;" : " ON COMMIT DROP;");
+        return 1;
+}
+
+/* Appends "COPY <target> (<columns>) FROM STDIN;" for table t. */
+static void copy_cmd(esc_sla_store_t *s, esc_sla_table_t t, bool direct)
+{
+        if (direct)
+                esc_buf_printf(&s->sql, "COPY %s.%s (%s) FROM STDIN;", s->schema,
+                               direct_target[t], esc_sla_stage_columns(t));
+        else
+                esc_buf_printf(&s->sql, "COPY %s (%s) FROM STDIN;", esc_sla_stage_name(t),
+                               esc_sla_stage_columns(t));
+}
+
+/* Reads the answer of one command of the query in progress. */
+static esc_sla_rc_t command_answer(esc_sla_store_t *s, const char *what, char *errbuf,
+                                   size_t errbuf_size)
+{
+        PGresult *r = PQgetResult(s->conn);
+        esc_sla_rc_t rc = ESC_SLA_OK;
+
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                rc = classify(s, r);
+                esc_err(errbuf, errbuf_size, "%s (schema %s): %s", what, s->schema,
+                        PQerrorMessage(s->conn));
+        }
+        PQclear(r);
+        return rc;
+}
+
+/* Answers one COPY of the query in progress: waits for the server to ask
+ * for the rows, sends them, and reads how the COPY ended. */
+static esc_sla_rc_t copy_answer(esc_sla_store_t *s, esc_sla_table_t t, char *errbuf,
+                                size_t errbuf_size)
+{
+        esc_buf_t *b = &s->rows.buf[t];
+        PGresult *r = PQgetResult(s->conn);
+        esc_sla_rc_t rc = ESC_SLA_OK;
+
+        if (PQresultStatus(r) == PGRES_COPY_IN) {
+                PQclear(r);
+                if ((b->len && PQputCopyData(s->conn, b->data, (int)b->len) != 1) ||
+                    PQputCopyEnd(s->conn, NULL) != 1) {
+                        esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
+                                PQerrorMessage(s->conn));
+                        return classify(s, NULL);
+                }
+                r = PQgetResult(s->conn);
+        }
+        /* r: how the COPY ended, or why it never began. */
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                rc = classify(s, r);
+                esc_err(errbuf, errbuf_size, "COPY into %s: %s", esc_sla_stage_name(t),
+                        PQerrorMessage(s->conn));
+        }
+        PQclear(r);
+        return rc;
+}
+
+/* Reads what the query in progress still answers, keeping rc or else the
+ * first failure. After a failure the server skips the rest of the query;
+ * a COPY left unanswered (the client failed) is abandoned. */
+static esc_sla_rc_t drain(esc_sla_store_t *s, esc_sla_rc_t rc, char *errbuf, size_t errbuf_size)
+{
+        PGresult *r;
+
+        while (PQstatus(s->conn) == CONNECTION_OK && (r = PQgetResult(s->conn))) {
+                if (PQresultStatus(r) == PGRES_COPY_IN) {
+                        PQputCopyEnd(s->conn, "batch abandoned");
+                } else if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == ESC_SLA_OK) {
+                        rc = classify(s, r);
+                        esc_err(errbuf, errbuf_size,
+                                "merging and committing the batch (schema %s): %s", s->schema,
+                                PQresultErrorMessage(r));
+                }
+                PQclear(r);
+        }
+        return rc;
+}
+
+/* The rest of the batch as one query string: each table's COPY (one round
+ * trip each: the server asks for the rows, they go), the merges of what was
+ * staged, COMMIT. The offsets already moved in begin_batch. *t_copy: when
+ * the last rows were in. */
+static esc_sla_rc_t write_batch(esc_sla_store_t *s, bool direct, int64_t *t_copy, char *errbuf,
+                                size_t errbuf_size)
+{
+        esc_sla_rc_t rc = ESC_SLA_OK;
+        int creates = 0;
+
+        *t_copy = esc_mono_us();
+        esc_buf_reset(&s->sql);
+        for (int t = 0; t < ESC_SLA_T__COUNT; t++)
+                if (s->rows.count[t] && !(direct && direct_target[t]))
+                        creates += stage_cmd(s, (esc_sla_table_t)t);
+        for (int t = 0; t < ESC_SLA_T__COUNT; t++)
+                if (s->rows.count[t])
+                        copy_cmd(s, (esc_sla_table_t)t, direct && direct_target[t]);
+        for (int t = 0; t < ESC_SLA_T__COUNT; t++)
+                if (s->rows.count[t] && !(direct && direct_target[t]))
+                        esc_buf_printf(&s->sql, merge_sql[t], s->schema);
+        if (esc_buf_puts(&s->sql, "COMMIT")) {
+                esc_err(errbuf, errbuf_size, "a batch's statements exceed %zu bytes", s->sql.cap);
+                return ESC_SLA_FATAL;
+        }
+        if (!PQsendQuery(s->conn, s->sql.data)) {
+                esc_err(errbuf, errbuf_size, "writing the batch (schema %s): %s", s->schema,
+                        PQerrorMessage(s->conn));
+                return classify(s, NULL);
+        }
+        while (creates-- > 0 && rc == ESC_SLA_OK)
+                rc = command_answer(s, "creating a staging table", errbuf, errbuf_size);
+        for (int t = 0; t < ESC_SLA_T__COUNT && rc == ESC_SLA_OK; t++)
+                if (s->rows.count[t])
+                        rc = copy_answer(s, (esc_sla_table_t)t, errbuf, errbuf_size);
+        *t_copy = esc_mono_us();
+        if ((rc = drain(s, rc, errbuf, errbuf_size)))
+                return rc;
+        for (int t = 0; t < ESC_SLA_T__COUNT; t++)
+                if (s->rows.count[t] && !direct_target[t])
+                        s->kept |= 1u << t; /* committed: the session has it now */
+        return ESC_SLA_OK;
 }
 
 static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, size_t n,
@@ -703,7 +799,7 @@ static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, si
         int np = 0;
         inc_map_t map;
         esc_sla_rc_t rc;
-        bool in_copy = false;
+        int64_t t0, t_load, t_fold, t_copy;
 
         s->applied = s->skipped = 0;
         s->last_state[0] = '\0';
@@ -727,12 +823,15 @@ static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, si
                 p->next = in[i].offset + 1;
         }
 
+        /* Which incidents the batch touches (those of messages already
+         * applied too: loading a row more costs less than a round trip). */
         map_init(&map, n);
+        for (size_t i = 0; i < n; i++)
+                if (in[i].ev)
+                        map_get(&map, in[i].ev->incident_id, true);
         esc_sla_rows_reset(&s->rows);
-        esc_buf_reset(&s->sql);
-        int64_t t0 = esc_mono_us(), t_load, t_fold, t_copy, t_merge;
-        if ((rc = run(s, "BEGIN", "starting the batch", errbuf, errbuf_size)) ||
-            (rc = lock_offsets(s, pp, np, errbuf, errbuf_size)))
+        t0 = esc_mono_us();
+        if ((rc = begin_batch(s, pp, np, &map, errbuf, errbuf_size)))
                 goto fail;
         for (int i = 0; i < np; i++) {
                 int64_t low;
@@ -757,22 +856,8 @@ static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, si
                 rc = ESC_SLA_RESYNC;
                 goto fail;
         }
-
-        /* Which incidents the batch touches (skipping what is applied). */
-        for (size_t i = 0; i < n; i++) {
-                part_pos_t *p = part_of(pp, np, in[i].partition);
-                if (in[i].ev && in[i].offset >= p->stored)
-                        map_get(&map, in[i].ev->incident_id, true);
-        }
-        if ((rc = load_incidents(s, &map, errbuf, errbuf_size)))
-                goto fail;
         t_load = esc_mono_us();
 
-        /* esc.events rows stream to PostgreSQL while the batch is folded,
-         * so the server parses them while we work on the rest. */
-        if ((rc = copy_begin(s, ESC_SLA_T_EVENTS, direct, errbuf, errbuf_size)))
-                goto fail;
-        in_copy = true;
         for (size_t i = 0; i < n; i++) {
                 const esc_event_t *ev = in[i].ev;
                 part_pos_t *p = part_of(pp, np, in[i].partition);
@@ -803,56 +888,27 @@ static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, si
                 if (esc_sla_rows_add_event(&s->rows, ev, in[i].partition, in[i].offset, &eff))
                         goto cap;
                 s->applied++;
-                if (s->rows.buf[ESC_SLA_T_EVENTS].len >= SLA_COPY_CHUNK &&
-                    (rc = copy_send(s, ESC_SLA_T_EVENTS, errbuf, errbuf_size)))
-                        goto fail;
         }
-        in_copy = false;
-        if ((rc = copy_send(s, ESC_SLA_T_EVENTS, errbuf, errbuf_size)) ||
-            (rc = copy_end(s, ESC_SLA_T_EVENTS, NULL, errbuf, errbuf_size)))
-                goto fail;
-        if (s->rows.count[ESC_SLA_T_EVENTS] && !direct)
-                esc_buf_printf(&s->sql, merge_sql[ESC_SLA_T_EVENTS], s->schema);
         for (size_t i = 0; i < map.used; i++)
                 if (map.slots[i].touched && esc_sla_rows_add_incident(&s->rows, &map.slots[i].inc))
                         goto cap;
-
         t_fold = esc_mono_us();
-        for (int t = 0; t < ESC_SLA_T__COUNT; t++) {
-                if (!s->rows.count[t] || t == ESC_SLA_T_EVENTS)
-                        continue;
-                bool d = direct && direct_target[t];
-                if ((rc = copy_in(s, (esc_sla_table_t)t, d, errbuf, errbuf_size)))
-                        goto fail;
-                if (!d)
-                        esc_buf_printf(&s->sql, merge_sql[t], s->schema);
-        }
-        t_copy = esc_mono_us();
-        if (s->sql.len && (rc = run(s, s->sql.data, "merging the batch", errbuf, errbuf_size)))
-                goto fail;
-        t_merge = esc_mono_us();
-        for (int i = 0; i < np; i++)
-                if (pp[i].stored > pp[i].next)
-                        pp[i].next = pp[i].stored; /* never move a position backwards */
-        if ((rc = write_offsets(s, pp, np, errbuf, errbuf_size)) ||
-            (rc = run(s, "COMMIT", "committing the batch", errbuf, errbuf_size)))
+        if ((rc = write_batch(s, direct, &t_copy, errbuf, errbuf_size)))
                 goto fail;
         map_free(&map);
         if (esc_log_get_level() == ESC_LOG_DEBUG)
                 esc_log(ESC_LOG_DEBUG, "sla", "batch applied",
                         "events=%zu skipped=%zu load_ms=%.1f fold_ms=%.1f copy_ms=%.1f "
-                        "merge_ms=%.1f commit_ms=%.1f",
+                        "merge_commit_ms=%.1f",
                         s->applied, s->skipped, (double)(t_load - t0) / 1e3,
                         (double)(t_fold - t_load) / 1e3, (double)(t_copy - t_fold) / 1e3,
-                        (double)(t_merge - t_copy) / 1e3, (double)(esc_mono_us() - t_merge) / 1e3);
+                        (double)(esc_mono_us() - t_copy) / 1e3);
         return ESC_SLA_OK;
 cap:
         esc_err(errbuf, errbuf_size, "a batch's rows exceed the staging buffer cap");
         rc = ESC_SLA_FATAL;
 fail:
         map_free(&map);
-        if (in_copy && s->conn && PQstatus(s->conn) == CONNECTION_OK)
-                copy_end(s, ESC_SLA_T_EVENTS, "batch abandoned", NULL, 0);
         if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
                 PQclear(PQexec(s->conn, "ROLLBACK"));
         if (rc == ESC_SLA_RETRY) {

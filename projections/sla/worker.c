@@ -32,6 +32,7 @@
 #define SLA_LIVE_SCHEMA "esc"
 #define SLA_REBUILD_SCHEMA "esc_rebuild"
 #define SLA_BATCH_CAP 200000
+#define SLA_SESSIONS_CAP 32
 
 typedef struct sla_ctx {
         esc_cli_t *cli;
@@ -41,6 +42,7 @@ typedef struct sla_ctx {
         char group[256];
         int batch_max, batch_ms;
         int rebuild_batch_max;  /* events per rebuild transaction */
+        int rebuild_sessions;   /* PostgreSQL sessions a rebuild writes over */
         esc_codec_t *codec;
         esc_deadletter_t *dl;
         esc_sla_store_t *store;
@@ -68,7 +70,8 @@ static void usage(FILE *out)
                 "                  group only spreads partitions: positions live in PostgreSQL\n"
                 "  --batch-max N   events per transaction (default 5000; config sla.batch_max)\n"
                 "  --batch-ms MS   longest wait to fill a batch (default 5; config sla.batch_ms)\n"
-                "                  (a rebuild uses batches of up to sla.rebuild_batch_max, default 50000)\n"
+                "                  (a rebuild uses batches of up to sla.rebuild_batch_max, default\n"
+                "                  50000, over sla.rebuild_sessions PostgreSQL sessions, default 2)\n"
                 "\n"
                 "PostgreSQL: postgres.url (env ESC_PG_URL, --pg). Docs: docs/analytics.md.\n");
 }
@@ -310,101 +313,54 @@ static int rebuild_apply(esc_sla_store_t *st, const esc_sla_input_t *in, size_t 
         }
 }
 
-/* The rebuild reads and decodes the next batch on a thread of its own
- * while the current one is being written, so Kafka, Avro and PostgreSQL
- * work at the same time. Two buffers alternate: the reader fills one while
- * the writer drains the other. The reader alone touches the consumer, the
- * codec and the dead-letter producer; the writer alone the store. */
+/* The rebuild writes over several PostgreSQL sessions at once, one per
+ * lane: partition p goes to lane p % lanes. The key is the incident id, so
+ * partitions are disjoint sets of incidents and two lanes never write the
+ * same row; each lane's transactions carry the offsets of the partitions
+ * they wrote, so exactly-once holds per partition as for the live worker.
+ * The calling thread reads and decodes for every lane; each lane's writer
+ * thread drains two alternating buffers, applying one while the reader
+ * fills the other, so Kafka, Avro and the sessions work at the same time.
+ * The reader alone touches the consumer, the codec and the dead-letter
+ * producer; a writer only its lane's store. */
 typedef struct rb_buf {
         rd_kafka_message_t **msgs;
         esc_event_t *evs;
         esc_sla_input_t *in;
         size_t cnt;
         int64_t advance;   /* offsets this batch moves the partitions forward */
+        int64_t started;   /* when the reader put the first message in */
         int decode_rc;
         bool ready;        /* filled, waiting for the writer */
 } rb_buf_t;
 
-typedef struct rb_reader {
+typedef struct rb_reader rb_reader_t;
+
+typedef struct rb_lane {
+        rb_reader_t *r;
+        esc_sla_store_t *st;
+        rb_buf_t buf[2];
+        int fill;          /* the buffer the reader fills next (reader's) */
+        rb_buf_t *filling; /* buf[fill] once the writer gave it up (reader's) */
+        pthread_t th;
+        bool started;      /* th runs */
+        int64_t done;      /* events written (under r->mu) */
+} rb_lane_t;
+
+struct rb_reader {
         sla_ctx_t *ctx;
         rd_kafka_t *rk;
         rebuild_part_t *parts;
         int nparts;
         int remaining;     /* partitions not read to their end yet (reader's) */
-        rb_buf_t buf[2];
+        size_t max;        /* events per batch */
+        rb_lane_t *lanes;
+        int nlanes;
         pthread_mutex_t mu;
         pthread_cond_t cv;
         bool finished;     /* the reader will fill nothing more */
-        bool abort;        /* the writer gave up */
-} rb_reader_t;
-
-static void rb_fill(rb_reader_t *r, rb_buf_t *b)
-{
-        int64_t deadline = esc_mono_us() + 500000;
-        size_t max = (size_t)r->ctx->rebuild_batch_max;
-
-        b->cnt = 0;
-        b->advance = 0;
-        while (b->cnt < max && esc_mono_us() < deadline && !esc_signals_stop_requested()) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, 50);
-                rebuild_part_t *p;
-                if (!m)
-                        continue;
-                if (m->err) {
-                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                                esc_log(ESC_LOG_WARN, "sla", "rebuild consumer error",
-                                        "error=\"%s\"", rd_kafka_message_errstr(m));
-                        rd_kafka_message_destroy(m);
-                        continue;
-                }
-                if (m->partition >= 0 && m->partition < r->nparts) {
-                        p = &r->parts[m->partition];
-                        if (p->next < p->high && m->offset + 1 >= p->high)
-                                r->remaining--;
-                        if (m->offset + 1 > p->next) {
-                                b->advance += m->offset + 1 - p->next;
-                                p->next = m->offset + 1;
-                        }
-                }
-                b->msgs[b->cnt++] = m;
-                if (r->remaining == 0)
-                        break;
-        }
-        b->decode_rc = b->cnt ? decode_batch(r->ctx, b->msgs, b->cnt, b->evs, b->in) : 0;
-}
-
-static void *rb_read(void *arg)
-{
-        rb_reader_t *r = arg;
-        int next = 0;
-
-        while (r->remaining > 0 && !esc_signals_stop_requested()) {
-                rb_buf_t *b = &r->buf[next];
-
-                bool abort;
-
-                pthread_mutex_lock(&r->mu);
-                while (b->ready && !r->abort)
-                        pthread_cond_wait(&r->cv, &r->mu);
-                abort = r->abort;
-                pthread_mutex_unlock(&r->mu);
-                if (abort)
-                        break;
-                rb_fill(r, b);
-                if (b->cnt == 0)
-                        continue;
-                pthread_mutex_lock(&r->mu);
-                b->ready = true;
-                pthread_cond_broadcast(&r->cv);
-                pthread_mutex_unlock(&r->mu);
-                next ^= 1;
-        }
-        pthread_mutex_lock(&r->mu);
-        r->finished = true;
-        pthread_cond_broadcast(&r->cv);
-        pthread_mutex_unlock(&r->mu);
-        return NULL;
-}
+        bool abort;        /* a writer gave up, or a stop request */
+};
 
 static void rb_release(rb_buf_t *b)
 {
@@ -412,104 +368,231 @@ static void rb_release(rb_buf_t *b)
                 rd_kafka_message_destroy(b->msgs[i]);
         clear_batch(b->evs, b->cnt);
         b->cnt = 0;
+        b->advance = 0;
 }
 
-/* Writes what the reader reads until the end offsets; returns the events
- * written, or -1 (failure or stop request). */
-static int64_t rb_write(rb_reader_t *r, esc_sla_store_t *st, int64_t total, bool tty, int64_t t0)
+/* Gives the rebuild up: the reader stops reading, the writers writing. */
+static void rb_abandon(rb_reader_t *r)
 {
-        pthread_t th;
-        int64_t done = 0, last_report = 0;
-        int cur = 0, rc = 0;
-
-        if (pthread_create(&th, NULL, rb_read, r) != 0) {
-                esc_log(ESC_LOG_ERROR, "sla", "rebuild: cannot start the reader thread", NULL);
-                return -1;
-        }
-        for (;;) {
-                rb_buf_t *b = &r->buf[cur];
-
-                pthread_mutex_lock(&r->mu);
-                while (!b->ready && !r->finished)
-                        pthread_cond_wait(&r->cv, &r->mu);
-                pthread_mutex_unlock(&r->mu);
-                if (!b->ready)
-                        break; /* finished, and nothing left in hand */
-                if (b->decode_rc || rebuild_apply(st, b->in, b->cnt) != 0) {
-                        rc = -1;
-                        break;
-                }
-                done += b->advance;
-                rb_release(b);
-                pthread_mutex_lock(&r->mu);
-                b->ready = false;
-                pthread_cond_broadcast(&r->cv);
-                pthread_mutex_unlock(&r->mu);
-                cur ^= 1;
-                if (esc_mono_us() - last_report > (tty ? 500000 : 5000000)) {
-                        progress(tty, done, total, t0, false);
-                        last_report = esc_mono_us();
-                }
-        }
         pthread_mutex_lock(&r->mu);
         r->abort = true;
         pthread_cond_broadcast(&r->cv);
         pthread_mutex_unlock(&r->mu);
-        pthread_join(th, NULL);
-        for (int i = 0; i < 2; i++)
-                rb_release(&r->buf[i]);
-        if (rc || r->remaining > 0)
-                return -1;
+}
+
+/* A lane's writer thread: applies its buffers in the order they were filled. */
+static void *rb_write(void *arg)
+{
+        rb_lane_t *l = arg;
+        rb_reader_t *r = l->r;
+
+        for (int cur = 0;; cur ^= 1) {
+                rb_buf_t *b = &l->buf[cur];
+                int64_t advance;
+                bool go;
+
+                pthread_mutex_lock(&r->mu);
+                while (!b->ready && !r->finished && !r->abort)
+                        pthread_cond_wait(&r->cv, &r->mu);
+                go = b->ready && !r->abort;
+                pthread_mutex_unlock(&r->mu);
+                if (!go)
+                        break; /* finished, and nothing left in hand */
+                if (b->decode_rc || rebuild_apply(l->st, b->in, b->cnt) != 0) {
+                        rb_abandon(r);
+                        break;
+                }
+                advance = b->advance;
+                rb_release(b);
+                pthread_mutex_lock(&r->mu);
+                l->done += advance;
+                b->ready = false;
+                pthread_cond_broadcast(&r->cv);
+                pthread_mutex_unlock(&r->mu);
+        }
+        return NULL;
+}
+
+/* The buffer the reader fills for lane l, waiting for its writer to be
+ * done with it; NULL if the rebuild was abandoned meanwhile. */
+static rb_buf_t *rb_fill_buf(rb_lane_t *l)
+{
+        rb_reader_t *r = l->r;
+        rb_buf_t *b = &l->buf[l->fill];
+        bool abort;
+
+        if (l->filling)
+                return l->filling;
+        pthread_mutex_lock(&r->mu);
+        while (b->ready && !r->abort)
+                pthread_cond_wait(&r->cv, &r->mu);
+        abort = r->abort;
+        pthread_mutex_unlock(&r->mu);
+        if (abort)
+                return NULL;
+        b->started = esc_mono_us();
+        return l->filling = b;
+}
+
+/* Decodes what lane l's buffer in filling holds and hands it to the writer. */
+static void rb_hand_off(rb_lane_t *l)
+{
+        rb_reader_t *r = l->r;
+        rb_buf_t *b = l->filling;
+
+        if (!b)
+                return;
+        b->decode_rc = decode_batch(r->ctx, b->msgs, b->cnt, b->evs, b->in);
+        pthread_mutex_lock(&r->mu);
+        b->ready = true;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        l->filling = NULL;
+        l->fill ^= 1;
+}
+
+static int64_t rb_done(rb_reader_t *r)
+{
+        int64_t done = 0;
+
+        pthread_mutex_lock(&r->mu);
+        for (int i = 0; i < r->nlanes; i++)
+                done += r->lanes[i].done;
+        pthread_mutex_unlock(&r->mu);
         return done;
 }
 
-static int run_rebuild(sla_ctx_t *ctx)
+/* Files m into its lane's buffer; a full one, or one filling for longer
+ * than half a second, goes to the writer. Returns -1 if abandoned. */
+static int rb_add(rb_reader_t *r, rd_kafka_message_t *m)
 {
-        char err[1024];
-        esc_sla_store_t *st = NULL;
-        rd_kafka_t *rk = NULL;
-        rd_kafka_topic_partition_list_t *assign = NULL;
-        rebuild_part_t *parts = NULL;
-        int nparts, rc = -1, remaining = 0;
-        int64_t total = 0, done = 0, t0 = esc_mono_us();
-        bool tty = isatty(STDERR_FILENO);
+        rb_lane_t *l = &r->lanes[(m->partition < 0 ? 0 : m->partition) % r->nlanes];
+        rb_buf_t *b = rb_fill_buf(l);
+        rebuild_part_t *p;
 
-        if (!(rk = esc_kafka_consumer_new(ctx->conf, NULL, err, sizeof(err)))) {
-                esc_log(ESC_LOG_ERROR, "sla", "rebuild consumer", "error=\"%s\"", err);
+        if (!b) {
+                rd_kafka_message_destroy(m);
                 return -1;
         }
-        ctx->rk = rk;
-        if ((nparts = esc_kafka_partition_count(rk, ctx->topic, 10000, err, sizeof(err))) < 1) {
-                esc_log(ESC_LOG_ERROR, "sla", "rebuild: no partitions", "topic=%s error=\"%s\"",
-                        ctx->topic, err);
-                goto out;
-        }
-        st = esc_sla_store_new(ctx->pg_url, SLA_REBUILD_SCHEMA, SLA_PROJECTION, ctx->topic,
-                               low_watermark, ctx, err, sizeof(err));
-        if (!st) {
-                esc_log(ESC_LOG_ERROR, "sla", "rebuild store", "error=\"%s\"", err);
-                goto out;
-        }
-        /* A leftover esc_rebuild (an interrupted rebuild) is dropped: the
-         * rebuild always starts from nothing. */
-        {
-                PGconn *c = PQconnectdb(ctx->pg_url);
-                int bad = PQstatus(c) != CONNECTION_OK;
-                PQclear(PQexec(c, "SET client_min_messages = warning"));
-                if (bad)
-                        esc_err(err, sizeof(err), "connecting to PostgreSQL: %s", PQerrorMessage(c));
-                else if (esc_sla_drop_schema(c, SLA_REBUILD_SCHEMA, err, sizeof(err)) ||
-                         esc_sla_migrate(c, SLA_REBUILD_SCHEMA, err, sizeof(err)))
-                        bad = 1;
-                PQfinish(c);
-                if (bad) {
-                        esc_log(ESC_LOG_ERROR, "sla", "rebuild: preparing esc_rebuild",
-                                "error=\"%s\"", err);
-                        goto out;
+        if (m->partition >= 0 && m->partition < r->nparts) {
+                p = &r->parts[m->partition];
+                if (p->next < p->high && m->offset + 1 >= p->high)
+                        r->remaining--;
+                if (m->offset + 1 > p->next) {
+                        b->advance += m->offset + 1 - p->next;
+                        p->next = m->offset + 1;
                 }
         }
-        parts = esc_xcalloc((size_t)nparts, sizeof(*parts));
-        assign = rd_kafka_topic_partition_list_new(nparts);
+        b->msgs[b->cnt++] = m;
+        if (b->cnt == r->max || esc_mono_us() - b->started > 500000)
+                rb_hand_off(l);
+        return 0;
+}
+
+/* Reads until the end offsets, feeding the lanes' writers. Stops early on
+ * a stop request (abandoning the rebuild) or when a writer gave up. */
+static void rb_read(rb_reader_t *r, int64_t total, bool tty, int64_t t0)
+{
+        int64_t last_report = esc_mono_us();
+
+        while (r->remaining > 0 && !esc_signals_stop_requested()) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, 50);
+
+                if (!m) {
+                        /* Nothing more in hand: let the writers have what
+                         * is there rather than wait for more. */
+                        for (int i = 0; i < r->nlanes; i++)
+                                rb_hand_off(&r->lanes[i]);
+                } else if (m->err) {
+                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                esc_log(ESC_LOG_WARN, "sla", "rebuild consumer error",
+                                        "error=\"%s\"", rd_kafka_message_errstr(m));
+                        rd_kafka_message_destroy(m);
+                } else if (rb_add(r, m) != 0) {
+                        break;
+                }
+                if (esc_mono_us() - last_report > (tty ? 500000 : 5000000)) {
+                        progress(tty, rb_done(r), total, t0, false);
+                        last_report = esc_mono_us();
+                }
+        }
+        for (int i = 0; i < r->nlanes; i++)
+                rb_hand_off(&r->lanes[i]);
+        if (r->remaining > 0)
+                rb_abandon(r); /* what was read is not all there is: not swapped in */
+}
+
+/* Lets the writers finish what they hold and waits for them; returns the
+ * events written, or -1 if the rebuild was abandoned. */
+static int64_t rb_lanes_join(rb_reader_t *r)
+{
+        bool abort;
+
+        pthread_mutex_lock(&r->mu);
+        r->finished = true;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        for (int i = 0; i < r->nlanes; i++)
+                if (r->lanes[i].started)
+                        pthread_join(r->lanes[i].th, NULL);
+        pthread_mutex_lock(&r->mu);
+        abort = r->abort;
+        pthread_mutex_unlock(&r->mu);
+        return abort ? -1 : rb_done(r);
+}
+
+/* One session of its own for the schema work around the load. */
+static PGconn *rb_connect(sla_ctx_t *ctx, char *err, size_t err_size)
+{
+        PGconn *c = PQconnectdb(ctx->pg_url);
+
+        if (PQstatus(c) != CONNECTION_OK) {
+                esc_err(err, err_size, "connecting to PostgreSQL: %s", PQerrorMessage(c));
+                PQfinish(c);
+                return NULL;
+        }
+        PQclear(PQexec(c, "SET client_min_messages = warning"));
+        return c;
+}
+
+/* A fresh esc_rebuild, its events key dropped for the load (*restore adds
+ * it back). A leftover esc_rebuild (an interrupted rebuild) is dropped: the
+ * rebuild always starts from nothing. */
+static int rb_prepare(sla_ctx_t *ctx, char **restore, char *err, size_t err_size)
+{
+        PGconn *c = rb_connect(ctx, err, err_size);
+        int rc;
+
+        if (!c)
+                return -1;
+        rc = esc_sla_drop_schema(c, SLA_REBUILD_SCHEMA, err, err_size) ||
+             esc_sla_migrate(c, SLA_REBUILD_SCHEMA, err, err_size) ||
+             esc_sla_events_key_drop(c, SLA_REBUILD_SCHEMA, restore, err, err_size);
+        PQfinish(c);
+        return rc ? -1 : 0;
+}
+
+/* The events key back, then esc_rebuild swapped in for esc. */
+static int rb_finish(sla_ctx_t *ctx, const char *restore, char *err, size_t err_size)
+{
+        PGconn *c = rb_connect(ctx, err, err_size);
+        int rc;
+
+        if (!c)
+                return -1;
+        rc = esc_sla_events_key_restore(c, SLA_REBUILD_SCHEMA, restore, err, err_size) ||
+             esc_sla_swap(c, SLA_REBUILD_SCHEMA, SLA_LIVE_SCHEMA, err, err_size);
+        PQfinish(c);
+        return rc ? -1 : 0;
+}
+
+/* Every partition's watermarks into parts[], the non-empty ones into
+ * assign from their start; returns how many there are, or -1. */
+static int rb_watermarks(sla_ctx_t *ctx, rd_kafka_t *rk, rebuild_part_t *parts, int nparts,
+                         rd_kafka_topic_partition_list_t *assign, int64_t *total)
+{
+        int remaining = 0;
+
         for (int p = 0; p < nparts; p++) {
                 rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
                         rk, ctx->topic, p, &parts[p].low, &parts[p].high, 10000);
@@ -517,11 +600,11 @@ static int run_rebuild(sla_ctx_t *ctx)
                         esc_log(ESC_LOG_ERROR, "sla", "rebuild: watermarks",
                                 "topic=%s partition=%d error=\"%s\"", ctx->topic, p,
                                 rd_kafka_err2str(e));
-                        goto out;
+                        return -1;
                 }
                 parts[p].partition = p;
                 parts[p].next = parts[p].low;
-                total += parts[p].high - parts[p].low;
+                *total += parts[p].high - parts[p].low;
                 if (parts[p].low > 0)
                         esc_log(ESC_LOG_WARN, "sla", "history lost in Kafka: rebuilding from the low watermark",
                                 "partition=%d low_watermark=%" PRId64, p, parts[p].low);
@@ -531,82 +614,159 @@ static int run_rebuild(sla_ctx_t *ctx)
                         remaining++;
                 }
         }
-        {
-                int32_t *ps = esc_xcalloc((size_t)nparts, sizeof(int32_t));
-                int64_t *next = esc_xcalloc((size_t)nparts, sizeof(int64_t));
-                esc_sla_rc_t r;
-                for (int p = 0; p < nparts; p++)
-                        ps[p] = p;
-                /* Partitions start at their low watermark: where the log begins. */
-                r = esc_sla_store_offsets(st, ps, nparts, 0, next, err, sizeof(err));
-                free(ps);
-                free(next);
-                if (r != ESC_SLA_OK) {
-                        esc_log(ESC_LOG_ERROR, "sla", "rebuild: offsets", "error=\"%s\"", err);
-                        goto out;
+        return remaining;
+}
+
+/* Creates every partition's offsets row at 0 (where the log begins). */
+static int rb_init_offsets(esc_sla_store_t *st, int nparts)
+{
+        int32_t *ps = esc_xcalloc((size_t)nparts, sizeof(int32_t));
+        int64_t *next = esc_xcalloc((size_t)nparts, sizeof(int64_t));
+        char err[1024];
+        esc_sla_rc_t r;
+
+        for (int p = 0; p < nparts; p++)
+                ps[p] = p;
+        r = esc_sla_store_offsets(st, ps, nparts, 0, next, err, sizeof(err));
+        free(ps);
+        free(next);
+        if (r != ESC_SLA_OK)
+                esc_log(ESC_LOG_ERROR, "sla", "rebuild: offsets", "error=\"%s\"", err);
+        return r == ESC_SLA_OK ? 0 : -1;
+}
+
+static int rb_lanes_new(rb_reader_t *r, sla_ctx_t *ctx, int nlanes)
+{
+        char err[512];
+
+        r->nlanes = nlanes;
+        r->lanes = esc_xcalloc((size_t)nlanes, sizeof(rb_lane_t));
+        for (int i = 0; i < nlanes; i++) {
+                rb_lane_t *l = &r->lanes[i];
+
+                l->r = r;
+                l->st = esc_sla_store_new(ctx->pg_url, SLA_REBUILD_SCHEMA, SLA_PROJECTION,
+                                          ctx->topic, low_watermark, ctx, err, sizeof(err));
+                if (!l->st) {
+                        esc_log(ESC_LOG_ERROR, "sla", "rebuild store", "error=\"%s\"", err);
+                        return -1;
+                }
+                for (int k = 0; k < 2; k++) {
+                        l->buf[k].msgs = esc_xcalloc(r->max, sizeof(*l->buf[k].msgs));
+                        l->buf[k].evs = esc_xcalloc(r->max, sizeof(esc_event_t));
+                        l->buf[k].in = esc_xcalloc(r->max, sizeof(esc_sla_input_t));
                 }
         }
+        return 0;
+}
+
+/* Starts the lanes' writers. A lane that cannot start makes the rebuild
+ * abandon: those started see abort and end. */
+static int rb_lanes_start(rb_reader_t *r)
+{
+        for (int i = 0; i < r->nlanes; i++) {
+                rb_lane_t *l = &r->lanes[i];
+
+                if (pthread_create(&l->th, NULL, rb_write, l) != 0) {
+                        esc_log(ESC_LOG_ERROR, "sla", "rebuild: cannot start a writer thread",
+                                NULL);
+                        rb_abandon(r);
+                        return -1;
+                }
+                l->started = true;
+        }
+        return 0;
+}
+
+static void rb_lanes_free(rb_reader_t *r)
+{
+        for (int i = 0; r->lanes && i < r->nlanes; i++) {
+                rb_lane_t *l = &r->lanes[i];
+
+                for (int k = 0; k < 2; k++) {
+                        if (l->buf[k].msgs)
+                                rb_release(&l->buf[k]);
+                        free(l->buf[k].msgs);
+                        free(l->buf[k].evs);
+                        free(l->buf[k].in);
+                }
+                esc_sla_store_destroy(l->st);
+        }
+        free(r->lanes);
+}
+
+static int run_rebuild(sla_ctx_t *ctx)
+{
+        char err[1024], *restore = NULL;
+        rd_kafka_t *rk = NULL;
+        rd_kafka_topic_partition_list_t *assign = NULL;
+        rb_reader_t r = {.ctx = ctx, .max = (size_t)ctx->rebuild_batch_max};
+        int nparts, nlanes, rc = -1;
+        int64_t total = 0, done = -1, t0 = esc_mono_us();
+        bool tty = isatty(STDERR_FILENO);
+
+        pthread_mutex_init(&r.mu, NULL);
+        pthread_cond_init(&r.cv, NULL);
+        if (!(rk = esc_kafka_consumer_new(ctx->conf, NULL, err, sizeof(err)))) {
+                esc_log(ESC_LOG_ERROR, "sla", "rebuild consumer", "error=\"%s\"", err);
+                goto out;
+        }
+        ctx->rk = r.rk = rk;
+        if ((nparts = esc_kafka_partition_count(rk, ctx->topic, 10000, err, sizeof(err))) < 1) {
+                esc_log(ESC_LOG_ERROR, "sla", "rebuild: no partitions", "topic=%s error=\"%s\"",
+                        ctx->topic, err);
+                goto out;
+        }
+        if (rb_prepare(ctx, &restore, err, sizeof(err))) {
+                esc_log(ESC_LOG_ERROR, "sla", "rebuild: preparing esc_rebuild", "error=\"%s\"",
+                        err);
+                goto out;
+        }
+        r.nparts = nparts;
+        r.parts = esc_xcalloc((size_t)nparts, sizeof(*r.parts));
+        assign = rd_kafka_topic_partition_list_new(nparts);
+        nlanes = nparts < ctx->rebuild_sessions ? nparts : ctx->rebuild_sessions;
+        if ((r.remaining = rb_watermarks(ctx, rk, r.parts, nparts, assign, &total)) < 0 ||
+            rb_lanes_new(&r, ctx, nlanes) || rb_init_offsets(r.lanes[0].st, nparts))
+                goto out;
         esc_log(ESC_LOG_INFO, "sla", "rebuild started",
-                "schema=%s topic=%s partitions=%d events=%" PRId64, SLA_REBUILD_SCHEMA,
-                ctx->topic, nparts, total);
+                "schema=%s topic=%s partitions=%d sessions=%d events=%" PRId64,
+                SLA_REBUILD_SCHEMA, ctx->topic, nparts, r.nlanes, total);
         if (assign->cnt > 0 && rd_kafka_assign(rk, assign)) {
                 esc_log(ESC_LOG_ERROR, "sla", "rebuild: assign failed", NULL);
                 goto out;
         }
-        {
-                rb_reader_t r = {.ctx = ctx, .rk = rk, .parts = parts, .nparts = nparts,
-                                 .remaining = remaining};
-                size_t max = (size_t)ctx->rebuild_batch_max;
-
-                pthread_mutex_init(&r.mu, NULL);
-                pthread_cond_init(&r.cv, NULL);
-                for (int i = 0; i < 2; i++) {
-                        r.buf[i].msgs = esc_xcalloc(max, sizeof(*r.buf[i].msgs));
-                        r.buf[i].evs = esc_xcalloc(max, sizeof(esc_event_t));
-                        r.buf[i].in = esc_xcalloc(max, sizeof(esc_sla_input_t));
-                }
-                t0 = esc_mono_us();
-                done = remaining > 0 ? rb_write(&r, st, total, tty, t0) : 0;
-                for (int i = 0; i < 2; i++) {
-                        free(r.buf[i].msgs);
-                        free(r.buf[i].evs);
-                        free(r.buf[i].in);
-                }
-                pthread_cond_destroy(&r.cv);
-                pthread_mutex_destroy(&r.mu);
-                if (done < 0) {
-                        if (esc_signals_stop_requested())
-                                esc_log(ESC_LOG_INFO, "sla",
-                                        "rebuild interrupted; esc left as it was", NULL);
-                        goto out;
-                }
+        t0 = esc_mono_us();
+        if (rb_lanes_start(&r) == 0)
+                rb_read(&r, total, tty, t0);
+        if ((done = rb_lanes_join(&r)) < 0) {
+                if (esc_signals_stop_requested())
+                        esc_log(ESC_LOG_INFO, "sla", "rebuild interrupted; esc left as it was",
+                                NULL);
+                goto out;
         }
         progress(tty, done, total, t0, true);
-        {
-                PGconn *c = PQconnectdb(ctx->pg_url);
-                PQclear(PQexec(c, "SET client_min_messages = warning"));
-                int bad = PQstatus(c) != CONNECTION_OK ||
-                          esc_sla_swap(c, SLA_REBUILD_SCHEMA, SLA_LIVE_SCHEMA, err, sizeof(err));
-                if (PQstatus(c) != CONNECTION_OK)
-                        esc_err(err, sizeof(err), "connecting to PostgreSQL: %s", PQerrorMessage(c));
-                PQfinish(c);
-                if (bad) {
-                        esc_log(ESC_LOG_ERROR, "sla", "rebuild: swap failed", "error=\"%s\"", err);
-                        goto out;
-                }
+        if (rb_finish(ctx, restore, err, sizeof(err))) {
+                esc_log(ESC_LOG_ERROR, "sla", "rebuild: swap failed", "error=\"%s\"", err);
+                goto out;
         }
         esc_log(ESC_LOG_INFO, "sla", "rebuild swapped in",
                 "schema=%s events=%" PRId64 " seconds=%.1f", SLA_LIVE_SCHEMA, done,
                 (double)(esc_mono_us() - t0) / 1e6);
         rc = 0;
 out:
-        free(parts);
+        rb_lanes_free(&r);
+        free(r.parts);
+        free(restore);
         if (assign)
                 rd_kafka_topic_partition_list_destroy(assign);
-        esc_sla_store_destroy(st);
+        pthread_cond_destroy(&r.cv);
+        pthread_mutex_destroy(&r.mu);
         ctx->rk = NULL;
-        rd_kafka_consumer_close(rk);
-        rd_kafka_destroy(rk);
+        if (rk) {
+                rd_kafka_consumer_close(rk);
+                rd_kafka_destroy(rk);
+        }
         return rc;
 }
 
@@ -651,6 +811,7 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
         /* Rebuilds favour throughput: an incident touched many times in one
          * transaction has its row written once. */
         ctx.rebuild_batch_max = (int)esc_config_int(cli->conf, "sla.rebuild_batch_max", 50000);
+        ctx.rebuild_sessions = (int)esc_config_int(cli->conf, "sla.rebuild_sessions", 2);
         for (int i = 1; i < argc; i++) {
                 if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
                         usage(stdout);
@@ -682,6 +843,10 @@ int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
                 ctx.rebuild_batch_max = ctx.batch_max;
         if (ctx.rebuild_batch_max > SLA_BATCH_CAP)
                 ctx.rebuild_batch_max = SLA_BATCH_CAP;
+        if (ctx.rebuild_sessions < 1 || ctx.rebuild_sessions > SLA_SESSIONS_CAP)
+                return esc_cli_fail(ESC_EXIT_USAGE, "worker sla",
+                                    "sla.rebuild_sessions %d out of range (1..%d)",
+                                    ctx.rebuild_sessions, SLA_SESSIONS_CAP);
         if (exit_after && !rebuild)
                 return esc_cli_fail(ESC_EXIT_USAGE, "worker sla", "--exit only goes with --rebuild");
         ctx.pg_url = esc_config_get(cli->conf, "postgres.url");
