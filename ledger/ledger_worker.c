@@ -71,6 +71,7 @@ typedef struct ledger {
         esc_codec_t *codec;
         esc_eventlog_t *log;
         rd_kafka_t *producer;
+        rd_kafka_topic_t *events_rkt; /* one handle: no topic lookup per event */
         esc_deadletter_t *dl;
         char events_topic[256];
         char commands_topic[256];
@@ -312,7 +313,7 @@ static int produce(ledger_t *L, int32_t pi, int64_t cmd_off, const char *key)
 {
         for (;;) {
                 rd_kafka_resp_err_t err = rd_kafka_producev(
-                        L->producer, RD_KAFKA_V_TOPIC(L->events_topic),
+                        L->producer, RD_KAFKA_V_RKT(L->events_rkt),
                         RD_KAFKA_V_PARTITION(pi), RD_KAFKA_V_KEY(key, strlen(key)),
                         RD_KAFKA_V_VALUE(L->enc.data, L->enc.len),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -494,6 +495,8 @@ static void ledger_free(ledger_t *L)
         }
         if (L->producer) {
                 rd_kafka_flush(L->producer, 10000);
+                if (L->events_rkt)
+                        rd_kafka_topic_destroy(L->events_rkt);
                 rd_kafka_destroy(L->producer);
         }
         esc_deadletter_destroy(L->dl);
@@ -535,7 +538,11 @@ int esc_worker_ledger_main(esc_cli_t *cli, int argc, char **argv)
             !(L->log = esc_eventlog_new(cli->conf, L->codec, L->err, sizeof(L->err))) ||
             !(L->producer = esc_kafka_producer_new(cli->conf, dr_cb, L, L->err,
                                                    sizeof(L->err))) ||
+            !(L->events_rkt = rd_kafka_topic_new(L->producer, L->events_topic, NULL)) ||
             !(L->dl = esc_deadletter_new(cli->conf, L->err, sizeof(L->err)))) {
+                if (L->producer && !L->events_rkt)
+                        esc_err(L->err, sizeof(L->err), "%s: %s", L->events_topic,
+                                rd_kafka_err2str(rd_kafka_last_error()));
                 esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger", "%s", L->err);
                 ledger_free(L);
                 return ESC_EXIT_RUNTIME;

@@ -150,6 +150,10 @@ static double passthrough(esc_config_t *c, const char *from, const char *to, lon
                 if (end[p] == lo)
                         done++;
         }
+        /* One topic handle, as the ledger produces through one. */
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(prod, to, NULL);
+        if (!rkt)
+                die("passthrough topic", rd_kafka_err2str(rd_kafka_last_error()));
         double t0 = now_s();
         rd_kafka_assign(cons, tpl);
         while (done < PARTITIONS) {
@@ -157,7 +161,7 @@ static double passthrough(esc_config_t *c, const char *from, const char *to, lon
                 if (!m)
                         continue;
                 if (!m->err) {
-                        while (rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(to),
+                        while (rd_kafka_producev(prod, RD_KAFKA_V_RKT(rkt),
                                                  RD_KAFKA_V_PARTITION(m->partition),
                                                  RD_KAFKA_V_KEY(m->key, m->key_len),
                                                  RD_KAFKA_V_VALUE(m->payload, m->len),
@@ -172,6 +176,7 @@ static double passthrough(esc_config_t *c, const char *from, const char *to, lon
         }
         rd_kafka_flush(prod, 120000);
         double secs = now_s() - t0;
+        rd_kafka_topic_destroy(rkt);
         rd_kafka_topic_partition_list_destroy(tpl);
         rd_kafka_consumer_close(cons);
         rd_kafka_destroy(cons);
