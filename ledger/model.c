@@ -599,7 +599,8 @@ static int event_check(enum check c, const esc_event_t *ev, char *errbuf, size_t
         const char *what = esc_event_type_name(ev->type);
         enum shape s = event_shape[ev->type];
 
-        if (check_str(c, "event", "event_id", ev->event_id, true, ESC_MAX_ID, errbuf, errbuf_size) ||
+        if (check_str(c, "event", "event_id", ev->event_id, true, ESC_MAX_ID, errbuf,
+                      errbuf_size) ||
             check_str(c, "event", "incident_id", ev->incident_id, true, ESC_MAX_ID, errbuf,
                       errbuf_size) ||
             check_str(c, "event", "actor", ev->actor, true, ESC_MAX_ID, errbuf, errbuf_size) ||
