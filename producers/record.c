@@ -574,6 +574,13 @@ static int build_finish(const struct spec *s, struct vals *v, const char *incide
         return 0;
 }
 
+/* all_opts[i] as the parser's entry, storing into v. */
+static esc_opt_t opt_entry(size_t i, struct vals *v)
+{
+        return (esc_opt_t){all_opts[i].name, all_opts[i].kind, (char *)v + all_opts[i].off,
+                           all_opts[i].max};
+}
+
 int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t *opts,
                      esc_command_t *cmd, char *errbuf, size_t errbuf_size)
 {
@@ -589,8 +596,7 @@ int esc_record_build(const char *word, int argc, char **argv, esc_record_opts_t 
         size_t si = (size_t)(s - specs);
         for (size_t i = 0; i < NOPTS; i++)
                 if (allowed_mask[si] & (UINT64_C(1) << i))
-                        table[nt++] = (esc_opt_t){all_opts[i].name, all_opts[i].kind,
-                                                  (char *)&v + all_opts[i].off, all_opts[i].max};
+                        table[nt++] = opt_entry(i, &v);
         table[nt] = (esc_opt_t){0};
 
         if (esc_cli_parse(argc, argv, table, pos, s->needs_incident ? 1 : 0, &npos, errbuf,
@@ -611,8 +617,7 @@ static int build_store(const struct spec *s, struct vals *v, int opt, const char
         if (!(allowed_mask[si] & (UINT64_C(1) << opt)))
                 return esc_cli_unknown_flag(all_opts[opt].name, strlen(all_opts[opt].name),
                                             errbuf, errbuf_size);
-        esc_opt_t o = {all_opts[opt].name, all_opts[opt].kind, (char *)v + all_opts[opt].off,
-                       all_opts[opt].max};
+        esc_opt_t o = opt_entry((size_t)opt, v);
         return esc_cli_store(&o, value, &seen[opt], errbuf, errbuf_size);
 }
 

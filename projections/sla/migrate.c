@@ -242,17 +242,18 @@ int esc_sla_events_key_restore(PGconn *c, const char *schema, const char *restor
                      errbuf_size))
                 return -1;
         r = PQexec(c, restore);
-        state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        dup = state && !strcmp(state, "23505");
-        if (PQresultStatus(r) == PGRES_COMMAND_OK || !dup) {
-                int rc = PQresultStatus(r) == PGRES_COMMAND_OK
-                                 ? 0
-                                 : esc_err(errbuf, errbuf_size, "adding %s.events' key back: %s",
-                                           schema, PQerrorMessage(c));
+        if (PQresultStatus(r) == PGRES_COMMAND_OK) {
                 PQclear(r);
-                return rc;
+                return 0;
         }
+        state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        dup = state && !strcmp(state, "23505"); /* unique_violation */
+        if (!dup)
+                esc_err(errbuf, errbuf_size, "adding %s.events' key back: %s", schema,
+                        PQerrorMessage(c));
         PQclear(r);
+        if (!dup)
+                return -1;
         /* The log held an event twice, which only an incident without a
          * row lets through the fold (a refusal of a never-opened incident
          * sent again). Live, the first copy wins: so here too. */
