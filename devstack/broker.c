@@ -27,7 +27,8 @@
 #include <openssl/evp.h>
 
 #include "devstack/devstack.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 #define BROKER_WAIT_MS 90000
 #define BROKER_STOP_MS 30000

@@ -20,7 +20,7 @@
 
 #include "devstack/devstack.h"
 #include "producers/commands.h"
-#include "runtime/util.h"
+#include "core/util.h"
 
 static void dev_usage(FILE *out)
 {

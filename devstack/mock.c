@@ -31,7 +31,8 @@
 
 #include "devstack/devstack.h"
 #include "runtime/log.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 #define MOCK_TOPICS 3
 #define MOCK_MAX_PARTITIONS 1000

@@ -29,7 +29,8 @@
 #include <libpq-fe.h>
 
 #include "devstack/devstack.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 #define PG_USER "esc"
 #define PG_DB "esc"

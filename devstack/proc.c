@@ -25,7 +25,7 @@
 #include <arpa/inet.h>
 
 #include "devstack/devstack.h"
-#include "runtime/util.h"
+#include "core/util.h"
 
 void esc_dev_progress(const char *fmt, ...)
 {

@@ -22,10 +22,10 @@
 #include <string.h>
 
 #include "ledger/eventlog.h"
-#include "ledger/hashchain.h"
+#include "core/hashchain.h"
 #include "producers/commands.h"
 #include "runtime/kafka.h"
-#include "runtime/strmap.h"
+#include "core/strmap.h"
 
 struct head {
         int64_t seq;

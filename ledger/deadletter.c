@@ -6,7 +6,7 @@
 #include "ledger/deadletter.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
-#include "runtime/util.h"
+#include "core/util.h"
 
 #define DL_TIMEOUT_MS 30000
 

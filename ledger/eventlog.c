@@ -14,6 +14,7 @@
 #include "ledger/eventlog.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
+#include "runtime/sys.h"
 
 #define WATERMARK_TIMEOUT_MS 10000
 #define POLL_MS 100

@@ -17,8 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ledger/codec.h"
-#include "ledger/model.h"
+#include "core/codec.h"
+#include "core/model.h"
 #include "runtime/config.h"
 
 typedef struct esc_eventlog_stats {

@@ -29,17 +29,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ledger/codec.h"
-#include "ledger/decider.h"
+#include "core/codec.h"
+#include "core/decider.h"
 #include "ledger/deadletter.h"
 #include "ledger/eventlog.h"
-#include "ledger/hashchain.h"
-#include "ledger/policy.h"
-#include "ledger/state.h"
+#include "core/hashchain.h"
+#include "core/policy.h"
+#include "core/state.h"
 #include "producers/commands.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
-#include "runtime/strmap.h"
+#include "core/strmap.h"
+#include "runtime/sys.h"
 #include "runtime/worker.h"
 
 #define COMP "ledger"

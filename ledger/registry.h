@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 
 typedef struct esc_registry esc_registry_t;
 

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 
 typedef enum {
         ESC_OPT_STR,  /* dst: const char ** (points into argv) */

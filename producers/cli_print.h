@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 
 /* "key=value ..." fields of the payload that matter to a reader. */
 void esc_cli_event_fields(const esc_event_t *ev, char *buf, size_t size);

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 #include "producers/commands.h"
 
 #define ESC_RECORD_DEFAULT_WAIT_MS 10000

@@ -30,8 +30,7 @@ typedef struct esc_cli {
 typedef int (*esc_cmd_fn)(esc_cli_t *cli, int argc, char **argv);
 
 /* The dispatch table lives in main.c; definitions live with their module
- * (devstack/, producers/, projections/, ledger/). producers/commands.c holds
- * weak fallbacks that say a command is not part of this build. */
+ * (devstack/, producers/, projections/, ledger/). */
 int esc_cmd_dev(esc_cli_t *cli, int argc, char **argv);          /* dev up|down|status */
 int esc_cmd_policy(esc_cli_t *cli, int argc, char **argv);       /* policy check|explain */
 int esc_cmd_schema(esc_cli_t *cli, int argc, char **argv);       /* schema canonical|fingerprint */

@@ -23,11 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "producers/ingest.h"
 #include "producers/json_command.h"
 #include "producers/zendesk.h"
 #include "runtime/kafka.h"
+#include "runtime/sys.h"
 
 #define READ_CHUNK (256 * 1024)
 #define REJECT_KEEP 256        /* bytes of an over-long line kept in the reject file */

@@ -16,7 +16,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 
 typedef enum {
         ESC_JSONCMD_OK = 0,

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "producers/json_scan.h"
-#include "runtime/util.h"
+#include "core/util.h"
 
 /* Up to 18 digits always fit in a long long; longer integers (and their
  * overflow errors) are left to jansson. */

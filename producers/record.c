@@ -18,6 +18,7 @@
 #include "producers/cli_print.h"
 #include "producers/cli_record.h"
 #include "producers/submit.h"
+#include "runtime/sys.h"
 
 /* Every flag any recording command takes; a command allows a subset. */
 struct vals {

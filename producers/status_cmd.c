@@ -2,16 +2,16 @@
  * folded from its events on esc.events (the log is the only source of
  * truth; no database is consulted).
  *
- * The decider's own fold (esc_evolve, ledger/state.h) gives status, sev,
+ * The decider's own fold (esc_evolve, core/state.h) gives status, sev,
  * owners and deadlines exactly as the ledger sees them; the few things a
  * reader wants that decisions do not need (account, title, last customer
  * update, review progress, channel, tracker) are picked up here. */
 #include <stdio.h>
 #include <string.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "ledger/eventlog.h"
-#include "ledger/state.h"
+#include "core/state.h"
 #include "producers/cli_args.h"
 #include "producers/cli_print.h"
 #include "producers/commands.h"

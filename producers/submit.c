@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "ledger/eventlog.h"
 #include "producers/submit.h"
 #include "runtime/kafka.h"
+#include "runtime/sys.h"
 
 struct esc_submit {
         const esc_config_t *conf;

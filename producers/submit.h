@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 #include "runtime/config.h"
 
 #define ESC_SUBMIT_GRACE_MS 400

@@ -27,7 +27,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "producers/cli_args.h"
 #include "producers/commands.h"
 #include "producers/json_command.h"
@@ -36,6 +36,7 @@
 #include "runtime/log.h"
 #include "runtime/metrics.h"
 #include "runtime/signals.h"
+#include "runtime/sys.h"
 
 #define WEBHOOK_MAX_BODY ((size_t)1 << 20) /* 1 MiB */
 #define WEBHOOK_MAX_COMMANDS 1000          /* per request */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "producers/zendesk.h"
+#include "runtime/sys.h"
 
 #define EVENT_PREFIX "zen:event-type:"
 

@@ -30,7 +30,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 #include "producers/json_command.h"
 #include "runtime/config.h"
 

@@ -14,7 +14,8 @@
 #include <yaml.h>
 
 #include "runtime/config.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 enum layer { L_DEFAULT, L_DEVENV, L_FILE, L_ENV, L_FLAG };
 

@@ -9,7 +9,8 @@
 
 #include "runtime/kafka.h"
 #include "runtime/log.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 struct conf_ctx {
         rd_kafka_conf_t *rkconf;

@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "runtime/log.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 static atomic_int log_level = ESC_LOG_INFO;
 

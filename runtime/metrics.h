@@ -28,7 +28,7 @@
 #include <stddef.h>
 
 #include "runtime/config.h"
-#include "runtime/util.h"
+#include "core/util.h"
 
 typedef struct esc_metrics esc_metrics_t;
 typedef struct esc_metric esc_metric_t;

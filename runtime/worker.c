@@ -14,7 +14,8 @@
 #include "runtime/kafka.h"
 #include "runtime/log.h"
 #include "runtime/signals.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 #include "runtime/worker.h"
 
 #define ESC_WORKER_MAX_NAME 32

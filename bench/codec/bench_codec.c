@@ -17,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/codec.h"
-#include "runtime/util.h"
+#include "core/codec.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 #include "tests/unit/codec_fixtures.h"
 
 static const esc_event_type_t life[] = {

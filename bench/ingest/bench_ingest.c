@@ -20,7 +20,8 @@
 
 #include "runtime/config.h"
 #include "runtime/kafka.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 static int64_t delivered, failed;
 

@@ -24,9 +24,10 @@
 #include <unistd.h>
 
 #include "devstack/devstack.h"
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
+#include "runtime/sys.h"
 
 #define PARTITIONS 12
 

@@ -21,7 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 #define MAX_PARTS 256
 #define TARGET_MS 100.0

@@ -25,10 +25,11 @@
 #include <unistd.h>
 
 #include "devstack/devstack.h"
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "ledger/eventlog.h"
 #include "projections/timeline/timeline.h"
 #include "runtime/kafka.h"
+#include "runtime/sys.h"
 #include "tests/data/timeline/scripted.h"
 
 #define REPS 7

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 #define MAX_CLIENTS 256
 #define MAX_SAMPLES 4000000

@@ -27,9 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger/model.h"
-#include "ledger/policy.h"
-#include "ledger/state.h"
+#include "core/model.h"
+#include "core/policy.h"
+#include "core/state.h"
 
 /* What the actions worker knows about one open incident. The esc_state_t
  * is folded by the ledger's own esc_evolve (sev, status, owners, SLA

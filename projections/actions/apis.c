@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 #include "projections/actions/apis.h"
 #include "runtime/log.h"
 #include "runtime/signals.h"
-#include "runtime/util.h"
+#include "core/util.h"
 
 #define COMP "actions"
 #define API_RESPONSE_CAP ((size_t)1 << 20)

@@ -32,14 +32,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "producers/commands.h"
 #include "producers/submit.h"
 #include "projections/actions/actions.h"
 #include "projections/actions/apis.h"
 #include "runtime/log.h"
 #include "runtime/signals.h"
-#include "runtime/strmap.h"
+#include "core/strmap.h"
+#include "runtime/sys.h"
 #include "runtime/worker.h"
 
 #define COMP "actions"

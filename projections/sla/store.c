@@ -25,6 +25,7 @@
 
 #include "projections/sla/sla.h"
 #include "runtime/log.h"
+#include "runtime/sys.h"
 
 #define SLA_MAX_PARTS 1024
 

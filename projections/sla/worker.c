@@ -19,13 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "ledger/deadletter.h"
 #include "producers/commands.h"
 #include "projections/sla/sla.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
 #include "runtime/signals.h"
+#include "runtime/sys.h"
 #include "runtime/worker.h"
 
 #define SLA_PROJECTION "sla"

@@ -19,7 +19,7 @@
 
 #include "ledger/eventlog.h"
 #include "projections/timeline/timeline.h"
-#include "runtime/strmap.h"
+#include "core/strmap.h"
 
 /* Rows kept in memory before sorting by time; past this the audit says it
  * is incomplete rather than exhaust memory. */

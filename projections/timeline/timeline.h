@@ -37,10 +37,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger/model.h"
-#include "ledger/policy.h"
+#include "core/model.h"
+#include "core/policy.h"
 #include "producers/commands.h"
-#include "runtime/util.h"
+#include "core/util.h"
 
 /* Caps: one incident's history is small, but a hostile or broken log must
  * not exhaust memory. Events beyond the cap are counted, not kept. */

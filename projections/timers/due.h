@@ -33,9 +33,9 @@
 
 #include <stddef.h>
 
-#include "ledger/model.h"
-#include "ledger/policy.h"
-#include "ledger/state.h"
+#include "core/model.h"
+#include "core/policy.h"
+#include "core/state.h"
 
 /* At most one item per fact slot: response, resolution, update, review
  * breaches, the overdue reminder and the unowned page. */

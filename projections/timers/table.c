@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "projections/timers/table.h"
-#include "runtime/strmap.h"
-#include "runtime/util.h"
+#include "core/strmap.h"
+#include "core/util.h"
 
 struct esc_timers_table {
         esc_strmap_t *map; /* incident id -> esc_timers_incident_t* (NULL = dropped) */

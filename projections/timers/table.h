@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger/model.h"
-#include "ledger/state.h"
+#include "core/model.h"
+#include "core/state.h"
 #include "projections/timers/due.h"
 
 #define ESC_TIMERS_TABLE_COMPACT_MIN 1024

@@ -38,14 +38,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/codec.h"
-#include "ledger/policy.h"
-#include "ledger/state.h"
+#include "core/codec.h"
+#include "core/policy.h"
+#include "core/state.h"
 #include "producers/commands.h"
 #include "projections/timers/due.h"
 #include "projections/timers/table.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
+#include "runtime/sys.h"
 #include "runtime/worker.h"
 
 #define COMP "timers"

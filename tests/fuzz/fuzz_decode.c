@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/codec.h"
-#include "ledger/schema_canon.h"
+#include "core/codec.h"
+#include "core/schema_canon.h"
 #include "tests/unit/codec_fixtures.h"
 
 static esc_codec_t *codec_once(void)

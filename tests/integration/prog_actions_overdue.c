@@ -8,6 +8,7 @@
 
 #include "producers/submit.h"
 #include "runtime/config.h"
+#include "runtime/sys.h"
 
 int main(int argc, char **argv)
 {

@@ -16,10 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 #include "tests/unit/codec_fixtures.h"
 
 static long delivered, failed;

@@ -15,7 +15,8 @@
 
 #include "runtime/config.h"
 #include "runtime/kafka.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 int main(int argc, char **argv)
 {

@@ -16,7 +16,7 @@
 
 #include "runtime/config.h"
 #include "runtime/kafka.h"
-#include "runtime/util.h"
+#include "core/util.h"
 
 struct dr_counts {
         long ok;

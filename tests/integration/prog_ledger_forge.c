@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "ledger/eventlog.h"
-#include "ledger/hashchain.h"
+#include "core/hashchain.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
 

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "ledger/eventlog.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
-#include "runtime/strmap.h"
+#include "core/strmap.h"
 
 #define STEPS 10
 

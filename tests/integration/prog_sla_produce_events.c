@@ -28,10 +28,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 
 static int failures;
 static rd_kafka_t *rk;

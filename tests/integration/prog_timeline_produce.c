@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "devstack/devstack.h"
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
 #include "tests/data/timeline/scripted.h"

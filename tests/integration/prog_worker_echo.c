@@ -29,7 +29,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include "runtime/log.h"
 #include "runtime/signals.h"
-#include "runtime/util.h"
+#include "core/util.h"
 #include "runtime/worker.h"
 
 #define ECHO_MAX_PARTITIONS 1024

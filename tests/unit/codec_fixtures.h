@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 
 enum { FIXTURE_FULL = 0, FIXTURE_MINIMAL = 1 };
 

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "ledger/calendar.h"
+#include "core/calendar.h"
 
 static esc_time_t T(const char *iso)
 {

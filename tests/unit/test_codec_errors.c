@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "runtime/config.h"
 #include "tests/unit/codec_fixtures.h"
 

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "ledger/codec.h"
-#include "ledger/schema_canon.h"
+#include "core/codec.h"
+#include "core/schema_canon.h"
 #include "tests/unit/codec_fixtures.h"
 
 #define OLD_PATH "schemas/old/esc.v1.Event.v0.avsc"

@@ -20,9 +20,9 @@
 
 #include <cmocka.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "ledger/registry.h"
-#include "ledger/schema_canon.h"
+#include "core/schema_canon.h"
 #include "tests/unit/codec_fixtures.h"
 
 typedef struct srv {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "tests/unit/codec_fixtures.h"
 
 static int setup(void **state)

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "ledger/decider.h"
+#include "core/decider.h"
 
 static esc_policy_t *P;
 static esc_decision_t D;

@@ -13,7 +13,7 @@
 #include <curl/curl.h>
 
 #include "runtime/metrics.h"
-#include "runtime/util.h"
+#include "core/util.h"
 
 static size_t collect(char *p, size_t size, size_t n, void *opaque)
 {

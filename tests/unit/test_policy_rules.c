@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "ledger/policy.h"
+#include "core/policy.h"
 
 #define DATA ESC_SOURCE_DIR "/tests/data/policy/"
 

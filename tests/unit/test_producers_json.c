@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "producers/json_command.h"
 #include "producers/zendesk.h"
 

@@ -11,10 +11,10 @@
 
 #include <cmocka.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
-#include "runtime/util.h"
+#include "core/util.h"
 
 static void test_iso8601_with_offset_is_normalised_to_utc(void **state)
 {

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "ledger/codec.h"
-#include "ledger/schema_canon.h"
+#include "core/codec.h"
+#include "core/schema_canon.h"
 
 typedef struct vec {
         char input[4096];

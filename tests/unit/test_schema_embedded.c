@@ -1,6 +1,6 @@
 /* test_schema_embedded.c — the schemas compiled into esc are the .avsc
  * files in schemas/, byte for byte. Fails after a schema edit until
- * schemas/embed.sh has regenerated ledger/schemas_embedded.c. */
+ * schemas/embed.sh has regenerated core/schemas_embedded.c. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,8 @@
 
 #include <cmocka.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
+#include "runtime/sys.h"
 
 static const char *source_dir(void)
 {

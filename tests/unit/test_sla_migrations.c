@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "projections/sla/sla.h"
+#include "runtime/sys.h"
 
 static int by_name(const void *a, const void *b)
 {

@@ -18,7 +18,8 @@
 
 #include "runtime/config.h"
 #include "runtime/metrics.h"
-#include "runtime/util.h"
+#include "core/util.h"
+#include "runtime/sys.h"
 #include "runtime/worker.h"
 
 #define PARTS 3

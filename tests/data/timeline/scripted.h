@@ -27,7 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 
 #define TL_INC "INC-TL-1"
 #define TL_T0 INT64_C(1772445600000000) /* 2026-03-02T10:00:00Z */

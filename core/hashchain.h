@@ -17,8 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ledger/codec.h"
-#include "ledger/model.h"
+#include "core/codec.h"
+#include "core/model.h"
 
 /* Writes the deterministic id of (incident_id, seq) into out (37 bytes). */
 void esc_hash_event_id(const char *incident_id, int64_t seq, char out[37]);

@@ -1,7 +1,7 @@
 /* decider.h — the ledger's pure decision function (DESIGN §1, STYLE 2).
  *
  *   esc_decide(policy, state, command) -> events | CommandRejected | duplicate
- *   esc_evolve(state, event) -> state                 (ledger/state.h)
+ *   esc_evolve(state, event) -> state                 (core/state.h)
  *
  * No I/O, no clock, no global state: the same policy, state and command
  * always give the same events, so the ledger worker can replay and re-decide
@@ -27,7 +27,7 @@
  * esc_event_init: 0 / NULL / -1 / ESC_TIME_NONE / zero bytes).
  *
  * Rules (each is a unit test in tests/unit/test_decider_*.c):
- *  - A command whose command_id the state remembers (ledger/state.h,
+ *  - A command whose command_id the state remembers (core/state.h,
  *    ESC_STATE_DEDUP) is DUPLICATE: no events. This check comes first.
  *  - Any command but open on an incident without EscalationOpened:
  *    unknown_incident. open on an existing incident: incident_exists.
@@ -80,9 +80,9 @@
 #ifndef ESC_DECIDER_H
 #define ESC_DECIDER_H
 
-#include "ledger/model.h"
-#include "ledger/policy.h"
-#include "ledger/state.h"
+#include "core/model.h"
+#include "core/policy.h"
+#include "core/state.h"
 
 /* (Named apart from producers/submit.h's esc_verdict_t, the CLI's view of
  * the ledger's answer.) */

@@ -12,9 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/policy.h"
+#include "core/policy.h"
 #include "producers/cli_args.h"
 #include "producers/commands.h"
+#include "runtime/sys.h"
 
 static const char usage_policy[] =
         "usage: esc policy check [FILE]\n"

@@ -1,4 +1,4 @@
-/* util.h — small shared pieces: microsecond timestamps, ISO-8601, capped
+/* util.h — small pure pieces: microsecond timestamps, ISO-8601, capped
  * growable buffers, UTF-8 validation, safe string copies.
  *
  * Every timestamp in esc is an esc_time_t: microseconds since the Unix epoch,
@@ -19,10 +19,6 @@ typedef int64_t esc_time_t;
 typedef int32_t esc_date_t;
 #define ESC_DATE_NONE INT32_MIN
 
-/* Wall clock now, in microseconds. Not for use in pure code (decider). */
-esc_time_t esc_now(void);
-/* Monotonic clock in microseconds, for durations and timeouts. */
-int64_t esc_mono_us(void);
 
 /* Parses ISO-8601 with offset or `Z` ("2026-03-06T16:00:00Z",
  * "2026-03-06T17:00:00.250+01:00"). Returns 0, or -1 with errbuf naming the
@@ -80,11 +76,5 @@ void *esc_xmalloc(size_t n);
 void *esc_xcalloc(size_t n, size_t m);
 void *esc_xrealloc(void *p, size_t n);
 
-/* Reads a whole file (or stdin for "-") with a size cap. */
-int esc_read_file(const char *path, size_t cap, esc_buf_t *out, char *errbuf,
-                  size_t errbuf_size);
-
-/* Random UUIDv4 text (37 bytes incl. NUL) from the OS random source. */
-void esc_uuid_random(char out[37]);
 
 #endif

@@ -5,8 +5,8 @@
  * decider saw, even if today's policy would decide differently). */
 #include <string.h>
 
-#include "ledger/policy.h"
-#include "ledger/state.h"
+#include "core/policy.h"
+#include "core/state.h"
 
 static const char *status_names[ESC_STATUS__COUNT] = {
         "none", "open", "acknowledged", "mitigated", "resolved", "confirmed", "closed"};

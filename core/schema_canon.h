@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/util.h"
+#include "core/util.h"
 
 /* Largest schema text accepted (the whole esc Event schema is ~20 KiB). */
 #define ESC_SCHEMA_MAX_TEXT ((size_t)1 << 20)

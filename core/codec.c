@@ -2,7 +2,7 @@
  *
  * The hot path is a table-driven Avro binary encoder/decoder: one table per
  * record says, for every Avro field in schema order, where the value lives
- * in the C model (ledger/model.h) and how it is represented. At start-up the
+ * in the C model (core/model.h) and how it is represented. At start-up the
  * tables are checked field by field against the compiled-in .avsc files as
  * parsed by avro-c, so the tables cannot drift from the schemas. Going
  * straight between the C structs and the wire avoids avro-c's generic value
@@ -27,9 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/codec.h"
+#include "core/codec.h"
 #include "ledger/registry.h"
-#include "ledger/schema_canon.h"
+#include "core/schema_canon.h"
 
 /* ---- field tables ------------------------------------------------------- */
 
@@ -431,7 +431,7 @@ static int check_field(avro_schema_t s, const rec_t *r, const field_t *f, char *
         if (!ok)
                 return esc_err(errbuf, errbuf_size,
                                "schema %s.%s has type %s, which the codec does not map "
-                               "(schemas/ and ledger/codec.c disagree)",
+                               "(schemas/ and core/codec.c disagree)",
                                r->name, f->name, avro_schema_type_name(s));
         return 0;
 }
@@ -442,12 +442,12 @@ static int check_rec(avro_schema_t s, const rec_t *r, char *errbuf, size_t errbu
         if (!is_avro_record(s) || strcmp(avro_schema_name(s), r->name))
                 return esc_err(errbuf, errbuf_size,
                                "schema record %s not found where the codec expects it "
-                               "(schemas/ and ledger/codec.c disagree)",
+                               "(schemas/ and core/codec.c disagree)",
                                r->name);
         if ((int)avro_schema_record_size(s) != r->n)
                 return esc_err(errbuf, errbuf_size,
                                "schema record %s has %zu fields, the codec maps %d "
-                               "(schemas/ and ledger/codec.c disagree)",
+                               "(schemas/ and core/codec.c disagree)",
                                r->name, avro_schema_record_size(s), r->n);
         for (int i = 0; i < r->n; i++) {
                 if (strcmp(avro_schema_record_field_name(s, i), r->f[i].name))

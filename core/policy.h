@@ -43,8 +43,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ledger/calendar.h"
-#include "ledger/model.h"
+#include "core/calendar.h"
+#include "core/model.h"
 #include "runtime/config.h"
 
 typedef enum {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 
 /* ---- contract names ------------------------------------------------------ */
 

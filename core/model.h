@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "runtime/util.h"
+#include "core/util.h"
 
 #define ESC_MAX_ID 128       /* incident, account, person, command ids */
 #define ESC_MAX_STR 1024     /* names, titles, reasons, urls */

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/strmap.h"
-#include "runtime/util.h"
+#include "core/strmap.h"
+#include "core/util.h"
 
 struct slot {
         char *key; /* NULL: empty */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ledger/decider.h"
+#include "core/decider.h"
 
 struct ctx {
         const esc_policy_t *pol;

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ledger/model.h"
+#include "core/model.h"
 
 typedef enum {
         ESC_STATUS_NONE = 0, /* no EscalationOpened folded yet */

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ledger/hashchain.h"
+#include "core/hashchain.h"
 
 static void sha256(const void *a, size_t alen, const void *b, size_t blen,
                    uint8_t out[ESC_HASH_LEN])

@@ -14,7 +14,8 @@
 
 #include <yaml.h>
 
-#include "ledger/policy.h"
+#include "core/policy.h"
+#include "runtime/sys.h"
 
 /* ---- durations ---------------------------------------------------------- */
 

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ledger/schema_canon.h"
+#include "core/schema_canon.h"
 
 #define CANON_MAX_DEPTH 64
 #define CANON_MAX_NAMES 4096

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/calendar.h"
+#include "core/calendar.h"
+#include "runtime/sys.h"
 
 #define TZ_FILE_CAP (256 * 1024)
 #define TZ_EXPAND_UNTIL_YEAR 2200

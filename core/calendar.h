@@ -28,11 +28,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/util.h"
+#include "core/util.h"
 
 /* ---- civil dates (proleptic Gregorian, days since 1970-01-01) ----------- */
 
-/* The calendar arithmetic of runtime/util.h under the calendar's names. */
+/* The calendar arithmetic of core/util.h under the calendar's names. */
 static inline int64_t esc_cal_days_from_civil(int64_t y, int m, int d)
 {
         return esc_days_from_civil(y, m, d);

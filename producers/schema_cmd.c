@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/schema_canon.h"
+#include "core/schema_canon.h"
 #include "producers/commands.h"
+#include "runtime/sys.h"
 
 static const char usage[] =
         "usage: esc schema canonical FILE|-\n"
