@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "core/codec.h"
-#include "ledger/registry.h"
+#include "runtime/registry.h"
 #include "core/schema_canon.h"
 
 /* ---- field tables ------------------------------------------------------- */

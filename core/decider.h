@@ -84,7 +84,7 @@
 #include "core/policy.h"
 #include "core/state.h"
 
-/* (Named apart from producers/submit.h's esc_verdict_t, the CLI's view of
+/* (Named apart from runtime/submit.h's esc_verdict_t, the CLI's view of
  * the ledger's answer.) */
 typedef enum {
         ESC_VERDICT_ACCEPTED = 0,  /* events hold the decision */

@@ -358,6 +358,21 @@ size_t esc_strlcpy(char *dst, const char *src, size_t size)
         return n;
 }
 
+int esc_parse_int(const char *s, long long min, long long max, long long *out)
+{
+        char *end;
+        long long n;
+
+        if (!s || !*s || isspace((unsigned char)*s))
+                return -1;
+        errno = 0;
+        n = strtoll(s, &end, 10);
+        if (errno || *end || n < min || n > max)
+                return -1;
+        *out = n;
+        return 0;
+}
+
 int esc_err(char *errbuf, size_t size, const char *fmt, ...)
 {
         va_list ap;

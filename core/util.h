@@ -62,6 +62,12 @@ bool esc_utf8_valid(const char *s, size_t n);
  * without losing anything. One pass (the codec's check per decoded string). */
 bool esc_text_valid(const char *s, size_t n);
 
+/* Parses a whole decimal number in [min, max]: an optional sign and digits,
+ * trailing bytes ("12abc"), no empty string, no overflow. Returns 0, or -1
+ * leaving *out untouched. The one number parser behind every flag, config
+ * key and policy field. */
+int esc_parse_int(const char *s, long long min, long long max, long long *out);
+
 /* Copies at most size-1 bytes and always NUL-terminates. Returns strlen(src)
  * so truncation is detectable (like BSD strlcpy). */
 size_t esc_strlcpy(char *dst, const char *src, size_t size);

@@ -19,7 +19,6 @@
 #include <jansson.h>
 
 #include "devstack/devstack.h"
-#include "producers/commands.h"
 #include "core/util.h"
 
 static void dev_usage(FILE *out)

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "runtime/cli.h"
 #include "runtime/config.h"
 
 #define ESC_DEV_KAFKA_VERSION "3.9.2"
@@ -134,5 +135,8 @@ int esc_dev_pg_up(const char *dir, char *url, size_t url_size, char *errbuf,
                   size_t errbuf_size);
 int esc_dev_pg_down(const char *dir, char *errbuf, size_t errbuf_size);
 void esc_dev_pg_status(const char *dir, esc_dev_pg_status_t *st);
+
+/* `esc dev up|down|status|fault` (dev.c). */
+int esc_cmd_dev(esc_cli_t *cli, int argc, char **argv);
 
 #endif

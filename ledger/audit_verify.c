@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/eventlog.h"
+#include "runtime/eventlog.h"
 #include "core/hashchain.h"
-#include "producers/commands.h"
+#include "ledger/ledger.h"
 #include "runtime/kafka.h"
 #include "core/strmap.h"
 
@@ -230,7 +230,7 @@ static void free_head(const char *key, void *value, void *opaque)
         free(value);
 }
 
-static int cmd_verify(esc_cli_t *cli, int argc, char **argv)
+int esc_audit_verify_main(esc_cli_t *cli, int argc, char **argv)
 {
         char err[512];
         int rc = ESC_EXIT_RUNTIME;
@@ -322,22 +322,4 @@ out:
         esc_eventlog_destroy(log);
         esc_codec_destroy(v.codec);
         return rc;
-}
-
-int esc_cmd_audit(esc_cli_t *cli, int argc, char **argv)
-{
-        if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-                fprintf(argc < 2 ? stderr : stdout,
-                        "usage: esc audit overrides [--account A] [--since T] [--format text|json|csv]\n"
-                        "       esc audit verify\n\n"
-                        "  overrides  every severity override and refused override, with who and why\n"
-                        "  verify     check the hash chain, seq continuity and ids of esc.events\n");
-                return argc < 2 ? ESC_EXIT_USAGE : ESC_EXIT_OK;
-        }
-        if (!strcmp(argv[1], "verify"))
-                return cmd_verify(cli, argc - 1, argv + 1);
-        if (!strcmp(argv[1], "overrides"))
-                return esc_audit_overrides_main(cli, argc - 1, argv + 1);
-        return esc_cli_fail(ESC_EXIT_USAGE, "audit", "unknown subcommand '%s' (overrides or verify)",
-                            argv[1]);
 }

@@ -31,17 +31,17 @@
 
 #include "core/codec.h"
 #include "core/decider.h"
-#include "ledger/deadletter.h"
-#include "ledger/eventlog.h"
+#include "runtime/deadletter.h"
+#include "runtime/eventlog.h"
 #include "core/hashchain.h"
 #include "core/policy.h"
 #include "core/state.h"
-#include "producers/commands.h"
+#include "ledger/ledger.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
 #include "core/strmap.h"
 #include "runtime/sys.h"
-#include "runtime/worker.h"
+#include "runtime/worker_main.h"
 
 #define COMP "ledger"
 #define MAX_PARTITIONS 1024
@@ -508,26 +508,15 @@ static void ledger_free(ledger_t *L)
         free(L);
 }
 
-int esc_worker_ledger_main(esc_cli_t *cli, int argc, char **argv)
+static esc_opt_int_t batch_flag = {2000, 1, 100000};
+static const esc_opt_t ledger_flags[] = {
+        {"batch", ESC_OPT_INT, &batch_flag, 8},
+        {NULL, ESC_OPT_STR, NULL, 0},
+};
+
+static void *ledger_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
 {
-        int batch = 2000;
-        int rc = ESC_EXIT_RUNTIME;
-
-        for (int i = 1; i < argc; i++) {
-                if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-                        usage(stdout);
-                        return ESC_EXIT_OK;
-                } else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
-                        batch = atoi(argv[++i]);
-                        if (batch < 1 || batch > 100000)
-                                return esc_cli_fail(ESC_EXIT_USAGE, "worker ledger",
-                                                    "--batch must be 1..100000");
-                } else {
-                        usage(stderr);
-                        return ESC_EXIT_USAGE;
-                }
-        }
-
+        opts->batch_max = (int)batch_flag.v;
         ledger_t *L = esc_xcalloc(1, sizeof(*L));
         L->conf = cli->conf;
         esc_buf_init(&L->enc, 1 << 20);
@@ -544,9 +533,9 @@ int esc_worker_ledger_main(esc_cli_t *cli, int argc, char **argv)
                 if (L->producer && !L->events_rkt)
                         esc_err(L->err, sizeof(L->err), "%s: %s", L->events_topic,
                                 rd_kafka_err2str(rd_kafka_last_error()));
-                esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger", "%s", L->err);
+                *rc = esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger", "%s", L->err);
                 ledger_free(L);
-                return ESC_EXIT_RUNTIME;
+                return NULL;
         }
 
         /* Co-partitioning is what makes "command partition p -> events
@@ -557,43 +546,29 @@ int esc_worker_ledger_main(esc_cli_t *cli, int argc, char **argv)
                                                     L->err, sizeof(L->err))
                         : -1;
         if (ne <= 0 || nc <= 0) {
-                esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger", "%s", L->err);
+                *rc = esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger", "%s", L->err);
                 ledger_free(L);
-                return ESC_EXIT_RUNTIME;
+                return NULL;
         }
         if (ne != nc || ne > MAX_PARTITIONS) {
-                esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger",
+                *rc = esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger",
                              "%s has %d partitions but %s has %d: they must be equal (and at "
                              "most %d) so commands partition p is decided into events "
                              "partition p",
                              L->commands_topic, nc, L->events_topic, ne, MAX_PARTITIONS);
                 ledger_free(L);
-                return ESC_EXIT_RUNTIME;
+                return NULL;
         }
 
-        static const esc_worker_ops_t ops = {
-                .name = "ledger",
-                .on_assign = on_assign,
-                .on_revoke = on_revoke,
-                .on_batch = on_batch,
-                .on_drain = on_drain,
-        };
-        esc_worker_ops_t o = ops;
-        o.opaque = L;
-        const char *topics[] = {L->commands_topic};
-        esc_worker_opts_t opts = {
-                .group = esc_config_str(cli->conf, "ledger.group", "esc-ledger"),
-                .topics = topics,
-                .topic_cnt = 1,
-                .batch_max = batch,
-                .batch_ms = 20,
-        };
-        esc_worker_t *w = esc_worker_new(cli->conf, &o, &opts, L->err, sizeof(L->err));
-        if (!w) {
-                esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger", "%s", L->err);
-                ledger_free(L);
-                return ESC_EXIT_RUNTIME;
-        }
+        esc_log(ESC_LOG_INFO, COMP, "ledger starting",
+                "commands=%s events=%s partitions=%d policy_version=%s", L->commands_topic,
+                L->events_topic, ne, L->policy->version);
+        return L;
+}
+
+static void ledger_started(void *state, esc_worker_t *w)
+{
+        ledger_t *L = state;
         esc_metrics_t *mx = esc_worker_metrics(w);
         L->m_decided = esc_metrics_counter(mx, "esc_ledger_commands_decided_total",
                                            "Commands decided into events");
@@ -610,14 +585,29 @@ int esc_worker_ledger_main(esc_cli_t *cli, int argc, char **argv)
         L->m_deadletter = esc_metrics_counter(mx, "esc_ledger_deadletter_total",
                                               "Undecodable commands sent to the dead-letter topic");
 
-        esc_log(ESC_LOG_INFO, COMP, "ledger starting",
-                "commands=%s events=%s partitions=%d policy_version=%s", L->commands_topic,
-                L->events_topic, ne, L->policy->version);
-        if (esc_worker_run(w) == 0)
-                rc = ESC_EXIT_OK;
-        else
-                esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger", "%s", esc_worker_error(w));
-        esc_worker_destroy(w);
-        ledger_free(L);
-        return rc;
+}
+
+static void ledger_teardown(void *state)
+{
+        ledger_free(state);
+}
+
+static const esc_worker_app_t ledger_app = {
+        .name = "ledger",
+        .usage = usage,
+        .flags = ledger_flags,
+        .group_key = "ledger.group",
+        .group_default = "esc-ledger",
+        .topic = "commands",
+        .ops = {.on_assign = on_assign, .on_revoke = on_revoke, .on_batch = on_batch,
+                .on_drain = on_drain},
+        .opts = {.batch_ms = 20},
+        .setup = ledger_setup,
+        .started = ledger_started,
+        .teardown = ledger_teardown,
+};
+
+int esc_worker_ledger_main(esc_cli_t *cli, int argc, char **argv)
+{
+        return esc_worker_main(cli, argc, argv, &ledger_app);
 }

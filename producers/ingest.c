@@ -8,7 +8,7 @@
  *                codec): parse, validate, encode every line of a batch
  *   main thread: take finished batches strictly in the order they were
  *                read, produce each command (RD_KAFKA_MSG_F_COPY) or write
- *                its reject, serve delivery reports (rd_kafka_poll).
+ *                its reject, serve delivery reports (esc_cmdout_poll).
  *
  * Emitting in read order keeps every incident's commands in file order on
  * its partition, and keeps the reject file in line order. At most
@@ -27,7 +27,7 @@
 #include "producers/ingest.h"
 #include "producers/json_command.h"
 #include "producers/zendesk.h"
-#include "runtime/kafka.h"
+#include "runtime/cmdout.h"
 #include "runtime/sys.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -72,9 +72,7 @@ typedef struct ingest {
         const esc_config_t *conf;
         const esc_ingest_opts_t *opts;
         esc_ingest_stats_t *st;
-        rd_kafka_t *rk;
-        rd_kafka_topic_t *rkt; /* one handle: no lookup by name per message */
-        char topic[256];
+        esc_cmdout_t *out;
         FILE *rej;
         char errbuf[512];
         int64_t started_us, last_progress_us;
@@ -123,18 +121,19 @@ static int reject(ingest_t *in, int64_t lineno, const char *reason, const char *
 
 /* ---- producing ---------------------------------------------------------- */
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+static void on_delivery(rd_kafka_resp_err_t err, const rd_kafka_message_t *m,
+                        void *msg_opaque, void *opaque)
 {
         ingest_t *in = opaque;
         char reason[300];
 
-        if (!m->err) {
+        if (!err) {
                 in->st->delivered++;
                 return;
         }
         in->st->failed++;
-        snprintf(reason, sizeof(reason), "not delivered: %s", rd_kafka_err2str(m->err));
-        reject(in, (int64_t)(intptr_t)m->_private, reason, NULL, 0);
+        snprintf(reason, sizeof(reason), "not delivered: %s", rd_kafka_err2str(err));
+        reject(in, (int64_t)(intptr_t)msg_opaque, reason, NULL, 0);
 }
 
 static void progress(ingest_t *in, bool final)
@@ -157,21 +156,8 @@ static void progress(ingest_t *in, bool final)
 static int produce(ingest_t *in, const void *key, size_t klen, const void *val, size_t vlen,
                    int64_t lineno)
 {
-        for (;;) {
-                rd_kafka_resp_err_t err = rd_kafka_producev(
-                        in->rk, RD_KAFKA_V_RKT(in->rkt), RD_KAFKA_V_KEY(key, klen),
-                        RD_KAFKA_V_VALUE((void *)val, vlen),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                        RD_KAFKA_V_OPAQUE((void *)(intptr_t)lineno), RD_KAFKA_V_END);
-                if (!err)
-                        return 0;
-                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                        return esc_err(in->errbuf, sizeof(in->errbuf), "%s: produce: %s",
-                                       in->topic, rd_kafka_err2str(err));
-                /* librdkafka's queue is full: let it drain into the broker */
-                rd_kafka_poll(in->rk, 10);
-                progress(in, false);
-        }
+        return esc_cmdout_send_raw(in->out, key, klen, val, vlen, (void *)(intptr_t)lineno,
+                                   in->errbuf, sizeof(in->errbuf));
 }
 
 /* ---- workers: one line -> key + encoded command, or a reason ------------ */
@@ -345,7 +331,7 @@ static int emit(ingest_t *in, batch_t *b)
         }
         b->next_work = in->free_list;
         in->free_list = b;
-        rd_kafka_poll(in->rk, 0);
+        esc_cmdout_poll(in->out, 0);
         progress(in, false);
         return rc;
 }
@@ -369,7 +355,7 @@ static int drain(ingest_t *in, int max_inflight)
                         }
                         pthread_cond_timedwait(&in->done_cv, &in->mu, &ts);
                         pthread_mutex_unlock(&in->mu);
-                        rd_kafka_poll(in->rk, 0); /* delivery reports meanwhile */
+                        esc_cmdout_poll(in->out, 0); /* delivery reports meanwhile */
                         progress(in, false);
                         continue;
                 }
@@ -517,7 +503,7 @@ static int read_lines(ingest_t *in, int fd)
                 }
                 if (rc)
                         break;
-                rd_kafka_poll(in->rk, 0);
+                esc_cmdout_poll(in->out, 0);
                 progress(in, false);
         }
         esc_buf_free(&line);
@@ -556,21 +542,11 @@ int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts,
                 rc = -2;
                 goto out;
         }
-        in.rk = esc_kafka_producer_new(conf, on_delivery, &in, errbuf, errbuf_size);
-        if (!in.rk)
-                goto out;
-        esc_config_topic(conf, "commands", in.topic, sizeof(in.topic));
         /* Fail fast on an unreachable broker or a missing topic: otherwise
          * every line would wait out message.timeout.ms (5 min) first. */
-        if (esc_kafka_partition_count(in.rk, in.topic, METADATA_TIMEOUT_MS, errbuf, errbuf_size) <=
-            0)
+        in.out = esc_cmdout_new(conf, on_delivery, &in, METADATA_TIMEOUT_MS, errbuf, errbuf_size);
+        if (!in.out)
                 goto out;
-        in.rkt = rd_kafka_topic_new(in.rk, in.topic, NULL);
-        if (!in.rkt) {
-                esc_err(errbuf, errbuf_size, "%s: %s", in.topic,
-                        rd_kafka_err2str(rd_kafka_last_error()));
-                goto out;
-        }
         in.nworkers = opts->threads > 0 ? opts->threads : ESC_INGEST_DEFAULT_THREADS;
         if (in.nworkers > MAX_WORKERS)
                 in.nworkers = MAX_WORKERS;
@@ -600,8 +576,8 @@ int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts,
         if (!rc)
                 rc = drc;
         /* Deliver everything accepted so far, even after a read error. */
-        while (rd_kafka_outq_len(in.rk) > 0) {
-                rd_kafka_flush(in.rk, 200);
+        while (esc_cmdout_in_flight(in.out) > 0) {
+                esc_cmdout_flush(in.out, 200);
                 progress(&in, false);
         }
         progress(&in, true);
@@ -636,10 +612,7 @@ out:
         pthread_mutex_destroy(&in.mu);
         pthread_cond_destroy(&in.work_cv);
         pthread_cond_destroy(&in.done_cv);
-        if (in.rkt)
-                rd_kafka_topic_destroy(in.rkt);
-        if (in.rk)
-                rd_kafka_destroy(in.rk);
+        esc_cmdout_destroy(in.out, 0);
         if (in.rej) {
                 fclose(in.rej);
                 if (st->rejected == 0 && st->failed == 0)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "producers/cli_args.h"
+#include "runtime/cli_args.h"
 #include "producers/commands.h"
 #include "producers/ingest.h"
 

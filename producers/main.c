@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devstack/devstack.h"
+#include "ledger/ledger.h"
 #include "producers/commands.h"
+#include "projections/timeline/timeline.h"
 #include "runtime/log.h"
 
 struct esc_subcommand {

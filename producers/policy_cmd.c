@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/policy.h"
-#include "producers/cli_args.h"
+#include "runtime/cli_args.h"
 #include "producers/commands.h"
 #include "runtime/sys.h"
 

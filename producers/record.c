@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "producers/cli_args.h"
+#include "runtime/cli_args.h"
 #include "producers/cli_print.h"
 #include "producers/cli_record.h"
-#include "producers/submit.h"
+#include "runtime/submit.h"
 #include "runtime/sys.h"
 
 /* Every flag any recording command takes; a command allows a subset. */

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "core/codec.h"
-#include "ledger/eventlog.h"
+#include "runtime/eventlog.h"
 #include "core/state.h"
-#include "producers/cli_args.h"
+#include "runtime/cli_args.h"
 #include "producers/cli_print.h"
 #include "producers/commands.h"
 

@@ -18,6 +18,7 @@
  * reports. SIGTERM/SIGINT stop accepting, finish requests in flight, flush
  * and exit 0. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -28,11 +29,11 @@
 #include <unistd.h>
 
 #include "core/codec.h"
-#include "producers/cli_args.h"
+#include "runtime/cli_args.h"
 #include "producers/commands.h"
 #include "producers/json_command.h"
 #include "producers/zendesk.h"
-#include "runtime/kafka.h"
+#include "runtime/cmdout.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
 #include "runtime/signals.h"
@@ -51,8 +52,8 @@ typedef struct codec_slot {
 
 typedef struct webhook {
         esc_config_t *conf;
-        rd_kafka_t *rk;
-        char topic[256];
+        esc_cmdout_t *out;
+        const char *topic; /* esc_cmdout_topic(out) */
         const char *secret;     /* webhook.zendesk_secret; never logged */
         pthread_t poller;
         volatile int stop_poller;
@@ -81,15 +82,16 @@ typedef struct waiter {
 
 /* ---- Kafka --------------------------------------------------------------- */
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+static void on_delivery(rd_kafka_resp_err_t err, const rd_kafka_message_t *m,
+                        void *msg_opaque, void *opaque)
 {
-        waiter_t *w = m->_private;
+        waiter_t *w = msg_opaque;
 
         if (!w)
                 return;
         pthread_mutex_lock(&w->mu);
-        if (m->err && !w->err)
-                w->err = m->err;
+        if (err && !w->err)
+                w->err = err;
         if (--w->pending == 0)
                 pthread_cond_signal(&w->cv);
         pthread_mutex_unlock(&w->mu);
@@ -99,7 +101,7 @@ static void *poller_main(void *arg)
 {
         webhook_t *wh = arg;
         while (!wh->stop_poller)
-                rd_kafka_poll(wh->rk, 100);
+                esc_cmdout_poll(wh->out, 100);
         return NULL;
 }
 
@@ -137,35 +139,14 @@ static int deliver_all(webhook_t *wh, esc_command_t *cmds, int n, char *errbuf,
         pthread_cond_init(&w.cv, NULL);
         esc_buf_init(&enc, 4 * WEBHOOK_MAX_BODY);
         for (int i = 0; i < n && rc == 0; i++) {
-                esc_buf_reset(&enc);
-                if (esc_codec_encode_command(codec, &cmds[i], &enc, errbuf, errbuf_size) !=
-                    ESC_CODEC_OK) {
-                        rc = -1;
-                        break;
-                }
                 pthread_mutex_lock(&w.mu);
                 w.pending++;
                 pthread_mutex_unlock(&w.mu);
-                for (;;) {
-                        rd_kafka_resp_err_t err = rd_kafka_producev(
-                                wh->rk, RD_KAFKA_V_TOPIC(wh->topic),
-                                RD_KAFKA_V_KEY(cmds[i].incident_id, strlen(cmds[i].incident_id)),
-                                RD_KAFKA_V_VALUE(enc.data, enc.len),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_OPAQUE(&w), RD_KAFKA_V_END);
-                        if (!err)
-                                break;
-                        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                                usleep(5000); /* the poller drains it */
-                                continue;
-                        }
+                if (esc_cmdout_send(wh->out, codec, &cmds[i], &enc, &w, errbuf, errbuf_size)) {
                         pthread_mutex_lock(&w.mu);
                         w.pending--;
                         pthread_mutex_unlock(&w.mu);
-                        esc_err(errbuf, errbuf_size, "produce to %s: %s", wh->topic,
-                                rd_kafka_err2str(err));
                         rc = -1;
-                        break;
                 }
         }
         /* Wait for whatever was produced, even after an error: w lives on
@@ -454,30 +435,6 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- the command --------------------------------------------------------- */
 
-static int parse_listen(const char *listen, struct sockaddr_in *sa, char *errbuf,
-                        size_t errbuf_size)
-{
-        char host[64];
-        const char *colon = strrchr(listen, ':');
-        char *end;
-        long port;
-
-        if (!colon || (size_t)(colon - listen) >= sizeof(host))
-                return esc_err(errbuf, errbuf_size,
-                               "--listen '%.64s' is not ADDR:PORT (e.g. 127.0.0.1:8088)", listen);
-        memcpy(host, listen, (size_t)(colon - listen));
-        host[colon - listen] = '\0';
-        port = strtol(colon + 1, &end, 10);
-        memset(sa, 0, sizeof(*sa));
-        sa->sin_family = AF_INET;
-        sa->sin_port = htons((uint16_t)port);
-        if (*end || port < 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-                return esc_err(errbuf, errbuf_size,
-                               "--listen '%.64s' is not ADDR:PORT with a numeric IPv4 address",
-                               listen);
-        return 0;
-}
-
 static void free_codec_key(void *p)
 {
         (void)p; /* codecs are freed from the list at shutdown */
@@ -485,20 +442,21 @@ static void free_codec_key(void *p)
 
 int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
 {
-        const char *listen = NULL, *threads_s = NULL;
+        const char *listen = NULL;
         bool help = false;
+        esc_opt_int_t threads = {WEBHOOK_DEFAULT_THREADS, 1, 256};
         const esc_opt_t opts[] = {
                 {"listen", ESC_OPT_STR, &listen, 64},
-                {"threads", ESC_OPT_STR, &threads_s, 8},
+                {"threads", ESC_OPT_INT, &threads, 8},
                 {"help", ESC_OPT_BOOL, &help, 0},
                 {0},
         };
         char errbuf[512];
         struct sockaddr_in sa;
         webhook_t wh = {.conf = cli->conf};
+        bool poller_up = false;
         struct MHD_Daemon *d = NULL;
         int rc = ESC_EXIT_RUNTIME;
-        long threads = WEBHOOK_DEFAULT_THREADS;
 
         if (esc_cli_wants_help(argc, argv)) {
                 printf("usage: esc webhook [--listen ADDR:PORT] [--threads N]\n"
@@ -512,16 +470,8 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
                 return esc_cli_fail(ESC_EXIT_USAGE, "webhook", "%s", errbuf);
         if (!listen)
                 listen = esc_config_str(cli->conf, "webhook.listen", WEBHOOK_DEFAULT_LISTEN);
-        if (parse_listen(listen, &sa, errbuf, sizeof(errbuf)))
+        if (esc_listen_parse("--listen", listen, &sa, errbuf, sizeof(errbuf)))
                 return esc_cli_fail(ESC_EXIT_USAGE, "webhook", "%s", errbuf);
-        if (threads_s) {
-                char *end;
-                threads = strtol(threads_s, &end, 10);
-                if (*end || threads < 1 || threads > 256)
-                        return esc_cli_fail(ESC_EXIT_USAGE, "webhook",
-                                            "--threads '%s' is not valid: use 1 to 256",
-                                            threads_s);
-        }
         wh.secret = esc_config_get(cli->conf, "webhook.zendesk_secret");
         if (!wh.secret || !*wh.secret)
                 esc_log(ESC_LOG_WARN, "webhook",
@@ -532,11 +482,15 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
         if (!esc_config_get(cli->conf, "kafka.properties.message.timeout.ms"))
                 esc_config_set(cli->conf, "kafka.properties.message.timeout.ms",
                                WEBHOOK_DELIVERY_TIMEOUT_MS);
-        wh.rk = esc_kafka_producer_new(cli->conf, on_delivery, &wh, errbuf, sizeof(errbuf));
-        if (!wh.rk)
+        wh.out = esc_cmdout_new(cli->conf, on_delivery, &wh, 0, errbuf, sizeof(errbuf));
+        if (!wh.out)
                 return esc_cli_fail(ESC_EXIT_RUNTIME, "webhook", "%s", errbuf);
-        esc_config_topic(cli->conf, "commands", wh.topic, sizeof(wh.topic));
-        pthread_key_create(&wh.codec_key, free_codec_key);
+        wh.topic = esc_cmdout_topic(wh.out);
+        if ((errno = pthread_key_create(&wh.codec_key, free_codec_key)) != 0) {
+                esc_cmdout_destroy(wh.out, 0);
+                return esc_cli_fail(ESC_EXIT_RUNTIME, "webhook", "pthread_key_create: %s",
+                                    strerror(errno));
+        }
         pthread_mutex_init(&wh.codecs_mu, NULL);
         wh.metrics = esc_metrics_new();
         wh.m_requests = esc_metrics_counter(wh.metrics, "esc_webhook_requests_total",
@@ -548,13 +502,18 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
                                              esc_metrics_latency_buckets,
                                              esc_metrics_latency_buckets_cnt);
         esc_signals_install();
-        pthread_create(&wh.poller, NULL, poller_main, &wh);
+        if ((errno = pthread_create(&wh.poller, NULL, poller_main, &wh)) != 0) {
+                esc_cli_fail(ESC_EXIT_RUNTIME, "webhook",
+                             "cannot start the delivery-report thread: %s", strerror(errno));
+                goto out;
+        }
+        poller_up = true;
 
         d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                                      MHD_USE_ERROR_LOG,
                              0, NULL, NULL, handle, &wh, MHD_OPTION_SOCK_ADDR,
                              (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-                             (unsigned int)threads, MHD_OPTION_NOTIFY_COMPLETED, request_done,
+                             (unsigned int)threads.v, MHD_OPTION_NOTIFY_COMPLETED, request_done,
                              &wh, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
                              MHD_OPTION_END);
@@ -564,8 +523,8 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
                 goto out;
         }
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-        esc_log(ESC_LOG_INFO, "webhook", "listening", "listen=%s port=%u threads=%ld topic=%s",
-                listen, di ? (unsigned)di->port : 0u, threads, wh.topic);
+        esc_log(ESC_LOG_INFO, "webhook", "listening", "listen=%s port=%u threads=%lld topic=%s",
+                listen, di ? (unsigned)di->port : 0u, threads.v, wh.topic);
         while (!esc_signals_stop_requested())
                 usleep(100 * 1000);
         esc_log(ESC_LOG_INFO, "webhook", "stopping", "signal=%d", esc_signals_last());
@@ -573,10 +532,11 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
 out:
         if (d)
                 MHD_stop_daemon(d); /* waits for handlers in flight */
-        rd_kafka_flush(wh.rk, 30000);
+        esc_cmdout_flush(wh.out, 30000);
         wh.stop_poller = 1;
-        pthread_join(wh.poller, NULL);
-        rd_kafka_destroy(wh.rk);
+        if (poller_up)
+                pthread_join(wh.poller, NULL);
+        esc_cmdout_destroy(wh.out, 0);
         for (codec_slot_t *s = wh.codecs, *nx; s; s = nx) {
                 nx = s->next;
                 esc_codec_destroy(s->codec);

@@ -468,26 +468,22 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
         return respond(conn, MHD_HTTP_NOT_FOUND, text, "not found\n", 10);
 }
 
-static int parse_listen(const char *listen, struct sockaddr_in *sin, char *errbuf,
-                        size_t errbuf_size)
+int esc_listen_parse(const char *what, const char *listen, struct sockaddr_in *sin,
+                     char *errbuf, size_t errbuf_size)
 {
         char host[64];
         const char *colon = listen ? strrchr(listen, ':') : NULL;
-        char *end;
-        long port;
+        long long port;
 
         if (!colon || (size_t)(colon - listen) >= sizeof(host))
                 return esc_err(errbuf, errbuf_size,
-                               "metrics.listen \"%s\": expected HOST:PORT such as "
-                               "127.0.0.1:9464",
+                               "%s \"%.64s\": expected HOST:PORT such as 127.0.0.1:9464", what,
                                listen ? listen : "");
         memcpy(host, listen, (size_t)(colon - listen));
         host[colon - listen] = '\0';
-        port = strtol(colon + 1, &end, 10);
-        if (colon[1] == '\0' || *end || port < 0 || port > 65535)
+        if (esc_parse_int(colon + 1, 0, 65535, &port))
                 return esc_err(errbuf, errbuf_size,
-                               "metrics.listen \"%s\": port must be a number 0-65535",
-                               listen);
+                               "%s \"%.64s\": port must be a number 0-65535", what, listen);
         memset(sin, 0, sizeof(*sin));
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)port);
@@ -497,9 +493,9 @@ static int parse_listen(const char *listen, struct sockaddr_in *sin, char *errbu
                 esc_strlcpy(host, "127.0.0.1", sizeof(host));
         if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
                 return esc_err(errbuf, errbuf_size,
-                               "metrics.listen \"%s\": host must be a numeric IPv4 address "
-                               "such as 127.0.0.1",
-                               listen);
+                               "%s \"%.64s\": host must be a numeric IPv4 address such as "
+                               "127.0.0.1",
+                               what, listen);
         return 0;
 }
 
@@ -511,7 +507,7 @@ esc_metrics_server_t *esc_metrics_server_start(esc_metrics_t *m, const char *lis
         struct sockaddr_in sin;
         const union MHD_DaemonInfo *info;
 
-        if (parse_listen(listen, &sin, errbuf, errbuf_size) != 0)
+        if (esc_listen_parse("metrics.listen", listen, &sin, errbuf, errbuf_size) != 0)
                 return NULL;
         srv = esc_xcalloc(1, sizeof(*srv));
         srv->m = m;

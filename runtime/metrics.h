@@ -24,6 +24,7 @@
 #ifndef ESC_METRICS_H
 #define ESC_METRICS_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -93,6 +94,10 @@ typedef bool (*esc_metrics_health_fn)(void *opaque);
 esc_metrics_server_t *esc_metrics_server_start(esc_metrics_t *m, const char *listen,
                                                esc_metrics_health_fn health, void *opaque,
                                                char *errbuf, size_t errbuf_size);
+/* Parses "HOST:PORT" (numeric IPv4, "*" or "" for any, "localhost"; port
+ * 0..65535) for any HTTP listener; errbuf names `what` (the key or flag). */
+int esc_listen_parse(const char *what, const char *listen, struct sockaddr_in *sin,
+                     char *errbuf, size_t errbuf_size);
 /* The port actually bound. */
 int esc_metrics_server_port(const esc_metrics_server_t *srv);
 void esc_metrics_server_stop(esc_metrics_server_t *srv);

@@ -26,7 +26,7 @@
 
 #include "devstack/devstack.h"
 #include "core/codec.h"
-#include "ledger/eventlog.h"
+#include "runtime/eventlog.h"
 #include "projections/timeline/timeline.h"
 #include "runtime/kafka.h"
 #include "runtime/sys.h"

@@ -33,15 +33,14 @@
 #include <string.h>
 
 #include "core/codec.h"
-#include "producers/commands.h"
-#include "producers/submit.h"
+#include "runtime/submit.h"
 #include "projections/actions/actions.h"
 #include "projections/actions/apis.h"
 #include "runtime/log.h"
 #include "runtime/signals.h"
 #include "core/strmap.h"
 #include "runtime/sys.h"
-#include "runtime/worker.h"
+#include "runtime/worker_main.h"
 
 #define COMP "actions"
 #define ACTOR "esc-actions"
@@ -788,37 +787,28 @@ static void ctx_free(actions_ctx_t *ctx)
         free(ctx);
 }
 
-int esc_worker_actions_main(esc_cli_t *cli, int argc, char **argv)
+static void *actions_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
 {
-        const char *group = esc_config_str(cli->conf, "actions.group", "esc-actions");
         char err[1024];
-        int rc = ESC_EXIT_RUNTIME;
+        long long grace_ms;
 
-        if (esc_cli_wants_help(argc, argv)) {
-                usage(stdout);
-                return ESC_EXIT_OK;
+        if (esc_cli_config_int("worker actions", cli->conf, "actions.reconcile_grace_ms", 5000,
+                               0, 3600000, &grace_ms)) {
+                *rc = ESC_EXIT_USAGE;
+                return NULL;
         }
-        for (int i = 1; i < argc; i++) {
-                if (!strcmp(argv[i], "--group") && i + 1 < argc && *argv[i + 1]) {
-                        group = argv[++i];
-                } else {
-                        usage(stderr);
-                        return esc_cli_fail(ESC_EXIT_USAGE, "worker actions",
-                                            "unknown or incomplete option '%s'", argv[i]);
-                }
-        }
-
         actions_ctx_t *ctx = esc_xcalloc(1, sizeof(*ctx));
         ctx->conf = cli->conf;
         ctx->incidents = esc_strmap_new();
-        ctx->grace_us = esc_config_int(cli->conf, "actions.reconcile_grace_ms", 5000) * 1000;
-        esc_config_topic(cli->conf, "events", ctx->topic, sizeof(ctx->topic));
+        ctx->grace_us = grace_ms * 1000;
+        esc_strlcpy(ctx->topic, opts->topics[0], sizeof(ctx->topic));
         if (!(ctx->pol = esc_policy_from_config(cli->conf, err, sizeof(err))) ||
             !(ctx->codec = esc_codec_new(cli->conf, err, sizeof(err))) ||
             !(ctx->api = esc_actions_apis_new(cli->conf, err, sizeof(err))) ||
             !(ctx->sub = esc_submit_new(cli->conf, err, sizeof(err)))) {
                 ctx_free(ctx);
-                return esc_cli_fail(ESC_EXIT_RUNTIME, "worker actions", "%s", err);
+                *rc = esc_cli_fail(ESC_EXIT_RUNTIME, "worker actions", "%s", err);
+                return NULL;
         }
         if (!esc_actions_slack_enabled(ctx->api))
                 esc_log(ESC_LOG_WARN, COMP, "slack.token is not set: no channels or reminders",
@@ -827,29 +817,14 @@ int esc_worker_actions_main(esc_cli_t *cli, int argc, char **argv)
                 esc_log(ESC_LOG_WARN, COMP, "Linear is not configured: no tracking issues",
                         "fix=\"set linear.token and linear.team_id\"");
 
-        static const esc_worker_ops_t ops = {
-                .name = "actions",
-                .on_assign = on_assign,
-                .on_revoke = on_revoke,
-                .on_batch = on_batch,
-                .on_tick = on_tick,
-        };
-        esc_worker_ops_t o = ops;
-        o.opaque = ctx;
-        const char *topics[] = {ctx->topic};
-        esc_worker_opts_t opts = {
-                .group = group,
-                .topics = topics,
-                .topic_cnt = 1,
-                .batch_max = 500,
-                .batch_ms = 50,
-                .tick_ms = 1000,
-        };
-        esc_worker_t *w = esc_worker_new(cli->conf, &o, &opts, err, sizeof(err));
-        if (!w) {
-                ctx_free(ctx);
-                return esc_cli_fail(ESC_EXIT_RUNTIME, "worker actions", "%s", err);
-        }
+        esc_log(ESC_LOG_INFO, COMP, "actions starting", "events=%s group=%s policy_version=%s",
+                ctx->topic, opts->group, ctx->pol->version);
+        return ctx;
+}
+
+static void actions_started(void *state, esc_worker_t *w)
+{
+        actions_ctx_t *ctx = state;
         esc_metrics_t *mx = esc_worker_metrics(w);
         ctx->m_actions = esc_metrics_counter(mx, "esc_actions_done_total",
                                              "Outside actions done, by action");
@@ -859,13 +834,28 @@ int esc_worker_actions_main(esc_cli_t *cli, int argc, char **argv)
                                               "Events folded while replaying partitions");
         ctx->m_incidents = esc_metrics_gauge(mx, "esc_actions_incidents",
                                              "Open incidents held in memory");
-        esc_log(ESC_LOG_INFO, COMP, "actions starting", "events=%s group=%s policy_version=%s",
-                ctx->topic, group, ctx->pol->version);
-        if (esc_worker_run(w) == 0)
-                rc = ESC_EXIT_OK;
-        else
-                esc_cli_fail(ESC_EXIT_RUNTIME, "worker actions", "%s", esc_worker_error(w));
-        esc_worker_destroy(w);
-        ctx_free(ctx);
-        return rc;
+}
+
+static void actions_teardown(void *state)
+{
+        ctx_free(state);
+}
+
+static const esc_worker_app_t actions_app = {
+        .name = "actions",
+        .usage = usage,
+        .group_key = "actions.group",
+        .group_default = "esc-actions",
+        .topic = "events",
+        .ops = {.on_assign = on_assign, .on_revoke = on_revoke, .on_batch = on_batch,
+                .on_tick = on_tick},
+        .opts = {.batch_max = 500, .batch_ms = 50, .tick_ms = 1000},
+        .setup = actions_setup,
+        .started = actions_started,
+        .teardown = actions_teardown,
+};
+
+int esc_worker_actions_main(esc_cli_t *cli, int argc, char **argv)
+{
+        return esc_worker_main(cli, argc, argv, &actions_app);
 }

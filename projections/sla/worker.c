@@ -20,14 +20,13 @@
 #include <unistd.h>
 
 #include "core/codec.h"
-#include "ledger/deadletter.h"
-#include "producers/commands.h"
+#include "runtime/deadletter.h"
 #include "projections/sla/sla.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
 #include "runtime/signals.h"
 #include "runtime/sys.h"
-#include "runtime/worker.h"
+#include "runtime/worker_main.h"
 
 #define SLA_PROJECTION "sla"
 #define SLA_LIVE_SCHEMA "esc"
@@ -227,43 +226,6 @@ static int sla_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
                 break;
         }
         return ret;
-}
-
-static int run_live(sla_ctx_t *ctx)
-{
-        const char *topics[] = {ctx->topic};
-        esc_worker_ops_t ops = {.name = "sla", .opaque = ctx, .on_assign = sla_assign,
-                                .on_batch = sla_batch};
-        esc_worker_opts_t opts = {.group = ctx->group, .topics = topics, .topic_cnt = 1,
-                                  .batch_max = ctx->batch_max, .batch_ms = ctx->batch_ms,
-                                  .retry_min_ms = 200, .retry_max_ms = 5000};
-        char err[512];
-        int backoff = 200;
-
-        while (!esc_signals_stop_requested()) {
-                esc_worker_t *w = esc_worker_new(ctx->conf, &ops, &opts, err, sizeof(err));
-                int rc;
-
-                if (!w)
-                        return esc_cli_fail(ESC_EXIT_RUNTIME, "worker sla", "%s", err);
-                ctx->resync = false;
-                rc = esc_worker_run(w);
-                if (rc != 0)
-                        esc_log(ESC_LOG_WARN, "sla", "worker loop ended", "error=\"%s\" resync=%d",
-                                esc_worker_error(w), ctx->resync);
-                ctx->rk = NULL;
-                esc_worker_destroy(w);
-                if (rc == 0)
-                        return ESC_EXIT_OK;
-                /* Start over: a new consumer reads the stored offsets on
-                 * assignment. A resync is expected and immediate; anything
-                 * else backs off like a supervisor would. */
-                if (!ctx->resync) {
-                        sleep_ms(backoff);
-                        backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
-                }
-        }
-        return ESC_EXIT_OK;
 }
 
 /* ---- rebuild --------------------------------------------------------------------- */
@@ -800,103 +762,145 @@ static int migrate_live(sla_ctx_t *ctx)
         return -1;
 }
 
-int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
-{
-        sla_ctx_t ctx = {.cli = cli, .conf = cli->conf};
-        bool rebuild = false, exit_after = false;
-        char err[512];
-        int rc = ESC_EXIT_RUNTIME;
+static bool rebuild_flag, exit_flag;
+static esc_opt_int_t batch_max_flag = {-1, 1, SLA_BATCH_CAP};
+static esc_opt_int_t batch_ms_flag = {-1, 0, 60000};
+static const esc_opt_t sla_flags[] = {
+        {"rebuild", ESC_OPT_BOOL, &rebuild_flag, 0},
+        {"exit", ESC_OPT_BOOL, &exit_flag, 0},
+        {"batch-max", ESC_OPT_INT, &batch_max_flag, 8},
+        {"batch-ms", ESC_OPT_INT, &batch_ms_flag, 8},
+        {NULL, ESC_OPT_STR, NULL, 0},
+};
 
-        ctx.batch_max = (int)esc_config_int(cli->conf, "sla.batch_max", 5000);
-        ctx.batch_ms = (int)esc_config_int(cli->conf, "sla.batch_ms", 5);
-        /* Rebuilds favour throughput: an incident touched many times in one
-         * transaction has its row written once. */
-        ctx.rebuild_batch_max = (int)esc_config_int(cli->conf, "sla.rebuild_batch_max", 50000);
-        ctx.rebuild_sessions = (int)esc_config_int(cli->conf, "sla.rebuild_sessions", 2);
-        for (int i = 1; i < argc; i++) {
-                if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-                        usage(stdout);
-                        return ESC_EXIT_OK;
-                } else if (!strcmp(argv[i], "--rebuild")) {
-                        rebuild = true;
-                } else if (!strcmp(argv[i], "--exit")) {
-                        exit_after = true;
-                } else if (!strcmp(argv[i], "--group") && i + 1 < argc) {
-                        esc_strlcpy(ctx.group, argv[++i], sizeof(ctx.group));
-                } else if (!strcmp(argv[i], "--batch-max") && i + 1 < argc) {
-                        ctx.batch_max = atoi(argv[++i]);
-                } else if (!strcmp(argv[i], "--batch-ms") && i + 1 < argc) {
-                        ctx.batch_ms = atoi(argv[++i]);
-                } else {
-                        usage(stderr);
-                        return esc_cli_fail(ESC_EXIT_USAGE, "worker sla", "unknown option '%s'",
-                                            argv[i]);
-                }
+static void sla_teardown(void *state)
+{
+        sla_ctx_t *ctx = state;
+
+        esc_sla_store_destroy(ctx->store);
+        if (ctx->dl)
+                esc_deadletter_destroy(ctx->dl);
+        for (int i = 0; i < ctx->batch_max && ctx->evs; i++)
+                esc_event_clear(&ctx->evs[i]);
+        free(ctx->evs);
+        free(ctx->in);
+        esc_codec_destroy(ctx->codec);
+        free(ctx);
+}
+
+/* Reads the numbers (flags over config), migrates, runs a rebuild if asked,
+ * and opens the live store. */
+static void *sla_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
+{
+        const char *cmd = "worker sla";
+        long long batch_max, batch_ms, rebuild_batch_max, rebuild_sessions;
+        char err[512];
+
+        *rc = ESC_EXIT_USAGE;
+        if (esc_cli_config_int(cmd, cli->conf, "sla.batch_max", 5000, 1, SLA_BATCH_CAP,
+                               &batch_max) ||
+            esc_cli_config_int(cmd, cli->conf, "sla.batch_ms", 5, 0, 60000, &batch_ms) ||
+            /* Rebuilds favour throughput: an incident touched many times in
+             * one transaction has its row written once. */
+            esc_cli_config_int(cmd, cli->conf, "sla.rebuild_batch_max", 50000, 1,
+                               SLA_BATCH_CAP, &rebuild_batch_max) ||
+            esc_cli_config_int(cmd, cli->conf, "sla.rebuild_sessions", 2, 1, SLA_SESSIONS_CAP,
+                               &rebuild_sessions))
+                return NULL;
+        if (exit_flag && !rebuild_flag) {
+                esc_cli_fail(*rc, cmd, "--exit only goes with --rebuild");
+                return NULL;
         }
-        if (ctx.batch_max < 1 || ctx.batch_max > SLA_BATCH_CAP)
-                return esc_cli_fail(ESC_EXIT_USAGE, "worker sla",
-                                    "--batch-max %d out of range (1..%d)", ctx.batch_max,
-                                    SLA_BATCH_CAP);
-        if (ctx.batch_ms < 0 || ctx.batch_ms > 60000)
-                return esc_cli_fail(ESC_EXIT_USAGE, "worker sla",
-                                    "--batch-ms %d out of range (0..60000)", ctx.batch_ms);
-        if (ctx.rebuild_batch_max < ctx.batch_max)
-                ctx.rebuild_batch_max = ctx.batch_max;
-        if (ctx.rebuild_batch_max > SLA_BATCH_CAP)
-                ctx.rebuild_batch_max = SLA_BATCH_CAP;
-        if (ctx.rebuild_sessions < 1 || ctx.rebuild_sessions > SLA_SESSIONS_CAP)
-                return esc_cli_fail(ESC_EXIT_USAGE, "worker sla",
-                                    "sla.rebuild_sessions %d out of range (1..%d)",
-                                    ctx.rebuild_sessions, SLA_SESSIONS_CAP);
-        if (exit_after && !rebuild)
-                return esc_cli_fail(ESC_EXIT_USAGE, "worker sla", "--exit only goes with --rebuild");
-        ctx.pg_url = esc_config_get(cli->conf, "postgres.url");
-        if (!ctx.pg_url || !*ctx.pg_url)
-                return esc_cli_fail(ESC_EXIT_USAGE, "worker sla",
-                                    "no PostgreSQL URL: set postgres.url in esc.yaml, ESC_PG_URL or "
-                                    "--pg (or run 'esc dev up')");
-        esc_config_topic(cli->conf, "events", ctx.topic, sizeof(ctx.topic));
-        if (!ctx.group[0])
-                esc_config_topic(cli->conf, "sla", ctx.group, sizeof(ctx.group));
+        const char *pg_url = esc_config_get(cli->conf, "postgres.url");
+        if (!pg_url || !*pg_url) {
+                esc_cli_fail(*rc, cmd,
+                             "no PostgreSQL URL: set postgres.url in esc.yaml, ESC_PG_URL or "
+                             "--pg (or run 'esc dev up')");
+                return NULL;
+        }
+
+        sla_ctx_t *ctx = esc_xcalloc(1, sizeof(*ctx));
+        ctx->cli = cli;
+        ctx->conf = cli->conf;
+        ctx->pg_url = pg_url;
+        ctx->batch_max = (int)(batch_max_flag.v >= 0 ? batch_max_flag.v : batch_max);
+        ctx->batch_ms = (int)(batch_ms_flag.v >= 0 ? batch_ms_flag.v : batch_ms);
+        ctx->rebuild_batch_max = (int)(rebuild_batch_max < ctx->batch_max ? ctx->batch_max
+                                                                          : rebuild_batch_max);
+        ctx->rebuild_sessions = (int)rebuild_sessions;
+        esc_strlcpy(ctx->topic, opts->topics[0], sizeof(ctx->topic));
+        esc_strlcpy(ctx->group, opts->group, sizeof(ctx->group));
+        opts->batch_max = ctx->batch_max;
+        opts->batch_ms = ctx->batch_ms;
         esc_signals_install();
 
-        if (!(ctx.codec = esc_codec_new(cli->conf, err, sizeof(err))))
-                return esc_cli_fail(ESC_EXIT_RUNTIME, "worker sla", "%s", err);
-        ctx.evs = esc_xcalloc((size_t)ctx.batch_max, sizeof(esc_event_t));
-        ctx.in = esc_xcalloc((size_t)ctx.batch_max, sizeof(esc_sla_input_t));
-        for (int i = 0; i < ctx.batch_max; i++)
-                esc_event_init(&ctx.evs[i], ESC_EV_ESCALATION_OPENED);
+        *rc = ESC_EXIT_RUNTIME;
+        if (!(ctx->codec = esc_codec_new(cli->conf, err, sizeof(err)))) {
+                esc_cli_fail(*rc, cmd, "%s", err);
+                goto fail;
+        }
+        ctx->evs = esc_xcalloc((size_t)ctx->batch_max, sizeof(esc_event_t));
+        ctx->in = esc_xcalloc((size_t)ctx->batch_max, sizeof(esc_sla_input_t));
+        for (int i = 0; i < ctx->batch_max; i++)
+                esc_event_init(&ctx->evs[i], ESC_EV_ESCALATION_OPENED);
 
-        if (migrate_live(&ctx) != 0)
-                goto out;
-        if (rebuild) {
-                if (run_rebuild(&ctx) != 0) {
-                        rc = esc_signals_stop_requested() ? ESC_EXIT_OK : ESC_EXIT_RUNTIME;
-                        if (rc)
-                                esc_cli_fail(rc, "worker sla", "rebuild failed (see the log above); "
-                                                               "schema esc was left as it was");
-                        goto out;
+        if (migrate_live(ctx) != 0)
+                goto fail;
+        if (rebuild_flag) {
+                if (run_rebuild(ctx) != 0) {
+                        *rc = esc_signals_stop_requested() ? ESC_EXIT_OK : ESC_EXIT_RUNTIME;
+                        if (*rc)
+                                esc_cli_fail(*rc, cmd, "rebuild failed (see the log above); "
+                                                       "schema esc was left as it was");
+                        goto fail;
                 }
-                if (exit_after || esc_signals_stop_requested()) {
-                        rc = ESC_EXIT_OK;
-                        goto out;
+                if (exit_flag || esc_signals_stop_requested()) {
+                        *rc = ESC_EXIT_OK;
+                        goto fail;
                 }
         }
-        ctx.store = esc_sla_store_new(ctx.pg_url, SLA_LIVE_SCHEMA, SLA_PROJECTION, ctx.topic,
-                                      low_watermark, &ctx, err, sizeof(err));
-        if (!ctx.store) {
-                rc = esc_cli_fail(ESC_EXIT_RUNTIME, "worker sla", "%s", err);
-                goto out;
+        ctx->store = esc_sla_store_new(ctx->pg_url, SLA_LIVE_SCHEMA, SLA_PROJECTION, ctx->topic,
+                                       low_watermark, ctx, err, sizeof(err));
+        if (!ctx->store) {
+                esc_cli_fail(*rc, cmd, "%s", err);
+                goto fail;
         }
-        rc = run_live(&ctx);
-out:
-        esc_sla_store_destroy(ctx.store);
-        if (ctx.dl)
-                esc_deadletter_destroy(ctx.dl);
-        for (int i = 0; i < ctx.batch_max && ctx.evs; i++)
-                esc_event_clear(&ctx.evs[i]);
-        free(ctx.evs);
-        free(ctx.in);
-        esc_codec_destroy(ctx.codec);
-        return rc;
+        return ctx;
+fail:
+        sla_teardown(ctx);
+        return NULL;
+}
+
+static void sla_started(void *state, esc_worker_t *w)
+{
+        sla_ctx_t *ctx = state;
+
+        ctx->rk = NULL;
+        ctx->resync = false;
+}
+
+/* A resync is expected and immediate: a new consumer reads the stored
+ * offsets on assignment. Anything else backs off like a supervisor. */
+static bool sla_restart_now(void *state)
+{
+        return ((sla_ctx_t *)state)->resync;
+}
+
+static const esc_worker_app_t sla_app = {
+        .name = "sla",
+        .usage = usage,
+        .flags = sla_flags,
+        .topic = "events",
+        .ops = {.on_assign = sla_assign, .on_batch = sla_batch},
+        .opts = {.retry_min_ms = 200, .retry_max_ms = 5000},
+        .restart = true,
+        .setup = sla_setup,
+        .started = sla_started,
+        .restart_now = sla_restart_now,
+        .teardown = sla_teardown,
+};
+
+int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
+{
+        return esc_worker_main(cli, argc, argv, &sla_app);
 }

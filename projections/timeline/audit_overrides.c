@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "ledger/eventlog.h"
+#include "runtime/eventlog.h"
 #include "projections/timeline/timeline.h"
 #include "core/strmap.h"
 

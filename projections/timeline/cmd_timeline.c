@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ledger/eventlog.h"
+#include "runtime/eventlog.h"
 #include "projections/timeline/timeline.h"
 #include "runtime/sys.h"
 

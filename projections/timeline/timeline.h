@@ -39,8 +39,8 @@
 
 #include "core/model.h"
 #include "core/policy.h"
-#include "producers/commands.h"
 #include "core/util.h"
+#include "runtime/cli.h"
 
 /* Caps: one incident's history is small, but a hostile or broken log must
  * not exhaust memory. Events beyond the cap are counted, not kept. */
@@ -231,6 +231,11 @@ int esc_timeline_load(struct esc_eventlog *log, esc_timeline_t *tl,
 /* `esc audit overrides [--account A] [--since T] [--format text|json|csv]`:
  * every SeverityOverridden and refused override across incidents. The lead's
  * esc_cmd_audit dispatches `audit overrides` here (argv[0] == "overrides"). */
+int esc_audit_overrides_main(esc_cli_t *cli, int argc, char **argv);
+
+/* `esc timeline` (cmd_timeline.c) and `esc audit overrides`
+ * (audit_overrides.c). */
+int esc_cmd_timeline(esc_cli_t *cli, int argc, char **argv);
 int esc_audit_overrides_main(esc_cli_t *cli, int argc, char **argv);
 
 #endif

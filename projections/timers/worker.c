@@ -41,13 +41,14 @@
 #include "core/codec.h"
 #include "core/policy.h"
 #include "core/state.h"
-#include "producers/commands.h"
+#include "projections/timers/timers.h"
 #include "projections/timers/due.h"
 #include "projections/timers/table.h"
+#include "runtime/cmdout.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
 #include "runtime/sys.h"
-#include "runtime/worker.h"
+#include "runtime/worker_main.h"
 
 #define COMP "timers"
 #define TIMERS_MAX_PARTITIONS 1024
@@ -66,7 +67,7 @@ typedef struct timers {
         char group[256];
         esc_policy_t *policy;
         esc_codec_t *codec;
-        rd_kafka_t *producer;
+        esc_cmdout_t *out;
         esc_worker_t *worker;
         esc_timers_table_t *incidents;
         struct part parts[TIMERS_MAX_PARTITIONS];
@@ -235,16 +236,17 @@ static bool check_caught_up(timers_t *T)
 
 /* ---- firing ---------------------------------------------------------------------- */
 
-static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+static void dr_cb(rd_kafka_resp_err_t err, const rd_kafka_message_t *m, void *msg_opaque,
+                  void *opaque)
 {
         timers_t *T = opaque;
 
-        if (!m->err)
+        if (!err)
                 return;
         /* The item stays "sent"; it is re-sent after timers.resend_s. */
         esc_metric_add(T->m_send_errors, NULL, 1);
         esc_log(ESC_LOG_ERROR, COMP, "command delivery failed; re-sent later",
-                "topic=%s error=\"%s\"", T->commands_topic, rd_kafka_err2str(m->err));
+                "topic=%s error=\"%s\"", T->commands_topic, rd_kafka_err2str(err));
 }
 
 /* Sends one item. Returns 0 when queued, 1 when it can never be recorded
@@ -262,23 +264,19 @@ static int send_item(timers_t *T, const char *id, const esc_timers_due_t *d,
                         "error=%s", esc_log_quote(T->err, q, sizeof(q)));
                 goto out;
         }
-        esc_buf_reset(&T->enc);
-        if (esc_codec_encode_command(T->codec, &cmd, &T->enc, T->err, sizeof(T->err)) !=
-            ESC_CODEC_OK) {
+        int sent = esc_cmdout_send(T->out, T->codec, &cmd, &T->enc, NULL, T->err,
+                                   sizeof(T->err));
+        if (sent > 0) {
                 esc_log(ESC_LOG_ERROR, COMP, "command not encodable",
                         "incident=%s error=%s", esc_log_quote(id, q, 200),
                         esc_log_quote(T->err, q + 200, 400));
                 goto out;
         }
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            T->producer, RD_KAFKA_V_TOPIC(T->commands_topic),
-            RD_KAFKA_V_KEY(id, strlen(id)), RD_KAFKA_V_VALUE(T->enc.data, T->enc.len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        if (e) {
+        if (sent < 0) {
                 esc_metric_add(T->m_send_errors, NULL, 1);
                 esc_log(ESC_LOG_WARN, COMP, "command not queued; retried next tick",
-                        "incident=%s error=\"%s\"", esc_log_quote(id, q, 200),
-                        rd_kafka_err2str(e));
+                        "incident=%s error=%s", esc_log_quote(id, q, 200),
+                        esc_log_quote(T->err, q + 200, 400));
                 rc = -1;
                 goto out;
         }
@@ -324,7 +322,7 @@ static int on_tick(esc_worker_t *w, void *opaque)
 {
         timers_t *T = opaque;
 
-        rd_kafka_poll(T->producer, 0);
+        esc_cmdout_poll(T->out, 0);
         if (!T->caught_up) {
                 if (!check_caught_up(T))
                         return 0;
@@ -334,7 +332,7 @@ static int on_tick(esc_worker_t *w, void *opaque)
         }
         struct tick tk = {.T = T, .now = esc_now()};
         esc_timers_table_foreach(T->incidents, tick_incident, &tk);
-        rd_kafka_poll(T->producer, 0);
+        esc_cmdout_poll(T->out, 0);
         return 0;
 }
 
@@ -342,10 +340,10 @@ static int on_drain(esc_worker_t *w, void *opaque)
 {
         timers_t *T = opaque;
 
-        if (rd_kafka_flush(T->producer, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (esc_cmdout_flush(T->out, 10000)) {
                 esc_log(ESC_LOG_WARN, COMP,
                         "commands still queued at exit; the next run re-sends them",
-                        "queued=%d", rd_kafka_outq_len(T->producer));
+                        "queued=%d", esc_cmdout_in_flight(T->out));
                 return -1;
         }
         return 0;
@@ -356,10 +354,7 @@ static int on_drain(esc_worker_t *w, void *opaque)
 static void timers_free(timers_t *T)
 {
         esc_timers_table_destroy(T->incidents);
-        if (T->producer) {
-                rd_kafka_flush(T->producer, 10000);
-                rd_kafka_destroy(T->producer);
-        }
+        esc_cmdout_destroy(T->out, 10000);
         esc_event_clear(&T->ev);
         esc_codec_destroy(T->codec);
         esc_policy_destroy(T->policy);
@@ -367,94 +362,56 @@ static void timers_free(timers_t *T)
         free(T);
 }
 
-int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
-{
-        int tick_ms = (int)esc_config_int(cli->conf, "timers.tick_ms", 1000);
-        long long resend_s = esc_config_int(cli->conf, "timers.resend_s", 60);
-        long long settle_s = esc_config_int(cli->conf, "timers.settle_s", 5);
-        const char *group = esc_config_str(cli->conf, "timers.group", "esc-timers");
-        int rc = ESC_EXIT_RUNTIME;
+static esc_opt_int_t tick_flag = {-1, 10, 3600000};
+static const esc_opt_t timers_flags[] = {
+        {"tick-ms", ESC_OPT_INT, &tick_flag, 8},
+        {NULL, ESC_OPT_STR, NULL, 0},
+};
 
-        for (int i = 1; i < argc; i++) {
-                if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-                        usage(stdout);
-                        return ESC_EXIT_OK;
-                } else if (!strcmp(argv[i], "--group") && i + 1 < argc) {
-                        group = argv[++i];
-                } else if (!strcmp(argv[i], "--tick-ms") && i + 1 < argc) {
-                        tick_ms = atoi(argv[++i]);
-                } else {
-                        usage(stderr);
-                        return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
-                                            "unknown option '%s'", argv[i]);
-                }
-        }
-        if (tick_ms < 10 || tick_ms > 3600000)
-                return esc_cli_fail(
-                    ESC_EXIT_USAGE, "worker timers",
-                    "tick %d ms out of range (10..3600000): fix --tick-ms or "
-                    "timers.tick_ms",
-                    tick_ms);
-        if (resend_s < 1 || resend_s > 86400)
-                return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
-                                    "timers.resend_s %lld out of range (1..86400)",
-                                    resend_s);
-        if (settle_s < 0 || settle_s > 3600)
-                return esc_cli_fail(ESC_EXIT_USAGE, "worker timers",
-                                    "timers.settle_s %lld out of range (0..3600)",
-                                    settle_s);
-        if (!*group || strlen(group) > 255)
-                return esc_cli_fail(
-                    ESC_EXIT_USAGE, "worker timers",
-                    "consumer group must be 1..255 bytes (--group or timers.group)");
+static void *timers_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
+{
+        const char *cmd = "worker timers";
+        long long tick_ms, resend_s, settle_s;
+
+        *rc = ESC_EXIT_USAGE;
+        if (esc_cli_config_int(cmd, cli->conf, "timers.tick_ms", 1000, 10, 3600000, &tick_ms) ||
+            esc_cli_config_int(cmd, cli->conf, "timers.resend_s", 60, 1, 86400, &resend_s) ||
+            esc_cli_config_int(cmd, cli->conf, "timers.settle_s", 5, 0, 3600, &settle_s))
+                return NULL;
+        opts->tick_ms = (int)(tick_flag.v >= 0 ? tick_flag.v : tick_ms);
 
         timers_t *T = esc_xcalloc(1, sizeof(*T));
         T->conf = cli->conf;
         T->resend_us = resend_s * 1000000;
         T->settle_us = settle_s * 1000000;
-        esc_strlcpy(T->group, group, sizeof(T->group));
+        esc_strlcpy(T->group, opts->group, sizeof(T->group));
+        esc_strlcpy(T->events_topic, opts->topics[0], sizeof(T->events_topic));
         esc_buf_init(&T->enc, 1 << 20);
         esc_event_init(&T->ev, ESC_EV_ESCALATION_OPENED);
         T->incidents = esc_timers_table_new();
-        esc_config_topic(cli->conf, "events", T->events_topic, sizeof(T->events_topic));
         esc_config_topic(cli->conf, "commands", T->commands_topic,
                          sizeof(T->commands_topic));
 
         if (!(T->policy = esc_policy_from_config(cli->conf, T->err, sizeof(T->err))) ||
             !(T->codec = esc_codec_new(cli->conf, T->err, sizeof(T->err))) ||
-            !(T->producer =
-                  esc_kafka_producer_new(cli->conf, dr_cb, T, T->err, sizeof(T->err)))) {
-                esc_cli_fail(ESC_EXIT_RUNTIME, "worker timers", "%s", T->err);
+            !(T->out = esc_cmdout_new(cli->conf, dr_cb, T, 0, T->err, sizeof(T->err)))) {
+                *rc = esc_cli_fail(ESC_EXIT_RUNTIME, cmd, "%s", T->err);
                 timers_free(T);
-                return ESC_EXIT_RUNTIME;
+                return NULL;
         }
+        esc_log(ESC_LOG_INFO, COMP, "timers starting",
+                "events=%s commands=%s group=%s tick_ms=%d policy_version=%s",
+                T->events_topic, T->commands_topic, T->group, opts->tick_ms,
+                T->policy->version);
+        return T;
+}
 
-        static const esc_worker_ops_t ops = {
-            .name = "timers",
-            .on_assign = on_assign,
-            .on_revoke = on_revoke,
-            .on_batch = on_batch,
-            .on_tick = on_tick,
-            .on_drain = on_drain,
-        };
-        esc_worker_ops_t o = ops;
-        o.opaque = T;
-        const char *topics[] = {T->events_topic};
-        esc_worker_opts_t opts = {
-            .group = T->group,
-            .topics = topics,
-            .topic_cnt = 1,
-            .batch_max = 2000,
-            .batch_ms = 50,
-            .tick_ms = tick_ms,
-        };
-        T->worker = esc_worker_new(cli->conf, &o, &opts, T->err, sizeof(T->err));
-        if (!T->worker) {
-                esc_cli_fail(ESC_EXIT_RUNTIME, "worker timers", "%s", T->err);
-                timers_free(T);
-                return ESC_EXIT_RUNTIME;
-        }
-        esc_metrics_t *mx = esc_worker_metrics(T->worker);
+static void timers_started(void *state, esc_worker_t *w)
+{
+        timers_t *T = state;
+        esc_metrics_t *mx = esc_worker_metrics(w);
+
+        T->worker = w;
         T->m_sent = esc_metrics_counter(mx, "esc_timers_commands_sent_total",
                                         "Deadline commands sent to esc.commands");
         T->m_send_errors =
@@ -464,18 +421,32 @@ int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
                                                "Undecodable events skipped");
         T->m_incidents = esc_metrics_gauge(mx, "esc_timers_incidents",
                                            "Open incidents whose deadlines are watched");
+}
 
-        esc_log(ESC_LOG_INFO, COMP, "timers starting",
-                "events=%s commands=%s group=%s tick_ms=%d policy_version=%s",
-                T->events_topic, T->commands_topic, T->group, tick_ms,
-                T->policy->version);
-        if (esc_worker_run(T->worker) == 0)
-                rc = ESC_EXIT_OK;
-        else
-                esc_cli_fail(ESC_EXIT_RUNTIME, "worker timers", "%s",
-                             esc_worker_error(T->worker));
-        esc_worker_destroy(T->worker);
+static void timers_teardown(void *state)
+{
+        timers_t *T = state;
+
         T->worker = NULL;
         timers_free(T);
-        return rc;
+}
+
+static const esc_worker_app_t timers_app = {
+        .name = "timers",
+        .usage = usage,
+        .flags = timers_flags,
+        .group_key = "timers.group",
+        .group_default = "esc-timers",
+        .topic = "events",
+        .ops = {.on_assign = on_assign, .on_revoke = on_revoke, .on_batch = on_batch,
+                .on_tick = on_tick, .on_drain = on_drain},
+        .opts = {.batch_max = 2000, .batch_ms = 50},
+        .setup = timers_setup,
+        .started = timers_started,
+        .teardown = timers_teardown,
+};
+
+int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
+{
+        return esc_worker_main(cli, argc, argv, &timers_app);
 }

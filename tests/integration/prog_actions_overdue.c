@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "producers/submit.h"
+#include "runtime/submit.h"
 #include "runtime/config.h"
 #include "runtime/sys.h"
 

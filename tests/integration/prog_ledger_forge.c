@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/codec.h"
-#include "ledger/eventlog.h"
+#include "runtime/eventlog.h"
 #include "core/hashchain.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "core/codec.h"
-#include "ledger/eventlog.h"
+#include "runtime/eventlog.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
 #include "core/strmap.h"

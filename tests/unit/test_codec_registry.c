@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "core/codec.h"
-#include "ledger/registry.h"
+#include "runtime/registry.h"
 #include "core/schema_canon.h"
 #include "tests/unit/codec_fixtures.h"
 

@@ -1,11 +1,11 @@
-/* cli_args.c — the one flag parser behind every recording subcommand.
+/* cli_args.c — the one flag parser behind every subcommand.
  *
  * Deliberately not getopt_long: getopt permutes and reports errors in its
  * own words on stderr, while esc promises one line naming the flag and the
  * fix, and needs per-flag byte caps on values that come from the outside. */
 #include <string.h>
 
-#include "producers/cli_args.h"
+#include "runtime/cli_args.h"
 
 int esc_cli_check_value(const char *flag, const char *v, size_t max, char *errbuf,
                         size_t errbuf_size)
@@ -51,6 +51,19 @@ int esc_cli_store(const esc_opt_t *o, const char *v, bool *seen, char *errbuf,
         }
         if (esc_cli_check_value(o->name, v, o->max, errbuf, errbuf_size))
                 return -1;
+        if (o->kind == ESC_OPT_INT) {
+                if (seen && *seen)
+                        return esc_err(errbuf, errbuf_size, "--%s given twice (give it once)",
+                                       o->name);
+                esc_opt_int_t *n = o->dst;
+                if (esc_parse_int(v, n->lo, n->hi, &n->v))
+                        return esc_err(errbuf, errbuf_size,
+                                       "--%s '%s' is not a whole number from %lld to %lld",
+                                       o->name, v, n->lo, n->hi);
+                if (seen)
+                        *seen = true;
+                return 0;
+        }
         if (o->kind == ESC_OPT_LIST) {
                 esc_strlist_t *l = o->dst;
                 if (l->n >= ESC_MAX_LIST)
@@ -128,4 +141,21 @@ int esc_cli_parse(int argc, char **argv, const esc_opt_t *opts, const char **pos
         if (npositional)
                 *npositional = npos;
         return 0;
+}
+
+bool esc_cli_flags(const char *cmd, int argc, char **argv, const esc_opt_t *opts,
+                   void (*usage)(FILE *out), int *rc)
+{
+        char err[512];
+
+        if (esc_cli_wants_help(argc, argv)) {
+                usage(stdout);
+                *rc = ESC_EXIT_OK;
+                return false;
+        }
+        if (esc_cli_parse(argc, argv, opts, NULL, 0, NULL, err, sizeof(err))) {
+                *rc = esc_cli_fail(ESC_EXIT_USAGE, cmd, "%s", err);
+                return false;
+        }
+        return true;
 }

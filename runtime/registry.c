@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ledger/registry.h"
+#include "runtime/registry.h"
 
 #define REG_MAX_URL 1024
 #define REG_MAX_RESPONSE ((size_t)4 << 20)

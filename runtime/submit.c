@@ -5,17 +5,16 @@
 #include <string.h>
 
 #include "core/codec.h"
-#include "ledger/eventlog.h"
-#include "producers/submit.h"
-#include "runtime/kafka.h"
+#include "runtime/cmdout.h"
+#include "runtime/eventlog.h"
+#include "runtime/submit.h"
 #include "runtime/sys.h"
 
 struct esc_submit {
         const esc_config_t *conf;
         esc_codec_t *codec;
         esc_eventlog_t *log;
-        rd_kafka_t *rk;         /* created on first send */
-        char topic[256];
+        esc_cmdout_t *out;      /* created on first send */
 };
 
 void esc_verdict_clear(esc_verdict_t *v)
@@ -51,7 +50,6 @@ esc_submit_t *esc_submit_new(const esc_config_t *conf, char *errbuf, size_t errb
         sub->log = esc_eventlog_new(conf, sub->codec, errbuf, errbuf_size);
         if (!sub->log)
                 goto err;
-        esc_config_topic(conf, "commands", sub->topic, sizeof(sub->topic));
         return sub;
 err:
         esc_submit_destroy(sub);
@@ -62,30 +60,27 @@ void esc_submit_destroy(esc_submit_t *sub)
 {
         if (!sub)
                 return;
-        if (sub->rk) {
-                rd_kafka_flush(sub->rk, 5000);
-                rd_kafka_destroy(sub->rk);
-        }
+        esc_cmdout_destroy(sub->out, 5000);
         esc_eventlog_destroy(sub->log);
         esc_codec_destroy(sub->codec);
         free(sub);
 }
 
 /* Delivery report: the message opaque points at the caller's result. */
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+static void on_delivery(rd_kafka_resp_err_t err, const rd_kafka_message_t *m,
+                        void *msg_opaque, void *opaque)
 {
-        rd_kafka_resp_err_t *res = m->_private;
+        rd_kafka_resp_err_t *res = msg_opaque;
 
         if (res)
-                *res = m->err;
+                *res = err;
 }
 
 static int producer_up(esc_submit_t *sub, char *errbuf, size_t errbuf_size)
 {
-        if (sub->rk)
-                return 0;
-        sub->rk = esc_kafka_producer_new(sub->conf, on_delivery, NULL, errbuf, errbuf_size);
-        return sub->rk ? 0 : -1;
+        if (!sub->out)
+                sub->out = esc_cmdout_new(sub->conf, on_delivery, NULL, 0, errbuf, errbuf_size);
+        return sub->out ? 0 : -1;
 }
 
 /* ---- following the verdict ----------------------------------------------- */
@@ -182,7 +177,6 @@ esc_submit_rc_t esc_submit_send(esc_submit_t *sub, const esc_command_t *cmd, int
         int32_t partition = -1;
         int64_t lo = 0, hi = 0;
         rd_kafka_resp_err_t res = RD_KAFKA_RESP_ERR__IN_PROGRESS;
-        rd_kafka_resp_err_t err;
         esc_submit_rc_t rc = ESC_SUBMIT_ERROR;
 
         memset(v, 0, sizeof(*v));
@@ -203,27 +197,22 @@ esc_submit_rc_t esc_submit_send(esc_submit_t *sub, const esc_command_t *cmd, int
 
         if (producer_up(sub, errbuf, errbuf_size))
                 goto out;
-        err = rd_kafka_producev(sub->rk, RD_KAFKA_V_TOPIC(sub->topic),
-                                RD_KAFKA_V_KEY(cmd->incident_id, strlen(cmd->incident_id)),
-                                RD_KAFKA_V_VALUE(buf.data, buf.len),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_OPAQUE(&res), RD_KAFKA_V_END);
-        if (err) {
-                esc_err(errbuf, errbuf_size, "%s: produce: %s", sub->topic, rd_kafka_err2str(err));
+        if (esc_cmdout_send_raw(sub->out, cmd->incident_id, strlen(cmd->incident_id), buf.data,
+                                buf.len, &res, errbuf, errbuf_size)) {
                 rc = ESC_SUBMIT_DELIVERY;
                 goto out;
         }
-        rd_kafka_flush(sub->rk, ESC_SUBMIT_DELIVERY_TIMEOUT_MS);
+        esc_cmdout_flush(sub->out, ESC_SUBMIT_DELIVERY_TIMEOUT_MS);
         if (res == RD_KAFKA_RESP_ERR__IN_PROGRESS) {
                 esc_err(errbuf, errbuf_size,
                         "%s: not delivered within %d s (is the broker at "
                         "kafka.bootstrap_servers reachable?)",
-                        sub->topic, ESC_SUBMIT_DELIVERY_TIMEOUT_MS / 1000);
+                        esc_cmdout_topic(sub->out), ESC_SUBMIT_DELIVERY_TIMEOUT_MS / 1000);
                 rc = ESC_SUBMIT_DELIVERY;
                 goto out;
         }
         if (res != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                esc_err(errbuf, errbuf_size, "%s: delivery failed: %s", sub->topic,
+                esc_err(errbuf, errbuf_size, "%s: delivery failed: %s", esc_cmdout_topic(sub->out),
                         rd_kafka_err2str(res));
                 rc = ESC_SUBMIT_DELIVERY;
                 goto out;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/deadletter.h"
+#include "runtime/deadletter.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
 #include "core/util.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ledger/eventlog.h"
+#include "runtime/eventlog.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
 #include "runtime/sys.h"
