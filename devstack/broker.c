@@ -147,15 +147,15 @@ int esc_dev_kafka_create_topics(const esc_config_t *conf, const char *bootstraps
                                 int timeout_ms, char *errbuf, size_t errbuf_size)
 {
         static const char *const names[] = {"commands", "events", "deadletter"};
-        int partitions = (int)esc_config_int(conf, "dev.partitions", ESC_DEFAULT_PARTITIONS);
         int64_t deadline = esc_mono_us() + (int64_t)timeout_ms * 1000;
+        long long partitions;
         rd_kafka_t *rk;
         char errstr[512];
         int rc = -1;
 
-        if (partitions < 1 || partitions > 1000)
-                return esc_err(errbuf, errbuf_size,
-                               "dev.partitions is %d: set it between 1 and 1000", partitions);
+        if (esc_config_number(conf, "dev.partitions", ESC_DEFAULT_PARTITIONS, 1, 1000,
+                              &partitions, errbuf, errbuf_size))
+                return -1;
         rk = admin_handle(bootstraps, errbuf, errbuf_size);
         if (!rk)
                 return -1;
@@ -171,7 +171,7 @@ int esc_dev_kafka_create_topics(const esc_config_t *conf, const char *bootstraps
 
                 for (int i = 0; i < 3; i++) {
                         esc_config_topic(conf, names[i], tbuf[i], sizeof(tbuf[i]));
-                        nt[i] = rd_kafka_NewTopic_new(tbuf[i], partitions, 1, errstr,
+                        nt[i] = rd_kafka_NewTopic_new(tbuf[i], (int)partitions, 1, errstr,
                                                       sizeof(errstr));
                         if (!nt[i]) {
                                 esc_err(errbuf, errbuf_size, "topic %s: %s", tbuf[i], errstr);

@@ -209,9 +209,8 @@ static void handle_control(struct mock_state *s, char *line, char *reply, size_t
                 rd_kafka_mock_broker_set_up(s->mc, 1);
                 atomic_store(&s->broker_down, 0);
         } else if (!strcmp(argv[0], "latency") && argc == 2) {
-                char *end;
-                long ms = strtol(argv[1], &end, 10);
-                if (*end || ms < 0 || ms > 600000) {
+                long long ms;
+                if (esc_parse_int(argv[1], 0, 600000, &ms)) {
                         snprintf(reply, size, "error: latency wants milliseconds 0..600000, "
                                               "got '%s'", argv[1]);
                         return;
@@ -220,12 +219,11 @@ static void handle_control(struct mock_state *s, char *line, char *reply, size_t
         } else if ((!strcmp(argv[0], "produce-errors") || !strcmp(argv[0], "fetch-errors")) &&
                    argc == 3) {
                 int16_t api = argv[0][0] == 'p' ? 0 /* Produce */ : 1 /* Fetch */;
-                char *end;
-                long n = strtol(argv[1], &end, 10);
+                long long n;
                 rd_kafka_resp_err_t code;
                 rd_kafka_resp_err_t errs[MOCK_MAX_ERRORS];
 
-                if (*end || n < 1 || n > MOCK_MAX_ERRORS) {
+                if (esc_parse_int(argv[1], 1, MOCK_MAX_ERRORS, &n)) {
                         snprintf(reply, size, "error: count must be 1..%d, got '%s'",
                                  MOCK_MAX_ERRORS, argv[1]);
                         return;
@@ -308,6 +306,7 @@ int esc_dev_mock_main(int argc, char **argv)
 {
         const char *dir = NULL, *prefix = ESC_DEFAULT_TOPIC_PREFIX;
         int partitions = ESC_DEFAULT_PARTITIONS;
+        long long n;
         struct mock_paths p;
         struct mock_state s;
         rd_kafka_conf_t *kc;
@@ -323,7 +322,9 @@ int esc_dev_mock_main(int argc, char **argv)
                 if (!strcmp(argv[i], "--dir") && i + 1 < argc)
                         dir = argv[++i];
                 else if (!strcmp(argv[i], "--partitions") && i + 1 < argc)
-                        partitions = atoi(argv[++i]);
+                        partitions = esc_parse_int(argv[++i], 1, MOCK_MAX_PARTITIONS, &n)
+                                             ? -1
+                                             : (int)n;
                 else if (!strcmp(argv[i], "--prefix") && i + 1 < argc)
                         prefix = argv[++i];
         }
@@ -500,16 +501,16 @@ int esc_dev_mock_up(const esc_config_t *conf, const char *dir, char *address,
 {
         struct mock_paths p;
         char marker[ESC_DEV_PATH_MAX + 64], exe[ESC_DEV_PATH_MAX], parts[16];
-        int partitions = (int)esc_config_int(conf, "dev.partitions", ESC_DEFAULT_PARTITIONS);
+        long long partitions;
         const char *prefix = esc_config_str(conf, "kafka.topic_prefix", ESC_DEFAULT_TOPIC_PREFIX);
         int64_t deadline;
         pid_t pid;
 
         if (mock_paths(dir, &p, errbuf, errbuf_size) || esc_dev_mkdirs(p.dir, errbuf, errbuf_size))
                 return -1;
-        if (partitions < 1 || partitions > MOCK_MAX_PARTITIONS)
-                return esc_err(errbuf, errbuf_size, "dev.partitions is %d: set it between 1 and %d",
-                               partitions, MOCK_MAX_PARTITIONS);
+        if (esc_config_number(conf, "dev.partitions", ESC_DEFAULT_PARTITIONS, 1,
+                              MOCK_MAX_PARTITIONS, &partitions, errbuf, errbuf_size))
+                return -1;
         mock_marker(dir, marker, sizeof(marker));
         pid = esc_dev_pid_read(p.pid);
         if (esc_dev_pid_is_ours(pid, marker)) {
@@ -523,7 +524,7 @@ int esc_dev_mock_up(const esc_config_t *conf, const char *dir, char *address,
                 return esc_err(errbuf, errbuf_size, "cannot find the esc binary (/proc/self/exe)");
         unlink(p.boot);
         esc_dev_log_rotate(p.log);
-        snprintf(parts, sizeof(parts), "%d", partitions);
+        snprintf(parts, sizeof(parts), "%lld", partitions);
         {
                 char *argv[] = {exe,      "dev",   "mock-broker", "--dir", (char *)dir,
                                 "--partitions", parts, "--prefix", (char *)prefix, NULL};

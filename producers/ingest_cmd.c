@@ -27,7 +27,8 @@ static const char usage[] =
 
 int esc_cmd_ingest(esc_cli_t *cli, int argc, char **argv)
 {
-        const char *format = NULL, *rejects = NULL, *threads = NULL, *pos[1] = {NULL};
+        const char *format = NULL, *rejects = NULL, *pos[1] = {NULL};
+        esc_opt_int_t threads = {0, 1, 16};
         bool no_progress = false, help = false;
         int npos = 0;
         char errbuf[1024];
@@ -35,7 +36,7 @@ int esc_cmd_ingest(esc_cli_t *cli, int argc, char **argv)
                 {"format", ESC_OPT_STR, &format, 32},
                 {"rejects", ESC_OPT_STR, &rejects, 4000},
                 {"no-progress", ESC_OPT_BOOL, &no_progress, 0},
-                {"threads", ESC_OPT_STR, &threads, 8},
+                {"threads", ESC_OPT_INT, &threads, 8},
                 {"help", ESC_OPT_BOOL, &help, 0},
                 {0},
         };
@@ -69,14 +70,7 @@ int esc_cmd_ingest(esc_cli_t *cli, int argc, char **argv)
                 return esc_cli_fail(ESC_EXIT_USAGE, "ingest",
                                     "--format '%s' is not known: use ndjson or zendesk", format);
         io.progress = !no_progress && isatty(STDERR_FILENO);
-        if (threads) {
-                char *end;
-                long n = strtol(threads, &end, 10);
-                if (!*threads || *end || n < 1 || n > 16)
-                        return esc_cli_fail(ESC_EXIT_USAGE, "ingest",
-                                            "--threads '%s' is not valid: use 1 to 16", threads);
-                io.threads = (int)n;
-        }
+        io.threads = (int)threads.v; /* 0: the default */
 
         int rc = esc_ingest_run(cli->conf, &io, &st, errbuf, sizeof(errbuf));
         if (rc == -2)

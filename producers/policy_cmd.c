@@ -194,9 +194,8 @@ static int cmd_explain(esc_cli_t *cli, int argc, char **argv)
                 acct.tier = (esc_tier_t)t;
         }
         if (health_s) {
-                char *end;
-                long h = strtol(health_s, &end, 10);
-                if (*end || end == health_s || h < 0 || h > 100)
+                long long h;
+                if (esc_parse_int(health_s, 0, 100, &h))
                         return esc_cli_fail(ESC_EXIT_USAGE, me,
                                             "--health %s is not a score (use 0..100)", health_s);
                 acct.health_score = (int)h;

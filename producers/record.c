@@ -312,14 +312,13 @@ static int parse_date_flag(const char *flag, const char *v, esc_date_t *out, cha
 static int parse_int_flag(const char *flag, const char *v, long lo, long hi, long *out,
                           char *errbuf, size_t errbuf_size)
 {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (!*v || *end || n < lo || n > hi) {
+        long long n;
+        if (esc_parse_int(v, lo, hi, &n)) {
                 char fix[64];
                 snprintf(fix, sizeof(fix), "use a whole number from %ld to %ld", lo, hi);
                 return bad(errbuf, errbuf_size, flag, v, fix);
         }
-        *out = n;
+        *out = (long)n;
         return 0;
 }
 

@@ -33,16 +33,10 @@ bool esc_cli_wants_help(int argc, char **argv)
 int esc_cli_config_int(const char *cmd, const esc_config_t *conf, const char *key,
                        long long def, long long min, long long max, long long *out)
 {
-        const char *v = esc_config_get(conf, key);
+        char err[512];
 
-        if (!v || !*v) {
-                *out = def;
+        if (esc_config_number(conf, key, def, min, max, out, err, sizeof(err)) == 0)
                 return 0;
-        }
-        if (esc_parse_int(v, min, max, out) == 0)
-                return 0;
-        esc_cli_fail(ESC_EXIT_USAGE, cmd,
-                     "config %s '%s' is not a whole number in %lld..%lld: fix it in %s", key,
-                     v, min, max, esc_config_source(conf));
+        esc_cli_fail(ESC_EXIT_USAGE, cmd, "%s", err);
         return -1;
 }

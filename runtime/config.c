@@ -349,16 +349,22 @@ const char *esc_config_str(const esc_config_t *c, const char *key, const char *d
         return v && *v ? v : def;
 }
 
-long long esc_config_int(const esc_config_t *c, const char *key, long long def)
+int esc_config_number(const esc_config_t *c, const char *key, long long def,
+                      long long min, long long max, long long *out, char *errbuf,
+                      size_t errbuf_size)
 {
         const char *v = esc_config_get(c, key);
-        char *end;
 
-        if (!v || !*v)
-                return def;
-        errno = 0;
-        long long n = strtoll(v, &end, 10);
-        return errno || *end ? def : n;
+        if (!v || !*v) {
+                *out = def;
+                return 0;
+        }
+        if (esc_parse_int(v, min, max, out) == 0)
+                return 0;
+        return esc_err(errbuf, errbuf_size,
+                       "config %s '%.64s' is not a whole number from %lld to %lld (fix it in "
+                       "%s)",
+                       key, v, min, max, esc_config_source(c));
 }
 
 bool esc_config_bool(const esc_config_t *c, const char *key, bool def)

@@ -34,7 +34,12 @@ void esc_config_destroy(esc_config_t *conf);
 const char *esc_config_get(const esc_config_t *conf, const char *key);
 /* Returns the value or def. */
 const char *esc_config_str(const esc_config_t *conf, const char *key, const char *def);
-long long esc_config_int(const esc_config_t *conf, const char *key, long long def);
+/* A whole number in [min, max], or def when the key is unset. Returns 0, or
+ * -1 with errbuf naming the key, the value, the range and the config source:
+ * a number that does not parse is an error, never silently the default. */
+int esc_config_number(const esc_config_t *conf, const char *key, long long def,
+                      long long min, long long max, long long *out, char *errbuf,
+                      size_t errbuf_size);
 bool esc_config_bool(const esc_config_t *conf, const char *key, bool def);
 /* Sets (copies) a value with the highest precedence (used for CLI flags). */
 void esc_config_set(esc_config_t *conf, const char *key, const char *value);

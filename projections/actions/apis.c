@@ -73,17 +73,19 @@ esc_actions_apis_t *esc_actions_apis_new(const esc_config_t *conf, char *errbuf,
         const char *team = esc_config_get(conf, "linear.team_id");
         api->linear_team = team && *team ? esc_strdup(team) : NULL;
         api->pd_url = esc_strdup(esc_config_str(conf, "pagerduty.events_url", ESC_DEFAULT_PAGERDUTY_URL));
-        api->timeout_ms = (long)esc_config_int(conf, "actions.http_timeout_ms", 10000);
-        api->max_attempts = (int)esc_config_int(conf, "actions.max_attempts", 5);
-        api->retry_after_cap_s = (int)esc_config_int(conf, "actions.retry_after_cap_s", 30);
-        if (api->timeout_ms < 100)
-                api->timeout_ms = 100;
-        if (api->max_attempts < 1)
-                api->max_attempts = 1;
-        if (api->max_attempts > 20)
-                api->max_attempts = 20;
-        if (api->retry_after_cap_s < 1)
-                api->retry_after_cap_s = 1;
+        long long timeout_ms, attempts, cap_s;
+        if (esc_config_number(conf, "actions.http_timeout_ms", 10000, 100, 600000, &timeout_ms,
+                              errbuf, errbuf_size) ||
+            esc_config_number(conf, "actions.max_attempts", 5, 1, 20, &attempts, errbuf,
+                              errbuf_size) ||
+            esc_config_number(conf, "actions.retry_after_cap_s", 30, 1, 3600, &cap_s, errbuf,
+                              errbuf_size)) {
+                esc_actions_apis_destroy(api);
+                return NULL;
+        }
+        api->timeout_ms = (long)timeout_ms;
+        api->max_attempts = (int)attempts;
+        api->retry_after_cap_s = (int)cap_s;
         return api;
 }
 

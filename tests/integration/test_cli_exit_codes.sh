@@ -60,6 +60,17 @@ expect 2 "--sev '7' is not valid" -- override INC-1 --sev 7 --by maria --reason 
 expect 2 "unknown review command" -- review finish INC-1
 expect 2 "--format 'csv' is not known" -- ingest - --format csv
 expect 2 "" -- ingest "$WORK/does-not-exist.ndjson"
+# numbers are whole numbers in range, in flags and in config alike
+expect 2 "--batch '12abc' is not a whole number from 1 to 100000" -- worker ledger --batch 12abc
+expect 2 "--batch '-5' is not a whole number from 1 to 100000" -- worker ledger --batch -5
+expect 2 "--tick-ms '' is not a whole number" -- worker timers --tick-ms=
+expect 2 "--batch-max '0' is not a whole number from 1 to 200000" -- worker sla --batch-max 0
+expect 2 "--threads '3x' is not a whole number from 1 to 16" -- ingest - --threads 3x
+expect 2 "--threads '999' is not a whole number from 1 to 256" -- webhook --threads 999
+expect 2 "unknown flag '--bogus'" -- worker actions --bogus
+printf 'timers:\n  tick_ms: 1s\n' >"$WORK/bad-number.yaml"
+expect 2 "config timers.tick_ms '1s' is not a whole number from 10 to 3600000" -- \
+        --config "$WORK/bad-number.yaml" worker timers
 
 # ---- 0: --no-wait returns once the broker has the command ---------------
 expect 0 "" -- open --account acme --impact question --title "exit codes" --no-wait

@@ -243,12 +243,35 @@ static void test_event_names_round_trip(void **state)
         assert_int_equal(esc_impact_parse("outage"), -1);
 }
 
+static void test_numbers_are_whole_and_in_range_or_refused(void **state)
+{
+        long long n = 42;
+
+        assert_int_equal(esc_parse_int("12", 1, 100, &n), 0);
+        assert_int_equal(n, 12);
+        assert_int_equal(esc_parse_int("-5", -10, 10, &n), 0);
+        assert_int_equal(n, -5);
+        n = 7;
+        /* trailing garbage, empty, blanks, out of range, overflow: refused
+         * and *out untouched */
+        assert_int_equal(esc_parse_int("12abc", 1, 100, &n), -1);
+        assert_int_equal(esc_parse_int("", 1, 100, &n), -1);
+        assert_int_equal(esc_parse_int(" 12", 1, 100, &n), -1);
+        assert_int_equal(esc_parse_int("12 ", 1, 100, &n), -1);
+        assert_int_equal(esc_parse_int("-5", 1, 100, &n), -1);
+        assert_int_equal(esc_parse_int("101", 1, 100, &n), -1);
+        assert_int_equal(esc_parse_int("99999999999999999999", 1, INT64_MAX, &n), -1);
+        assert_int_equal(esc_parse_int(NULL, 1, 100, &n), -1);
+        assert_int_equal(n, 7);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_iso8601_with_offset_is_normalised_to_utc),
                 cmocka_unit_test(test_time_without_offset_is_refused_with_the_fix),
                 cmocka_unit_test(test_dates_round_trip),
+                cmocka_unit_test(test_numbers_are_whole_and_in_range_or_refused),
                 cmocka_unit_test(test_buffer_never_grows_past_its_cap),
                 cmocka_unit_test(test_utf8_validation_rejects_overlongs_and_surrogates),
                 cmocka_unit_test(test_text_validation_finds_a_nul_byte_anywhere),
