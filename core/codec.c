@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include "core/codec.h"
-#include "runtime/registry.h"
 #include "core/schema_canon.h"
 
 /* ---- field tables ------------------------------------------------------- */
@@ -325,8 +324,8 @@ struct esc_codec {
         uint64_t fp[2];
         writer_t writers[CODEC_MAX_WRITERS];
         int n_writers;
-        esc_registry_t *reg;
-        char subject[2][256];
+        esc_codec_registry_t reg;
+        bool has_reg;
         int32_t my_id[2];             /* registry id of today's schema, -1 until registered */
         reg_id_t ids[CODEC_MAX_IDS];
         int n_ids;
@@ -553,13 +552,18 @@ static const char *enum_default(const esc_codec_t *codec, const char *name)
         return NULL;
 }
 
-esc_codec_t *esc_codec_new(const esc_config_t *conf, char *errbuf, size_t errbuf_size)
+esc_codec_t *esc_codec_new_with(const esc_codec_registry_t *reg, char *errbuf,
+                                size_t errbuf_size)
 {
         esc_codec_t *codec = esc_xcalloc(1, sizeof(*codec));
         const char *paths[2] = {ESC_SCHEMA_EVENT_PATH, ESC_SCHEMA_COMMAND_PATH};
         const rec_t *recs[2] = {&event_r, &command_r};
         char err[512];
 
+        if (reg) {
+                codec->reg = *reg;
+                codec->has_reg = true;
+        }
         codec->my_id[0] = codec->my_id[1] = -1;
         esc_buf_init(&codec->scratch, (size_t)16 << 20);
         for (int k = 0; k < 2; k++) {
@@ -606,18 +610,6 @@ esc_codec_t *esc_codec_new(const esc_config_t *conf, char *errbuf, size_t errbuf
                 avro_schema_decref(s);
         }
 
-        const char *url = conf ? esc_config_get(conf, "schema_registry.url") : NULL;
-        if (url && url[0]) {
-                codec->reg = esc_registry_new(url, errbuf, errbuf_size);
-                if (!codec->reg)
-                        goto err;
-                const char *names[2] = {"events", "commands"};
-                for (int k = 0; k < 2; k++) {
-                        char topic[200];
-                        esc_config_topic(conf, names[k], topic, sizeof(topic));
-                        snprintf(codec->subject[k], sizeof(codec->subject[k]), "%s-value", topic);
-                }
-        }
         return codec;
 err:
         esc_codec_destroy(codec);
@@ -635,7 +627,8 @@ void esc_codec_destroy(esc_codec_t *codec)
                 if (codec->schema[k])
                         avro_schema_decref(codec->schema[k]);
         }
-        esc_registry_destroy(codec->reg);
+        if (codec->has_reg && codec->reg.destroy)
+                codec->reg.destroy(codec->reg.opaque);
         esc_buf_free(&codec->scratch);
         free(codec);
 }
@@ -790,7 +783,7 @@ static int frame_header(esc_codec_t *codec, int kind, esc_buf_t *out)
 {
         unsigned char h[10];
 
-        if (codec->reg) {
+        if (codec->has_reg) {
                 uint32_t id = (uint32_t)codec->my_id[kind];
                 h[0] = 0;
                 h[1] = (unsigned char)(id >> 24);
@@ -832,10 +825,10 @@ static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, uns
                         kind == KIND_EVENT ? "event" : "command", err);
                 return ESC_CODEC_ERR_INVALID;
         }
-        if (framed && codec->reg && codec->my_id[kind] < 0) {
-                esc_codec_err_t rc = esc_registry_register(codec->reg, codec->subject[kind],
-                                                           codec->json[kind], &codec->my_id[kind],
-                                                           errbuf, errbuf_size);
+        if (framed && codec->has_reg && codec->my_id[kind] < 0) {
+                esc_codec_err_t rc = codec->reg.register_schema(
+                        codec->reg.opaque, codec->reg.subject[kind], codec->json[kind],
+                        &codec->my_id[kind], errbuf, errbuf_size);
                 if (rc)
                         return rc;
                 /* Our own id decodes without asking the registry again. */
@@ -1508,7 +1501,7 @@ static esc_codec_err_t fetch_writer(esc_codec_t *codec, int32_t id, int *widx, i
         char err[512];
         esc_codec_err_t rc;
 
-        rc = esc_registry_fetch(codec->reg, id, &json, errbuf, errbuf_size);
+        rc = codec->reg.fetch(codec->reg.opaque, id, &json, errbuf, errbuf_size);
         if (rc)
                 return rc;
         if (esc_schema_fingerprint(json, strlen(json), &fp, err, sizeof(err)) ||
@@ -1544,7 +1537,7 @@ static esc_codec_err_t writer_for_id(esc_codec_t *codec, int kind, int32_t id, i
                                        ? ESC_CODEC_OK
                                        : wrong_kind(id, kind, errbuf, errbuf_size);
                 }
-        if (!codec->reg) {
+        if (!codec->has_reg) {
                 esc_err(errbuf, errbuf_size,
                         "Confluent-framed message with schema id %d, but no schema_registry.url "
                         "is configured to look it up",

@@ -31,7 +31,6 @@
 #include <stdint.h>
 
 #include "core/model.h"
-#include "runtime/config.h"
 #include "core/util.h"
 
 typedef struct esc_codec esc_codec_t;
@@ -46,8 +45,30 @@ typedef enum {
         ESC_CODEC_ERR_INTERNAL,
 } esc_codec_err_t;
 
-/* conf may be NULL (no registry). Returns NULL with errbuf on failure. */
-esc_codec_t *esc_codec_new(const esc_config_t *conf, char *errbuf, size_t errbuf_size);
+/* Where schemas live outside the process (a Confluent Schema Registry):
+ * the codec registers today's schemas under subject[kind] (0 events, 1
+ * commands: "<topic>-value") and looks writers up by the id of a
+ * Confluent-framed message. Both answers are cached by the codec, so each
+ * is asked once per schema. runtime/registry.h provides one over HTTP. */
+typedef struct esc_codec_registry {
+        void *opaque;
+        char subject[2][256];
+        esc_codec_err_t (*register_schema)(void *opaque, const char *subject,
+                                           const char *schema_json, int32_t *id,
+                                           char *errbuf, size_t errbuf_size);
+        /* *schema_json stays valid as long as opaque. */
+        esc_codec_err_t (*fetch)(void *opaque, int32_t id, const char **schema_json,
+                                 char *errbuf, size_t errbuf_size);
+        void (*destroy)(void *opaque);
+} esc_codec_registry_t;
+
+/* reg NULL: no registry (single-object encoding; Confluent-framed input is
+ * refused with the fix). The codec copies *reg and owns reg->opaque from
+ * here on, also when it fails (reg->destroy). Returns NULL with errbuf.
+ * Processes build theirs from the configuration with esc_codec_new
+ * (runtime/registry.h). */
+esc_codec_t *esc_codec_new_with(const esc_codec_registry_t *reg, char *errbuf,
+                                size_t errbuf_size);
 void esc_codec_destroy(esc_codec_t *codec);
 
 /* Encodes into out (appended; caller resets). Validates the value first

@@ -26,6 +26,7 @@
 #include "ledger/ledger.h"
 #include "runtime/kafka.h"
 #include "core/strmap.h"
+#include "runtime/registry.h"
 
 struct head {
         int64_t seq;

@@ -40,6 +40,7 @@
 #include "runtime/kafka.h"
 #include "runtime/log.h"
 #include "core/strmap.h"
+#include "runtime/registry.h"
 #include "runtime/sys.h"
 #include "runtime/worker_main.h"
 

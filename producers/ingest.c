@@ -28,6 +28,7 @@
 #include "producers/json_command.h"
 #include "producers/zendesk.h"
 #include "runtime/cmdout.h"
+#include "runtime/registry.h"
 #include "runtime/sys.h"
 
 #define READ_CHUNK (256 * 1024)

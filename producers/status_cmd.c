@@ -15,6 +15,7 @@
 #include "runtime/cli_args.h"
 #include "producers/cli_print.h"
 #include "producers/commands.h"
+#include "runtime/registry.h"
 
 typedef struct view {
         esc_state_t st;

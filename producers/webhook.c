@@ -36,6 +36,7 @@
 #include "runtime/cmdout.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
+#include "runtime/registry.h"
 #include "runtime/signals.h"
 #include "runtime/sys.h"
 

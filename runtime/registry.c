@@ -284,3 +284,45 @@ out:
         esc_buf_free(&resp);
         return rc;
 }
+
+/* ---- the codec's view of the registry ---------------------------------- */
+
+static esc_codec_err_t codec_register(void *opaque, const char *subject,
+                                      const char *schema_json, int32_t *id, char *errbuf,
+                                      size_t errbuf_size)
+{
+        return esc_registry_register(opaque, subject, schema_json, id, errbuf, errbuf_size);
+}
+
+static esc_codec_err_t codec_fetch(void *opaque, int32_t id, const char **schema_json,
+                                   char *errbuf, size_t errbuf_size)
+{
+        return esc_registry_fetch(opaque, id, schema_json, errbuf, errbuf_size);
+}
+
+static void codec_release(void *opaque)
+{
+        esc_registry_destroy(opaque);
+}
+
+esc_codec_t *esc_codec_new(const esc_config_t *conf, char *errbuf, size_t errbuf_size)
+{
+        const char *url = conf ? esc_config_get(conf, "schema_registry.url") : NULL;
+        static const char *const names[2] = {"events", "commands"};
+        esc_codec_registry_t reg = {
+                .register_schema = codec_register,
+                .fetch = codec_fetch,
+                .destroy = codec_release,
+        };
+
+        if (!url || !url[0])
+                return esc_codec_new_with(NULL, errbuf, errbuf_size);
+        if (!(reg.opaque = esc_registry_new(url, errbuf, errbuf_size)))
+                return NULL;
+        for (int k = 0; k < 2; k++) {
+                char topic[200];
+                esc_config_topic(conf, names[k], topic, sizeof(topic));
+                snprintf(reg.subject[k], sizeof(reg.subject[k]), "%s-value", topic);
+        }
+        return esc_codec_new_with(&reg, errbuf, errbuf_size);
+}

@@ -18,8 +18,15 @@
 #include <stdint.h>
 
 #include "core/codec.h"
+#include "runtime/config.h"
 
 typedef struct esc_registry esc_registry_t;
+
+/* The codec as the configuration wants it: with a registry client for
+ * schema_registry.url (subjects "<prefix>events-value", "<prefix>commands-
+ * value"), else without. conf may be NULL (no registry). Returns NULL with
+ * errbuf. */
+esc_codec_t *esc_codec_new(const esc_config_t *conf, char *errbuf, size_t errbuf_size);
 
 /* url: the registry base URL ("http://127.0.0.1:8081"), at most 1 KiB. */
 esc_registry_t *esc_registry_new(const char *url, char *errbuf, size_t errbuf_size);

@@ -7,6 +7,7 @@
 #include "core/codec.h"
 #include "runtime/cmdout.h"
 #include "runtime/eventlog.h"
+#include "runtime/registry.h"
 #include "runtime/submit.h"
 #include "runtime/sys.h"
 

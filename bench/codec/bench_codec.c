@@ -19,6 +19,7 @@
 
 #include "core/codec.h"
 #include "core/util.h"
+#include "runtime/registry.h"
 #include "runtime/sys.h"
 #include "tests/unit/codec_fixtures.h"
 

@@ -27,6 +27,7 @@
 #include "core/codec.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
+#include "runtime/registry.h"
 #include "runtime/sys.h"
 
 #define PARTITIONS 12

@@ -29,6 +29,7 @@
 #include "runtime/eventlog.h"
 #include "projections/timeline/timeline.h"
 #include "runtime/kafka.h"
+#include "runtime/registry.h"
 #include "runtime/sys.h"
 #include "tests/data/timeline/scripted.h"
 

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "runtime/registry.h"
 #include "runtime/submit.h"
 #include "projections/actions/actions.h"
 #include "projections/actions/apis.h"

@@ -24,6 +24,7 @@
 #include "projections/sla/sla.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
+#include "runtime/registry.h"
 #include "runtime/signals.h"
 #include "runtime/sys.h"
 #include "runtime/worker_main.h"

@@ -20,6 +20,7 @@
 #include "runtime/eventlog.h"
 #include "projections/timeline/timeline.h"
 #include "core/strmap.h"
+#include "runtime/registry.h"
 
 /* Rows kept in memory before sorting by time; past this the audit says it
  * is incomplete rather than exhaust memory. */

@@ -47,6 +47,7 @@
 #include "runtime/cmdout.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
+#include "runtime/registry.h"
 #include "runtime/sys.h"
 #include "runtime/worker_main.h"
 

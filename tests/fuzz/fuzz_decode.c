@@ -16,6 +16,7 @@
 
 #include "core/codec.h"
 #include "core/schema_canon.h"
+#include "runtime/registry.h"
 #include "tests/unit/codec_fixtures.h"
 
 static esc_codec_t *codec_once(void)

@@ -20,6 +20,7 @@
 #include "runtime/config.h"
 #include "runtime/kafka.h"
 #include "core/util.h"
+#include "runtime/registry.h"
 #include "runtime/sys.h"
 #include "tests/unit/codec_fixtures.h"
 

@@ -14,6 +14,7 @@
 #include "core/hashchain.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
+#include "runtime/registry.h"
 
 static int keep_last(const esc_event_t *ev, const rd_kafka_message_t *m, const char *errmsg,
                      void *opaque)

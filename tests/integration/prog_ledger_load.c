@@ -21,6 +21,7 @@
 #include "runtime/config.h"
 #include "runtime/kafka.h"
 #include "core/strmap.h"
+#include "runtime/registry.h"
 
 #define STEPS 10
 

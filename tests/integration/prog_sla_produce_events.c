@@ -32,6 +32,7 @@
 #include "runtime/config.h"
 #include "runtime/kafka.h"
 #include "core/util.h"
+#include "runtime/registry.h"
 #include "runtime/sys.h"
 
 static int failures;

@@ -24,6 +24,7 @@
 #include "core/codec.h"
 #include "runtime/config.h"
 #include "runtime/kafka.h"
+#include "runtime/registry.h"
 #include "tests/data/timeline/scripted.h"
 
 static int failures;

@@ -13,6 +13,7 @@
 
 #include "core/codec.h"
 #include "runtime/config.h"
+#include "runtime/registry.h"
 #include "tests/unit/codec_fixtures.h"
 
 typedef struct fx {

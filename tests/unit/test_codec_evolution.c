@@ -19,6 +19,7 @@
 
 #include "core/codec.h"
 #include "core/schema_canon.h"
+#include "runtime/registry.h"
 #include "tests/unit/codec_fixtures.h"
 
 #define OLD_PATH "schemas/old/esc.v1.Event.v0.avsc"

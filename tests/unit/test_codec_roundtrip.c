@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/codec.h"
+#include "runtime/registry.h"
 #include "tests/unit/codec_fixtures.h"
 
 static int setup(void **state)

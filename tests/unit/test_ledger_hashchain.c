@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/hashchain.h"
+#include "runtime/registry.h"
 
 /* Expected ids computed independently (Python hashlib):
  * sha256("esc.v1/event/INC-1/42"), version 8, RFC 9562 variant. */

@@ -15,6 +15,7 @@
 
 #include "core/codec.h"
 #include "core/schema_canon.h"
+#include "runtime/registry.h"
 
 typedef struct vec {
         char input[4096];
