@@ -177,20 +177,70 @@ static void test_override_to_sev1_pages(void **state)
         esc_actions_incident_clear(&inc);
 }
 
+static void override(esc_actions_incident_t *inc, int from, int to, esc_actions_plan_t *plan)
+{
+        esc_event_t ev;
+        ev_init(&ev, ESC_EV_SEVERITY_OVERRIDDEN);
+        ev.p.sev_overridden.from_sev = from;
+        ev.p.sev_overridden.to_sev = to;
+        ev.p.sev_overridden.by = esc_strdup("carol");
+        ev.p.sev_overridden.reason = esc_strdup("workaround found");
+        ev.p.sev_overridden.response_due_at = T("2026-03-05T10:00:00Z");
+        fold_plan(inc, &ev, plan);
+}
+
 static void test_override_away_from_sev1_does_not_page(void **state)
 {
         esc_actions_incident_t inc;
         esc_actions_plan_t plan;
         esc_event_t ev;
-        open_incident(&inc, 2, &plan);
-        ev_init(&ev, ESC_EV_SEVERITY_OVERRIDDEN);
-        ev.p.sev_overridden.from_sev = 2;
-        ev.p.sev_overridden.to_sev = 3;
-        ev.p.sev_overridden.by = esc_strdup("carol");
-        ev.p.sev_overridden.reason = esc_strdup("workaround found");
-        ev.p.sev_overridden.response_due_at = T("2026-03-05T10:00:00Z");
+
+        /* Opened at Sev 1: the opening itself pages. */
+        open_incident(&inc, 1, &plan);
+        assert_int_equal(plan.n, 3);
+        assert_true(has(&plan, ESC_ACT_PAGE));
+        /* Channel and issue recorded; the page is not (yet) in the log. */
+        channel_created(&inc, &plan);
+        assert_int_equal(plan.n, 0);
+        ev_init(&ev, ESC_EV_TRACKING_ISSUE_LINKED);
+        ev.p.tracking_linked.system = esc_strdup("linear");
+        ev.p.tracking_linked.issue_id = esc_strdup("ENG-1");
+        ev.p.tracking_linked.url = esc_strdup("https://linear.app/x/issue/ENG-1");
         fold_plan(&inc, &ev, &plan);
+        assert_int_equal(plan.n, 0);
+
+        /* Down to Sev 2: Sev 2 does not page, and nothing else is owed. */
+        override(&inc, 1, 2, &plan);
+        assert_int_equal(inc.st.sev, 2);
         assert_false(has(&plan, ESC_ACT_PAGE));
+        assert_false(has(&plan, ESC_ACT_RESOLVE_PAGE));
+        assert_int_equal(plan.n, 0);
+        /* Reconciliation agrees: the current severity governs the page. */
+        esc_actions_plan(&inc, NULL, pol, &plan);
+        assert_int_equal(plan.n, 0);
+
+        /* Further down to Sev 3: still no page. */
+        override(&inc, 2, 3, &plan);
+        assert_int_equal(inc.st.sev, 3);
+        assert_int_equal(plan.n, 0);
+        esc_actions_incident_clear(&inc);
+
+        /* A Sev 1 whose page is recorded: the override neither pages again
+         * nor resolves the page (only resolution does). */
+        open_incident(&inc, 1, &plan);
+        assert_true(has(&plan, ESC_ACT_PAGE));
+        channel_created(&inc, &plan);
+        ev_init(&ev, ESC_EV_PAGE_SENT);
+        ev.p.page_sent.service = esc_strdup("billing");
+        ev.p.page_sent.dedup_key = esc_strdup("INC-1");
+        ev.p.page_sent.to = esc_strdup("alice");
+        fold_plan(&inc, &ev, &plan);
+        override(&inc, 1, 2, &plan);
+        assert_false(has(&plan, ESC_ACT_PAGE));
+        assert_false(has(&plan, ESC_ACT_RESOLVE_PAGE));
+        /* The issue is the only action still owed. */
+        assert_int_equal(plan.n, 1);
+        assert_int_equal(plan.v[0].kind, ESC_ACT_CREATE_ISSUE);
         esc_actions_incident_clear(&inc);
 }
 

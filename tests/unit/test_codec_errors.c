@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,22 +245,96 @@ static void test_trailing_bytes_are_corrupt(void **state)
         esc_buf_free(&m);
 }
 
+/* Every byte of a valid message flipped three ways: each result is either
+ * refused with a code that fits where the byte was (frame header: framing
+ * or unknown schema; body: corrupt or invalid) and a one-line message, or
+ * accepted as an event that passes the model's full validation and
+ * re-encodes to the corrupted bytes: exactly, or shorter where the flip
+ * left an over-long varint (the decoder reads those, like most Avro
+ * readers; the encoder writes the canonical form), and then to a form that
+ * decodes and re-encodes to itself. */
 static void test_every_single_byte_corruption_is_handled(void **state)
 {
         fx_t *f = *state;
-        esc_buf_t m;
+        const size_t header = 10; /* C3 01 + 8-byte fingerprint */
+        esc_buf_t m, re;
+        char verr[512];
+        size_t tried = 0, rejected = 0, rejected_body = 0, shorter = 0;
 
         esc_buf_init(&m, 0);
-        for (size_t i = 10; i < f->msg.len; i++) {
+        esc_buf_init(&re, 0);
+        /* The uncorrupted message decodes and re-encodes to itself. */
+        assert_int_equal(dec(f, f->msg.data, f->msg.len), ESC_CODEC_OK);
+        assert_int_equal(esc_codec_encode_event(f->codec, &f->ev, &re, verr, sizeof(verr)),
+                         ESC_CODEC_OK);
+        assert_int_equal(re.len, f->msg.len);
+        assert_memory_equal(re.data, f->msg.data, f->msg.len);
+        esc_event_clear(&f->ev);
+
+        for (size_t i = 0; i < f->msg.len; i++) {
                 static const unsigned char flips[] = {0x01, 0x80, 0xFF};
                 for (size_t k = 0; k < sizeof(flips); k++) {
                         esc_buf_reset(&m);
                         esc_buf_append(&m, f->msg.data, f->msg.len);
                         m.data[i] ^= (char)flips[k];
-                        (void)dec(f, m.data, m.len); /* any verdict, no crash, no leak */
+                        tried++;
+                        esc_codec_err_t rc = dec(f, m.data, m.len); /* message checked there */
+                        if (rc != ESC_CODEC_OK) {
+                                rejected++;
+                                if (i < header) {
+                                        if (rc != ESC_CODEC_ERR_FRAMING &&
+                                            rc != ESC_CODEC_ERR_UNKNOWN_SCHEMA)
+                                                fail_msg("header byte %zu ^ 0x%02x: code %d (%s)",
+                                                         i, flips[k], rc, f->err);
+                                } else {
+                                        rejected_body++;
+                                        if (rc != ESC_CODEC_ERR_CORRUPT &&
+                                            rc != ESC_CODEC_ERR_INVALID)
+                                                fail_msg("body byte %zu ^ 0x%02x: code %d (%s)",
+                                                         i, flips[k], rc, f->err);
+                                }
+                                continue;
+                        }
+                        /* Accepted: only a body byte can be, into a valid event
+                         * that is exactly what the bytes say. */
+                        if (i < header)
+                                fail_msg("header byte %zu ^ 0x%02x accepted", i, flips[k]);
+                        if (esc_event_validate(&f->ev, verr, sizeof(verr)))
+                                fail_msg("byte %zu ^ 0x%02x accepted an invalid event: %s", i,
+                                         flips[k], verr);
+                        esc_buf_reset(&re);
+                        assert_int_equal(esc_codec_encode_event(f->codec, &f->ev, &re, verr,
+                                                                sizeof(verr)),
+                                         ESC_CODEC_OK);
+                        if (re.len > m.len || (re.len == m.len && memcmp(re.data, m.data, m.len)))
+                                fail_msg("byte %zu ^ 0x%02x accepted, but re-encodes to %zu "
+                                         "other bytes",
+                                         i, flips[k], re.len);
                         esc_event_clear(&f->ev);
+                        if (re.len < m.len) {
+                                esc_buf_t again;
+                                esc_buf_init(&again, 0);
+                                assert_int_equal(dec(f, re.data, re.len), ESC_CODEC_OK);
+                                assert_int_equal(esc_codec_encode_event(f->codec, &f->ev, &again,
+                                                                        verr, sizeof(verr)),
+                                                 ESC_CODEC_OK);
+                                assert_int_equal(again.len, re.len);
+                                assert_memory_equal(again.data, re.data, re.len);
+                                esc_event_clear(&f->ev);
+                                esc_buf_free(&again);
+                                shorter++;
+                        }
                 }
         }
+        printf("corruptions: %zu tried, %zu rejected (%zu in the body), %zu accepted "
+               "(%zu over-long)\n",
+               tried, rejected, rejected_body, tried - rejected, shorter);
+        assert_true(tried == 3 * f->msg.len);
+        assert_true(rejected == 3 * header + rejected_body); /* the header: always */
+        /* A meaningful share of the body's corruptions is caught. */
+        assert_true(rejected_body > 0);
+        assert_true(4 * rejected_body >= tried - 3 * header);
+        esc_buf_free(&re);
         esc_buf_free(&m);
 }
 

@@ -5,14 +5,18 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "core/codec.h"
 #include "producers/cli_record.h"
 
 #define NOW INT64_C(1772812800000000) /* 2026-03-06T16:00:00Z */
+
+static esc_codec_t *codec; /* the wire form: every field of a command */
 
 static int build(esc_command_t *cmd, char *err, size_t errsz, const char *word, ...)
 {
@@ -288,8 +292,8 @@ static void test_wait_flags(void **state)
 
 /* The same command by fields (JSON's way in) and by argv: one builder, so
  * the same command or the same refusal. */
-static void same_as_argv(const char *word, const esc_record_field_t *f, int n,
-                         const char *incident, char **argv, int argc)
+static int same_as_argv(const char *word, const esc_record_field_t *f, int n,
+                        const char *incident, char **argv, int argc)
 {
         esc_command_t a, b;
         char ea[512] = "", eb[512] = "";
@@ -300,64 +304,191 @@ static void same_as_argv(const char *word, const esc_record_field_t *f, int n,
         assert_int_equal(ra, rb);
         assert_string_equal(ea, eb);
         if (ra == 0) {
+                esc_buf_t wa, wb;
+                char err[512] = "";
                 assert_int_equal(a.type, b.type);
                 assert_string_equal(a.incident_id, b.incident_id);
                 assert_string_equal(a.command_id, b.command_id);
                 assert_string_equal(a.actor, b.actor);
                 assert_true(a.occurred_at == b.occurred_at);
+                assert_true(a.issued_at == b.issued_at);
+                assert_int_equal(oa.wait_ms, ob.wait_ms);
+                assert_int_equal(oa.no_wait, ob.no_wait);
+                assert_int_equal(oa.explicit_command_id, ob.explicit_command_id);
+                /* The whole command, payload included: the same bytes. */
+                esc_buf_init(&wa, 0);
+                esc_buf_init(&wb, 0);
+                assert_int_equal(esc_codec_encode_command(codec, &a, &wa, err, sizeof(err)),
+                                 ESC_CODEC_OK);
+                assert_int_equal(esc_codec_encode_command(codec, &b, &wb, err, sizeof(err)),
+                                 ESC_CODEC_OK);
+                assert_int_equal(wa.len, wb.len);
+                assert_memory_equal(wa.data, wb.data, wa.len);
+                esc_buf_free(&wa);
+                esc_buf_free(&wb);
         }
         esc_command_clear(&a);
         esc_command_clear(&b);
+        return ra;
 }
 
 #define OPT(k) esc_record_opt_of_key(k)
+#define BUILDS(...) assert_int_equal(same_as_argv(__VA_ARGS__), 0)
+#define REFUSED(...) assert_int_equal(same_as_argv(__VA_ARGS__), -1)
 #define ARGV(...) (char *[]){__VA_ARGS__}, (int)(sizeof((char *[]){__VA_ARGS__}) / sizeof(char *))
 
 static void test_fields_build_what_their_argv_builds(void **state)
 {
-        same_as_argv("open",
-                     (esc_record_field_t[]){{OPT("account"), "acme"},
-                                            {OPT("impact"), "question"},
-                                            {OPT("title"), "t"},
-                                            {OPT("command_id"), "c-1"}},
-                     4, "INC-1",
-                     ARGV("open", "--account", "acme", "--impact", "question", "--title", "t",
-                          "--command-id", "c-1", "--incident", "INC-1"));
-        same_as_argv("close",
-                     (esc_record_field_t[]){{OPT("by"), "m"},
-                                            {OPT("unconfirmed"), NULL},
-                                            {OPT("reason"), "gone"},
-                                            {OPT("command_id"), "c-2"}},
-                     4, "INC-1",
-                     ARGV("close", "--by", "m", "--unconfirmed", "--reason", "gone",
-                          "--command-id", "c-2", "--", "INC-1"));
-        same_as_argv("review complete",
-                     (esc_record_field_t[]){{OPT("root_cause"), "rc"},
-                                            {OPT("why"), "a"},
-                                            {OPT("why"), "b"},
-                                            {OPT("command_id"), "c-3"},
-                                            {OPT("by"), "x"}},
-                     5, "INC-1",
-                     ARGV("review complete", "--root-cause", "rc", "--why", "a", "--why", "b",
-                          "--command-id", "c-3", "--by", "x", "--", "INC-1"));
+        BUILDS("open",
+               (esc_record_field_t[]){{OPT("account"), "acme"},
+                                      {OPT("impact"), "question"},
+                                      {OPT("title"), "t"},
+                                      {OPT("command_id"), "c-1"}},
+               4, "INC-1",
+               ARGV("open", "--account", "acme", "--impact", "question", "--title", "t",
+                    "--command-id", "c-1", "--incident", "INC-1"));
+        BUILDS("close",
+               (esc_record_field_t[]){{OPT("by"), "m"},
+                                      {OPT("unconfirmed"), NULL},
+                                      {OPT("reason"), "gone"},
+                                      {OPT("command_id"), "c-2"}},
+               4, "INC-1",
+               ARGV("close", "--by", "m", "--unconfirmed", "--reason", "gone",
+                    "--command-id", "c-2", "--", "INC-1"));
+        BUILDS("review complete",
+               (esc_record_field_t[]){{OPT("root_cause"), "rc"},
+                                      {OPT("why"), "a"},
+                                      {OPT("why"), "b"},
+                                      {OPT("command_id"), "c-3"},
+                                      {OPT("by"), "x"}},
+               5, "INC-1",
+               ARGV("review complete", "--root-cause", "rc", "--why", "a", "--why", "b",
+                    "--command-id", "c-3", "--by", "x", "--", "INC-1"));
+        /* every command word with every flag it takes */
+        BUILDS("open",
+               (esc_record_field_t[]){{OPT("account"), "acme"},
+                                      {OPT("account_name"), "Acme Corp"},
+                                      {OPT("tier"), "strategic"},
+                                      {OPT("health"), "42"},
+                                      {OPT("paying"), "no"},
+                                      {OPT("renewal"), "2026-09-30"},
+                                      {OPT("product_area"), "billing"},
+                                      {OPT("impact"), "data_loss"},
+                                      {OPT("title"), "Invoices lost"},
+                                      {OPT("description"), "since 09:00"},
+                                      {OPT("csm"), "dana"},
+                                      {OPT("by"), "erin"},
+                                      {OPT("at"), "2026-03-06T15:30:00Z"},
+                                      {OPT("command_id"), "c-4"},
+                                      {OPT("wait"), "3"}},
+               15, "INC-2",
+               ARGV("open", "--account", "acme", "--account-name", "Acme Corp", "--tier",
+                    "strategic", "--health", "42", "--paying", "no", "--renewal",
+                    "2026-09-30", "--product-area", "billing", "--impact", "data_loss",
+                    "--title", "Invoices lost", "--description", "since 09:00", "--csm",
+                    "dana", "--by", "erin", "--at", "2026-03-06T15:30:00Z",
+                    "--command-id", "c-4", "--wait", "3", "--incident", "INC-2"));
+        BUILDS("ack",
+               (esc_record_field_t[]){{OPT("by"), "d"},
+                                      {OPT("message"), "looking"},
+                                      {OPT("next_update"), "2026-03-06T17:00:00Z"},
+                                      {OPT("command_id"), "c-5"},
+                                      {OPT("no_wait"), NULL}},
+               5, "INC-1",
+               ARGV("ack", "--by", "d", "--message", "looking", "--next-update",
+                    "2026-03-06T17:00:00Z", "--command-id", "c-5", "--no-wait", "--",
+                    "INC-1"));
+        BUILDS("update",
+               (esc_record_field_t[]){{OPT("by"), "d"},
+                                      {OPT("audience"), "internal"},
+                                      {OPT("body"), "rolled back"},
+                                      {OPT("next_update"), "2026-03-06T18:00:00Z"},
+                                      {OPT("command_id"), "c-6"}},
+               5, "INC-1",
+               ARGV("update", "--by", "d", "--audience", "internal", "--body",
+                    "rolled back", "--next-update", "2026-03-06T18:00:00Z",
+                    "--command-id", "c-6", "--", "INC-1"));
+        BUILDS("assign",
+               (esc_record_field_t[]){{OPT("role"), "cs_manager"},
+                                      {OPT("person"), "frank"},
+                                      {OPT("by"), "d"},
+                                      {OPT("command_id"), "c-7"}},
+               4, "INC-1",
+               ARGV("assign", "--role", "cs_manager", "--person", "frank", "--by", "d",
+                    "--command-id", "c-7", "--", "INC-1"));
+        BUILDS("override",
+               (esc_record_field_t[]){{OPT("sev"), "3"},
+                                      {OPT("by"), "d"},
+                                      {OPT("reason"), "workaround"},
+                                      {OPT("command_id"), "c-8"}},
+               4, "INC-1",
+               ARGV("override", "--sev", "3", "--by", "d", "--reason", "workaround",
+                    "--command-id", "c-8", "--", "INC-1"));
+        BUILDS("mitigate",
+               (esc_record_field_t[]){{OPT("by"), "d"},
+                                      {OPT("summary"), "flag off"},
+                                      {OPT("command_id"), "c-9"}},
+               3, "INC-1",
+               ARGV("mitigate", "--by", "d", "--summary", "flag off", "--command-id",
+                    "c-9", "--", "INC-1"));
+        BUILDS("resolve",
+               (esc_record_field_t[]){{OPT("by"), "d"},
+                                      {OPT("summary"), "fixed"},
+                                      {OPT("command_id"), "c-10"}},
+               3, "INC-1",
+               ARGV("resolve", "--by", "d", "--summary", "fixed", "--command-id", "c-10",
+                    "--", "INC-1"));
+        BUILDS("confirm",
+               (esc_record_field_t[]){{OPT("by"), "d"},
+                                      {OPT("note"), "customer agrees"},
+                                      {OPT("command_id"), "c-11"}},
+               3, "INC-1",
+               ARGV("confirm", "--by", "d", "--note", "customer agrees", "--command-id",
+                    "c-11", "--", "INC-1"));
+        BUILDS("reopen",
+               (esc_record_field_t[]){{OPT("by"), "d"},
+                                      {OPT("reason"), "back again"},
+                                      {OPT("command_id"), "c-12"}},
+               3, "INC-1",
+               ARGV("reopen", "--by", "d", "--reason", "back again", "--command-id",
+                    "c-12", "--", "INC-1"));
+        BUILDS("review open",
+               (esc_record_field_t[]){{OPT("tracker_url"), "https://t.example/1"},
+                                      {OPT("by"), "d"},
+                                      {OPT("command_id"), "c-13"}},
+               3, "INC-1",
+               ARGV("review open", "--tracker-url", "https://t.example/1", "--by", "d",
+                    "--command-id", "c-13", "--", "INC-1"));
+        BUILDS("review action",
+               (esc_record_field_t[]){{OPT("title"), "add alert"},
+                                      {OPT("owner"), "gail"},
+                                      {OPT("due"), "2026-04-01"},
+                                      {OPT("tracker_url"), "https://t.example/2"},
+                                      {OPT("action_id"), "a-1"},
+                                      {OPT("by"), "d"},
+                                      {OPT("command_id"), "c-14"}},
+               7, "INC-1",
+               ARGV("review action", "--title", "add alert", "--owner", "gail", "--due",
+                    "2026-04-01", "--tracker-url", "https://t.example/2", "--action-id",
+                    "a-1", "--by", "d", "--command-id", "c-14", "--", "INC-1"));
         /* refusals: a flag the command does not take, a cap, no incident */
-        same_as_argv("ack", (esc_record_field_t[]){{OPT("by"), "d"}, {OPT("sev"), "1"}}, 2, "I",
-                     ARGV("ack", "--by", "d", "--sev", "1", "--", "I"));
-        same_as_argv("mitigate", (esc_record_field_t[]){{OPT("by"), "dddddddddddddddddddddd"
-                                                                    "dddddddddddddddddddddd"
-                                                                    "dddddddddddddddddddddd"
-                                                                    "dddddddddddddddddddddd"
-                                                                    "dddddddddddddddddddddd"
-                                                                    "dddddddddddddddddddddd"}},
-                     1, "I",
-                     ARGV("mitigate", "--by",
-                          "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
-                          "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
-                          "--", "I"));
-        same_as_argv("mitigate", (esc_record_field_t[]){{OPT("by"), "d"}}, 1, NULL,
-                     ARGV("mitigate", "--by", "d"));
-        same_as_argv("open", (esc_record_field_t[]){{OPT("account"), "a"}}, 1, NULL,
-                     ARGV("open", "--account", "a"));
+        REFUSED("ack", (esc_record_field_t[]){{OPT("by"), "d"}, {OPT("sev"), "1"}}, 2, "I",
+                ARGV("ack", "--by", "d", "--sev", "1", "--", "I"));
+        REFUSED("mitigate", (esc_record_field_t[]){{OPT("by"), "dddddddddddddddddddddd"
+                                                               "dddddddddddddddddddddd"
+                                                               "dddddddddddddddddddddd"
+                                                               "dddddddddddddddddddddd"
+                                                               "dddddddddddddddddddddd"
+                                                               "dddddddddddddddddddddd"}},
+                1, "I",
+                ARGV("mitigate", "--by",
+                     "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+                     "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+                     "--", "I"));
+        REFUSED("mitigate", (esc_record_field_t[]){{OPT("by"), "d"}}, 1, NULL,
+                ARGV("mitigate", "--by", "d"));
+        REFUSED("open", (esc_record_field_t[]){{OPT("account"), "a"}}, 1, NULL,
+                ARGV("open", "--account", "a"));
 }
 
 int main(void)
@@ -379,5 +510,13 @@ int main(void)
                 cmocka_unit_test(test_wait_flags),
                 cmocka_unit_test(test_fields_build_what_their_argv_builds),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        char err[256];
+        codec = esc_codec_new(NULL, err, sizeof(err));
+        if (!codec) {
+                fprintf(stderr, "codec: %s\n", err);
+                return 1;
+        }
+        int rc = cmocka_run_group_tests(tests, NULL, NULL);
+        esc_codec_destroy(codec);
+        return rc;
 }
