@@ -13,6 +13,7 @@
 
 #include "core/codec.h"
 #include "producers/cli_record.h"
+#include "runtime/registry.h"
 
 #define NOW INT64_C(1772812800000000) /* 2026-03-06T16:00:00Z */
 
