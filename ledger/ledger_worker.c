@@ -477,12 +477,13 @@ static int on_drain(esc_worker_t *w, void *opaque)
 static void usage(FILE *out)
 {
         fprintf(out,
-                "usage: esc worker ledger [--batch N]\n\n"
+                "usage: esc worker ledger [--group G] [--batch N]\n\n"
                 "Consumes esc.commands (group esc-ledger), decides each command against the\n"
                 "policy and appends the resulting events (or a CommandRejected) to esc.events,\n"
                 "the same partition. On assignment it replays its events partitions to rebuild\n"
                 "state and resumes after the last decided command: a crash at any point loses\n"
                 "and duplicates nothing. SIGTERM/SIGINT drain and exit 0.\n\n"
+                "  --group G   consumer group (default ledger.group, else esc-ledger)\n"
                 "  --batch N   commands per batch (default 2000)\n"
                 "config: kafka.*, policy, metrics.listen\n");
 }
