@@ -70,11 +70,15 @@ typedef struct esc_sla_incident {
         char *title;
         int sev, matrix_sev;    /* 0 before SeverityAssigned */
         bool bumped;
-        esc_status_t status;
         char *owner, *csm, *cs_manager, *slack_channel, *tracking_url;
-        esc_time_t opened_at, acknowledged_at, mitigated_at, resolved_at, confirmed_at,
-                closed_at;
-        esc_time_t response_due_at, next_update_due_at, resolution_due_at;
+        /* status, milestones and deadlines, folded by the core
+         * (esc_lifecycle_evolve); reopened and lc_flags are not stored */
+        union {
+                esc_lifecycle_t lc;
+                struct {
+                        ESC_LIFECYCLE_FIELDS
+                };
+        };
         bool response_breached, resolution_breached;
         int64_t last_seq;       /* last event folded into the row; 0 none */
 } esc_sla_incident_t;
