@@ -22,7 +22,7 @@
 #include "core/codec.h"
 #include "ledger/deadletter.h"
 #include "producers/commands.h"
-#include "projections/sla/sla.h"
+#include "projections/sla/store.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
 #include "runtime/signals.h"
