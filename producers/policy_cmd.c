@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/policy.h"
+#include "runtime/policy_load.h"
 #include "producers/cli_args.h"
 #include "producers/commands.h"
 #include "runtime/sys.h"

@@ -16,6 +16,7 @@
 
 #include "ledger/eventlog.h"
 #include "projections/timeline/timeline.h"
+#include "runtime/policy_load.h"
 #include "runtime/sys.h"
 
 #define LOAD_RETRY_US (5 * ESC_USEC_PER_SEC)
