@@ -15,6 +15,7 @@
 
 #include "runtime/policy_load.h"
 #include "runtime/sys.h"
+#include "runtime/tz_load.h"
 
 static const esc_dur_t no_clock = {ESC_DUR_NONE, 0};
 
