@@ -8,21 +8,8 @@
 
 #include "projections/timeline/timeline.h"
 
-#define P(...)                                                                           \
-        do {                                                                             \
-                if (esc_buf_printf(out, __VA_ARGS__))                                    \
-                        return -1;                                                       \
-        } while (0)
-#define COL(s, w)                                                                        \
-        do {                                                                             \
-                if (esc_tl_pad(out, (s), (w)))                                           \
-                        return -1;                                                       \
-        } while (0)
-
-const char *esc_tl_met_word(int met)
-{
-        return met < 0 ? "unknown" : met ? "met" : "MISSED";
-}
+#define P ESC_TL_P
+#define COL ESC_TL_COL
 
 static int header(const esc_timeline_t *tl, esc_buf_t *out)
 {
