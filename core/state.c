@@ -34,6 +34,14 @@ void esc_lifecycle_init(esc_lifecycle_t *lc)
         lc->response_due_at = lc->next_update_due_at = lc->resolution_due_at = ESC_TIME_NONE;
 }
 
+static void set_deadlines(esc_lifecycle_t *lc, esc_time_t response, esc_time_t update,
+                          esc_time_t resolution)
+{
+        lc->response_due_at = response;
+        lc->next_update_due_at = update;
+        lc->resolution_due_at = resolution;
+}
+
 void esc_lifecycle_evolve(esc_lifecycle_t *lc, const esc_event_t *ev)
 {
         const esc_event_payload_t *p = &ev->p;
@@ -44,14 +52,14 @@ void esc_lifecycle_evolve(esc_lifecycle_t *lc, const esc_event_t *ev)
                 lc->opened_at = ev->occurred_at;
                 break;
         case ESC_EV_SEVERITY_ASSIGNED:
-                lc->response_due_at = p->sev_assigned.response_due_at;
-                lc->next_update_due_at = p->sev_assigned.next_update_due_at;
-                lc->resolution_due_at = p->sev_assigned.resolution_due_at;
+                set_deadlines(lc, p->sev_assigned.response_due_at,
+                              p->sev_assigned.next_update_due_at,
+                              p->sev_assigned.resolution_due_at);
                 break;
         case ESC_EV_SEVERITY_OVERRIDDEN:
-                lc->response_due_at = p->sev_overridden.response_due_at;
-                lc->next_update_due_at = p->sev_overridden.next_update_due_at;
-                lc->resolution_due_at = p->sev_overridden.resolution_due_at;
+                set_deadlines(lc, p->sev_overridden.response_due_at,
+                              p->sev_overridden.next_update_due_at,
+                              p->sev_overridden.resolution_due_at);
                 break;
         case ESC_EV_ACKNOWLEDGED:
                 lc->status = ESC_STATUS_ACKNOWLEDGED;

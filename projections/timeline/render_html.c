@@ -20,6 +20,17 @@ static int html_row(esc_buf_t *out, const char *cls, int n, const char *const *c
         return 0;
 }
 
+static int sla_row(esc_buf_t *out, const char *clock, int64_t took, int64_t target,
+                   esc_time_t due, int met)
+{
+        char a[40], b[40], c[40];
+        const char *cells[] = {clock, esc_tl_duration(took, a, 40),
+                               esc_tl_duration(target, b, 40), esc_tl_time(due, c, 40),
+                               esc_tl_met_word(met)};
+
+        return html_row(out, met == 0 ? "late" : NULL, 5, cells);
+}
+
 int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
 {
         char a[40], b[40], c[40], d[40], e[40], seq[24], from[16], to[16];
@@ -56,19 +67,11 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
         P("<h2>SLA</h2>\n<table><tr><th>clock</th><th>took</th><th>target</th><th>due "
           "(in "
           "force)</th><th>verdict</th></tr>\n");
-        const char *r1[] = {"time to acknowledge",
-                            esc_tl_duration(tl->sla.time_to_acknowledge_s, a, 40),
-                            esc_tl_duration(tl->sla.response_target_s, b, 40),
-                            esc_tl_time(tl->sla.response_due_at, c, 40),
-                            esc_tl_met_word(tl->sla.response_met)};
-        if (html_row(out, tl->sla.response_met == 0 ? "late" : NULL, 5, r1))
-                return -1;
-        const char *r2[] = {"time to resolve",
-                            esc_tl_duration(tl->sla.time_to_resolve_s, a, 40),
-                            esc_tl_duration(tl->sla.resolution_target_s, b, 40),
-                            esc_tl_time(tl->sla.resolution_due_at, c, 40),
-                            esc_tl_met_word(tl->sla.resolution_met)};
-        if (html_row(out, tl->sla.resolution_met == 0 ? "late" : NULL, 5, r2))
+        if (sla_row(out, "time to acknowledge", tl->sla.time_to_acknowledge_s,
+                    tl->sla.response_target_s, tl->sla.response_due_at, tl->sla.response_met) ||
+            sla_row(out, "time to resolve", tl->sla.time_to_resolve_s,
+                    tl->sla.resolution_target_s, tl->sla.resolution_due_at,
+                    tl->sla.resolution_met))
                 return -1;
         P("</table>\n");
 
