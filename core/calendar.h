@@ -6,8 +6,8 @@
  * zone's clocks jump. esc_tz_from_tzif() takes the zone's TZif data (read
  * from the system tz database by runtime/tz_load.h's esc_tz_load()) once and
  * expands its POSIX footer rule to explicit transitions up to the year 2200;
- * every function here is pure (no TZ environment variable, no localtime_r, no global state) and
- * safe to call from any thread.
+ * every function here is pure (no TZ environment variable, no localtime_r,
+ * no global state) and safe to call from any thread.
  *
  * Definitions (DESIGN §3):
  *  - An instant outside working hours starts the business clock at the next

@@ -31,7 +31,8 @@ void esc_lifecycle_init(esc_lifecycle_t *lc)
         memset(lc, 0, sizeof(*lc));
         lc->opened_at = lc->acknowledged_at = lc->mitigated_at = ESC_TIME_NONE;
         lc->resolved_at = lc->confirmed_at = lc->closed_at = ESC_TIME_NONE;
-        lc->response_due_at = lc->next_update_due_at = lc->resolution_due_at = ESC_TIME_NONE;
+        lc->response_due_at = lc->next_update_due_at = ESC_TIME_NONE;
+        lc->resolution_due_at = ESC_TIME_NONE;
 }
 
 static void set_deadlines(esc_lifecycle_t *lc, esc_time_t response, esc_time_t update,

@@ -58,20 +58,16 @@ enum {
         ESC_FACT__COUNT = ESC_FACT_SLA + ESC_CLOCK__COUNT
 };
 
-/* The lifecycle milestones, folded the same way by every reader of the log
- * (the ledger's state, the SLA row, the timeline) by esc_lifecycle_evolve():
- *  - status follows Opened, Acknowledged, Mitigated, Resolved, Confirmed,
- *    Closed; Reopened goes back to acknowledged (it was acknowledged before
- *    it could be resolved, so the response clock is not restarted);
- *  - acknowledged_at is the first acknowledgement; mitigated_at, resolved_at,
- *    confirmed_at and closed_at the latest; Reopened clears resolved_at,
- *    confirmed_at and closed_at (mitigated_at stays; ESC_LC_MITIGATED says
- *    whether it belongs to the current episode);
- *  - the deadlines are those of the latest SeverityAssigned/Overridden;
- *    next_update_due_at is the customer's clock: also set by the
- *    acknowledgement's promise and by every external update's promise.
- * The fields are a macro so that esc_state_t and the SLA row carry them under
- * their own names (an anonymous struct in a union with an esc_lifecycle_t). */
+/* The lifecycle, folded alike for the ledger's state, the SLA row and the
+ * timeline by esc_lifecycle_evolve(): status; the first acknowledgement and
+ * the latest mitigation, resolution, confirmation and close, a Reopened
+ * going back to acknowledged (the response clock is not restarted) and
+ * clearing resolved/confirmed/closed (mitigated_at stays; ESC_LC_MITIGATED
+ * says whether it is of the current episode); the deadlines of the latest
+ * SeverityAssigned/Overridden, next_update_due_at also moved by the
+ * acknowledgement's and every external update's promise. A macro, so that
+ * esc_state_t and the SLA row carry the fields under their own names (an
+ * anonymous struct in a union with an esc_lifecycle_t). */
 #define ESC_LIFECYCLE_FIELDS                                                           \
         esc_time_t opened_at;       /* EscalationOpened.occurred_at: deadline anchor */  \
         esc_time_t acknowledged_at; /* first acknowledgement */                         \

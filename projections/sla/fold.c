@@ -84,7 +84,8 @@ void esc_sla_fold(esc_sla_incident_t *inc, const esc_event_t *ev, esc_sla_effect
                 break;
         case ESC_EV_ACKNOWLEDGED:
                 /* TTA is measured once, from the first acknowledgement. */
-                if (first_ack == ESC_TIME_NONE && after(ev->occurred_at, inc->response_due_at))
+                if (first_ack == ESC_TIME_NONE &&
+                    after(ev->occurred_at, inc->response_due_at))
                         inc->response_breached = true;
                 break;
         case ESC_EV_CUSTOMER_UPDATE_POSTED:

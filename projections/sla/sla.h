@@ -29,9 +29,8 @@
  *    An external update is late by max(0, posted - due in force).
  *    Internal updates are recorded without a due time: the customer does
  *    not hear them.
- *  - Reopened: as in the ledger, the incident goes back to acknowledged
- *    (it was acknowledged before it could be resolved; the response clock is
- *    not restarted) and resolved_at, confirmed_at, closed_at are cleared. */
+ *  - Status, milestones, deadlines and Reopened: the core's lifecycle fold
+ *    (core/state.h, esc_lifecycle_evolve), as in the ledger. */
 #ifndef ESC_SLA_H
 #define ESC_SLA_H
 
