@@ -67,12 +67,7 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
         P("<h2>SLA</h2>\n<table><tr><th>clock</th><th>took</th><th>target</th><th>due "
           "(in "
           "force)</th><th>verdict</th></tr>\n");
-        if (sla_row(out, "time to acknowledge", tl->sla.time_to_acknowledge_s,
-                    tl->sla.response_target_s, tl->sla.response_due_at,
-                    tl->sla.response_met) ||
-            sla_row(out, "time to resolve", tl->sla.time_to_resolve_s,
-                    tl->sla.resolution_target_s, tl->sla.resolution_due_at,
-                    tl->sla.resolution_met))
+        if (esc_tl_sla_clocks(tl, out, sla_row))
                 return -1;
         P("</table>\n");
 

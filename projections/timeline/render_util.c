@@ -171,3 +171,16 @@ void esc_tl_oneline(char *dst, size_t dst_size, const char *s, size_t max)
         }
         dst[w] = '\0';
 }
+
+int esc_tl_sla_clocks(const esc_timeline_t *tl, esc_buf_t *out,
+                      int (*row)(esc_buf_t *out, const char *clock, int64_t took,
+                                 int64_t target, esc_time_t due, int met))
+{
+        const esc_tl_sla_t *s = &tl->sla;
+        int r = row(out, "time to acknowledge", s->time_to_acknowledge_s,
+                    s->response_target_s, s->response_due_at, s->response_met);
+
+        return r ? r
+                 : row(out, "time to resolve", s->time_to_resolve_s,
+                       s->resolution_target_s, s->resolution_due_at, s->resolution_met);
+}

@@ -23,6 +23,14 @@ int esc_tl_pad(esc_buf_t *out, const char *s, int width);
  * spaces, cut at a code-point boundary with "…" past max bytes. */
 void esc_tl_oneline(char *dst, size_t dst_size, const char *s, size_t max);
 
+/* Calls row() for the two SLA clocks ("time to acknowledge", "time to
+ * resolve") with took, target, due in force and met; stops at the first
+ * non-zero return and returns it. */
+struct esc_timeline;
+int esc_tl_sla_clocks(const struct esc_timeline *tl, esc_buf_t *out,
+                      int (*row)(esc_buf_t *out, const char *clock, int64_t took,
+                                 int64_t target, esc_time_t due, int met));
+
 /* For a renderer writing to `esc_buf_t *out`: append, or return -1 (the
  * output cap was reached). */
 #define ESC_TL_P(...)                                                                    \
