@@ -1,4 +1,5 @@
-/* calendar.c — IANA time zones from TZif files and business-time arithmetic.
+/* calendar.c — IANA time zones from TZif data and business-time arithmetic
+ * (runtime/tz_load.c reads the TZif files).
  *
  * A zone is loaded once into a sorted table of (UTC second, UTC offset)
  * transitions: the explicit transitions of the TZif v2+ data block, then the
@@ -7,15 +8,12 @@
  * touches the process's TZ state. Business time walks local calendar days
  * and converts each working span's local bounds back to UTC instants, which
  * makes DST days naturally one hour shorter or longer in real time. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/calendar.h"
-#include "runtime/sys.h"
 
-#define TZ_FILE_CAP (256 * 1024)
 #define TZ_EXPAND_UNTIL_YEAR 2200
 /* Safety bound for day walks: a calendar with working hours finds one within
  * a week unless every day is a holiday, and holidays are capped. */
@@ -302,7 +300,7 @@ static int tz_parse(esc_tz_t *tz, const unsigned char *b, size_t len, char *errb
         return 0;
 }
 
-static bool tz_name_ok(const char *name)
+bool esc_tz_name_ok(const char *name)
 {
         size_t n = strlen(name);
         if (n == 0 || n >= 100 || name[0] == '/' || strstr(name, ".."))
@@ -322,39 +320,15 @@ esc_tz_t *esc_tz_utc(void)
         return tz;
 }
 
-esc_tz_t *esc_tz_load(const char *name, char *errbuf, size_t errbuf_size)
+esc_tz_t *esc_tz_from_tzif(const char *name, const void *data, size_t len, char *errbuf,
+                           size_t errbuf_size)
 {
-        if (!name || !tz_name_ok(name)) {
-                esc_err(errbuf, errbuf_size,
-                        "time zone \"%s\" is not an IANA zone name (e.g. Europe/Berlin, UTC)",
-                        name ? name : "");
-                return NULL;
-        }
-        if (!strcmp(name, "UTC") || !strcmp(name, "Etc/UTC"))
-                return esc_tz_utc();
-
-        const char *dir = getenv("TZDIR");
-        char path[512];
-        snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
-        esc_buf_t buf;
-        esc_buf_init(&buf, TZ_FILE_CAP);
-        char ferr[256];
-        if (esc_read_file(path, TZ_FILE_CAP, &buf, ferr, sizeof(ferr))) {
-                esc_buf_free(&buf);
-                esc_err(errbuf, errbuf_size,
-                        "time zone \"%s\" is unknown (no %s; use an IANA name such as "
-                        "America/New_York)",
-                        name, path);
-                return NULL;
-        }
         esc_tz_t *tz = esc_xcalloc(1, sizeof(*tz));
         esc_strlcpy(tz->name, name, sizeof(tz->name));
-        if (tz_parse(tz, (const unsigned char *)buf.data, buf.len, errbuf, errbuf_size)) {
-                esc_buf_free(&buf);
+        if (tz_parse(tz, data, len, errbuf, errbuf_size)) {
                 esc_tz_destroy(tz);
                 return NULL;
         }
-        esc_buf_free(&buf);
         return tz;
 }
 

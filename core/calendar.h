@@ -3,11 +3,11 @@
  * Deadlines in esc are either wall-clock ("15m", "4h": plain addition) or
  * business time ("1bd": only working hours count). Working hours are local
  * to the calendar's IANA zone, so a business calendar has to know when the
- * zone's clocks jump. esc_tz_load() reads the zone's TZif file from the
- * system tz database once and expands its POSIX footer rule to explicit
- * transitions up to the year 2200; after loading, every function here is
- * pure (no TZ environment variable, no localtime_r, no global state) and
- * safe to call from any thread.
+ * zone's clocks jump. esc_tz_from_tzif() takes the zone's TZif data (read
+ * from the system tz database by runtime/tz_load.h's esc_tz_load()) once and
+ * expands its POSIX footer rule to explicit transitions up to the year 2200;
+ * every function here is pure (no TZ environment variable, no localtime_r,
+ * no global state) and safe to call from any thread.
  *
  * Definitions (DESIGN §3):
  *  - An instant outside working hours starts the business clock at the next
@@ -48,10 +48,14 @@ int esc_cal_weekday(int64_t days);
 
 typedef struct esc_tz esc_tz_t;
 
-/* Loads an IANA zone ("Europe/Berlin", "UTC") from $TZDIR or
- * /usr/share/zoneinfo. Names with "..", a leading "/" or characters outside
- * [A-Za-z0-9/_+-] are refused. Returns NULL with errbuf naming the zone. */
-esc_tz_t *esc_tz_load(const char *name, char *errbuf, size_t errbuf_size);
+/* true if name may name an IANA zone: no "..", no leading "/", only
+ * [A-Za-z0-9/_+-] (runtime/tz_load.c refuses anything else). */
+bool esc_tz_name_ok(const char *name);
+/* The zone `name` from the contents of its TZif file (runtime/tz_load.h's
+ * esc_tz_load() reads it from the tz database). Returns NULL with errbuf
+ * naming the zone if the data is not valid TZif. */
+esc_tz_t *esc_tz_from_tzif(const char *name, const void *data, size_t len, char *errbuf,
+                           size_t errbuf_size);
 /* A zone fixed at UTC; never fails. */
 esc_tz_t *esc_tz_utc(void);
 void esc_tz_destroy(esc_tz_t *tz);

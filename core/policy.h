@@ -45,7 +45,6 @@
 
 #include "core/calendar.h"
 #include "core/model.h"
-#include "runtime/config.h"
 
 typedef enum {
         ESC_DUR_NONE = 0,   /* no clock (resolution: none, update_every: on_change) */
@@ -118,33 +117,17 @@ typedef struct esc_policy {
         int nrotations;
 } esc_policy_t;
 
-#define ESC_POLICY_FILE_CAP (1024 * 1024)
 #define ESC_POLICY_MAX_PEOPLE 10000
 #define ESC_POLICY_MAX_ROTATIONS 1000
 
 /* The seed's table on a UTC Mon–Fri 09:00–17:00 calendar, no people. */
 esc_policy_t *esc_policy_default(void);
 
-/* Parses and validates a policy file. On any error returns NULL and fills
- * errbuf with every error found, one per line, each as
- * "FILE:LINE: FIELD: what is wrong (the fix)". */
-esc_policy_t *esc_policy_load(const char *path, char *errbuf, size_t errbuf_size);
-
-/* Like esc_policy_load, but calls report(opaque, line) once per error so a
- * caller can print all of them; returns the number of errors (0 = valid),
- * and the policy through *out when there are none (out may be NULL). */
-int esc_policy_check(const char *path, esc_policy_t **out,
-                     void (*report)(void *opaque, const char *line), void *opaque);
-
-/* The policy every worker and command uses: config key `policy` if set (an
- * error if that file is missing), else config/policy.yaml relative to the
- * working directory if it exists, else the built-in defaults. */
-esc_policy_t *esc_policy_from_config(const esc_config_t *conf, char *errbuf,
-                                     size_t errbuf_size);
-
-/* The file esc_policy_from_config() would load, or NULL for the built-in
- * defaults. */
-const char *esc_policy_path(const esc_config_t *conf);
+/* The built-in defaults without a calendar (cal NULL): what a policy file
+ * starts from before its own sections are applied. */
+esc_policy_t *esc_policy_skeleton(void);
+/* Sets a bump condition and its audit reason ("tier == strategic", ...). */
+void esc_policy_bump_set(esc_bump_cond_t *b, esc_bump_kind_t kind, int value);
 
 void esc_policy_destroy(esc_policy_t *pol);
 

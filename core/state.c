@@ -26,14 +26,87 @@ uint64_t esc_state_id_hash(const char *s)
         return h ? h : 1;
 }
 
+void esc_lifecycle_init(esc_lifecycle_t *lc)
+{
+        memset(lc, 0, sizeof(*lc));
+        lc->opened_at = lc->acknowledged_at = lc->mitigated_at = ESC_TIME_NONE;
+        lc->resolved_at = lc->confirmed_at = lc->closed_at = ESC_TIME_NONE;
+        lc->response_due_at = lc->next_update_due_at = ESC_TIME_NONE;
+        lc->resolution_due_at = ESC_TIME_NONE;
+}
+
+static void set_deadlines(esc_lifecycle_t *lc, esc_time_t response, esc_time_t update,
+                          esc_time_t resolution)
+{
+        lc->response_due_at = response;
+        lc->next_update_due_at = update;
+        lc->resolution_due_at = resolution;
+}
+
+void esc_lifecycle_evolve(esc_lifecycle_t *lc, const esc_event_t *ev)
+{
+        const esc_event_payload_t *p = &ev->p;
+
+        switch (ev->type) {
+        case ESC_EV_ESCALATION_OPENED:
+                lc->status = ESC_STATUS_OPEN;
+                lc->opened_at = ev->occurred_at;
+                break;
+        case ESC_EV_SEVERITY_ASSIGNED:
+                set_deadlines(lc, p->sev_assigned.response_due_at,
+                              p->sev_assigned.next_update_due_at,
+                              p->sev_assigned.resolution_due_at);
+                break;
+        case ESC_EV_SEVERITY_OVERRIDDEN:
+                set_deadlines(lc, p->sev_overridden.response_due_at,
+                              p->sev_overridden.next_update_due_at,
+                              p->sev_overridden.resolution_due_at);
+                break;
+        case ESC_EV_ACKNOWLEDGED:
+                lc->status = ESC_STATUS_ACKNOWLEDGED;
+                if (lc->acknowledged_at == ESC_TIME_NONE)
+                        lc->acknowledged_at = ev->occurred_at;
+                lc->next_update_due_at = p->acknowledged.next_update_at;
+                break;
+        case ESC_EV_CUSTOMER_UPDATE_POSTED:
+                /* Only what the customer hears moves the customer's clock. */
+                if (p->update_posted.audience == ESC_AUDIENCE_EXTERNAL)
+                        lc->next_update_due_at = p->update_posted.next_update_at;
+                break;
+        case ESC_EV_MITIGATED:
+                lc->status = ESC_STATUS_MITIGATED;
+                lc->mitigated_at = ev->occurred_at;
+                lc->lc_flags |= ESC_LC_MITIGATED;
+                break;
+        case ESC_EV_RESOLVED:
+                lc->status = ESC_STATUS_RESOLVED;
+                lc->resolved_at = ev->occurred_at;
+                break;
+        case ESC_EV_CUSTOMER_CONFIRMED:
+                lc->status = ESC_STATUS_CONFIRMED;
+                lc->confirmed_at = ev->occurred_at;
+                break;
+        case ESC_EV_CLOSED:
+                lc->status = ESC_STATUS_CLOSED;
+                lc->closed_at = ev->occurred_at;
+                break;
+        case ESC_EV_REOPENED:
+                lc->status = ESC_STATUS_ACKNOWLEDGED;
+                lc->resolved_at = lc->confirmed_at = lc->closed_at = ESC_TIME_NONE;
+                lc->lc_flags &= (uint8_t)~ESC_LC_MITIGATED;
+                if (lc->reopened < UINT16_MAX)
+                        lc->reopened++;
+                break;
+        default:
+                break;
+        }
+}
+
 void esc_state_init(esc_state_t *st)
 {
         memset(st, 0, sizeof(*st));
-        st->opened_at = st->resolved_at = ESC_TIME_NONE;
-        st->detected_at = st->acknowledged_at = st->mitigated_at = ESC_TIME_NONE;
-        st->confirmed_at = st->closed_at = ESC_TIME_NONE;
-        st->response_due_at = st->next_update_due_at = st->resolution_due_at = ESC_TIME_NONE;
-        st->review_due_at = ESC_TIME_NONE;
+        esc_lifecycle_init(&st->lc);
+        st->detected_at = st->review_due_at = ESC_TIME_NONE;
 }
 
 bool esc_state_seen(const esc_state_t *st, const char *command_id)
@@ -101,11 +174,10 @@ void esc_evolve(esc_state_t *st, const esc_event_t *ev)
         st->seq = ev->seq > 0 ? ev->seq : st->seq + 1;
         memcpy(st->last_hash, ev->hash, ESC_HASH_LEN);
         remember_command(st, ev->command_id);
+        esc_lifecycle_evolve(&st->lc, ev);
 
         switch (ev->type) {
         case ESC_EV_ESCALATION_OPENED:
-                st->status = ESC_STATUS_OPEN;
-                st->opened_at = ev->occurred_at;
                 st->detected_at = p->opened.detected_at;
                 st->area_hash = esc_policy_area_hash(p->opened.product_area);
                 break;
@@ -114,15 +186,9 @@ void esc_evolve(esc_state_t *st, const esc_event_t *ev)
                 st->matrix_sev = (uint8_t)p->sev_assigned.matrix_sev;
                 if (p->sev_assigned.bumped)
                         st->flags |= ESC_ST_BUMPED;
-                st->response_due_at = p->sev_assigned.response_due_at;
-                st->next_update_due_at = p->sev_assigned.next_update_due_at;
-                st->resolution_due_at = p->sev_assigned.resolution_due_at;
                 break;
         case ESC_EV_SEVERITY_OVERRIDDEN:
                 st->sev = (uint8_t)p->sev_overridden.to_sev;
-                st->response_due_at = p->sev_overridden.response_due_at;
-                st->next_update_due_at = p->sev_overridden.next_update_due_at;
-                st->resolution_due_at = p->sev_overridden.resolution_due_at;
                 break;
         case ESC_EV_OWNER_ASSIGNED:
                 switch (p->owner_assigned.role) {
@@ -139,39 +205,7 @@ void esc_evolve(esc_state_t *st, const esc_event_t *ev)
                 }
                 break;
         case ESC_EV_ACKNOWLEDGED:
-                st->status = ESC_STATUS_ACKNOWLEDGED;
-                if (!(st->flags & ESC_ST_ACKNOWLEDGED))
-                        st->acknowledged_at = ev->occurred_at;
                 st->flags |= ESC_ST_ACKNOWLEDGED;
-                st->next_update_due_at = p->acknowledged.next_update_at;
-                break;
-        case ESC_EV_CUSTOMER_UPDATE_POSTED:
-                /* Only what the customer hears moves the customer's clock. */
-                if (p->update_posted.audience == ESC_AUDIENCE_EXTERNAL)
-                        st->next_update_due_at = p->update_posted.next_update_at;
-                break;
-        case ESC_EV_MITIGATED:
-                st->status = ESC_STATUS_MITIGATED;
-                st->mitigated_at = ev->occurred_at;
-                break;
-        case ESC_EV_RESOLVED:
-                st->status = ESC_STATUS_RESOLVED;
-                st->resolved_at = ev->occurred_at;
-                break;
-        case ESC_EV_CUSTOMER_CONFIRMED:
-                st->status = ESC_STATUS_CONFIRMED;
-                st->confirmed_at = ev->occurred_at;
-                break;
-        case ESC_EV_CLOSED:
-                st->status = ESC_STATUS_CLOSED;
-                st->closed_at = ev->occurred_at;
-                break;
-        case ESC_EV_REOPENED:
-                /* Back to work under the same owner: it was acknowledged
-                 * before it could be resolved, so the response clock is not
-                 * restarted. */
-                st->status = ESC_STATUS_ACKNOWLEDGED;
-                st->resolved_at = st->confirmed_at = st->closed_at = ESC_TIME_NONE;
                 break;
         case ESC_EV_REVIEW_OPENED:
                 st->flags |= ESC_ST_REVIEW_OPEN;

@@ -58,6 +58,41 @@ enum {
         ESC_FACT__COUNT = ESC_FACT_SLA + ESC_CLOCK__COUNT
 };
 
+/* The lifecycle, folded alike for the ledger's state, the SLA row and the
+ * timeline by esc_lifecycle_evolve(): status; the first acknowledgement and
+ * the latest mitigation, resolution, confirmation and close, a Reopened
+ * going back to acknowledged (the response clock is not restarted) and
+ * clearing resolved/confirmed/closed (mitigated_at stays; ESC_LC_MITIGATED
+ * says whether it is of the current episode); the deadlines of the latest
+ * SeverityAssigned/Overridden, next_update_due_at also moved by the
+ * acknowledgement's and every external update's promise. A macro, so that
+ * esc_state_t and the SLA row carry the fields under their own names (an
+ * anonymous struct in a union with an esc_lifecycle_t). */
+#define ESC_LIFECYCLE_FIELDS                                                           \
+        esc_time_t opened_at;       /* EscalationOpened.occurred_at: deadline anchor */  \
+        esc_time_t acknowledged_at; /* first acknowledgement */                         \
+        esc_time_t mitigated_at;                                                        \
+        esc_time_t resolved_at;     /* latest Resolved (cleared by Reopened) */          \
+        esc_time_t confirmed_at;                                                        \
+        esc_time_t closed_at;                                                           \
+        esc_time_t response_due_at;                                                     \
+        esc_time_t next_update_due_at; /* latest promise to the customer */             \
+        esc_time_t resolution_due_at;                                                   \
+        uint16_t reopened;          /* Reopened events folded */                        \
+        uint8_t lc_flags;           /* ESC_LC_* */                                      \
+        uint8_t status;             /* esc_status_t */
+
+#define ESC_LC_MITIGATED 0x01 /* mitigated since the last Reopened */
+
+typedef struct esc_lifecycle {
+        ESC_LIFECYCLE_FIELDS
+} esc_lifecycle_t;
+
+/* All times NONE, status NONE. */
+void esc_lifecycle_init(esc_lifecycle_t *lc);
+/* Folds one event into lc (see above). Pure, total. */
+void esc_lifecycle_evolve(esc_lifecycle_t *lc, const esc_event_t *ev);
+
 /* Flags. */
 #define ESC_ST_BUMPED 0x01
 #define ESC_ST_ACKNOWLEDGED 0x02      /* was acknowledged at least once */
@@ -68,29 +103,26 @@ typedef struct esc_state {
         /* ---- what esc_decide() reads (kept by the compact form) ---- */
         int64_t seq;                       /* last folded seq; 0 = no events */
         uint8_t last_hash[ESC_HASH_LEN];   /* hash of event `seq` */
-        esc_time_t opened_at;              /* EscalationOpened.occurred_at: deadline anchor */
-        esc_time_t resolved_at;            /* last Resolved (cleared by Reopened) */
+        /* opened_at, resolved_at and status (in the lifecycle below) too */
         uint64_t area_hash;                /* esc_policy_area_hash(product_area) */
         uint64_t dedup[ESC_STATE_DEDUP];   /* ring of command-id hashes */
         uint64_t facts[ESC_FACT__COUNT];
         uint16_t nactions;                 /* corrective actions added */
         uint16_t nactions_complete;        /* ... with owner and due date */
         uint8_t dedup_next;                /* next ring slot */
-        uint8_t status;                    /* esc_status_t */
         uint8_t sev;                       /* current sev 1..4, 0 before assignment */
         uint8_t matrix_sev;
         uint8_t flags;                     /* ESC_ST_* */
         bool has_cs_manager;
 
         /* ---- informational (dropped by the compact form) ---- */
+        union {
+                esc_lifecycle_t lc;
+                struct {
+                        ESC_LIFECYCLE_FIELDS
+                };
+        };
         esc_time_t detected_at;
-        esc_time_t acknowledged_at;        /* first acknowledgement */
-        esc_time_t mitigated_at;
-        esc_time_t confirmed_at;
-        esc_time_t closed_at;
-        esc_time_t response_due_at;
-        esc_time_t next_update_due_at;     /* latest promise to the customer */
-        esc_time_t resolution_due_at;
         esc_time_t review_due_at;
         char owner[ESC_MAX_ID + 1];        /* engineering owner; "" if none */
         char csm[ESC_MAX_ID + 1];

@@ -35,6 +35,7 @@
 #include "runtime/eventlog.h"
 #include "core/hashchain.h"
 #include "core/policy.h"
+#include "runtime/policy_load.h"
 #include "core/state.h"
 #include "ledger/ledger.h"
 #include "runtime/kafka.h"

@@ -14,6 +14,7 @@
 
 #include "core/policy.h"
 #include "runtime/cli_args.h"
+#include "runtime/policy_load.h"
 #include "producers/commands.h"
 #include "runtime/sys.h"
 

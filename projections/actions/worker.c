@@ -38,6 +38,7 @@
 #include "projections/actions/actions.h"
 #include "projections/actions/apis.h"
 #include "runtime/log.h"
+#include "runtime/policy_load.h"
 #include "runtime/signals.h"
 #include "core/strmap.h"
 #include "runtime/sys.h"

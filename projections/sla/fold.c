@@ -15,10 +15,7 @@ void esc_sla_incident_init(esc_sla_incident_t *inc, const char *incident_id)
         inc->incident_id = esc_strdup(incident_id);
         inc->tier = -1;
         inc->health_score = -1;
-        inc->status = ESC_STATUS_NONE;
-        inc->opened_at = inc->acknowledged_at = inc->mitigated_at = ESC_TIME_NONE;
-        inc->resolved_at = inc->confirmed_at = inc->closed_at = ESC_TIME_NONE;
-        inc->response_due_at = inc->next_update_due_at = inc->resolution_due_at = ESC_TIME_NONE;
+        esc_lifecycle_init(&inc->lc);
 }
 
 void esc_sla_incident_clear(esc_sla_incident_t *inc)
@@ -45,18 +42,12 @@ static bool after(esc_time_t t, esc_time_t due)
         return t != ESC_TIME_NONE && due != ESC_TIME_NONE && t > due;
 }
 
-static void set_deadlines(esc_sla_incident_t *inc, esc_time_t response, esc_time_t update,
-                          esc_time_t resolution)
-{
-        inc->response_due_at = response;
-        inc->next_update_due_at = update;
-        inc->resolution_due_at = resolution;
-}
-
 void esc_sla_fold(esc_sla_incident_t *inc, const esc_event_t *ev, esc_sla_effect_t *eff)
 {
         const esc_event_payload_t *p = &ev->p;
-        esc_sla_effect_t none = {.update_due_at = ESC_TIME_NONE, .update_late_us = -1};
+        esc_sla_effect_t none;
+        /* What the core's fold replaces, as it was before this event. */
+        esc_time_t first_ack = inc->acknowledged_at, update_due = inc->next_update_due_at;
 
         if (!eff)
                 eff = &none;
@@ -64,12 +55,11 @@ void esc_sla_fold(esc_sla_incident_t *inc, const esc_event_t *ev, esc_sla_effect
         eff->update_late_us = -1;
         if (ev->seq > inc->last_seq)
                 inc->last_seq = ev->seq;
+        esc_lifecycle_evolve(&inc->lc, ev);
 
         switch (ev->type) {
         case ESC_EV_ESCALATION_OPENED:
                 inc->exists = true;
-                inc->status = ESC_STATUS_OPEN;
-                inc->opened_at = ev->occurred_at;
                 set_str(&inc->account_id, p->opened.account.id);
                 inc->tier = (int)p->opened.account.tier;
                 inc->health_score = p->opened.account.health_score;
@@ -80,15 +70,9 @@ void esc_sla_fold(esc_sla_incident_t *inc, const esc_event_t *ev, esc_sla_effect
                 inc->sev = p->sev_assigned.sev;
                 inc->matrix_sev = p->sev_assigned.matrix_sev;
                 inc->bumped = p->sev_assigned.bumped;
-                set_deadlines(inc, p->sev_assigned.response_due_at,
-                              p->sev_assigned.next_update_due_at,
-                              p->sev_assigned.resolution_due_at);
                 break;
         case ESC_EV_SEVERITY_OVERRIDDEN:
                 inc->sev = p->sev_overridden.to_sev;
-                set_deadlines(inc, p->sev_overridden.response_due_at,
-                              p->sev_overridden.next_update_due_at,
-                              p->sev_overridden.resolution_due_at);
                 break;
         case ESC_EV_OWNER_ASSIGNED:
                 if (p->owner_assigned.role == ESC_ROLE_ENGINEERING_OWNER)
@@ -100,47 +84,24 @@ void esc_sla_fold(esc_sla_incident_t *inc, const esc_event_t *ev, esc_sla_effect
                 break;
         case ESC_EV_ACKNOWLEDGED:
                 /* TTA is measured once, from the first acknowledgement. */
-                if (inc->acknowledged_at == ESC_TIME_NONE) {
-                        inc->acknowledged_at = ev->occurred_at;
-                        if (after(ev->occurred_at, inc->response_due_at))
-                                inc->response_breached = true;
-                }
-                inc->status = ESC_STATUS_ACKNOWLEDGED;
-                inc->next_update_due_at = p->acknowledged.next_update_at;
+                if (first_ack == ESC_TIME_NONE &&
+                    after(ev->occurred_at, inc->response_due_at))
+                        inc->response_breached = true;
                 break;
         case ESC_EV_CUSTOMER_UPDATE_POSTED:
-                /* Only what the customer hears moves (and is measured
-                 * against) the customer's clock. */
+                /* Only what the customer hears is measured against the
+                 * customer's clock. */
                 if (p->update_posted.audience != ESC_AUDIENCE_EXTERNAL)
                         break;
-                eff->update_due_at = inc->next_update_due_at;
-                if (inc->next_update_due_at != ESC_TIME_NONE)
-                        eff->update_late_us = after(ev->occurred_at, inc->next_update_due_at)
-                                                      ? ev->occurred_at - inc->next_update_due_at
+                eff->update_due_at = update_due;
+                if (update_due != ESC_TIME_NONE)
+                        eff->update_late_us = after(ev->occurred_at, update_due)
+                                                      ? ev->occurred_at - update_due
                                                       : 0;
-                inc->next_update_due_at = p->update_posted.next_update_at;
-                break;
-        case ESC_EV_MITIGATED:
-                inc->status = ESC_STATUS_MITIGATED;
-                inc->mitigated_at = ev->occurred_at;
                 break;
         case ESC_EV_RESOLVED:
-                inc->status = ESC_STATUS_RESOLVED;
-                inc->resolved_at = ev->occurred_at;
                 if (after(ev->occurred_at, inc->resolution_due_at))
                         inc->resolution_breached = true;
-                break;
-        case ESC_EV_CUSTOMER_CONFIRMED:
-                inc->status = ESC_STATUS_CONFIRMED;
-                inc->confirmed_at = ev->occurred_at;
-                break;
-        case ESC_EV_CLOSED:
-                inc->status = ESC_STATUS_CLOSED;
-                inc->closed_at = ev->occurred_at;
-                break;
-        case ESC_EV_REOPENED:
-                inc->status = ESC_STATUS_ACKNOWLEDGED;
-                inc->resolved_at = inc->confirmed_at = inc->closed_at = ESC_TIME_NONE;
                 break;
         case ESC_EV_CHANNEL_CREATED:
                 set_str(&inc->slack_channel, p->channel_created.name

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "projections/sla/sla.h"
+#include "projections/sla/store.h"
 #include "runtime/log.h"
 
 void esc_sla_checksum(const char *sql, char out[65])

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "projections/sla/sla.h"
+#include "projections/sla/store.h"
 #include "runtime/log.h"
 #include "runtime/sys.h"
 

@@ -20,8 +20,9 @@
 #include <unistd.h>
 
 #include "core/codec.h"
-#include "runtime/deadletter.h"
 #include "projections/sla/sla.h"
+#include "projections/sla/store.h"
+#include "runtime/deadletter.h"
 #include "runtime/kafka.h"
 #include "runtime/log.h"
 #include "runtime/registry.h"

@@ -234,11 +234,7 @@ static int render_text(const audit_t *a, esc_buf_t *out)
 {
         char t[40], change[32], why[300], line[ESC_MAX_STR];
 
-#define COL(s, w)                                                                        \
-        do {                                                                             \
-                if (esc_tl_pad(out, (s), (w)))                                           \
-                        return -1;                                                       \
-        } while (0)
+#define COL ESC_TL_COL
         COL("AT", 22);
         COL("INCIDENT", 18);
         COL("ACCOUNT", 16);

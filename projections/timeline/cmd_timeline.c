@@ -16,6 +16,7 @@
 
 #include "runtime/eventlog.h"
 #include "projections/timeline/timeline.h"
+#include "runtime/policy_load.h"
 #include "runtime/registry.h"
 #include "runtime/sys.h"
 

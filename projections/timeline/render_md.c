@@ -13,11 +13,7 @@
 
 #include "projections/timeline/timeline.h"
 
-#define P(...)                                                                           \
-        do {                                                                             \
-                if (esc_buf_printf(out, __VA_ARGS__))                                    \
-                        return -1;                                                       \
-        } while (0)
+#define P ESC_TL_P
 #define T(s)                                                                             \
         do {                                                                             \
                 if (md_text(out, (s), 300))                                              \

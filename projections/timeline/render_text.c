@@ -8,21 +8,8 @@
 
 #include "projections/timeline/timeline.h"
 
-#define P(...)                                                                           \
-        do {                                                                             \
-                if (esc_buf_printf(out, __VA_ARGS__))                                    \
-                        return -1;                                                       \
-        } while (0)
-#define COL(s, w)                                                                        \
-        do {                                                                             \
-                if (esc_tl_pad(out, (s), (w)))                                           \
-                        return -1;                                                       \
-        } while (0)
-
-const char *esc_tl_met_word(int met)
-{
-        return met < 0 ? "unknown" : met ? "met" : "MISSED";
-}
+#define P ESC_TL_P
+#define COL ESC_TL_COL
 
 static int header(const esc_timeline_t *tl, esc_buf_t *out)
 {
@@ -108,12 +95,7 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
                 return -1;
 
         P("\nSLA\n");
-        if (sla_line(out, "time to acknowledge", tl->sla.time_to_acknowledge_s,
-                     tl->sla.response_target_s, tl->sla.response_due_at,
-                     tl->sla.response_met) ||
-            sla_line(out, "time to resolve", tl->sla.time_to_resolve_s,
-                     tl->sla.resolution_target_s, tl->sla.resolution_due_at,
-                     tl->sla.resolution_met))
+        if (esc_tl_sla_clocks(tl, out, sla_line))
                 return -1;
 
         P("\nCUSTOMER UPDATES (%d external, %d late", tl->nupdates, tl->nlate);

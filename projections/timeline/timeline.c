@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/state.h"
 #include "projections/timeline/timeline.h"
 
 esc_timeline_t *esc_timeline_new(const char *incident_id)
@@ -458,12 +459,12 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
         tl->opened = NULL;
         tl->sev = 0;
         tl->nlate = tl->nupdates = tl->nmissed = 0;
-        tl->nreopened = 0;
         tl->owner = tl->csm = tl->cs_manager = NULL;
         tl->policy_version = NULL;
         esc_tl_milestones_t *ms = &tl->ms;
-        ms->detected = ms->opened = ms->acknowledged = ms->mitigated = ms->resolved =
-            ms->confirmed = ms->closed = ESC_TIME_NONE;
+        esc_lifecycle_t lc;
+        esc_lifecycle_init(&lc);
+        ms->detected = ms->opened = ESC_TIME_NONE;
 
         for (int i = 0; i < tl->nevs; i++) {
                 const esc_event_t *ev = &tl->evs[i];
@@ -522,8 +523,6 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
                                 tl->cs_manager = p->owner_assigned.person;
                         break;
                 case ESC_EV_ACKNOWLEDGED:
-                        if (ms->acknowledged == ESC_TIME_NONE)
-                                ms->acknowledged = at;
                         promise = p->acknowledged.next_update_at;
                         last_contact = at;
                         break;
@@ -550,28 +549,19 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
                         last_contact = at;
                         break;
                 }
-                case ESC_EV_MITIGATED:
-                        ms->mitigated = at;
-                        break;
-                case ESC_EV_RESOLVED:
-                        ms->resolved = at;
-                        break;
-                case ESC_EV_CUSTOMER_CONFIRMED:
-                        ms->confirmed = at;
-                        break;
-                case ESC_EV_CLOSED:
-                        ms->closed = at;
-                        break;
-                case ESC_EV_REOPENED:
-                        tl->nreopened++;
-                        ms->mitigated = ms->resolved = ms->confirmed = ms->closed =
-                            ESC_TIME_NONE;
-                        break;
                 default:
                         break;
                 }
+                esc_lifecycle_evolve(&lc, ev);
                 row->sev = tl->sev;
         }
+        /* A Reopened makes the incident open again: its mitigation too. */
+        ms->acknowledged = lc.acknowledged_at;
+        ms->mitigated = lc.lc_flags & ESC_LC_MITIGATED ? lc.mitigated_at : ESC_TIME_NONE;
+        ms->resolved = lc.resolved_at;
+        ms->confirmed = lc.confirmed_at;
+        ms->closed = lc.closed_at;
+        tl->nreopened = lc.reopened;
 
         missed_before_resolution(tl, pol, promise, last_contact);
         judge(tl, ms->acknowledged, false, &tl->sla.time_to_acknowledge_s,

@@ -40,6 +40,7 @@
 #include "core/model.h"
 #include "core/policy.h"
 #include "core/util.h"
+#include "projections/timeline/render_util.h"
 #include "runtime/cli.h"
 
 /* Caps: one incident's history is small, but a hostile or broken log must
@@ -196,23 +197,6 @@ int esc_timeline_render_json(const esc_timeline_t *tl, esc_buf_t *out, char *err
                              size_t errbuf_size);
 int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out);
 int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out);
-
-/* ---- helpers shared by the renderers and the audit ---------------------- */
-
-/* "1h 05m", "2d 03h", "45s", "-12m 30s"; "—" for ESC_TL_NONE. Needs 32 bytes. */
-const char *esc_tl_duration(int64_t s, char *buf, size_t size);
-/* ISO-8601 UTC or "—". Needs 32 bytes. */
-const char *esc_tl_time(esc_time_t t, char *buf, size_t size);
-/* "met", "MISSED", "unknown" for a met flag (1, 0, -1). */
-const char *esc_tl_met_word(int met);
-/* Appends s with &<>"' escaped (XML/HTML). */
-int esc_tl_xml_escape(esc_buf_t *out, const char *s);
-/* Appends s padded with spaces to `width` display columns (counts UTF-8
- * code points; longer strings are cut at a code-point boundary). */
-int esc_tl_pad(esc_buf_t *out, const char *s, int width);
-/* One-line, length-capped copy of free text: newlines and tabs become
- * spaces, cut at a code-point boundary with "…" past max bytes. */
-void esc_tl_oneline(char *dst, size_t dst_size, const char *s, size_t max);
 
 /* ---- reading from Kafka (cmd_timeline.c) --------------------------------- */
 

@@ -40,6 +40,7 @@
 
 #include "core/codec.h"
 #include "core/policy.h"
+#include "runtime/policy_load.h"
 #include "core/state.h"
 #include "projections/timers/timers.h"
 #include "projections/timers/due.h"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "core/calendar.h"
+#include "runtime/tz_load.h"
 
 static esc_time_t T(const char *iso)
 {

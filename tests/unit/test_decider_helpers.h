@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/decider.h"
+#include "runtime/policy_load.h"
 
 static esc_policy_t *P;
 static esc_decision_t D;

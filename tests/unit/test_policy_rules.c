@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/policy.h"
+#include "runtime/policy_load.h"
 
 #define DATA ESC_SOURCE_DIR "/tests/data/policy/"
 
