@@ -16,7 +16,6 @@
 
 #include "core/codec.h"
 #include "core/schema_canon.h"
-#include "runtime/registry.h"
 #include "tests/unit/codec_fixtures.h"
 
 static esc_codec_t *codec_once(void)
@@ -25,7 +24,7 @@ static esc_codec_t *codec_once(void)
         char err[512];
 
         if (!codec) {
-                codec = esc_codec_new(NULL, err, sizeof(err));
+                codec = esc_codec_new_with(NULL, err, sizeof(err));
                 if (!codec) {
                         fprintf(stderr, "fuzz_decode: %s\n", err);
                         abort();
