@@ -92,7 +92,10 @@ static void fullname(const char *name, const char *ns, char **full, char **new_n
         esc_buf_init(&b, 0);
         if (dot) {
                 *full = esc_strdup(name);
-                *new_ns = strndup(name, (size_t)(dot - name));
+                size_t n = (size_t)(dot - name);
+                *new_ns = esc_xmalloc(n + 1); /* aborts on exhaustion, like esc_strdup */
+                memcpy(*new_ns, name, n);
+                (*new_ns)[n] = '\0';
         } else {
                 if (ns && ns[0]) {
                         esc_buf_puts(&b, ns);
