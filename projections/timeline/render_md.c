@@ -153,26 +153,17 @@ static int warnings(const esc_timeline_t *tl, esc_buf_t *out)
 
 static int milestones(const esc_timeline_t *tl, esc_buf_t *out)
 {
-        const esc_tl_milestones_t *ms = &tl->ms;
-        const struct {
-                const char *name;
-                esc_time_t t;
-        } rows[] = {{"detected", ms->detected},
-                    {"opened", ms->opened},
-                    {"acknowledged", ms->acknowledged},
-                    {"mitigated", ms->mitigated},
-                    {"resolved", ms->resolved},
-                    {"confirmed", ms->confirmed},
-                    {"closed", ms->closed}};
+        esc_tl_milestone_t rows[ESC_TL_MILESTONE_CNT];
         char b1[40], b2[40];
 
+        esc_tl_milestone_list(&tl->ms, rows);
         P("| milestone | at (UTC) | since open |\n|---|---|---|\n");
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
                 P("| %s | %s | %s |\n", rows[i].name,
                   esc_tl_time(rows[i].t, b1, sizeof(b1)),
-                  rows[i].t == ESC_TIME_NONE || ms->opened == ESC_TIME_NONE
+                  rows[i].t == ESC_TIME_NONE || tl->ms.opened == ESC_TIME_NONE
                       ? "—"
-                      : esc_tl_duration((rows[i].t - ms->opened) / ESC_USEC_PER_SEC, b2,
+                      : esc_tl_duration((rows[i].t - tl->ms.opened) / ESC_USEC_PER_SEC, b2,
                                         sizeof(b2)));
         P("\n");
         return 0;

@@ -256,19 +256,11 @@ static int deadline(const scale_t *s, esc_time_t due, const char *what, int row,
 
 static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
 {
-        const esc_tl_milestones_t *ms = &tl->ms;
-        const struct {
-                const char *name;
-                esc_time_t t;
-        } mil[] = {{"detected", ms->detected},
-                   {"opened", ms->opened},
-                   {"acknowledged", ms->acknowledged},
-                   {"mitigated", ms->mitigated},
-                   {"resolved", ms->resolved},
-                   {"confirmed", ms->confirmed},
-                   {"closed", ms->closed}};
+        esc_tl_milestone_t mil[ESC_TL_MILESTONE_CNT];
         char lab[160], d[40];
         int g = 0;
+
+        esc_tl_milestone_list(&tl->ms, mil);
 
         for (size_t i = 0; i < sizeof(mil) / sizeof(mil[0]); i++) {
                 if (mil[i].t == ESC_TIME_NONE)

@@ -172,6 +172,18 @@ void esc_tl_oneline(char *dst, size_t dst_size, const char *s, size_t max)
         dst[w] = '\0';
 }
 
+void esc_tl_milestone_list(const esc_tl_milestones_t *ms,
+                           esc_tl_milestone_t out[ESC_TL_MILESTONE_CNT])
+{
+        const esc_tl_milestone_t list[ESC_TL_MILESTONE_CNT] = {
+                {"detected", ms->detected},   {"opened", ms->opened},
+                {"acknowledged", ms->acknowledged}, {"mitigated", ms->mitigated},
+                {"resolved", ms->resolved},   {"confirmed", ms->confirmed},
+                {"closed", ms->closed},
+        };
+        memcpy(out, list, sizeof(list));
+}
+
 int esc_tl_sla_clocks(const esc_timeline_t *tl, esc_buf_t *out,
                       int (*row)(esc_buf_t *out, const char *clock, int64_t took,
                                  int64_t target, esc_time_t due, int met))

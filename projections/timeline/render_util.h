@@ -23,6 +23,16 @@ int esc_tl_pad(esc_buf_t *out, const char *s, int width);
  * spaces, cut at a code-point boundary with "…" past max bytes. */
 void esc_tl_oneline(char *dst, size_t dst_size, const char *s, size_t max);
 
+/* The milestones every renderer lists, in this order. */
+#define ESC_TL_MILESTONE_CNT 7
+typedef struct esc_tl_milestone {
+        const char *name; /* "detected", "opened", ... "closed" */
+        esc_time_t t;     /* ESC_TIME_NONE if not reached */
+} esc_tl_milestone_t;
+struct esc_tl_milestones;
+void esc_tl_milestone_list(const struct esc_tl_milestones *ms,
+                           esc_tl_milestone_t out[ESC_TL_MILESTONE_CNT]);
+
 /* Calls row() for the two SLA clocks ("time to acknowledge", "time to
  * resolve") with took, target, due in force and met; stops at the first
  * non-zero return and returns it. */
