@@ -28,55 +28,8 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/fields.h"
 #include "core/schema_canon.h"
-
-/* ---- field tables ------------------------------------------------------- */
-
-typedef enum {
-        FK_STR,        /* char *, required */
-        FK_OPT_STR,    /* char *, NULL <-> ["null", "string"] null */
-        FK_INT,        /* int */
-        FK_I32,        /* int32_t */
-        FK_LONG,       /* int64_t */
-        FK_BOOL,       /* bool */
-        FK_ENUM,       /* a C enum of n symbols (n in cap) */
-        FK_TIME,       /* esc_time_t, timestamp-micros */
-        FK_OPT_TIME,   /* esc_time_t, ESC_TIME_NONE <-> null */
-        FK_DATE,       /* esc_date_t, date */
-        FK_OPT_DATE,   /* esc_date_t, ESC_DATE_NONE <-> null */
-        FK_OPT_INT,    /* int, -1 <-> null (health_score) */
-        FK_STRLIST,    /* esc_strlist_t <-> array of string */
-        FK_RECORD,     /* nested struct (sub) */
-        FK_OPT_SOURCE, /* esc_source_t, absent (system == NULL) <-> null */
-        FK_HASH,       /* uint8_t[ESC_HASH_LEN] <-> bytes */
-        FK_TYPE,       /* the envelope's type enum; selects the payload branch */
-        FK_PAYLOAD,    /* union of records, branch = type (subs[], n in cap) */
-} fk_t;
-
-typedef struct rec rec_t;
-
-typedef struct field {
-        const char *name;
-        uint8_t kind;
-        uint32_t off;
-        uint32_t cap;
-        const rec_t *sub; /* FK_RECORD, FK_OPT_SOURCE; FK_PAYLOAD: array */
-} field_t;
-
-struct rec {
-        const char *name;
-        const field_t *f;
-        int n;
-};
-
-#define FLD(T, m, k) {#m, k, (uint32_t)offsetof(T, m), 0, NULL}
-#define FEN(T, m, n) {#m, FK_ENUM, (uint32_t)offsetof(T, m), n, NULL}
-#define FREC(T, m, k, sub) {#m, k, (uint32_t)offsetof(T, m), 0, &sub}
-#define REC(name, arr) {name, arr, (int)(sizeof(arr) / sizeof(arr[0]))}
-
-_Static_assert(sizeof(esc_tier_t) == sizeof(int), "C enums are int-sized");
-_Static_assert(sizeof(esc_event_type_t) == sizeof(int), "C enums are int-sized");
-_Static_assert(sizeof(bool) == 1, "bool is a byte");
 
 /* Strings and lists are capped here for memory safety (a claimed length is
  * also checked against the bytes left), and every string is checked for
@@ -84,217 +37,6 @@ _Static_assert(sizeof(bool) == 1, "bool is a byte");
  * esc_event_validate_decoded's, which runs after every decode. */
 #define DEC_MAX_STR ESC_MAX_TEXT
 #define DEC_MAX_DEPTH 32
-
-static const field_t source_f[] = {
-        FLD(esc_source_t, system, FK_STR),
-        FLD(esc_source_t, ticket_id, FK_OPT_STR),
-        FLD(esc_source_t, url, FK_OPT_STR),
-};
-static const rec_t source_r = REC("Source", source_f);
-
-static const field_t account_f[] = {
-        FLD(esc_account_t, id, FK_STR),           FLD(esc_account_t, name, FK_OPT_STR),
-        FEN(esc_account_t, tier, ESC_TIER__COUNT), FLD(esc_account_t, health_score, FK_OPT_INT),
-        FLD(esc_account_t, paying, FK_BOOL),      FLD(esc_account_t, renewal_date, FK_OPT_DATE),
-};
-static const rec_t account_r = REC("Account", account_f);
-
-#define OPENED_COMMON                                                                  \
-        FREC(esc_opened_t, account, FK_RECORD, account_r),                             \
-                FLD(esc_opened_t, product_area, FK_STR), FLD(esc_opened_t, title, FK_STR), \
-                FLD(esc_opened_t, description, FK_OPT_STR),                            \
-                FEN(esc_opened_t, impact, ESC_IMPACT__COUNT),                          \
-                FLD(esc_opened_t, detected_at, FK_TIME)
-
-static const field_t opened_f[] = {OPENED_COMMON};
-static const field_t open_cmd_f[] = {OPENED_COMMON, FLD(esc_opened_t, csm, FK_OPT_STR)};
-static const field_t sev_assigned_f[] = {
-        FLD(esc_sev_assigned_t, sev, FK_INT),
-        FLD(esc_sev_assigned_t, matrix_sev, FK_INT),
-        FLD(esc_sev_assigned_t, bumped, FK_BOOL),
-        FLD(esc_sev_assigned_t, bump_reasons, FK_STRLIST),
-        FLD(esc_sev_assigned_t, response_due_at, FK_TIME),
-        FLD(esc_sev_assigned_t, next_update_due_at, FK_OPT_TIME),
-        FLD(esc_sev_assigned_t, resolution_due_at, FK_OPT_TIME),
-};
-static const field_t sev_overridden_f[] = {
-        FLD(esc_sev_overridden_t, from_sev, FK_INT),
-        FLD(esc_sev_overridden_t, to_sev, FK_INT),
-        FLD(esc_sev_overridden_t, by, FK_STR),
-        FLD(esc_sev_overridden_t, reason, FK_STR),
-        FLD(esc_sev_overridden_t, response_due_at, FK_TIME),
-        FLD(esc_sev_overridden_t, next_update_due_at, FK_OPT_TIME),
-        FLD(esc_sev_overridden_t, resolution_due_at, FK_OPT_TIME),
-};
-static const field_t override_cmd_f[] = {
-        FLD(esc_sev_overridden_t, to_sev, FK_INT),
-        FLD(esc_sev_overridden_t, by, FK_STR),
-        FLD(esc_sev_overridden_t, reason, FK_STR),
-};
-static const field_t owner_assigned_f[] = {
-        FEN(esc_owner_assigned_t, role, ESC_ROLE__COUNT),
-        FLD(esc_owner_assigned_t, person, FK_STR),
-        FEN(esc_owner_assigned_t, via, ESC_VIA__COUNT),
-};
-static const field_t assign_cmd_f[] = {
-        FEN(esc_owner_assigned_t, role, ESC_ROLE__COUNT),
-        FLD(esc_owner_assigned_t, person, FK_STR),
-};
-static const field_t acknowledged_f[] = {
-        FLD(esc_acknowledged_t, by, FK_STR),
-        FLD(esc_acknowledged_t, message, FK_STR),
-        FLD(esc_acknowledged_t, next_update_at, FK_TIME),
-};
-static const field_t update_posted_f[] = {
-        FLD(esc_update_posted_t, by, FK_STR),
-        FEN(esc_update_posted_t, audience, ESC_AUDIENCE__COUNT),
-        FLD(esc_update_posted_t, body, FK_STR),
-        FLD(esc_update_posted_t, next_update_at, FK_OPT_TIME),
-};
-static const field_t by_summary_f[] = {
-        FLD(esc_by_summary_t, by, FK_STR),
-        FLD(esc_by_summary_t, summary, FK_OPT_STR),
-};
-static const field_t confirmed_f[] = {
-        FLD(esc_confirmed_t, by, FK_STR),
-        FLD(esc_confirmed_t, note, FK_OPT_STR),
-};
-static const field_t closed_f[] = {
-        FLD(esc_closed_t, by, FK_STR),
-        FLD(esc_closed_t, confirmed, FK_BOOL),
-        FLD(esc_closed_t, reason, FK_OPT_STR),
-};
-static const field_t reopened_f[] = {
-        FLD(esc_reopened_t, by, FK_STR),
-        FLD(esc_reopened_t, reason, FK_STR),
-};
-static const field_t review_opened_f[] = {
-        FLD(esc_review_opened_t, tracker_url, FK_OPT_STR),
-        FLD(esc_review_opened_t, due_at, FK_TIME),
-};
-static const field_t review_open_cmd_f[] = {
-        FLD(esc_review_opened_t, tracker_url, FK_OPT_STR),
-};
-static const field_t action_added_f[] = {
-        FLD(esc_action_added_t, action_id, FK_STR),
-        FLD(esc_action_added_t, title, FK_STR),
-        FLD(esc_action_added_t, owner, FK_STR),
-        FLD(esc_action_added_t, due_date, FK_DATE),
-        FLD(esc_action_added_t, tracker_url, FK_OPT_STR),
-};
-static const field_t review_completed_f[] = {
-        FLD(esc_review_completed_t, root_cause, FK_STR),
-        FLD(esc_review_completed_t, five_whys, FK_STRLIST),
-};
-static const field_t channel_created_f[] = {
-        FLD(esc_channel_created_t, slack_channel_id, FK_STR),
-        FLD(esc_channel_created_t, name, FK_STR),
-};
-static const field_t tracking_linked_f[] = {
-        FLD(esc_tracking_linked_t, system, FK_STR),
-        FLD(esc_tracking_linked_t, issue_id, FK_STR),
-        FLD(esc_tracking_linked_t, url, FK_STR),
-};
-static const field_t page_sent_f[] = {
-        FLD(esc_page_sent_t, service, FK_STR),
-        FLD(esc_page_sent_t, dedup_key, FK_STR),
-        FLD(esc_page_sent_t, to, FK_STR),
-};
-static const field_t update_overdue_f[] = {
-        FLD(esc_update_overdue_t, due_at, FK_TIME),
-        FLD(esc_update_overdue_t, reminder_no, FK_INT),
-};
-static const field_t sla_breached_f[] = {
-        FEN(esc_sla_breached_t, clock, ESC_CLOCK__COUNT),
-        FLD(esc_sla_breached_t, due_at, FK_TIME),
-};
-static const field_t unowned_escalated_f[] = {
-        FLD(esc_unowned_escalated_t, due_at, FK_TIME),
-        FLD(esc_unowned_escalated_t, paged, FK_STR),
-};
-static const field_t rejected_f[] = {
-        FLD(esc_rejected_t, command_type, FK_STR),
-        FLD(esc_rejected_t, code, FK_STR),
-        FLD(esc_rejected_t, message, FK_STR),
-};
-
-/* Branch order = esc_event_type_t order = the schema's payload union. */
-static const rec_t event_payloads[ESC_EV__COUNT] = {
-        REC("EscalationOpened", opened_f),
-        REC("SeverityAssigned", sev_assigned_f),
-        REC("SeverityOverridden", sev_overridden_f),
-        REC("OwnerAssigned", owner_assigned_f),
-        REC("Acknowledged", acknowledged_f),
-        REC("CustomerUpdatePosted", update_posted_f),
-        REC("Mitigated", by_summary_f),
-        REC("Resolved", by_summary_f),
-        REC("CustomerConfirmed", confirmed_f),
-        REC("Closed", closed_f),
-        REC("Reopened", reopened_f),
-        REC("ReviewOpened", review_opened_f),
-        REC("CorrectiveActionAdded", action_added_f),
-        REC("ReviewCompleted", review_completed_f),
-        REC("ChannelCreated", channel_created_f),
-        REC("TrackingIssueLinked", tracking_linked_f),
-        REC("PageSent", page_sent_f),
-        REC("UpdateOverdue", update_overdue_f),
-        REC("SlaBreached", sla_breached_f),
-        REC("UnownedEscalated", unowned_escalated_f),
-        REC("CommandRejected", rejected_f),
-};
-
-static const rec_t command_payloads[ESC_CMD__COUNT] = {
-        REC("OpenEscalation", open_cmd_f),
-        REC("Acknowledge", acknowledged_f),
-        REC("PostUpdate", update_posted_f),
-        REC("AssignOwner", assign_cmd_f),
-        REC("OverrideSeverity", override_cmd_f),
-        REC("Mitigate", by_summary_f),
-        REC("Resolve", by_summary_f),
-        REC("Confirm", confirmed_f),
-        REC("Close", closed_f),
-        REC("Reopen", reopened_f),
-        REC("OpenReview", review_open_cmd_f),
-        REC("AddCorrectiveAction", action_added_f),
-        REC("CompleteReview", review_completed_f),
-        REC("RecordChannel", channel_created_f),
-        REC("RecordTrackingIssue", tracking_linked_f),
-        REC("RecordPage", page_sent_f),
-        REC("RecordUpdateOverdue", update_overdue_f),
-        REC("RecordSlaBreach", sla_breached_f),
-        REC("RecordUnownedEscalation", unowned_escalated_f),
-};
-
-static const field_t event_f[] = {
-        FLD(esc_event_t, event_id, FK_STR),
-        FLD(esc_event_t, incident_id, FK_STR),
-        FLD(esc_event_t, seq, FK_LONG),
-        {"type", FK_TYPE, offsetof(esc_event_t, type), ESC_EV__COUNT, NULL},
-        FLD(esc_event_t, occurred_at, FK_TIME),
-        FLD(esc_event_t, recorded_at, FK_TIME),
-        FLD(esc_event_t, actor, FK_STR),
-        FREC(esc_event_t, source, FK_OPT_SOURCE, source_r),
-        FLD(esc_event_t, command_id, FK_STR),
-        FLD(esc_event_t, command_partition, FK_I32),
-        FLD(esc_event_t, command_offset, FK_LONG),
-        FLD(esc_event_t, policy_version, FK_STR),
-        FLD(esc_event_t, prev_hash, FK_HASH),
-        FLD(esc_event_t, hash, FK_HASH),
-        {"payload", FK_PAYLOAD, offsetof(esc_event_t, p), ESC_EV__COUNT, event_payloads},
-};
-static const rec_t event_r = REC("Event", event_f);
-
-static const field_t command_f[] = {
-        FLD(esc_command_t, command_id, FK_STR),
-        FLD(esc_command_t, incident_id, FK_STR),
-        {"type", FK_TYPE, offsetof(esc_command_t, type), ESC_CMD__COUNT, NULL},
-        FLD(esc_command_t, issued_at, FK_OPT_TIME),
-        FLD(esc_command_t, occurred_at, FK_TIME),
-        FLD(esc_command_t, actor, FK_STR),
-        FREC(esc_command_t, source, FK_OPT_SOURCE, source_r),
-        {"payload", FK_PAYLOAD, offsetof(esc_command_t, p), ESC_CMD__COUNT, command_payloads},
-};
-static const rec_t command_r = REC("Command", command_f);
 
 /* ---- the codec ---------------------------------------------------------- */
 
@@ -386,39 +128,39 @@ static int is_opt_of(avro_schema_t s, avro_type_t t)
                avro_typeof(deref(avro_schema_union_branch(s, 1))) == t;
 }
 
-static int check_rec(avro_schema_t s, const rec_t *r, char *errbuf, size_t errbuf_size);
+static int check_rec(avro_schema_t s, const esc_rec_t *r, char *errbuf, size_t errbuf_size);
 
-static int check_field(avro_schema_t s, const rec_t *r, const field_t *f, char *errbuf,
+static int check_field(avro_schema_t s, const esc_rec_t *r, const esc_field_t *f, char *errbuf,
                        size_t errbuf_size)
 {
         int ok = 0;
 
         s = deref(s);
-        switch ((fk_t)f->kind) {
-        case FK_STR: ok = is_avro_string(s); break;
-        case FK_OPT_STR: ok = is_opt_of(s, AVRO_STRING); break;
-        case FK_INT:
-        case FK_I32:
-        case FK_DATE: ok = is_avro_int32(s); break;
-        case FK_LONG:
-        case FK_TIME: ok = is_avro_int64(s); break;
-        case FK_BOOL: ok = is_avro_boolean(s); break;
-        case FK_ENUM:
-        case FK_TYPE:
+        switch ((esc_fk_t)f->kind) {
+        case ESC_FK_STR: ok = is_avro_string(s); break;
+        case ESC_FK_OPT_STR: ok = is_opt_of(s, AVRO_STRING); break;
+        case ESC_FK_INT:
+        case ESC_FK_I32:
+        case ESC_FK_DATE: ok = is_avro_int32(s); break;
+        case ESC_FK_LONG:
+        case ESC_FK_TIME: ok = is_avro_int64(s); break;
+        case ESC_FK_BOOL: ok = is_avro_boolean(s); break;
+        case ESC_FK_ENUM:
+        case ESC_FK_TYPE:
                 ok = is_avro_enum(s) && avro_schema_enum_number_of_symbols(s) == (int)f->cap;
                 break;
-        case FK_OPT_TIME: ok = is_opt_of(s, AVRO_INT64); break;
-        case FK_OPT_DATE:
-        case FK_OPT_INT: ok = is_opt_of(s, AVRO_INT32); break;
-        case FK_STRLIST: ok = is_avro_array(s) && is_avro_string(deref(avro_schema_array_items(s))); break;
-        case FK_HASH: ok = is_avro_bytes(s); break;
-        case FK_RECORD: return check_rec(s, f->sub, errbuf, errbuf_size);
-        case FK_OPT_SOURCE:
+        case ESC_FK_OPT_TIME: ok = is_opt_of(s, AVRO_INT64); break;
+        case ESC_FK_OPT_DATE:
+        case ESC_FK_OPT_INT: ok = is_opt_of(s, AVRO_INT32); break;
+        case ESC_FK_STRLIST: ok = is_avro_array(s) && is_avro_string(deref(avro_schema_array_items(s))); break;
+        case ESC_FK_HASH: ok = is_avro_bytes(s); break;
+        case ESC_FK_RECORD: return check_rec(s, f->sub, errbuf, errbuf_size);
+        case ESC_FK_OPT_SOURCE:
                 if (!is_opt_of(s, AVRO_RECORD))
                         break;
                 return check_rec(deref(avro_schema_union_branch(s, 1)), f->sub, errbuf,
                                  errbuf_size);
-        case FK_PAYLOAD:
+        case ESC_FK_PAYLOAD:
                 if (!is_avro_union(s) || avro_schema_union_size(s) != f->cap)
                         break;
                 for (uint32_t i = 0; i < f->cap; i++)
@@ -435,7 +177,7 @@ static int check_field(avro_schema_t s, const rec_t *r, const field_t *f, char *
         return 0;
 }
 
-static int check_rec(avro_schema_t s, const rec_t *r, char *errbuf, size_t errbuf_size)
+static int check_rec(avro_schema_t s, const esc_rec_t *r, char *errbuf, size_t errbuf_size)
 {
         s = deref(s);
         if (!is_avro_record(s) || strcmp(avro_schema_name(s), r->name))
@@ -557,7 +299,7 @@ esc_codec_t *esc_codec_new_with(const esc_codec_registry_t *reg, char *errbuf,
 {
         esc_codec_t *codec = esc_xcalloc(1, sizeof(*codec));
         const char *paths[2] = {ESC_SCHEMA_EVENT_PATH, ESC_SCHEMA_COMMAND_PATH};
-        const rec_t *recs[2] = {&event_r, &command_r};
+        const esc_rec_t *recs[2] = {&esc_fields_event, &esc_fields_command};
         char err[512];
 
         if (reg) {
@@ -685,15 +427,15 @@ static inline void w_str(enc_t *e, const char *s)
         w_bytes(e, s, strlen(s));
 }
 
-static void enc_rec(enc_t *e, const rec_t *r, const char *base, int type);
+static void enc_rec(enc_t *e, const esc_rec_t *r, const char *base, int type);
 
-static void enc_field(enc_t *e, const field_t *f, const char *base, int *type)
+static void enc_field(enc_t *e, const esc_field_t *f, const char *base, int *type)
 {
         const char *p = base + f->off;
 
-        switch ((fk_t)f->kind) {
-        case FK_STR: w_str(e, *(char *const *)p); break;
-        case FK_OPT_STR:
+        switch ((esc_fk_t)f->kind) {
+        case ESC_FK_STR: w_str(e, *(char *const *)p); break;
+        case ESC_FK_OPT_STR:
                 if (!*(char *const *)p) {
                         w_long(e, 0);
                 } else {
@@ -701,21 +443,21 @@ static void enc_field(enc_t *e, const field_t *f, const char *base, int *type)
                         w_str(e, *(char *const *)p);
                 }
                 break;
-        case FK_INT:
-        case FK_ENUM: w_long(e, *(const int *)p); break;
-        case FK_TYPE:
+        case ESC_FK_INT:
+        case ESC_FK_ENUM: w_long(e, *(const int *)p); break;
+        case ESC_FK_TYPE:
                 *type = *(const int *)p;
                 w_long(e, *type);
                 break;
-        case FK_I32:
-        case FK_DATE: w_long(e, *(const int32_t *)p); break;
-        case FK_LONG:
-        case FK_TIME: w_long(e, *(const int64_t *)p); break;
-        case FK_BOOL:
+        case ESC_FK_I32:
+        case ESC_FK_DATE: w_long(e, *(const int32_t *)p); break;
+        case ESC_FK_LONG:
+        case ESC_FK_TIME: w_long(e, *(const int64_t *)p); break;
+        case ESC_FK_BOOL:
                 if (!w_room(e, 1))
                         e->b->data[e->b->len++] = *(const bool *)p ? 1 : 0;
                 break;
-        case FK_OPT_TIME:
+        case ESC_FK_OPT_TIME:
                 if (*(const int64_t *)p == ESC_TIME_NONE) {
                         w_long(e, 0);
                 } else {
@@ -723,7 +465,7 @@ static void enc_field(enc_t *e, const field_t *f, const char *base, int *type)
                         w_long(e, *(const int64_t *)p);
                 }
                 break;
-        case FK_OPT_DATE:
+        case ESC_FK_OPT_DATE:
                 if (*(const int32_t *)p == ESC_DATE_NONE) {
                         w_long(e, 0);
                 } else {
@@ -731,7 +473,7 @@ static void enc_field(enc_t *e, const field_t *f, const char *base, int *type)
                         w_long(e, *(const int32_t *)p);
                 }
                 break;
-        case FK_OPT_INT:
+        case ESC_FK_OPT_INT:
                 if (*(const int *)p < 0) {
                         w_long(e, 0);
                 } else {
@@ -739,7 +481,7 @@ static void enc_field(enc_t *e, const field_t *f, const char *base, int *type)
                         w_long(e, *(const int *)p);
                 }
                 break;
-        case FK_STRLIST: {
+        case ESC_FK_STRLIST: {
                 const esc_strlist_t *l = (const esc_strlist_t *)p;
                 if (l->n > 0) {
                         w_long(e, l->n);
@@ -749,8 +491,8 @@ static void enc_field(enc_t *e, const field_t *f, const char *base, int *type)
                 w_long(e, 0);
                 break;
         }
-        case FK_RECORD: enc_rec(e, f->sub, p, -1); break;
-        case FK_OPT_SOURCE:
+        case ESC_FK_RECORD: enc_rec(e, f->sub, p, -1); break;
+        case ESC_FK_OPT_SOURCE:
                 if (!((const esc_source_t *)p)->system) {
                         w_long(e, 0);
                 } else {
@@ -758,7 +500,7 @@ static void enc_field(enc_t *e, const field_t *f, const char *base, int *type)
                         enc_rec(e, f->sub, p, -1);
                 }
                 break;
-        case FK_HASH:
+        case ESC_FK_HASH:
                 if (e->empty_hash && !strcmp(f->name, "hash")) {
                         e->hash_at = e->b->len;
                         w_long(e, 0);
@@ -766,14 +508,14 @@ static void enc_field(enc_t *e, const field_t *f, const char *base, int *type)
                 else
                         w_bytes(e, p, ESC_HASH_LEN);
                 break;
-        case FK_PAYLOAD:
+        case ESC_FK_PAYLOAD:
                 w_long(e, *type);
                 enc_rec(e, &f->sub[*type], p, -1);
                 break;
         }
 }
 
-static void enc_rec(enc_t *e, const rec_t *r, const char *base, int type)
+static void enc_rec(enc_t *e, const esc_rec_t *r, const char *base, int type)
 {
         for (int i = 0; i < r->n && !e->failed; i++)
                 enc_field(e, &r->f[i], base, &type);
@@ -840,7 +582,7 @@ static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, uns
         if (body_at)
                 *body_at = out->len;
         if (!e.failed)
-                enc_rec(&e, kind == KIND_EVENT ? &event_r : &command_r, obj, -1);
+                enc_rec(&e, kind == KIND_EVENT ? &esc_fields_event : &esc_fields_command, obj, -1);
         if (hash_at)
                 *hash_at = e.hash_at;
         if (e.failed || out->len == start) {
@@ -899,7 +641,7 @@ typedef struct dec {
         void *obj; /* the event or command being filled */
 } dec_t;
 
-static int d_fail(dec_t *d, esc_codec_err_t err, const rec_t *r, const field_t *f,
+static int d_fail(dec_t *d, esc_codec_err_t err, const esc_rec_t *r, const esc_field_t *f,
                   const char *what)
 {
         if (!d->err) {
@@ -937,7 +679,7 @@ static inline int r_long(dec_t *d, int64_t *v)
                                       d->p >= d->end ? "truncated" : "malformed varint");   \
         } while (0)
 
-static int r_int(dec_t *d, int32_t *v, const rec_t *r, const field_t *f)
+static int r_int(dec_t *d, int32_t *v, const esc_rec_t *r, const esc_field_t *f)
 {
         int64_t l;
 
@@ -950,7 +692,7 @@ static int r_int(dec_t *d, int32_t *v, const rec_t *r, const field_t *f)
 
 /* A length-prefixed byte string, checked against the cap and the bytes
  * left before anything is allocated. */
-static int r_len(dec_t *d, size_t cap, size_t *n, const rec_t *r, const field_t *f)
+static int r_len(dec_t *d, size_t cap, size_t *n, const esc_rec_t *r, const esc_field_t *f)
 {
         int64_t l;
 
@@ -966,7 +708,7 @@ static int r_len(dec_t *d, size_t cap, size_t *n, const rec_t *r, const field_t 
         return 0;
 }
 
-static int r_str(dec_t *d, char **out, const rec_t *r, const field_t *f)
+static int r_str(dec_t *d, char **out, const esc_rec_t *r, const esc_field_t *f)
 {
         size_t n;
         char *s;
@@ -988,7 +730,7 @@ static int r_str(dec_t *d, char **out, const rec_t *r, const field_t *f)
 }
 
 /* Union branch index of ["null", T]: 0 or 1. */
-static int r_opt(dec_t *d, int *present, const rec_t *r, const field_t *f)
+static int r_opt(dec_t *d, int *present, const esc_rec_t *r, const esc_field_t *f)
 {
         int64_t b;
 
@@ -999,7 +741,7 @@ static int r_opt(dec_t *d, int *present, const rec_t *r, const field_t *f)
         return 0;
 }
 
-static int dec_rec(dec_t *d, const rec_t *r, char *base, int depth);
+static int dec_rec(dec_t *d, const esc_rec_t *r, char *base, int depth);
 
 /* Called once the envelope's type is known: re-initialises the object for
  * that type (payload defaults, e.g. fields a command record does not carry)
@@ -1023,7 +765,7 @@ static void on_type(dec_t *d, int type)
         }
 }
 
-static int dec_field(dec_t *d, const rec_t *r, const field_t *f, char *base, int *type,
+static int dec_field(dec_t *d, const esc_rec_t *r, const esc_field_t *f, char *base, int *type,
                      int depth)
 {
         char *p = base + f->off;
@@ -1031,43 +773,43 @@ static int dec_field(dec_t *d, const rec_t *r, const field_t *f, char *base, int
         int32_t i;
         int present;
 
-        switch ((fk_t)f->kind) {
-        case FK_STR: return r_str(d, (char **)p, r, f);
-        case FK_OPT_STR:
+        switch ((esc_fk_t)f->kind) {
+        case ESC_FK_STR: return r_str(d, (char **)p, r, f);
+        case ESC_FK_OPT_STR:
                 if (r_opt(d, &present, r, f))
                         return -1;
                 return present ? r_str(d, (char **)p, r, f) : 0;
-        case FK_INT:
+        case ESC_FK_INT:
                 if (r_int(d, &i, r, f))
                         return -1;
                 *(int *)p = i;
                 return 0;
-        case FK_ENUM:
-        case FK_TYPE:
+        case ESC_FK_ENUM:
+        case ESC_FK_TYPE:
                 if (r_int(d, &i, r, f))
                         return -1;
                 if (i < 0 || (uint32_t)i >= f->cap)
                         return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "enum symbol out of range");
-                if (f->kind == FK_TYPE) {
+                if (f->kind == ESC_FK_TYPE) {
                         *type = i;
                         on_type(d, i);
                 }
                 *(int *)p = i;
                 return 0;
-        case FK_I32:
-        case FK_DATE: return r_int(d, (int32_t *)p, r, f);
-        case FK_LONG:
-        case FK_TIME:
+        case ESC_FK_I32:
+        case ESC_FK_DATE: return r_int(d, (int32_t *)p, r, f);
+        case ESC_FK_LONG:
+        case ESC_FK_TIME:
                 R_LONG(d, (int64_t *)p, r, f);
                 return 0;
-        case FK_BOOL:
+        case ESC_FK_BOOL:
                 if (d->p >= d->end)
                         return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "truncated");
                 if (*d->p > 1)
                         return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "boolean is not 0 or 1");
                 *(bool *)p = *d->p++ == 1;
                 return 0;
-        case FK_OPT_TIME:
+        case ESC_FK_OPT_TIME:
                 if (r_opt(d, &present, r, f))
                         return -1;
                 if (!present) {
@@ -1076,7 +818,7 @@ static int dec_field(dec_t *d, const rec_t *r, const field_t *f, char *base, int
                 }
                 R_LONG(d, (int64_t *)p, r, f);
                 return 0;
-        case FK_OPT_DATE:
+        case ESC_FK_OPT_DATE:
                 if (r_opt(d, &present, r, f))
                         return -1;
                 if (!present) {
@@ -1084,7 +826,7 @@ static int dec_field(dec_t *d, const rec_t *r, const field_t *f, char *base, int
                         return 0;
                 }
                 return r_int(d, (int32_t *)p, r, f);
-        case FK_OPT_INT:
+        case ESC_FK_OPT_INT:
                 if (r_opt(d, &present, r, f))
                         return -1;
                 if (!present) {
@@ -1095,7 +837,7 @@ static int dec_field(dec_t *d, const rec_t *r, const field_t *f, char *base, int
                         return -1;
                 *(int *)p = i;
                 return 0;
-        case FK_STRLIST: {
+        case ESC_FK_STRLIST: {
                 esc_strlist_t *list = (esc_strlist_t *)p;
                 for (;;) {
                         R_LONG(d, &l, r, f);
@@ -1126,12 +868,12 @@ static int dec_field(dec_t *d, const rec_t *r, const field_t *f, char *base, int
                         }
                 }
         }
-        case FK_RECORD: return dec_rec(d, f->sub, p, depth + 1);
-        case FK_OPT_SOURCE:
+        case ESC_FK_RECORD: return dec_rec(d, f->sub, p, depth + 1);
+        case ESC_FK_OPT_SOURCE:
                 if (r_opt(d, &present, r, f))
                         return -1;
                 return present ? dec_rec(d, f->sub, p, depth + 1) : 0;
-        case FK_HASH: {
+        case ESC_FK_HASH: {
                 size_t n;
                 if (r_len(d, ESC_HASH_LEN, &n, r, f))
                         return -1;
@@ -1143,7 +885,7 @@ static int dec_field(dec_t *d, const rec_t *r, const field_t *f, char *base, int
                 d->p += n;
                 return 0;
         }
-        case FK_PAYLOAD:
+        case ESC_FK_PAYLOAD:
                 R_LONG(d, &l, r, f);
                 if (l < 0 || l >= (int64_t)f->cap)
                         return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "payload branch out of range");
@@ -1155,7 +897,7 @@ static int dec_field(dec_t *d, const rec_t *r, const field_t *f, char *base, int
         return d_fail(d, ESC_CODEC_ERR_INTERNAL, r, f, "unmapped field kind");
 }
 
-static int dec_rec(dec_t *d, const rec_t *r, char *base, int depth)
+static int dec_rec(dec_t *d, const esc_rec_t *r, char *base, int depth)
 {
         int type = -1;
 
@@ -1175,7 +917,7 @@ static esc_codec_err_t decode_body(int kind, const void *body, size_t len, void 
                    .errbuf = errbuf, .errbuf_size = errbuf_size, .kind = kind, .obj = obj};
         char err[512];
 
-        if (dec_rec(&d, kind == KIND_EVENT ? &event_r : &command_r, obj, 0))
+        if (dec_rec(&d, kind == KIND_EVENT ? &esc_fields_event : &esc_fields_command, obj, 0))
                 return d.err;
         if (d.p != d.end) {
                 esc_err(errbuf, errbuf_size, "%zu trailing bytes after the %s body",

@@ -88,6 +88,24 @@ NAMES(clock, clock_names)
 NAMES(event_type, event_names)
 NAMES(command_type, command_names)
 
+const char *esc_enum_symbol(int which, int v)
+{
+        static const struct {
+                const char **names;
+                int n;
+        } enums[] = {
+                [ESC_ENUM_TIER] = {tier_names, N(tier_names)},
+                [ESC_ENUM_IMPACT] = {impact_names, N(impact_names)},
+                [ESC_ENUM_ROLE] = {role_names, N(role_names)},
+                [ESC_ENUM_VIA] = {via_names, N(via_names)},
+                [ESC_ENUM_AUDIENCE] = {audience_names, N(audience_names)},
+                [ESC_ENUM_CLOCK] = {clock_names, N(clock_names)},
+        };
+        if (which < 0 || which >= N(enums))
+                return "unknown";
+        return name_of(enums[which].names, enums[which].n, v);
+}
+
 const char *esc_command_record_name(esc_command_type_t t)
 {
         return name_of(command_records, N(command_records), (int)t);

@@ -73,6 +73,17 @@ typedef enum {
 
 /* Lowercase contract names ("production_down", "strategic", "cs_manager",
  * "external", "resolution", ...). *_parse returns -1 for an unknown name. */
+/* The contract's enums by number, for tables that name a field's enum
+ * (core/fields.h): esc_enum_symbol(ESC_ENUM_TIER, v) == esc_tier_name(v). */
+typedef enum {
+        ESC_ENUM_TIER,
+        ESC_ENUM_IMPACT,
+        ESC_ENUM_ROLE,
+        ESC_ENUM_VIA,
+        ESC_ENUM_AUDIENCE,
+        ESC_ENUM_CLOCK,
+} esc_enum_t;
+const char *esc_enum_symbol(int which, int v);
 const char *esc_tier_name(esc_tier_t v);
 int esc_tier_parse(const char *s);
 const char *esc_impact_name(esc_impact_t v);

@@ -4,6 +4,7 @@
  * stays one line even when a body holds newlines. */
 #include <string.h>
 
+#include "core/fields.h"
 #include "producers/cli_print.h"
 
 /* Appends ` key=value` to buf, keeping it NUL-terminated. */
@@ -194,134 +195,103 @@ json_t *esc_cli_time_json(esc_time_t t)
         return t == ESC_TIME_NONE ? json_null() : json_string(esc_time_format(t, tb, sizeof(tb)));
 }
 
-static json_t *str_or_null(const char *s)
+/* ---- JSON: the field table's walk into a jansson tree --------------------- */
+
+#define JS_MAX_DEPTH 8 /* payloads nest a record and a list at most */
+
+typedef struct js {
+        json_t *stack[JS_MAX_DEPTH];
+        int depth;
+        const char *key; /* the member the next value is for */
+        json_t *root;
+} js_t;
+
+/* Takes v into the open container (or as the root). */
+static void js_add(js_t *j, json_t *v)
 {
-        return s ? json_string(s) : json_null();
+        json_t *top = j->depth ? j->stack[j->depth - 1] : NULL;
+
+        if (!top) {
+                json_decref(j->root);
+                j->root = v;
+        } else if (json_is_array(top)) {
+                json_array_append_new(top, v);
+        } else {
+                json_object_set_new(top, j->key, v);
+        }
 }
 
-static json_t *strlist_json(const esc_strlist_t *l)
+static void js_open(void *ctx, bool array)
 {
-        json_t *a = json_array();
-        for (int i = 0; i < l->n; i++)
-                json_array_append_new(a, json_string(l->v[i]));
-        return a;
+        js_t *j = ctx;
+        json_t *c = array ? json_array() : json_object();
+
+        js_add(j, c);
+        if (j->depth < JS_MAX_DEPTH)
+                j->stack[j->depth++] = c;
 }
+
+static void js_close(void *ctx, bool array)
+{
+        js_t *j = ctx;
+        if (j->depth)
+                j->depth--;
+}
+
+static void js_key(void *ctx, const char *name)
+{
+        ((js_t *)ctx)->key = name;
+}
+
+static void js_null(void *ctx)
+{
+        js_add(ctx, json_null());
+}
+
+static void js_str(void *ctx, const char *s)
+{
+        js_add(ctx, json_string(s));
+}
+
+static void js_num(void *ctx, long long v)
+{
+        js_add(ctx, json_integer((json_int_t)v));
+}
+
+static void js_bool(void *ctx, bool v)
+{
+        js_add(ctx, json_boolean(v));
+}
+
+static void js_time(void *ctx, esc_time_t t)
+{
+        js_add(ctx, esc_cli_time_json(t));
+}
+
+static void js_date(void *ctx, esc_date_t d)
+{
+        char db[16];
+        js_add(ctx, json_string(esc_date_format(d, db, sizeof(db))));
+}
+
+static const esc_fields_sink_t js_sink = {
+        .open = js_open,
+        .close = js_close,
+        .key = js_key,
+        .null = js_null,
+        .str = js_str,
+        .num = js_num,
+        .boolean = js_bool,
+        .time = js_time,
+        .date = js_date,
+};
 
 static json_t *payload_json(const esc_event_t *ev)
 {
-        const esc_event_payload_t *p = &ev->p;
-        char db[16];
+        js_t j = {.depth = 0};
 
-        switch (ev->type) {
-        case ESC_EV_ESCALATION_OPENED: {
-                const esc_opened_t *o = &p->opened;
-                json_t *acct = json_pack(
-                        "{s:s?, s:o, s:s, s:o, s:b, s:o}", "id", o->account.id, "name",
-                        str_or_null(o->account.name), "tier", esc_tier_name(o->account.tier),
-                        "health_score",
-                        o->account.health_score < 0 ? json_null()
-                                                    : json_integer(o->account.health_score),
-                        "paying", o->account.paying, "renewal_date",
-                        o->account.renewal_date == ESC_DATE_NONE
-                                ? json_null()
-                                : json_string(esc_date_format(o->account.renewal_date, db,
-                                                              sizeof(db))));
-                return json_pack("{s:o, s:s?, s:s?, s:o, s:s, s:o}", "account", acct,
-                                 "product_area", o->product_area, "title", o->title,
-                                 "description", str_or_null(o->description), "impact",
-                                 esc_impact_name(o->impact), "detected_at",
-                                 esc_cli_time_json(o->detected_at));
-        }
-        case ESC_EV_SEVERITY_ASSIGNED: {
-                const esc_sev_assigned_t *a = &p->sev_assigned;
-                return json_pack("{s:i, s:i, s:b, s:o, s:o, s:o, s:o}", "sev", a->sev,
-                                 "matrix_sev", a->matrix_sev, "bumped", a->bumped,
-                                 "bump_reasons", strlist_json(&a->bump_reasons),
-                                 "response_due_at", esc_cli_time_json(a->response_due_at),
-                                 "next_update_due_at", esc_cli_time_json(a->next_update_due_at),
-                                 "resolution_due_at", esc_cli_time_json(a->resolution_due_at));
-        }
-        case ESC_EV_SEVERITY_OVERRIDDEN: {
-                const esc_sev_overridden_t *o = &p->sev_overridden;
-                return json_pack("{s:i, s:i, s:s?, s:s?, s:o, s:o, s:o}", "from_sev",
-                                 o->from_sev, "to_sev", o->to_sev, "by", o->by, "reason",
-                                 o->reason, "response_due_at",
-                                 esc_cli_time_json(o->response_due_at), "next_update_due_at",
-                                 esc_cli_time_json(o->next_update_due_at), "resolution_due_at",
-                                 esc_cli_time_json(o->resolution_due_at));
-        }
-        case ESC_EV_OWNER_ASSIGNED:
-                return json_pack("{s:s, s:s?, s:s}", "role",
-                                 esc_role_name(p->owner_assigned.role), "person",
-                                 p->owner_assigned.person, "via",
-                                 esc_via_name(p->owner_assigned.via));
-        case ESC_EV_ACKNOWLEDGED:
-                return json_pack("{s:s?, s:s?, s:o}", "by", p->acknowledged.by, "message",
-                                 p->acknowledged.message, "next_update_at",
-                                 esc_cli_time_json(p->acknowledged.next_update_at));
-        case ESC_EV_CUSTOMER_UPDATE_POSTED:
-                return json_pack("{s:s?, s:s, s:s?, s:o}", "by", p->update_posted.by,
-                                 "audience", esc_audience_name(p->update_posted.audience),
-                                 "body", p->update_posted.body, "next_update_at",
-                                 esc_cli_time_json(p->update_posted.next_update_at));
-        case ESC_EV_MITIGATED:
-        case ESC_EV_RESOLVED:
-                return json_pack("{s:s?, s:o}", "by", p->resolved.by, "summary",
-                                 str_or_null(p->resolved.summary));
-        case ESC_EV_CUSTOMER_CONFIRMED:
-                return json_pack("{s:s?, s:o}", "by", p->confirmed.by, "note",
-                                 str_or_null(p->confirmed.note));
-        case ESC_EV_CLOSED:
-                return json_pack("{s:s?, s:b, s:o}", "by", p->closed.by, "confirmed",
-                                 p->closed.confirmed, "reason", str_or_null(p->closed.reason));
-        case ESC_EV_REOPENED:
-                return json_pack("{s:s?, s:s?}", "by", p->reopened.by, "reason",
-                                 p->reopened.reason);
-        case ESC_EV_REVIEW_OPENED:
-                return json_pack("{s:o, s:o}", "tracker_url",
-                                 str_or_null(p->review_opened.tracker_url), "due_at",
-                                 esc_cli_time_json(p->review_opened.due_at));
-        case ESC_EV_CORRECTIVE_ACTION_ADDED: {
-                const esc_action_added_t *a = &p->action_added;
-                return json_pack("{s:s?, s:s?, s:s?, s:o, s:o}", "action_id", a->action_id,
-                                 "title", a->title, "owner", a->owner, "due_date",
-                                 a->due_date == ESC_DATE_NONE
-                                         ? json_null()
-                                         : json_string(esc_date_format(a->due_date, db,
-                                                                       sizeof(db))),
-                                 "tracker_url", str_or_null(a->tracker_url));
-        }
-        case ESC_EV_REVIEW_COMPLETED:
-                return json_pack("{s:s?, s:o}", "root_cause", p->review_completed.root_cause,
-                                 "five_whys", strlist_json(&p->review_completed.five_whys));
-        case ESC_EV_CHANNEL_CREATED:
-                return json_pack("{s:s?, s:s?}", "slack_channel_id",
-                                 p->channel_created.slack_channel_id, "name",
-                                 p->channel_created.name);
-        case ESC_EV_TRACKING_ISSUE_LINKED:
-                return json_pack("{s:s?, s:s?, s:s?}", "system", p->tracking_linked.system,
-                                 "issue_id", p->tracking_linked.issue_id, "url",
-                                 p->tracking_linked.url);
-        case ESC_EV_PAGE_SENT:
-                return json_pack("{s:s?, s:s?, s:s?}", "service", p->page_sent.service,
-                                 "dedup_key", p->page_sent.dedup_key, "to", p->page_sent.to);
-        case ESC_EV_UPDATE_OVERDUE:
-                return json_pack("{s:o, s:i}", "due_at",
-                                 esc_cli_time_json(p->update_overdue.due_at), "reminder_no",
-                                 p->update_overdue.reminder_no);
-        case ESC_EV_SLA_BREACHED:
-                return json_pack("{s:s, s:o}", "clock", esc_clock_name(p->sla_breached.clock),
-                                 "due_at", esc_cli_time_json(p->sla_breached.due_at));
-        case ESC_EV_UNOWNED_ESCALATED:
-                return json_pack("{s:o, s:s?}", "due_at",
-                                 esc_cli_time_json(p->unowned_escalated.due_at), "paged",
-                                 p->unowned_escalated.paged);
-        case ESC_EV_COMMAND_REJECTED:
-                return json_pack("{s:s?, s:s?, s:s?}", "command_type", p->rejected.command_type,
-                                 "code", p->rejected.code, "message", p->rejected.message);
-        default:
-                return json_object();
-        }
+        esc_fields_write_event_payload(ev, &js_sink, &j);
+        return j.root;
 }
 
 json_t *esc_cli_event_json(const esc_event_t *ev)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/fields.h"
 #include "projections/sla/sla.h"
 
 static const struct {
@@ -271,6 +272,7 @@ typedef struct jw {
         esc_buf_t *b;
         bool copy;  /* COPY-escape the JSON text (a backslash becomes two) */
         bool first; /* no member written yet in the current object/array */
+        bool in_array;
         int err;
 } jw_t;
 
@@ -331,218 +333,103 @@ static void jw_key(jw_t *w, const char *k)
         jw_raw(w, "\":", 2);
 }
 
-static void jw_open(jw_t *w, const char *brace)
-{
-        jw_raw(w, brace, 1);
-        w->first = true;
-}
-
-static void jw_close(jw_t *w, const char *brace)
-{
-        jw_raw(w, brace, 1);
-        w->first = false;
-}
-
-static void kv_str(jw_t *w, const char *k, const char *v)
-{
-        jw_key(w, k);
-        jw_string(w, v);
-}
-
-static void kv_int(jw_t *w, const char *k, int64_t v, bool null)
-{
-        char nb[24];
-        jw_key(w, k);
-        if (null)
-                jw_raw(w, "null", 4);
-        else
-                jw_raw(w, nb, fmt_int(nb, v));
-}
-
-static void kv_bool(jw_t *w, const char *k, bool v)
-{
-        jw_key(w, k);
-        jw_raw(w, v ? "true" : "false", v ? 4 : 5);
-}
-
-static void kv_time(jw_t *w, const char *k, esc_time_t t)
-{
-        char tb[40];
-        if (t == ESC_TIME_NONE) {
-                kv_str(w, k, NULL);
-                return;
-        }
-        esc_sla_format_time(t, tb, sizeof(tb));
-        kv_str(w, k, tb);
-}
-
-static void kv_date(jw_t *w, const char *k, esc_date_t d)
-{
-        char db[16];
-        kv_str(w, k, d == ESC_DATE_NONE ? NULL : esc_date_format(d, db, sizeof(db)));
-}
+static void sink_open(void *ctx, bool array);
+static void sink_close(void *ctx, bool array);
+static void sink_str(void *ctx, const char *s);
 
 static void jw_list(jw_t *w, const esc_strlist_t *l)
 {
-        jw_open(w, "[");
-        for (int i = 0; i < l->n; i++) {
-                if (i)
+        sink_open(w, true);
+        for (int i = 0; i < l->n; i++)
+                sink_str(w, l->v[i]);
+        sink_close(w, true);
+}
+
+/* A value in an array takes a comma after the first; in an object the
+ * key did that already. */
+static jw_t *jw_value(void *ctx)
+{
+        jw_t *w = ctx;
+        if (w->in_array) {
+                if (!w->first)
                         jw_raw(w, ",", 1);
-                jw_string(w, l->v[i]);
+                w->first = false;
         }
-        jw_close(w, "]");
+        return w;
 }
 
-static void kv_list(jw_t *w, const char *k, const esc_strlist_t *l)
+static void sink_open(void *ctx, bool array)
 {
-        jw_key(w, k);
-        jw_list(w, l);
+        jw_t *w = jw_value(ctx);
+        jw_raw(w, array ? "[" : "{", 1);
+        w->first = true;
+        w->in_array = array;
 }
 
-static void kv_deadlines(jw_t *w, esc_time_t response, esc_time_t update, esc_time_t resolution)
+static void sink_close(void *ctx, bool array)
 {
-        kv_time(w, "response_due_at", response);
-        kv_time(w, "next_update_due_at", update);
-        kv_time(w, "resolution_due_at", resolution);
+        jw_t *w = ctx;
+        jw_raw(w, array ? "]" : "}", 1);
+        w->first = false;
+        w->in_array = false;
 }
 
-static void payload(jw_t *w, const esc_event_t *ev)
+static void sink_key(void *ctx, const char *name)
 {
-        const esc_event_payload_t *p = &ev->p;
-
-        jw_open(w, "{");
-        switch (ev->type) {
-        case ESC_EV_ESCALATION_OPENED: {
-                const esc_account_t *a = &p->opened.account;
-                jw_key(w, "account");
-                jw_open(w, "{");
-                kv_str(w, "id", a->id);
-                kv_str(w, "name", a->name);
-                kv_str(w, "tier", esc_tier_name(a->tier));
-                kv_int(w, "health_score", a->health_score, a->health_score < 0);
-                kv_bool(w, "paying", a->paying);
-                kv_date(w, "renewal_date", a->renewal_date);
-                jw_close(w, "}");
-                kv_str(w, "product_area", p->opened.product_area);
-                kv_str(w, "title", p->opened.title);
-                kv_str(w, "description", p->opened.description);
-                kv_str(w, "impact", esc_impact_name(p->opened.impact));
-                kv_time(w, "detected_at", p->opened.detected_at);
-                break;
-        }
-        case ESC_EV_SEVERITY_ASSIGNED: {
-                const esc_sev_assigned_t *a = &p->sev_assigned;
-                kv_int(w, "sev", a->sev, false);
-                kv_int(w, "matrix_sev", a->matrix_sev, false);
-                kv_bool(w, "bumped", a->bumped);
-                kv_list(w, "bump_reasons", &a->bump_reasons);
-                kv_deadlines(w, a->response_due_at, a->next_update_due_at, a->resolution_due_at);
-                break;
-        }
-        case ESC_EV_SEVERITY_OVERRIDDEN: {
-                const esc_sev_overridden_t *o = &p->sev_overridden;
-                kv_int(w, "from_sev", o->from_sev, false);
-                kv_int(w, "to_sev", o->to_sev, false);
-                kv_str(w, "by", o->by);
-                kv_str(w, "reason", o->reason);
-                kv_deadlines(w, o->response_due_at, o->next_update_due_at, o->resolution_due_at);
-                break;
-        }
-        case ESC_EV_OWNER_ASSIGNED:
-                kv_str(w, "role", esc_role_name(p->owner_assigned.role));
-                kv_str(w, "person", p->owner_assigned.person);
-                kv_str(w, "via", esc_via_name(p->owner_assigned.via));
-                break;
-        case ESC_EV_ACKNOWLEDGED:
-                kv_str(w, "by", p->acknowledged.by);
-                kv_str(w, "message", p->acknowledged.message);
-                kv_time(w, "next_update_at", p->acknowledged.next_update_at);
-                break;
-        case ESC_EV_CUSTOMER_UPDATE_POSTED:
-                kv_str(w, "by", p->update_posted.by);
-                kv_str(w, "audience", esc_audience_name(p->update_posted.audience));
-                kv_str(w, "body", p->update_posted.body);
-                kv_time(w, "next_update_at", p->update_posted.next_update_at);
-                break;
-        case ESC_EV_MITIGATED:
-        case ESC_EV_RESOLVED: {
-                const esc_by_summary_t *b = ev->type == ESC_EV_MITIGATED ? &p->mitigated : &p->resolved;
-                kv_str(w, "by", b->by);
-                kv_str(w, "summary", b->summary);
-                break;
-        }
-        case ESC_EV_CUSTOMER_CONFIRMED:
-                kv_str(w, "by", p->confirmed.by);
-                kv_str(w, "note", p->confirmed.note);
-                break;
-        case ESC_EV_CLOSED:
-                kv_str(w, "by", p->closed.by);
-                kv_bool(w, "confirmed", p->closed.confirmed);
-                kv_str(w, "reason", p->closed.reason);
-                break;
-        case ESC_EV_REOPENED:
-                kv_str(w, "by", p->reopened.by);
-                kv_str(w, "reason", p->reopened.reason);
-                break;
-        case ESC_EV_REVIEW_OPENED:
-                kv_str(w, "tracker_url", p->review_opened.tracker_url);
-                kv_time(w, "due_at", p->review_opened.due_at);
-                break;
-        case ESC_EV_CORRECTIVE_ACTION_ADDED: {
-                const esc_action_added_t *a = &p->action_added;
-                kv_str(w, "action_id", a->action_id);
-                kv_str(w, "title", a->title);
-                kv_str(w, "owner", a->owner);
-                kv_date(w, "due_date", a->due_date);
-                kv_str(w, "tracker_url", a->tracker_url);
-                break;
-        }
-        case ESC_EV_REVIEW_COMPLETED:
-                kv_str(w, "root_cause", p->review_completed.root_cause);
-                kv_list(w, "five_whys", &p->review_completed.five_whys);
-                break;
-        case ESC_EV_CHANNEL_CREATED:
-                kv_str(w, "slack_channel_id", p->channel_created.slack_channel_id);
-                kv_str(w, "name", p->channel_created.name);
-                break;
-        case ESC_EV_TRACKING_ISSUE_LINKED:
-                kv_str(w, "system", p->tracking_linked.system);
-                kv_str(w, "issue_id", p->tracking_linked.issue_id);
-                kv_str(w, "url", p->tracking_linked.url);
-                break;
-        case ESC_EV_PAGE_SENT:
-                kv_str(w, "service", p->page_sent.service);
-                kv_str(w, "dedup_key", p->page_sent.dedup_key);
-                kv_str(w, "to", p->page_sent.to);
-                break;
-        case ESC_EV_UPDATE_OVERDUE:
-                kv_time(w, "due_at", p->update_overdue.due_at);
-                kv_int(w, "reminder_no", p->update_overdue.reminder_no, false);
-                break;
-        case ESC_EV_SLA_BREACHED:
-                kv_str(w, "clock", esc_clock_name(p->sla_breached.clock));
-                kv_time(w, "due_at", p->sla_breached.due_at);
-                break;
-        case ESC_EV_UNOWNED_ESCALATED:
-                kv_time(w, "due_at", p->unowned_escalated.due_at);
-                kv_str(w, "paged", p->unowned_escalated.paged);
-                break;
-        case ESC_EV_COMMAND_REJECTED:
-                kv_str(w, "command_type", p->rejected.command_type);
-                kv_str(w, "code", p->rejected.code);
-                kv_str(w, "message", p->rejected.message);
-                break;
-        default:
-                break;
-        }
-        jw_close(w, "}");
+        jw_key(ctx, name);
 }
+
+static void sink_null(void *ctx)
+{
+        jw_raw(jw_value(ctx), "null", 4);
+}
+
+static void sink_str(void *ctx, const char *s)
+{
+        jw_string(jw_value(ctx), s);
+}
+
+static void sink_num(void *ctx, long long v)
+{
+        char nb[24];
+        jw_raw(jw_value(ctx), nb, fmt_int(nb, v));
+}
+
+static void sink_bool(void *ctx, bool v)
+{
+        jw_raw(jw_value(ctx), v ? "true" : "false", v ? 4 : 5);
+}
+
+static void sink_time(void *ctx, esc_time_t t)
+{
+        char tb[40];
+        esc_sla_format_time(t, tb, sizeof(tb));
+        jw_string(jw_value(ctx), tb);
+}
+
+static void sink_date(void *ctx, esc_date_t d)
+{
+        char db[16];
+        jw_string(jw_value(ctx), esc_date_format(d, db, sizeof(db)));
+}
+
+static const esc_fields_sink_t jw_sink = {
+        .open = sink_open,
+        .close = sink_close,
+        .key = sink_key,
+        .null = sink_null,
+        .str = sink_str,
+        .num = sink_num,
+        .boolean = sink_bool,
+        .time = sink_time,
+        .date = sink_date,
+};
 
 int esc_sla_payload_json(const esc_event_t *ev, esc_buf_t *out, bool copy_escaped)
 {
         jw_t w = {.b = out, .copy = copy_escaped};
 
-        payload(&w, ev);
+        esc_fields_write_event_payload(ev, &jw_sink, &w);
         return w.err;
 }
 
