@@ -76,8 +76,8 @@ static int64_t be64(const unsigned char *p)
 
 /* POSIX TZ rule parsing (the TZif footer). */
 struct tz_rule {
-        char kind;  /* 'M', 'J' or 'n' */
-        int m, w, d; /* M: month, week, weekday; J/n: day in d */
+        char kind;    /* 'M', 'J' or 'n' */
+        int m, w, d;  /* M: month, week, weekday; J/n: day in d */
         int32_t time; /* seconds after local midnight */
 };
 
@@ -189,8 +189,8 @@ static int64_t rule_local(const struct tz_rule *r, int64_t y)
                 /* POSIX d: 0 = Sunday; esc_cal_weekday: 0 = Monday. */
                 int wd_first = (esc_cal_weekday(first) + 1) % 7;
                 int64_t dd = first + ((r->d - wd_first + 7) % 7) + 7 * (r->w - 1);
-                int dim_m = r->m == 12 ? 31
-                                       : (int)(esc_cal_days_from_civil(y, r->m + 1, 1) - first);
+                int dim_m =
+                        r->m == 12 ? 31 : (int)(esc_cal_days_from_civil(y, r->m + 1, 1) - first);
                 while (dd >= first + dim_m)
                         dd -= 7;
                 day = dd;
@@ -266,8 +266,7 @@ static int tz_parse(esc_tz_t *tz, const unsigned char *b, size_t len, char *errb
                       (size_t)leap * ((size_t)timesize + 4) + isstd + isut;
         const unsigned char *d = h + 44;
         if (pos + 44 + need > len)
-                return esc_err(errbuf, errbuf_size, "time zone %s: truncated TZif file",
-                               tz->name);
+                return esc_err(errbuf, errbuf_size, "time zone %s: truncated TZif file", tz->name);
         const unsigned char *times = d;
         const unsigned char *idx = d + (size_t)timecnt * (size_t)timesize;
         const unsigned char *types = idx + timecnt;
@@ -278,8 +277,8 @@ static int tz_parse(esc_tz_t *tz, const unsigned char *b, size_t len, char *errb
                                            : (int64_t)(int32_t)be32(times + (size_t)i * 4);
                 if (idx[i] >= typecnt)
                         return esc_err(errbuf, errbuf_size,
-                                       "time zone %s: transition %u names a missing type",
-                                       tz->name, i);
+                                       "time zone %s: transition %u names a missing type", tz->name,
+                                       i);
                 tz_push(tz, &alloc, at, (int32_t)be32(types + (size_t)idx[i] * 6));
         }
 
@@ -307,8 +306,7 @@ bool esc_tz_name_ok(const char *name)
                 return false;
         for (const char *p = name; *p; p++)
                 if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                      (*p >= '0' && *p <= '9') || *p == '/' || *p == '_' || *p == '+' ||
-                      *p == '-'))
+                      (*p >= '0' && *p <= '9') || *p == '/' || *p == '_' || *p == '+' || *p == '-'))
                         return false;
         return true;
 }
@@ -463,8 +461,8 @@ int esc_cal_add_holiday(esc_cal_t *cal, esc_date_t day)
                 return 0;
         if (cal->nholidays == ESC_CAL_MAX_HOLIDAYS)
                 return -1;
-        cal->holidays = esc_xrealloc(cal->holidays,
-                                     (size_t)(cal->nholidays + 1) * sizeof(*cal->holidays));
+        cal->holidays =
+                esc_xrealloc(cal->holidays, (size_t)(cal->nholidays + 1) * sizeof(*cal->holidays));
         int i;
         for (i = cal->nholidays; i > 0 && cal->holidays[i - 1] > day; i--)
                 cal->holidays[i] = cal->holidays[i - 1];

@@ -72,7 +72,7 @@ esc_time_t esc_tz_from_local(const esc_tz_t *tz, int64_t local_s);
 
 /* ---- business calendars -------------------------------------------------- */
 
-#define ESC_CAL_MAX_SPANS 4     /* working-hour spans per weekday */
+#define ESC_CAL_MAX_SPANS 4 /* working-hour spans per weekday */
 #define ESC_CAL_MAX_HOLIDAYS 1024
 
 typedef struct esc_cal esc_cal_t;

@@ -61,17 +61,17 @@ typedef struct reg_id {
 #define CODEC_MAX_ENUM_DEFAULTS 32
 
 struct esc_codec {
-        avro_schema_t schema[2];      /* today's Event, Command */
-        const char *json[2];          /* their embedded texts */
+        avro_schema_t schema[2]; /* today's Event, Command */
+        const char *json[2];     /* their embedded texts */
         uint64_t fp[2];
         writer_t writers[CODEC_MAX_WRITERS];
         int n_writers;
         esc_codec_registry_t reg;
         bool has_reg;
-        int32_t my_id[2];             /* registry id of today's schema, -1 until registered */
+        int32_t my_id[2]; /* registry id of today's schema, -1 until registered */
         reg_id_t ids[CODEC_MAX_IDS];
         int n_ids;
-        esc_buf_t scratch;            /* re-encoded bodies of older writers */
+        esc_buf_t scratch; /* re-encoded bodies of older writers */
         /* Enum defaults of today's schemas (avro-c does not keep them): the
          * symbol a reader takes for a writer's symbol it does not know. */
         struct {
@@ -92,13 +92,20 @@ const char *esc_schema_embedded(const char *path)
 const char *esc_codec_strerror(esc_codec_err_t err)
 {
         switch (err) {
-        case ESC_CODEC_OK: return "ok";
-        case ESC_CODEC_ERR_FRAMING: return "bad framing";
-        case ESC_CODEC_ERR_UNKNOWN_SCHEMA: return "unknown schema";
-        case ESC_CODEC_ERR_CORRUPT: return "corrupt body";
-        case ESC_CODEC_ERR_INVALID: return "invalid field";
-        case ESC_CODEC_ERR_REGISTRY: return "schema registry error";
-        case ESC_CODEC_ERR_INTERNAL: return "internal codec error";
+        case ESC_CODEC_OK:
+                return "ok";
+        case ESC_CODEC_ERR_FRAMING:
+                return "bad framing";
+        case ESC_CODEC_ERR_UNKNOWN_SCHEMA:
+                return "unknown schema";
+        case ESC_CODEC_ERR_CORRUPT:
+                return "corrupt body";
+        case ESC_CODEC_ERR_INVALID:
+                return "invalid field";
+        case ESC_CODEC_ERR_REGISTRY:
+                return "schema registry error";
+        case ESC_CODEC_ERR_INTERNAL:
+                return "internal codec error";
         }
         return "unknown codec error";
 }
@@ -137,24 +144,43 @@ static int check_field(avro_schema_t s, const esc_rec_t *r, const esc_field_t *f
 
         s = deref(s);
         switch ((esc_fk_t)f->kind) {
-        case ESC_FK_STR: ok = is_avro_string(s); break;
-        case ESC_FK_OPT_STR: ok = is_opt_of(s, AVRO_STRING); break;
+        case ESC_FK_STR:
+                ok = is_avro_string(s);
+                break;
+        case ESC_FK_OPT_STR:
+                ok = is_opt_of(s, AVRO_STRING);
+                break;
         case ESC_FK_INT:
         case ESC_FK_I32:
-        case ESC_FK_DATE: ok = is_avro_int32(s); break;
+        case ESC_FK_DATE:
+                ok = is_avro_int32(s);
+                break;
         case ESC_FK_LONG:
-        case ESC_FK_TIME: ok = is_avro_int64(s); break;
-        case ESC_FK_BOOL: ok = is_avro_boolean(s); break;
+        case ESC_FK_TIME:
+                ok = is_avro_int64(s);
+                break;
+        case ESC_FK_BOOL:
+                ok = is_avro_boolean(s);
+                break;
         case ESC_FK_ENUM:
         case ESC_FK_TYPE:
                 ok = is_avro_enum(s) && avro_schema_enum_number_of_symbols(s) == (int)f->cap;
                 break;
-        case ESC_FK_OPT_TIME: ok = is_opt_of(s, AVRO_INT64); break;
+        case ESC_FK_OPT_TIME:
+                ok = is_opt_of(s, AVRO_INT64);
+                break;
         case ESC_FK_OPT_DATE:
-        case ESC_FK_OPT_INT: ok = is_opt_of(s, AVRO_INT32); break;
-        case ESC_FK_STRLIST: ok = is_avro_array(s) && is_avro_string(deref(avro_schema_array_items(s))); break;
-        case ESC_FK_HASH: ok = is_avro_bytes(s); break;
-        case ESC_FK_RECORD: return check_rec(s, f->sub, errbuf, errbuf_size);
+        case ESC_FK_OPT_INT:
+                ok = is_opt_of(s, AVRO_INT32);
+                break;
+        case ESC_FK_STRLIST:
+                ok = is_avro_array(s) && is_avro_string(deref(avro_schema_array_items(s)));
+                break;
+        case ESC_FK_HASH:
+                ok = is_avro_bytes(s);
+                break;
+        case ESC_FK_RECORD:
+                return check_rec(s, f->sub, errbuf, errbuf_size);
         case ESC_FK_OPT_SOURCE:
                 if (!is_opt_of(s, AVRO_RECORD))
                         break;
@@ -219,8 +245,8 @@ static int kind_of_schema(avro_schema_t s)
 }
 
 /* Adds a writer schema (takes a reference to schema). Returns its index. */
-static int writer_add(esc_codec_t *codec, uint64_t fp, int kind, avro_schema_t schema,
-                      char *errbuf, size_t errbuf_size)
+static int writer_add(esc_codec_t *codec, uint64_t fp, int kind, avro_schema_t schema, char *errbuf,
+                      size_t errbuf_size)
 {
         writer_t *w;
 
@@ -294,8 +320,7 @@ static const char *enum_default(const esc_codec_t *codec, const char *name)
         return NULL;
 }
 
-esc_codec_t *esc_codec_new_with(const esc_codec_registry_t *reg, char *errbuf,
-                                size_t errbuf_size)
+esc_codec_t *esc_codec_new_with(const esc_codec_registry_t *reg, char *errbuf, size_t errbuf_size)
 {
         esc_codec_t *codec = esc_xcalloc(1, sizeof(*codec));
         const char *paths[2] = {ESC_SCHEMA_EVENT_PATH, ESC_SCHEMA_COMMAND_PATH};
@@ -434,7 +459,9 @@ static void enc_field(enc_t *e, const esc_field_t *f, const char *base, int *typ
         const char *p = base + f->off;
 
         switch ((esc_fk_t)f->kind) {
-        case ESC_FK_STR: w_str(e, *(char *const *)p); break;
+        case ESC_FK_STR:
+                w_str(e, *(char *const *)p);
+                break;
         case ESC_FK_OPT_STR:
                 if (!*(char *const *)p) {
                         w_long(e, 0);
@@ -444,15 +471,21 @@ static void enc_field(enc_t *e, const esc_field_t *f, const char *base, int *typ
                 }
                 break;
         case ESC_FK_INT:
-        case ESC_FK_ENUM: w_long(e, *(const int *)p); break;
+        case ESC_FK_ENUM:
+                w_long(e, *(const int *)p);
+                break;
         case ESC_FK_TYPE:
                 *type = *(const int *)p;
                 w_long(e, *type);
                 break;
         case ESC_FK_I32:
-        case ESC_FK_DATE: w_long(e, *(const int32_t *)p); break;
+        case ESC_FK_DATE:
+                w_long(e, *(const int32_t *)p);
+                break;
         case ESC_FK_LONG:
-        case ESC_FK_TIME: w_long(e, *(const int64_t *)p); break;
+        case ESC_FK_TIME:
+                w_long(e, *(const int64_t *)p);
+                break;
         case ESC_FK_BOOL:
                 if (!w_room(e, 1))
                         e->b->data[e->b->len++] = *(const bool *)p ? 1 : 0;
@@ -491,7 +524,9 @@ static void enc_field(enc_t *e, const esc_field_t *f, const char *base, int *typ
                 w_long(e, 0);
                 break;
         }
-        case ESC_FK_RECORD: enc_rec(e, f->sub, p, -1); break;
+        case ESC_FK_RECORD:
+                enc_rec(e, f->sub, p, -1);
+                break;
         case ESC_FK_OPT_SOURCE:
                 if (!((const esc_source_t *)p)->system) {
                         w_long(e, 0);
@@ -504,8 +539,7 @@ static void enc_field(enc_t *e, const esc_field_t *f, const char *base, int *typ
                 if (e->empty_hash && !strcmp(f->name, "hash")) {
                         e->hash_at = e->b->len;
                         w_long(e, 0);
-                }
-                else
+                } else
                         w_bytes(e, p, ESC_HASH_LEN);
                 break;
         case ESC_FK_PAYLOAD:
@@ -589,8 +623,8 @@ static esc_codec_err_t encode(esc_codec_t *codec, int kind, const void *obj, uns
                 out->len = start;
                 if (out->data)
                         out->data[start] = '\0';
-                esc_err(errbuf, errbuf_size, "encoded message exceeds the output buffer's cap of %zu bytes",
-                        out->cap);
+                esc_err(errbuf, errbuf_size,
+                        "encoded message exceeds the output buffer's cap of %zu bytes", out->cap);
                 return ESC_CODEC_ERR_INVALID;
         }
         out->data[out->len] = '\0';
@@ -607,8 +641,8 @@ esc_codec_err_t esc_codec_encode_event_unsealed(esc_codec_t *codec, const esc_ev
                                                 esc_buf_t *out, size_t *body_at, size_t *hash_at,
                                                 char *errbuf, size_t errbuf_size)
 {
-        return encode(codec, KIND_EVENT, ev, ENC_FRAMED | ENC_EMPTY_HASH, out, body_at,
-                      hash_at, errbuf, errbuf_size);
+        return encode(codec, KIND_EVENT, ev, ENC_FRAMED | ENC_EMPTY_HASH, out, body_at, hash_at,
+                      errbuf, errbuf_size);
 }
 
 esc_codec_err_t esc_codec_encode_command(esc_codec_t *codec, const esc_command_t *cmd,
@@ -620,8 +654,8 @@ esc_codec_err_t esc_codec_encode_command(esc_codec_t *codec, const esc_command_t
 esc_codec_err_t esc_codec_encode_valid_command(esc_codec_t *codec, const esc_command_t *cmd,
                                                esc_buf_t *out, char *errbuf, size_t errbuf_size)
 {
-        return encode(codec, KIND_COMMAND, cmd, ENC_FRAMED | ENC_VALIDATED, out, NULL, NULL,
-                      errbuf, errbuf_size);
+        return encode(codec, KIND_COMMAND, cmd, ENC_FRAMED | ENC_VALIDATED, out, NULL, NULL, errbuf,
+                      errbuf_size);
 }
 
 esc_codec_err_t esc_codec_event_body(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *out,
@@ -646,8 +680,8 @@ static int d_fail(dec_t *d, esc_codec_err_t err, const esc_rec_t *r, const esc_f
 {
         if (!d->err) {
                 d->err = err;
-                esc_err(d->errbuf, d->errbuf_size, "%s.%s at body byte %td: %s", r->name,
-                        f->name, d->p - d->start, what);
+                esc_err(d->errbuf, d->errbuf_size, "%s.%s at body byte %td: %s", r->name, f->name,
+                        d->p - d->start, what);
         }
         return -1;
 }
@@ -672,11 +706,11 @@ static inline int r_long(dec_t *d, int64_t *v)
         return 0;
 }
 
-#define R_LONG(d, v, r, f)                                                                   \
-        do {                                                                                 \
-                if (r_long(d, v))                                                            \
-                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f,                        \
-                                      d->p >= d->end ? "truncated" : "malformed varint");   \
+#define R_LONG(d, v, r, f)                                                                         \
+        do {                                                                                       \
+                if (r_long(d, v))                                                                  \
+                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f,                              \
+                                      d->p >= d->end ? "truncated" : "malformed varint");          \
         } while (0)
 
 static int r_int(dec_t *d, int32_t *v, const esc_rec_t *r, const esc_field_t *f)
@@ -774,7 +808,8 @@ static int dec_field(dec_t *d, const esc_rec_t *r, const esc_field_t *f, char *b
         int present;
 
         switch ((esc_fk_t)f->kind) {
-        case ESC_FK_STR: return r_str(d, (char **)p, r, f);
+        case ESC_FK_STR:
+                return r_str(d, (char **)p, r, f);
         case ESC_FK_OPT_STR:
                 if (r_opt(d, &present, r, f))
                         return -1;
@@ -797,7 +832,8 @@ static int dec_field(dec_t *d, const esc_rec_t *r, const esc_field_t *f, char *b
                 *(int *)p = i;
                 return 0;
         case ESC_FK_I32:
-        case ESC_FK_DATE: return r_int(d, (int32_t *)p, r, f);
+        case ESC_FK_DATE:
+                return r_int(d, (int32_t *)p, r, f);
         case ESC_FK_LONG:
         case ESC_FK_TIME:
                 R_LONG(d, (int64_t *)p, r, f);
@@ -868,7 +904,8 @@ static int dec_field(dec_t *d, const esc_rec_t *r, const esc_field_t *f, char *b
                         }
                 }
         }
-        case ESC_FK_RECORD: return dec_rec(d, f->sub, p, depth + 1);
+        case ESC_FK_RECORD:
+                return dec_rec(d, f->sub, p, depth + 1);
         case ESC_FK_OPT_SOURCE:
                 if (r_opt(d, &present, r, f))
                         return -1;
@@ -888,7 +925,8 @@ static int dec_field(dec_t *d, const esc_rec_t *r, const esc_field_t *f, char *b
         case ESC_FK_PAYLOAD:
                 R_LONG(d, &l, r, f);
                 if (l < 0 || l >= (int64_t)f->cap)
-                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f, "payload branch out of range");
+                        return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f,
+                                      "payload branch out of range");
                 if (l != *type)
                         return d_fail(d, ESC_CODEC_ERR_CORRUPT, r, f,
                                       "payload branch does not match the envelope's type");
@@ -910,11 +948,16 @@ static int dec_rec(dec_t *d, const esc_rec_t *r, char *base, int depth)
 }
 
 /* Decodes a body written with today's schema. */
-static esc_codec_err_t decode_body(int kind, const void *body, size_t len, void *obj,
-                                   char *errbuf, size_t errbuf_size)
+static esc_codec_err_t decode_body(int kind, const void *body, size_t len, void *obj, char *errbuf,
+                                   size_t errbuf_size)
 {
-        dec_t d = {.p = body, .start = body, .end = (const unsigned char *)body + len,
-                   .errbuf = errbuf, .errbuf_size = errbuf_size, .kind = kind, .obj = obj};
+        dec_t d = {.p = body,
+                   .start = body,
+                   .end = (const unsigned char *)body + len,
+                   .errbuf = errbuf,
+                   .errbuf_size = errbuf_size,
+                   .kind = kind,
+                   .obj = obj};
         char err[512];
 
         if (dec_rec(&d, kind == KIND_EVENT ? &esc_fields_event : &esc_fields_command, obj, 0))
@@ -1095,7 +1138,8 @@ static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
                 return tx_fail(t, "no reader union branch for writer type", key);
         }
         switch (avro_typeof(ws)) {
-        case AVRO_NULL: return is_avro_null(rs) ? 0 : tx_fail(t, "null read as", avro_schema_type_name(rs));
+        case AVRO_NULL:
+                return is_avro_null(rs) ? 0 : tx_fail(t, "null read as", avro_schema_type_name(rs));
         case AVRO_BOOLEAN:
                 if (!is_avro_boolean(rs))
                         return tx_fail(t, "boolean read as", avro_schema_type_name(rs));
@@ -1115,7 +1159,7 @@ static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
                 if (avro_typeof(rs) != avro_typeof(ws) ||
                     (is_avro_fixed(ws) && avro_schema_fixed_size(ws) != avro_schema_fixed_size(rs)))
                         return tx_fail(t, "float/double/fixed read as", avro_schema_type_name(rs));
-                return tx_copy(t, is_avro_float(ws) ? 4
+                return tx_copy(t, is_avro_float(ws)    ? 4
                                   : is_avro_double(ws) ? 8
                                                        : avro_schema_fixed_size(ws));
         case AVRO_STRING:
@@ -1141,7 +1185,8 @@ static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
                         return tx_fail(t, "enum read as", avro_schema_type_name(rs));
                 r = avro_schema_enum_get_by_name(rs, avro_schema_enum_get(ws, (int)l));
                 if (r < 0 && enum_default(t->codec, avro_schema_name(rs)))
-                        r = avro_schema_enum_get_by_name(rs, enum_default(t->codec, avro_schema_name(rs)));
+                        r = avro_schema_enum_get_by_name(
+                                rs, enum_default(t->codec, avro_schema_name(rs)));
                 if (r < 0)
                         return tx_fail(t, "enum symbol unknown to today's schema:",
                                        avro_schema_enum_get(ws, (int)l));
@@ -1179,7 +1224,9 @@ static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
                                 l = -l;
                         }
                         if (l > 4 * ESC_MAX_LIST - total || l > t->end - t->p)
-                                return tx_fail(t, "an array is longer than the codec's cap or the message", NULL);
+                                return tx_fail(
+                                        t, "an array is longer than the codec's cap or the message",
+                                        NULL);
                         total += l;
                         if (t->out && tx_put_long(t, l))
                                 return -1;
@@ -1187,7 +1234,8 @@ static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
                                 int64_t klen;
                                 if (is_avro_map(ws)) {
                                         if (tx_long(t, &klen) || klen < 0 || klen > t->end - t->p)
-                                                return tx_fail(t, "a map key runs past the end", NULL);
+                                                return tx_fail(t, "a map key runs past the end",
+                                                               NULL);
                                         if ((t->out && tx_put_long(t, klen)) || tx_copy(t, klen))
                                                 return -1;
                                 }
@@ -1196,14 +1244,17 @@ static int tx_value(tx_t *t, avro_schema_t ws, avro_schema_t rs, int depth)
                         }
                 }
         }
-        default: return tx_fail(t, "unsupported schema type", avro_schema_type_name(ws));
+        default:
+                return tx_fail(t, "unsupported schema type", avro_schema_type_name(ws));
         }
 }
 
 static esc_codec_err_t decode_resolved(esc_codec_t *codec, writer_t *w, const void *body,
                                        size_t len, void *obj, char *errbuf, size_t errbuf_size)
 {
-        tx_t t = {.codec = codec, .p = body, .end = (const unsigned char *)body + len,
+        tx_t t = {.codec = codec,
+                  .p = body,
+                  .end = (const unsigned char *)body + len,
                   .out = &codec->scratch};
 
         esc_buf_reset(&codec->scratch);
@@ -1215,7 +1266,8 @@ static esc_codec_err_t decode_resolved(esc_codec_t *codec, writer_t *w, const vo
                 return ESC_CODEC_ERR_CORRUPT;
         }
         if (t.p != t.end) {
-                esc_err(errbuf, errbuf_size, "%zu trailing bytes after the %s body (writer %016llx)",
+                esc_err(errbuf, errbuf_size,
+                        "%zu trailing bytes after the %s body (writer %016llx)",
                         (size_t)(t.end - t.p), kind_name(w->kind), (unsigned long long)w->fp);
                 return ESC_CODEC_ERR_CORRUPT;
         }
@@ -1350,8 +1402,8 @@ static esc_codec_err_t unframe(esc_codec_t *codec, int kind, const void *data, s
         return ESC_CODEC_ERR_FRAMING;
 }
 
-static esc_codec_err_t decode(esc_codec_t *codec, int kind, const void *data, size_t len,
-                              void *obj, char *errbuf, size_t errbuf_size)
+static esc_codec_err_t decode(esc_codec_t *codec, int kind, const void *data, size_t len, void *obj,
+                              char *errbuf, size_t errbuf_size)
 {
         const unsigned char *body = NULL;
         size_t blen = 0;
@@ -1396,7 +1448,8 @@ esc_codec_err_t esc_codec_event_body_as_written(esc_codec_t *codec, const void *
                 out->len = start;
                 if (out->data)
                         out->data[start] = '\0';
-                esc_err(errbuf, errbuf_size, "event body does not decode under its writer schema: %s%s%s",
+                esc_err(errbuf, errbuf_size,
+                        "event body does not decode under its writer schema: %s%s%s",
                         t.why ? t.why : "trailing bytes", t.detail[0] ? " " : "", t.detail);
                 return ESC_CODEC_ERR_CORRUPT;
         }

@@ -37,11 +37,12 @@ typedef struct esc_codec esc_codec_t;
 
 typedef enum {
         ESC_CODEC_OK = 0,
-        ESC_CODEC_ERR_FRAMING,      /* not single-object nor Confluent framing, truncated header */
+        ESC_CODEC_ERR_FRAMING, /* not single-object nor Confluent framing, truncated header */
         ESC_CODEC_ERR_UNKNOWN_SCHEMA, /* unknown fingerprint or registry id */
-        ESC_CODEC_ERR_CORRUPT,      /* body does not decode under the schema */
-        ESC_CODEC_ERR_INVALID,      /* decodes, but a field breaks the model's caps (UTF-8, length, range) */
-        ESC_CODEC_ERR_REGISTRY,     /* registry unreachable or refused (retriable) */
+        ESC_CODEC_ERR_CORRUPT,        /* body does not decode under the schema */
+        ESC_CODEC_ERR_INVALID,  /* decodes, but a field breaks the model's caps (UTF-8, length,
+                                   range) */
+        ESC_CODEC_ERR_REGISTRY, /* registry unreachable or refused (retriable) */
         ESC_CODEC_ERR_INTERNAL,
 } esc_codec_err_t;
 
@@ -54,11 +55,11 @@ typedef struct esc_codec_registry {
         void *opaque;
         char subject[2][256];
         esc_codec_err_t (*register_schema)(void *opaque, const char *subject,
-                                           const char *schema_json, int32_t *id,
-                                           char *errbuf, size_t errbuf_size);
+                                           const char *schema_json, int32_t *id, char *errbuf,
+                                           size_t errbuf_size);
         /* *schema_json stays valid as long as opaque. */
-        esc_codec_err_t (*fetch)(void *opaque, int32_t id, const char **schema_json,
-                                 char *errbuf, size_t errbuf_size);
+        esc_codec_err_t (*fetch)(void *opaque, int32_t id, const char **schema_json, char *errbuf,
+                                 size_t errbuf_size);
         void (*destroy)(void *opaque);
 } esc_codec_registry_t;
 
@@ -67,8 +68,7 @@ typedef struct esc_codec_registry {
  * here on, also when it fails (reg->destroy). Returns NULL with errbuf.
  * Processes build theirs from the configuration with esc_codec_new
  * (runtime/registry.h). */
-esc_codec_t *esc_codec_new_with(const esc_codec_registry_t *reg, char *errbuf,
-                                size_t errbuf_size);
+esc_codec_t *esc_codec_new_with(const esc_codec_registry_t *reg, char *errbuf, size_t errbuf_size);
 void esc_codec_destroy(esc_codec_t *codec);
 
 /* Encodes into out (appended; caller resets). Validates the value first

@@ -84,8 +84,8 @@ static esc_event_t *emit(struct ctx *c, esc_event_type_t type)
         return ev;
 }
 
-__attribute__((format(printf, 3, 4))) static esc_decision_verdict_t reject(struct ctx *c, const char *code,
-                                                                  const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static esc_decision_verdict_t
+reject(struct ctx *c, const char *code, const char *fmt, ...)
 {
         char msg[768];
         va_list ap;
@@ -259,8 +259,9 @@ static esc_decision_verdict_t decide_update(struct ctx *c)
         if (!fields_ok(c))
                 return c->d->verdict;
         if (blank(u->body))
-                return blank_field(c, "body", "an update with no news still says so and names "
-                                              "the next update");
+                return blank_field(c, "body",
+                                   "an update with no news still says so and names "
+                                   "the next update");
         if (u->next_update_at != ESC_TIME_NONE && u->next_update_at <= c->cmd->occurred_at)
                 return reject(c, ESC_REJ_INVALID_FIELD,
                               "update.next_update_at: not after the update (promise a time in "
@@ -331,12 +332,14 @@ static esc_decision_verdict_t decide_override(struct ctx *c)
         e->next_update_due_at = dl.next_update_due_at;
         e->resolution_due_at = dl.resolution_due_at;
         if (o->to_sev <= 2 && !st->has_cs_manager)
-                assign_owner(c, ESC_ROLE_CS_MANAGER, esc_policy_cs_manager_by_hash(c->pol, st->area_hash),
+                assign_owner(c, ESC_ROLE_CS_MANAGER,
+                             esc_policy_cs_manager_by_hash(c->pol, st->area_hash),
                              ESC_VIA_ROTATION);
         return accept(c);
 }
 
-static esc_decision_verdict_t by_summary(struct ctx *c, const esc_by_summary_t *b, esc_event_type_t type)
+static esc_decision_verdict_t by_summary(struct ctx *c, const esc_by_summary_t *b,
+                                         esc_event_type_t type)
 {
         if (!fields_ok(c))
                 return c->d->verdict;
@@ -453,8 +456,8 @@ static esc_decision_verdict_t decide_review_open(struct ctx *c)
                               "review_open: this incident already has a review");
         if (!fields_ok(c))
                 return c->d->verdict;
-        esc_time_t anchor = st->resolved_at != ESC_TIME_NONE ? st->resolved_at
-                                                             : c->cmd->occurred_at;
+        esc_time_t anchor =
+                st->resolved_at != ESC_TIME_NONE ? st->resolved_at : c->cmd->occurred_at;
         esc_event_t *ev = emit(c, ESC_EV_REVIEW_OPENED);
         ev->p.review_opened.tracker_url = esc_strdup(c->cmd->p.review_open.tracker_url);
         ev->p.review_opened.due_at = esc_policy_add(c->pol, anchor, c->pol->review_due);
@@ -559,7 +562,8 @@ static esc_decision_verdict_t decide_record(struct ctx *c)
         esc_event_payload_t *p = &ev->p;
         switch (type) {
         case ESC_EV_CHANNEL_CREATED:
-                p->channel_created.slack_channel_id = esc_strdup(view.channel_created.slack_channel_id);
+                p->channel_created.slack_channel_id =
+                        esc_strdup(view.channel_created.slack_channel_id);
                 p->channel_created.name = esc_strdup(view.channel_created.name);
                 break;
         case ESC_EV_TRACKING_ISSUE_LINKED:
@@ -587,7 +591,7 @@ static esc_decision_verdict_t decide_record(struct ctx *c)
 }
 
 esc_decision_verdict_t esc_decide(const esc_policy_t *pol, const esc_state_t *st,
-                         const esc_command_t *cmd, esc_decision_t *out)
+                                  const esc_command_t *cmd, esc_decision_t *out)
 {
         esc_state_t fresh;
         struct ctx c = {.pol = pol, .cmd = cmd, .d = out};
@@ -611,8 +615,7 @@ esc_decision_verdict_t esc_decide(const esc_policy_t *pol, const esc_state_t *st
                               "command.incident_id: missing (every command names its incident)");
         if (!envelope_safe(cmd->incident_id, ESC_MAX_ID))
                 return reject(&c, ESC_REJ_INVALID_FIELD,
-                              "command.incident_id: longer than %d bytes or not UTF-8",
-                              ESC_MAX_ID);
+                              "command.incident_id: longer than %d bytes or not UTF-8", ESC_MAX_ID);
 
         if (cmd->type == ESC_CMD_OPEN) {
                 if (st->status != ESC_STATUS_NONE)

@@ -87,9 +87,9 @@
 /* (Named apart from runtime/submit.h's esc_verdict_t, the CLI's view of
  * the ledger's answer.) */
 typedef enum {
-        ESC_VERDICT_ACCEPTED = 0,  /* events hold the decision */
-        ESC_VERDICT_REJECTED,      /* events[0] is the CommandRejected */
-        ESC_VERDICT_DUPLICATE,     /* already decided; no events */
+        ESC_VERDICT_ACCEPTED = 0, /* events hold the decision */
+        ESC_VERDICT_REJECTED,     /* events[0] is the CommandRejected */
+        ESC_VERDICT_DUPLICATE,    /* already decided; no events */
 } esc_decision_verdict_t;
 
 #define ESC_DECIDE_MAX_EVENTS 6
@@ -104,13 +104,14 @@ typedef struct esc_decision {
  * out needs no initialisation; clear it with esc_decision_clear(). Returns
  * out->verdict. Never fails: malformed commands are rejected as events. */
 esc_decision_verdict_t esc_decide(const esc_policy_t *pol, const esc_state_t *st,
-                         const esc_command_t *cmd, esc_decision_t *out);
+                                  const esc_command_t *cmd, esc_decision_t *out);
 
 void esc_decision_clear(esc_decision_t *d);
 
 /* The rejection code of a REJECTED decision (NULL otherwise). */
 const char *esc_decision_code(const esc_decision_t *d);
 
-const char *esc_decision_verdict_name(esc_decision_verdict_t v); /* "accepted", "rejected", "duplicate" */
+const char *
+esc_decision_verdict_name(esc_decision_verdict_t v); /* "accepted", "rejected", "duplicate" */
 
 #endif

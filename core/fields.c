@@ -7,8 +7,6 @@ _Static_assert(sizeof(esc_tier_t) == sizeof(int), "C enums are int-sized");
 _Static_assert(sizeof(esc_event_type_t) == sizeof(int), "C enums are int-sized");
 _Static_assert(sizeof(bool) == 1, "bool is a byte");
 
-
-
 static const esc_field_t source_f[] = {
         ESC_FLD(esc_source_t, system, ESC_FK_STR),
         ESC_FLD(esc_source_t, ticket_id, ESC_FK_OPT_STR),
@@ -17,17 +15,21 @@ static const esc_field_t source_f[] = {
 static const esc_rec_t source_r = ESC_REC("Source", source_f);
 
 static const esc_field_t account_f[] = {
-        ESC_FLD(esc_account_t, id, ESC_FK_STR),           ESC_FLD(esc_account_t, name, ESC_FK_OPT_STR),
-        ESC_FEN(esc_account_t, tier, ESC_TIER__COUNT, ESC_ENUM_TIER), ESC_FLD(esc_account_t, health_score, ESC_FK_OPT_INT),
-        ESC_FLD(esc_account_t, paying, ESC_FK_BOOL),      ESC_FLD(esc_account_t, renewal_date, ESC_FK_OPT_DATE),
+        ESC_FLD(esc_account_t, id, ESC_FK_STR),
+        ESC_FLD(esc_account_t, name, ESC_FK_OPT_STR),
+        ESC_FEN(esc_account_t, tier, ESC_TIER__COUNT, ESC_ENUM_TIER),
+        ESC_FLD(esc_account_t, health_score, ESC_FK_OPT_INT),
+        ESC_FLD(esc_account_t, paying, ESC_FK_BOOL),
+        ESC_FLD(esc_account_t, renewal_date, ESC_FK_OPT_DATE),
 };
 static const esc_rec_t account_r = ESC_REC("Account", account_f);
 
-#define OPENED_COMMON                                                                  \
-        ESC_FREC(esc_opened_t, account, ESC_FK_RECORD, account_r),                             \
-                ESC_FLD(esc_opened_t, product_area, ESC_FK_STR), ESC_FLD(esc_opened_t, title, ESC_FK_STR), \
-                ESC_FLD(esc_opened_t, description, ESC_FK_OPT_STR),                            \
-                ESC_FEN(esc_opened_t, impact, ESC_IMPACT__COUNT, ESC_ENUM_IMPACT),                          \
+#define OPENED_COMMON                                                                              \
+        ESC_FREC(esc_opened_t, account, ESC_FK_RECORD, account_r),                                 \
+                ESC_FLD(esc_opened_t, product_area, ESC_FK_STR),                                   \
+                ESC_FLD(esc_opened_t, title, ESC_FK_STR),                                          \
+                ESC_FLD(esc_opened_t, description, ESC_FK_OPT_STR),                                \
+                ESC_FEN(esc_opened_t, impact, ESC_IMPACT__COUNT, ESC_ENUM_IMPACT),                 \
                 ESC_FLD(esc_opened_t, detected_at, ESC_FK_TIME)
 
 static const esc_field_t opened_f[] = {OPENED_COMMON};
@@ -204,7 +206,8 @@ static const esc_field_t event_f[] = {
         ESC_FLD(esc_event_t, policy_version, ESC_FK_STR),
         ESC_FLD(esc_event_t, prev_hash, ESC_FK_HASH),
         ESC_FLD(esc_event_t, hash, ESC_FK_HASH),
-        ESC_FANY("payload", ESC_FK_PAYLOAD, offsetof(esc_event_t, p), ESC_EV__COUNT, esc_fields_event_payloads),
+        ESC_FANY("payload", ESC_FK_PAYLOAD, offsetof(esc_event_t, p), ESC_EV__COUNT,
+                 esc_fields_event_payloads),
 };
 const esc_rec_t esc_fields_event = ESC_REC("Event", event_f);
 
@@ -216,7 +219,8 @@ static const esc_field_t command_f[] = {
         ESC_FLD(esc_command_t, occurred_at, ESC_FK_TIME),
         ESC_FLD(esc_command_t, actor, ESC_FK_STR),
         ESC_FREC(esc_command_t, source, ESC_FK_OPT_SOURCE, source_r),
-        ESC_FANY("payload", ESC_FK_PAYLOAD, offsetof(esc_command_t, p), ESC_CMD__COUNT, esc_fields_command_payloads),
+        ESC_FANY("payload", ESC_FK_PAYLOAD, offsetof(esc_command_t, p), ESC_CMD__COUNT,
+                 esc_fields_command_payloads),
 };
 const esc_rec_t esc_fields_command = ESC_REC("Command", command_f);
 
@@ -235,17 +239,27 @@ static void write_value(const esc_field_t *f, const void *base, const esc_fields
                         s->null(ctx);
                 break;
         }
-        case ESC_FK_INT: s->num(ctx, *AT(base, f, int)); break;
-        case ESC_FK_I32: s->num(ctx, *AT(base, f, int32_t)); break;
-        case ESC_FK_LONG: s->num(ctx, *AT(base, f, int64_t)); break;
+        case ESC_FK_INT:
+                s->num(ctx, *AT(base, f, int));
+                break;
+        case ESC_FK_I32:
+                s->num(ctx, *AT(base, f, int32_t));
+                break;
+        case ESC_FK_LONG:
+                s->num(ctx, *AT(base, f, int64_t));
+                break;
         case ESC_FK_OPT_INT:
                 if (*AT(base, f, int) < 0)
                         s->null(ctx);
                 else
                         s->num(ctx, *AT(base, f, int));
                 break;
-        case ESC_FK_BOOL: s->boolean(ctx, *AT(base, f, bool)); break;
-        case ESC_FK_ENUM: s->str(ctx, esc_enum_symbol(f->symbols, *AT(base, f, int))); break;
+        case ESC_FK_BOOL:
+                s->boolean(ctx, *AT(base, f, bool));
+                break;
+        case ESC_FK_ENUM:
+                s->str(ctx, esc_enum_symbol(f->symbols, *AT(base, f, int)));
+                break;
         case ESC_FK_TIME:
         case ESC_FK_OPT_TIME:
                 if (*AT(base, f, esc_time_t) == ESC_TIME_NONE)
@@ -268,14 +282,18 @@ static void write_value(const esc_field_t *f, const void *base, const esc_fields
                 s->close(ctx, true);
                 break;
         }
-        case ESC_FK_RECORD: esc_fields_write(f->sub, AT(base, f, char), s, ctx); break;
+        case ESC_FK_RECORD:
+                esc_fields_write(f->sub, AT(base, f, char), s, ctx);
+                break;
         case ESC_FK_OPT_SOURCE:
                 if (AT(base, f, esc_source_t)->system)
                         esc_fields_write(f->sub, AT(base, f, char), s, ctx);
                 else
                         s->null(ctx);
                 break;
-        default: s->null(ctx); break; /* envelope kinds: not part of a payload */
+        default:
+                s->null(ctx);
+                break; /* envelope kinds: not part of a payload */
         }
 }
 
@@ -290,8 +308,7 @@ void esc_fields_write(const esc_rec_t *r, const void *base, const esc_fields_sin
         sink->close(ctx, false);
 }
 
-void esc_fields_write_event_payload(const esc_event_t *ev, const esc_fields_sink_t *sink,
-                                    void *ctx)
+void esc_fields_write_event_payload(const esc_event_t *ev, const esc_fields_sink_t *sink, void *ctx)
 {
         if ((int)ev->type < 0 || ev->type >= ESC_EV__COUNT) {
                 sink->open(ctx, false);

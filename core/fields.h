@@ -55,11 +55,26 @@ struct esc_rec {
         int n;
 };
 
-#define ESC_FLD(T, m, k) {#m, k, (uint32_t)offsetof(T, m), 0, NULL, 0}
-#define ESC_FEN(T, m, n, e) {#m, ESC_FK_ENUM, (uint32_t)offsetof(T, m), n, NULL, e}
-#define ESC_FREC(T, m, k, sub) {#m, k, (uint32_t)offsetof(T, m), 0, &sub, 0}
-#define ESC_FANY(name, k, off, n, sub) {name, k, (uint32_t)(off), n, sub, 0}
-#define ESC_REC(name, arr) {name, arr, (int)(sizeof(arr) / sizeof(arr[0]))}
+#define ESC_FLD(T, m, k)                                                                           \
+        {                                                                                          \
+#m, k, (uint32_t)offsetof(T, m), 0, NULL, 0                                        \
+        }
+#define ESC_FEN(T, m, n, e)                                                                        \
+        {                                                                                          \
+#m, ESC_FK_ENUM, (uint32_t)offsetof(T, m), n, NULL, e                              \
+        }
+#define ESC_FREC(T, m, k, sub)                                                                     \
+        {                                                                                          \
+#m, k, (uint32_t)offsetof(T, m), 0, &sub, 0                                        \
+        }
+#define ESC_FANY(name, k, off, n, sub)                                                             \
+        {                                                                                          \
+                name, k, (uint32_t)(off), n, sub, 0                                                \
+        }
+#define ESC_REC(name, arr)                                                                         \
+        {                                                                                          \
+                name, arr, (int)(sizeof(arr) / sizeof(arr[0]))                                     \
+        }
 
 extern const esc_rec_t esc_fields_event;   /* esc_event_t */
 extern const esc_rec_t esc_fields_command; /* esc_command_t */

@@ -120,8 +120,8 @@ int esc_hash_check(esc_codec_t *codec, const esc_event_t *ev, char *errbuf, size
         return memcmp(h, ev->hash, ESC_HASH_LEN) == 0;
 }
 
-int esc_hash_check_written(esc_codec_t *codec, const esc_event_t *ev, const void *data,
-                           size_t len, char *errbuf, size_t errbuf_size)
+int esc_hash_check_written(esc_codec_t *codec, const esc_event_t *ev, const void *data, size_t len,
+                           char *errbuf, size_t errbuf_size)
 {
         uint8_t h[ESC_HASH_LEN];
         esc_buf_t body;

@@ -41,8 +41,8 @@ int esc_hash_check(esc_codec_t *codec, const esc_event_t *ev, char *errbuf, size
 /* Like esc_hash_check, but hashes the body exactly as it was written (data,
  * len: the framed message from esc.events), so events written under an
  * older schema version still verify after the schema evolved. */
-int esc_hash_check_written(esc_codec_t *codec, const esc_event_t *ev, const void *data,
-                           size_t len, char *errbuf, size_t errbuf_size);
+int esc_hash_check_written(esc_codec_t *codec, const esc_event_t *ev, const void *data, size_t len,
+                           char *errbuf, size_t errbuf_size);
 
 /* Lowercase hex of a 32-byte hash (65 bytes incl. NUL). */
 char *esc_hash_hex(const uint8_t h[ESC_HASH_LEN], char out[65]);

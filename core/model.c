@@ -14,33 +14,72 @@
 /* ---- contract names ------------------------------------------------------ */
 
 static const char *tier_names[] = {"standard", "growth", "strategic"};
-static const char *impact_names[] = {"production_down", "data_loss", "security_exposure",
-                                     "major_feature_broken", "degraded_with_workaround",
-                                     "cosmetic", "question", "feature_request"};
+static const char *impact_names[] = {
+        "production_down",          "data_loss", "security_exposure", "major_feature_broken",
+        "degraded_with_workaround", "cosmetic",  "question",          "feature_request"};
 static const char *role_names[] = {"engineering_owner", "csm", "cs_manager"};
 static const char *via_names[] = {"rotation", "manual"};
 static const char *audience_names[] = {"external", "internal"};
 static const char *clock_names[] = {"response", "resolution", "update", "review"};
-static const char *event_names[] = {
-        "EscalationOpened",   "SeverityAssigned",     "SeverityOverridden",
-        "OwnerAssigned",      "Acknowledged",         "CustomerUpdatePosted",
-        "Mitigated",          "Resolved",             "CustomerConfirmed",
-        "Closed",             "Reopened",             "ReviewOpened",
-        "CorrectiveActionAdded", "ReviewCompleted",   "ChannelCreated",
-        "TrackingIssueLinked", "PageSent",            "UpdateOverdue",
-        "SlaBreached",        "UnownedEscalated",     "CommandRejected"};
-static const char *command_names[] = {
-        "open",           "ack",           "update",          "assign",
-        "override",       "mitigate",      "resolve",         "confirm",
-        "close",          "reopen",        "review_open",     "review_action",
-        "review_complete", "record_channel", "record_tracking_issue", "record_page",
-        "record_update_overdue", "record_sla_breach", "record_unowned_escalation"};
-static const char *command_records[] = {
-        "OpenEscalation",  "Acknowledge",     "PostUpdate",        "AssignOwner",
-        "OverrideSeverity", "Mitigate",       "Resolve",           "Confirm",
-        "Close",           "Reopen",          "OpenReview",        "AddCorrectiveAction",
-        "CompleteReview",  "RecordChannel",   "RecordTrackingIssue", "RecordPage",
-        "RecordUpdateOverdue", "RecordSlaBreach", "RecordUnownedEscalation"};
+static const char *event_names[] = {"EscalationOpened",
+                                    "SeverityAssigned",
+                                    "SeverityOverridden",
+                                    "OwnerAssigned",
+                                    "Acknowledged",
+                                    "CustomerUpdatePosted",
+                                    "Mitigated",
+                                    "Resolved",
+                                    "CustomerConfirmed",
+                                    "Closed",
+                                    "Reopened",
+                                    "ReviewOpened",
+                                    "CorrectiveActionAdded",
+                                    "ReviewCompleted",
+                                    "ChannelCreated",
+                                    "TrackingIssueLinked",
+                                    "PageSent",
+                                    "UpdateOverdue",
+                                    "SlaBreached",
+                                    "UnownedEscalated",
+                                    "CommandRejected"};
+static const char *command_names[] = {"open",
+                                      "ack",
+                                      "update",
+                                      "assign",
+                                      "override",
+                                      "mitigate",
+                                      "resolve",
+                                      "confirm",
+                                      "close",
+                                      "reopen",
+                                      "review_open",
+                                      "review_action",
+                                      "review_complete",
+                                      "record_channel",
+                                      "record_tracking_issue",
+                                      "record_page",
+                                      "record_update_overdue",
+                                      "record_sla_breach",
+                                      "record_unowned_escalation"};
+static const char *command_records[] = {"OpenEscalation",
+                                        "Acknowledge",
+                                        "PostUpdate",
+                                        "AssignOwner",
+                                        "OverrideSeverity",
+                                        "Mitigate",
+                                        "Resolve",
+                                        "Confirm",
+                                        "Close",
+                                        "Reopen",
+                                        "OpenReview",
+                                        "AddCorrectiveAction",
+                                        "CompleteReview",
+                                        "RecordChannel",
+                                        "RecordTrackingIssue",
+                                        "RecordPage",
+                                        "RecordUpdateOverdue",
+                                        "RecordSlaBreach",
+                                        "RecordUnownedEscalation"};
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -69,14 +108,14 @@ static int parse_name(const char **names, int n, const char *s)
         return -1;
 }
 
-#define NAMES(type, arr)                                                                   \
-        const char *esc_##type##_name(esc_##type##_t v)                                    \
-        {                                                                                  \
-                return name_of(arr, N(arr), (int)v);                                       \
-        }                                                                                  \
-        int esc_##type##_parse(const char *s)                                              \
-        {                                                                                  \
-                return parse_name(arr, N(arr), s);                                         \
+#define NAMES(type, arr)                                                                           \
+        const char *esc_##type##_name(esc_##type##_t v)                                            \
+        {                                                                                          \
+                return name_of(arr, N(arr), (int)v);                                               \
+        }                                                                                          \
+        int esc_##type##_parse(const char *s)                                                      \
+        {                                                                                          \
+                return parse_name(arr, N(arr), s);                                                 \
         }
 
 NAMES(tier, tier_names)
@@ -172,25 +211,33 @@ struct field {
         unsigned max;
 };
 
-#define STR(type, member, req, cap) {#member, offsetof(type, member), F_STR, req, cap}
-#define LIST(type, member, cap) {#member, offsetof(type, member), F_LIST, false, cap}
-#define END {NULL, 0, 0, false, 0}
+#define STR(type, member, req, cap)                                                                \
+        {                                                                                          \
+#member, offsetof(type, member), F_STR, req, cap                                   \
+        }
+#define LIST(type, member, cap)                                                                    \
+        {                                                                                          \
+#member, offsetof(type, member), F_LIST, false, cap                                \
+        }
+#define END                                                                                        \
+        {                                                                                          \
+                NULL, 0, 0, false, 0                                                               \
+        }
 
-static const struct field opened_f[] = {
-        STR(esc_opened_t, account.id, true, ESC_MAX_ID),
-        STR(esc_opened_t, account.name, false, ESC_MAX_STR),
-        STR(esc_opened_t, product_area, true, ESC_MAX_STR),
-        STR(esc_opened_t, title, true, ESC_MAX_STR),
-        STR(esc_opened_t, description, false, ESC_MAX_TEXT),
-        STR(esc_opened_t, csm, false, ESC_MAX_ID),
-        END};
+static const struct field opened_f[] = {STR(esc_opened_t, account.id, true, ESC_MAX_ID),
+                                        STR(esc_opened_t, account.name, false, ESC_MAX_STR),
+                                        STR(esc_opened_t, product_area, true, ESC_MAX_STR),
+                                        STR(esc_opened_t, title, true, ESC_MAX_STR),
+                                        STR(esc_opened_t, description, false, ESC_MAX_TEXT),
+                                        STR(esc_opened_t, csm, false, ESC_MAX_ID),
+                                        END};
 static const struct field sev_assigned_f[] = {LIST(esc_sev_assigned_t, bump_reasons, ESC_MAX_STR),
                                               END};
-static const struct field sev_overridden_f[] = {STR(esc_sev_overridden_t, by, true, ESC_MAX_ID),
-                                                STR(esc_sev_overridden_t, reason, true, ESC_MAX_STR),
+static const struct field sev_overridden_f[] = {
+        STR(esc_sev_overridden_t, by, true, ESC_MAX_ID),
+        STR(esc_sev_overridden_t, reason, true, ESC_MAX_STR), END};
+static const struct field owner_assigned_f[] = {STR(esc_owner_assigned_t, person, true, ESC_MAX_ID),
                                                 END};
-static const struct field owner_assigned_f[] = {
-        STR(esc_owner_assigned_t, person, true, ESC_MAX_ID), END};
 static const struct field acknowledged_f[] = {STR(esc_acknowledged_t, by, true, ESC_MAX_ID),
                                               STR(esc_acknowledged_t, message, true, ESC_MAX_TEXT),
                                               END};
@@ -513,15 +560,15 @@ static int check_fields(enum check c, const char *what, const void *payload, enu
 {
         for (const struct field *f = shape_fields[s]; f->name; f++) {
                 if (f->kind == F_STR) {
-                        if (check_str(c, what, f->name, *str_at((void *)payload, f),
-                                      f->required, f->max, errbuf, errbuf_size))
+                        if (check_str(c, what, f->name, *str_at((void *)payload, f), f->required,
+                                      f->max, errbuf, errbuf_size))
                                 return -1;
                         continue;
                 }
                 const esc_strlist_t *l = list_at((void *)payload, f);
                 if (l->n > ESC_MAX_LIST)
-                        return esc_err(errbuf, errbuf_size, "%s.%s: more than %d entries",
-                                       what, f->name, ESC_MAX_LIST);
+                        return esc_err(errbuf, errbuf_size, "%s.%s: more than %d entries", what,
+                                       f->name, ESC_MAX_LIST);
                 for (int i = 0; i < l->n; i++) {
                         char name[64];
                         if (!check_str(c, what, f->name, l->v[i], true, f->max, NULL, 0))
@@ -529,19 +576,18 @@ static int check_fields(enum check c, const char *what, const void *payload, enu
                         /* Named with its index only when it fails (the
                          * formatting would cost more than the check). */
                         snprintf(name, sizeof(name), "%s[%d]", f->name, i);
-                        return check_str(c, what, name, l->v[i], true, f->max, errbuf,
-                                         errbuf_size);
+                        return check_str(c, what, name, l->v[i], true, f->max, errbuf, errbuf_size);
                 }
         }
         return 0;
 }
 
-static int check_range(const char *what, const char *field, long long v, long long lo,
-                       long long hi, char *errbuf, size_t errbuf_size)
+static int check_range(const char *what, const char *field, long long v, long long lo, long long hi,
+                       char *errbuf, size_t errbuf_size)
 {
         if (v < lo || v > hi)
-                return esc_err(errbuf, errbuf_size, "%s.%s: %lld is out of range %lld..%lld",
-                               what, field, v, lo, hi);
+                return esc_err(errbuf, errbuf_size, "%s.%s: %lld is out of range %lld..%lld", what,
+                               field, v, lo, hi);
         return 0;
 }
 
@@ -554,8 +600,8 @@ static int check_numbers(const char *what, const void *payload, enum shape s, ch
                 const esc_opened_t *o = payload;
                 return check_range(what, "account.tier", o->account.tier, 0, ESC_TIER__COUNT - 1,
                                    errbuf, errbuf_size) ||
-                       check_range(what, "account.health_score", o->account.health_score, -1,
-                                   100, errbuf, errbuf_size) ||
+                       check_range(what, "account.health_score", o->account.health_score, -1, 100,
+                                   errbuf, errbuf_size) ||
                        check_range(what, "impact", o->impact, 0, ESC_IMPACT__COUNT - 1, errbuf,
                                    errbuf_size);
         }
@@ -574,12 +620,12 @@ static int check_numbers(const char *what, const void *payload, enum shape s, ch
                 const esc_owner_assigned_t *a = payload;
                 return check_range(what, "role", a->role, 0, ESC_ROLE__COUNT - 1, errbuf,
                                    errbuf_size) ||
-                       check_range(what, "via", a->via, 0, ESC_VIA__COUNT - 1, errbuf,
-                                   errbuf_size);
+                       check_range(what, "via", a->via, 0, ESC_VIA__COUNT - 1, errbuf, errbuf_size);
         }
         case S_UPDATE_POSTED:
-                return check_range(what, "audience", ((const esc_update_posted_t *)payload)->audience,
-                                   0, ESC_AUDIENCE__COUNT - 1, errbuf, errbuf_size);
+                return check_range(what, "audience",
+                                   ((const esc_update_posted_t *)payload)->audience, 0,
+                                   ESC_AUDIENCE__COUNT - 1, errbuf, errbuf_size);
         case S_UPDATE_OVERDUE:
                 return check_range(what, "reminder_no",
                                    ((const esc_update_overdue_t *)payload)->reminder_no, 0,
@@ -606,8 +652,7 @@ static int check_source(enum check c, const char *what, const esc_source_t *s, c
                          errbuf_size) ||
                check_str(c, what, "source.ticket_id", s->ticket_id, false, ESC_MAX_ID, errbuf,
                          errbuf_size) ||
-               check_str(c, what, "source.url", s->url, false, ESC_MAX_STR, errbuf,
-                         errbuf_size);
+               check_str(c, what, "source.url", s->url, false, ESC_MAX_STR, errbuf, errbuf_size);
 }
 
 static int event_check(enum check c, const esc_event_t *ev, char *errbuf, size_t errbuf_size)
@@ -639,8 +684,7 @@ static int event_check(enum check c, const esc_event_t *ev, char *errbuf, size_t
                        : 0;
 }
 
-static int command_check(enum check c, const esc_command_t *cmd, char *errbuf,
-                         size_t errbuf_size)
+static int command_check(enum check c, const esc_command_t *cmd, char *errbuf, size_t errbuf_size)
 {
         if ((int)cmd->type < 0 || cmd->type >= ESC_CMD__COUNT)
                 return esc_err(errbuf, errbuf_size, "command.type: unknown type %d",

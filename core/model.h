@@ -25,11 +25,11 @@
 
 #include "core/util.h"
 
-#define ESC_MAX_ID 128       /* incident, account, person, command ids */
-#define ESC_MAX_STR 1024     /* names, titles, reasons, urls */
-#define ESC_MAX_TEXT 65536   /* descriptions, update bodies, summaries */
-#define ESC_MAX_LIST 64      /* bump reasons, five whys */
-#define ESC_HASH_LEN 32      /* SHA-256 */
+#define ESC_MAX_ID 128     /* incident, account, person, command ids */
+#define ESC_MAX_STR 1024   /* names, titles, reasons, urls */
+#define ESC_MAX_TEXT 65536 /* descriptions, update bodies, summaries */
+#define ESC_MAX_LIST 64    /* bump reasons, five whys */
+#define ESC_HASH_LEN 32    /* SHA-256 */
 
 /* ---- enums shared by commands and events -------------------------------- */
 
@@ -61,7 +61,11 @@ typedef enum {
 
 typedef enum { ESC_VIA_ROTATION = 0, ESC_VIA_MANUAL, ESC_VIA__COUNT } esc_via_t;
 
-typedef enum { ESC_AUDIENCE_EXTERNAL = 0, ESC_AUDIENCE_INTERNAL, ESC_AUDIENCE__COUNT } esc_audience_t;
+typedef enum {
+        ESC_AUDIENCE_EXTERNAL = 0,
+        ESC_AUDIENCE_INTERNAL,
+        ESC_AUDIENCE__COUNT
+} esc_audience_t;
 
 typedef enum {
         ESC_CLOCK_RESPONSE = 0,
@@ -110,9 +114,9 @@ void esc_strlist_clear(esc_strlist_t *l);
 
 typedef struct esc_account {
         char *id;
-        char *name;            /* nullable */
+        char *name; /* nullable */
         esc_tier_t tier;
-        int health_score;      /* 0..100, or -1 for null */
+        int health_score; /* 0..100, or -1 for null */
         bool paying;
         esc_date_t renewal_date; /* ESC_DATE_NONE for null */
 } esc_account_t;
@@ -122,20 +126,20 @@ typedef struct esc_opened {
         esc_account_t account;
         char *product_area;
         char *title;
-        char *description;     /* nullable */
+        char *description; /* nullable */
         esc_impact_t impact;
         esc_time_t detected_at;
-        char *csm;             /* command only: the account's CSM; nullable */
+        char *csm; /* command only: the account's CSM; nullable */
 } esc_opened_t;
 
 typedef struct esc_sev_assigned {
-        int sev;               /* 1..4 */
+        int sev; /* 1..4 */
         int matrix_sev;
         bool bumped;
         esc_strlist_t bump_reasons;
         esc_time_t response_due_at;
-        esc_time_t next_update_due_at;  /* nullable */
-        esc_time_t resolution_due_at;   /* nullable (Sev 4: backlog) */
+        esc_time_t next_update_due_at; /* nullable */
+        esc_time_t resolution_due_at;  /* nullable (Sev 4: backlog) */
 } esc_sev_assigned_t;
 
 /* OverrideSeverity (command: to_sev, by, reason) / SeverityOverridden. */
@@ -145,8 +149,8 @@ typedef struct esc_sev_overridden {
         char *by;
         char *reason;
         esc_time_t response_due_at;
-        esc_time_t next_update_due_at;  /* nullable */
-        esc_time_t resolution_due_at;   /* nullable */
+        esc_time_t next_update_due_at; /* nullable */
+        esc_time_t resolution_due_at;  /* nullable */
 } esc_sev_overridden_t;
 
 typedef struct esc_owner_assigned {
@@ -165,25 +169,25 @@ typedef struct esc_update_posted {
         char *by;
         esc_audience_t audience;
         char *body;
-        esc_time_t next_update_at;      /* nullable */
+        esc_time_t next_update_at; /* nullable */
 } esc_update_posted_t;
 
 /* Mitigated / Resolved (and their commands). */
 typedef struct esc_by_summary {
         char *by;
-        char *summary;                  /* nullable */
+        char *summary; /* nullable */
 } esc_by_summary_t;
 
 typedef struct esc_confirmed {
         char *by;
-        char *note;                     /* nullable */
+        char *note; /* nullable */
 } esc_confirmed_t;
 
 /* Close command: confirmed == false means `--unconfirmed`. */
 typedef struct esc_closed {
         char *by;
         bool confirmed;
-        char *reason;                   /* nullable */
+        char *reason; /* nullable */
 } esc_closed_t;
 
 typedef struct esc_reopened {
@@ -192,10 +196,10 @@ typedef struct esc_reopened {
 } esc_reopened_t;
 
 typedef struct esc_review_opened {
-        char *tracker_url;              /* nullable */
-        esc_time_t due_at;              /* event: 5 business days after resolution
-                                           (or after opening if not yet resolved);
-                                           command: ESC_TIME_NONE */
+        char *tracker_url; /* nullable */
+        esc_time_t due_at; /* event: 5 business days after resolution
+                              (or after opening if not yet resolved);
+                              command: ESC_TIME_NONE */
 } esc_review_opened_t;
 
 typedef struct esc_action_added {
@@ -203,7 +207,7 @@ typedef struct esc_action_added {
         char *title;
         char *owner;
         esc_date_t due_date;
-        char *tracker_url;              /* nullable */
+        char *tracker_url; /* nullable */
 } esc_action_added_t;
 
 typedef struct esc_review_completed {
@@ -217,7 +221,7 @@ typedef struct esc_channel_created {
 } esc_channel_created_t;
 
 typedef struct esc_tracking_linked {
-        char *system;                   /* "linear" */
+        char *system; /* "linear" */
         char *issue_id;
         char *url;
 } esc_tracking_linked_t;
@@ -244,8 +248,8 @@ typedef struct esc_unowned_escalated {
 } esc_unowned_escalated_t;
 
 typedef struct esc_rejected {
-        char *command_type;             /* contract name of the command, e.g. "override" */
-        char *code;                     /* ESC_REJ_* */
+        char *command_type; /* contract name of the command, e.g. "override" */
+        char *code;         /* ESC_REJ_* */
         char *message;
 } esc_rejected_t;
 
@@ -262,9 +266,9 @@ typedef struct esc_rejected {
 /* Optional origin of a command/event: the ticketing system it came from. */
 typedef struct esc_source {
         char *system;
-        char *ticket_id;                /* nullable */
-        char *url;                      /* nullable */
-} esc_source_t;                         /* absent when system == NULL */
+        char *ticket_id; /* nullable */
+        char *url;       /* nullable */
+} esc_source_t;          /* absent when system == NULL */
 
 /* ---- events ------------------------------------------------------------- */
 
@@ -322,9 +326,9 @@ typedef union esc_event_payload {
 } esc_event_payload_t;
 
 typedef struct esc_event {
-        char *event_id;                 /* deterministic UUID from incident id + seq */
+        char *event_id; /* deterministic UUID from incident id + seq */
         char *incident_id;
-        int64_t seq;                    /* 1-based, gap-free per incident */
+        int64_t seq; /* 1-based, gap-free per incident */
         esc_event_type_t type;
         esc_time_t occurred_at;
         esc_time_t recorded_at;
@@ -385,8 +389,8 @@ typedef union esc_command_payload {
         esc_opened_t open;
         esc_acknowledged_t ack;
         esc_update_posted_t update;
-        esc_owner_assigned_t assign;        /* via is always manual */
-        esc_sev_overridden_t override;      /* to_sev, by, reason; the rest unset */
+        esc_owner_assigned_t assign;   /* via is always manual */
+        esc_sev_overridden_t override; /* to_sev, by, reason; the rest unset */
         esc_by_summary_t mitigate;
         esc_by_summary_t resolve;
         esc_confirmed_t confirm;
@@ -404,11 +408,11 @@ typedef union esc_command_payload {
 } esc_command_payload_t;
 
 typedef struct esc_command {
-        char *command_id;               /* client-chosen; retries reuse it */
+        char *command_id; /* client-chosen; retries reuse it */
         char *incident_id;
         esc_command_type_t type;
-        esc_time_t issued_at;           /* when the producer sent it */
-        esc_time_t occurred_at;         /* when it happened in the world (--at) */
+        esc_time_t issued_at;   /* when the producer sent it */
+        esc_time_t occurred_at; /* when it happened in the world (--at) */
         char *actor;
         esc_source_t source;
         esc_command_payload_t p;

@@ -174,8 +174,8 @@ static int64_t fdiv(int64_t a, int64_t b)
         return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-int esc_policy_classify(const esc_policy_t *pol, const esc_account_t *acct,
-                        esc_impact_t impact, esc_time_t at, esc_classification_t *out)
+int esc_policy_classify(const esc_policy_t *pol, const esc_account_t *acct, esc_impact_t impact,
+                        esc_time_t at, esc_classification_t *out)
 {
         memset(out, 0, sizeof(*out));
         if ((int)impact < 0 || impact >= ESC_IMPACT__COUNT)
@@ -217,8 +217,7 @@ int esc_policy_classify(const esc_policy_t *pol, const esc_account_t *acct,
         return 0;
 }
 
-void esc_policy_deadlines(const esc_policy_t *pol, int sev, esc_time_t from,
-                          esc_deadlines_t *out)
+void esc_policy_deadlines(const esc_policy_t *pol, int sev, esc_time_t from, esc_deadlines_t *out)
 {
         out->response_due_at = out->next_update_due_at = out->resolution_due_at = ESC_TIME_NONE;
         if (sev < 1 || sev > 4)
@@ -284,8 +283,7 @@ static const esc_rotation_t *rotation_for(const esc_policy_t *pol, const char *a
         return rotation_for_area(pol, area ? area : "*", 0);
 }
 
-const char *esc_policy_on_call(const esc_policy_t *pol, const char *product_area,
-                               esc_time_t t)
+const char *esc_policy_on_call(const esc_policy_t *pol, const char *product_area, esc_time_t t)
 {
         const esc_rotation_t *r = rotation_for(pol, product_area);
         if (!r || r->nmembers == 0 || t == ESC_TIME_NONE)

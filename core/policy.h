@@ -47,9 +47,9 @@
 #include "core/model.h"
 
 typedef enum {
-        ESC_DUR_NONE = 0,   /* no clock (resolution: none, update_every: on_change) */
-        ESC_DUR_WALL,       /* amount = seconds */
-        ESC_DUR_BUSINESS,   /* amount = business days */
+        ESC_DUR_NONE = 0, /* no clock (resolution: none, update_every: on_change) */
+        ESC_DUR_WALL,     /* amount = seconds */
+        ESC_DUR_BUSINESS, /* amount = business days */
 } esc_dur_kind_t;
 
 typedef struct esc_dur {
@@ -65,52 +65,52 @@ typedef struct esc_sev_rule {
 } esc_sev_rule_t;
 
 typedef enum {
-        ESC_BUMP_TIER = 0,          /* account tier equals `tier` */
-        ESC_BUMP_HEALTH_BELOW,      /* health_score known and < value */
-        ESC_BUMP_RENEWAL_WITHIN,    /* renewal date known, 0..value days after the decision */
+        ESC_BUMP_TIER = 0,       /* account tier equals `tier` */
+        ESC_BUMP_HEALTH_BELOW,   /* health_score known and < value */
+        ESC_BUMP_RENEWAL_WITHIN, /* renewal date known, 0..value days after the decision */
 } esc_bump_kind_t;
 
 #define ESC_POLICY_MAX_BUMPS 8
 
 typedef struct esc_bump_cond {
         esc_bump_kind_t kind;
-        int value;                  /* tier enum, health threshold or days */
-        char reason[64];            /* "tier == strategic", "health_score < 60", ... */
+        int value;       /* tier enum, health threshold or days */
+        char reason[64]; /* "tier == strategic", "health_score < 60", ... */
 } esc_bump_cond_t;
 
 typedef struct esc_person {
         char *id;
         char *name;
         esc_role_t role;
-        char *slack_user_id;        /* nullable */
-        char *linear_user_id;       /* nullable */
-        char *email;                /* nullable */
+        char *slack_user_id;  /* nullable */
+        char *linear_user_id; /* nullable */
+        char *email;          /* nullable */
 } esc_person_t;
 
 typedef struct esc_rotation {
-        char *product_area;         /* "*" matches any area without its own rotation */
-        uint64_t area_hash;         /* esc_policy_area_hash(product_area) */
+        char *product_area; /* "*" matches any area without its own rotation */
+        uint64_t area_hash; /* esc_policy_area_hash(product_area) */
         char **members;
         int nmembers;
-        int every_days;             /* 1 (daily) or 7 (weekly) */
-        int at_min;                 /* handoff time, minutes after local midnight */
-        esc_date_t start;           /* local date of the first shift (members[0]) */
+        int every_days;   /* 1 (daily) or 7 (weekly) */
+        int at_min;       /* handoff time, minutes after local midnight */
+        esc_date_t start; /* local date of the first shift (members[0]) */
         esc_tz_t *tz;
-        char *cs_manager;           /* nullable: falls back to the policy's */
+        char *cs_manager; /* nullable: falls back to the policy's */
 } esc_rotation_t;
 
 typedef struct esc_policy {
         char *version;
-        char *source;               /* file path or "built-in defaults" */
+        char *source; /* file path or "built-in defaults" */
         esc_cal_t *cal;
         char *calendar_name;
-        esc_sev_rule_t sev[5];      /* index 1..4 */
+        esc_sev_rule_t sev[5]; /* index 1..4 */
         int matrix[ESC_IMPACT__COUNT];
         int non_paying_sev1_becomes;
         esc_bump_cond_t bumps[ESC_POLICY_MAX_BUMPS];
         int nbumps;
         esc_dur_t review_due;
-        char *cs_manager;           /* default CS manager for Sev 1/2; nullable */
+        char *cs_manager; /* default CS manager for Sev 1/2; nullable */
         esc_person_t *people;
         int npeople;
         esc_rotation_t *rotations;
@@ -143,18 +143,18 @@ esc_time_t esc_policy_add(const esc_policy_t *pol, esc_time_t t, esc_dur_t d);
 /* The severity decision for an account and impact at instant `at`. */
 typedef struct esc_classification {
         int sev;
-        int matrix_sev;             /* from the matrix incl. the non-paying rule */
-        bool bumped;                /* the account weight moved the sev one level */
+        int matrix_sev; /* from the matrix incl. the non-paying rule */
+        bool bumped;    /* the account weight moved the sev one level */
         /* Every bump condition that held, also when the matrix sev was
          * already 1 (bumped == false then): the audit trail shows the
          * account weight was seen. Point into the policy. */
         int nreasons;
         const char *reasons[ESC_POLICY_MAX_BUMPS];
-        bool non_paying;            /* the non-paying rule lowered the matrix sev */
+        bool non_paying; /* the non-paying rule lowered the matrix sev */
 } esc_classification_t;
 
-int esc_policy_classify(const esc_policy_t *pol, const esc_account_t *acct,
-                        esc_impact_t impact, esc_time_t at, esc_classification_t *out);
+int esc_policy_classify(const esc_policy_t *pol, const esc_account_t *acct, esc_impact_t impact,
+                        esc_time_t at, esc_classification_t *out);
 
 /* Deadlines of a severity measured from `from` (the open instant):
  * response, first customer update (the acknowledgement, or the cadence if
@@ -166,16 +166,14 @@ typedef struct esc_deadlines {
         esc_time_t resolution_due_at;
 } esc_deadlines_t;
 
-void esc_policy_deadlines(const esc_policy_t *pol, int sev, esc_time_t from,
-                          esc_deadlines_t *out);
+void esc_policy_deadlines(const esc_policy_t *pol, int sev, esc_time_t from, esc_deadlines_t *out);
 
 const esc_person_t *esc_policy_person(const esc_policy_t *pol, const char *id);
 /* true if id is listed in `people` with role cs_manager. */
 bool esc_policy_is_manager(const esc_policy_t *pol, const char *id);
 /* The engineering owner on call for product_area at instant t, or NULL if
  * no rotation covers the area. */
-const char *esc_policy_on_call(const esc_policy_t *pol, const char *product_area,
-                               esc_time_t t);
+const char *esc_policy_on_call(const esc_policy_t *pol, const char *product_area, esc_time_t t);
 /* The CS manager for the area: the rotation's, else the policy default;
  * NULL if none is configured. */
 const char *esc_policy_cs_manager(const esc_policy_t *pol, const char *product_area);

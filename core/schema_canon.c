@@ -31,8 +31,8 @@ typedef struct canon {
         int failed;
 } canon_t;
 
-static const char *primitives[] = {"null",  "boolean", "int",    "long",
-                                   "float", "double",  "bytes",  "string"};
+static const char *primitives[] = {"null",  "boolean", "int",   "long",
+                                   "float", "double",  "bytes", "string"};
 
 static int is_primitive(const char *s)
 {
@@ -45,8 +45,8 @@ static int is_primitive(const char *s)
 static int fail(canon_t *c, const char *path, const char *msg, const char *detail)
 {
         if (!c->failed)
-                esc_err(c->errbuf, c->errbuf_size, "%s: %s%s%s%s", path[0] ? path : "schema",
-                        msg, detail ? " \"" : "", detail ? detail : "", detail ? "\"" : "");
+                esc_err(c->errbuf, c->errbuf_size, "%s: %s%s%s%s", path[0] ? path : "schema", msg,
+                        detail ? " \"" : "", detail ? detail : "", detail ? "\"" : "");
         c->failed = 1;
         return -1;
 }
@@ -123,8 +123,7 @@ static int emit_child(canon_t *c, json_t *node, const char *ns, const char *path
 {
         char sub[256];
 
-        snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] && suffix[0] != '[' ? "." : "",
-                 suffix);
+        snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] && suffix[0] != '[' ? "." : "", suffix);
         return emit(c, node, ns, sub, depth + 1);
 }
 
@@ -142,8 +141,8 @@ static int emit_name_ref(canon_t *c, const char *name, const char *ns)
         return rc;
 }
 
-static int emit_named(canon_t *c, json_t *node, const char *type, const char *ns,
-                      const char *path, int depth)
+static int emit_named(canon_t *c, json_t *node, const char *type, const char *ns, const char *path,
+                      int depth)
 {
         json_t *jname = json_object_get(node, "name");
         json_t *jns = json_object_get(node, "namespace");
@@ -195,8 +194,7 @@ static int emit_named(canon_t *c, json_t *node, const char *type, const char *ns
                         }
                         if ((i && put(c, ",")) || put(c, "{\"name\":") ||
                             put_str(c, json_string_value(fname)) || put(c, ",\"type\":") ||
-                            emit_child(c, json_object_get(f, "type"), own_ns, path, sub,
-                                       depth) ||
+                            emit_child(c, json_object_get(f, "type"), own_ns, path, sub, depth) ||
                             put(c, "}"))
                                 goto out;
                 }

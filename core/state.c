@@ -231,7 +231,8 @@ void esc_evolve(esc_state_t *st, const esc_event_t *ev)
                 st->facts[ESC_FACT_PAGE] = esc_state_fact_hash(ESC_FACT_PAGE, p);
                 break;
         case ESC_EV_UPDATE_OVERDUE:
-                st->facts[ESC_FACT_UPDATE_OVERDUE] = esc_state_fact_hash(ESC_FACT_UPDATE_OVERDUE, p);
+                st->facts[ESC_FACT_UPDATE_OVERDUE] =
+                        esc_state_fact_hash(ESC_FACT_UPDATE_OVERDUE, p);
                 break;
         case ESC_EV_UNOWNED_ESCALATED:
                 st->facts[ESC_FACT_UNOWNED] = esc_state_fact_hash(ESC_FACT_UNOWNED, p);
@@ -246,9 +247,12 @@ void esc_evolve(esc_state_t *st, const esc_event_t *ev)
         }
 }
 
-#define CORE_FIELDS(X)                                                                         \
-        X(seq) X(opened_at) X(resolved_at) X(area_hash) X(nactions) X(nactions_complete) X(dedup_next)        \
-        X(status) X(sev) X(matrix_sev) X(flags) X(has_cs_manager)
+/* clang-format re-wraps this list differently on every pass. */
+// clang-format off
+#define CORE_FIELDS(X)                                                                             \
+        X(seq) X(opened_at) X(resolved_at) X(area_hash) X(nactions) X(nactions_complete)           \
+        X(dedup_next) X(status) X(sev) X(matrix_sev) X(flags) X(has_cs_manager)
+// clang-format on
 
 void esc_state_compact(const esc_state_t *st, esc_state_compact_t *out)
 {

@@ -49,12 +49,12 @@ const char *esc_status_name(esc_status_t s);
 /* The last recorded fact per kind of record-back command, as a 64-bit hash
  * of its identifying fields, so an identical repeat is recognised. */
 enum {
-        ESC_FACT_CHANNEL = 0,       /* slack_channel_id */
-        ESC_FACT_TRACKING,          /* system + issue_id */
-        ESC_FACT_PAGE,              /* dedup_key */
-        ESC_FACT_UPDATE_OVERDUE,    /* due_at + reminder_no */
-        ESC_FACT_UNOWNED,           /* due_at */
-        ESC_FACT_SLA,               /* + clock: due_at, one slot per clock */
+        ESC_FACT_CHANNEL = 0,    /* slack_channel_id */
+        ESC_FACT_TRACKING,       /* system + issue_id */
+        ESC_FACT_PAGE,           /* dedup_key */
+        ESC_FACT_UPDATE_OVERDUE, /* due_at + reminder_no */
+        ESC_FACT_UNOWNED,        /* due_at */
+        ESC_FACT_SLA,            /* + clock: due_at, one slot per clock */
         ESC_FACT__COUNT = ESC_FACT_SLA + ESC_CLOCK__COUNT
 };
 
@@ -68,19 +68,19 @@ enum {
  * acknowledgement's and every external update's promise. A macro, so that
  * esc_state_t and the SLA row carry the fields under their own names (an
  * anonymous struct in a union with an esc_lifecycle_t). */
-#define ESC_LIFECYCLE_FIELDS                                                           \
-        esc_time_t opened_at;       /* EscalationOpened.occurred_at: deadline anchor */  \
-        esc_time_t acknowledged_at; /* first acknowledgement */                         \
-        esc_time_t mitigated_at;                                                        \
-        esc_time_t resolved_at;     /* latest Resolved (cleared by Reopened) */          \
-        esc_time_t confirmed_at;                                                        \
-        esc_time_t closed_at;                                                           \
-        esc_time_t response_due_at;                                                     \
-        esc_time_t next_update_due_at; /* latest promise to the customer */             \
-        esc_time_t resolution_due_at;                                                   \
-        uint16_t reopened;          /* Reopened events folded */                        \
-        uint8_t lc_flags;           /* ESC_LC_* */                                      \
-        uint8_t status;             /* esc_status_t */
+#define ESC_LIFECYCLE_FIELDS                                                                       \
+        esc_time_t opened_at;       /* EscalationOpened.occurred_at: deadline anchor */            \
+        esc_time_t acknowledged_at; /* first acknowledgement */                                    \
+        esc_time_t mitigated_at;                                                                   \
+        esc_time_t resolved_at; /* latest Resolved (cleared by Reopened) */                        \
+        esc_time_t confirmed_at;                                                                   \
+        esc_time_t closed_at;                                                                      \
+        esc_time_t response_due_at;                                                                \
+        esc_time_t next_update_due_at; /* latest promise to the customer */                        \
+        esc_time_t resolution_due_at;                                                              \
+        uint16_t reopened; /* Reopened events folded */                                            \
+        uint8_t lc_flags;  /* ESC_LC_* */                                                          \
+        uint8_t status;    /* esc_status_t */
 
 #define ESC_LC_MITIGATED 0x01 /* mitigated since the last Reopened */
 
@@ -95,24 +95,24 @@ void esc_lifecycle_evolve(esc_lifecycle_t *lc, const esc_event_t *ev);
 
 /* Flags. */
 #define ESC_ST_BUMPED 0x01
-#define ESC_ST_ACKNOWLEDGED 0x02      /* was acknowledged at least once */
-#define ESC_ST_REVIEW_OPEN 0x04       /* a review exists (open or completed) */
+#define ESC_ST_ACKNOWLEDGED 0x02 /* was acknowledged at least once */
+#define ESC_ST_REVIEW_OPEN 0x04  /* a review exists (open or completed) */
 #define ESC_ST_REVIEW_COMPLETED 0x08
 
 typedef struct esc_state {
         /* ---- what esc_decide() reads (kept by the compact form) ---- */
-        int64_t seq;                       /* last folded seq; 0 = no events */
-        uint8_t last_hash[ESC_HASH_LEN];   /* hash of event `seq` */
+        int64_t seq;                     /* last folded seq; 0 = no events */
+        uint8_t last_hash[ESC_HASH_LEN]; /* hash of event `seq` */
         /* opened_at, resolved_at and status (in the lifecycle below) too */
-        uint64_t area_hash;                /* esc_policy_area_hash(product_area) */
-        uint64_t dedup[ESC_STATE_DEDUP];   /* ring of command-id hashes */
+        uint64_t area_hash;              /* esc_policy_area_hash(product_area) */
+        uint64_t dedup[ESC_STATE_DEDUP]; /* ring of command-id hashes */
         uint64_t facts[ESC_FACT__COUNT];
-        uint16_t nactions;                 /* corrective actions added */
-        uint16_t nactions_complete;        /* ... with owner and due date */
-        uint8_t dedup_next;                /* next ring slot */
-        uint8_t sev;                       /* current sev 1..4, 0 before assignment */
+        uint16_t nactions;          /* corrective actions added */
+        uint16_t nactions_complete; /* ... with owner and due date */
+        uint8_t dedup_next;         /* next ring slot */
+        uint8_t sev;                /* current sev 1..4, 0 before assignment */
         uint8_t matrix_sev;
-        uint8_t flags;                     /* ESC_ST_* */
+        uint8_t flags; /* ESC_ST_* */
         bool has_cs_manager;
 
         /* ---- informational (dropped by the compact form) ---- */
@@ -124,7 +124,7 @@ typedef struct esc_state {
         };
         esc_time_t detected_at;
         esc_time_t review_due_at;
-        char owner[ESC_MAX_ID + 1];        /* engineering owner; "" if none */
+        char owner[ESC_MAX_ID + 1]; /* engineering owner; "" if none */
         char csm[ESC_MAX_ID + 1];
         char cs_manager[ESC_MAX_ID + 1];
 } esc_state_t;

@@ -81,8 +81,9 @@ int esc_time_parse(const char *s, esc_time_t *out, char *errbuf, size_t errbuf_s
         int64_t frac_us = 0;
 
         if (!s || !*s)
-                return esc_err(errbuf, errbuf_size,
-                               "empty time: use ISO-8601 with an offset, e.g. 2026-03-06T16:00:00Z");
+                return esc_err(
+                        errbuf, errbuf_size,
+                        "empty time: use ISO-8601 with an offset, e.g. 2026-03-06T16:00:00Z");
         if (!parse_ymd(&p, &y, &mo, &d) || (*p != 'T' && *p != 't' && *p != ' '))
                 goto bad;
         p++;
@@ -125,9 +126,10 @@ int esc_time_parse(const char *s, esc_time_t *out, char *errbuf, size_t errbuf_s
                 if (!digits(&p, 2, &om) || oh > 23 || om > 59)
                         goto bad;
         } else {
-                return esc_err(errbuf, errbuf_size,
-                               "time \"%.64s\" has no offset: add Z or +HH:MM, e.g. 2026-03-06T16:00:00Z",
-                               s);
+                return esc_err(
+                        errbuf, errbuf_size,
+                        "time \"%.64s\" has no offset: add Z or +HH:MM, e.g. 2026-03-06T16:00:00Z",
+                        s);
         }
         if (*p)
                 goto bad;
@@ -182,8 +184,7 @@ int esc_date_parse(const char *s, esc_date_t *out, char *errbuf, size_t errbuf_s
         int y, m, d;
 
         if (!s || !parse_ymd(&p, &y, &m, &d) || *p)
-                return esc_err(errbuf, errbuf_size, "date \"%.64s\" is not YYYY-MM-DD",
-                               s ? s : "");
+                return esc_err(errbuf, errbuf_size, "date \"%.64s\" is not YYYY-MM-DD", s ? s : "");
         *out = (esc_date_t)esc_days_from_civil(y, m, d);
         return 0;
 }
@@ -426,4 +427,3 @@ char *esc_strdup(const char *s)
         memcpy(d, s, n);
         return d;
 }
-

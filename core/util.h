@@ -19,7 +19,6 @@ typedef int64_t esc_time_t;
 typedef int32_t esc_date_t;
 #define ESC_DATE_NONE INT32_MIN
 
-
 /* Parses ISO-8601 with offset or `Z` ("2026-03-06T16:00:00Z",
  * "2026-03-06T17:00:00.250+01:00"). Returns 0, or -1 with errbuf naming the
  * input and the expected form. */
@@ -52,8 +51,7 @@ void esc_buf_free(esc_buf_t *b);
  * buffer is left unchanged). */
 int esc_buf_append(esc_buf_t *b, const void *p, size_t n);
 int esc_buf_puts(esc_buf_t *b, const char *s);
-int esc_buf_printf(esc_buf_t *b, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+int esc_buf_printf(esc_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int esc_buf_reserve(esc_buf_t *b, size_t extra);
 
 /* true if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
@@ -73,14 +71,12 @@ int esc_parse_int(const char *s, long long min, long long max, long long *out);
 size_t esc_strlcpy(char *dst, const char *src, size_t size);
 /* snprintf into errbuf; tolerates errbuf == NULL. Always returns -1 so that
  * `return esc_err(errbuf, size, "...")` reads naturally. */
-int esc_err(char *errbuf, size_t size, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+int esc_err(char *errbuf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* strdup that aborts on out-of-memory; NULL in, NULL out. */
 char *esc_strdup(const char *s);
 void *esc_xmalloc(size_t n);
 void *esc_xcalloc(size_t n, size_t m);
 void *esc_xrealloc(void *p, size_t n);
-
 
 #endif

@@ -133,18 +133,19 @@ static void warn_partition_mismatch(rd_kafka_t *rk, const esc_config_t *conf,
                 if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
                     md->topic_cnt == 1 && !md->topics[0].err &&
                     md->topics[0].partition_cnt != partitions)
-                        esc_dev_progress("WARNING: topic %s has %d partitions but dev.partitions "
-                                         "is %d; existing topics are not changed (to recreate: "
-                                         "esc dev down, delete $ESC_DEV_DIR/kafka/data, esc dev up)",
-                                         topic, md->topics[0].partition_cnt, partitions);
+                        esc_dev_progress(
+                                "WARNING: topic %s has %d partitions but dev.partitions "
+                                "is %d; existing topics are not changed (to recreate: "
+                                "esc dev down, delete $ESC_DEV_DIR/kafka/data, esc dev up)",
+                                topic, md->topics[0].partition_cnt, partitions);
                 if (md)
                         rd_kafka_metadata_destroy(md);
                 rd_kafka_topic_destroy(rkt);
         }
 }
 
-int esc_dev_kafka_create_topics(const esc_config_t *conf, const char *bootstraps,
-                                int timeout_ms, char *errbuf, size_t errbuf_size)
+int esc_dev_kafka_create_topics(const esc_config_t *conf, const char *bootstraps, int timeout_ms,
+                                char *errbuf, size_t errbuf_size)
 {
         static const char *const names[] = {"commands", "events", "deadletter"};
         int64_t deadline = esc_mono_us() + (int64_t)timeout_ms * 1000;
@@ -153,8 +154,8 @@ int esc_dev_kafka_create_topics(const esc_config_t *conf, const char *bootstraps
         char errstr[512];
         int rc = -1;
 
-        if (esc_config_number(conf, "dev.partitions", ESC_DEFAULT_PARTITIONS, 1, 1000,
-                              &partitions, errbuf, errbuf_size))
+        if (esc_config_number(conf, "dev.partitions", ESC_DEFAULT_PARTITIONS, 1, 1000, &partitions,
+                              errbuf, errbuf_size))
                 return -1;
         rk = admin_handle(bootstraps, errbuf, errbuf_size);
         if (!rk)
@@ -350,9 +351,15 @@ static int fetch_jars(const char *cache, const char *pom, const char *hash, char
                          ESC_DEV_KAFKA_VERSION, cache_lib);
         rm_rf(tmp);
         {
-                char *argv[] = {mvn,        "-q", "-B", "-f", (char *)pom,
-                                "dependency:copy-dependencies", "-DincludeScope=runtime",
-                                outdir_arg, NULL};
+                char *argv[] = {mvn,
+                                "-q",
+                                "-B",
+                                "-f",
+                                (char *)pom,
+                                "dependency:copy-dependencies",
+                                "-DincludeScope=runtime",
+                                outdir_arg,
+                                NULL};
                 int st = esc_dev_run(argv, log, (uid_t)-1, (gid_t)-1, errbuf, errbuf_size);
                 if (st != 0) {
                         esc_dev_file_tail(log, tail, sizeof(tail));
@@ -557,8 +564,7 @@ static int format_storage(const char *kdir, char *errbuf, size_t errbuf_size)
 
         if (esc_dev_path(meta, sizeof(meta), errbuf, errbuf_size, "%s/data/meta.properties",
                          kdir) ||
-            esc_dev_path(props, sizeof(props), errbuf, errbuf_size, "%s/server.properties",
-                         kdir) ||
+            esc_dev_path(props, sizeof(props), errbuf, errbuf_size, "%s/server.properties", kdir) ||
             esc_dev_path(log, sizeof(log), errbuf, errbuf_size, "%s/format.log", kdir))
                 return -1;
         if (access(meta, F_OK) == 0)
@@ -577,8 +583,18 @@ static int format_storage(const char *kdir, char *errbuf, size_t errbuf_size)
         cluster_id(id);
         esc_dev_progress("formatting Kafka storage in %s/data (cluster id %s)", kdir, id);
         {
-                char *argv[] = {java, "-Xmx256m", "-XX:+UseSerialGC", log4j, "-cp", cp,
-                                "kafka.tools.StorageTool", "format", "-t", id, "-c", props,
+                char *argv[] = {java,
+                                "-Xmx256m",
+                                "-XX:+UseSerialGC",
+                                log4j,
+                                "-cp",
+                                cp,
+                                "kafka.tools.StorageTool",
+                                "format",
+                                "-t",
+                                id,
+                                "-c",
+                                props,
                                 NULL};
                 st = esc_dev_run(argv, log, (uid_t)-1, (gid_t)-1, errbuf, errbuf_size);
         }
@@ -597,8 +613,7 @@ static int kafka_paths(const char *dir, char *kdir, char *pidf, char *logf, char
                        size_t errbuf_size)
 {
         if (esc_dev_path(kdir, ESC_DEV_PATH_MAX, errbuf, errbuf_size, "%s/kafka", dir) ||
-            esc_dev_path(pidf, ESC_DEV_PATH_MAX, errbuf, errbuf_size, "%s/kafka/broker.pid",
-                         dir) ||
+            esc_dev_path(pidf, ESC_DEV_PATH_MAX, errbuf, errbuf_size, "%s/kafka/broker.pid", dir) ||
             esc_dev_path(logf, ESC_DEV_PATH_MAX, errbuf, errbuf_size, "%s/kafka/broker.log", dir))
                 return -1;
         return 0;
@@ -610,8 +625,8 @@ static void broker_marker(const char *kdir, char *buf, size_t size)
         snprintf(buf, size, "kafka.Kafka %s/server.properties", kdir);
 }
 
-int esc_dev_kafka_up(const esc_config_t *conf, const char *dir, char *address,
-                     size_t address_size, char *errbuf, size_t errbuf_size)
+int esc_dev_kafka_up(const esc_config_t *conf, const char *dir, char *address, size_t address_size,
+                     char *errbuf, size_t errbuf_size)
 {
         char kdir[ESC_DEV_PATH_MAX], pidf[ESC_DEV_PATH_MAX], logf[ESC_DEV_PATH_MAX];
         char marker[ESC_DEV_PATH_MAX + 64], props[ESC_DEV_PATH_MAX];
@@ -644,8 +659,7 @@ int esc_dev_kafka_up(const esc_config_t *conf, const char *dir, char *address,
             format_storage(kdir, errbuf, errbuf_size) ||
             java_argv(kdir, java, sizeof(java), cp, sizeof(cp), log4j, sizeof(log4j), errbuf,
                       errbuf_size) ||
-            esc_dev_path(props, sizeof(props), errbuf, errbuf_size, "%s/server.properties",
-                         kdir) ||
+            esc_dev_path(props, sizeof(props), errbuf, errbuf_size, "%s/server.properties", kdir) ||
             esc_dev_path(logsdir, sizeof(logsdir), errbuf, errbuf_size, "-Dkafka.logs.dir=%s",
                          kdir))
                 return -1;
@@ -655,9 +669,18 @@ int esc_dev_kafka_up(const esc_config_t *conf, const char *dir, char *address,
                          ESC_DEV_KAFKA_VERSION, address, logf);
         esc_dev_log_rotate(logf);
         {
-                char *argv[] = {java,        "-Xmx384m", "-Xms128m", "-XX:+UseSerialGC",
-                                "-Djava.awt.headless=true", log4j, logsdir, "-cp", cp,
-                                "kafka.Kafka", props, NULL};
+                char *argv[] = {java,
+                                "-Xmx384m",
+                                "-Xms128m",
+                                "-XX:+UseSerialGC",
+                                "-Djava.awt.headless=true",
+                                log4j,
+                                logsdir,
+                                "-cp",
+                                cp,
+                                "kafka.Kafka",
+                                props,
+                                NULL};
                 pid = esc_dev_spawn(argv, logf, (uid_t)-1, (gid_t)-1, errbuf, errbuf_size);
         }
         if (pid < 0)

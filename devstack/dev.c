@@ -38,7 +38,8 @@ static void dev_usage(FILE *out)
                 "           --broker kafka (default): Apache Kafka " ESC_DEV_KAFKA_VERSION
                 " in KRaft mode from\n"
                 "             the official jars (fetched once with Maven into\n"
-                "             ~/.cache/esc, or $ESC_KAFKA_CACHE); data in $ESC_DEV_DIR/kafka/data,\n"
+                "             ~/.cache/esc, or $ESC_KAFKA_CACHE); data in "
+                "$ESC_DEV_DIR/kafka/data,\n"
                 "             so history and ports survive down + up.\n"
                 "           --broker mock: librdkafka's in-memory mock cluster. Instant, with\n"
                 "             fault injection, but its port changes at every start, its history\n"
@@ -50,13 +51,15 @@ static void dev_usage(FILE *out)
                 "  down     stop both parts (SIGTERM, then SIGKILL after a timeout).\n"
                 "  status   both parts, their addresses and health; exit 0 if both are healthy.\n"
                 "  fault    inject a fault into the running mock broker:\n"
-                "             broker-down              the broker drops connections and refuses new ones\n"
+                "             broker-down              the broker drops connections and refuses "
+                "new ones\n"
                 "             broker-up                back to normal\n"
                 "             latency MS               add MS milliseconds to every response\n"
                 "             produce-errors N CODE    fail the next N Produce requests with CODE\n"
                 "             fetch-errors N CODE      fail the next N Fetch requests with CODE\n"
                 "             clear                    drop pending errors, latency; broker up\n"
-                "           CODE is a Kafka error number (e.g. 6) or name (NOT_LEADER_FOR_PARTITION).\n"
+                "           CODE is a Kafka error number (e.g. 6) or name "
+                "(NOT_LEADER_FOR_PARTITION).\n"
                 "\n"
                 "environment: ESC_DEV_DIR, ESC_KAFKA_CACHE, ESC_PG_BINDIR, ESC_SOURCE_DIR\n");
 }
@@ -171,7 +174,8 @@ static int dev_up(esc_cli_t *cli, int argc, char **argv)
                 return esc_cli_fail(ESC_EXIT_RUNTIME, "dev up", "%s", errbuf);
 
         if (cli->json)
-                printf("{\"broker\":\"%s\",\"kafka\":\"%s\",\"postgres\":\"%s\",\"env\":\"%s/env\"}\n",
+                printf("{\"broker\":\"%s\",\"kafka\":\"%s\",\"postgres\":\"%s\",\"env\":\"%s/"
+                       "env\"}\n",
                        kind, brokers, url, dir);
         else
                 printf("dev stack up (%s broker)\n"
@@ -300,8 +304,7 @@ static int dev_status(esc_cli_t *cli, int argc, char **argv)
                                "mock broker dropped the oldest records\n",
                                json_string_value(json_object_get(t, "topic")),
                                (long long)json_integer_value(json_object_get(t, "partition")),
-                               (long long)json_integer_value(
-                                       json_object_get(t, "low_watermark")));
+                               (long long)json_integer_value(json_object_get(t, "low_watermark")));
                 }
         }
         json_decref(trimmed);

@@ -42,8 +42,8 @@ pid_t esc_dev_spawn(char *const argv[], const char *log_path, uid_t as_uid, gid_
 /* Runs argv to completion (not detached), output appended to log_path
  * (NULL: inherit stderr). Returns the exit status (0..255), or -1 if it
  * could not run or was killed. */
-int esc_dev_run(char *const argv[], const char *log_path, uid_t as_uid, gid_t as_gid,
-                char *errbuf, size_t errbuf_size);
+int esc_dev_run(char *const argv[], const char *log_path, uid_t as_uid, gid_t as_gid, char *errbuf,
+                size_t errbuf_size);
 
 /* Reads a pid from the first line of path; 0 if absent or unreadable. */
 pid_t esc_dev_pid_read(const char *path);
@@ -78,8 +78,8 @@ int esc_dev_mkdirs(const char *path, char *errbuf, size_t errbuf_size);
 long esc_dev_kv_long(const char *path, const char *key, long def);
 
 /* snprintf into a path buffer; returns -1 (with errbuf) on truncation. */
-int esc_dev_path(char *buf, size_t size, char *errbuf, size_t errbuf_size, const char *fmt,
-                 ...) __attribute__((format(printf, 5, 6)));
+int esc_dev_path(char *buf, size_t size, char *errbuf, size_t errbuf_size, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 
 /* Progress line on stderr: "esc dev: <msg>". */
 void esc_dev_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -95,8 +95,8 @@ typedef struct esc_dev_kafka_status {
 
 /* Fetches jars (once), formats storage (once), starts the broker if not
  * running, waits for metadata, creates the topics. Fills address. */
-int esc_dev_kafka_up(const esc_config_t *conf, const char *dir, char *address,
-                     size_t address_size, char *errbuf, size_t errbuf_size);
+int esc_dev_kafka_up(const esc_config_t *conf, const char *dir, char *address, size_t address_size,
+                     char *errbuf, size_t errbuf_size);
 int esc_dev_kafka_down(const char *dir, char *errbuf, size_t errbuf_size);
 void esc_dev_kafka_status(const char *dir, esc_dev_kafka_status_t *st);
 
@@ -105,15 +105,15 @@ void esc_dev_kafka_status(const char *dir, esc_dev_kafka_status_t *st);
  * create_topics=false only waits. */
 int esc_dev_kafka_wait_ready(const char *bootstraps, pid_t pid, int timeout_ms,
                              const char *log_path, char *errbuf, size_t errbuf_size);
-int esc_dev_kafka_create_topics(const esc_config_t *conf, const char *bootstraps,
-                                int timeout_ms, char *errbuf, size_t errbuf_size);
+int esc_dev_kafka_create_topics(const esc_config_t *conf, const char *bootstraps, int timeout_ms,
+                                char *errbuf, size_t errbuf_size);
 /* true if bootstraps answers a metadata request within timeout_ms. */
 bool esc_dev_kafka_ping(const char *bootstraps, int timeout_ms);
 
 /* ---- mock.c ---- */
 
-int esc_dev_mock_up(const esc_config_t *conf, const char *dir, char *address,
-                    size_t address_size, char *errbuf, size_t errbuf_size);
+int esc_dev_mock_up(const esc_config_t *conf, const char *dir, char *address, size_t address_size,
+                    char *errbuf, size_t errbuf_size);
 int esc_dev_mock_down(const char *dir, char *errbuf, size_t errbuf_size);
 void esc_dev_mock_status(const char *dir, esc_dev_kafka_status_t *st);
 /* The hidden `esc dev mock-broker --dir D ...` process. */
@@ -131,8 +131,7 @@ typedef struct esc_dev_pg_status {
         char url[256];
 } esc_dev_pg_status_t;
 
-int esc_dev_pg_up(const char *dir, char *url, size_t url_size, char *errbuf,
-                  size_t errbuf_size);
+int esc_dev_pg_up(const char *dir, char *url, size_t url_size, char *errbuf, size_t errbuf_size);
 int esc_dev_pg_down(const char *dir, char *errbuf, size_t errbuf_size);
 void esc_dev_pg_status(const char *dir, esc_dev_pg_status_t *st);
 

@@ -116,35 +116,40 @@ static void watch_watermarks(struct mock_state *s)
         if (atomic_load(&s->broker_down))
                 return;
         {
-        int total = MOCK_TOPICS * s->partitions;
-        int64_t start = esc_mono_us();
-        bool changed = false;
+                int total = MOCK_TOPICS * s->partitions;
+                int64_t start = esc_mono_us();
+                bool changed = false;
 
-        for (int n = 0; n < total && esc_mono_us() - start < WATCH_BUDGET_US; n++) {
-                int i = s->next;
-                int64_t lo = 0, hi = 0;
-                rd_kafka_resp_err_t err;
+                for (int n = 0; n < total && esc_mono_us() - start < WATCH_BUDGET_US; n++) {
+                        int i = s->next;
+                        int64_t lo = 0, hi = 0;
+                        rd_kafka_resp_err_t err;
 
-                s->next = (s->next + 1) % total;
-                err = rd_kafka_query_watermark_offsets(s->watcher, s->topics[i / s->partitions],
-                                                       i % s->partitions, &lo, &hi, 500);
-                if (err)
-                        break; /* broker down or slow: try again next second */
-                if (lo > s->low[i]) {
-                        esc_log(ESC_LOG_WARN, "mock-broker",
-                                "HISTORY TRIMMED: the mock broker dropped the oldest records "
-                                "(it keeps ~5 MiB per partition); replays from offset 0 are no "
-                                "longer complete. Use the real broker (esc dev up) for long "
-                                "histories",
-                                "topic=%s partition=%d low_watermark=%lld high_watermark=%lld",
-                                s->topics[i / s->partitions], i % s->partitions, (long long)lo,
-                                (long long)hi);
-                        s->low[i] = lo;
-                        changed = true;
+                        s->next = (s->next + 1) % total;
+                        err = rd_kafka_query_watermark_offsets(s->watcher,
+                                                               s->topics[i / s->partitions],
+                                                               i % s->partitions, &lo, &hi, 500);
+                        if (err)
+                                break; /* broker down or slow: try again next second */
+                        if (lo > s->low[i]) {
+                                esc_log(ESC_LOG_WARN, "mock-broker",
+                                        "HISTORY TRIMMED: the mock broker dropped the oldest "
+                                        "records "
+                                        "(it keeps ~5 MiB per partition); replays from offset 0 "
+                                        "are no "
+                                        "longer complete. Use the real broker (esc dev up) for "
+                                        "long "
+                                        "histories",
+                                        "topic=%s partition=%d low_watermark=%lld "
+                                        "high_watermark=%lld",
+                                        s->topics[i / s->partitions], i % s->partitions,
+                                        (long long)lo, (long long)hi);
+                                s->low[i] = lo;
+                                changed = true;
+                        }
                 }
-        }
-        if (changed)
-                record_trimmed(s);
+                if (changed)
+                        record_trimmed(s);
         }
 }
 
@@ -211,8 +216,10 @@ static void handle_control(struct mock_state *s, char *line, char *reply, size_t
         } else if (!strcmp(argv[0], "latency") && argc == 2) {
                 long long ms;
                 if (esc_parse_int(argv[1], 0, 600000, &ms)) {
-                        snprintf(reply, size, "error: latency wants milliseconds 0..600000, "
-                                              "got '%s'", argv[1]);
+                        snprintf(reply, size,
+                                 "error: latency wants milliseconds 0..600000, "
+                                 "got '%s'",
+                                 argv[1]);
                         return;
                 }
                 rd_kafka_mock_broker_set_rtt(s->mc, 1, (int)ms);
@@ -322,15 +329,15 @@ int esc_dev_mock_main(int argc, char **argv)
                 if (!strcmp(argv[i], "--dir") && i + 1 < argc)
                         dir = argv[++i];
                 else if (!strcmp(argv[i], "--partitions") && i + 1 < argc)
-                        partitions = esc_parse_int(argv[++i], 1, MOCK_MAX_PARTITIONS, &n)
-                                             ? -1
-                                             : (int)n;
+                        partitions =
+                                esc_parse_int(argv[++i], 1, MOCK_MAX_PARTITIONS, &n) ? -1 : (int)n;
                 else if (!strcmp(argv[i], "--prefix") && i + 1 < argc)
                         prefix = argv[++i];
         }
         if (!dir || partitions < 1 || partitions > MOCK_MAX_PARTITIONS) {
-                fprintf(stderr, "usage: esc dev mock-broker --dir DIR [--partitions 1..%d] "
-                                "[--prefix P] (started by `esc dev up --broker mock`)\n",
+                fprintf(stderr,
+                        "usage: esc dev mock-broker --dir DIR [--partitions 1..%d] "
+                        "[--prefix P] (started by `esc dev up --broker mock`)\n",
                         MOCK_MAX_PARTITIONS);
                 return 2;
         }
@@ -363,8 +370,7 @@ int esc_dev_mock_main(int argc, char **argv)
         s.trimmed_path = p.trimmed;
         s.low = esc_xcalloc((size_t)MOCK_TOPICS * (size_t)partitions, sizeof(*s.low));
         {
-                static const char *const names[MOCK_TOPICS] = {"commands", "events",
-                                                               "deadletter"};
+                static const char *const names[MOCK_TOPICS] = {"commands", "events", "deadletter"};
                 for (int i = 0; i < MOCK_TOPICS; i++) {
                         snprintf(s.topics[i], sizeof(s.topics[i]), "%s%s", prefix, names[i]);
                         rd_kafka_resp_err_t err =
@@ -482,8 +488,7 @@ int esc_dev_mock_control(const char *dir, const char *line, char *reply, size_t 
         reply[got] = '\0';
         reply[strcspn(reply, "\n")] = '\0';
         if (got == 0)
-                return esc_err(errbuf, errbuf_size, "the mock broker did not reply on %s",
-                               p.sock);
+                return esc_err(errbuf, errbuf_size, "the mock broker did not reply on %s", p.sock);
         return 0;
 }
 
@@ -496,8 +501,8 @@ static const char *self_exe(char *buf, size_t size)
         return buf;
 }
 
-int esc_dev_mock_up(const esc_config_t *conf, const char *dir, char *address,
-                    size_t address_size, char *errbuf, size_t errbuf_size)
+int esc_dev_mock_up(const esc_config_t *conf, const char *dir, char *address, size_t address_size,
+                    char *errbuf, size_t errbuf_size)
 {
         struct mock_paths p;
         char marker[ESC_DEV_PATH_MAX + 64], exe[ESC_DEV_PATH_MAX], parts[16];
@@ -526,8 +531,9 @@ int esc_dev_mock_up(const esc_config_t *conf, const char *dir, char *address,
         esc_dev_log_rotate(p.log);
         snprintf(parts, sizeof(parts), "%lld", partitions);
         {
-                char *argv[] = {exe,      "dev",   "mock-broker", "--dir", (char *)dir,
-                                "--partitions", parts, "--prefix", (char *)prefix, NULL};
+                char *argv[] = {
+                        exe,   "dev",      "mock-broker",  "--dir", (char *)dir, "--partitions",
+                        parts, "--prefix", (char *)prefix, NULL};
                 pid = esc_dev_spawn(argv, p.log, (uid_t)-1, (gid_t)-1, errbuf, errbuf_size);
         }
         if (pid < 0)

@@ -87,9 +87,16 @@ static int pg_user(struct pg_ctx *c, char *errbuf, size_t errbuf_size)
                 return 0;
         pw = getpwnam(PG_USER);
         if (!pw) {
-                char *argv[] = {"/usr/sbin/useradd", "--system",  "--user-group",
-                                "--no-create-home",  "--home-dir", "/nonexistent",
-                                "--shell",           "/usr/sbin/nologin", PG_USER, NULL};
+                char *argv[] = {"/usr/sbin/useradd",
+                                "--system",
+                                "--user-group",
+                                "--no-create-home",
+                                "--home-dir",
+                                "/nonexistent",
+                                "--shell",
+                                "/usr/sbin/nologin",
+                                PG_USER,
+                                NULL};
                 esc_dev_progress("creating system user '%s' to own the dev PostgreSQL cluster",
                                  PG_USER);
                 int st = esc_dev_run(argv, NULL, (uid_t)-1, (gid_t)-1, errbuf, errbuf_size);
@@ -129,8 +136,8 @@ static int pg_ctx_init(struct pg_ctx *c, const char *dir, bool need_bin, char *e
             esc_dev_path(c->log, sizeof(c->log), errbuf, errbuf_size, "%s/postgres.log", base) ||
             esc_dev_path(c->ctl_log, sizeof(c->ctl_log), errbuf, errbuf_size, "%s/pg_ctl.log",
                          base) ||
-            esc_dev_path(c->pidf, sizeof(c->pidf), errbuf, errbuf_size,
-                         "%s/data/postmaster.pid", base))
+            esc_dev_path(c->pidf, sizeof(c->pidf), errbuf, errbuf_size, "%s/data/postmaster.pid",
+                         base))
                 return -1;
         if (need_bin && (find_bindir(c->bindir, sizeof(c->bindir), errbuf, errbuf_size) ||
                          pg_user(c, errbuf, errbuf_size)))
@@ -222,8 +229,8 @@ static int pg_relocate(struct pg_ctx *c, const char *dir, char *errbuf, size_t e
 static int pg_conninfo(char *buf, size_t size, int port, const char *db)
 {
         return snprintf(buf, size,
-                        "host=127.0.0.1 port=%d user=" PG_USER " dbname=%s connect_timeout=3",
-                        port, db) >= (int)size
+                        "host=127.0.0.1 port=%d user=" PG_USER " dbname=%s connect_timeout=3", port,
+                        db) >= (int)size
                        ? -1
                        : 0;
 }
@@ -297,25 +304,24 @@ static int pg_init(const struct pg_ctx *c, char *errbuf, size_t errbuf_size)
         esc_buf_t b;
         int st;
 
-        if (esc_dev_path(version, sizeof(version), errbuf, errbuf_size, "%s/PG_VERSION",
-                         c->data) ||
+        if (esc_dev_path(version, sizeof(version), errbuf, errbuf_size, "%s/PG_VERSION", c->data) ||
             esc_dev_path(initdb, sizeof(initdb), errbuf, errbuf_size, "%s/initdb", c->bindir) ||
-            esc_dev_path(conf, sizeof(conf), errbuf, errbuf_size, "%s/postgresql.conf",
-                         c->data))
+            esc_dev_path(conf, sizeof(conf), errbuf, errbuf_size, "%s/postgresql.conf", c->data))
                 return -1;
         if (access(version, F_OK) == 0)
                 return 0;
         esc_dev_progress("initializing PostgreSQL in %s", c->data);
         {
-                char *argv[] = {initdb,      "-D",        (char *)c->data, "-U", PG_USER,
-                                "--auth=trust", "-E",     "UTF8",          "--locale=C",
-                                "--no-sync", NULL};
+                char *argv[] = {
+                        initdb, "-D",   (char *)c->data, "-U",        PG_USER, "--auth=trust",
+                        "-E",   "UTF8", "--locale=C",    "--no-sync", NULL};
                 st = pg_tool(c, argv, errbuf, errbuf_size);
         }
         if (st != 0) {
                 esc_dev_file_tail(c->ctl_log, tail, sizeof(tail));
-                return esc_err(errbuf, errbuf_size, "initdb failed (exit %d); last lines of %s:\n%s",
-                               st, c->ctl_log, tail);
+                return esc_err(errbuf, errbuf_size,
+                               "initdb failed (exit %d); last lines of %s:\n%s", st, c->ctl_log,
+                               tail);
         }
         esc_buf_init(&b, 1 << 20);
         if (esc_read_file(conf, 1 << 20, &b, errbuf, errbuf_size) ||
@@ -364,8 +370,7 @@ int esc_dev_pg_up(const char *dir, char *url, size_t url_size, char *errbuf, siz
                 char bindir[ESC_DEV_PATH_MAX];
                 /* The dev dir is ours: let the server user through it. */
                 if (chmod(dir, 0755) != 0)
-                        return esc_err(errbuf, errbuf_size, "chmod %s: %s", dir,
-                                       strerror(errno));
+                        return esc_err(errbuf, errbuf_size, "chmod %s: %s", dir, strerror(errno));
                 esc_strlcpy(bindir, c.bindir, sizeof(bindir));
                 if (pg_relocate(&c, dir, errbuf, errbuf_size))
                         return -1;
@@ -377,8 +382,8 @@ int esc_dev_pg_up(const char *dir, char *url, size_t url_size, char *errbuf, siz
                 /* initdb creates data/ inside the pg dir, the server writes
                  * its socket and logs there: all must belong to its user. */
                 if (chown(c.pgdir, c.uid, c.gid) != 0 || chown(c.run, c.uid, c.gid) != 0)
-                        return esc_err(errbuf, errbuf_size, "chown %s to %s: %s", c.pgdir,
-                                       PG_USER, strerror(errno));
+                        return esc_err(errbuf, errbuf_size, "chown %s to %s: %s", c.pgdir, PG_USER,
+                                       strerror(errno));
                 if (check_reachable(&c, errbuf, errbuf_size))
                         return -1;
         }
@@ -396,8 +401,7 @@ int esc_dev_pg_up(const char *dir, char *url, size_t url_size, char *errbuf, siz
                         return -1;
                 pg_url(port, url, url_size);
                 esc_dev_progress("starting PostgreSQL on 127.0.0.1:%d; log %s", port, c.log);
-                char *argv[] = {pg_ctl, "-D",       c.data, "-l", c.log, "-w",
-                                "-t",   "60",       "start", NULL};
+                char *argv[] = {pg_ctl, "-D", c.data, "-l", c.log, "-w", "-t", "60", "start", NULL};
                 int st = pg_tool(&c, argv, errbuf, errbuf_size);
                 if (st != 0) {
                         esc_dev_file_tail(c.log, tail, sizeof(tail));
@@ -414,12 +418,11 @@ int esc_dev_pg_up(const char *dir, char *url, size_t url_size, char *errbuf, siz
                         return -1;
                 usleep(200 * 1000);
         }
-        if (pg_exec(port, "postgres", "SELECT count(*) FROM pg_database WHERE datname = $1",
-                    PG_DB, exists, sizeof(exists), errbuf, errbuf_size))
+        if (pg_exec(port, "postgres", "SELECT count(*) FROM pg_database WHERE datname = $1", PG_DB,
+                    exists, sizeof(exists), errbuf, errbuf_size))
                 return -1;
         if (!strcmp(exists, "0") &&
-            pg_exec(port, "postgres", "CREATE DATABASE " PG_DB, NULL, NULL, 0, errbuf,
-                    errbuf_size))
+            pg_exec(port, "postgres", "CREATE DATABASE " PG_DB, NULL, NULL, 0, errbuf, errbuf_size))
                 return -1;
         return pg_exec(port, PG_DB, "SELECT 1", NULL, NULL, 0, errbuf, errbuf_size);
 }
@@ -440,13 +443,11 @@ int esc_dev_pg_down(const char *dir, char *errbuf, size_t errbuf_size)
          * an immediate shutdown (SIGQUIT) and finally SIGKILL. */
         if (pg_ctx_init(&c, dir, true, errbuf, errbuf_size) == 0 &&
             esc_dev_path(pg_ctl, sizeof(pg_ctl), NULL, 0, "%s/pg_ctl", c.bindir) == 0) {
-                char *argv[] = {pg_ctl, "-D", c.data, "-m", "fast", "-w", "-t", "30", "stop",
-                                NULL};
+                char *argv[] = {pg_ctl, "-D", c.data, "-m", "fast", "-w", "-t", "30", "stop", NULL};
                 pg_tool(&c, argv, NULL, 0);
         }
         if (esc_dev_pid_is_ours(pid, c.data) && esc_dev_pid_stop(pid, SIGQUIT, 5000))
-                return esc_err(errbuf, errbuf_size, "PostgreSQL (pid %ld) did not stop",
-                               (long)pid);
+                return esc_err(errbuf, errbuf_size, "PostgreSQL (pid %ld) did not stop", (long)pid);
         return 0;
 }
 

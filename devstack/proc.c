@@ -110,8 +110,8 @@ pid_t esc_dev_spawn(char *const argv[], const char *log_path, uid_t as_uid, gid_
         return pid;
 }
 
-int esc_dev_run(char *const argv[], const char *log_path, uid_t as_uid, gid_t as_gid,
-                char *errbuf, size_t errbuf_size)
+int esc_dev_run(char *const argv[], const char *log_path, uid_t as_uid, gid_t as_gid, char *errbuf,
+                size_t errbuf_size)
 {
         pid_t pid = fork();
         int status;
@@ -358,8 +358,7 @@ int esc_dev_mkdirs(const char *path, char *errbuf, size_t errbuf_size)
                 *p = '/';
         }
         if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return esc_err(errbuf, errbuf_size, "cannot create %s: %s", tmp,
-                               strerror(errno));
+                return esc_err(errbuf, errbuf_size, "cannot create %s: %s", tmp, strerror(errno));
         return 0;
 }
 

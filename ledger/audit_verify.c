@@ -48,7 +48,7 @@ struct verify {
         int64_t cmd_low, cmd_high; /* watermarks of the commands partition */
         int64_t cmd_offset;        /* offset of the command held, -1 if none */
         char *cmd_id, *cmd_incident;
-        int64_t unverifiable;      /* events whose command is gone (retention) */
+        int64_t unverifiable; /* events whose command is gone (retention) */
 };
 
 static void cursor_forget(struct verify *v)
@@ -65,8 +65,8 @@ static int cursor_start(struct verify *v, char *errbuf, size_t errbuf_size)
         rd_kafka_resp_err_t err;
 
         cursor_forget(v);
-        err = rd_kafka_query_watermark_offsets(v->cmd_rk, v->cmd_topic, v->partition,
-                                               &v->cmd_low, &v->cmd_high, 10000);
+        err = rd_kafka_query_watermark_offsets(v->cmd_rk, v->cmd_topic, v->partition, &v->cmd_low,
+                                               &v->cmd_high, 10000);
         if (!err) {
                 rd_kafka_topic_partition_list_add(tpl, v->cmd_topic, v->partition)->offset =
                         RD_KAFKA_OFFSET_BEGINNING;
@@ -74,8 +74,8 @@ static int cursor_start(struct verify *v, char *errbuf, size_t errbuf_size)
         }
         rd_kafka_topic_partition_list_destroy(tpl);
         if (err)
-                return esc_err(errbuf, errbuf_size, "%s [%d]: %s", v->cmd_topic,
-                               (int)v->partition, rd_kafka_err2str(err));
+                return esc_err(errbuf, errbuf_size, "%s [%d]: %s", v->cmd_topic, (int)v->partition,
+                               rd_kafka_err2str(err));
         return 0;
 }
 
@@ -94,8 +94,8 @@ static int cursor_seek(struct verify *v, int64_t off)
                 /* The ledger may have decided more commands since the cursor
                  * started (a live system): look again before concluding. */
                 int64_t lo, hi;
-                if (!rd_kafka_query_watermark_offsets(v->cmd_rk, v->cmd_topic, v->partition,
-                                                      &lo, &hi, 10000))
+                if (!rd_kafka_query_watermark_offsets(v->cmd_rk, v->cmd_topic, v->partition, &lo,
+                                                      &hi, 10000))
                         v->cmd_high = hi;
         }
         if (off < v->cmd_low || off >= v->cmd_high)
@@ -134,13 +134,13 @@ static void problem(struct verify *v, const rd_kafka_message_t *m, const char *i
                 json_array_append_new(v->problems_json,
                                       json_pack("{s:s?, s:I, s:i, s:I, s:s}", "incident_id",
                                                 incident, "seq", (json_int_t)seq, "partition",
-                                                (int)m->partition, "offset",
-                                                (json_int_t)m->offset, "problem", what));
+                                                (int)m->partition, "offset", (json_int_t)m->offset,
+                                                "problem", what));
                 return;
         }
         printf("PROBLEM incident=%s seq=%lld at %s[%d]@%lld: %s\n", incident ? incident : "?",
-               (long long)seq, rd_kafka_topic_name(m->rkt), (int)m->partition,
-               (long long)m->offset, what);
+               (long long)seq, rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
+               what);
 }
 
 static int verify_one(const esc_event_t *ev, const rd_kafka_message_t *m, const char *errmsg,
@@ -192,7 +192,8 @@ static int verify_one(const esc_event_t *ev, const rd_kafka_message_t *m, const 
         }
         esc_hash_event_id(inc, ev->seq, id);
         if (!ev->event_id || strcmp(ev->event_id, id)) {
-                problem(v, m, inc, ev->seq, "event_id is not the one derived from incident and seq");
+                problem(v, m, inc, ev->seq,
+                        "event_id is not the one derived from incident and seq");
                 return 0;
         }
         if (ev->command_partition != v->partition) {
@@ -272,8 +273,8 @@ int esc_audit_verify_main(esc_cli_t *cli, int argc, char **argv)
                         esc_cli_fail(ESC_EXIT_RUNTIME, "audit verify", "%s", err);
                         goto out;
                 }
-                if (esc_eventlog_scan(log, v.partition, RD_KAFKA_OFFSET_BEGINNING, NULL,
-                                      verify_one, &v, &st, err, sizeof(err)) < 0) {
+                if (esc_eventlog_scan(log, v.partition, RD_KAFKA_OFFSET_BEGINNING, NULL, verify_one,
+                                      &v, &st, err, sizeof(err)) < 0) {
                         esc_cli_fail(ESC_EXIT_RUNTIME, "audit verify", "%s", err);
                         goto out;
                 }
@@ -285,16 +286,15 @@ int esc_audit_verify_main(esc_cli_t *cli, int argc, char **argv)
                                        "are gone (low watermark %lld); chains cannot be "
                                        "verified from their start\n",
                                        esc_eventlog_topic(log), (int)v.partition,
-                                       (long long)st.low_watermark,
-                                       (long long)st.low_watermark);
+                                       (long long)st.low_watermark, (long long)st.low_watermark);
                 }
         }
         if (v.json) {
-                json_t *out = json_pack("{s:I, s:I, s:i, s:I, s:O, s:b}", "events",
-                                        (json_int_t)v.events, "incidents",
-                                        (json_int_t)esc_strmap_count(v.heads), "partitions",
-                                        v.partitions, "trimmed_partitions", (json_int_t)trimmed,
-                                        "problems", v.problems_json, "ok", v.problems == 0);
+                json_t *out =
+                        json_pack("{s:I, s:I, s:i, s:I, s:O, s:b}", "events", (json_int_t)v.events,
+                                  "incidents", (json_int_t)esc_strmap_count(v.heads), "partitions",
+                                  v.partitions, "trimmed_partitions", (json_int_t)trimmed,
+                                  "problems", v.problems_json, "ok", v.problems == 0);
                 json_dumpf(out, stdout, JSON_INDENT(2));
                 putchar('\n');
                 json_decref(out);
@@ -306,7 +306,8 @@ int esc_audit_verify_main(esc_cli_t *cli, int argc, char **argv)
                 printf("%s: %lld events, %zu incidents, %d partitions: %s\n",
                        esc_eventlog_topic(log), (long long)v.events, esc_strmap_count(v.heads),
                        v.partitions,
-                       v.problems ? "PROBLEMS FOUND" : "chain intact, every event decides its command");
+                       v.problems ? "PROBLEMS FOUND"
+                                  : "chain intact, every event decides its command");
         }
         rc = v.problems ? ESC_EXIT_RUNTIME : ESC_EXIT_OK;
 out:

@@ -62,10 +62,10 @@ struct incident {
 
 struct part {
         bool assigned;
-        bool needs_replay;     /* state dropped after a delivery failure */
-        int64_t next_offset;   /* next command offset to decide */
+        bool needs_replay;   /* state dropped after a delivery failure */
+        int64_t next_offset; /* next command offset to decide */
         esc_strmap_t *incidents;
-        int64_t failed_at;     /* lowest command offset whose events failed, or -1 */
+        int64_t failed_at; /* lowest command offset whose events failed, or -1 */
 };
 
 typedef struct ledger {
@@ -80,8 +80,8 @@ typedef struct ledger {
         char commands_topic[256];
         struct part parts[MAX_PARTITIONS];
         esc_buf_t enc;
-        esc_metric_t *m_decided, *m_rejected, *m_duplicates, *m_events, *m_replayed,
-                *m_incidents, *m_deadletter;
+        esc_metric_t *m_decided, *m_rejected, *m_duplicates, *m_events, *m_replayed, *m_incidents,
+                *m_deadletter;
         char err[1024];
 } ledger_t;
 
@@ -203,18 +203,16 @@ static int replay(ledger_t *L, int32_t pi)
         if (esc_eventlog_scan(L->log, pi, RD_KAFKA_OFFSET_BEGINNING, NULL, replay_one, &rc, &st,
                               L->err, sizeof(L->err)) < 0) {
                 p->needs_replay = true;
-                esc_log(ESC_LOG_ERROR, COMP, "replay failed", "partition=%d error=\"%s\"",
-                        (int)pi, L->err);
+                esc_log(ESC_LOG_ERROR, COMP, "replay failed", "partition=%d error=\"%s\"", (int)pi,
+                        L->err);
                 return -1;
         }
         if (st.low_watermark > 0)
                 esc_log(ESC_LOG_ERROR, COMP,
                         "HISTORY TRIMMED: events partition lost its oldest events; state rebuilt "
                         "from what is left",
-                        "partition=%d low_watermark=%lld", (int)pi,
-                        (long long)st.low_watermark);
-        p->next_offset = rc.max_cmd_offset >= 0 ? rc.max_cmd_offset + 1
-                                                : RD_KAFKA_OFFSET_BEGINNING;
+                        "partition=%d low_watermark=%lld", (int)pi, (long long)st.low_watermark);
+        p->next_offset = rc.max_cmd_offset >= 0 ? rc.max_cmd_offset + 1 : RD_KAFKA_OFFSET_BEGINNING;
         double secs = (double)(esc_mono_us() - t0) / 1e6;
         esc_metric_add(L->m_replayed, NULL, (double)rc.events);
         esc_log(ESC_LOG_INFO, COMP, "partition replayed",
@@ -266,8 +264,7 @@ static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, vo
         return 0;
 }
 
-static void on_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *parts,
-                      void *opaque)
+static void on_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
         ledger_t *L = opaque;
 
@@ -292,7 +289,7 @@ static void on_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *pa
  * (packed: offset << 10 | partition), so a failure names the first command
  * whose events did not land. */
 #define PACK(p, off) ((void *)(intptr_t)(((off) << 10) | (p)))
-#define UNPACK_P(v) ((int32_t)((intptr_t)(v) & 1023))
+#define UNPACK_P(v) ((int32_t)((intptr_t)(v)&1023))
 #define UNPACK_OFF(v) ((int64_t)((intptr_t)(v) >> 10))
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -316,16 +313,15 @@ static int produce(ledger_t *L, int32_t pi, int64_t cmd_off, const char *key)
 {
         for (;;) {
                 rd_kafka_resp_err_t err = rd_kafka_producev(
-                        L->producer, RD_KAFKA_V_RKT(L->events_rkt),
-                        RD_KAFKA_V_PARTITION(pi), RD_KAFKA_V_KEY(key, strlen(key)),
-                        RD_KAFKA_V_VALUE(L->enc.data, L->enc.len),
+                        L->producer, RD_KAFKA_V_RKT(L->events_rkt), RD_KAFKA_V_PARTITION(pi),
+                        RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(L->enc.data, L->enc.len),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                         RD_KAFKA_V_OPAQUE(PACK(pi, cmd_off)), RD_KAFKA_V_END);
                 if (!err)
                         return 0;
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                        esc_err(L->err, sizeof(L->err), "produce to %s [%d]: %s",
-                                L->events_topic, (int)pi, rd_kafka_err2str(err));
+                        esc_err(L->err, sizeof(L->err), "produce to %s [%d]: %s", L->events_topic,
+                                (int)pi, rd_kafka_err2str(err));
                         return -1;
                 }
                 rd_kafka_poll(L->producer, FLUSH_POLL_MS);
@@ -372,13 +368,12 @@ static int decide_one(ledger_t *L, struct part *p, const rd_kafka_message_t *m)
         int rc = 0;
 
         esc_command_init(&cmd, ESC_CMD_OPEN);
-        if (esc_codec_decode_command(L->codec, m->payload, m->len, &cmd, L->err,
-                                     sizeof(L->err)) != ESC_CODEC_OK) {
+        if (esc_codec_decode_command(L->codec, m->payload, m->len, &cmd, L->err, sizeof(L->err)) !=
+            ESC_CODEC_OK) {
                 esc_metric_add(L->m_deadletter, NULL, 1);
                 return esc_deadletter_send(L->dl, m, L->err, L->err, sizeof(L->err));
         }
-        if (m->key_len != strlen(cmd.incident_id) ||
-            memcmp(m->key, cmd.incident_id, m->key_len)) {
+        if (m->key_len != strlen(cmd.incident_id) || memcmp(m->key, cmd.incident_id, m->key_len)) {
                 /* Routed by another key: deciding it here would put the
                  * incident's events in two partitions. */
                 esc_command_clear(&cmd);
@@ -529,8 +524,7 @@ static void *ledger_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
         if (!(L->policy = esc_policy_from_config(cli->conf, L->err, sizeof(L->err))) ||
             !(L->codec = esc_codec_new(cli->conf, L->err, sizeof(L->err))) ||
             !(L->log = esc_eventlog_new(cli->conf, L->codec, L->err, sizeof(L->err))) ||
-            !(L->producer = esc_kafka_producer_new(cli->conf, dr_cb, L, L->err,
-                                                   sizeof(L->err))) ||
+            !(L->producer = esc_kafka_producer_new(cli->conf, dr_cb, L, L->err, sizeof(L->err))) ||
             !(L->events_rkt = rd_kafka_topic_new(L->producer, L->events_topic, NULL)) ||
             !(L->dl = esc_deadletter_new(cli->conf, L->err, sizeof(L->err)))) {
                 if (L->producer && !L->events_rkt)
@@ -545,8 +539,8 @@ static void *ledger_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
          * partition p" correct: refuse to run on topics that break it. */
         int ne = esc_kafka_partition_count(L->producer, L->events_topic, 10000, L->err,
                                            sizeof(L->err));
-        int nc = ne > 0 ? esc_kafka_partition_count(L->producer, L->commands_topic, 10000,
-                                                    L->err, sizeof(L->err))
+        int nc = ne > 0 ? esc_kafka_partition_count(L->producer, L->commands_topic, 10000, L->err,
+                                                    sizeof(L->err))
                         : -1;
         if (ne <= 0 || nc <= 0) {
                 *rc = esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger", "%s", L->err);
@@ -555,10 +549,10 @@ static void *ledger_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
         }
         if (ne != nc || ne > MAX_PARTITIONS) {
                 *rc = esc_cli_fail(ESC_EXIT_RUNTIME, "worker ledger",
-                             "%s has %d partitions but %s has %d: they must be equal (and at "
-                             "most %d) so commands partition p is decided into events "
-                             "partition p",
-                             L->commands_topic, nc, L->events_topic, ne, MAX_PARTITIONS);
+                                   "%s has %d partitions but %s has %d: they must be equal (and at "
+                                   "most %d) so commands partition p is decided into events "
+                                   "partition p",
+                                   L->commands_topic, nc, L->events_topic, ne, MAX_PARTITIONS);
                 ledger_free(L);
                 return NULL;
         }
@@ -583,11 +577,9 @@ static void ledger_started(void *state, esc_worker_t *w)
                                           "Events appended to esc.events");
         L->m_replayed = esc_metrics_counter(mx, "esc_ledger_events_replayed_total",
                                             "Events folded while replaying partitions");
-        L->m_incidents = esc_metrics_gauge(mx, "esc_ledger_incidents",
-                                           "Incidents held in memory");
+        L->m_incidents = esc_metrics_gauge(mx, "esc_ledger_incidents", "Incidents held in memory");
         L->m_deadletter = esc_metrics_counter(mx, "esc_ledger_deadletter_total",
                                               "Undecodable commands sent to the dead-letter topic");
-
 }
 
 static void ledger_teardown(void *state)
@@ -602,7 +594,9 @@ static const esc_worker_app_t ledger_app = {
         .group_key = "ledger.group",
         .group_default = "esc-ledger",
         .topic = "commands",
-        .ops = {.on_assign = on_assign, .on_revoke = on_revoke, .on_batch = on_batch,
+        .ops = {.on_assign = on_assign,
+                .on_revoke = on_revoke,
+                .on_batch = on_batch,
                 .on_drain = on_drain},
         .opts = {.batch_ms = 20},
         .setup = ledger_setup,

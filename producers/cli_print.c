@@ -298,10 +298,9 @@ json_t *esc_cli_event_json(const esc_event_t *ev)
 {
         json_t *pl = payload_json(ev);
 
-        return json_pack("{s:I, s:s, s:s?, s:o, s:o, s:s?, s:s?, s:o}", "seq",
-                         (json_int_t)ev->seq, "type", esc_event_type_name(ev->type), "event_id",
-                         ev->event_id, "occurred_at", esc_cli_time_json(ev->occurred_at),
-                         "recorded_at", esc_cli_time_json(ev->recorded_at), "actor", ev->actor,
-                         "command_id", ev->command_id, "payload",
-                         pl ? pl : json_object());
+        return json_pack("{s:I, s:s, s:s?, s:o, s:o, s:s?, s:s?, s:o}", "seq", (json_int_t)ev->seq,
+                         "type", esc_event_type_name(ev->type), "event_id", ev->event_id,
+                         "occurred_at", esc_cli_time_json(ev->occurred_at), "recorded_at",
+                         esc_cli_time_json(ev->recorded_at), "actor", ev->actor, "command_id",
+                         ev->command_id, "payload", pl ? pl : json_object());
 }

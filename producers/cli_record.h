@@ -17,10 +17,10 @@
 
 /* What the flags say about waiting, beside the command itself. */
 typedef struct esc_record_opts {
-        int wait_ms;                /* --wait S (default 10 s) */
-        bool no_wait;               /* --no-wait */
-        bool explicit_command_id;   /* --command-id given: look for a past verdict first */
-        esc_time_t now;             /* input: 0 = the wall clock (tests pin it) */
+        int wait_ms;              /* --wait S (default 10 s) */
+        bool no_wait;             /* --no-wait */
+        bool explicit_command_id; /* --command-id given: look for a past verdict first */
+        esc_time_t now;           /* input: 0 = the wall clock (tests pin it) */
 } esc_record_opts_t;
 
 /* Builds cmd (initialised by this function) from argv. word is the command

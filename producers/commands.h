@@ -14,14 +14,14 @@
 /* The dispatch table lives in main.c. These are the CLI's own commands;
  * the others are declared by their module (devstack/devstack.h,
  * ledger/ledger.h, projections/<worker>/). */
-int esc_cmd_policy(esc_cli_t *cli, int argc, char **argv);       /* policy check|explain */
-int esc_cmd_schema(esc_cli_t *cli, int argc, char **argv);       /* schema canonical|fingerprint */
-int esc_cmd_record(esc_cli_t *cli, int argc, char **argv);       /* open, ack, update, ... */
-int esc_cmd_review(esc_cli_t *cli, int argc, char **argv);       /* review open|action|complete */
+int esc_cmd_policy(esc_cli_t *cli, int argc, char **argv); /* policy check|explain */
+int esc_cmd_schema(esc_cli_t *cli, int argc, char **argv); /* schema canonical|fingerprint */
+int esc_cmd_record(esc_cli_t *cli, int argc, char **argv); /* open, ack, update, ... */
+int esc_cmd_review(esc_cli_t *cli, int argc, char **argv); /* review open|action|complete */
 int esc_cmd_status(esc_cli_t *cli, int argc, char **argv);
 int esc_cmd_ingest(esc_cli_t *cli, int argc, char **argv);
 int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv);
-int esc_cmd_worker(esc_cli_t *cli, int argc, char **argv);       /* worker ledger|sla|actions|timers */
-int esc_cmd_audit(esc_cli_t *cli, int argc, char **argv);        /* audit overrides|verify */
+int esc_cmd_worker(esc_cli_t *cli, int argc, char **argv); /* worker ledger|sla|actions|timers */
+int esc_cmd_audit(esc_cli_t *cli, int argc, char **argv);  /* audit overrides|verify */
 
 #endif

@@ -18,7 +18,7 @@ typedef struct member {
 } member_t;
 
 typedef struct group {
-        const char *cmd;     /* "worker" */
+        const char *cmd; /* "worker" */
         const char *synopsis;
         const char *footer;
         const member_t *members; /* ended by {NULL} */
@@ -42,7 +42,8 @@ static const member_t audits[] = {
 };
 
 static const group_t worker_group = {
-        "worker", "usage: esc worker <name> [options]\n\nworkers:\n",
+        "worker",
+        "usage: esc worker <name> [options]\n\nworkers:\n",
         "\nWorkers run until SIGTERM/SIGINT, then drain and exit 0.\n"
         "Run 'esc worker <name> --help' for a worker's options.\n",
         workers,
@@ -52,7 +53,8 @@ static const group_t audit_group = {
         "audit",
         "usage: esc audit overrides [--account A] [--since T] [--format text|json|csv]\n"
         "       esc audit verify\n\n",
-        "", audits,
+        "",
+        audits,
 };
 
 static void usage(const group_t *g, FILE *out)
@@ -77,8 +79,8 @@ static int dispatch(const group_t *g, esc_cli_t *cli, int argc, char **argv)
                 snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
                          names[0] ? ", " : "", m->name);
         }
-        return esc_cli_fail(ESC_EXIT_USAGE, g->cmd, "unknown %s '%s' (choose %s)", g->cmd,
-                            argv[1], names);
+        return esc_cli_fail(ESC_EXIT_USAGE, g->cmd, "unknown %s '%s' (choose %s)", g->cmd, argv[1],
+                            names);
 }
 
 int esc_cmd_worker(esc_cli_t *cli, int argc, char **argv)

@@ -32,7 +32,7 @@
 #include "runtime/sys.h"
 
 #define READ_CHUNK (256 * 1024)
-#define REJECT_KEEP 256        /* bytes of an over-long line kept in the reject file */
+#define REJECT_KEEP 256 /* bytes of an over-long line kept in the reject file */
 #define PROGRESS_EVERY_US 250000
 #define METADATA_TIMEOUT_MS 10000
 
@@ -45,20 +45,20 @@ enum { L_PARSE, L_OVERLONG, L_OK, L_REJECT, L_SKIP };
 
 typedef struct bline {
         int64_t lineno;
-        size_t off, len;              /* the line in batch.text */
+        size_t off, len;               /* the line in batch.text */
         size_t koff, klen, voff, vlen; /* key and value in batch.out (L_OK) */
-        char *reason;                 /* L_REJECT, L_OVERLONG: owned */
+        char *reason;                  /* L_REJECT, L_OVERLONG: owned */
         uint8_t kind;
 } bline_t;
 
 typedef struct batch {
         int n;
-        bool done;                    /* set by a worker under the lock */
+        bool done; /* set by a worker under the lock */
         esc_buf_t text;
         esc_buf_t out;
         bline_t l[BATCH_LINES];
-        struct batch *next_work;      /* work queue */
-        struct batch *next_order;     /* read order */
+        struct batch *next_work;  /* work queue */
+        struct batch *next_order; /* read order */
 } batch_t;
 
 struct ingest;
@@ -84,7 +84,7 @@ typedef struct ingest {
         batch_t *work_head, *work_tail;   /* waiting for a worker */
         batch_t *order_head, *order_tail; /* dispatched, in read order */
         batch_t *free_list;
-        batch_t *cur;                     /* being filled by the reader */
+        batch_t *cur; /* being filled by the reader */
         int inflight;
         bool closing;
         int nworkers;
@@ -105,8 +105,7 @@ static int reject_open(ingest_t *in)
 }
 
 /* "line N: <reason>\t<original line>\n"; reason never holds a tab or newline. */
-static int reject(ingest_t *in, int64_t lineno, const char *reason, const char *line,
-                  size_t len)
+static int reject(ingest_t *in, int64_t lineno, const char *reason, const char *line, size_t len)
 {
         if (reject_open(in))
                 return -1;
@@ -122,8 +121,8 @@ static int reject(ingest_t *in, int64_t lineno, const char *reason, const char *
 
 /* ---- producing ---------------------------------------------------------- */
 
-static void on_delivery(rd_kafka_resp_err_t err, const rd_kafka_message_t *m,
-                        void *msg_opaque, void *opaque)
+static void on_delivery(rd_kafka_resp_err_t err, const rd_kafka_message_t *m, void *msg_opaque,
+                        void *opaque)
 {
         ingest_t *in = opaque;
         char reason[300];
@@ -147,11 +146,9 @@ static void progress(ingest_t *in, bool final)
                 return;
         in->last_progress_us = now;
         double secs = (double)(now - in->started_us) / 1e6;
-        fprintf(stderr,
-                "\r\033[Kingest: %lld lines  %.0f lines/s  delivered %lld  rejected %lld%s",
+        fprintf(stderr, "\r\033[Kingest: %lld lines  %.0f lines/s  delivered %lld  rejected %lld%s",
                 (long long)in->st->lines, secs > 0 ? (double)in->st->lines / secs : 0.0,
-                (long long)in->st->delivered, (long long)in->st->rejected,
-                final ? "\n" : "");
+                (long long)in->st->delivered, (long long)in->st->rejected, final ? "\n" : "");
 }
 
 static int produce(ingest_t *in, const void *key, size_t klen, const void *val, size_t vlen,
@@ -406,8 +403,7 @@ static int dispatch(ingest_t *in)
 
 /* Queues one line (copied) for the workers; an over-long line carries its
  * kept head and goes straight to the reject file, in order. */
-static int ingest_line(ingest_t *in, int64_t lineno, const char *line, size_t len,
-                       bool overlong)
+static int ingest_line(ingest_t *in, int64_t lineno, const char *line, size_t len, bool overlong)
 {
         if (!in->cur)
                 in->cur = batch_get(in);
@@ -476,8 +472,7 @@ static int read_lines(ingest_t *in, int fd)
                                         lineno++;
                                         in->st->lines++;
                                         if (n > ESC_INGEST_MAX_LINE)
-                                                rc = ingest_line(in, lineno, p, REJECT_KEEP,
-                                                                 true);
+                                                rc = ingest_line(in, lineno, p, REJECT_KEEP, true);
                                         else
                                                 rc = ingest_line(in, lineno, p, n, false);
                                         p = nl + 1;
@@ -512,8 +507,8 @@ static int read_lines(ingest_t *in, int fd)
         return rc;
 }
 
-int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts,
-                   esc_ingest_stats_t *st, char *errbuf, size_t errbuf_size)
+int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts, esc_ingest_stats_t *st,
+                   char *errbuf, size_t errbuf_size)
 {
         ingest_t in = {.conf = conf, .opts = opts, .st = st};
         int fd, rc = -1, workers_started = 0;

@@ -26,23 +26,23 @@
 typedef enum { ESC_INGEST_NDJSON = 0, ESC_INGEST_ZENDESK } esc_ingest_format_t;
 
 typedef struct esc_ingest_opts {
-        const char *input;          /* path or "-" */
-        const char *rejects;        /* NULL: <input>.rejects, or ./stdin.rejects */
+        const char *input;   /* path or "-" */
+        const char *rejects; /* NULL: <input>.rejects, or ./stdin.rejects */
         esc_ingest_format_t format;
-        bool progress;              /* draw the progress line on stderr */
-        const char *actor;          /* default `by` where optional; NULL = "ingest" */
-        int threads;                /* parse/encode workers; 0 = ESC_INGEST_DEFAULT_THREADS */
+        bool progress;     /* draw the progress line on stderr */
+        const char *actor; /* default `by` where optional; NULL = "ingest" */
+        int threads;       /* parse/encode workers; 0 = ESC_INGEST_DEFAULT_THREADS */
 } esc_ingest_opts_t;
 
 #define ESC_INGEST_DEFAULT_THREADS 2
 
 typedef struct esc_ingest_stats {
-        int64_t lines;      /* lines read (incl. blank) */
-        int64_t accepted;   /* became a command and was produced */
-        int64_t rejected;   /* written to the reject file (parse/validation) */
-        int64_t skipped;    /* blank, or a Zendesk event with no meaning */
-        int64_t delivered;  /* acknowledged by the broker */
-        int64_t failed;     /* refused by the broker (also in the reject file) */
+        int64_t lines;     /* lines read (incl. blank) */
+        int64_t accepted;  /* became a command and was produced */
+        int64_t rejected;  /* written to the reject file (parse/validation) */
+        int64_t skipped;   /* blank, or a Zendesk event with no meaning */
+        int64_t delivered; /* acknowledged by the broker */
+        int64_t failed;    /* refused by the broker (also in the reject file) */
         double seconds;
         char rejects_path[4096]; /* where rejects went ("" if none) */
 } esc_ingest_stats_t;

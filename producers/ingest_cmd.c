@@ -57,8 +57,8 @@ int esc_cmd_ingest(esc_cli_t *cli, int argc, char **argv)
                         argc--;
                         break;
                 }
-        if (esc_cli_parse(argc, argv, opts, npos ? pos + 1 : pos, npos ? 0 : 1,
-                          npos ? NULL : &npos, errbuf, sizeof(errbuf)))
+        if (esc_cli_parse(argc, argv, opts, npos ? pos + 1 : pos, npos ? 0 : 1, npos ? NULL : &npos,
+                          errbuf, sizeof(errbuf)))
                 return esc_cli_fail(ESC_EXIT_USAGE, "ingest", "%s", errbuf);
         io.input = npos ? pos[0] : "-";
         io.rejects = rejects;

@@ -132,8 +132,8 @@ static esc_jsoncmd_rc_t invalid(esc_jsoncmd_error_t *err, const char *field, con
 }
 
 /* Reads "source": {"system","ticket_id","url"} into cmd->source. */
-static esc_jsoncmd_rc_t take_source(const esc_jflat_t *f, const esc_jv_t *src,
-                                    esc_command_t *cmd, esc_jsoncmd_error_t *err)
+static esc_jsoncmd_rc_t take_source(const esc_jflat_t *f, const esc_jv_t *src, esc_command_t *cmd,
+                                    esc_jsoncmd_error_t *err)
 {
         if (src->kind != ESC_JV_OBJECT)
                 return invalid(err, "source", "%s: must be an object {system, ticket_id, url}",
@@ -147,8 +147,7 @@ static esc_jsoncmd_rc_t take_source(const esc_jflat_t *f, const esc_jv_t *src,
                                                         : NULL;
                 if (!slot)
                         return invalid(err, "source",
-                                       "source.%.64s: unknown key (use system, ticket_id, url)",
-                                       k);
+                                       "source.%.64s: unknown key (use system, ticket_id, url)", k);
                 if (v->kind == ESC_JV_NULL)
                         continue;
                 if (v->kind != ESC_JV_STRING)
@@ -233,13 +232,13 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                 if (*p == '_')
                         *p = ' ';
 
-#define FIELD(o, v)                                                                        \
-        do {                                                                               \
-                if (nf >= MAX_FIELDS) {                                                    \
-                        rc = invalid(err, NULL, "%s: too many fields", "command");         \
-                        goto refused;                                                      \
-                }                                                                          \
-                fields[nf++] = (esc_record_field_t){(o), (v)};                             \
+#define FIELD(o, v)                                                                                \
+        do {                                                                                       \
+                if (nf >= MAX_FIELDS) {                                                            \
+                        rc = invalid(err, NULL, "%s: too many fields", "command");                 \
+                        goto refused;                                                              \
+                }                                                                                  \
+                fields[nf++] = (esc_record_field_t){(o), (v)};                                     \
         } while (0)
 
         for (int m = 0; m < f->n; m++) {
@@ -263,8 +262,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         continue;
                 }
                 if (role == K_RESERVED || opt < 0) {
-                        rc = invalid(err, key, "unknown field '%.64s' (see docs/commands.md)",
-                                     key);
+                        rc = invalid(err, key, "unknown field '%.64s' (see docs/commands.md)", key);
                         goto refused;
                 }
                 bool is_switch = role == K_SWITCH;
@@ -302,8 +300,7 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         for (int i = 0; i < val->n; i++) {
                                 const esc_jv_t *e = &f->sub[val->first + i];
                                 if (e->kind != ESC_JV_STRING) {
-                                        rc = invalid(err, key, "%s: entries must be strings",
-                                                     key);
+                                        rc = invalid(err, key, "%s: entries must be strings", key);
                                         goto refused;
                                 }
                                 FIELD(opt, e->str);
@@ -320,8 +317,9 @@ static esc_jsoncmd_rc_t from_flat(const esc_jflat_t *f, const esc_jsoncmd_defaul
                         continue;
                 }
                 if (val->kind != ESC_JV_STRING) {
-                        rc = invalid(err, key, "%s: must be a string (or a number/boolean "
-                                               "where documented)",
+                        rc = invalid(err, key,
+                                     "%s: must be a string (or a number/boolean "
+                                     "where documented)",
                                      key);
                         goto refused;
                 }

@@ -25,14 +25,14 @@ typedef enum {
 } esc_jsoncmd_rc_t;
 
 typedef struct esc_jsoncmd_error {
-        char field[64];        /* the offending key ("impact"), "" if none */
-        char message[512];     /* one line naming the field and the fix */
+        char field[64];    /* the offending key ("impact"), "" if none */
+        char message[512]; /* one line naming the field and the fix */
 } esc_jsoncmd_error_t;
 
 /* Defaults for what a JSON command may omit. */
 typedef struct esc_jsoncmd_defaults {
-        const char *actor;     /* `by` when absent ("ingest", "webhook") */
-        esc_time_t now;        /* 0 = wall clock; `at` defaults to it */
+        const char *actor; /* `by` when absent ("ingest", "webhook") */
+        esc_time_t now;    /* 0 = wall clock; `at` defaults to it */
 } esc_jsoncmd_defaults_t;
 
 /* Parses text[0..len) (one JSON object) into cmd (initialised here; on

@@ -151,8 +151,7 @@ static bool escape(scan_t *s)
 static uint64_t stops8(uint64_t w)
 {
         uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
-        return (((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | w) &
-               HIGH_BITS;
+        return (((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | w) & HIGH_BITS;
 }
 
 static bool plain_ascii(unsigned char c)
@@ -338,10 +337,7 @@ static bool container(scan_t *s, esc_jv_t *v)
 
 int esc_jscan_object(const char *text, size_t len, esc_jflat_t *f)
 {
-        scan_t s = {.p = text,
-                    .end = text + len,
-                    .out = f->buf,
-                    .f = f};
+        scan_t s = {.p = text, .end = text + len, .out = f->buf, .f = f};
 
         f->n = f->nsub = 0;
         if (f->buf_size < len + 1 || !expect(&s, '{'))

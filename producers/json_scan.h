@@ -29,19 +29,19 @@ typedef enum {
 } esc_jv_kind_t;
 
 typedef struct esc_jv {
-        const char *key;      /* a member's name; NULL for an array entry */
-        const char *str;      /* ESC_JV_STRING: decoded UTF-8, no NUL inside */
-        long long num;        /* ESC_JV_INT */
-        int first, n;         /* ESC_JV_ARRAY, ESC_JV_OBJECT */
+        const char *key; /* a member's name; NULL for an array entry */
+        const char *str; /* ESC_JV_STRING: decoded UTF-8, no NUL inside */
+        long long num;   /* ESC_JV_INT */
+        int first, n;    /* ESC_JV_ARRAY, ESC_JV_OBJECT */
         esc_jv_kind_t kind;
 } esc_jv_t;
 
 typedef struct esc_jflat {
-        esc_jv_t *m;          /* the object's members, in document order */
+        esc_jv_t *m; /* the object's members, in document order */
         int n, max_m;
-        esc_jv_t *sub;        /* entries of the members' arrays and objects */
+        esc_jv_t *sub; /* entries of the members' arrays and objects */
         int nsub, max_sub;
-        char *buf;            /* decoded keys and strings (scanner only) */
+        char *buf; /* decoded keys and strings (scanner only) */
         size_t buf_size;
 } esc_jflat_t;
 

@@ -52,24 +52,23 @@ static void usage(FILE *out)
                 "commands:\n");
         for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
                 fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
-        fprintf(out,
-                "\n"
-                "global options:\n"
-                "  --config FILE   configuration file (env ESC_CONFIG, default ./esc.yaml)\n"
-                "  --json          machine-readable output on stdout\n"
-                "  --brokers LIST  Kafka bootstrap servers (env ESC_KAFKA_BROKERS)\n"
-                "  --pg URL        PostgreSQL URL (env ESC_PG_URL)\n"
-                "  --version       print the version\n"
-                "\n"
-                "exit codes: 0 ok, 1 runtime error, 2 usage or bad input,\n"
-                "            3 rejected by the ledger, 4 timed out waiting for the ledger\n"
-                "Run 'esc <command> --help' for a command's options.\n");
+        fprintf(out, "\n"
+                     "global options:\n"
+                     "  --config FILE   configuration file (env ESC_CONFIG, default ./esc.yaml)\n"
+                     "  --json          machine-readable output on stdout\n"
+                     "  --brokers LIST  Kafka bootstrap servers (env ESC_KAFKA_BROKERS)\n"
+                     "  --pg URL        PostgreSQL URL (env ESC_PG_URL)\n"
+                     "  --version       print the version\n"
+                     "\n"
+                     "exit codes: 0 ok, 1 runtime error, 2 usage or bad input,\n"
+                     "            3 rejected by the ledger, 4 timed out waiting for the ledger\n"
+                     "Run 'esc <command> --help' for a command's options.\n");
 }
 
 /* Takes a global option out of argv. Returns 1 if argv[*i] was one (and
  * advances *i past its value), 0 if not, -1 on a missing value. */
-static int take_global(int argc, char **argv, int *i, const char **config_path,
-                       bool *json, const char **brokers, const char **pg)
+static int take_global(int argc, char **argv, int *i, const char **config_path, bool *json,
+                       const char **brokers, const char **pg)
 {
         const char *a = argv[*i];
         const char **slot = NULL;

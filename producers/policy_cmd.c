@@ -121,12 +121,11 @@ static int cmd_check(esc_cli_t *cli, int argc, char **argv)
         }
         if (json) {
                 json_decref(out.errors);
-                print_json(json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:i}", "ok", 1, "file",
-                                     pol->source, "version", pol->version, "calendar",
-                                     pol->calendar_name, "timezone",
-                                     esc_tz_name(esc_cal_tz(pol->cal)), "bump_conditions",
-                                     pol->nbumps, "people", pol->npeople, "rotations",
-                                     pol->nrotations));
+                print_json(json_pack(
+                        "{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:i}", "ok", 1, "file", pol->source,
+                        "version", pol->version, "calendar", pol->calendar_name, "timezone",
+                        esc_tz_name(esc_cal_tz(pol->cal)), "bump_conditions", pol->nbumps, "people",
+                        pol->npeople, "rotations", pol->nrotations));
         } else {
                 summarise(pol, line, sizeof(line));
                 printf("%s\n", line);
@@ -183,8 +182,11 @@ static int cmd_explain(esc_cli_t *cli, int argc, char **argv)
                                     "degraded_with_workaround, cosmetic, question, "
                                     "feature_request)",
                                     impact_s);
-        esc_account_t acct = {.id = "explain", .tier = ESC_TIER_STANDARD, .health_score = -1,
-                              .paying = true, .renewal_date = ESC_DATE_NONE};
+        esc_account_t acct = {.id = "explain",
+                              .tier = ESC_TIER_STANDARD,
+                              .health_score = -1,
+                              .paying = true,
+                              .renewal_date = ESC_DATE_NONE};
         if (tier_s) {
                 int t = esc_tier_parse(tier_s);
                 if (t < 0)
@@ -207,8 +209,8 @@ static int cmd_explain(esc_cli_t *cli, int argc, char **argv)
                 else if (!strcmp(paying_s, "no") || !strcmp(paying_s, "false"))
                         acct.paying = false;
                 else
-                        return esc_cli_fail(ESC_EXIT_USAGE, me,
-                                            "--paying %s is not yes or no", paying_s);
+                        return esc_cli_fail(ESC_EXIT_USAGE, me, "--paying %s is not yes or no",
+                                            paying_s);
         }
         if (renewal_s && esc_date_parse(renewal_s, &acct.renewal_date, err, sizeof(err)))
                 return esc_cli_fail(ESC_EXIT_USAGE, me, "--renewal: %s", err);
@@ -220,8 +222,9 @@ static int cmd_explain(esc_cli_t *cli, int argc, char **argv)
                                      : esc_policy_from_config(cli->conf, err, sizeof(err));
         if (!pol) {
                 fprintf(stderr, "%s\n", err);
-                return esc_cli_fail(ESC_EXIT_USAGE, me, "the policy is not valid (run esc "
-                                                        "policy check)");
+                return esc_cli_fail(ESC_EXIT_USAGE, me,
+                                    "the policy is not valid (run esc "
+                                    "policy check)");
         }
 
         esc_classification_t cl;
@@ -303,6 +306,6 @@ int esc_cmd_policy(esc_cli_t *cli, int argc, char **argv)
                 return verb ? ESC_EXIT_OK : ESC_EXIT_USAGE;
         }
         fputs(usage_policy, stderr);
-        return esc_cli_fail(ESC_EXIT_USAGE, "policy", "unknown subcommand %s (use check or explain)",
-                            verb);
+        return esc_cli_fail(ESC_EXIT_USAGE, "policy",
+                            "unknown subcommand %s (use check or explain)", verb);
 }

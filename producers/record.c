@@ -24,8 +24,8 @@
 struct vals {
         const char *account, *account_name, *tier, *health, *paying, *renewal, *product_area,
                 *impact, *title, *description, *incident, *at, *csm, *by, *command_id, *wait,
-                *message, *next_update, *audience, *body, *role, *person, *sev, *reason,
-                *summary, *note, *tracker_url, *owner, *due, *root_cause, *action_id;
+                *message, *next_update, *audience, *body, *role, *person, *sev, *reason, *summary,
+                *note, *tracker_url, *owner, *due, *root_cause, *action_id;
         bool no_wait, unconfirmed, help;
         esc_strlist_t why;
 };
@@ -39,7 +39,10 @@ static const struct {
         size_t max;
         const char *key;
 } all_opts[] = {
-#define S(n, f, max) {n, ESC_OPT_STR, offsetof(struct vals, f), max, #f}
+#define S(n, f, max)                                                                               \
+        {                                                                                          \
+                n, ESC_OPT_STR, offsetof(struct vals, f), max, #f                                  \
+        }
         S("account", account, ESC_MAX_ID),
         S("account-name", account_name, ESC_MAX_STR),
         S("tier", tier, 32),
@@ -85,8 +88,8 @@ _Static_assert(sizeof(all_opts) / sizeof(all_opts[0]) <= 64, "option masks are 6
 static const struct spec {
         const char *word;
         esc_command_type_t type;
-        bool needs_incident;    /* positional INC */
-        const char *allowed;    /* besides COMMON */
+        bool needs_incident; /* positional INC */
+        const char *allowed; /* besides COMMON */
         const char *required;
         const char *usage;
 } specs[] = {
@@ -368,8 +371,8 @@ static int fill_open(struct vals *v, esc_command_t *cmd, char *errbuf, size_t er
         return 0;
 }
 
-static int fill_payload(const struct spec *s, struct vals *v, esc_command_t *cmd,
-                        char *errbuf, size_t errbuf_size)
+static int fill_payload(const struct spec *s, struct vals *v, esc_command_t *cmd, char *errbuf,
+                        size_t errbuf_size)
 {
         esc_command_payload_t *p = &cmd->p;
         int k;
@@ -379,8 +382,8 @@ static int fill_payload(const struct spec *s, struct vals *v, esc_command_t *cmd
         case ESC_CMD_OPEN:
                 return fill_open(v, cmd, errbuf, errbuf_size);
         case ESC_CMD_ACK:
-                if (parse_time_flag("next-update", v->next_update, &p->ack.next_update_at,
-                                    errbuf, errbuf_size))
+                if (parse_time_flag("next-update", v->next_update, &p->ack.next_update_at, errbuf,
+                                    errbuf_size))
                         return -1;
                 p->ack.by = esc_strdup(v->by);
                 p->ack.message = esc_strdup(v->message);
@@ -390,9 +393,9 @@ static int fill_payload(const struct spec *s, struct vals *v, esc_command_t *cmd
                         return bad(errbuf, errbuf_size, "audience", v->audience,
                                    "use external or internal");
                 p->update.audience = (esc_audience_t)k;
-                if (v->next_update && parse_time_flag("next-update", v->next_update,
-                                                      &p->update.next_update_at, errbuf,
-                                                      errbuf_size))
+                if (v->next_update &&
+                    parse_time_flag("next-update", v->next_update, &p->update.next_update_at,
+                                    errbuf, errbuf_size))
                         return -1;
                 p->update.by = esc_strdup(v->by);
                 p->update.body = esc_strdup(v->body);
@@ -441,8 +444,7 @@ static int fill_payload(const struct spec *s, struct vals *v, esc_command_t *cmd
                 return 0;
         case ESC_CMD_REVIEW_ACTION: {
                 char id[37];
-                if (parse_date_flag("due", v->due, &p->review_action.due_date, errbuf,
-                                    errbuf_size))
+                if (parse_date_flag("due", v->due, &p->review_action.due_date, errbuf, errbuf_size))
                         return -1;
                 if (!v->action_id)
                         fast_uuid(id);
@@ -547,13 +549,15 @@ static int build_finish(const struct spec *s, struct vals *v, const char *incide
                 cmd->incident_id = esc_strdup(id);
         }
         if (!cmd->incident_id[0]) {
-                esc_err(errbuf, errbuf_size, "the incident id is empty: give one like INC-20260306-ABC123");
+                esc_err(errbuf, errbuf_size,
+                        "the incident id is empty: give one like INC-20260306-ABC123");
                 return build_fail(v, cmd);
         }
 
         if (v->command_id) {
                 if (!v->command_id[0]) {
-                        esc_err(errbuf, errbuf_size, "--command-id is empty: give an id or drop the flag");
+                        esc_err(errbuf, errbuf_size,
+                                "--command-id is empty: give an id or drop the flag");
                         return build_fail(v, cmd);
                 }
                 cmd->command_id = esc_strdup(v->command_id);
@@ -615,8 +619,8 @@ static int build_store(const struct spec *s, struct vals *v, int opt, const char
         if (opt < 0 || (size_t)opt >= NOPTS)
                 return esc_err(errbuf, errbuf_size, "internal: no flag number %d", opt);
         if (!(allowed_mask[si] & (UINT64_C(1) << opt)))
-                return esc_cli_unknown_flag(all_opts[opt].name, strlen(all_opts[opt].name),
-                                            errbuf, errbuf_size);
+                return esc_cli_unknown_flag(all_opts[opt].name, strlen(all_opts[opt].name), errbuf,
+                                            errbuf_size);
         esc_opt_t o = opt_entry((size_t)opt, v);
         return esc_cli_store(&o, value, &seen[opt], errbuf, errbuf_size);
 }
@@ -632,8 +636,7 @@ int esc_record_build_fields(const char *word, const esc_record_field_t *fields, 
         if (!s)
                 return -1;
         for (int i = 0; i < n; i++)
-                if (build_store(s, &v, fields[i].opt, fields[i].value, seen, errbuf,
-                                errbuf_size))
+                if (build_store(s, &v, fields[i].opt, fields[i].value, seen, errbuf, errbuf_size))
                         return build_fail(&v, cmd);
         /* open takes its id as --incident, after every other flag */
         if (incident && !s->needs_incident) {
@@ -686,14 +689,13 @@ static int report(esc_cli_t *cli, const char *word, const esc_command_t *cmd,
                 for (int i = 0; i < vd->n; i++)
                         json_array_append_new(evs, esc_cli_event_json(&vd->events[i]));
                 json_t *o = json_pack("{s:s, s:s, s:b, s:o}", "incident_id", cmd->incident_id,
-                                      "command_id", cmd->command_id, "replayed", replayed,
-                                      "events", evs);
+                                      "command_id", cmd->command_id, "replayed", replayed, "events",
+                                      evs);
                 if (vd->rejected)
-                        json_object_set_new(
-                                o, "rejected",
-                                json_pack("{s:s?, s:s?}", "code",
-                                          vd->rejection->p.rejected.code, "message",
-                                          vd->rejection->p.rejected.message));
+                        json_object_set_new(o, "rejected",
+                                            json_pack("{s:s?, s:s?}", "code",
+                                                      vd->rejection->p.rejected.code, "message",
+                                                      vd->rejection->p.rejected.message));
                 json_dumpf(o, stdout, JSON_COMPACT);
                 fputc('\n', stdout);
                 json_decref(o);
@@ -711,8 +713,7 @@ static int report(esc_cli_t *cli, const char *word, const esc_command_t *cmd,
         if (vd->rejected) {
                 fprintf(stderr, "esc %s: rejected (%s): %s\n", word,
                         vd->rejection->p.rejected.code ? vd->rejection->p.rejected.code : "?",
-                        vd->rejection->p.rejected.message ? vd->rejection->p.rejected.message
-                                                          : "");
+                        vd->rejection->p.rejected.message ? vd->rejection->p.rejected.message : "");
                 return ESC_EXIT_REJECTED;
         }
         return ESC_EXIT_OK;
@@ -763,9 +764,9 @@ int esc_record_main(esc_cli_t *cli, const char *word, int argc, char **argv)
         case ESC_SUBMIT_OK:
                 if (opts.no_wait) {
                         if (cli->json) {
-                                json_t *o = json_pack("{s:s, s:s, s:b}", "incident_id",
-                                                      cmd.incident_id, "command_id",
-                                                      cmd.command_id, "delivered", 1);
+                                json_t *o =
+                                        json_pack("{s:s, s:s, s:b}", "incident_id", cmd.incident_id,
+                                                  "command_id", cmd.command_id, "delivered", 1);
                                 json_dumpf(o, stdout, JSON_COMPACT);
                                 fputc('\n', stdout);
                                 json_decref(o);

@@ -15,11 +15,11 @@ int esc_cmd_review(esc_cli_t *cli, int argc, char **argv)
         if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
                 /* asked for: stdout, exit 0; missing subcommand: stderr, exit 2 */
                 fprintf(argc < 2 ? stderr : stdout,
-                       "usage: esc review open INC [--tracker-url U] [--by P]\n"
-                       "       esc review action INC --title T --owner P --due YYYY-MM-DD "
-                       "[--tracker-url U] [--action-id ID] [--by P]\n"
-                       "       esc review complete INC --root-cause R [--why W]... [--by P]\n"
-                       "each also takes [--at TIME] [--command-id ID] [--wait S | --no-wait]\n");
+                        "usage: esc review open INC [--tracker-url U] [--by P]\n"
+                        "       esc review action INC --title T --owner P --due YYYY-MM-DD "
+                        "[--tracker-url U] [--action-id ID] [--by P]\n"
+                        "       esc review complete INC --root-cause R [--why W]... [--by P]\n"
+                        "each also takes [--at TIME] [--command-id ID] [--wait S | --no-wait]\n");
                 return argc < 2 ? ESC_EXIT_USAGE : ESC_EXIT_OK;
         }
         for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {

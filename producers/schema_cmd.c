@@ -50,8 +50,8 @@ int esc_cmd_schema(esc_cli_t *cli, int argc, char **argv)
                 else if (!path && (argv[i][0] != '-' || !strcmp(argv[i], "-")))
                         path = argv[i];
                 else
-                        return esc_cli_fail(ESC_EXIT_USAGE, "schema", "unexpected argument %s (see --help)",
-                                            argv[i]);
+                        return esc_cli_fail(ESC_EXIT_USAGE, "schema",
+                                            "unexpected argument %s (see --help)", argv[i]);
         }
         if (!path)
                 return esc_cli_fail(ESC_EXIT_USAGE, "schema",

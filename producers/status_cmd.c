@@ -19,12 +19,12 @@
 
 typedef struct view {
         esc_state_t st;
-        esc_event_t opened;          /* the EscalationOpened event (copy) */
+        esc_event_t opened; /* the EscalationOpened event (copy) */
         bool have_opened;
         esc_strlist_t bump_reasons;
         esc_time_t last_update_at;
         char last_update_by[ESC_MAX_ID + 1];
-        int last_update_audience;    /* -1: none */
+        int last_update_audience; /* -1: none */
         int actions;
         char channel[ESC_MAX_STR + 1];
         char tracking_url[ESC_MAX_STR + 1];
@@ -166,17 +166,16 @@ static void print_json(const char *inc, const view_t *v)
         for (int i = 0; i < v->bump_reasons.n; i++)
                 json_array_append_new(reasons, json_string(v->bump_reasons.v[i]));
         json_t *j = json_pack(
-                "{s:s, s:s, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "incident_id", inc,
-                "status", esc_status_name((esc_status_t)v->st.status), "sev",
+                "{s:s, s:s, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "incident_id", inc, "status",
+                esc_status_name((esc_status_t)v->st.status), "sev",
                 v->st.sev ? json_integer(v->st.sev) : json_null(), "matrix_sev",
                 v->st.matrix_sev ? json_integer(v->st.matrix_sev) : json_null(), "bumped",
                 (v->st.flags & ESC_ST_BUMPED) != 0, "bump_reasons", reasons, "account",
                 o ? json_pack("{s:s?, s:o, s:s}", "id", o->account.id, "name",
-                              str_or_null(o->account.name), "tier",
-                              esc_tier_name(o->account.tier))
+                              str_or_null(o->account.name), "tier", esc_tier_name(o->account.tier))
                   : json_null(),
-                "impact", o ? json_string(esc_impact_name(o->impact)) : json_null(),
-                "product_area", o ? str_or_null(o->product_area) : json_null(), "title",
+                "impact", o ? json_string(esc_impact_name(o->impact)) : json_null(), "product_area",
+                o ? str_or_null(o->product_area) : json_null(), "title",
                 o ? str_or_null(o->title) : json_null());
         json_object_set_new(j, "owners",
                             json_pack("{s:o, s:o, s:o}", "engineering_owner",
@@ -197,18 +196,16 @@ static void print_json(const char *inc, const view_t *v)
                 {"resolution_due_at", offsetof(esc_state_t, resolution_due_at)},
         };
         for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
-                json_object_set_new(
-                        j, times[i].k,
-                        esc_cli_time_json(*(const esc_time_t *)((const char *)&v->st +
-                                                                times[i].off)));
-        json_object_set_new(j, "last_update",
-                            v->last_update_audience < 0
-                                    ? json_null()
-                                    : json_pack("{s:o, s:s, s:s}", "at",
-                                                esc_cli_time_json(v->last_update_at), "by",
-                                                v->last_update_by, "audience",
-                                                esc_audience_name(
-                                                        (esc_audience_t)v->last_update_audience)));
+                json_object_set_new(j, times[i].k,
+                                    esc_cli_time_json(*(const esc_time_t *)((const char *)&v->st +
+                                                                            times[i].off)));
+        json_object_set_new(
+                j, "last_update",
+                v->last_update_audience < 0
+                        ? json_null()
+                        : json_pack("{s:o, s:s, s:s}", "at", esc_cli_time_json(v->last_update_at),
+                                    "by", v->last_update_by, "audience",
+                                    esc_audience_name((esc_audience_t)v->last_update_audience)));
         json_object_set_new(j, "review",
                             json_pack("{s:s, s:o, s:i}", "state", review_state(v), "due_at",
                                       esc_cli_time_json(v->st.review_due_at), "actions",
@@ -243,8 +240,9 @@ int esc_cmd_status(esc_cli_t *cli, int argc, char **argv)
         if (esc_cli_parse(argc, argv, opts, pos, 1, &npos, errbuf, sizeof(errbuf)))
                 return esc_cli_fail(ESC_EXIT_USAGE, "status", "%s", errbuf);
         if (npos != 1)
-                return esc_cli_fail(ESC_EXIT_USAGE, "status", "missing the incident id (usage: "
-                                                              "esc status INC)");
+                return esc_cli_fail(ESC_EXIT_USAGE, "status",
+                                    "missing the incident id (usage: "
+                                    "esc status INC)");
         if (esc_cli_check_value("incident id", pos[0], ESC_MAX_ID, errbuf, sizeof(errbuf)) ||
             !pos[0][0])
                 return esc_cli_fail(ESC_EXIT_USAGE, "status", "%s",

@@ -54,8 +54,8 @@ typedef struct codec_slot {
 typedef struct webhook {
         esc_config_t *conf;
         esc_cmdout_t *out;
-        const char *topic; /* esc_cmdout_topic(out) */
-        const char *secret;     /* webhook.zendesk_secret; never logged */
+        const char *topic;  /* esc_cmdout_topic(out) */
+        const char *secret; /* webhook.zendesk_secret; never logged */
         pthread_t poller;
         volatile int stop_poller;
         pthread_key_t codec_key;
@@ -70,7 +70,7 @@ typedef struct req {
         esc_buf_t body;
         bool too_big;
         int64_t started_us;
-        const char *path;       /* route, for metrics */
+        const char *path; /* route, for metrics */
 } req_t;
 
 /* Delivery-report rendezvous for one request's commands. */
@@ -83,8 +83,8 @@ typedef struct waiter {
 
 /* ---- Kafka --------------------------------------------------------------- */
 
-static void on_delivery(rd_kafka_resp_err_t err, const rd_kafka_message_t *m,
-                        void *msg_opaque, void *opaque)
+static void on_delivery(rd_kafka_resp_err_t err, const rd_kafka_message_t *m, void *msg_opaque,
+                        void *opaque)
 {
         waiter_t *w = msg_opaque;
 
@@ -126,8 +126,7 @@ static esc_codec_t *thread_codec(webhook_t *wh, char *errbuf, size_t errbuf_size
 
 /* Encodes and produces cmds[0..n), then waits for every delivery report.
  * Returns 0, or -1 with errbuf. */
-static int deliver_all(webhook_t *wh, esc_command_t *cmds, int n, char *errbuf,
-                       size_t errbuf_size)
+static int deliver_all(webhook_t *wh, esc_command_t *cmds, int n, char *errbuf, size_t errbuf_size)
 {
         waiter_t w = {.pending = 0};
         esc_codec_t *codec = thread_codec(wh, errbuf, errbuf_size);
@@ -184,30 +183,29 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
 static enum MHD_Result respond_json(struct MHD_Connection *conn, unsigned status, json_t *o)
 {
         char *s = json_dumps(o, JSON_COMPACT);
-        enum MHD_Result ret = respond(conn, status, "application/json", s ? s : "{}",
-                                      s ? strlen(s) : 2);
+        enum MHD_Result ret =
+                respond(conn, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
         free(s);
         json_decref(o);
         return ret;
 }
 
-static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned status,
-                                     const char *msg, const char *field)
+static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned status, const char *msg,
+                                     const char *field)
 {
         return respond_json(conn, status,
-                            json_pack("{s:s, s:o}", "error", msg,
-                                      "field", field && *field ? json_string(field) : json_null()));
+                            json_pack("{s:s, s:o}", "error", msg, "field",
+                                      field && *field ? json_string(field) : json_null()));
 }
 
 static void observe(webhook_t *wh, req_t *rq, unsigned status)
 {
         char labels[128], code[8];
         snprintf(code, sizeof(code), "%u", status);
-        esc_metrics_labels(labels, sizeof(labels), "path", rq->path ? rq->path : "other",
-                           "code", code, NULL);
+        esc_metrics_labels(labels, sizeof(labels), "path", rq->path ? rq->path : "other", "code",
+                           code, NULL);
         esc_metric_add(wh->m_requests, labels, 1);
-        esc_metric_observe(wh->m_latency, NULL,
-                           (double)(esc_mono_us() - rq->started_us) / 1e6);
+        esc_metric_observe(wh->m_latency, NULL, (double)(esc_mono_us() - rq->started_us) / 1e6);
 }
 
 /* ---- routes -------------------------------------------------------------- */
@@ -320,8 +318,7 @@ static unsigned post_zendesk(webhook_t *wh, struct MHD_Connection *conn, req_t *
         case ESC_ZD_IGNORED:
                 /* 200, not an error: Zendesk must not retry it */
                 *ret = respond_json(conn, MHD_HTTP_OK,
-                                    json_pack("{s:[], s:s}", "command_ids", "ignored",
-                                              e.message));
+                                    json_pack("{s:[], s:s}", "command_ids", "ignored", e.message));
                 status = MHD_HTTP_OK;
                 break;
         case ESC_ZD_MALFORMED:
@@ -360,7 +357,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 rq = esc_xcalloc(1, sizeof(*rq));
                 rq->started_us = esc_mono_us();
                 esc_buf_init(&rq->body, WEBHOOK_MAX_BODY);
-                rq->path = !strcmp(url, "/v1/commands") ? "/v1/commands"
+                rq->path = !strcmp(url, "/v1/commands")  ? "/v1/commands"
                            : !strcmp(url, "/v1/zendesk") ? "/v1/zendesk"
                            : !strcmp(url, "/healthz")    ? "/healthz"
                            : !strcmp(url, "/metrics")    ? "/metrics"
@@ -393,8 +390,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 esc_buf_init(&out, 4 << 20);
                 esc_metrics_render(wh->metrics, &out);
                 status = MHD_HTTP_OK;
-                ret = respond(conn, status, "text/plain; version=0.0.4",
-                              out.data ? out.data : "", out.len);
+                ret = respond(conn, status, "text/plain; version=0.0.4", out.data ? out.data : "",
+                              out.len);
                 esc_buf_free(&out);
         } else if (!strcmp(rq->path, "other")) {
                 status = MHD_HTTP_NOT_FOUND;
@@ -407,13 +404,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 ret = respond_error(conn, status, "method not allowed here", NULL);
         } else if (rq->too_big) {
                 status = MHD_HTTP_CONTENT_TOO_LARGE;
-                ret = respond_error(conn, status, "body larger than 1048576 bytes: split it",
-                                    NULL);
+                ret = respond_error(conn, status, "body larger than 1048576 bytes: split it", NULL);
         } else if (!is_json_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                              MHD_HTTP_HEADER_CONTENT_TYPE))) {
+                                                             MHD_HTTP_HEADER_CONTENT_TYPE))) {
                 status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
-                ret = respond_error(conn, status,
-                                    "Content-Type must be application/json", "Content-Type");
+                ret = respond_error(conn, status, "Content-Type must be application/json",
+                                    "Content-Type");
         } else if (!strcmp(rq->path, "/v1/commands")) {
                 status = post_commands(wh, conn, rq, &ret);
         } else {
@@ -498,10 +494,9 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
                                             "HTTP requests by route and status.");
         wh.m_commands = esc_metrics_counter(wh.metrics, "esc_webhook_commands_total",
                                             "Commands delivered to esc.commands.");
-        wh.m_latency = esc_metrics_histogram(wh.metrics, "esc_webhook_request_seconds",
-                                             "Request latency, delivery included.",
-                                             esc_metrics_latency_buckets,
-                                             esc_metrics_latency_buckets_cnt);
+        wh.m_latency = esc_metrics_histogram(
+                wh.metrics, "esc_webhook_request_seconds", "Request latency, delivery included.",
+                esc_metrics_latency_buckets, esc_metrics_latency_buckets_cnt);
         esc_signals_install();
         if ((errno = pthread_create(&wh.poller, NULL, poller_main, &wh)) != 0) {
                 esc_cli_fail(ESC_EXIT_RUNTIME, "webhook",
@@ -510,14 +505,12 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
         }
         poller_up = true;
 
-        d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                                     MHD_USE_ERROR_LOG,
-                             0, NULL, NULL, handle, &wh, MHD_OPTION_SOCK_ADDR,
-                             (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-                             (unsigned int)threads.v, MHD_OPTION_NOTIFY_COMPLETED, request_done,
-                             &wh, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
-                             MHD_OPTION_END);
+        d = MHD_start_daemon(
+                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                handle, &wh, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads.v, MHD_OPTION_NOTIFY_COMPLETED,
+                request_done, &wh, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
         if (!d) {
                 esc_cli_fail(ESC_EXIT_RUNTIME, "webhook",
                              "cannot listen on %s (in use? another address?)", listen);

@@ -109,8 +109,8 @@ static const char *pick_product_area(const esc_config_t *conf, const json_t *det
         if (json_is_array(tags))
                 json_array_foreach((json_t *)tags, i, t)
                 {
-                        if (json_is_string(t) && (a = cfg2(conf, "zendesk.product_area_by_tag.",
-                                                           json_string_value(t))))
+                        if (json_is_string(t) &&
+                            (a = cfg2(conf, "zendesk.product_area_by_tag.", json_string_value(t))))
                                 return a;
                 }
         return esc_config_str(conf, "zendesk.default_product_area", "general");
@@ -197,8 +197,8 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const json_t *payload, esc
         kind = type + strlen(EVENT_PREFIX);
         detail = json_object_get(payload, "detail");
         event = json_object_get(payload, "event");
-        if (!json_is_object(detail) || id_text(json_object_get(detail, "id"), ticket,
-                                               sizeof(ticket)))
+        if (!json_is_object(detail) ||
+            id_text(json_object_get(detail, "id"), ticket, sizeof(ticket)))
                 return fail(err, ESC_ZD_MALFORMED, "detail.id", "%s",
                             "detail.id: missing (the ticket id)");
         if (strncmp(kind, "ticket.", 7) != 0)
@@ -239,8 +239,7 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const json_t *payload, esc
                         st = str_at(detail, "status");
                 if (st && !strcasecmp(st, "solved")) {
                         json_object_set_new(o, "type", json_string("resolve"));
-                        json_object_set_new(o, "summary",
-                                            json_string("Solved in Zendesk"));
+                        json_object_set_new(o, "summary", json_string("Solved in Zendesk"));
                 } else if (st && !strcasecmp(st, "closed")) {
                         json_object_set_new(o, "type", json_string("close"));
                 } else {
@@ -252,10 +251,11 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const json_t *payload, esc
                 const char *cur = current_value(event, "priority");
                 const json_t *prev = json_object_get(event, "previous");
                 char body[256];
-                snprintf(body, sizeof(body), "Zendesk priority changed from %.32s to %.32s",
-                         json_is_string(prev) ? json_string_value(prev) : "(none)",
-                         cur ? cur : (str_at(detail, "priority") ? str_at(detail, "priority")
-                                                                 : "(none)"));
+                snprintf(
+                        body, sizeof(body), "Zendesk priority changed from %.32s to %.32s",
+                        json_is_string(prev) ? json_string_value(prev) : "(none)",
+                        cur ? cur
+                            : (str_at(detail, "priority") ? str_at(detail, "priority") : "(none)"));
                 json_object_set_new(o, "type", json_string("update"));
                 json_object_set_new(o, "audience", json_string("internal"));
                 json_object_set_new(o, "body", json_string(body));
@@ -323,8 +323,7 @@ int esc_zendesk_verify(const char *secret, const char *timestamp, const char *si
         if (!timestamp || !*timestamp)
                 return esc_err(errbuf, errbuf_size, "missing header %s", ESC_ZD_TS_HEADER);
         if (strlen(timestamp) > 64 || esc_time_parse(timestamp, &ts, NULL, 0))
-                return esc_err(errbuf, errbuf_size, "%s is not an ISO-8601 time",
-                               ESC_ZD_TS_HEADER);
+                return esc_err(errbuf, errbuf_size, "%s is not an ISO-8601 time", ESC_ZD_TS_HEADER);
         if (now == 0)
                 now = esc_now();
         int64_t skew = now > ts ? now - ts : ts - now;

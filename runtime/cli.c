@@ -30,8 +30,8 @@ bool esc_cli_wants_help(int argc, char **argv)
         return false;
 }
 
-int esc_cli_config_int(const char *cmd, const esc_config_t *conf, const char *key,
-                       long long def, long long min, long long max, long long *out)
+int esc_cli_config_int(const char *cmd, const esc_config_t *conf, const char *key, long long def,
+                       long long min, long long max, long long *out)
 {
         char err[512];
 

@@ -39,7 +39,7 @@ bool esc_cli_wants_help(int argc, char **argv);
 /* A number from the configuration, checked like a flag: def if the key is
  * unset, else the value if it is a whole number in [min, max]. Returns 0,
  * or -1 with a one-line error on stderr naming the key and the range. */
-int esc_cli_config_int(const char *cmd, const esc_config_t *conf, const char *key,
-                       long long def, long long min, long long max, long long *out);
+int esc_cli_config_int(const char *cmd, const esc_config_t *conf, const char *key, long long def,
+                       long long min, long long max, long long *out);
 
 #endif

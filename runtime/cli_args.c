@@ -16,8 +16,8 @@ int esc_cli_check_value(const char *flag, const char *v, size_t max, char *errbu
                 max = ESC_MAX_STR;
         if (n > max)
                 return esc_err(errbuf, errbuf_size,
-                               "--%s is %zu bytes long; the limit is %zu bytes (shorten it)",
-                               flag, n, max);
+                               "--%s is %zu bytes long; the limit is %zu bytes (shorten it)", flag,
+                               n, max);
         if (!esc_utf8_valid(v, n))
                 return esc_err(errbuf, errbuf_size,
                                "--%s is not valid UTF-8 (re-encode the value as UTF-8)", flag);
@@ -30,8 +30,7 @@ int esc_cli_check_value(const char *flag, const char *v, size_t max, char *errbu
 static const esc_opt_t *find_opt(const esc_opt_t *opts, const char *name, size_t len)
 {
         for (const esc_opt_t *o = opts; o->name; o++)
-                if (o->name[0] == name[0] && !strncmp(o->name, name, len) &&
-                    o->name[len] == '\0')
+                if (o->name[0] == name[0] && !strncmp(o->name, name, len) && o->name[len] == '\0')
                         return o;
         return NULL;
 }
@@ -42,8 +41,7 @@ int esc_cli_unknown_flag(const char *name, size_t len, char *errbuf, size_t errb
                        (int)(len > 64 ? 64 : len), name);
 }
 
-int esc_cli_store(const esc_opt_t *o, const char *v, bool *seen, char *errbuf,
-                  size_t errbuf_size)
+int esc_cli_store(const esc_opt_t *o, const char *v, bool *seen, char *errbuf, size_t errbuf_size)
 {
         if (o->kind == ESC_OPT_BOOL) {
                 *(bool *)o->dst = true;
@@ -58,8 +56,8 @@ int esc_cli_store(const esc_opt_t *o, const char *v, bool *seen, char *errbuf,
                 esc_opt_int_t *n = o->dst;
                 if (esc_parse_int(v, n->lo, n->hi, &n->v))
                         return esc_err(errbuf, errbuf_size,
-                                       "--%s '%s' is not a whole number from %lld to %lld",
-                                       o->name, v, n->lo, n->hi);
+                                       "--%s '%s' is not a whole number from %lld to %lld", o->name,
+                                       v, n->lo, n->hi);
                 if (seen)
                         *seen = true;
                 return 0;
@@ -131,8 +129,7 @@ int esc_cli_parse(int argc, char **argv, const esc_opt_t *opts, const char **pos
                         v = eq + 1;
                 } else {
                         if (i + 1 >= argc)
-                                return esc_err(errbuf, errbuf_size, "--%s needs a value",
-                                               o->name);
+                                return esc_err(errbuf, errbuf_size, "--%s needs a value", o->name);
                         v = argv[++i];
                 }
                 if (esc_cli_store(o, v, idx < MAX_OPTS ? &seen[idx] : NULL, errbuf, errbuf_size))

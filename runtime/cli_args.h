@@ -25,10 +25,10 @@ typedef enum {
 } esc_opt_kind_t;
 
 typedef struct esc_opt {
-        const char *name;  /* without the dashes: "account-name" */
+        const char *name; /* without the dashes: "account-name" */
         esc_opt_kind_t kind;
         void *dst;
-        size_t max;        /* byte cap of a value; 0 = ESC_MAX_STR */
+        size_t max; /* byte cap of a value; 0 = ESC_MAX_STR */
 } esc_opt_t;
 
 /* An ESC_OPT_INT's slot: v holds the default until the flag sets it. */
@@ -49,8 +49,7 @@ int esc_cli_parse(int argc, char **argv, const esc_opt_t *opts, const char **pos
  * callers that already know which flag a value is for. v is NULL for a
  * boolean flag; seen (NULL: not tracked) is false until the flag is
  * stored once. */
-int esc_cli_store(const esc_opt_t *o, const char *v, bool *seen, char *errbuf,
-                  size_t errbuf_size);
+int esc_cli_store(const esc_opt_t *o, const char *v, bool *seen, char *errbuf, size_t errbuf_size);
 
 /* esc_cli_parse's message for a flag it does not know (name[0..len)). */
 int esc_cli_unknown_flag(const char *name, size_t len, char *errbuf, size_t errbuf_size);

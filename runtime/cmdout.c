@@ -33,8 +33,8 @@ esc_cmdout_t *esc_cmdout_new(const esc_config_t *conf, esc_cmdout_dr_fn dr, void
         if (!(o->rk = esc_kafka_producer_new(conf, on_delivery, o, errbuf, errbuf_size)))
                 goto fail;
         if (metadata_timeout_ms > 0 &&
-            esc_kafka_partition_count(o->rk, o->topic, metadata_timeout_ms, errbuf,
-                                      errbuf_size) <= 0)
+            esc_kafka_partition_count(o->rk, o->topic, metadata_timeout_ms, errbuf, errbuf_size) <=
+                    0)
                 goto fail;
         if (!(o->rkt = rd_kafka_topic_new(o->rk, o->topic, NULL))) {
                 esc_err(errbuf, errbuf_size, "%s: %s", o->topic,
@@ -67,8 +67,8 @@ int esc_cmdout_send_raw(esc_cmdout_t *o, const void *key, size_t keylen, const v
                 rd_kafka_resp_err_t err = rd_kafka_producev(
                         o->rk, RD_KAFKA_V_RKT(o->rkt), RD_KAFKA_V_KEY(key, keylen),
                         RD_KAFKA_V_VALUE((void *)val, vallen),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                        RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(msg_opaque),
+                        RD_KAFKA_V_END);
                 if (!err)
                         return 0;
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -79,8 +79,8 @@ int esc_cmdout_send_raw(esc_cmdout_t *o, const void *key, size_t keylen, const v
         }
 }
 
-int esc_cmdout_send(esc_cmdout_t *o, esc_codec_t *codec, const esc_command_t *cmd,
-                    esc_buf_t *enc, void *msg_opaque, char *errbuf, size_t errbuf_size)
+int esc_cmdout_send(esc_cmdout_t *o, esc_codec_t *codec, const esc_command_t *cmd, esc_buf_t *enc,
+                    void *msg_opaque, char *errbuf, size_t errbuf_size)
 {
         esc_buf_reset(enc);
         if (esc_codec_encode_command(codec, cmd, enc, errbuf, errbuf_size) != ESC_CODEC_OK)

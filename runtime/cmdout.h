@@ -44,8 +44,8 @@ void esc_cmdout_destroy(esc_cmdout_t *o, int flush_ms);
  * incident id. Returns 0; 1 with errbuf when cmd is not encodable (it never
  * will be); -1 with errbuf when librdkafka refused it for a reason other
  * than a full queue (it may be taken later). */
-int esc_cmdout_send(esc_cmdout_t *o, esc_codec_t *codec, const esc_command_t *cmd,
-                    esc_buf_t *enc, void *msg_opaque, char *errbuf, size_t errbuf_size);
+int esc_cmdout_send(esc_cmdout_t *o, esc_codec_t *codec, const esc_command_t *cmd, esc_buf_t *enc,
+                    void *msg_opaque, char *errbuf, size_t errbuf_size);
 /* Queues an already encoded command (value copied). Returns 0 or -1 as
  * above. */
 int esc_cmdout_send_raw(esc_cmdout_t *o, const void *key, size_t keylen, const void *val,

@@ -132,8 +132,8 @@ static void load_env(esc_config_t *c)
 
 /* Flattens a YAML document with libyaml's event API: a stack of key
  * prefixes, sequences numbered .0, .1, ... */
-static int load_yaml(esc_config_t *c, const char *path, const char *text, size_t len,
-                     char *errbuf, size_t errbuf_size)
+static int load_yaml(esc_config_t *c, const char *path, const char *text, size_t len, char *errbuf,
+                     size_t errbuf_size)
 {
         yaml_parser_t parser;
         yaml_event_t ev;
@@ -163,9 +163,9 @@ static int load_yaml(esc_config_t *c, const char *path, const char *text, size_t
                 char full[2 * MAX_KEY + 16];
                 const char *child = NULL; /* key under which a value/collection sits */
 
-                if (depth >= 0 && (ev.type == YAML_SCALAR_EVENT ||
-                                   ev.type == YAML_MAPPING_START_EVENT ||
-                                   ev.type == YAML_SEQUENCE_START_EVENT)) {
+                if (depth >= 0 &&
+                    (ev.type == YAML_SCALAR_EVENT || ev.type == YAML_MAPPING_START_EVENT ||
+                     ev.type == YAML_SEQUENCE_START_EVENT)) {
                         if (st[depth].is_seq) {
                                 snprintf(full, sizeof(full), "%s%s%d", st[depth].prefix,
                                          st[depth].prefix[0] ? "." : "", st[depth].seq_index++);
@@ -173,15 +173,15 @@ static int load_yaml(esc_config_t *c, const char *path, const char *text, size_t
                         } else if (st[depth].want_key) {
                                 if (ev.type != YAML_SCALAR_EVENT) {
                                         esc_err(errbuf, errbuf_size,
-                                                "%s:%zu: a mapping key must be a plain word",
-                                                path, line);
+                                                "%s:%zu: a mapping key must be a plain word", path,
+                                                line);
                                         yaml_event_delete(&ev);
                                         goto out;
                                 }
                                 const char *k = (const char *)ev.data.scalar.value;
                                 if (strlen(k) + strlen(st[depth].prefix) + 2 > MAX_KEY) {
-                                        esc_err(errbuf, errbuf_size, "%s:%zu: key too long",
-                                                path, line);
+                                        esc_err(errbuf, errbuf_size, "%s:%zu: key too long", path,
+                                                line);
                                         yaml_event_delete(&ev);
                                         goto out;
                                 }
@@ -191,8 +191,7 @@ static int load_yaml(esc_config_t *c, const char *path, const char *text, size_t
                                 continue;
                         } else {
                                 snprintf(full, sizeof(full), "%s%s%s", st[depth].prefix,
-                                         st[depth].prefix[0] ? "." : "",
-                                         st[depth].pending_key);
+                                         st[depth].prefix[0] ? "." : "", st[depth].pending_key);
                                 st[depth].want_key = true;
                                 child = full;
                         }
@@ -231,8 +230,7 @@ static int load_yaml(esc_config_t *c, const char *path, const char *text, size_t
                                 /* A document that is a bare scalar is not a config. */
                                 if (ev.data.scalar.length) {
                                         esc_err(errbuf, errbuf_size,
-                                                "%s:%zu: expected a mapping of keys", path,
-                                                line);
+                                                "%s:%zu: expected a mapping of keys", path, line);
                                         yaml_event_delete(&ev);
                                         goto out;
                                 }
@@ -241,8 +239,8 @@ static int load_yaml(esc_config_t *c, const char *path, const char *text, size_t
                         put(c, child, (const char *)ev.data.scalar.value, L_FILE);
                         break;
                 case YAML_ALIAS_EVENT:
-                        esc_err(errbuf, errbuf_size, "%s:%zu: YAML aliases are not supported",
-                                path, line);
+                        esc_err(errbuf, errbuf_size, "%s:%zu: YAML aliases are not supported", path,
+                                line);
                         yaml_event_delete(&ev);
                         goto out;
                 default:
@@ -260,8 +258,7 @@ out:
 static void resolve_relative(esc_config_t *c, const char *cfg_path, const char *key)
 {
         for (int i = 0; i < c->n; i++) {
-                if (strcmp(c->v[i].key, key) || c->v[i].layer != L_FILE ||
-                    c->v[i].value[0] == '/')
+                if (strcmp(c->v[i].key, key) || c->v[i].layer != L_FILE || c->v[i].value[0] == '/')
                         continue;
                 char *dup = esc_strdup(cfg_path);
                 const char *dir = dirname(dup);
@@ -349,9 +346,8 @@ const char *esc_config_str(const esc_config_t *c, const char *key, const char *d
         return v && *v ? v : def;
 }
 
-int esc_config_number(const esc_config_t *c, const char *key, long long def,
-                      long long min, long long max, long long *out, char *errbuf,
-                      size_t errbuf_size)
+int esc_config_number(const esc_config_t *c, const char *key, long long def, long long min,
+                      long long max, long long *out, char *errbuf, size_t errbuf_size)
 {
         const char *v = esc_config_get(c, key);
 
@@ -388,8 +384,7 @@ void esc_config_set(esc_config_t *c, const char *key, const char *value)
 }
 
 int esc_config_foreach(const esc_config_t *c, const char *prefix,
-                       int (*fn)(const char *subkey, const char *value, void *opaque),
-                       void *opaque)
+                       int (*fn)(const char *subkey, const char *value, void *opaque), void *opaque)
 {
         size_t plen = strlen(prefix);
 
@@ -426,7 +421,7 @@ const char *esc_config_dev_dir(void)
 
 const char *esc_config_topic(const esc_config_t *c, const char *name, char *buf, size_t size)
 {
-        snprintf(buf, size, "%s%s", esc_config_str(c, "kafka.topic_prefix", ESC_DEFAULT_TOPIC_PREFIX),
-                 name);
+        snprintf(buf, size, "%s%s",
+                 esc_config_str(c, "kafka.topic_prefix", ESC_DEFAULT_TOPIC_PREFIX), name);
         return buf;
 }

@@ -37,9 +37,8 @@ const char *esc_config_str(const esc_config_t *conf, const char *key, const char
 /* A whole number in [min, max], or def when the key is unset. Returns 0, or
  * -1 with errbuf naming the key, the value, the range and the config source:
  * a number that does not parse is an error, never silently the default. */
-int esc_config_number(const esc_config_t *conf, const char *key, long long def,
-                      long long min, long long max, long long *out, char *errbuf,
-                      size_t errbuf_size);
+int esc_config_number(const esc_config_t *conf, const char *key, long long def, long long min,
+                      long long max, long long *out, char *errbuf, size_t errbuf_size);
 bool esc_config_bool(const esc_config_t *conf, const char *key, bool def);
 /* Sets (copies) a value with the highest precedence (used for CLI flags). */
 void esc_config_set(esc_config_t *conf, const char *key, const char *value);
@@ -62,8 +61,7 @@ const char *esc_config_source(const esc_config_t *conf);
 const char *esc_config_dev_dir(void);
 
 /* Full topic name for a logical topic: prefix + name ("esc." + "events"). */
-const char *esc_config_topic(const esc_config_t *conf, const char *name, char *buf,
-                             size_t size);
+const char *esc_config_topic(const esc_config_t *conf, const char *name, char *buf, size_t size);
 
 /* Default values (contract). */
 #define ESC_DEFAULT_TOPIC_PREFIX "esc."

@@ -26,7 +26,7 @@ struct esc_eventlog {
         rd_kafka_t *rk;
         esc_codec_t *codec; /* borrowed */
         char topic[256];
-        int partitions;     /* 0 until looked up */
+        int partitions; /* 0 until looked up */
 };
 
 esc_eventlog_t *esc_eventlog_new(const esc_config_t *conf, esc_codec_t *codec, char *errbuf,
@@ -150,8 +150,8 @@ static int deliver(esc_eventlog_t *log, const rd_kafka_message_t *m, esc_eventlo
 }
 
 int esc_eventlog_scan(esc_eventlog_t *log, int32_t partition, int64_t start, const char *key,
-                      esc_eventlog_fn fn, void *opaque, esc_eventlog_stats_t *stats,
-                      char *errbuf, size_t errbuf_size)
+                      esc_eventlog_fn fn, void *opaque, esc_eventlog_stats_t *stats, char *errbuf,
+                      size_t errbuf_size)
 {
         esc_eventlog_stats_t local = {0};
         size_t keylen = key ? strlen(key) : 0;
@@ -256,6 +256,6 @@ int esc_eventlog_incident(esc_eventlog_t *log, const char *incident_id, esc_even
 
         if (p < 0)
                 return -1;
-        return esc_eventlog_scan(log, p, RD_KAFKA_OFFSET_BEGINNING, incident_id, fn, opaque,
-                                 stats, errbuf, errbuf_size);
+        return esc_eventlog_scan(log, p, RD_KAFKA_OFFSET_BEGINNING, incident_id, fn, opaque, stats,
+                                 errbuf, errbuf_size);
 }

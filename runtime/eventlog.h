@@ -59,8 +59,8 @@ int esc_eventlog_watermarks(esc_eventlog_t *log, int32_t partition, int64_t *low
  * Returns 0 at the end, the callback's non-zero value if it stopped, or -1
  * with errbuf on a broker error. */
 int esc_eventlog_scan(esc_eventlog_t *log, int32_t partition, int64_t start, const char *key,
-                      esc_eventlog_fn fn, void *opaque, esc_eventlog_stats_t *stats,
-                      char *errbuf, size_t errbuf_size);
+                      esc_eventlog_fn fn, void *opaque, esc_eventlog_stats_t *stats, char *errbuf,
+                      size_t errbuf_size);
 
 /* Like scan, but keeps following the partition past its end until the
  * callback returns non-zero or timeout_ms passes. Returns the callback's

@@ -56,15 +56,17 @@ struct setting {
 /* Durability first; linger keeps batching efficient for bulk ingest;
  * murmur2_random places a key as Java's default partitioner does. */
 static const struct setting producer_settings[] = {
-        {"enable.idempotence", "true"}, {"acks", "all"},
+        {"enable.idempotence", "true"},    {"acks", "all"},
         {"partitioner", "murmur2_random"}, {"linger.ms", "5"},
-        {"compression.type", "lz4"},    {NULL, NULL},
+        {"compression.type", "lz4"},       {NULL, NULL},
 };
 
 /* Workers own their offsets: nothing is committed or stored behind them. */
 static const struct setting consumer_settings[] = {
-        {"auto.offset.reset", "earliest"},     {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"}, {"enable.partition.eof", "true"},
+        {"auto.offset.reset", "earliest"},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "true"},
         {NULL, NULL},
 };
 
@@ -72,8 +74,8 @@ static const struct setting consumer_settings[] = {
  * NULL), then kafka.properties.* and the role's own prefix
  * (kafka.producer.* / kafka.consumer.*), so operators override esc. */
 static rd_kafka_conf_t *client_conf(const esc_config_t *conf, const struct setting *role,
-                                    const struct setting *extra, const char *prefix,
-                                    char *errbuf, size_t errbuf_size)
+                                    const struct setting *extra, const char *prefix, char *errbuf,
+                                    size_t errbuf_size)
 {
         rd_kafka_conf_t *rkconf = rd_kafka_conf_new();
         struct conf_ctx ctx = {rkconf, errbuf, errbuf_size};
@@ -119,8 +121,8 @@ rd_kafka_t *esc_kafka_producer_new(const esc_config_t *conf,
                                                  void *opaque),
                                    void *opaque, char *errbuf, size_t errbuf_size)
 {
-        rd_kafka_conf_t *rkconf = client_conf(conf, producer_settings, NULL, "kafka.producer.",
-                                              errbuf, errbuf_size);
+        rd_kafka_conf_t *rkconf =
+                client_conf(conf, producer_settings, NULL, "kafka.producer.", errbuf, errbuf_size);
 
         if (!rkconf)
                 return NULL;
@@ -149,8 +151,8 @@ rd_kafka_t *esc_kafka_consumer_new_rebalance(
                 {group ? NULL : "fetch.wait.max.ms", "10"},
                 {NULL, NULL},
         };
-        rd_kafka_conf_t *rkconf = client_conf(conf, consumer_settings, extra, "kafka.consumer.",
-                                              errbuf, errbuf_size);
+        rd_kafka_conf_t *rkconf =
+                client_conf(conf, consumer_settings, extra, "kafka.consumer.", errbuf, errbuf_size);
         rd_kafka_t *rk;
 
         if (!rkconf)
@@ -180,8 +182,8 @@ static uint32_t murmur2(const void *key, size_t len)
         const unsigned char *data = key;
 
         while (len >= 4) {
-                uint32_t k = (uint32_t)data[0] | (uint32_t)data[1] << 8 |
-                             (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24;
+                uint32_t k = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
+                             (uint32_t)data[3] << 24;
                 k *= m;
                 k ^= k >> r;
                 k *= m;

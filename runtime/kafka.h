@@ -21,8 +21,8 @@ rd_kafka_t *esc_kafka_producer_new(const esc_config_t *conf,
 
 /* A consumer in `group` (NULL: no group, for assign()-only readers such as
  * timeline). auto.offset.reset=earliest, enable.auto.commit=false. */
-rd_kafka_t *esc_kafka_consumer_new(const esc_config_t *conf, const char *group,
-                                   char *errbuf, size_t errbuf_size);
+rd_kafka_t *esc_kafka_consumer_new(const esc_config_t *conf, const char *group, char *errbuf,
+                                   size_t errbuf_size);
 /* Same, with a rebalance callback and handle opaque (librdkafka accepts
  * them only before the handle exists). The callback then owns assignment:
  * it must call rd_kafka_assign()/rd_kafka_incremental_assign(). */
@@ -37,7 +37,7 @@ rd_kafka_t *esc_kafka_consumer_new_rebalance(
 int32_t esc_kafka_partition_for_key(const char *key, size_t keylen, int32_t partition_cnt);
 
 /* Number of partitions of a topic (metadata request), or -1 with errbuf. */
-int esc_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
-                              char *errbuf, size_t errbuf_size);
+int esc_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errbuf,
+                              size_t errbuf_size);
 
 #endif

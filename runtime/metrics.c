@@ -23,11 +23,11 @@
 typedef enum { ESC_METRIC_COUNTER, ESC_METRIC_GAUGE, ESC_METRIC_HISTOGRAM } esc_metric_type_t;
 
 typedef struct esc_series {
-        char *labels;        /* "" for none; never NULL */
-        double value;        /* counter/gauge */
-        double sum;          /* histogram */
-        uint64_t count;      /* histogram */
-        uint64_t *buckets;   /* histogram, per bucket (not cumulative) */
+        char *labels;      /* "" for none; never NULL */
+        double value;      /* counter/gauge */
+        double sum;        /* histogram */
+        uint64_t count;    /* histogram */
+        uint64_t *buckets; /* histogram, per bucket (not cumulative) */
 } esc_series_t;
 
 struct esc_metric {
@@ -50,9 +50,8 @@ struct esc_metrics {
         uint64_t dropped_series;
 };
 
-const double esc_metrics_latency_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                              0.1,   0.25,   0.5,   1,    2.5,   5,
-                                              10};
+const double esc_metrics_latency_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                              0.25,  0.5,    1,     2.5,  5,     10};
 const size_t esc_metrics_latency_buckets_cnt =
         sizeof(esc_metrics_latency_buckets) / sizeof(esc_metrics_latency_buckets[0]);
 
@@ -99,17 +98,16 @@ static bool name_valid(const char *name)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = name[i];
-                bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                             c == ':';
+                bool alpha =
+                        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
                 if (!alpha && !(i > 0 && c >= '0' && c <= '9'))
                         return false;
         }
         return true;
 }
 
-static esc_metric_t *family_register(esc_metrics_t *m, esc_metric_type_t type,
-                                     const char *name, const char *help,
-                                     const double *bounds, size_t bound_cnt)
+static esc_metric_t *family_register(esc_metrics_t *m, esc_metric_type_t type, const char *name,
+                                     const char *help, const double *bounds, size_t bound_cnt)
 {
         esc_metric_t *mt;
 
@@ -176,8 +174,7 @@ static esc_series_t *series_get(esc_metric_t *mt, const char *labels, bool creat
                         return mt->series[i];
         if (!create)
                 return NULL;
-        if (mt->series_cnt >= ESC_METRICS_MAX_SERIES ||
-            strlen(labels) >= ESC_METRICS_MAX_LABELS) {
+        if (mt->series_cnt >= ESC_METRICS_MAX_SERIES || strlen(labels) >= ESC_METRICS_MAX_LABELS) {
                 mt->m->dropped_series++;
                 return NULL;
         }
@@ -338,16 +335,15 @@ static int put_help(esc_buf_t *out, const char *help)
         return rc;
 }
 
-static int put_sample(esc_buf_t *out, const char *name, const char *suffix,
-                      const char *labels, const char *extra_label, double v)
+static int put_sample(esc_buf_t *out, const char *name, const char *suffix, const char *labels,
+                      const char *extra_label, double v)
 {
         char num[64];
         bool any = (labels && *labels) || extra_label;
 
         fmt_double(v, num, sizeof(num));
         return esc_buf_printf(out, "%s%s%s%s%s%s%s %s\n", name, suffix, any ? "{" : "",
-                              labels ? labels : "",
-                              labels && *labels && extra_label ? "," : "",
+                              labels ? labels : "", labels && *labels && extra_label ? "," : "",
                               extra_label ? extra_label : "", any ? "}" : "", num);
 }
 
@@ -414,8 +410,8 @@ struct esc_metrics_server {
         int port;
 };
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
-                               const char *ctype, const char *body, size_t len)
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *ctype,
+                               const char *body, size_t len)
 {
         struct MHD_Response *resp;
         enum MHD_Result ret;
@@ -430,10 +426,10 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
 }
 
 /* Runs on libmicrohttpd's polling thread. */
-static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
-                                      const char *url, const char *method,
-                                      const char *version, const char *upload_data,
-                                      size_t *upload_data_size, void **con_cls)
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
 {
         esc_metrics_server_t *srv = cls;
         static const char text[] = "text/plain; charset=utf-8";
@@ -443,8 +439,7 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
         (void)upload_data_size;
         (void)con_cls;
         if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-                return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, text,
-                               "method not allowed\n", 19);
+                return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, text, "method not allowed\n", 19);
         if (!strcmp(url, "/metrics")) {
                 esc_buf_t b;
                 enum MHD_Result ret;
@@ -468,8 +463,8 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
         return respond(conn, MHD_HTTP_NOT_FOUND, text, "not found\n", 10);
 }
 
-int esc_listen_parse(const char *what, const char *listen, struct sockaddr_in *sin,
-                     char *errbuf, size_t errbuf_size)
+int esc_listen_parse(const char *what, const char *listen, struct sockaddr_in *sin, char *errbuf,
+                     size_t errbuf_size)
 {
         char host[64];
         const char *colon = listen ? strrchr(listen, ':') : NULL;
@@ -482,8 +477,8 @@ int esc_listen_parse(const char *what, const char *listen, struct sockaddr_in *s
         memcpy(host, listen, (size_t)(colon - listen));
         host[colon - listen] = '\0';
         if (esc_parse_int(colon + 1, 0, 65535, &port))
-                return esc_err(errbuf, errbuf_size,
-                               "%s \"%.64s\": port must be a number 0-65535", what, listen);
+                return esc_err(errbuf, errbuf_size, "%s \"%.64s\": port must be a number 0-65535",
+                               what, listen);
         memset(sin, 0, sizeof(*sin));
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)port);
@@ -515,11 +510,10 @@ esc_metrics_server_t *esc_metrics_server_start(esc_metrics_t *m, const char *lis
         srv->opaque = opaque;
         /* A connection limit and timeout keep a stuck scraper from holding
          * the worker's memory or the polling thread. */
-        srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-                                       handle_request, srv, MHD_OPTION_SOCK_ADDR,
-                                       (struct sockaddr *)&sin, MHD_OPTION_CONNECTION_LIMIT,
-                                       (unsigned)32, MHD_OPTION_CONNECTION_TIMEOUT,
-                                       (unsigned)10, MHD_OPTION_END);
+        srv->daemon = MHD_start_daemon(
+                MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle_request, srv,
+                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_CONNECTION_LIMIT,
+                (unsigned)32, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
         if (!srv->daemon) {
                 free(srv);
                 esc_err(errbuf, errbuf_size,
@@ -546,10 +540,9 @@ void esc_metrics_server_stop(esc_metrics_server_t *srv)
         free(srv);
 }
 
-int esc_metrics_server_from_config(esc_metrics_t *m, const esc_config_t *conf,
-                                   const char *comp, esc_metrics_health_fn health,
-                                   void *opaque, esc_metrics_server_t **srvp, char *errbuf,
-                                   size_t errbuf_size)
+int esc_metrics_server_from_config(esc_metrics_t *m, const esc_config_t *conf, const char *comp,
+                                   esc_metrics_health_fn health, void *opaque,
+                                   esc_metrics_server_t **srvp, char *errbuf, size_t errbuf_size)
 {
         const char *listen = esc_config_get(conf, "metrics.listen");
         char host[64];
@@ -558,14 +551,13 @@ int esc_metrics_server_from_config(esc_metrics_t *m, const esc_config_t *conf,
         *srvp = NULL;
         if (!listen || !*listen)
                 return 0;
-        if (!(*srvp = esc_metrics_server_start(m, listen, health, opaque, errbuf,
-                                               errbuf_size)))
+        if (!(*srvp = esc_metrics_server_start(m, listen, health, opaque, errbuf, errbuf_size)))
                 return -1;
         colon = strrchr(listen, ':');
-        esc_strlcpy(host, listen, (size_t)(colon - listen) + 1 < sizeof(host)
-                                          ? (size_t)(colon - listen) + 1
-                                          : sizeof(host));
-        esc_log(ESC_LOG_INFO, comp, "metrics listening", "addr=%s:%d",
-                host[0] ? host : "0.0.0.0", esc_metrics_server_port(*srvp));
+        esc_strlcpy(host, listen,
+                    (size_t)(colon - listen) + 1 < sizeof(host) ? (size_t)(colon - listen) + 1
+                                                                : sizeof(host));
+        esc_log(ESC_LOG_INFO, comp, "metrics listening", "addr=%s:%d", host[0] ? host : "0.0.0.0",
+                esc_metrics_server_port(*srvp));
         return 0;
 }

@@ -72,8 +72,7 @@ double esc_metric_value(esc_metric_t *mt, const char *labels);
  *   esc_metrics_labels(buf, sizeof(buf), "topic", t, "partition", "3", NULL)
  * -> topic="esc.events",partition="3". Always NUL-terminated; returns buf,
  * or NULL if it did not fit. */
-const char *esc_metrics_labels(char *buf, size_t size, ...)
-        __attribute__((sentinel));
+const char *esc_metrics_labels(char *buf, size_t size, ...) __attribute__((sentinel));
 
 /* Appends the whole registry in Prometheus text format 0.0.4 (# HELP,
  * # TYPE, families sorted by registration order). Returns 0, or -1 if
@@ -96,8 +95,8 @@ esc_metrics_server_t *esc_metrics_server_start(esc_metrics_t *m, const char *lis
                                                char *errbuf, size_t errbuf_size);
 /* Parses "HOST:PORT" (numeric IPv4, "*" or "" for any, "localhost"; port
  * 0..65535) for any HTTP listener; errbuf names `what` (the key or flag). */
-int esc_listen_parse(const char *what, const char *listen, struct sockaddr_in *sin,
-                     char *errbuf, size_t errbuf_size);
+int esc_listen_parse(const char *what, const char *listen, struct sockaddr_in *sin, char *errbuf,
+                     size_t errbuf_size);
 /* The port actually bound. */
 int esc_metrics_server_port(const esc_metrics_server_t *srv);
 void esc_metrics_server_stop(esc_metrics_server_t *srv);
@@ -106,9 +105,8 @@ void esc_metrics_server_stop(esc_metrics_server_t *srv);
  * *srvp NULL when it is not set, 0 with *srvp set when it started, -1 with
  * errbuf otherwise. Logs "metrics listening" with the bound address under
  * component comp. */
-int esc_metrics_server_from_config(esc_metrics_t *m, const esc_config_t *conf,
-                                   const char *comp, esc_metrics_health_fn health,
-                                   void *opaque, esc_metrics_server_t **srvp, char *errbuf,
-                                   size_t errbuf_size);
+int esc_metrics_server_from_config(esc_metrics_t *m, const esc_config_t *conf, const char *comp,
+                                   esc_metrics_health_fn health, void *opaque,
+                                   esc_metrics_server_t **srvp, char *errbuf, size_t errbuf_size);
 
 #endif

@@ -181,7 +181,8 @@ static bool scalar_dur(struct pctx *c, const yaml_node_t *n, const char *field,
         const char *s = scalar(c, n, field, 32);
         if (!s)
                 return false;
-        if ((!none_word || strcmp(s, none_word)) && (!strcmp(s, "none") || !strcmp(s, "on_change"))) {
+        if ((!none_word || strcmp(s, none_word)) &&
+            (!strcmp(s, "none") || !strcmp(s, "on_change"))) {
                 perr(c, n, field, "\"%s\" is not allowed here (use 15m, 4h or 1bd%s%s)", s,
                      none_word ? " or " : "", none_word ? none_word : "");
                 return false;
@@ -231,11 +232,11 @@ static const char *key_of(struct pctx *c, const yaml_node_pair_t *p, const char 
         return k ? scalar(c, k, field, 128) : NULL;
 }
 
-#define FOR_PAIRS(c, map, p)                                                                   \
-        for (yaml_node_pair_t *p = (map)->data.mapping.pairs.start;                            \
+#define FOR_PAIRS(c, map, p)                                                                       \
+        for (yaml_node_pair_t *p = (map)->data.mapping.pairs.start;                                \
              p < (map)->data.mapping.pairs.top; p++)
-#define FOR_ITEMS(c, seq, it)                                                                  \
-        for (yaml_node_item_t *it = (seq)->data.sequence.items.start;                          \
+#define FOR_ITEMS(c, seq, it)                                                                      \
+        for (yaml_node_item_t *it = (seq)->data.sequence.items.start;                              \
              it < (seq)->data.sequence.items.top; it++)
 
 static const char *weekday_keys[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -255,7 +256,8 @@ static esc_cal_t *parse_calendar(struct pctx *c, const yaml_node_t *n, const cha
         if (!expect(c, n, YAML_MAPPING_NODE, field))
                 return NULL;
         yaml_node_t *tzn = NULL, *hours = NULL, *hol = NULL;
-        FOR_PAIRS(c, n, p) {
+        FOR_PAIRS(c, n, p)
+        {
                 const char *k = key_of(c, p, field);
                 if (!k)
                         continue;
@@ -285,7 +287,8 @@ static esc_cal_t *parse_calendar(struct pctx *c, const yaml_node_t *n, const cha
         if (!hours) {
                 perr(c, n, f2, "missing (give weekly hours, e.g. mon: [\"09:00-17:00\"])");
         } else if (expect(c, hours, YAML_MAPPING_NODE, f2)) {
-                FOR_PAIRS(c, hours, p) {
+                FOR_PAIRS(c, hours, p)
+                {
                         const char *k = key_of(c, p, f2);
                         if (!k)
                                 continue;
@@ -303,7 +306,8 @@ static esc_cal_t *parse_calendar(struct pctx *c, const yaml_node_t *n, const cha
                         if (!expect(c, v, YAML_SEQUENCE_NODE, f3))
                                 continue;
                         int i = 0;
-                        FOR_ITEMS(c, v, it) {
+                        FOR_ITEMS(c, v, it)
+                        {
                                 char f4[340];
                                 snprintf(f4, sizeof(f4), "%s[%d]", f3, i++);
                                 yaml_node_t *sn = node_at(c, *it);
@@ -338,7 +342,8 @@ static esc_cal_t *parse_calendar(struct pctx *c, const yaml_node_t *n, const cha
                 snprintf(f2, sizeof(f2), "%s.holidays", field);
                 if (expect(c, hol, YAML_SEQUENCE_NODE, f2)) {
                         int i = 0;
-                        FOR_ITEMS(c, hol, it) {
+                        FOR_ITEMS(c, hol, it)
+                        {
                                 char f4[340];
                                 snprintf(f4, sizeof(f4), "%s[%d]", f2, i++);
                                 esc_date_t d;
@@ -360,8 +365,8 @@ static void parse_calendars(struct pctx *c, const yaml_node_t *cals, const yaml_
                 want = scalar(c, pick, "calendar", 128);
         if (!cals) {
                 if (want)
-                        perr(c, pick, "calendar",
-                             "\"%s\" is not defined (add it under calendars)", want);
+                        perr(c, pick, "calendar", "\"%s\" is not defined (add it under calendars)",
+                             want);
                 return;
         }
         if (!expect(c, cals, YAML_MAPPING_NODE, "calendars"))
@@ -376,7 +381,8 @@ static void parse_calendars(struct pctx *c, const yaml_node_t *cals, const yaml_
                 return;
         }
         bool found = false;
-        FOR_PAIRS(c, cals, p) {
+        FOR_PAIRS(c, cals, p)
+        {
                 const char *k = key_of(c, p, "calendars");
                 if (!k)
                         continue;
@@ -401,7 +407,8 @@ static void parse_severities(struct pctx *c, const yaml_node_t *n)
                 return;
         bool seen[5] = {false};
         int i = 0;
-        FOR_ITEMS(c, n, it) {
+        FOR_ITEMS(c, n, it)
+        {
                 char f[64], f2[96];
                 snprintf(f, sizeof(f), "severities[%d]", i++);
                 yaml_node_t *row = node_at(c, *it);
@@ -410,7 +417,8 @@ static void parse_severities(struct pctx *c, const yaml_node_t *n)
                 int sev = 0;
                 esc_sev_rule_t r = {no_clock, no_clock, no_clock, false};
                 bool have[4] = {false};
-                FOR_PAIRS(c, row, p) {
+                FOR_PAIRS(c, row, p)
+                {
                         const char *k = key_of(c, p, f);
                         if (!k)
                                 continue;
@@ -465,7 +473,8 @@ static void parse_matrix(struct pctx *c, const yaml_node_t *n)
         if (!expect(c, n, YAML_MAPPING_NODE, "matrix"))
                 return;
         bool seen[ESC_IMPACT__COUNT] = {false};
-        FOR_PAIRS(c, n, p) {
+        FOR_PAIRS(c, n, p)
+        {
                 const char *k = key_of(c, p, "matrix");
                 if (!k)
                         continue;
@@ -495,7 +504,8 @@ static void parse_bumps(struct pctx *c, const yaml_node_t *n)
                 return;
         c->pol->nbumps = 0;
         int i = 0;
-        FOR_ITEMS(c, n, it) {
+        FOR_ITEMS(c, n, it)
+        {
                 char f[64], f2[128];
                 snprintf(f, sizeof(f), "bump[%d]", i++);
                 yaml_node_t *cond = node_at(c, *it);
@@ -508,8 +518,7 @@ static void parse_bumps(struct pctx *c, const yaml_node_t *n)
                         continue;
                 }
                 if (c->pol->nbumps == ESC_POLICY_MAX_BUMPS) {
-                        perr(c, cond, f, "too many conditions (at most %d)",
-                             ESC_POLICY_MAX_BUMPS);
+                        perr(c, cond, f, "too many conditions (at most %d)", ESC_POLICY_MAX_BUMPS);
                         continue;
                 }
                 yaml_node_pair_t *p = cond->data.mapping.pairs.start;
@@ -524,8 +533,7 @@ static void parse_bumps(struct pctx *c, const yaml_node_t *n)
                         const char *s = scalar(c, v, f2, 32);
                         if (s && (val = esc_tier_parse(s)) < 0)
                                 perr(c, v, f2,
-                                     "\"%s\" is not a tier (use standard, growth or strategic)",
-                                     s);
+                                     "\"%s\" is not a tier (use standard, growth or strategic)", s);
                         else if (s) {
                                 esc_policy_bump_set(b, ESC_BUMP_TIER, val);
                                 c->pol->nbumps++;
@@ -560,7 +568,8 @@ static void parse_people(struct pctx *c, const yaml_node_t *n)
         }
         c->pol->people = esc_xcalloc((size_t)count + 1, sizeof(esc_person_t));
         int i = 0;
-        FOR_ITEMS(c, n, it) {
+        FOR_ITEMS(c, n, it)
+        {
                 char f[64], f2[128];
                 snprintf(f, sizeof(f), "people[%d]", i++);
                 yaml_node_t *pn = node_at(c, *it);
@@ -569,7 +578,8 @@ static void parse_people(struct pctx *c, const yaml_node_t *n)
                 const char *id = NULL, *name = NULL, *slack = NULL, *linear = NULL, *email = NULL;
                 int role = -1;
                 bool role_given = false;
-                FOR_PAIRS(c, pn, p) {
+                FOR_PAIRS(c, pn, p)
+                {
                         const char *k = key_of(c, p, f);
                         if (!k)
                                 continue;
@@ -612,7 +622,8 @@ static void parse_people(struct pctx *c, const yaml_node_t *n)
                 if (role < 0) {
                         if (!role_given) {
                                 snprintf(f2, sizeof(f2), "%s.role", f);
-                                perr(c, pn, f2, "missing (use engineering_owner, csm or cs_manager)");
+                                perr(c, pn, f2,
+                                     "missing (use engineering_owner, csm or cs_manager)");
                         }
                         continue;
                 }
@@ -626,8 +637,7 @@ static void parse_people(struct pctx *c, const yaml_node_t *n)
         }
 }
 
-static void check_manager(struct pctx *c, const yaml_node_t *n, const char *field,
-                          const char *id)
+static void check_manager(struct pctx *c, const yaml_node_t *n, const char *field, const char *id)
 {
         if (!esc_policy_person(c->pol, id))
                 perr(c, n, field, "\"%s\" is not listed in people (add them with role cs_manager)",
@@ -648,7 +658,8 @@ static void parse_rotations(struct pctx *c, const yaml_node_t *n)
         }
         c->pol->rotations = esc_xcalloc((size_t)count + 1, sizeof(esc_rotation_t));
         int i = 0;
-        FOR_ITEMS(c, n, it) {
+        FOR_ITEMS(c, n, it)
+        {
                 char f[64], f2[128];
                 snprintf(f, sizeof(f), "rotations[%d]", i++);
                 yaml_node_t *rn = node_at(c, *it);
@@ -660,7 +671,8 @@ static void parse_rotations(struct pctx *c, const yaml_node_t *n)
                 r->start = ESC_DATE_NONE;
                 int day = -1;
                 yaml_node_t *start_node = rn, *day_node = NULL;
-                FOR_PAIRS(c, rn, p) {
+                FOR_PAIRS(c, rn, p)
+                {
                         const char *k = key_of(c, p, f);
                         if (!k)
                                 continue;
@@ -679,7 +691,8 @@ static void parse_rotations(struct pctx *c, const yaml_node_t *n)
                                                 v->data.sequence.items.start);
                                 r->members = esc_xcalloc((size_t)cnt + 1, sizeof(char *));
                                 int j = 0;
-                                FOR_ITEMS(c, v, mi) {
+                                FOR_ITEMS(c, v, mi)
+                                {
                                         char f3[160];
                                         snprintf(f3, sizeof(f3), "%s[%d]", f2, j++);
                                         yaml_node_t *mn = node_at(c, *mi);
@@ -700,8 +713,8 @@ static void parse_rotations(struct pctx *c, const yaml_node_t *n)
                                 else if (s && !strcmp(s, "weekly"))
                                         r->every_days = 7;
                                 else if (s)
-                                        perr(c, v, f2, "\"%s\" is not a schedule (use daily or weekly)",
-                                             s);
+                                        perr(c, v, f2,
+                                             "\"%s\" is not a schedule (use daily or weekly)", s);
                         } else if (!strcmp(k, "day")) {
                                 const char *s = scalar(c, v, f2, 16);
                                 day_node = v;
@@ -711,8 +724,8 @@ static void parse_rotations(struct pctx *c, const yaml_node_t *n)
                                 const char *s = scalar(c, v, f2, 16);
                                 int m = s ? parse_hhmm(s, false) : 0;
                                 if (s && m < 0)
-                                        perr(c, v, f2, "\"%s\" is not a time of day (use \"09:00\")",
-                                             s);
+                                        perr(c, v, f2,
+                                             "\"%s\" is not a time of day (use \"09:00\")", s);
                                 else if (s)
                                         r->at_min = m;
                         } else if (!strcmp(k, "start")) {
@@ -783,7 +796,8 @@ static void parse_root(struct pctx *c, const yaml_node_t *root)
                 return;
         yaml_node_t *cals = NULL, *pick = NULL, *sevs = NULL, *matrix = NULL, *bumps = NULL,
                     *people = NULL, *rots = NULL, *mgr = NULL, *version = NULL;
-        FOR_PAIRS(c, root, p) {
+        FOR_PAIRS(c, root, p)
+        {
                 const char *k = key_of(c, p, "(document)");
                 if (!k)
                         continue;
@@ -828,8 +842,9 @@ static void parse_root(struct pctx *c, const yaml_node_t *root)
                              "people, rotations)");
         }
         if (!version) {
-                perr(c, root, "version", "missing (every decided event records it; e.g. "
-                                         "version: \"2026-11-27.1\")");
+                perr(c, root, "version",
+                     "missing (every decided event records it; e.g. "
+                     "version: \"2026-11-27.1\")");
         } else {
                 const char *s = scalar(c, version, "version", ESC_MAX_ID);
                 if (s) {
@@ -883,7 +898,8 @@ int esc_policy_check(const char *path, esc_policy_t **out,
         if (!yaml_parser_load(&parser, &doc)) {
                 char line[768];
                 snprintf(line, sizeof(line), "%s:%zu: (syntax): %s%s%s", path,
-                         parser.problem_mark.line + 1, parser.problem ? parser.problem : "invalid YAML",
+                         parser.problem_mark.line + 1,
+                         parser.problem ? parser.problem : "invalid YAML",
                          parser.context ? " " : "", parser.context ? parser.context : "");
                 c.nerr++;
                 if (report)
@@ -928,8 +944,7 @@ esc_policy_t *esc_policy_load(const char *path, char *errbuf, size_t errbuf_size
         return pol;
 }
 
-esc_policy_t *esc_policy_from_config(const esc_config_t *conf, char *errbuf,
-                                     size_t errbuf_size)
+esc_policy_t *esc_policy_from_config(const esc_config_t *conf, char *errbuf, size_t errbuf_size)
 {
         const char *path = esc_policy_path(conf);
         return path ? esc_policy_load(path, errbuf, errbuf_size) : esc_policy_default();
@@ -942,7 +957,6 @@ const char *esc_policy_path(const esc_config_t *conf)
          * missing file there means "use the built-in policy", while any
          * other named file must exist. */
         if (!path || !*path || !strcmp(path, ESC_DEFAULT_POLICY_PATH))
-                return access(ESC_DEFAULT_POLICY_PATH, R_OK) == 0 ? ESC_DEFAULT_POLICY_PATH
-                                                                    : NULL;
+                return access(ESC_DEFAULT_POLICY_PATH, R_OK) == 0 ? ESC_DEFAULT_POLICY_PATH : NULL;
         return path;
 }

@@ -25,8 +25,7 @@ int esc_policy_check(const char *path, esc_policy_t **out,
 /* The policy every worker and command uses: config key `policy` if set (an
  * error if that file is missing), else config/policy.yaml relative to the
  * working directory if it exists, else the built-in defaults. */
-esc_policy_t *esc_policy_from_config(const esc_config_t *conf, char *errbuf,
-                                     size_t errbuf_size);
+esc_policy_t *esc_policy_from_config(const esc_config_t *conf, char *errbuf, size_t errbuf_size);
 
 /* The file esc_policy_from_config() would load, or NULL for the built-in
  * defaults. */

@@ -142,11 +142,12 @@ static esc_codec_err_t request(esc_registry_t *reg, const char *path, const char
                         curl_slist_free_all(hdrs);
                         if (cc != CURLE_OK)
                                 esc_err(errbuf, errbuf_size,
-                                        "schema registry %s unreachable after %d attempts: %s",
-                                        url, attempt, cerr[0] ? cerr : curl_easy_strerror(cc));
+                                        "schema registry %s unreachable after %d attempts: %s", url,
+                                        attempt, cerr[0] ? cerr : curl_easy_strerror(cc));
                         else
                                 esc_err(errbuf, errbuf_size,
-                                        "schema registry %s answered HTTP %ld after %d attempts: %.200s",
+                                        "schema registry %s answered HTTP %ld after %d attempts: "
+                                        "%.200s",
                                         url, *status, attempt, resp->data ? resp->data : "");
                         return ESC_CODEC_ERR_REGISTRY;
                 }
@@ -213,8 +214,8 @@ esc_codec_err_t esc_registry_register(esc_registry_t *reg, const char *subject,
         if (status == 409 || status == 422) {
                 esc_err(errbuf, errbuf_size,
                         "schema registry refused the schema for subject %s: HTTP %ld %s: %.300s",
-                        subject, status, status == 409 ? "incompatible with earlier versions"
-                                                       : "invalid schema",
+                        subject, status,
+                        status == 409 ? "incompatible with earlier versions" : "invalid schema",
                         reg_message(root));
                 rc = ESC_CODEC_ERR_REGISTRY;
                 goto out;
@@ -223,7 +224,8 @@ esc_codec_err_t esc_registry_register(esc_registry_t *reg, const char *subject,
         if (status != 200 || !json_is_integer(jid) || json_integer_value(jid) < 0 ||
             json_integer_value(jid) > INT32_MAX) {
                 esc_err(errbuf, errbuf_size,
-                        "schema registry: registering subject %s answered HTTP %ld without an id: %.300s",
+                        "schema registry: registering subject %s answered HTTP %ld without an id: "
+                        "%.300s",
                         subject, status, resp.data ? resp.data : "");
                 rc = ESC_CODEC_ERR_REGISTRY;
                 goto out;
@@ -265,7 +267,8 @@ esc_codec_err_t esc_registry_fetch(esc_registry_t *reg, int32_t id, const char *
         json_t *js = json_object_get(root, "schema");
         if (status != 200 || !json_is_string(js)) {
                 esc_err(errbuf, errbuf_size,
-                        "schema registry: fetching id %d answered HTTP %ld without a schema: %.300s",
+                        "schema registry: fetching id %d answered HTTP %ld without a schema: "
+                        "%.300s",
                         (int)id, status, resp.data ? resp.data : "");
                 rc = ESC_CODEC_ERR_REGISTRY;
                 goto out;
@@ -287,15 +290,14 @@ out:
 
 /* ---- the codec's view of the registry ---------------------------------- */
 
-static esc_codec_err_t codec_register(void *opaque, const char *subject,
-                                      const char *schema_json, int32_t *id, char *errbuf,
-                                      size_t errbuf_size)
+static esc_codec_err_t codec_register(void *opaque, const char *subject, const char *schema_json,
+                                      int32_t *id, char *errbuf, size_t errbuf_size)
 {
         return esc_registry_register(opaque, subject, schema_json, id, errbuf, errbuf_size);
 }
 
-static esc_codec_err_t codec_fetch(void *opaque, int32_t id, const char **schema_json,
-                                   char *errbuf, size_t errbuf_size)
+static esc_codec_err_t codec_fetch(void *opaque, int32_t id, const char **schema_json, char *errbuf,
+                                   size_t errbuf_size)
 {
         return esc_registry_fetch(opaque, id, schema_json, errbuf, errbuf_size);
 }

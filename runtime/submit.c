@@ -15,7 +15,7 @@ struct esc_submit {
         const esc_config_t *conf;
         esc_codec_t *codec;
         esc_eventlog_t *log;
-        esc_cmdout_t *out;      /* created on first send */
+        esc_cmdout_t *out; /* created on first send */
 };
 
 void esc_verdict_clear(esc_verdict_t *v)
@@ -68,8 +68,8 @@ void esc_submit_destroy(esc_submit_t *sub)
 }
 
 /* Delivery report: the message opaque points at the caller's result. */
-static void on_delivery(rd_kafka_resp_err_t err, const rd_kafka_message_t *m,
-                        void *msg_opaque, void *opaque)
+static void on_delivery(rd_kafka_resp_err_t err, const rd_kafka_message_t *m, void *msg_opaque,
+                        void *opaque)
 {
         rd_kafka_resp_err_t *res = msg_opaque;
 
@@ -91,10 +91,10 @@ struct follow_ctx {
         size_t idlen;
         const char *command_id;
         esc_verdict_t *v;
-        int64_t next;           /* next offset to read (any key) */
+        int64_t next; /* next offset to read (any key) */
         int ours_this_round;
         bool foreign_after_ours;
-        bool stop_at_first;     /* phase 1: return as soon as one of ours is seen */
+        bool stop_at_first; /* phase 1: return as soon as one of ours is seen */
 };
 
 static int on_event(const esc_event_t *ev, const rd_kafka_message_t *m, const char *errmsg,
@@ -118,9 +118,8 @@ static int on_event(const esc_event_t *ev, const rd_kafka_message_t *m, const ch
 }
 
 static esc_submit_rc_t await_verdict(esc_submit_t *sub, int32_t partition, int64_t start,
-                                     const char *incident_id, const char *command_id,
-                                     int wait_ms, esc_verdict_t *v, char *errbuf,
-                                     size_t errbuf_size)
+                                     const char *incident_id, const char *command_id, int wait_ms,
+                                     esc_verdict_t *v, char *errbuf, size_t errbuf_size)
 {
         struct follow_ctx c = {.incident_id = incident_id,
                                .idlen = strlen(incident_id),
@@ -161,8 +160,7 @@ static esc_submit_rc_t await_verdict(esc_submit_t *sub, int32_t partition, int64
                         break;
                 if (c.ours_this_round > 0)
                         continue;
-                if (esc_eventlog_watermarks(sub->log, partition, &lo, &hi, errbuf,
-                                            errbuf_size))
+                if (esc_eventlog_watermarks(sub->log, partition, &lo, &hi, errbuf, errbuf_size))
                         return ESC_SUBMIT_ERROR;
                 if (c.next >= hi || esc_mono_us() >= deadline)
                         break;
@@ -187,8 +185,8 @@ esc_submit_rc_t esc_submit_send(esc_submit_t *sub, const esc_command_t *cmd, int
                 goto out;
 
         if (wait_ms >= 0) {
-                partition = esc_eventlog_partition_of(sub->log, cmd->incident_id, errbuf,
-                                                      errbuf_size);
+                partition =
+                        esc_eventlog_partition_of(sub->log, cmd->incident_id, errbuf, errbuf_size);
                 if (partition < 0)
                         goto out;
                 if (esc_eventlog_watermarks(sub->log, partition, &lo, &hi, errbuf, errbuf_size))
@@ -244,9 +242,8 @@ static int on_history(const esc_event_t *ev, const rd_kafka_message_t *m, const 
         return 0;
 }
 
-esc_submit_rc_t esc_submit_find(esc_submit_t *sub, const char *incident_id,
-                                const char *command_id, esc_verdict_t *v, char *errbuf,
-                                size_t errbuf_size)
+esc_submit_rc_t esc_submit_find(esc_submit_t *sub, const char *incident_id, const char *command_id,
+                                esc_verdict_t *v, char *errbuf, size_t errbuf_size)
 {
         struct find_ctx c = {.command_id = command_id, .v = v};
         esc_eventlog_stats_t stats;

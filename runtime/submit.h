@@ -42,19 +42,19 @@ typedef struct esc_submit esc_submit_t;
 typedef struct esc_verdict {
         esc_event_t *events;
         int n;
-        bool rejected;          /* a CommandRejected is among them */
+        bool rejected;                /* a CommandRejected is among them */
         const esc_event_t *rejection; /* points into events when rejected */
-        bool trimmed;           /* the partition lost history (low watermark > 0) */
+        bool trimmed;                 /* the partition lost history (low watermark > 0) */
 } esc_verdict_t;
 
 void esc_verdict_clear(esc_verdict_t *v);
 
 typedef enum {
-        ESC_SUBMIT_OK = 0,        /* verdict in *v (or delivered, with wait_ms < 0) */
-        ESC_SUBMIT_NOT_FOUND,     /* esc_submit_find: no event with that command id */
-        ESC_SUBMIT_TIMEOUT,       /* delivered, but no verdict within wait_ms */
-        ESC_SUBMIT_DELIVERY,      /* the broker did not take the command */
-        ESC_SUBMIT_ERROR,         /* anything else (encode, broker metadata) */
+        ESC_SUBMIT_OK = 0,    /* verdict in *v (or delivered, with wait_ms < 0) */
+        ESC_SUBMIT_NOT_FOUND, /* esc_submit_find: no event with that command id */
+        ESC_SUBMIT_TIMEOUT,   /* delivered, but no verdict within wait_ms */
+        ESC_SUBMIT_DELIVERY,  /* the broker did not take the command */
+        ESC_SUBMIT_ERROR,     /* anything else (encode, broker metadata) */
 } esc_submit_rc_t;
 
 esc_submit_t *esc_submit_new(const esc_config_t *conf, char *errbuf, size_t errbuf_size);
@@ -66,8 +66,7 @@ esc_submit_rc_t esc_submit_send(esc_submit_t *sub, const esc_command_t *cmd, int
                                 esc_verdict_t *v, char *errbuf, size_t errbuf_size);
 
 /* Looks for events of command_id in the incident's history. */
-esc_submit_rc_t esc_submit_find(esc_submit_t *sub, const char *incident_id,
-                                const char *command_id, esc_verdict_t *v, char *errbuf,
-                                size_t errbuf_size);
+esc_submit_rc_t esc_submit_find(esc_submit_t *sub, const char *incident_id, const char *command_id,
+                                esc_verdict_t *v, char *errbuf, size_t errbuf_size);
 
 #endif

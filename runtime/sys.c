@@ -45,8 +45,7 @@ int esc_read_file(const char *path, size_t cap, esc_buf_t *out, char *errbuf, si
                         goto fail;
                 }
                 if (esc_buf_append(out, chunk, (size_t)r)) {
-                        esc_err(errbuf, errbuf_size, "%s: larger than %zu bytes", path,
-                                out->cap);
+                        esc_err(errbuf, errbuf_size, "%s: larger than %zu bytes", path, out->cap);
                         goto fail;
                 }
         }
@@ -78,8 +77,7 @@ void esc_uuid_random(char out[37])
         }
         b[6] = (b[6] & 0x0F) | 0x40;
         b[8] = (b[8] & 0x3F) | 0x80;
-        snprintf(out, 37,
-                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                 b[14], b[15]);
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+                 b[13], b[14], b[15]);
 }

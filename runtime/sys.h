@@ -11,8 +11,7 @@ esc_time_t esc_now(void);
 int64_t esc_mono_us(void);
 
 /* Reads a whole file (or stdin for "-") with a size cap. */
-int esc_read_file(const char *path, size_t cap, esc_buf_t *out, char *errbuf,
-                  size_t errbuf_size);
+int esc_read_file(const char *path, size_t cap, esc_buf_t *out, char *errbuf, size_t errbuf_size);
 
 /* Random UUIDv4 text (37 bytes incl. NUL) from the OS random source. */
 void esc_uuid_random(char out[37]);

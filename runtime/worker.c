@@ -28,14 +28,14 @@
 typedef struct esc_wpart {
         char *topic;
         int32_t partition;
-        int64_t next;          /* next offset to process; UNKNOWN until known */
+        int64_t next; /* next offset to process; UNKNOWN until known */
         bool paused;
-        bool failed;           /* FAIL: paused until restart */
-        bool halted;           /* scratch: stopped within the current batch */
+        bool failed; /* FAIL: paused until restart */
+        bool halted; /* scratch: stopped within the current batch */
         esc_worker_msg_status_t halt_status;
-        int64_t resume_at_us;  /* RETRY: when to resume (monotonic) */
-        int retry_ms;          /* RETRY: current backoff */
-        bool committed;        /* next already committed (informational) */
+        int64_t resume_at_us; /* RETRY: when to resume (monotonic) */
+        int retry_ms;         /* RETRY: current backoff */
+        bool committed;       /* next already committed (informational) */
         char labels[ESC_METRICS_MAX_LABELS];
 } esc_wpart_t;
 
@@ -49,8 +49,8 @@ struct esc_worker {
         rd_kafka_t *rk;
         esc_metrics_t *metrics;
         esc_metrics_server_t *server;
-        esc_metric_t *m_processed, *m_errors, *m_retries, *m_lag, *m_batch_seconds,
-                *m_assigned, *m_paused;
+        esc_metric_t *m_processed, *m_errors, *m_retries, *m_lag, *m_batch_seconds, *m_assigned,
+                *m_paused;
 
         esc_wpart_t *parts;
         size_t part_cnt;
@@ -65,7 +65,7 @@ struct esc_worker {
         bool fatal;
         bool in_revoke;
         bool ran;
-        bool closed;           /* rd_kafka_consumer_close() done */
+        bool closed; /* rd_kafka_consumer_close() done */
         uint64_t processed;
         char errstr[512];
 };
@@ -82,8 +82,7 @@ static void worker_fatal(esc_worker_t *w, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        esc_log(ESC_LOG_ERROR, w->name, "fatal", "error=%s",
-                esc_log_quote(msg, q, sizeof(q)));
+        esc_log(ESC_LOG_ERROR, w->name, "fatal", "error=%s", esc_log_quote(msg, q, sizeof(q)));
         if (!w->fatal)
                 esc_strlcpy(w->errstr, msg, sizeof(w->errstr));
         w->fatal = true;
@@ -119,8 +118,8 @@ static void part_add(esc_worker_t *w, const char *topic, int32_t partition, int6
         p->next = offset >= 0 ? offset : ESC_WORKER_POSITION_UNKNOWN;
         p->committed = true;
         snprintf(pbuf, sizeof(pbuf), "%" PRId32, partition);
-        if (!esc_metrics_labels(p->labels, sizeof(p->labels), "topic", topic, "partition",
-                                pbuf, NULL))
+        if (!esc_metrics_labels(p->labels, sizeof(p->labels), "topic", topic, "partition", pbuf,
+                                NULL))
                 p->labels[0] = '\0';
 }
 
@@ -209,8 +208,8 @@ static void part_halt(esc_worker_t *w, esc_wpart_t *p)
                 p->resume_at_us = esc_mono_us() + (int64_t)p->retry_ms * 1000;
                 esc_metric_add(w->m_retries, NULL, 1);
                 esc_log(ESC_LOG_WARN, w->name, "partition retry",
-                        "topic=%s partition=%" PRId32 " offset=%" PRId64 " backoff_ms=%d",
-                        p->topic, p->partition, p->next, p->retry_ms);
+                        "topic=%s partition=%" PRId32 " offset=%" PRId64 " backoff_ms=%d", p->topic,
+                        p->partition, p->next, p->retry_ms);
         }
 }
 
@@ -233,8 +232,8 @@ static void resume_due_partitions(esc_worker_t *w)
                 if (p->next >= 0)
                         part_seek(w, p, p->next);
                 esc_log(ESC_LOG_INFO, w->name, "partition resumed",
-                        "topic=%s partition=%" PRId32 " offset=%" PRId64, p->topic,
-                        p->partition, p->next);
+                        "topic=%s partition=%" PRId32 " offset=%" PRId64, p->topic, p->partition,
+                        p->next);
         }
         update_partition_gauges(w);
 }
@@ -585,20 +584,17 @@ static void register_metrics(esc_worker_t *w)
         esc_metric_add(w->m_retries, NULL, 0);
         snprintf(name, sizeof(name), "esc_%s_batch_seconds", w->name);
         w->m_batch_seconds = esc_metrics_histogram(w->metrics, name,
-                                                   "Time the worker spent on one batch.",
-                                                   NULL, 0);
+                                                   "Time the worker spent on one batch.", NULL, 0);
 }
 
 esc_worker_t *esc_worker_new(const esc_config_t *conf, const esc_worker_ops_t *ops,
-                             const esc_worker_opts_t *opts, char *errbuf,
-                             size_t errbuf_size)
+                             const esc_worker_opts_t *opts, char *errbuf, size_t errbuf_size)
 {
         esc_worker_t *w;
         char group[256];
 
         if (!ops || !worker_name_valid(ops->name)) {
-                esc_err(errbuf, errbuf_size,
-                        "worker name \"%s\": use 1-31 characters of [a-z0-9_]",
+                esc_err(errbuf, errbuf_size, "worker name \"%s\": use 1-31 characters of [a-z0-9_]",
                         ops && ops->name ? ops->name : "");
                 return NULL;
         }
@@ -629,8 +625,7 @@ esc_worker_t *esc_worker_new(const esc_config_t *conf, const esc_worker_ops_t *o
         if (w->opts.retry_min_ms <= 0)
                 w->opts.retry_min_ms = 200;
         if (w->opts.retry_max_ms < w->opts.retry_min_ms)
-                w->opts.retry_max_ms = w->opts.retry_min_ms > 30000 ? w->opts.retry_min_ms
-                                                                    : 30000;
+                w->opts.retry_max_ms = w->opts.retry_min_ms > 30000 ? w->opts.retry_min_ms : 30000;
         w->topics = esc_xcalloc(opts->topic_cnt, sizeof(char *));
         for (size_t i = 0; i < opts->topic_cnt; i++)
                 w->topics[i] = esc_strdup(opts->topics[i]);
@@ -641,12 +636,11 @@ esc_worker_t *esc_worker_new(const esc_config_t *conf, const esc_worker_ops_t *o
         w->metrics = esc_metrics_new();
         register_metrics(w);
 
-        w->rk = esc_kafka_consumer_new_rebalance(conf, group, rebalance_cb, w, errbuf,
-                                                 errbuf_size);
+        w->rk = esc_kafka_consumer_new_rebalance(conf, group, rebalance_cb, w, errbuf, errbuf_size);
         if (!w->rk)
                 goto err;
-        if (esc_metrics_server_from_config(w->metrics, conf, w->name, health_cb, w,
-                                           &w->server, errbuf, errbuf_size) != 0)
+        if (esc_metrics_server_from_config(w->metrics, conf, w->name, health_cb, w, &w->server,
+                                           errbuf, errbuf_size) != 0)
                 goto err;
         return w;
 
@@ -709,8 +703,7 @@ int esc_worker_run(esc_worker_t *w)
                 batch_dispatch(w);
                 resume_due_partitions(w);
                 now = esc_mono_us();
-                if (w->opts.tick_ms > 0 && now >= next_tick && !w->fatal &&
-                    !stop_requested(w)) {
+                if (w->opts.tick_ms > 0 && now >= next_tick && !w->fatal && !stop_requested(w)) {
                         if (w->ops.on_tick && w->ops.on_tick(w, w->ops.opaque) != 0)
                                 worker_fatal(w, "on_tick reported a fatal error");
                         next_tick = esc_mono_us() + (int64_t)w->opts.tick_ms * 1000;
@@ -764,8 +757,7 @@ void esc_worker_destroy(esc_worker_t *w)
         /* Never ran: nothing to revoke, and no rebalance callback may run
          * on a half-destroyed worker. */
         if (w->rk)
-                rd_kafka_destroy_flags(w->rk, w->closed ? 0
-                                                       : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+                rd_kafka_destroy_flags(w->rk, w->closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
         for (size_t i = 0; i < w->part_cnt; i++)
                 free(w->parts[i].topic);
         free(w->parts);

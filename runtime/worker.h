@@ -78,8 +78,7 @@ typedef struct esc_worker_ops {
          * RD_KAFKA_OFFSET_BEGINNING/END are allowed. Return 0, or -1 to stop
          * the worker with an error (esc_worker_run() returns -1): a worker
          * that cannot learn its position must not guess one. May be NULL. */
-        int (*on_assign)(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts,
-                         void *opaque);
+        int (*on_assign)(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, void *opaque);
         /* Partitions are about to be taken away (rebalance or close): flush
          * what belongs to them. The batch in hand has already been handed to
          * on_batch. May be NULL. */
@@ -107,18 +106,18 @@ typedef struct esc_worker_ops {
 } esc_worker_ops_t;
 
 typedef struct esc_worker_opts {
-        const char *group;           /* consumer group; required */
-        const char *const *topics;   /* full topic names; required */
+        const char *group;         /* consumer group; required */
+        const char *const *topics; /* full topic names; required */
         size_t topic_cnt;
-        int batch_max;               /* messages per batch; default 500 */
-        int batch_ms;                /* max wait to fill a batch; default 100 */
-        int tick_ms;                 /* on_tick period; 0 = never */
-        int lag_refresh_ms;          /* lag gauge refresh; default 5000 */
-        int retry_min_ms;            /* RETRY backoff start; default 200 */
-        int retry_max_ms;            /* RETRY backoff cap; default 30000 */
-        bool no_commit;              /* skip the informational group commits */
-        bool no_signals;             /* don't install SIGTERM/SIGINT handlers
-                                      * (embedding, tests); esc_worker_stop() */
+        int batch_max;      /* messages per batch; default 500 */
+        int batch_ms;       /* max wait to fill a batch; default 100 */
+        int tick_ms;        /* on_tick period; 0 = never */
+        int lag_refresh_ms; /* lag gauge refresh; default 5000 */
+        int retry_min_ms;   /* RETRY backoff start; default 200 */
+        int retry_max_ms;   /* RETRY backoff cap; default 30000 */
+        bool no_commit;     /* skip the informational group commits */
+        bool no_signals;    /* don't install SIGTERM/SIGINT handlers
+                             * (embedding, tests); esc_worker_stop() */
 } esc_worker_opts_t;
 
 /* Creates the consumer (esc_kafka_consumer_new with opts->group), subscribes
@@ -130,8 +129,7 @@ typedef struct esc_worker_opts {
  * (topic strings too); conf must outlive the worker. Returns NULL with
  * errbuf naming what is wrong. */
 esc_worker_t *esc_worker_new(const esc_config_t *conf, const esc_worker_ops_t *ops,
-                             const esc_worker_opts_t *opts, char *errbuf,
-                             size_t errbuf_size);
+                             const esc_worker_opts_t *opts, char *errbuf, size_t errbuf_size);
 /* Runs the loop until a stop request (returns 0 after the drain) or a
  * fatal error (returns -1; esc_worker_error() says why; the consumer is
  * closed all the same). Call once. */

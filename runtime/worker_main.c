@@ -66,10 +66,9 @@ int esc_worker_main(esc_cli_t *cli, int argc, char **argv, const esc_worker_app_
                                            : esc_config_topic(cli->conf, app->name, group_buf,
                                                               sizeof(group_buf));
         if (!*group || strlen(group) > 255)
-                return esc_cli_fail(ESC_EXIT_USAGE, cmd,
-                                    "consumer group must be 1..255 bytes (--group%s%s)",
-                                    app->group_key ? " or " : "",
-                                    app->group_key ? app->group_key : "");
+                return esc_cli_fail(
+                        ESC_EXIT_USAGE, cmd, "consumer group must be 1..255 bytes (--group%s%s)",
+                        app->group_key ? " or " : "", app->group_key ? app->group_key : "");
         esc_config_topic(cli->conf, app->topic, topic, sizeof(topic));
         const char *topics[] = {topic};
         esc_worker_opts_t opts = app->opts;

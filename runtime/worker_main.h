@@ -21,7 +21,7 @@
 #define ESC_WORKER_MAX_FLAGS 8
 
 typedef struct esc_worker_app {
-        const char *name;          /* "timers": `esc worker timers`, metric prefix */
+        const char *name; /* "timers": `esc worker timers`, metric prefix */
         void (*usage)(FILE *out);
         /* The worker's own flags (slots in static storage), ended by {NULL};
          * --group G is added by the shell. */

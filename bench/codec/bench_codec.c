@@ -24,14 +24,30 @@
 #include "tests/unit/codec_fixtures.h"
 
 static const esc_event_type_t life[] = {
-        ESC_EV_ESCALATION_OPENED,      ESC_EV_SEVERITY_ASSIGNED,      ESC_EV_OWNER_ASSIGNED,
-        ESC_EV_OWNER_ASSIGNED,         ESC_EV_OWNER_ASSIGNED,         ESC_EV_CHANNEL_CREATED,
-        ESC_EV_TRACKING_ISSUE_LINKED,  ESC_EV_PAGE_SENT,              ESC_EV_ACKNOWLEDGED,
-        ESC_EV_CUSTOMER_UPDATE_POSTED, ESC_EV_CUSTOMER_UPDATE_POSTED, ESC_EV_UPDATE_OVERDUE,
-        ESC_EV_CUSTOMER_UPDATE_POSTED, ESC_EV_CUSTOMER_UPDATE_POSTED, ESC_EV_SEVERITY_OVERRIDDEN,
-        ESC_EV_COMMAND_REJECTED,       ESC_EV_MITIGATED,              ESC_EV_CUSTOMER_UPDATE_POSTED,
-        ESC_EV_REVIEW_OPENED,          ESC_EV_CORRECTIVE_ACTION_ADDED, ESC_EV_CORRECTIVE_ACTION_ADDED,
-        ESC_EV_RESOLVED,               ESC_EV_CUSTOMER_CONFIRMED,     ESC_EV_CLOSED,
+        ESC_EV_ESCALATION_OPENED,
+        ESC_EV_SEVERITY_ASSIGNED,
+        ESC_EV_OWNER_ASSIGNED,
+        ESC_EV_OWNER_ASSIGNED,
+        ESC_EV_OWNER_ASSIGNED,
+        ESC_EV_CHANNEL_CREATED,
+        ESC_EV_TRACKING_ISSUE_LINKED,
+        ESC_EV_PAGE_SENT,
+        ESC_EV_ACKNOWLEDGED,
+        ESC_EV_CUSTOMER_UPDATE_POSTED,
+        ESC_EV_CUSTOMER_UPDATE_POSTED,
+        ESC_EV_UPDATE_OVERDUE,
+        ESC_EV_CUSTOMER_UPDATE_POSTED,
+        ESC_EV_CUSTOMER_UPDATE_POSTED,
+        ESC_EV_SEVERITY_OVERRIDDEN,
+        ESC_EV_COMMAND_REJECTED,
+        ESC_EV_MITIGATED,
+        ESC_EV_CUSTOMER_UPDATE_POSTED,
+        ESC_EV_REVIEW_OPENED,
+        ESC_EV_CORRECTIVE_ACTION_ADDED,
+        ESC_EV_CORRECTIVE_ACTION_ADDED,
+        ESC_EV_RESOLVED,
+        ESC_EV_CUSTOMER_CONFIRMED,
+        ESC_EV_CLOSED,
         ESC_EV_REVIEW_COMPLETED,
 };
 #define N_LIFE ((int)(sizeof(life) / sizeof(life[0])))
@@ -73,7 +89,8 @@ int main(int argc, char **argv)
                 for (int k = 0; k < 16; k++)
                         for (int i = 0; i < N_LIFE; i++) {
                                 esc_buf_reset(&buf);
-                                if (esc_codec_encode_event(codec, &evs[i], &buf, err, sizeof(err)) ||
+                                if (esc_codec_encode_event(codec, &evs[i], &buf, err,
+                                                           sizeof(err)) ||
                                     esc_codec_decode_event(codec, buf.data, buf.len, &back, err,
                                                            sizeof(err)))
                                         die("ours", err);

@@ -46,7 +46,8 @@ static int gen(long n, const char *path)
                 case 0:
                         fprintf(f,
                                 "{\"type\":\"open\",\"incident_id\":\"INC-B-%ld\",\"command_id\":"
-                                "\"b-%ld\",\"at\":\"2026-03-06T16:00:00Z\",\"account\":\"acct-%ld\","
+                                "\"b-%ld\",\"at\":\"2026-03-06T16:00:00Z\",\"account\":\"acct-%"
+                                "ld\","
                                 "\"tier\":\"%s\",\"health\":%ld,\"impact\":\"%s\",\"title\":"
                                 "\"Checkout slow for customers in region %ld\",\"csm\":\"dave\"}\n",
                                 inc, i, inc % 997, inc % 3 ? "growth" : "strategic", inc % 100,
@@ -61,14 +62,16 @@ static int gen(long n, const char *path)
                         break;
                 case 2:
                         fprintf(f,
-                                "{\"type\":\"update\",\"incident_id\":\"INC-B-%ld\",\"by\":\"dana\","
+                                "{\"type\":\"update\",\"incident_id\":\"INC-B-%ld\",\"by\":"
+                                "\"dana\","
                                 "\"audience\":\"external\",\"body\":\"Still investigating, next "
                                 "update at 17:00\",\"next_update\":\"2026-03-06T17:00:00Z\"}\n",
                                 inc);
                         break;
                 default:
                         fprintf(f,
-                                "{\"type\":\"resolve\",\"incident_id\":\"INC-B-%ld\",\"by\":\"bob\","
+                                "{\"type\":\"resolve\",\"incident_id\":\"INC-B-%ld\",\"by\":"
+                                "\"bob\","
                                 "\"summary\":\"Pool sized by load\"}\n",
                                 inc);
                         break;
@@ -97,7 +100,7 @@ static int admin(int argc, char **argv, bool create)
                         i++;
                 else if (n < 64)
                         objs[n++] = create ? (void *)rd_kafka_NewTopic_new(argv[i], parts, 1, err,
-                                                                          sizeof(err))
+                                                                           sizeof(err))
                                            : (void *)rd_kafka_DeleteTopic_new(argv[i]);
         q = rd_kafka_queue_new(rk);
         if (create)
@@ -165,8 +168,9 @@ static int raw(const char *path, const char *topic)
 
         if (!rk || !rkt || fd < 0)
                 return fprintf(stderr, "raw: %s\n",
-                               !rk ? err : !rkt ? rd_kafka_err2str(rd_kafka_last_error())
-                                            : strerror(errno)),
+                               !rk    ? err
+                               : !rkt ? rd_kafka_err2str(rd_kafka_last_error())
+                                      : strerror(errno)),
                        1;
         esc_buf_init(&carry, 1 << 20);
         t0 = esc_mono_us();

@@ -56,8 +56,8 @@ static void create_topics(const char *prefix)
         char err[512];
         esc_config_t *c = conf_with_prefix(prefix);
 
-        if (esc_dev_kafka_create_topics(c, esc_config_get(c, "kafka.bootstrap_servers"), 60000,
-                                        err, sizeof(err)))
+        if (esc_dev_kafka_create_topics(c, esc_config_get(c, "kafka.bootstrap_servers"), 60000, err,
+                                        sizeof(err)))
                 die("create topics", err);
         esc_config_destroy(c);
 }
@@ -87,7 +87,8 @@ static long produce_commands(esc_config_t *c, int incidents)
                         snprintf(id, sizeof(id), "BENCH-%07d", i);
                         cmd.incident_id = esc_strdup(id);
                         cmd.actor = esc_strdup("alice");
-                        cmd.occurred_at = cmd.issued_at = t0 + (esc_time_t)step * 600 * ESC_USEC_PER_SEC;
+                        cmd.occurred_at = cmd.issued_at =
+                                t0 + (esc_time_t)step * 600 * ESC_USEC_PER_SEC;
                         if (step == 0) {
                                 cmd.p.open.account.id = esc_strdup(i % 3 ? "acme" : "globex");
                                 cmd.p.open.account.tier = (esc_tier_t)(i % 3);
@@ -101,21 +102,25 @@ static long produce_commands(esc_config_t *c, int incidents)
                         } else if (step == 1) {
                                 cmd.p.ack.by = esc_strdup("alice");
                                 cmd.p.ack.message = esc_strdup("We can reproduce it and are on it");
-                                cmd.p.ack.next_update_at = cmd.occurred_at + 1800 * ESC_USEC_PER_SEC;
+                                cmd.p.ack.next_update_at =
+                                        cmd.occurred_at + 1800 * ESC_USEC_PER_SEC;
                         } else {
                                 cmd.p.update.by = esc_strdup("alice");
-                                cmd.p.update.body = esc_strdup("Still investigating; next update soon");
+                                cmd.p.update.body =
+                                        esc_strdup("Still investigating; next update soon");
                                 cmd.p.update.audience = ESC_AUDIENCE_EXTERNAL;
-                                cmd.p.update.next_update_at = cmd.occurred_at + 1800 * ESC_USEC_PER_SEC;
+                                cmd.p.update.next_update_at =
+                                        cmd.occurred_at + 1800 * ESC_USEC_PER_SEC;
                         }
                         esc_buf_reset(&buf);
                         if (esc_codec_encode_command(codec, &cmd, &buf, err, sizeof(err)))
                                 die("encode", err);
-                        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                                 RD_KAFKA_V_KEY(cmd.incident_id, strlen(cmd.incident_id)),
-                                                 RD_KAFKA_V_VALUE(buf.data, buf.len),
-                                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                                 RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        while (rd_kafka_producev(
+                                       rk, RD_KAFKA_V_TOPIC(topic),
+                                       RD_KAFKA_V_KEY(cmd.incident_id, strlen(cmd.incident_id)),
+                                       RD_KAFKA_V_VALUE(buf.data, buf.len),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                                 rd_kafka_poll(rk, 10);
                         esc_command_clear(&cmd);
                         n++;
@@ -206,8 +211,9 @@ static void start_ledger(struct child *ch, const char *prefix, const char *tag, 
         snprintf(ch->log, sizeof(ch->log), "/tmp/bench-ledger-%d-%s.log", (int)getpid(), tag);
         if (!(f = fopen(cfg, "w")))
                 die("config", cfg);
-        fprintf(f, "kafka:\n  topic_prefix: \"%s\"\nledger:\n  group: bench-ledger-%d-%s\n"
-                   "metrics:\n  listen: \"127.0.0.1:%d\"\n",
+        fprintf(f,
+                "kafka:\n  topic_prefix: \"%s\"\nledger:\n  group: bench-ledger-%d-%s\n"
+                "metrics:\n  listen: \"127.0.0.1:%d\"\n",
                 prefix, (int)getpid(), tag, port);
         fclose(f);
         ch->port = port;
@@ -216,7 +222,8 @@ static void start_ledger(struct child *ch, const char *prefix, const char *tag, 
                 int fd = open(ch->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
                 dup2(fd, 2);
                 dup2(fd, 1);
-                execl(bin, bin, "--config", cfg, "worker", "ledger", "--batch", "5000", (char *)NULL);
+                execl(bin, bin, "--config", cfg, "worker", "ledger", "--batch", "5000",
+                      (char *)NULL);
                 _exit(127);
         }
 }

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
                 int partition;
                 int64_t from, to;
                 esc_time_t at;
-        } *steps;
+        } * steps;
         size_t nsteps = 0;
         PGconn *c;
         int64_t deadline;
@@ -59,8 +59,9 @@ int main(int argc, char **argv)
         }
         if (argc < 2 || strcmp(argv[1], "latency") || count < 1 || !url || parts < 1 ||
             parts > MAX_PARTS) {
-                fprintf(stderr, "usage: ESC_PG_URL=... bench_sla latency --count N [--partitions P] "
-                                "[--timeout S]\n");
+                fprintf(stderr,
+                        "usage: ESC_PG_URL=... bench_sla latency --count N [--partitions P] "
+                        "[--timeout S]\n");
                 return 2;
         }
         c = PQconnectdb(url);
@@ -79,17 +80,19 @@ int main(int argc, char **argv)
                                      "SELECT \"partition\", next_offset FROM esc.projection_offsets"
                                      " WHERE projection = 'sla'",
                                      0, NULL)) != PGRES_COMMAND_OK ||
-            PQresultStatus(PQprepare(c, "rec",
-                                     "SELECT kafka_offset, (extract(epoch from recorded_at) * 1000000)::int8"
-                                     " FROM esc.events WHERE kafka_partition = $1"
-                                     " AND kafka_offset >= $2 AND kafka_offset < $3",
-                                     3, NULL)) != PGRES_COMMAND_OK) {
+            PQresultStatus(PQprepare(
+                    c, "rec",
+                    "SELECT kafka_offset, (extract(epoch from recorded_at) * 1000000)::int8"
+                    " FROM esc.events WHERE kafka_partition = $1"
+                    " AND kafka_offset >= $2 AND kafka_offset < $3",
+                    3, NULL)) != PGRES_COMMAND_OK) {
                 fprintf(stderr, "bench_sla: prepare: %s", PQerrorMessage(c));
                 return 1;
         }
         {
                 PGresult *r = PQexecPrepared(c, "pos", 0, NULL, NULL, NULL, 0);
-                for (int row = 0; PQresultStatus(r) == PGRES_TUPLES_OK && row < PQntuples(r); row++) {
+                for (int row = 0; PQresultStatus(r) == PGRES_TUPLES_OK && row < PQntuples(r);
+                     row++) {
                         int p = atoi(PQgetvalue(r, row, 0));
                         if (p >= 0 && p < MAX_PARTS)
                                 last[p] = strtoll(PQgetvalue(r, row, 1), NULL, 10);
@@ -130,11 +133,12 @@ int main(int argc, char **argv)
                 snprintf(from, sizeof(from), "%" PRId64, steps[i].from);
                 snprintf(to, sizeof(to), "%" PRId64, steps[i].to);
                 r = PQexecPrepared(c, "rec", 3, params, NULL, NULL, 0);
-                for (int row = 0; PQresultStatus(r) == PGRES_TUPLES_OK && row < PQntuples(r) &&
-                                  seen < count;
+                for (int row = 0;
+                     PQresultStatus(r) == PGRES_TUPLES_OK && row < PQntuples(r) && seen < count;
                      row++)
-                        lat[seen++] = (double)(steps[i].at - strtoll(PQgetvalue(r, row, 1), NULL, 10)) /
-                                      1000.0;
+                        lat[seen++] =
+                                (double)(steps[i].at - strtoll(PQgetvalue(r, row, 1), NULL, 10)) /
+                                1000.0;
                 PQclear(r);
         }
         PQfinish(c);

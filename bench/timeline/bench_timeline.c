@@ -70,15 +70,13 @@ static int fill(esc_config_t *conf, const char *topic, long incidents, long even
         esc_config_set(conf, "kafka.properties.linger.ms", "50");
         esc_codec_t *codec = esc_codec_new(conf, err, sizeof(err));
         rd_kafka_t *rk =
-            codec ? esc_kafka_producer_new(conf, on_delivery, NULL, err, sizeof(err))
-                  : NULL;
+                codec ? esc_kafka_producer_new(conf, on_delivery, NULL, err, sizeof(err)) : NULL;
         if (!rk) {
                 fprintf(stderr, "bench_timeline: %s\n", err);
                 return -1;
         }
         esc_buf_init(&b, 0);
-        fprintf(stderr,
-                "bench_timeline: writing %ld events over %ld incidents to %s...\n",
+        fprintf(stderr, "bench_timeline: writing %ld events over %ld incidents to %s...\n",
                 per * incidents, incidents, topic);
         for (long s = 1; s <= per; s++) {
                 for (long i = 0; i < incidents; i++) {
@@ -92,12 +90,12 @@ static int fill(esc_config_t *conf, const char *topic, long incidents, long even
                                 return -1;
                         }
                         rd_kafka_resp_err_t e;
-                        while ((e = rd_kafka_producev(
-                                    rk, RD_KAFKA_V_TOPIC(topic),
-                                    RD_KAFKA_V_KEY(inc, strlen(inc)),
-                                    RD_KAFKA_V_VALUE(b.data, b.len),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                    RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                                      RD_KAFKA_V_KEY(inc, strlen(inc)),
+                                                      RD_KAFKA_V_VALUE(b.data, b.len),
+                                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                                      RD_KAFKA_V_END)) ==
+                               RD_KAFKA_RESP_ERR__QUEUE_FULL)
                                 rd_kafka_poll(rk, 50);
                         if (e) {
                                 fprintf(stderr, "bench_timeline: produce: %s\n",
@@ -107,8 +105,7 @@ static int fill(esc_config_t *conf, const char *topic, long incidents, long even
                         rd_kafka_poll(rk, 0);
                         esc_event_clear(&ev);
                         if (++n % 200000 == 0)
-                                fprintf(stderr, "bench_timeline: %ld events written\n",
-                                        n);
+                                fprintf(stderr, "bench_timeline: %ld events written\n", n);
                 }
         }
         rd_kafka_flush(rk, 120000);
@@ -117,8 +114,8 @@ static int fill(esc_config_t *conf, const char *topic, long incidents, long even
         esc_codec_destroy(codec);
         esc_buf_free(&b);
         if (failures || left) {
-                fprintf(stderr, "bench_timeline: %d deliveries failed, %d unsent\n",
-                        failures, left);
+                fprintf(stderr, "bench_timeline: %d deliveries failed, %d unsent\n", failures,
+                        left);
                 return -1;
         }
         fprintf(stderr, "bench_timeline: wrote %ld events in %.1f s\n", n,
@@ -127,8 +124,8 @@ static int fill(esc_config_t *conf, const char *topic, long incidents, long even
 }
 
 /* The raw limit: read the partition to its high watermark, match keys. */
-static double raw_read(const esc_config_t *conf, const char *topic, int32_t p,
-                       const char *key, long *matched, long *messages)
+static double raw_read(const esc_config_t *conf, const char *topic, int32_t p, const char *key,
+                       long *matched, long *messages)
 {
         char err[512];
         int64_t t0 = esc_mono_us(), lo, hi;
@@ -164,14 +161,12 @@ static double raw_read(const esc_config_t *conf, const char *topic, int32_t p,
 }
 
 /* Ours: `esc timeline INC --json` without the process start. */
-static double ours_read(const esc_config_t *conf, const char *inc, int *nevs,
-                        size_t *bytes)
+static double ours_read(const esc_config_t *conf, const char *inc, int *nevs, size_t *bytes)
 {
         char err[1024];
         int64_t t0 = esc_mono_us();
         esc_codec_t *codec = esc_codec_new(conf, err, sizeof(err));
-        esc_eventlog_t *log =
-            codec ? esc_eventlog_new(conf, codec, err, sizeof(err)) : NULL;
+        esc_eventlog_t *log = codec ? esc_eventlog_new(conf, codec, err, sizeof(err)) : NULL;
         esc_timeline_t *tl = esc_timeline_new(inc);
         esc_buf_t out;
         double dt = -1;
@@ -208,8 +203,7 @@ int main(int argc, char **argv)
         double raw[REPS], ours[REPS];
 
         if (incidents < 1 || events < incidents) {
-                fprintf(stderr,
-                        "usage: bench_timeline [incidents] [events] [incident-id]\n");
+                fprintf(stderr, "usage: bench_timeline [incidents] [events] [incident-id]\n");
                 return 2;
         }
         snprintf(inc, sizeof(inc), "%s", argc > 3 ? argv[3] : "bench-tl-04242");
@@ -221,15 +215,13 @@ int main(int argc, char **argv)
         }
         const char *brokers = esc_config_str(conf, "kafka.bootstrap_servers", "");
         if (esc_dev_kafka_create_topics(conf, brokers, 30000, err, sizeof(err))) {
-                fprintf(stderr, "bench_timeline: creating topics on %s: %s\n", brokers,
-                        err);
+                fprintf(stderr, "bench_timeline: creating topics on %s: %s\n", brokers, err);
                 return 1;
         }
         esc_config_topic(conf, "events", topic, sizeof(topic));
 
         esc_codec_t *codec = esc_codec_new(conf, err, sizeof(err));
-        esc_eventlog_t *log =
-            codec ? esc_eventlog_new(conf, codec, err, sizeof(err)) : NULL;
+        esc_eventlog_t *log = codec ? esc_eventlog_new(conf, codec, err, sizeof(err)) : NULL;
         int np = log ? esc_eventlog_partitions(log, err, sizeof(err)) : -1;
         if (np <= 0) {
                 fprintf(stderr, "bench_timeline: %s: %s\n", topic, err);
@@ -240,8 +232,7 @@ int main(int argc, char **argv)
                 int64_t lo, hi;
                 int tries = 0;
                 /* A topic created a moment ago may not have a leader yet. */
-                while (esc_eventlog_watermarks(log, p, &lo, &hi, err, sizeof(err)) &&
-                       ++tries < 50)
+                while (esc_eventlog_watermarks(log, p, &lo, &hi, err, sizeof(err)) && ++tries < 50)
                         usleep(200000);
                 if (tries >= 50) {
                         fprintf(stderr, "bench_timeline: %s\n", err);
@@ -257,11 +248,10 @@ int main(int argc, char **argv)
                 if (fill(pconf, topic, incidents, events))
                         return 1;
         } else if (total != want) {
-                fprintf(
-                    stderr,
-                    "bench_timeline: %s holds %lld events, not %ld: use a fresh prefix "
-                    "(ESC_TOPIC_PREFIX) for another size\n",
-                    topic, (long long)total, want);
+                fprintf(stderr,
+                        "bench_timeline: %s holds %lld events, not %ld: use a fresh prefix "
+                        "(ESC_TOPIC_PREFIX) for another size\n",
+                        topic, (long long)total, want);
                 return 1;
         } else {
                 fprintf(stderr, "bench_timeline: reusing %s (%lld events)\n", topic,
@@ -282,8 +272,7 @@ int main(int argc, char **argv)
                        r + 1, raw[r], messages, matched, inc, ours[r], nevs, bytes);
         }
         if (nevs != (int)(events / incidents) || matched != nevs) {
-                fprintf(stderr,
-                        "bench_timeline: ours saw %d events of %s, raw %ld, want %ld\n",
+                fprintf(stderr, "bench_timeline: ours saw %d events of %s, raw %ld, want %ld\n",
                         nevs, inc, matched, events / incidents);
                 return 1;
         }
@@ -291,8 +280,7 @@ int main(int argc, char **argv)
         qsort(ours, REPS, sizeof(double), cmp_d);
         printf("partition %d of %s: %ld messages; target ours <= 0.5 s and <= 1.5x raw\n",
                (int)part, topic, messages);
-        printf("RESULT timeline ours=%.3f raw=%.3f unit=s\n", ours[REPS / 2],
-               raw[REPS / 2]);
+        printf("RESULT timeline ours=%.3f raw=%.3f unit=s\n", ours[REPS / 2], raw[REPS / 2]);
         printf("RATIO timeline %.2f\n", raw[REPS / 2] / ours[REPS / 2]);
         esc_config_destroy(conf);
         esc_config_destroy(pconf);

@@ -38,22 +38,22 @@
  * heap-owned (NULL when unknown). Closed incidents are dropped. */
 typedef struct esc_actions_incident {
         esc_state_t st;
-        char *account;          /* account id */
-        char *account_name;     /* nullable */
+        char *account;      /* account id */
+        char *account_name; /* nullable */
         char *title;
         char *product_area;
         esc_impact_t impact;
-        char *channel_id;       /* Slack channel (from ChannelCreated or our own create) */
+        char *channel_id; /* Slack channel (from ChannelCreated or our own create) */
         char *channel_name;
-        char *issue_id;         /* tracking issue (TrackingIssueLinked or our own) */
+        char *issue_id; /* tracking issue (TrackingIssueLinked or our own) */
         char *issue_url;
-        bool paged;             /* PageSent seen or our own trigger */
-        char *page_service;     /* routing-key name the page went to */
+        bool paged;         /* PageSent seen or our own trigger */
+        char *page_service; /* routing-key name the page went to */
         /* People already invited to the channel, per role ("" = nobody). */
         char invited[ESC_ROLE__COUNT][ESC_MAX_ID + 1];
         /* Record-back commands still to be delivered (ESC_ACTIONS_REC_*). */
         unsigned pending_records;
-        int64_t retry_at_us;    /* monotonic: reconcile again after a failed action; 0 = no */
+        int64_t retry_at_us; /* monotonic: reconcile again after a failed action; 0 = no */
         int retry_backoff_ms;
         int32_t partition;
 } esc_actions_incident_t;
@@ -93,9 +93,9 @@ const char *esc_action_kind_name(esc_action_kind_t k);
 
 typedef struct esc_action {
         esc_action_kind_t kind;
-        esc_role_t role;            /* INVITE */
-        int reminder_no;            /* REMIND */
-        esc_time_t due_at;          /* REMIND */
+        esc_role_t role;   /* INVITE */
+        int reminder_no;   /* REMIND */
+        esc_time_t due_at; /* REMIND */
 } esc_action_t;
 
 #define ESC_ACTIONS_PLAN_MAX 8

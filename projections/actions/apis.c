@@ -23,8 +23,8 @@
 
 struct esc_actions_apis {
         CURL *curl;
-        char *slack_url;        /* without trailing '/' */
-        char *slack_auth;       /* "Authorization: Bearer ..." or NULL */
+        char *slack_url;  /* without trailing '/' */
+        char *slack_auth; /* "Authorization: Bearer ..." or NULL */
         char *linear_url;
         char *linear_auth;
         char *linear_team;
@@ -37,7 +37,7 @@ struct esc_actions_apis {
 typedef struct http_resp {
         long status;
         esc_buf_t body;
-        int retry_after_s;      /* -1: none */
+        int retry_after_s; /* -1: none */
         bool too_big;
 } http_resp_t;
 
@@ -51,8 +51,7 @@ static char *auth_header(const char *token)
         return b.data;
 }
 
-esc_actions_apis_t *esc_actions_apis_new(const esc_config_t *conf, char *errbuf,
-                                         size_t errbuf_size)
+esc_actions_apis_t *esc_actions_apis_new(const esc_config_t *conf, char *errbuf, size_t errbuf_size)
 {
         esc_actions_apis_t *api = esc_xcalloc(1, sizeof(*api));
         curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -63,16 +62,19 @@ esc_actions_apis_t *esc_actions_apis_new(const esc_config_t *conf, char *errbuf,
                 esc_err(errbuf, errbuf_size, "libcurl: cannot create a handle");
                 return NULL;
         }
-        api->slack_url = esc_strdup(esc_config_str(conf, "slack.api_url", ESC_DEFAULT_SLACK_API_URL));
+        api->slack_url =
+                esc_strdup(esc_config_str(conf, "slack.api_url", ESC_DEFAULT_SLACK_API_URL));
         size_t n = strlen(api->slack_url);
         while (n > 0 && api->slack_url[n - 1] == '/')
                 api->slack_url[--n] = '\0';
         api->slack_auth = auth_header(esc_config_get(conf, "slack.token"));
-        api->linear_url = esc_strdup(esc_config_str(conf, "linear.api_url", ESC_DEFAULT_LINEAR_API_URL));
+        api->linear_url =
+                esc_strdup(esc_config_str(conf, "linear.api_url", ESC_DEFAULT_LINEAR_API_URL));
         api->linear_auth = auth_header(esc_config_get(conf, "linear.token"));
         const char *team = esc_config_get(conf, "linear.team_id");
         api->linear_team = team && *team ? esc_strdup(team) : NULL;
-        api->pd_url = esc_strdup(esc_config_str(conf, "pagerduty.events_url", ESC_DEFAULT_PAGERDUTY_URL));
+        api->pd_url =
+                esc_strdup(esc_config_str(conf, "pagerduty.events_url", ESC_DEFAULT_PAGERDUTY_URL));
         long long timeout_ms, attempts, cap_s;
         if (esc_config_number(conf, "actions.http_timeout_ms", 10000, 100, 600000, &timeout_ms,
                               errbuf, errbuf_size) ||
@@ -149,8 +151,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *opaque)
 
 /* One POST. Returns 0 with r->status set, or -1 on a transport error
  * (errbuf says which; the URL is ours, not a secret). */
-static int http_post(esc_actions_apis_t *api, const char *url, const char *auth,
-                     const char *json, http_resp_t *r, char *errbuf, size_t errbuf_size)
+static int http_post(esc_actions_apis_t *api, const char *url, const char *auth, const char *json,
+                     http_resp_t *r, char *errbuf, size_t errbuf_size)
 {
         CURL *c = api->curl;
         struct curl_slist *hdrs = NULL;
@@ -169,7 +171,8 @@ static int http_post(esc_actions_apis_t *api, const char *url, const char *auth,
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, api->timeout_ms);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, api->timeout_ms < 5000 ? api->timeout_ms : 5000L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                         api->timeout_ms < 5000 ? api->timeout_ms : 5000L);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
@@ -232,8 +235,8 @@ static esc_api_rc_t call(esc_actions_apis_t *api, const char *what, const char *
                         wait_ms = backoff_ms;
                 }
                 if (attempt >= api->max_attempts) {
-                        esc_err(errbuf, errbuf_size, "%s: %s (gave up after %d attempts)", what, err,
-                                attempt);
+                        esc_err(errbuf, errbuf_size, "%s: %s (gave up after %d attempts)", what,
+                                err, attempt);
                         return ESC_API_RETRY;
                 }
                 esc_log(ESC_LOG_WARN, COMP, "call failed, retrying",
@@ -354,8 +357,8 @@ esc_api_rc_t esc_actions_slack_invite(esc_actions_apis_t *api, const char *chann
         return rc;
 }
 
-esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel,
-                                    const char *text, char *errbuf, size_t errbuf_size)
+esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel, const char *text,
+                                    char *errbuf, size_t errbuf_size)
 {
         json_t *resp;
         char serr[64];
@@ -371,7 +374,8 @@ esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel
 static const char ISSUE_CREATE[] =
         "mutation IssueCreate($input: IssueCreateInput!) { issueCreate(input: $input) "
         "{ success issue { id identifier url } } }";
-static const char ISSUE_BY_ID[] = "query Issue($id: String!) { issue(id: $id) { id identifier url } }";
+static const char ISSUE_BY_ID[] =
+        "query Issue($id: String!) { issue(id: $id) { id identifier url } }";
 
 /* One GraphQL request (takes req). On ESC_API_OK *data is the answer's
  * `data` (the caller decrefs); GraphQL `errors` (with HTTP 200 or 400) are
@@ -386,8 +390,8 @@ static esc_api_rc_t linear_call(esc_actions_apis_t *api, const char *what, json_
                 return esc_err(errbuf, errbuf_size, "%s: cannot encode request", what),
                        ESC_API_FAIL;
         esc_buf_init(&r.body, API_RESPONSE_CAP);
-        esc_api_rc_t rc = call(api, what, api->linear_url, api->linear_auth, body, &r, errbuf,
-                               errbuf_size);
+        esc_api_rc_t rc =
+                call(api, what, api->linear_url, api->linear_auth, body, &r, errbuf, errbuf_size);
         free(body);
         json_t *j = r.body.data ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
         json_t *errs = json_object_get(j, "errors");
@@ -417,18 +421,17 @@ static int issue_fields(json_t *is, char **issue_id, char **url)
         return 0;
 }
 
-esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid,
-                                       const char *title, const char *description,
-                                       char **issue_id, char **url, char *errbuf,
-                                       size_t errbuf_size)
+esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid, const char *title,
+                                       const char *description, char **issue_id, char **url,
+                                       char *errbuf, size_t errbuf_size)
 {
         json_t *data;
-        esc_api_rc_t rc = linear_call(
-                api, "linear issueCreate",
-                json_pack("{s:s, s:{s:{s:s, s:s, s:s, s:s}}}", "query", ISSUE_CREATE, "variables",
-                          "input", "id", uuid, "teamId", api->linear_team, "title", title,
-                          "description", description),
-                &data, errbuf, errbuf_size);
+        esc_api_rc_t rc =
+                linear_call(api, "linear issueCreate",
+                            json_pack("{s:s, s:{s:{s:s, s:s, s:s, s:s}}}", "query", ISSUE_CREATE,
+                                      "variables", "input", "id", uuid, "teamId", api->linear_team,
+                                      "title", title, "description", description),
+                            &data, errbuf, errbuf_size);
         if (rc == ESC_API_OK) {
                 json_t *ic = json_object_get(data, "issueCreate");
                 if (!json_is_true(json_object_get(ic, "success")) ||
@@ -446,8 +449,8 @@ esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid
          * crashed before recording it. Then the issue exists: use it. */
         char err2[256];
         json_t *found;
-        if (linear_call(api, "linear issue", json_pack("{s:s, s:{s:s}}", "query", ISSUE_BY_ID,
-                                                       "variables", "id", uuid),
+        if (linear_call(api, "linear issue",
+                        json_pack("{s:s, s:{s:s}}", "query", ISSUE_BY_ID, "variables", "id", uuid),
                         &found, err2, sizeof(err2)) == ESC_API_OK) {
                 json_t *is = json_object_get(found, "issue");
                 if (json_is_object(is) && issue_fields(is, issue_id, url) == 0) {
@@ -468,16 +471,16 @@ esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid
 esc_api_rc_t esc_actions_pagerduty_event(esc_actions_apis_t *api, const char *routing_key,
                                          const char *action, const char *dedup_key,
                                          const char *summary, const char *component,
-                                         const char *details_json, char *errbuf,
-                                         size_t errbuf_size)
+                                         const char *details_json, char *errbuf, size_t errbuf_size)
 {
         http_resp_t r = {0};
         json_t *req = json_pack("{s:s, s:s, s:s}", "routing_key", routing_key, "event_action",
                                 action, "dedup_key", dedup_key);
         if (req && !strcmp(action, "trigger")) {
                 json_t *details = details_json ? json_loads(details_json, 0, NULL) : NULL;
-                json_t *payload = json_pack("{s:s, s:s, s:s}", "summary", summary ? summary : dedup_key,
-                                            "source", "esc", "severity", "critical");
+                json_t *payload =
+                        json_pack("{s:s, s:s, s:s}", "summary", summary ? summary : dedup_key,
+                                  "source", "esc", "severity", "critical");
                 if (payload && component)
                         json_object_set_new(payload, "component", json_string(component));
                 if (payload && details)
@@ -502,8 +505,9 @@ esc_api_rc_t esc_actions_pagerduty_event(esc_actions_apis_t *api, const char *ro
                 json_t *errs = json_object_get(j, "errors");
                 const char *e = json_string_value(json_array_get(errs, 0));
                 if (m || e)
-                        esc_err(errbuf, errbuf_size, "%s: HTTP %ld, message=\"%.200s\" error=\"%.200s\"",
-                                what, r.status, m ? m : "", e ? e : "");
+                        esc_err(errbuf, errbuf_size,
+                                "%s: HTTP %ld, message=\"%.200s\" error=\"%.200s\"", what, r.status,
+                                m ? m : "", e ? e : "");
                 json_decref(j);
         }
         esc_buf_free(&r.body);

@@ -44,17 +44,16 @@ esc_api_rc_t esc_actions_slack_create(esc_actions_apis_t *api, const char *name,
 /* Invites one user; already_in_channel counts as success. */
 esc_api_rc_t esc_actions_slack_invite(esc_actions_apis_t *api, const char *channel,
                                       const char *user, char *errbuf, size_t errbuf_size);
-esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel,
-                                    const char *text, char *errbuf, size_t errbuf_size);
+esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel, const char *text,
+                                    char *errbuf, size_t errbuf_size);
 
 /* issueCreate in linear.team_id with a caller-chosen id; *issue_id
  * (the identifier, e.g. "ENG-42", else the id) and *url (heap) on success.
  * If Linear refuses the create, the issue with that id is looked up: an
  * earlier run that crashed before recording it made it, and it is used. */
-esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid,
-                                       const char *title, const char *description,
-                                       char **issue_id, char **url, char *errbuf,
-                                       size_t errbuf_size);
+esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid, const char *title,
+                                       const char *description, char **issue_id, char **url,
+                                       char *errbuf, size_t errbuf_size);
 
 /* A PagerDuty Events API v2 event: action "trigger" (summary, component and
  * details used) or "resolve". routing_key is never logged. */

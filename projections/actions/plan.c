@@ -128,8 +128,8 @@ bool esc_actions_needed(const esc_actions_incident_t *inc, const esc_action_t *a
         }
 }
 
-static void add(esc_actions_plan_t *out, const esc_actions_incident_t *inc,
-                const esc_policy_t *pol, esc_action_t a)
+static void add(esc_actions_plan_t *out, const esc_actions_incident_t *inc, const esc_policy_t *pol,
+                esc_action_t a)
 {
         if (out->n < ESC_ACTIONS_PLAN_MAX && esc_actions_needed(inc, &a, pol))
                 out->v[out->n++] = a;
@@ -279,14 +279,16 @@ void esc_actions_issue_description(const esc_actions_incident_t *inc, const char
                        *st->csm ? st->csm : "-");
         if (*st->cs_manager)
                 esc_buf_printf(out, "- CS manager: %s\n", st->cs_manager);
-        esc_buf_printf(out, "\n**SLA clock** (policy %s: response %s, update every %s, "
-                            "resolution %s)\n\n",
+        esc_buf_printf(out,
+                       "\n**SLA clock** (policy %s: response %s, update every %s, "
+                       "resolution %s)\n\n",
                        pol->version ? pol->version : "-",
                        esc_dur_format(r->response, dur[0], sizeof(dur[0])),
                        esc_dur_format(r->update_every, dur[1], sizeof(dur[1])),
                        esc_dur_format(r->resolution, dur[2], sizeof(dur[2])));
         if (st->opened_at != ESC_TIME_NONE)
-                esc_buf_printf(out, "- Opened: %s\n", esc_time_format(st->opened_at, ts, sizeof(ts)));
+                esc_buf_printf(out, "- Opened: %s\n",
+                               esc_time_format(st->opened_at, ts, sizeof(ts)));
         put_due(out, "Response due", st->response_due_at, "none");
         put_due(out, "Next customer update due", st->next_update_due_at, "on change");
         put_due(out, "Resolution due", st->resolution_due_at, "none (backlog)");
@@ -309,14 +311,17 @@ void esc_actions_reminder_text(const esc_actions_incident_t *inc, const char *in
                                const esc_action_t *a, const esc_policy_t *pol, esc_buf_t *out)
 {
         char ts[40];
-        esc_buf_printf(out, ":alarm_clock: Reminder %d: the customer update for %s (Sev %d) was due at %s.",
-                       a->reminder_no, incident_id, inc->st.sev,
-                       a->due_at != ESC_TIME_NONE ? esc_time_format(a->due_at, ts, sizeof(ts))
-                                                  : "an earlier time");
+        esc_buf_printf(
+                out,
+                ":alarm_clock: Reminder %d: the customer update for %s (Sev %d) was due at %s.",
+                a->reminder_no, incident_id, inc->st.sev,
+                a->due_at != ESC_TIME_NONE ? esc_time_format(a->due_at, ts, sizeof(ts))
+                                           : "an earlier time");
         mention(out, pol, inc->st.csm);
         mention(out, pol, inc->st.owner);
-        esc_buf_printf(out, " please post an update now (esc update %s --audience external ...), "
-                            "even if there is no news, and name the next update time.",
+        esc_buf_printf(out,
+                       " please post an update now (esc update %s --audience external ...), "
+                       "even if there is no news, and name the next update time.",
                        incident_id);
 }
 
@@ -333,7 +338,8 @@ void esc_actions_issue_uuid(const char *incident_id, char out[37])
         h1 = (h1 & ~UINT64_C(0xF000)) | UINT64_C(0x4000);
         h2 = (h2 & ~(UINT64_C(0xC) << 60)) | (UINT64_C(0x8) << 60);
         snprintf(out, 37, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64,
-                 h1 >> 32, (h1 >> 16) & 0xFFFF, h1 & 0xFFFF, h2 >> 48, h2 & UINT64_C(0xFFFFFFFFFFFF));
+                 h1 >> 32, (h1 >> 16) & 0xFFFF, h1 & 0xFFFF, h2 >> 48,
+                 h2 & UINT64_C(0xFFFFFFFFFFFF));
 }
 
 void esc_actions_command_id(const char *kind, const char *incident_id, char *buf, size_t size)

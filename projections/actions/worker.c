@@ -52,10 +52,10 @@
 
 typedef struct part {
         bool assigned;
-        bool caught_up;         /* replayed up to `end`: later events are live */
+        bool caught_up; /* replayed up to `end`: later events are live */
         bool reconciled;
-        int64_t end;            /* high watermark at assignment: below is replay */
-        int64_t caught_up_us;   /* monotonic */
+        int64_t end;          /* high watermark at assignment: below is replay */
+        int64_t caught_up_us; /* monotonic */
 } part_t;
 
 typedef struct queued {
@@ -70,15 +70,15 @@ typedef struct actions_ctx {
         esc_actions_apis_t *api;
         esc_submit_t *sub;
         char topic[256];
-        esc_strmap_t *incidents;   /* id -> esc_actions_incident_t*, NULL once dropped */
+        esc_strmap_t *incidents; /* id -> esc_actions_incident_t*, NULL once dropped */
         size_t live, dead;
         part_t parts[MAX_PARTITIONS];
         queued_t *queue;
         size_t nqueued, queue_cap;
-        char **closed;             /* incidents closed in this batch */
+        char **closed; /* incidents closed in this batch */
         size_t nclosed, closed_cap;
-        bool attention;            /* some incident has a pending record or retry */
-        int64_t grace_us;          /* actions.reconcile_grace_ms */
+        bool attention;   /* some incident has a pending record or retry */
+        int64_t grace_us; /* actions.reconcile_grace_ms */
         esc_event_t ev;
         esc_metric_t *m_actions, *m_failures, *m_replayed, *m_incidents;
 } actions_ctx_t;
@@ -191,7 +191,7 @@ static void queue_push(actions_ctx_t *ctx, const char *id, const esc_action_t *a
 }
 
 static void plan_into_queue(actions_ctx_t *ctx, const char *id, const esc_actions_incident_t *inc,
-                           const esc_event_t *ev)
+                            const esc_event_t *ev)
 {
         esc_actions_plan_t plan;
         esc_actions_plan(inc, ev, ctx->pol, &plan);
@@ -206,8 +206,8 @@ static void schedule_retry(actions_ctx_t *ctx, esc_actions_incident_t *inc)
         if (inc->retry_backoff_ms < RETRY_MIN_MS)
                 inc->retry_backoff_ms = RETRY_MIN_MS;
         inc->retry_at_us = esc_mono_us() + (int64_t)inc->retry_backoff_ms * 1000;
-        inc->retry_backoff_ms = inc->retry_backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS
-                                                                           : inc->retry_backoff_ms * 2;
+        inc->retry_backoff_ms =
+                inc->retry_backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : inc->retry_backoff_ms * 2;
         ctx->attention = true;
 }
 
@@ -244,12 +244,14 @@ static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_inciden
                 case ESC_CMD_RECORD_TRACKING_ISSUE:
                         cmd.p.record_tracking_issue.system = esc_strdup("linear");
                         cmd.p.record_tracking_issue.issue_id = esc_strdup(inc->issue_id);
-                        cmd.p.record_tracking_issue.url = esc_strdup(inc->issue_url ? inc->issue_url : "");
+                        cmd.p.record_tracking_issue.url =
+                                esc_strdup(inc->issue_url ? inc->issue_url : "");
                         break;
                 default:
                         cmd.p.record_page.service = esc_strdup(inc->page_service);
                         cmd.p.record_page.dedup_key = esc_strdup(id);
-                        cmd.p.record_page.to = esc_strdup(*inc->st.owner ? inc->st.owner : "on-call");
+                        cmd.p.record_page.to =
+                                esc_strdup(*inc->st.owner ? inc->st.owner : "on-call");
                         break;
                 }
                 esc_submit_rc_t rc = esc_submit_send(ctx->sub, &cmd, -1, &v, err, sizeof(err));
@@ -258,12 +260,14 @@ static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_inciden
                 if (rc == ESC_SUBMIT_OK) {
                         inc->pending_records &= ~recs[i].bit;
                         esc_log(ESC_LOG_INFO, COMP, "recorded", "incident=%s command=%s",
-                                esc_log_quote(id, q, sizeof(q)), esc_command_type_name(recs[i].type));
+                                esc_log_quote(id, q, sizeof(q)),
+                                esc_command_type_name(recs[i].type));
                 } else {
-                        esc_log(ESC_LOG_ERROR, COMP, "record-back command not delivered, will retry",
+                        esc_log(ESC_LOG_ERROR, COMP,
+                                "record-back command not delivered, will retry",
                                 "incident=%s command=%s error=\"%s\"",
-                                esc_log_quote(id, q, sizeof(q)), esc_command_type_name(recs[i].type),
-                                err);
+                                esc_log_quote(id, q, sizeof(q)),
+                                esc_command_type_name(recs[i].type), err);
                         ctx->attention = true;
                 }
         }
@@ -271,8 +275,7 @@ static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_inciden
 
 /* ---- actions ----------------------------------------------------------------------- */
 
-static void invite(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
-                   esc_role_t role)
+static void invite(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc, esc_role_t role)
 {
         const char *who = esc_actions_owner(inc, role);
         char err[512], q[160];
@@ -283,7 +286,8 @@ static void invite(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *i
         p = esc_policy_person(ctx->pol, who);
         if (!p || !p->slack_user_id || !*p->slack_user_id) {
                 esc_log(ESC_LOG_WARN, COMP, "owner not invited: no slack_user_id",
-                        "incident=%s role=%s person=%s fix=\"add slack_user_id to the person in the "
+                        "incident=%s role=%s person=%s fix=\"add slack_user_id to the person in "
+                        "the "
                         "policy's people\"",
                         esc_log_quote(id, q, sizeof(q)), esc_role_name(role), who);
                 esc_strlcpy(inc->invited[role], who, sizeof(inc->invited[role]));
@@ -316,11 +320,11 @@ static esc_api_rc_t create_channel(actions_ctx_t *ctx, const char *id, esc_actio
                 esc_actions_channel_name(inc, attempt, name, sizeof(name));
                 rc = esc_actions_slack_create(ctx->api, name, &cid, &cname, err, err_size);
                 if (rc == ESC_API_NAME_TAKEN) {
-                        esc_log(ESC_LOG_INFO, COMP, "channel name taken, adding a suffix", "name=%s",
-                                name);
+                        esc_log(ESC_LOG_INFO, COMP, "channel name taken, adding a suffix",
+                                "name=%s", name);
                         rc = ESC_API_FAIL;
-                        esc_err(err, err_size, "slack conversations.create: every name up to %s is taken",
-                                name);
+                        esc_err(err, err_size,
+                                "slack conversations.create: every name up to %s is taken", name);
                         continue;
                 }
                 if (rc == ESC_API_OK) {
@@ -354,9 +358,9 @@ static esc_api_rc_t create_issue(actions_ctx_t *ctx, const char *id, esc_actions
         esc_actions_issue_title(inc, &title);
         esc_actions_issue_description(inc, id, ctx->pol, &desc);
         esc_actions_issue_uuid(id, uuid);
-        esc_api_rc_t rc = esc_actions_linear_create(ctx->api, uuid, title.data ? title.data : "",
-                                                    desc.data ? desc.data : "", &iid, &url, err,
-                                                    err_size);
+        esc_api_rc_t rc =
+                esc_actions_linear_create(ctx->api, uuid, title.data ? title.data : "",
+                                          desc.data ? desc.data : "", &iid, &url, err, err_size);
         esc_buf_free(&title);
         esc_buf_free(&desc);
         if (rc != ESC_API_OK)
@@ -411,9 +415,9 @@ static esc_api_rc_t page(actions_ctx_t *ctx, const char *id, esc_actions_inciden
                 details = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
                 json_decref(dj);
         }
-        esc_api_rc_t rc = esc_actions_pagerduty_event(
-                ctx->api, rk, resolve ? "resolve" : "trigger", id, summary.data, area, details,
-                err, err_size);
+        esc_api_rc_t rc =
+                esc_actions_pagerduty_event(ctx->api, rk, resolve ? "resolve" : "trigger", id,
+                                            summary.data, area, details, err, err_size);
         esc_buf_free(&summary);
         free(details);
         if (rc != ESC_API_OK)
@@ -439,7 +443,8 @@ static esc_api_rc_t remind(actions_ctx_t *ctx, const char *id, esc_actions_incid
                        ESC_API_FAIL;
         esc_buf_init(&text, 0);
         esc_actions_reminder_text(inc, id, a, ctx->pol, &text);
-        esc_api_rc_t rc = esc_actions_slack_post(ctx->api, inc->channel_id, text.data, err, err_size);
+        esc_api_rc_t rc =
+                esc_actions_slack_post(ctx->api, inc->channel_id, text.data, err, err_size);
         esc_buf_free(&text);
         return rc;
 }
@@ -488,9 +493,9 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
         esc_metric_add(ctx->m_failures, labels, 1);
         /* Owed state (channel, issue, page) is retried by reconciliation;
          * reminders and resolves are one-shot. */
-        bool retry = rc == ESC_API_RETRY &&
-                     (a->kind == ESC_ACT_CREATE_CHANNEL || a->kind == ESC_ACT_CREATE_ISSUE ||
-                      a->kind == ESC_ACT_PAGE);
+        bool retry =
+                rc == ESC_API_RETRY && (a->kind == ESC_ACT_CREATE_CHANNEL ||
+                                        a->kind == ESC_ACT_CREATE_ISSUE || a->kind == ESC_ACT_PAGE);
         esc_log(ESC_LOG_ERROR, COMP, retry ? "action failed, will retry" : "action failed",
                 "incident=%s action=%s error=\"%s\"", esc_log_quote(id, q, sizeof(q)), what, err);
         if (retry)
@@ -524,7 +529,7 @@ static void run_queue(actions_ctx_t *ctx)
 
 typedef struct reconcile_arg {
         actions_ctx_t *ctx;
-        int32_t partition;      /* -1: incidents due for a retry or a resend */
+        int32_t partition; /* -1: incidents due for a retry or a resend */
         int64_t now_us;
 } reconcile_arg_t;
 
@@ -608,8 +613,9 @@ static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, vo
                         return -1;
                 }
                 if (lo > 0)
-                        esc_log(ESC_LOG_WARN, COMP, "history trimmed: incidents opened before "
-                                                    "the low watermark are unknown",
+                        esc_log(ESC_LOG_WARN, COMP,
+                                "history trimmed: incidents opened before "
+                                "the low watermark are unknown",
                                 "partition=%" PRId32 " low=%" PRId64, p, lo);
                 ctx->parts[p] = (part_t){.assigned = true, .end = hi};
                 if (hi <= lo)
@@ -794,8 +800,8 @@ static void *actions_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
         char err[1024];
         long long grace_ms;
 
-        if (esc_cli_config_int("worker actions", cli->conf, "actions.reconcile_grace_ms", 5000,
-                               0, 3600000, &grace_ms)) {
+        if (esc_cli_config_int("worker actions", cli->conf, "actions.reconcile_grace_ms", 5000, 0,
+                               3600000, &grace_ms)) {
                 *rc = ESC_EXIT_USAGE;
                 return NULL;
         }
@@ -834,8 +840,8 @@ static void actions_started(void *state, esc_worker_t *w)
                                               "Outside actions that failed, by action");
         ctx->m_replayed = esc_metrics_counter(mx, "esc_actions_events_replayed_total",
                                               "Events folded while replaying partitions");
-        ctx->m_incidents = esc_metrics_gauge(mx, "esc_actions_incidents",
-                                             "Open incidents held in memory");
+        ctx->m_incidents =
+                esc_metrics_gauge(mx, "esc_actions_incidents", "Open incidents held in memory");
 }
 
 static void actions_teardown(void *state)
@@ -849,7 +855,9 @@ static const esc_worker_app_t actions_app = {
         .group_key = "actions.group",
         .group_default = "esc-actions",
         .topic = "events",
-        .ops = {.on_assign = on_assign, .on_revoke = on_revoke, .on_batch = on_batch,
+        .ops = {.on_assign = on_assign,
+                .on_revoke = on_revoke,
+                .on_batch = on_batch,
                 .on_tick = on_tick},
         .opts = {.batch_max = 500, .batch_ms = 50, .tick_ms = 1000},
         .setup = actions_setup,

@@ -20,9 +20,9 @@ void esc_sla_incident_init(esc_sla_incident_t *inc, const char *incident_id)
 
 void esc_sla_incident_clear(esc_sla_incident_t *inc)
 {
-        char **strs[] = {&inc->incident_id, &inc->account_id, &inc->product_area, &inc->title,
-                         &inc->owner, &inc->csm, &inc->cs_manager, &inc->slack_channel,
-                         &inc->tracking_url};
+        char **strs[] = {&inc->incident_id, &inc->account_id,    &inc->product_area,
+                         &inc->title,       &inc->owner,         &inc->csm,
+                         &inc->cs_manager,  &inc->slack_channel, &inc->tracking_url};
         for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
                 free(*strs[i]);
                 *strs[i] = NULL;
@@ -84,8 +84,7 @@ void esc_sla_fold(esc_sla_incident_t *inc, const esc_event_t *ev, esc_sla_effect
                 break;
         case ESC_EV_ACKNOWLEDGED:
                 /* TTA is measured once, from the first acknowledgement. */
-                if (first_ack == ESC_TIME_NONE &&
-                    after(ev->occurred_at, inc->response_due_at))
+                if (first_ack == ESC_TIME_NONE && after(ev->occurred_at, inc->response_due_at))
                         inc->response_breached = true;
                 break;
         case ESC_EV_CUSTOMER_UPDATE_POSTED:

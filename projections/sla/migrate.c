@@ -28,8 +28,7 @@ void esc_sla_checksum(const char *sql, char out[65])
 }
 
 /* Runs sql (no parameters); returns 0 or -1 with errbuf saying what. */
-static int exec_cmd(PGconn *c, const char *sql, const char *what, char *errbuf,
-                    size_t errbuf_size)
+static int exec_cmd(PGconn *c, const char *sql, const char *what, char *errbuf, size_t errbuf_size)
 {
         PGresult *r = PQexec(c, sql);
         int rc = 0;
@@ -65,8 +64,8 @@ static int lock(PGconn *c, bool take, char *errbuf, size_t errbuf_size)
                         errbuf, errbuf_size);
 }
 
-static int apply_one(PGconn *c, const char *schema, const esc_sla_migration_t *m,
-                     const char *sum, char *errbuf, size_t errbuf_size)
+static int apply_one(PGconn *c, const char *schema, const esc_sla_migration_t *m, const char *sum,
+                     char *errbuf, size_t errbuf_size)
 {
         char sql[256], what[160], ver[16];
         const char *params[3] = {ver, m->name, sum};
@@ -131,12 +130,12 @@ static int verify_recorded(PGconn *c, const char *schema, bool *applied, char *e
                 }
                 esc_sla_checksum(esc_sla_migrations[i].sql, sum);
                 if (strcmp(sum, PQgetvalue(r, row, 2)) != 0) {
-                        rc = esc_err(errbuf, errbuf_size,
-                                     "migration %s was changed after it was applied to schema %s "
-                                     "(checksum %.12s... in the database, %.12s... in this binary): "
-                                     "restore the file and put the change in a new migration",
-                                     esc_sla_migrations[i].name, schema, PQgetvalue(r, row, 2),
-                                     sum);
+                        rc = esc_err(
+                                errbuf, errbuf_size,
+                                "migration %s was changed after it was applied to schema %s "
+                                "(checksum %.12s... in the database, %.12s... in this binary): "
+                                "restore the file and put the change in a new migration",
+                                esc_sla_migrations[i].name, schema, PQgetvalue(r, row, 2), sum);
                         break;
                 }
                 applied[i] = true;
@@ -226,8 +225,8 @@ int esc_sla_events_key_drop(PGconn *c, const char *schema, char **restore, char 
         return rc;
 }
 
-int esc_sla_events_key_restore(PGconn *c, const char *schema, const char *restore,
-                               char *errbuf, size_t errbuf_size)
+int esc_sla_events_key_restore(PGconn *c, const char *schema, const char *restore, char *errbuf,
+                               size_t errbuf_size)
 {
         char sql[512];
         PGresult *r;

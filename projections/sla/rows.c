@@ -181,12 +181,22 @@ int esc_sla_copy_str(esc_buf_t *b, const char *s)
         for (const char *c = s;; c++) {
                 const char *esc = NULL;
                 switch (*c) {
-                case '\\': esc = "\\\\"; break;
-                case '\t': esc = "\\t"; break;
-                case '\n': esc = "\\n"; break;
-                case '\r': esc = "\\r"; break;
-                case '\0': return esc_buf_append(b, run, (size_t)(c - run));
-                default: continue;
+                case '\\':
+                        esc = "\\\\";
+                        break;
+                case '\t':
+                        esc = "\\t";
+                        break;
+                case '\n':
+                        esc = "\\n";
+                        break;
+                case '\r':
+                        esc = "\\r";
+                        break;
+                case '\0':
+                        return esc_buf_append(b, run, (size_t)(c - run));
+                default:
+                        continue;
                 }
                 if (esc_buf_append(b, run, (size_t)(c - run)) || esc_buf_append(b, esc, 2))
                         return -1;
@@ -308,11 +318,21 @@ static void jw_string(jw_t *w, const char *s)
                 jw_raw(w, run, (size_t)(s - run));
                 run = s + 1;
                 switch (c) {
-                case '"': seq = "\""; break;
-                case '\\': seq = w->copy ? "\\\\" : "\\"; break;
-                case '\n': seq = "n"; break;
-                case '\r': seq = "r"; break;
-                case '\t': seq = "t"; break;
+                case '"':
+                        seq = "\"";
+                        break;
+                case '\\':
+                        seq = w->copy ? "\\\\" : "\\";
+                        break;
+                case '\n':
+                        seq = "n";
+                        break;
+                case '\r':
+                        seq = "r";
+                        break;
+                case '\t':
+                        seq = "t";
+                        break;
                 default:
                         snprintf(u, sizeof(u), "u%04x", c);
                         seq = u;
@@ -450,8 +470,7 @@ static int add_events_row(esc_sla_rows_t *r, const esc_event_t *ev, int32_t part
 }
 
 /* The rest of a row that starts with incident_id, seq, at. */
-static esc_buf_t *child_row(esc_sla_rows_t *r, esc_sla_table_t t, const esc_event_t *ev,
-                            int *rc)
+static esc_buf_t *child_row(esc_sla_rows_t *r, esc_sla_table_t t, const esc_event_t *ev, int *rc)
 {
         esc_buf_t *b = &r->buf[t];
         *rc = f_str(b, ev->incident_id) || f_int(b, ev->seq, false) || f_time(b, ev->occurred_at);
@@ -490,8 +509,7 @@ int esc_sla_rows_add_event(esc_sla_rows_t *r, const esc_event_t *ev, int32_t par
         }
         case ESC_EV_SEVERITY_OVERRIDDEN:
                 b = child_row(r, ESC_SLA_T_SEVERITY_CHANGES, ev, &rc);
-                rc = rc || f_str(b, "overridden") ||
-                     f_int(b, p->sev_overridden.from_sev, false) ||
+                rc = rc || f_str(b, "overridden") || f_int(b, p->sev_overridden.from_sev, false) ||
                      f_int(b, p->sev_overridden.to_sev, false) ||
                      f_str(b, p->sev_overridden.by ? p->sev_overridden.by : ev->actor) ||
                      f_str(b, p->sev_overridden.reason) || f_str(b, ev->policy_version) ||
@@ -515,8 +533,7 @@ int esc_sla_rows_add_event(esc_sla_rows_t *r, const esc_event_t *ev, int32_t par
         case ESC_EV_REVIEW_OPENED:
                 b = child_row(r, ESC_SLA_T_REVIEWS_OPENED, ev, &rc);
                 rc = rc || f_time(b, p->review_opened.due_at) ||
-                     f_str(b, p->review_opened.tracker_url) ||
-                     end_row(r, ESC_SLA_T_REVIEWS_OPENED);
+                     f_str(b, p->review_opened.tracker_url) || end_row(r, ESC_SLA_T_REVIEWS_OPENED);
                 break;
         case ESC_EV_REVIEW_COMPLETED: {
                 jw_t w = {.copy = true};
@@ -532,9 +549,9 @@ int esc_sla_rows_add_event(esc_sla_rows_t *r, const esc_event_t *ev, int32_t par
                 const esc_action_added_t *a = &p->action_added;
                 b = &r->buf[ESC_SLA_T_CORRECTIVE_ACTIONS];
                 rc = f_str(b, ev->incident_id) || f_str(b, a->action_id) ||
-                     f_int(b, ev->seq, false) || f_time(b, ev->occurred_at) ||
-                     f_str(b, a->title) || f_str(b, a->owner) || f_date(b, a->due_date) ||
-                     f_str(b, a->tracker_url) || end_row(r, ESC_SLA_T_CORRECTIVE_ACTIONS);
+                     f_int(b, ev->seq, false) || f_time(b, ev->occurred_at) || f_str(b, a->title) ||
+                     f_str(b, a->owner) || f_date(b, a->due_date) || f_str(b, a->tracker_url) ||
+                     end_row(r, ESC_SLA_T_CORRECTIVE_ACTIONS);
                 break;
         }
         case ESC_EV_COMMAND_REJECTED:
@@ -559,8 +576,8 @@ int esc_sla_rows_add_incident(esc_sla_rows_t *r, const esc_sla_incident_t *inc)
              f_int(b, inc->health_score, inc->health_score < 0) || f_str(b, inc->product_area) ||
              f_str(b, inc->title) || f_int(b, inc->sev, inc->sev == 0) ||
              f_int(b, inc->matrix_sev, inc->matrix_sev == 0) || f_bool(b, inc->bumped) ||
-             f_str(b, esc_status_name(inc->status)) || f_str(b, inc->owner) ||
-             f_str(b, inc->csm) || f_str(b, inc->cs_manager) || f_str(b, inc->slack_channel) ||
+             f_str(b, esc_status_name(inc->status)) || f_str(b, inc->owner) || f_str(b, inc->csm) ||
+             f_str(b, inc->cs_manager) || f_str(b, inc->slack_channel) ||
              f_str(b, inc->tracking_url) || f_time(b, inc->opened_at) ||
              f_time(b, inc->acknowledged_at) || f_time(b, inc->mitigated_at) ||
              f_time(b, inc->resolved_at) || f_time(b, inc->confirmed_at) ||

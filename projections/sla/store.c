@@ -38,11 +38,11 @@ struct esc_sla_store {
         void *low_wm_opaque;
         PGconn *conn;
         esc_sla_rows_t rows;
-        esc_buf_t sql;      /* scratch: merge statements */
-        esc_buf_t arr;      /* scratch: array literals */
+        esc_buf_t sql; /* scratch: merge statements */
+        esc_buf_t arr; /* scratch: array literals */
         size_t applied, skipped;
-        char last_state[6];  /* SQLSTATE of the last failure, "" if none */
-        unsigned kept;       /* staging tables this session has (1 << table) */
+        char last_state[6]; /* SQLSTATE of the last failure, "" if none */
+        unsigned kept;      /* staging tables this session has (1 << table) */
 };
 
 /* ---- batch map: incident id -> its row ------------------------------------- */
@@ -50,18 +50,18 @@ struct esc_sla_store {
 typedef struct inc_slot {
         esc_sla_incident_t inc;
         bool used;
-        bool loaded;        /* row came from the database */
-        bool touched;       /* an event was folded in this batch */
-        int64_t batch_seq;  /* highest seq seen in this batch (dedup of rows without a row) */
+        bool loaded;       /* row came from the database */
+        bool touched;      /* an event was folded in this batch */
+        int64_t batch_seq; /* highest seq seen in this batch (dedup of rows without a row) */
 } inc_slot_t;
 
 /* Open addressing over indices into a dense slot array: clearing the
  * table costs 4 bytes per bucket, not a whole slot, and walking the slots
  * visits only those in use. */
 typedef struct inc_map {
-        uint32_t *index;    /* 0 = empty, else slot number + 1 */
-        size_t cap;         /* buckets, a power of two */
-        inc_slot_t *slots;  /* dense, `used` entries */
+        uint32_t *index;   /* 0 = empty, else slot number + 1 */
+        size_t cap;        /* buckets, a power of two */
+        inc_slot_t *slots; /* dense, `used` entries */
         size_t used;
 } inc_map_t;
 
@@ -168,16 +168,17 @@ static int arr_add(esc_buf_t *b, const char *v)
         if (esc_buf_append(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1))
                 return -1;
         for (const char *p = v; *p; p++)
-                if ((*p == '"' || *p == '\\') ? esc_buf_append(b, "\\", 1) || esc_buf_append(b, p, 1)
-                                              : esc_buf_append(b, p, 1))
+                if ((*p == '"' || *p == '\\')
+                            ? esc_buf_append(b, "\\", 1) || esc_buf_append(b, p, 1)
+                            : esc_buf_append(b, p, 1))
                         return -1;
         return esc_buf_append(b, "\"", 1);
 }
 
 /* ---- lifecycle --------------------------------------------------------------- */
 
-esc_sla_store_t *esc_sla_store_new(const char *pg_url, const char *schema,
-                                   const char *projection, const char *topic,
+esc_sla_store_t *esc_sla_store_new(const char *pg_url, const char *schema, const char *projection,
+                                   const char *topic,
                                    int64_t (*low_wm)(void *opaque, int32_t partition),
                                    void *low_wm_opaque, char *errbuf, size_t errbuf_size)
 {
@@ -189,7 +190,8 @@ esc_sla_store_t *esc_sla_store_new(const char *pg_url, const char *schema,
                         "(or run 'esc dev up')");
                 return NULL;
         }
-        if (!schema || strlen(schema) >= 48 || strspn(schema, "abcdefghijklmnopqrstuvwxyz_0123456789") != strlen(schema) || !*schema) {
+        if (!schema || strlen(schema) >= 48 ||
+            strspn(schema, "abcdefghijklmnopqrstuvwxyz_0123456789") != strlen(schema) || !*schema) {
                 esc_err(errbuf, errbuf_size, "schema name '%s' is not [a-z_][a-z0-9_]*",
                         schema ? schema : "");
                 return NULL;
@@ -284,35 +286,38 @@ esc_sla_rc_t esc_sla_store_connect(esc_sla_store_t *s, char *errbuf, size_t errb
                           " WHERE projection = $1 AND topic = $2 AND \"partition\" = ANY($3::int[])"
                           " FOR UPDATE",
                           3, errbuf, errbuf_size)) ||
-            (rc = prepare(s, "sla_offsets",
-                          "INSERT INTO %s.projection_offsets AS o (projection, topic, \"partition\","
-                          " next_offset, updated_at)"
-                          " SELECT $1, $2, p, n, now() FROM unnest($3::int[], $4::bigint[]) AS u(p, n)"
-                          " ON CONFLICT (projection, topic, \"partition\") DO UPDATE"
-                          " SET next_offset = greatest(o.next_offset, EXCLUDED.next_offset),"
-                          " updated_at = EXCLUDED.updated_at",
-                          4, errbuf, errbuf_size)) ||
+            (rc = prepare(
+                     s, "sla_offsets",
+                     "INSERT INTO %s.projection_offsets AS o (projection, topic, \"partition\","
+                     " next_offset, updated_at)"
+                     " SELECT $1, $2, p, n, now() FROM unnest($3::int[], $4::bigint[]) AS u(p, n)"
+                     " ON CONFLICT (projection, topic, \"partition\") DO UPDATE"
+                     " SET next_offset = greatest(o.next_offset, EXCLUDED.next_offset),"
+                     " updated_at = EXCLUDED.updated_at",
+                     4, errbuf, errbuf_size)) ||
             (rc = prepare(s, "sla_offsets_init",
-                          "INSERT INTO %s.projection_offsets (projection, topic, \"partition\", next_offset)"
+                          "INSERT INTO %s.projection_offsets (projection, topic, \"partition\", "
+                          "next_offset)"
                           " SELECT $1, $2, p, $4 FROM unnest($3::int[]) AS u(p)"
                           " ON CONFLICT DO NOTHING",
                           4, errbuf, errbuf_size)) ||
-            (rc = prepare(s, "sla_incidents",
-                          "SELECT incident_id, account_id, account_tier, health_score, product_area,"
-                          " title, sev, matrix_sev, bumped, status, owner, csm, cs_manager,"
-                          " slack_channel, tracking_url,"
-                          " (extract(epoch from opened_at) * 1000000)::int8,"
-                          " (extract(epoch from acknowledged_at) * 1000000)::int8,"
-                          " (extract(epoch from mitigated_at) * 1000000)::int8,"
-                          " (extract(epoch from resolved_at) * 1000000)::int8,"
-                          " (extract(epoch from confirmed_at) * 1000000)::int8,"
-                          " (extract(epoch from closed_at) * 1000000)::int8,"
-                          " (extract(epoch from response_due_at) * 1000000)::int8,"
-                          " (extract(epoch from next_update_due_at) * 1000000)::int8,"
-                          " (extract(epoch from resolution_due_at) * 1000000)::int8,"
-                          " response_breached, resolution_breached, last_seq"
-                          " FROM %s.incidents WHERE incident_id = ANY($1::text[])",
-                          1, errbuf, errbuf_size)))
+            (rc = prepare(
+                     s, "sla_incidents",
+                     "SELECT incident_id, account_id, account_tier, health_score, product_area,"
+                     " title, sev, matrix_sev, bumped, status, owner, csm, cs_manager,"
+                     " slack_channel, tracking_url,"
+                     " (extract(epoch from opened_at) * 1000000)::int8,"
+                     " (extract(epoch from acknowledged_at) * 1000000)::int8,"
+                     " (extract(epoch from mitigated_at) * 1000000)::int8,"
+                     " (extract(epoch from resolved_at) * 1000000)::int8,"
+                     " (extract(epoch from confirmed_at) * 1000000)::int8,"
+                     " (extract(epoch from closed_at) * 1000000)::int8,"
+                     " (extract(epoch from response_due_at) * 1000000)::int8,"
+                     " (extract(epoch from next_update_due_at) * 1000000)::int8,"
+                     " (extract(epoch from resolution_due_at) * 1000000)::int8,"
+                     " response_breached, resolution_breached, last_seq"
+                     " FROM %s.incidents WHERE incident_id = ANY($1::text[])",
+                     1, errbuf, errbuf_size)))
                 goto err;
         esc_log(ESC_LOG_INFO, "sla", "connected to PostgreSQL", "schema=%s server_version=%d",
                 s->schema, PQserverVersion(s->conn));
@@ -334,8 +339,7 @@ static void int_array(esc_buf_t *b, const int32_t *v, int n)
 }
 
 esc_sla_rc_t esc_sla_store_offsets(esc_sla_store_t *s, const int32_t *partitions, int n,
-                                   int64_t initial, int64_t *next, char *errbuf,
-                                   size_t errbuf_size)
+                                   int64_t initial, int64_t *next, char *errbuf, size_t errbuf_size)
 {
         char init[24];
         const char *params[4];
@@ -386,7 +390,8 @@ static char *dup_or_null(const PGresult *r, int row, int col)
 
 static esc_time_t time_or_none(const PGresult *r, int row, int col)
 {
-        return PQgetisnull(r, row, col) ? ESC_TIME_NONE : strtoll(PQgetvalue(r, row, col), NULL, 10);
+        return PQgetisnull(r, row, col) ? ESC_TIME_NONE
+                                        : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
 static int status_parse(const char *s)
@@ -445,8 +450,8 @@ static const char *merge_sql[ESC_SLA_T__COUNT] = {
         [ESC_SLA_T_CUSTOMER_UPDATES] =
                 "INSERT INTO %1$s.customer_updates SELECT * FROM s_customer_updates"
                 " ON CONFLICT DO NOTHING;",
-        [ESC_SLA_T_SLA_BREACHES] =
-                "INSERT INTO %1$s.sla_breaches SELECT * FROM s_sla_breaches ON CONFLICT DO NOTHING;",
+        [ESC_SLA_T_SLA_BREACHES] = "INSERT INTO %1$s.sla_breaches SELECT * FROM s_sla_breaches ON "
+                                   "CONFLICT DO NOTHING;",
         [ESC_SLA_T_REVIEWS_OPENED] =
                 "INSERT INTO %1$s.reviews SELECT * FROM s_reviews ON CONFLICT DO NOTHING;",
         [ESC_SLA_T_REVIEWS_COMPLETED] =
@@ -500,9 +505,9 @@ static bool was_duplicate(const esc_sla_store_t *s)
 
 typedef struct part_pos {
         int32_t partition;
-        int64_t first;   /* first offset of the partition in the batch */
-        int64_t stored;  /* next_offset in the database, -1 if no row */
-        int64_t next;    /* after this batch */
+        int64_t first;  /* first offset of the partition in the batch */
+        int64_t stored; /* next_offset in the database, -1 if no row */
+        int64_t next;   /* after this batch */
 } part_pos_t;
 
 static part_pos_t *part_of(part_pos_t *pp, int np, int32_t partition)
@@ -561,8 +566,8 @@ static esc_sla_rc_t begin_results(esc_sla_store_t *s, part_pos_t *pp, int np, in
         PGresult *r;
 
         for (int q = 0; q < Q__COUNT; q++) {
-                ExecStatusType want = q == Q_LOCK || q == Q_LOAD ? PGRES_TUPLES_OK
-                                                                 : PGRES_COMMAND_OK;
+                ExecStatusType want =
+                        q == Q_LOCK || q == Q_LOAD ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
                 if (!(r = PQgetResult(s->conn)))
                         return rc ? rc : classify(s, NULL);
                 if (PQresultStatus(r) != want && rc == ESC_SLA_OK) {
@@ -662,8 +667,9 @@ static int stage_cmd(esc_sla_store_t *s, esc_sla_table_t t)
                 return 0;
         esc_buf_printf(&s->sql, "CREATE TEMP TABLE IF NOT EXISTS %s ", esc_sla_stage_name(t));
         if (t == ESC_SLA_T_REVIEWS_COMPLETED)
-                esc_buf_puts(&s->sql, "(incident_id text, completed_seq bigint,"
-                                      " completed_at timestamptz, root_cause text, five_whys jsonb)");
+                esc_buf_puts(&s->sql,
+                             "(incident_id text, completed_seq bigint,"
+                             " completed_at timestamptz, root_cause text, five_whys jsonb)");
         else
                 esc_buf_printf(&s->sql, "(LIKE %s.%s)", s->schema,
                                t == ESC_SLA_T_INCIDENTS ? "incidents" : direct_target[t]);
@@ -675,8 +681,8 @@ static int stage_cmd(esc_sla_store_t *s, esc_sla_table_t t)
 static void copy_cmd(esc_sla_store_t *s, esc_sla_table_t t, bool direct)
 {
         if (direct)
-                esc_buf_printf(&s->sql, "COPY %s.%s (%s) FROM STDIN;", s->schema,
-                               direct_target[t], esc_sla_stage_columns(t));
+                esc_buf_printf(&s->sql, "COPY %s.%s (%s) FROM STDIN;", s->schema, direct_target[t],
+                               esc_sla_stage_columns(t));
         else
                 esc_buf_printf(&s->sql, "COPY %s (%s) FROM STDIN;", esc_sla_stage_name(t),
                                esc_sla_stage_columns(t));
@@ -792,9 +798,8 @@ static esc_sla_rc_t write_batch(esc_sla_store_t *s, bool direct, int64_t *t_copy
         return ESC_SLA_OK;
 }
 
-static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, size_t n,
-                               bool direct, int32_t *resync_partition, char *errbuf,
-                               size_t errbuf_size)
+static esc_sla_rc_t apply_once(esc_sla_store_t *s, const esc_sla_input_t *in, size_t n, bool direct,
+                               int32_t *resync_partition, char *errbuf, size_t errbuf_size)
 {
         part_pos_t pp[SLA_MAX_PARTS];
         int np = 0;

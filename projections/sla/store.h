@@ -22,9 +22,9 @@ int esc_sla_migrate(PGconn *conn, const char *schema, char *errbuf, size_t errbu
 
 typedef enum {
         ESC_SLA_OK = 0,
-        ESC_SLA_RETRY,   /* transient (PostgreSQL down/restarting): retry the batch later */
-        ESC_SLA_FATAL,   /* a bug or a broken database: stop */
-        ESC_SLA_RESYNC,  /* the stored offsets are behind the batch: re-seek and start over */
+        ESC_SLA_RETRY,  /* transient (PostgreSQL down/restarting): retry the batch later */
+        ESC_SLA_FATAL,  /* a bug or a broken database: stop */
+        ESC_SLA_RESYNC, /* the stored offsets are behind the batch: re-seek and start over */
 } esc_sla_rc_t;
 
 /* One consumed message: ev NULL means "nothing to project, only advance"
@@ -41,8 +41,8 @@ typedef struct esc_sla_store esc_sla_store_t;
  * (validated: [a-z_][a-z0-9_]*). Does not connect yet. low_wm, if set,
  * answers a partition's first offset still in Kafka: a stored offset below
  * it is history the log lost (warned about), not a reason to re-seek. */
-esc_sla_store_t *esc_sla_store_new(const char *pg_url, const char *schema,
-                                   const char *projection, const char *topic,
+esc_sla_store_t *esc_sla_store_new(const char *pg_url, const char *schema, const char *projection,
+                                   const char *topic,
                                    int64_t (*low_wm)(void *opaque, int32_t partition),
                                    void *low_wm_opaque, char *errbuf, size_t errbuf_size);
 void esc_sla_store_destroy(esc_sla_store_t *s);
@@ -71,8 +71,7 @@ void esc_sla_store_last_counts(const esc_sla_store_t *s, size_t *applied, size_t
 
 /* The rebuild's swap, one transaction: from -> "esc" (old esc dropped),
  * esc_analyst re-granted. */
-int esc_sla_swap(PGconn *conn, const char *from, const char *to, char *errbuf,
-                 size_t errbuf_size);
+int esc_sla_swap(PGconn *conn, const char *from, const char *to, char *errbuf, size_t errbuf_size);
 /* A rebuild loads <schema>.events without its primary key and adds it back
  * at the end: one sorted index build instead of a B-tree insert per event,
  * the larger part of a bulk load's cost. The fold already skips what an
@@ -82,8 +81,8 @@ int esc_sla_swap(PGconn *conn, const char *from, const char *to, char *errbuf,
  * incident without a row), keeps the first copy, as the live worker does. */
 int esc_sla_events_key_drop(PGconn *conn, const char *schema, char **restore, char *errbuf,
                             size_t errbuf_size);
-int esc_sla_events_key_restore(PGconn *conn, const char *schema, const char *restore,
-                               char *errbuf, size_t errbuf_size);
+int esc_sla_events_key_restore(PGconn *conn, const char *schema, const char *restore, char *errbuf,
+                               size_t errbuf_size);
 /* DROP SCHEMA IF EXISTS schema CASCADE. */
 int esc_sla_drop_schema(PGconn *conn, const char *schema, char *errbuf, size_t errbuf_size);
 

@@ -43,21 +43,22 @@ typedef struct sla_ctx {
         char topic[256];
         char group[256];
         int batch_max, batch_ms;
-        int rebuild_batch_max;  /* events per rebuild transaction */
-        int rebuild_sessions;   /* PostgreSQL sessions a rebuild writes over */
+        int rebuild_batch_max; /* events per rebuild transaction */
+        int rebuild_sessions;  /* PostgreSQL sessions a rebuild writes over */
         esc_codec_t *codec;
         esc_deadletter_t *dl;
         esc_sla_store_t *store;
-        rd_kafka_t *rk;         /* the consumer in use, for watermarks */
-        esc_event_t *evs;       /* batch_max decoded events */
+        rd_kafka_t *rk;   /* the consumer in use, for watermarks */
+        esc_event_t *evs; /* batch_max decoded events */
         esc_sla_input_t *in;
-        bool resync;            /* restart the live loop: re-read offsets */
+        bool resync; /* restart the live loop: re-read offsets */
 } sla_ctx_t;
 
 static void usage(FILE *out)
 {
         fprintf(out,
-                "usage: esc worker sla [--rebuild [--exit]] [--group G] [--batch-max N] [--batch-ms MS]\n"
+                "usage: esc worker sla [--rebuild [--exit]] [--group G] [--batch-max N] "
+                "[--batch-ms MS]\n"
                 "\n"
                 "Projects esc.events into PostgreSQL (schema esc: incidents, events,\n"
                 "severity_changes, customer_updates, sla_breaches, reviews,\n"
@@ -66,14 +67,17 @@ static void usage(FILE *out)
                 "esc.projection_offsets, in the same transaction as the rows.\n"
                 "\n"
                 "  --rebuild       rebuild from offset 0 into schema esc_rebuild while esc keeps\n"
-                "                  serving, then swap it in (progress on a terminal), then go on live\n"
+                "                  serving, then swap it in (progress on a terminal), then go on "
+                "live\n"
                 "  --exit          with --rebuild: exit after the swap\n"
                 "  --group G       consumer group (default <topic prefix>sla, e.g. esc.sla); the\n"
                 "                  group only spreads partitions: positions live in PostgreSQL\n"
                 "  --batch-max N   events per transaction (default 5000; config sla.batch_max)\n"
                 "  --batch-ms MS   longest wait to fill a batch (default 5; config sla.batch_ms)\n"
-                "                  (a rebuild uses batches of up to sla.rebuild_batch_max, default\n"
-                "                  50000, over sla.rebuild_sessions PostgreSQL sessions, default 2)\n"
+                "                  (a rebuild uses batches of up to sla.rebuild_batch_max, "
+                "default\n"
+                "                  50000, over sla.rebuild_sessions PostgreSQL sessions, default "
+                "2)\n"
                 "\n"
                 "PostgreSQL: postgres.url (env ESC_PG_URL, --pg). Docs: docs/analytics.md.\n");
 }
@@ -92,8 +96,8 @@ static int64_t low_watermark(void *opaque, int32_t partition)
         sla_ctx_t *ctx = opaque;
         int64_t lo = -1, hi = -1;
 
-        if (!ctx->rk || rd_kafka_query_watermark_offsets(ctx->rk, ctx->topic, partition, &lo, &hi,
-                                                         5000))
+        if (!ctx->rk ||
+            rd_kafka_query_watermark_offsets(ctx->rk, ctx->topic, partition, &lo, &hi, 5000))
                 return -1;
         return lo;
 }
@@ -101,8 +105,8 @@ static int64_t low_watermark(void *opaque, int32_t partition)
 /* Decodes msgs into ctx->in; undecodable ones go to the dead-letter topic
  * (and project nothing). Returns 0, or -1 if a dead letter could not be
  * delivered (the batch must be retried: nothing is skipped silently). */
-static int decode_batch(sla_ctx_t *ctx, rd_kafka_message_t **msgs, size_t cnt,
-                        esc_event_t *evs, esc_sla_input_t *in)
+static int decode_batch(sla_ctx_t *ctx, rd_kafka_message_t **msgs, size_t cnt, esc_event_t *evs,
+                        esc_sla_input_t *in)
 {
         char err[512];
 
@@ -119,10 +123,11 @@ static int decode_batch(sla_ctx_t *ctx, rd_kafka_message_t **msgs, size_t cnt,
                         continue;
                 in[i].ev = NULL;
                 esc_log(ESC_LOG_WARN, "sla", "undecodable event, dead-lettered",
-                        "partition=%" PRId32 " offset=%" PRId64 " error=\"%s\"",
-                        msgs[i]->partition, msgs[i]->offset, why);
+                        "partition=%" PRId32 " offset=%" PRId64 " error=\"%s\"", msgs[i]->partition,
+                        msgs[i]->offset, why);
                 if (!ctx->dl && !(ctx->dl = esc_deadletter_new(ctx->conf, err, sizeof(err)))) {
-                        esc_log(ESC_LOG_ERROR, "sla", "no dead-letter producer", "error=\"%s\"", err);
+                        esc_log(ESC_LOG_ERROR, "sla", "no dead-letter producer", "error=\"%s\"",
+                                err);
                         return -1;
                 }
                 if (esc_deadletter_send(ctx->dl, msgs[i], why, err, sizeof(err))) {
@@ -164,8 +169,8 @@ static int sla_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, v
                         rc = 0;
                         break;
                 }
-                esc_log(ESC_LOG_WARN, "sla", "cannot read stored offsets", "error=\"%s\" backoff_ms=%d",
-                        err, backoff);
+                esc_log(ESC_LOG_WARN, "sla", "cannot read stored offsets",
+                        "error=\"%s\" backoff_ms=%d", err, backoff);
                 if (r == ESC_SLA_FATAL || esc_signals_stop_requested())
                         break;
                 sleep_ms(backoff);
@@ -245,13 +250,16 @@ static void progress(bool tty, int64_t done, int64_t total, int64_t t0, bool fin
         double eta = rate > 0 && total > done ? (double)(total - done) / rate : 0;
 
         if (tty) {
-                fprintf(stderr, "\rrebuild: %" PRId64 "/%" PRId64 " events (%5.1f%%)  %8.0f events/s  ETA %3d:%02d ",
+                fprintf(stderr,
+                        "\rrebuild: %" PRId64 "/%" PRId64
+                        " events (%5.1f%%)  %8.0f events/s  ETA %3d:%02d ",
                         done, total, pct > 100 ? 100.0 : pct, rate, (int)eta / 60, (int)eta % 60);
                 if (final)
                         fputc('\n', stderr);
         } else {
                 esc_log(ESC_LOG_INFO, "sla", final ? "rebuild read everything" : "rebuild progress",
-                        "events=%" PRId64 " total=%" PRId64 " percent=%.1f events_per_s=%.0f eta_s=%.0f",
+                        "events=%" PRId64 " total=%" PRId64
+                        " percent=%.1f events_per_s=%.0f eta_s=%.0f",
                         done, total, pct, rate, eta);
         }
 }
@@ -293,10 +301,10 @@ typedef struct rb_buf {
         esc_event_t *evs;
         esc_sla_input_t *in;
         size_t cnt;
-        int64_t advance;   /* offsets this batch moves the partitions forward */
-        int64_t started;   /* when the reader put the first message in */
+        int64_t advance; /* offsets this batch moves the partitions forward */
+        int64_t started; /* when the reader put the first message in */
         int decode_rc;
-        bool ready;        /* filled, waiting for the writer */
+        bool ready; /* filled, waiting for the writer */
 } rb_buf_t;
 
 typedef struct rb_reader rb_reader_t;
@@ -308,8 +316,8 @@ typedef struct rb_lane {
         int fill;          /* the buffer the reader fills next (reader's) */
         rb_buf_t *filling; /* buf[fill] once the writer gave it up (reader's) */
         pthread_t th;
-        bool started;      /* th runs */
-        int64_t done;      /* events written (under r->mu) */
+        bool started; /* th runs */
+        int64_t done; /* events written (under r->mu) */
 } rb_lane_t;
 
 struct rb_reader {
@@ -317,14 +325,14 @@ struct rb_reader {
         rd_kafka_t *rk;
         rebuild_part_t *parts;
         int nparts;
-        int remaining;     /* partitions not read to their end yet (reader's) */
-        size_t max;        /* events per batch */
+        int remaining; /* partitions not read to their end yet (reader's) */
+        size_t max;    /* events per batch */
         rb_lane_t *lanes;
         int nlanes;
         pthread_mutex_t mu;
         pthread_cond_t cv;
-        bool finished;     /* the reader will fill nothing more */
-        bool abort;        /* a writer gave up, or a stop request */
+        bool finished; /* the reader will fill nothing more */
+        bool abort;    /* a writer gave up, or a stop request */
 };
 
 static void rb_release(rb_buf_t *b)
@@ -571,7 +579,8 @@ static int rb_watermarks(sla_ctx_t *ctx, rd_kafka_t *rk, rebuild_part_t *parts, 
                 parts[p].next = parts[p].low;
                 *total += parts[p].high - parts[p].low;
                 if (parts[p].low > 0)
-                        esc_log(ESC_LOG_WARN, "sla", "history lost in Kafka: rebuilding from the low watermark",
+                        esc_log(ESC_LOG_WARN, "sla",
+                                "history lost in Kafka: rebuilding from the low watermark",
                                 "partition=%d low_watermark=%" PRId64, p, parts[p].low);
                 if (parts[p].high > parts[p].low) {
                         rd_kafka_topic_partition_list_add(assign, ctx->topic, p)->offset =
@@ -695,8 +704,8 @@ static int run_rebuild(sla_ctx_t *ctx)
             rb_lanes_new(&r, ctx, nlanes) || rb_init_offsets(r.lanes[0].st, nparts))
                 goto out;
         esc_log(ESC_LOG_INFO, "sla", "rebuild started",
-                "schema=%s topic=%s partitions=%d sessions=%d events=%" PRId64,
-                SLA_REBUILD_SCHEMA, ctx->topic, nparts, r.nlanes, total);
+                "schema=%s topic=%s partitions=%d sessions=%d events=%" PRId64, SLA_REBUILD_SCHEMA,
+                ctx->topic, nparts, r.nlanes, total);
         if (assign->cnt > 0 && rd_kafka_assign(rk, assign)) {
                 esc_log(ESC_LOG_ERROR, "sla", "rebuild: assign failed", NULL);
                 goto out;
@@ -804,8 +813,8 @@ static void *sla_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
             esc_cli_config_int(cmd, cli->conf, "sla.batch_ms", 5, 0, 60000, &batch_ms) ||
             /* Rebuilds favour throughput: an incident touched many times in
              * one transaction has its row written once. */
-            esc_cli_config_int(cmd, cli->conf, "sla.rebuild_batch_max", 50000, 1,
-                               SLA_BATCH_CAP, &rebuild_batch_max) ||
+            esc_cli_config_int(cmd, cli->conf, "sla.rebuild_batch_max", 50000, 1, SLA_BATCH_CAP,
+                               &rebuild_batch_max) ||
             esc_cli_config_int(cmd, cli->conf, "sla.rebuild_sessions", 2, 1, SLA_SESSIONS_CAP,
                                &rebuild_sessions))
                 return NULL;
@@ -827,8 +836,8 @@ static void *sla_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
         ctx->pg_url = pg_url;
         ctx->batch_max = (int)(batch_max_flag.v >= 0 ? batch_max_flag.v : batch_max);
         ctx->batch_ms = (int)(batch_ms_flag.v >= 0 ? batch_ms_flag.v : batch_ms);
-        ctx->rebuild_batch_max = (int)(rebuild_batch_max < ctx->batch_max ? ctx->batch_max
-                                                                          : rebuild_batch_max);
+        ctx->rebuild_batch_max =
+                (int)(rebuild_batch_max < ctx->batch_max ? ctx->batch_max : rebuild_batch_max);
         ctx->rebuild_sessions = (int)rebuild_sessions;
         esc_strlcpy(ctx->topic, opts->topics[0], sizeof(ctx->topic));
         esc_strlcpy(ctx->group, opts->group, sizeof(ctx->group));
@@ -852,8 +861,9 @@ static void *sla_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
                 if (run_rebuild(ctx) != 0) {
                         *rc = esc_signals_stop_requested() ? ESC_EXIT_OK : ESC_EXIT_RUNTIME;
                         if (*rc)
-                                esc_cli_fail(*rc, cmd, "rebuild failed (see the log above); "
-                                                       "schema esc was left as it was");
+                                esc_cli_fail(*rc, cmd,
+                                             "rebuild failed (see the log above); "
+                                             "schema esc was left as it was");
                         goto fail;
                 }
                 if (exit_flag || esc_signals_stop_requested()) {

@@ -50,8 +50,8 @@ typedef struct audit {
         esc_time_t since;    /* --since filter */
 } audit_t;
 
-static int on_event(const esc_event_t *ev, const rd_kafka_message_t *m,
-                    const char *errmsg, void *opaque)
+static int on_event(const esc_event_t *ev, const rd_kafka_message_t *m, const char *errmsg,
+                    void *opaque)
 {
         audit_t *a = opaque;
         audit_row_t *r;
@@ -69,16 +69,14 @@ static int on_event(const esc_event_t *ev, const rd_kafka_message_t *m,
                                        esc_strdup(ev->p.opened.account.id));
                 return 0;
         case ESC_EV_SEVERITY_ASSIGNED:
-                esc_strmap_put(a->sev, ev->incident_id,
-                               (void *)(intptr_t)ev->p.sev_assigned.sev);
+                esc_strmap_put(a->sev, ev->incident_id, (void *)(intptr_t)ev->p.sev_assigned.sev);
                 return 0;
         case ESC_EV_SEVERITY_OVERRIDDEN:
                 esc_strmap_put(a->sev, ev->incident_id,
                                (void *)(intptr_t)ev->p.sev_overridden.to_sev);
                 break;
         case ESC_EV_COMMAND_REJECTED:
-                if (!ev->p.rejected.command_type ||
-                    strcmp(ev->p.rejected.command_type, "override"))
+                if (!ev->p.rejected.command_type || strcmp(ev->p.rejected.command_type, "override"))
                         return 0;
                 break;
         default:
@@ -164,14 +162,13 @@ static int render_json(const audit_t *a, bool trimmed, json_t *warnings, esc_buf
         for (size_t i = 0; i < a->nrows; i++) {
                 const audit_row_t *r = &a->rows[i];
                 json_array_append_new(
-                    rows,
-                    json_pack("{s:s, s:o, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
-                              "incident_id", r->incident_id, "account", jstr(r->account),
-                              "seq", (json_int_t)r->seq, "at",
-                              esc_time_format(r->at, t, sizeof(t)), "kind", kind(r),
-                              "from_sev", jsev(r->from_sev), "to_sev", jsev(r->to_sev),
-                              "by", jstr(r->by), "reason", jstr(r->reason), "code",
-                              jstr(r->code), "policy_version", jstr(r->policy_version)));
+                        rows, json_pack("{s:s, s:o, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+                                        "incident_id", r->incident_id, "account", jstr(r->account),
+                                        "seq", (json_int_t)r->seq, "at",
+                                        esc_time_format(r->at, t, sizeof(t)), "kind", kind(r),
+                                        "from_sev", jsev(r->from_sev), "to_sev", jsev(r->to_sev),
+                                        "by", jstr(r->by), "reason", jstr(r->reason), "code",
+                                        jstr(r->code), "policy_version", jstr(r->policy_version)));
         }
         json_object_set_new(root, "overrides", rows);
         json_object_set_new(root, "history_trimmed", json_boolean(trimmed));
@@ -197,8 +194,7 @@ static int csv_field(esc_buf_t *out, const char *s, bool last)
         if (strchr("=+-@", one[0]) && one[0] && esc_buf_puts(out, "'"))
                 return -1;
         for (const char *c = one; *c; c++)
-                if (esc_buf_append(out, c, 1) ||
-                    (*c == '"' && esc_buf_append(out, "\"", 1)))
+                if (esc_buf_append(out, c, 1) || (*c == '"' && esc_buf_append(out, "\"", 1)))
                         return -1;
         return esc_buf_puts(out, last ? "\"\r\n" : "\",");
 }
@@ -207,23 +203,20 @@ static int render_csv(const audit_t *a, esc_buf_t *out)
 {
         char t[40], f[8], to[8], seq[24];
 
-        if (esc_buf_puts(out,
-                         "incident_id,account,seq,at,kind,from_sev,to_sev,by,reason,code,"
-                         "policy_version\r\n"))
+        if (esc_buf_puts(out, "incident_id,account,seq,at,kind,from_sev,to_sev,by,reason,code,"
+                              "policy_version\r\n"))
                 return -1;
         for (size_t i = 0; i < a->nrows; i++) {
                 const audit_row_t *r = &a->rows[i];
                 snprintf(seq, sizeof(seq), "%lld", (long long)r->seq);
                 snprintf(f, sizeof(f), "%d", r->from_sev);
                 snprintf(to, sizeof(to), "%d", r->to_sev);
-                if (csv_field(out, r->incident_id, false) ||
-                    csv_field(out, r->account, false) || csv_field(out, seq, false) ||
+                if (csv_field(out, r->incident_id, false) || csv_field(out, r->account, false) ||
+                    csv_field(out, seq, false) ||
                     csv_field(out, esc_time_format(r->at, t, sizeof(t)), false) ||
-                    csv_field(out, kind(r), false) ||
-                    csv_field(out, r->from_sev ? f : "", false) ||
-                    csv_field(out, r->to_sev ? to : "", false) ||
-                    csv_field(out, r->by, false) || csv_field(out, r->reason, false) ||
-                    csv_field(out, r->code, false) ||
+                    csv_field(out, kind(r), false) || csv_field(out, r->from_sev ? f : "", false) ||
+                    csv_field(out, r->to_sev ? to : "", false) || csv_field(out, r->by, false) ||
+                    csv_field(out, r->reason, false) || csv_field(out, r->code, false) ||
                     csv_field(out, r->policy_version, true))
                         return -1;
         }
@@ -251,10 +244,9 @@ static int render_text(const audit_t *a, esc_buf_t *out)
                 else if (r->refused)
                         esc_strlcpy(change, "refused", sizeof(change));
                 else
-                        snprintf(change, sizeof(change), "Sev %d -> %d", r->from_sev,
-                                 r->to_sev);
-                snprintf(why, sizeof(why), "%s%s%s", r->code ? r->code : "",
-                         r->code ? ": " : "", r->reason ? r->reason : "");
+                        snprintf(change, sizeof(change), "Sev %d -> %d", r->from_sev, r->to_sev);
+                snprintf(why, sizeof(why), "%s%s%s", r->code ? r->code : "", r->code ? ": " : "",
+                         r->reason ? r->reason : "");
                 esc_tl_oneline(line, sizeof(line), why, 200);
                 COL(esc_time_format(r->at, t, sizeof(t)), 22);
                 COL(r->incident_id, 18);
@@ -272,16 +264,14 @@ static int render_text(const audit_t *a, esc_buf_t *out)
 
 static void usage(FILE *f)
 {
-        fprintf(
-            f,
-            "usage: esc audit overrides [--account A] [--since TIME] [--format "
-            "text|json|csv]\n"
-            "\n"
-            "Every severity override and refused override across incidents, read from\n"
-            "every partition of esc.events: incident, account, who, why, from/to, "
-            "policy\n"
-            "version and when, oldest first. --json is --format json. TIME is "
-            "ISO-8601.\n");
+        fprintf(f, "usage: esc audit overrides [--account A] [--since TIME] [--format "
+                   "text|json|csv]\n"
+                   "\n"
+                   "Every severity override and refused override across incidents, read from\n"
+                   "every partition of esc.events: incident, account, who, why, from/to, "
+                   "policy\n"
+                   "version and when, oldest first. --json is --format json. TIME is "
+                   "ISO-8601.\n");
 }
 
 int esc_audit_overrides_main(esc_cli_t *cli, int argc, char **argv)
@@ -308,15 +298,14 @@ int esc_audit_overrides_main(esc_cli_t *cli, int argc, char **argv)
                                     : !strcmp(argv[i], "--format") ? &fmt
                                                                    : NULL;
                 if (!slot) {
-                        rc = esc_cli_fail(
-                            ESC_EXIT_USAGE, "audit overrides",
-                            "unknown argument '%s'; see esc audit overrides --help",
-                            argv[i]);
+                        rc = esc_cli_fail(ESC_EXIT_USAGE, "audit overrides",
+                                          "unknown argument '%s'; see esc audit overrides --help",
+                                          argv[i]);
                         goto done;
                 }
                 if (i + 1 >= argc) {
-                        rc = esc_cli_fail(ESC_EXIT_USAGE, "audit overrides",
-                                          "%s needs a value", argv[i]);
+                        rc = esc_cli_fail(ESC_EXIT_USAGE, "audit overrides", "%s needs a value",
+                                          argv[i]);
                         goto done;
                 }
                 *slot = argv[++i];
@@ -330,11 +319,10 @@ int esc_audit_overrides_main(esc_cli_t *cli, int argc, char **argv)
                 rc = esc_cli_fail(ESC_EXIT_USAGE, "audit overrides", "--since: %s", err);
                 goto done;
         }
-        if (a.account && (strlen(a.account) > ESC_MAX_ID ||
-                          !esc_utf8_valid(a.account, strlen(a.account)))) {
+        if (a.account &&
+            (strlen(a.account) > ESC_MAX_ID || !esc_utf8_valid(a.account, strlen(a.account)))) {
                 rc = esc_cli_fail(ESC_EXIT_USAGE, "audit overrides",
-                                  "--account must be valid UTF-8 of at most %d bytes",
-                                  ESC_MAX_ID);
+                                  "--account must be valid UTF-8 of at most %d bytes", ESC_MAX_ID);
                 goto done;
         }
 
@@ -350,37 +338,34 @@ int esc_audit_overrides_main(esc_cli_t *cli, int argc, char **argv)
         }
         int np = esc_eventlog_partitions(log, err, sizeof(err));
         if (np <= 0) {
-                rc = esc_cli_fail(
-                    ESC_EXIT_RUNTIME, "audit overrides",
-                    "%s: %s (is the broker up and the topic created? esc dev status)",
-                    esc_eventlog_topic(log), err);
+                rc = esc_cli_fail(ESC_EXIT_RUNTIME, "audit overrides",
+                                  "%s: %s (is the broker up and the topic created? esc dev status)",
+                                  esc_eventlog_topic(log), err);
                 goto done;
         }
         a.accounts = esc_strmap_new();
         a.sev = esc_strmap_new();
         for (int32_t p = 0; p < np; p++) {
                 esc_eventlog_stats_t st;
-                if (esc_eventlog_scan(log, p, RD_KAFKA_OFFSET_BEGINNING, NULL, on_event,
-                                      &a, &st, err, sizeof(err)) < 0) {
+                if (esc_eventlog_scan(log, p, RD_KAFKA_OFFSET_BEGINNING, NULL, on_event, &a, &st,
+                                      err, sizeof(err)) < 0) {
                         rc = esc_cli_fail(ESC_EXIT_RUNTIME, "audit overrides", "%s", err);
                         goto done;
                 }
                 if (st.low_watermark > 0) {
                         char w[256];
                         trimmed = true;
-                        snprintf(
-                            w, sizeof(w),
-                            "%s [%d]: history trimmed (low watermark %lld > 0): older "
-                            "overrides are gone and accounts may show as unknown",
-                            esc_eventlog_topic(log), (int)p, (long long)st.low_watermark);
+                        snprintf(w, sizeof(w),
+                                 "%s [%d]: history trimmed (low watermark %lld > 0): older "
+                                 "overrides are gone and accounts may show as unknown",
+                                 esc_eventlog_topic(log), (int)p, (long long)st.low_watermark);
                         fprintf(stderr, "esc audit overrides: warning: %s\n", w);
                         json_array_append_new(warnings, json_string(w));
                 }
         }
         if (a.undecodable) {
                 char w[128];
-                snprintf(w, sizeof(w),
-                         "%lld messages did not decode (see esc.deadletter)",
+                snprintf(w, sizeof(w), "%lld messages did not decode (see esc.deadletter)",
                          (long long)a.undecodable);
                 fprintf(stderr, "esc audit overrides: warning: %s\n", w);
                 json_array_append_new(warnings, json_string(w));
@@ -400,15 +385,13 @@ int esc_audit_overrides_main(esc_cli_t *cli, int argc, char **argv)
                 : !strcmp(fmt, "csv") ? render_csv(&a, &out)
                                       : render_text(&a, &out);
         if (r) {
-                rc = esc_cli_fail(
-                    ESC_EXIT_RUNTIME, "audit overrides",
-                    "output larger than %zu bytes: narrow with --since or --account",
-                    out.cap);
+                rc = esc_cli_fail(ESC_EXIT_RUNTIME, "audit overrides",
+                                  "output larger than %zu bytes: narrow with --since or --account",
+                                  out.cap);
                 goto done;
         }
         if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
-                rc = esc_cli_fail(ESC_EXIT_RUNTIME, "audit overrides",
-                                  "writing stdout failed");
+                rc = esc_cli_fail(ESC_EXIT_RUNTIME, "audit overrides", "writing stdout failed");
                 goto done;
         }
         rc = ESC_EXIT_OK;

@@ -28,8 +28,8 @@ struct load_ctx {
         int failed;
 };
 
-static int on_event(const esc_event_t *ev, const rd_kafka_message_t *m,
-                    const char *errmsg, void *opaque)
+static int on_event(const esc_event_t *ev, const rd_kafka_message_t *m, const char *errmsg,
+                    void *opaque)
 {
         struct load_ctx *c = opaque;
 
@@ -48,8 +48,8 @@ static int on_event(const esc_event_t *ev, const rd_kafka_message_t *m,
         return 0;
 }
 
-int esc_timeline_load(esc_eventlog_t *log, esc_timeline_t *tl,
-                      esc_eventlog_stats_t *stats, char *errbuf, size_t errbuf_size)
+int esc_timeline_load(esc_eventlog_t *log, esc_timeline_t *tl, esc_eventlog_stats_t *stats,
+                      char *errbuf, size_t errbuf_size)
 {
         struct load_ctx c = {.tl = tl};
         esc_eventlog_stats_t local;
@@ -60,8 +60,8 @@ int esc_timeline_load(esc_eventlog_t *log, esc_timeline_t *tl,
                 stats = &local;
         for (;;) {
                 memset(stats, 0, sizeof(*stats));
-                if (esc_eventlog_incident(log, tl->incident_id, on_event, &c, stats,
-                                          errbuf, errbuf_size) >= 0)
+                if (esc_eventlog_incident(log, tl->incident_id, on_event, &c, stats, errbuf,
+                                          errbuf_size) >= 0)
                         break;
                 /* A broker that just started answers "not leader" for a few
                  * seconds: retry failures that happened before any event was
@@ -80,27 +80,25 @@ int esc_timeline_load(esc_eventlog_t *log, esc_timeline_t *tl,
 
 static void usage(FILE *f)
 {
-        fprintf(
-            f,
-            "usage: esc timeline INC [--format text|markdown|json|svg|html] [--review] "
-            "[--out FILE]\n"
-            "\n"
-            "Replays one incident from esc.events (only its partition) and shows "
-            "detection,\n"
-            "acknowledgement, customer updates with their gaps against the promised time "
-            "and\n"
-            "the cadence, mitigation, resolution, confirmation and close; time to "
-            "acknowledge\n"
-            "and resolve against the SLA in force; every severity change and refused "
-            "command.\n"
-            "\n"
-            "  --format F   text (default), markdown, json, svg, html (--json = --format "
-            "json)\n"
-            "  --review     with markdown: a post-incident review draft (five whys, "
-            "actions)\n"
-            "  --out FILE   write to FILE instead of stdout\n"
-            "\n"
-            "exit codes: 0 ok, 1 unknown incident or broker error, 2 usage\n");
+        fprintf(f, "usage: esc timeline INC [--format text|markdown|json|svg|html] [--review] "
+                   "[--out FILE]\n"
+                   "\n"
+                   "Replays one incident from esc.events (only its partition) and shows "
+                   "detection,\n"
+                   "acknowledgement, customer updates with their gaps against the promised time "
+                   "and\n"
+                   "the cadence, mitigation, resolution, confirmation and close; time to "
+                   "acknowledge\n"
+                   "and resolve against the SLA in force; every severity change and refused "
+                   "command.\n"
+                   "\n"
+                   "  --format F   text (default), markdown, json, svg, html (--json = --format "
+                   "json)\n"
+                   "  --review     with markdown: a post-incident review draft (five whys, "
+                   "actions)\n"
+                   "  --out FILE   write to FILE instead of stdout\n"
+                   "\n"
+                   "exit codes: 0 ok, 1 unknown incident or broker error, 2 usage\n");
 }
 
 static int write_out(const char *path, const esc_buf_t *b)
@@ -108,10 +106,9 @@ static int write_out(const char *path, const esc_buf_t *b)
         FILE *f = path ? fopen(path, "w") : stdout;
 
         if (!f)
-                return esc_cli_fail(
-                    ESC_EXIT_RUNTIME, "timeline",
-                    "--out %s: %s (check the directory exists and is writable)", path,
-                    strerror(errno));
+                return esc_cli_fail(ESC_EXIT_RUNTIME, "timeline",
+                                    "--out %s: %s (check the directory exists and is writable)",
+                                    path, strerror(errno));
         size_t n = b->len ? fwrite(b->data, 1, b->len, f) : 0;
         int bad = n != b->len || fflush(f) != 0;
         if (path && fclose(f) != 0)
@@ -144,8 +141,8 @@ int esc_cmd_timeline(esc_cli_t *cli, int argc, char **argv)
                 const char *a = argv[i];
                 if (!strcmp(a, "--format") || !strcmp(a, "--out")) {
                         if (i + 1 >= argc)
-                                return esc_cli_fail(ESC_EXIT_USAGE, "timeline",
-                                                    "%s needs a value", a);
+                                return esc_cli_fail(ESC_EXIT_USAGE, "timeline", "%s needs a value",
+                                                    a);
                         *(!strcmp(a, "--format") ? &fmt_name : &out_path) = argv[++i];
                 } else if (!strncmp(a, "--format=", 9)) {
                         fmt_name = a + 9;
@@ -154,15 +151,13 @@ int esc_cmd_timeline(esc_cli_t *cli, int argc, char **argv)
                 } else if (!strcmp(a, "--review")) {
                         review = true;
                 } else if (a[0] == '-' && a[1]) {
-                        return esc_cli_fail(
-                            ESC_EXIT_USAGE, "timeline",
-                            "unknown option '%s'; see esc timeline --help", a);
+                        return esc_cli_fail(ESC_EXIT_USAGE, "timeline",
+                                            "unknown option '%s'; see esc timeline --help", a);
                 } else if (!inc) {
                         inc = a;
                 } else {
                         return esc_cli_fail(ESC_EXIT_USAGE, "timeline",
-                                            "one incident at a time ('%s' and '%s')", inc,
-                                            a);
+                                            "one incident at a time ('%s' and '%s')", inc, a);
                 }
         }
         if (!inc) {
@@ -175,13 +170,11 @@ int esc_cmd_timeline(esc_cli_t *cli, int argc, char **argv)
                                     ESC_MAX_ID);
         if (fmt_name && (fmt = esc_tl_format_parse(fmt_name)) < 0)
                 return esc_cli_fail(ESC_EXIT_USAGE, "timeline",
-                                    "--format %s: use text, markdown, json, svg or html",
-                                    fmt_name);
+                                    "--format %s: use text, markdown, json, svg or html", fmt_name);
         if (review && fmt != ESC_TL_FMT_MARKDOWN) {
                 if (fmt_name)
-                        return esc_cli_fail(
-                            ESC_EXIT_USAGE, "timeline",
-                            "--review is a Markdown draft; use --format markdown");
+                        return esc_cli_fail(ESC_EXIT_USAGE, "timeline",
+                                            "--review is a Markdown draft; use --format markdown");
                 fmt = ESC_TL_FMT_MARKDOWN;
         }
 
@@ -209,10 +202,9 @@ int esc_cmd_timeline(esc_cli_t *cli, int argc, char **argv)
         }
         tl = esc_timeline_new(inc);
         if (esc_timeline_load(log, tl, &st, err, sizeof(err))) {
-                rc = esc_cli_fail(
-                    ESC_EXIT_RUNTIME, "timeline",
-                    "reading %s for %s: %s (is the broker up? esc dev status)",
-                    esc_eventlog_topic(log), inc, err);
+                rc = esc_cli_fail(ESC_EXIT_RUNTIME, "timeline",
+                                  "reading %s for %s: %s (is the broker up? esc dev status)",
+                                  esc_eventlog_topic(log), inc, err);
                 goto done;
         }
         if (tl->history_trimmed)
@@ -225,35 +217,31 @@ int esc_cmd_timeline(esc_cli_t *cli, int argc, char **argv)
                         esc_eventlog_topic(log), (long long)st.low_watermark);
         if (tl->nevs == 0) {
                 int32_t p = esc_eventlog_partition_of(log, inc, err, sizeof(err));
-                rc = esc_cli_fail(
-                    ESC_EXIT_RUNTIME, "timeline",
-                    "unknown incident '%s': no events in %s partition %d (offsets "
-                    "%lld..%lld%s); check the id and the topic prefix",
-                    inc, esc_eventlog_topic(log), (int)p, (long long)st.low_watermark,
-                    (long long)st.high_watermark,
-                    tl->history_trimmed ? ", older history trimmed" : "");
+                rc = esc_cli_fail(ESC_EXIT_RUNTIME, "timeline",
+                                  "unknown incident '%s': no events in %s partition %d (offsets "
+                                  "%lld..%lld%s); check the id and the topic prefix",
+                                  inc, esc_eventlog_topic(log), (int)p, (long long)st.low_watermark,
+                                  (long long)st.high_watermark,
+                                  tl->history_trimmed ? ", older history trimmed" : "");
                 goto done;
         }
         if (esc_timeline_build(tl, pol, err, sizeof(err)) ||
-            esc_timeline_render(tl, (esc_tl_format_t)fmt, review ? ESC_TL_REVIEW : 0,
-                                &out, err, sizeof(err))) {
+            esc_timeline_render(tl, (esc_tl_format_t)fmt, review ? ESC_TL_REVIEW : 0, &out, err,
+                                sizeof(err))) {
                 rc = esc_cli_fail(ESC_EXIT_RUNTIME, "timeline", "%s", err);
                 goto done;
         }
         for (int i = 0; i < tl->nwarnings; i++)
                 if (strncmp(tl->warnings[i], "history trimmed", 15))
-                        fprintf(stderr, "esc timeline: warning: %s: %s\n", inc,
-                                tl->warnings[i]);
+                        fprintf(stderr, "esc timeline: warning: %s: %s\n", inc, tl->warnings[i]);
         /* Deadlines come from the events; only the cadence between updates
          * comes from today's policy, which may be a later version. */
-        if (tl->policy_version && pol->version &&
-            strcmp(tl->policy_version, pol->version))
+        if (tl->policy_version && pol->version && strcmp(tl->policy_version, pol->version))
                 fprintf(stderr,
                         "esc timeline: note: %s was decided under policy %s; the update "
                         "cadence "
                         "is judged with the loaded policy %s (%s)\n",
-                        inc, tl->policy_version, pol->version,
-                        pol->source ? pol->source : "");
+                        inc, tl->policy_version, pol->version, pol->source ? pol->source : "");
         rc = write_out(out_path, &out);
 done:
         esc_buf_free(&out);

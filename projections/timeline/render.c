@@ -11,9 +11,9 @@ int esc_tl_format_parse(const char *s)
                 const char *name;
                 esc_tl_format_t fmt;
         } names[] = {
-            {"text", ESC_TL_FMT_TEXT},   {"markdown", ESC_TL_FMT_MARKDOWN},
-            {"md", ESC_TL_FMT_MARKDOWN}, {"json", ESC_TL_FMT_JSON},
-            {"svg", ESC_TL_FMT_SVG},     {"html", ESC_TL_FMT_HTML},
+                {"text", ESC_TL_FMT_TEXT},   {"markdown", ESC_TL_FMT_MARKDOWN},
+                {"md", ESC_TL_FMT_MARKDOWN}, {"json", ESC_TL_FMT_JSON},
+                {"svg", ESC_TL_FMT_SVG},     {"html", ESC_TL_FMT_HTML},
         };
 
         for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++)
@@ -46,9 +46,8 @@ int esc_timeline_render(const esc_timeline_t *tl, esc_tl_format_t fmt, unsigned 
                 return esc_err(errbuf, errbuf_size, "unknown format %d", (int)fmt);
         }
         if (r)
-                return esc_err(
-                    errbuf, errbuf_size,
-                    "timeline of '%s' is larger than the output cap of %zu bytes",
-                    tl->incident_id, out->cap);
+                return esc_err(errbuf, errbuf_size,
+                               "timeline of '%s' is larger than the output cap of %zu bytes",
+                               tl->incident_id, out->cap);
         return 0;
 }

@@ -20,13 +20,12 @@ static int html_row(esc_buf_t *out, const char *cls, int n, const char *const *c
         return 0;
 }
 
-static int sla_row(esc_buf_t *out, const char *clock, int64_t took, int64_t target,
-                   esc_time_t due, int met)
+static int sla_row(esc_buf_t *out, const char *clock, int64_t took, int64_t target, esc_time_t due,
+                   int met)
 {
         char a[40], b[40], c[40];
-        const char *cells[] = {clock, esc_tl_duration(took, a, 40),
-                               esc_tl_duration(target, b, 40), esc_tl_time(due, c, 40),
-                               esc_tl_met_word(met)};
+        const char *cells[] = {clock, esc_tl_duration(took, a, 40), esc_tl_duration(target, b, 40),
+                               esc_tl_time(due, c, 40), esc_tl_met_word(met)};
 
         return html_row(out, met == 0 ? "late" : NULL, 5, cells);
 }
@@ -84,8 +83,7 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
                         snprintf(seq, sizeof(seq), "%lld", (long long)g->ev->seq);
                 else
                         esc_strlcpy(seq, "—", sizeof(seq));
-                const char *by =
-                    g->ev ? g->ev->p.update_posted.by : "no update until resolved";
+                const char *by = g->ev ? g->ev->p.update_posted.by : "no update until resolved";
                 const char *cells[] = {seq,
                                        esc_tl_time(g->at, a, 40),
                                        by ? by : "",
@@ -117,19 +115,17 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
                         esc_strlcpy(to, "(unchanged)", sizeof(to));
                 else
                         snprintf(to, sizeof(to), "Sev %d", cg->to_sev);
-                snprintf(why, sizeof(why), "%s%s%s", cg->code ? cg->code : "",
-                         cg->code ? ": " : "", cg->reason ? cg->reason : "");
+                snprintf(why, sizeof(why), "%s%s%s", cg->code ? cg->code : "", cg->code ? ": " : "",
+                         cg->reason ? cg->reason : "");
                 const char *cells[] = {seq,
                                        esc_tl_time(cg->ev->occurred_at, a, 40),
                                        esc_tl_sev_kind_name(cg->kind),
                                        from,
                                        to,
                                        cg->by ? cg->by : "",
-                                       cg->ev->policy_version ? cg->ev->policy_version
-                                                              : "",
+                                       cg->ev->policy_version ? cg->ev->policy_version : "",
                                        why};
-                if (html_row(out, cg->kind == ESC_TL_SEV_REFUSED ? "late" : NULL, 8,
-                             cells))
+                if (html_row(out, cg->kind == ESC_TL_SEV_REFUSED ? "late" : NULL, 8, cells))
                         return -1;
         }
         P("</table>\n");
@@ -140,13 +136,13 @@ int esc_timeline_render_html(const esc_timeline_t *tl, esc_buf_t *out)
         for (int i = 0; i < tl->nrejections; i++) {
                 const esc_event_t *ev = tl->rejections[i];
                 snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
-                const char *cells[] = {
-                    seq,
-                    esc_tl_time(ev->occurred_at, a, 40),
-                    ev->p.rejected.command_type ? ev->p.rejected.command_type : "",
-                    ev->actor ? ev->actor : "",
-                    ev->p.rejected.code ? ev->p.rejected.code : "",
-                    ev->p.rejected.message ? ev->p.rejected.message : ""};
+                const char *cells[] = {seq,
+                                       esc_tl_time(ev->occurred_at, a, 40),
+                                       ev->p.rejected.command_type ? ev->p.rejected.command_type
+                                                                   : "",
+                                       ev->actor ? ev->actor : "",
+                                       ev->p.rejected.code ? ev->p.rejected.code : "",
+                                       ev->p.rejected.message ? ev->p.rejected.message : ""};
                 if (html_row(out, NULL, 6, cells))
                         return -1;
         }

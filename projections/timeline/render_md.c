@@ -14,10 +14,10 @@
 #include "projections/timeline/timeline.h"
 
 #define P ESC_TL_P
-#define T(s)                                                                             \
-        do {                                                                             \
-                if (md_text(out, (s), 300))                                              \
-                        return -1;                                                       \
+#define T(s)                                                                                       \
+        do {                                                                                       \
+                if (md_text(out, (s), 300))                                                        \
+                        return -1;                                                                 \
         } while (0)
 
 /* Appends s as one escaped line of at most max bytes. */
@@ -57,8 +57,7 @@ static int summary(const esc_timeline_t *tl, esc_buf_t *out)
                 P(", tier %s", esc_tier_name(o->p.opened.account.tier));
                 if (o->p.opened.account.health_score >= 0)
                         P(", health %d", o->p.opened.account.health_score);
-                P("\n- **Impact:** %s, product area ",
-                  esc_impact_name(o->p.opened.impact));
+                P("\n- **Impact:** %s, product area ", esc_impact_name(o->p.opened.impact));
                 T(o->p.opened.product_area);
                 if (o->p.opened.description) {
                         P("\n- **Description:** ");
@@ -75,8 +74,7 @@ static int summary(const esc_timeline_t *tl, esc_buf_t *out)
         T(tl->csm ? tl->csm : "none recorded");
         P("; **CS manager:** ");
         T(tl->cs_manager ? tl->cs_manager : "none recorded");
-        P("\n- **Detected** %s, **resolved** %s",
-          esc_tl_time(tl->ms.detected, b1, sizeof(b1)),
+        P("\n- **Detected** %s, **resolved** %s", esc_tl_time(tl->ms.detected, b1, sizeof(b1)),
           tl->ms.resolved == ESC_TIME_NONE ? "not yet" : "");
         if (tl->ms.resolved != ESC_TIME_NONE)
                 P("%s", esc_tl_time(tl->ms.resolved, b1, sizeof(b1)));
@@ -118,8 +116,7 @@ static int summary(const esc_timeline_t *tl, esc_buf_t *out)
         }
         if (rev) {
                 char b2[40];
-                P("- **Review:** opened %s, due %s",
-                  esc_tl_time(rev->occurred_at, b1, sizeof(b1)),
+                P("- **Review:** opened %s, due %s", esc_tl_time(rev->occurred_at, b1, sizeof(b1)),
                   esc_tl_time(rev->p.review_opened.due_at, b2, sizeof(b2)));
                 if (rev->p.review_opened.tracker_url) {
                         P(" (");
@@ -127,8 +124,7 @@ static int summary(const esc_timeline_t *tl, esc_buf_t *out)
                         P(")");
                 }
                 if (done)
-                        P(", completed %s\n",
-                          esc_tl_time(done->occurred_at, b1, sizeof(b1)));
+                        P(", completed %s\n", esc_tl_time(done->occurred_at, b1, sizeof(b1)));
                 else
                         P(", not completed yet\n");
         } else {
@@ -159,12 +155,11 @@ static int milestones(const esc_timeline_t *tl, esc_buf_t *out)
         esc_tl_milestone_list(&tl->ms, rows);
         P("| milestone | at (UTC) | since open |\n|---|---|---|\n");
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-                P("| %s | %s | %s |\n", rows[i].name,
-                  esc_tl_time(rows[i].t, b1, sizeof(b1)),
+                P("| %s | %s | %s |\n", rows[i].name, esc_tl_time(rows[i].t, b1, sizeof(b1)),
                   rows[i].t == ESC_TIME_NONE || tl->ms.opened == ESC_TIME_NONE
-                      ? "—"
-                      : esc_tl_duration((rows[i].t - tl->ms.opened) / ESC_USEC_PER_SEC, b2,
-                                        sizeof(b2)));
+                          ? "—"
+                          : esc_tl_duration((rows[i].t - tl->ms.opened) / ESC_USEC_PER_SEC, b2,
+                                            sizeof(b2)));
         P("\n");
         return 0;
 }
@@ -178,8 +173,8 @@ static int events(const esc_timeline_t *tl, esc_buf_t *out)
         for (int i = 0; i < tl->nevs; i++) {
                 const esc_tl_row_t *r = &tl->rows[i];
                 P("| %lld | %s | %s%s | ", (long long)r->ev->seq,
-                  esc_tl_time(r->ev->occurred_at, b1, sizeof(b1)),
-                  esc_event_type_name(r->ev->type), r->late ? " **(late)**" : "");
+                  esc_tl_time(r->ev->occurred_at, b1, sizeof(b1)), esc_event_type_name(r->ev->type),
+                  r->late ? " **(late)**" : "");
                 T(r->ev->actor);
                 P(" | ");
                 T(r->summary);
@@ -198,12 +193,12 @@ static int sla(const esc_timeline_t *tl, esc_buf_t *out)
           "|\n|---|---|---|---|---|\n");
         P("| time to acknowledge | %s | %s | %s | %s |\n",
           esc_tl_duration(s->time_to_acknowledge_s, a, 40),
-          esc_tl_duration(s->response_target_s, b, 40),
-          esc_tl_time(s->response_due_at, c, 40), esc_tl_met_word(s->response_met));
+          esc_tl_duration(s->response_target_s, b, 40), esc_tl_time(s->response_due_at, c, 40),
+          esc_tl_met_word(s->response_met));
         P("| time to resolve | %s | %s | %s | %s |\n\n",
           esc_tl_duration(s->time_to_resolve_s, d, 40),
-          esc_tl_duration(s->resolution_target_s, e, 40),
-          esc_tl_time(s->resolution_due_at, f, 40), esc_tl_met_word(s->resolution_met));
+          esc_tl_duration(s->resolution_target_s, e, 40), esc_tl_time(s->resolution_due_at, f, 40),
+          esc_tl_met_word(s->resolution_met));
         P("Targets are the deadlines in force at the milestone (an override moves them "
           "at "
           "the override instant), measured from the open instant.\n\n");
@@ -230,14 +225,12 @@ static int updates(const esc_timeline_t *tl, esc_buf_t *out)
         for (int i = 0; i < tl->ngaps; i++) {
                 const esc_tl_gap_t *g = &tl->gaps[i];
                 if (g->ev)
-                        P("| %lld | %s | ", (long long)g->ev->seq,
-                          esc_tl_time(g->at, a, 40));
+                        P("| %lld | %s | ", (long long)g->ev->seq, esc_tl_time(g->at, a, 40));
                 else
                         P("| — | %s (resolved) | ", esc_tl_time(g->at, a, 40));
                 T(g->ev ? g->ev->p.update_posted.by : "no update");
                 P(" | %s | %s | %s | ", esc_tl_duration(g->since_previous_s, b, 40),
-                  esc_tl_time(g->promised_at, c, 40),
-                  esc_tl_duration(g->vs_promise_s, d, 40));
+                  esc_tl_time(g->promised_at, c, 40), esc_tl_duration(g->vs_promise_s, d, 40));
                 P("%s | %s | %s |\n", esc_tl_time(g->cadence_due_at, e, 40),
                   esc_tl_duration(g->vs_cadence_s, a, 40),
                   g->missed ? "**missed**"
@@ -297,8 +290,7 @@ static int refused(const esc_timeline_t *tl, esc_buf_t *out)
           "|\n|---:|---|---|---|---|---|\n");
         for (int i = 0; i < tl->nrejections; i++) {
                 const esc_event_t *ev = tl->rejections[i];
-                P("| %lld | %s | ", (long long)ev->seq,
-                  esc_tl_time(ev->occurred_at, a, 40));
+                P("| %lld | %s | ", (long long)ev->seq, esc_tl_time(ev->occurred_at, a, 40));
                 T(ev->p.rejected.command_type);
                 P(" | ");
                 T(ev->actor);
@@ -361,9 +353,8 @@ static int actions(const esc_timeline_t *tl, esc_buf_t *out, int *n)
                 T(a->title);
                 P(" | ");
                 T(a->owner && a->owner[0] ? a->owner : "**no owner**");
-                P(" | %s | ", a->due_date == ESC_DATE_NONE
-                                  ? "**no date**"
-                                  : esc_date_format(a->due_date, d, 40));
+                P(" | %s | ", a->due_date == ESC_DATE_NONE ? "**no date**"
+                                                           : esc_date_format(a->due_date, d, 40));
                 T(a->tracker_url ? a->tracker_url : "—");
                 P(" |\n");
         }
@@ -413,8 +404,7 @@ static int open_questions(const esc_timeline_t *tl, esc_buf_t *out, int nactions
                 P("- Detection preceded the escalation by %s: how could it reach a named "
                   "owner "
                   "sooner?\n",
-                  esc_tl_duration((tl->ms.opened - tl->ms.detected) / ESC_USEC_PER_SEC, a,
-                                  40));
+                  esc_tl_duration((tl->ms.opened - tl->ms.detected) / ESC_USEC_PER_SEC, a, 40));
                 q++;
         }
         if (!nactions) {

@@ -127,9 +127,8 @@ static void range(const esc_timeline_t *tl, esc_time_t *lo, esc_time_t *hi)
 
 static int axis(const scale_t *s, esc_buf_t *out)
 {
-        static const int64_t steps[] = {60,    300,    600,    900,    1800,
-                                        3600,  7200,   10800,  21600,  43200,
-                                        86400, 172800, 604800, 2592000};
+        static const int64_t steps[] = {60,    300,   600,   900,   1800,   3600,   7200,
+                                        10800, 21600, 43200, 86400, 172800, 604800, 2592000};
         int64_t span = (s->t1 - s->t0) / ESC_USEC_PER_SEC, step = steps[0];
 
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -152,16 +151,15 @@ static int axis(const scale_t *s, esc_buf_t *out)
                         strftime(lab, sizeof(lab), "%m-%d", &tm);
                 else
                         strftime(lab, sizeof(lab), "%H:%M", &tm);
-                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#e3e7eb'/>", x,
-                  s->top, x, s->axis_y);
-                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#334'/>", x,
-                  s->axis_y, x, s->axis_y + 5);
-                P("<text x='%.1f' y='%.1f' class='tick'>%s</text>\n", x, s->axis_y + 18,
-                  lab);
+                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#e3e7eb'/>", x, s->top, x,
+                  s->axis_y);
+                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#334'/>", x, s->axis_y, x,
+                  s->axis_y + 5);
+                P("<text x='%.1f' y='%.1f' class='tick'>%s</text>\n", x, s->axis_y + 18, lab);
                 if (tm.tm_yday != last_day && step < 86400) {
                         strftime(lab, sizeof(lab), "%Y-%m-%d", &tm);
-                        P("<text x='%.1f' y='%.1f' class='tick'>%s</text>\n", x,
-                          s->axis_y + 31, lab);
+                        P("<text x='%.1f' y='%.1f' class='tick'>%s</text>\n", x, s->axis_y + 31,
+                          lab);
                         last_day = tm.tm_yday;
                 }
         }
@@ -173,16 +171,14 @@ static int tooltip(const esc_tl_row_t *r, esc_buf_t *out)
 {
         char t[40];
 
-        P("<title>#%lld %s %s — ", (long long)r->ev->seq,
-          esc_event_type_name(r->ev->type),
+        P("<title>#%lld %s %s — ", (long long)r->ev->seq, esc_event_type_name(r->ev->type),
           esc_tl_time(r->ev->occurred_at, t, sizeof(t)));
         X(r->summary);
         P("</title>");
         return 0;
 }
 
-static int label(scale_t *s, int lane, double x, const char *text, const char *cls,
-                 esc_buf_t *out)
+static int label(scale_t *s, int lane, double x, const char *text, const char *cls, esc_buf_t *out)
 {
         double y = place(s, lane, x - 4, text);
 
@@ -198,8 +194,7 @@ static int severity_band(const esc_timeline_t *tl, const scale_t *s, esc_buf_t *
         int sev = 0;
         esc_time_t from = s->t0;
 
-        P("<text x='%.1f' y='%.1f' class='lane'>severity in force</text>\n", X0 - 12,
-          y + 15);
+        P("<text x='%.1f' y='%.1f' class='lane'>severity in force</text>\n", X0 - 12, y + 15);
         for (int i = 0; i <= tl->nsevs; i++) {
                 const esc_tl_sevchange_t *c = i < tl->nsevs ? &tl->sevs[i] : NULL;
                 if (c && c->kind == ESC_TL_SEV_REFUSED)
@@ -211,8 +206,8 @@ static int severity_band(const esc_timeline_t *tl, const scale_t *s, esc_buf_t *
                           "opacity='0.85'/>",
                           a, y, b - a, sev_colour(sev));
                         if (sev && b - a > 40)
-                                P("<text x='%.1f' y='%.1f' class='band'>Sev %d</text>",
-                                  a + 6, y + 15, sev);
+                                P("<text x='%.1f' y='%.1f' class='band'>Sev %d</text>", a + 6,
+                                  y + 15, sev);
                         P("\n");
                 }
                 if (c) {
@@ -223,8 +218,7 @@ static int severity_band(const esc_timeline_t *tl, const scale_t *s, esc_buf_t *
         return 0;
 }
 
-static int deadline(const scale_t *s, esc_time_t due, const char *what, int row,
-                    esc_buf_t *out)
+static int deadline(const scale_t *s, esc_time_t due, const char *what, int row, esc_buf_t *out)
 {
         char t[40], lab[96];
 
@@ -241,14 +235,13 @@ static int deadline(const scale_t *s, esc_time_t due, const char *what, int row,
         }
         double x = xof(s, due);
         snprintf(lab, sizeof(lab), "%s %s", what, t + 11);
-        P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='dueline'/>", x,
-          s->top - 40, x, s->axis_y);
+        P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='dueline'/>", x, s->top - 40, x,
+          s->axis_y);
         if (x + 3 + codepoints(lab) * CHAR_W > W - 4)
                 P("<text x='%.1f' y='%.1f' class='due' text-anchor='end'>", x - 3,
                   s->top - 44 - 12.0 * row);
         else
-                P("<text x='%.1f' y='%.1f' class='due'>", x + 3,
-                  s->top - 44 - 12.0 * row);
+                P("<text x='%.1f' y='%.1f' class='due'>", x + 3, s->top - 44 - 12.0 * row);
         X(lab);
         P("</text>\n");
         return 0;
@@ -266,8 +259,8 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                 if (mil[i].t == ESC_TIME_NONE)
                         continue;
                 double x = xof(s, mil[i].t), y = lane_y(s, LANE_MILESTONES);
-                P("<path d='M%.1f %.1f l7 7 l-7 7 l-7 -7 z' class='milestone'><title>%s ",
-                  x, y - 7, mil[i].name);
+                P("<path d='M%.1f %.1f l7 7 l-7 7 l-7 -7 z' class='milestone'><title>%s ", x, y - 7,
+                  mil[i].name);
                 P("%s</title></path>\n", esc_tl_time(mil[i].t, d, sizeof(d)));
                 if (label(s, LANE_MILESTONES, x, mil[i].name, "lbl", out))
                         return -1;
@@ -305,14 +298,13 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                                 ;
                         if (g < tl->ngaps && r->late) {
                                 const esc_tl_gap_t *gp = &tl->gaps[g];
-                                int64_t by = gp->vs_promise_s != ESC_TL_NONE &&
-                                                     gp->vs_promise_s > 0
-                                                 ? gp->vs_promise_s
-                                                 : gp->vs_cadence_s;
-                                esc_time_t want = gp->vs_promise_s != ESC_TL_NONE &&
-                                                          gp->vs_promise_s > 0
-                                                      ? gp->promised_at
-                                                      : gp->cadence_due_at;
+                                int64_t by = gp->vs_promise_s != ESC_TL_NONE && gp->vs_promise_s > 0
+                                                     ? gp->vs_promise_s
+                                                     : gp->vs_cadence_s;
+                                esc_time_t want =
+                                        gp->vs_promise_s != ESC_TL_NONE && gp->vs_promise_s > 0
+                                                ? gp->promised_at
+                                                : gp->cadence_due_at;
                                 double y = lane_y(s, LANE_CONTACT);
                                 double wx = xof(s, want);
                                 P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
@@ -320,8 +312,7 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                                   "<path d='M%.1f %.1f l-5 -9 l10 0 z' "
                                   "class='promise'><title>"
                                   "promised %s</title></path>\n",
-                                  wx, y, x, y, wx, y - 6,
-                                  esc_tl_time(want, d, sizeof(d)));
+                                  wx, y, x, y, wx, y - 6, esc_tl_time(want, d, sizeof(d)));
                                 snprintf(lab, sizeof(lab), "LATE +%s",
                                          esc_tl_duration(by, d, sizeof(d)));
                         } else {
@@ -336,18 +327,15 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                 case ESC_EV_SEVERITY_OVERRIDDEN:
                         lane = LANE_SEVERITY;
                         cls = "sev";
-                        snprintf(lab, sizeof(lab), "override %d→%d",
-                                 ev->p.sev_overridden.from_sev,
+                        snprintf(lab, sizeof(lab), "override %d→%d", ev->p.sev_overridden.from_sev,
                                  ev->p.sev_overridden.to_sev);
                         break;
                 case ESC_EV_COMMAND_REJECTED:
                         lane = LANE_SEVERITY;
                         cls = "refused";
-                        esc_tl_oneline(d, sizeof(d),
-                                       ev->p.rejected.command_type
-                                           ? ev->p.rejected.command_type
-                                           : "",
-                                       24);
+                        esc_tl_oneline(
+                                d, sizeof(d),
+                                ev->p.rejected.command_type ? ev->p.rejected.command_type : "", 24);
                         snprintf(lab, sizeof(lab), "refused %s", d);
                         break;
                 case ESC_EV_SLA_BREACHED:
@@ -386,15 +374,12 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                         snprintf(lab, sizeof(lab), "paged");
                         break;
                 case ESC_EV_OWNER_ASSIGNED:
-                        esc_tl_oneline(d, sizeof(d),
-                                       ev->p.owner_assigned.person
-                                           ? ev->p.owner_assigned.person
-                                           : "",
-                                       24);
+                        esc_tl_oneline(
+                                d, sizeof(d),
+                                ev->p.owner_assigned.person ? ev->p.owner_assigned.person : "", 24);
                         snprintf(lab, sizeof(lab), "%s %s",
-                                 ev->p.owner_assigned.role == ESC_ROLE_ENGINEERING_OWNER
-                                     ? "owner"
-                                 : ev->p.owner_assigned.role == ESC_ROLE_CSM ? "csm"
+                                 ev->p.owner_assigned.role == ESC_ROLE_ENGINEERING_OWNER ? "owner"
+                                 : ev->p.owner_assigned.role == ESC_ROLE_CSM             ? "csm"
                                                                              : "manager",
                                  d);
                         break;
@@ -408,13 +393,11 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                           "stroke-width='2.5'/>",
                           x - 5, y - 5);
                 else
-                        P("<circle cx='%.1f' cy='%.1f' r='%d'/>", x, y,
-                          lane == LANE_OTHER ? 4 : 6);
+                        P("<circle cx='%.1f' cy='%.1f' r='%d'/>", x, y, lane == LANE_OTHER ? 4 : 6);
                 if (tooltip(r, out))
                         return -1;
                 P("</g>\n");
-                if (lab[0] &&
-                    label(s, lane, x, lab, r->late ? "lbl latelbl" : "lbl", out))
+                if (lab[0] && label(s, lane, x, lab, r->late ? "lbl latelbl" : "lbl", out))
                         return -1;
         }
         for (int i = 0; i < tl->ngaps; i++) {
@@ -429,9 +412,8 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                   "%s, "
                   "none before the resolution</title></path>\n",
                   wx, y, x, y, wx, y - 6, esc_tl_time(want, d, sizeof(d)));
-                snprintf(
-                    lab, sizeof(lab), "MISSED: silent %s",
-                    esc_tl_duration((gp->at - want) / ESC_USEC_PER_SEC, d, sizeof(d)));
+                snprintf(lab, sizeof(lab), "MISSED: silent %s",
+                         esc_tl_duration((gp->at - want) / ESC_USEC_PER_SEC, d, sizeof(d)));
                 if (label(s, LANE_CONTACT, wx + 10, lab, "lbl latelbl", out))
                         return -1;
         }
@@ -477,10 +459,9 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
           "stroke-dasharray:3 3}</style>\n");
         P("<rect width='100%%' height='100%%' fill='#fbfcfd'/>\n");
 
-        esc_tl_oneline(
-            title, sizeof(title),
-            tl->opened && tl->opened->p.opened.title ? tl->opened->p.opened.title : "",
-            140);
+        esc_tl_oneline(title, sizeof(title),
+                       tl->opened && tl->opened->p.opened.title ? tl->opened->p.opened.title : "",
+                       140);
         P("<text x='20' y='30' class='t'>");
         X(tl->incident_id);
         P(" — ");
@@ -491,8 +472,7 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
         P("time to acknowledge %s (target %s, %s) · time to resolve %s (target %s, %s) · "
           "%d customer update(s), %d late, %d missed",
           esc_tl_duration(tl->sla.time_to_acknowledge_s, a, 40),
-          esc_tl_duration(tl->sla.response_target_s, b, 40),
-          esc_tl_met_word(tl->sla.response_met),
+          esc_tl_duration(tl->sla.response_target_s, b, 40), esc_tl_met_word(tl->sla.response_met),
           esc_tl_duration(tl->sla.time_to_resolve_s, c, 40),
           esc_tl_duration(tl->sla.resolution_target_s, d, 40),
           esc_tl_met_word(tl->sla.resolution_met), tl->nupdates, tl->nlate, tl->nmissed);
@@ -508,8 +488,8 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
                 P("<text x='%.1f' y='%.1f' class='lane'>", X0 - 12, y + 4);
                 X(lane_names[l]);
                 P("</text>");
-                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#dde3e8'/>\n",
-                  X0, y, X1, y);
+                P("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#dde3e8'/>\n", X0, y, X1,
+                  y);
         }
         if (axis(&s, out) || severity_band(tl, &s, out))
                 return -1;
@@ -546,8 +526,7 @@ int esc_timeline_render_svg(const esc_timeline_t *tl, esc_buf_t *out)
                 P("<rect x='%d' y='%.1f' width='40' height='14' fill='%s'/><text x='%d' "
                   "y='%.1f' "
                   "fill='#fff' font-weight='bold'>Sev %d</text>",
-                  900 + (sev - 1) * 46, ly - 7, sev_colour(sev), 904 + (sev - 1) * 46,
-                  ly + 4, sev);
+                  900 + (sev - 1) * 46, ly - 7, sev_colour(sev), 904 + (sev - 1) * 46, ly + 4, sev);
         P("</g>\n</svg>\n");
         return 0;
 }

@@ -20,8 +20,7 @@ static int header(const esc_timeline_t *tl, esc_buf_t *out)
                 esc_tl_oneline(title, sizeof(title), o->p.opened.title, 120);
                 esc_tl_oneline(acct, sizeof(acct), o->p.opened.account.id, 80);
                 esc_tl_oneline(name, sizeof(name),
-                               o->p.opened.account.name ? o->p.opened.account.name : "",
-                               80);
+                               o->p.opened.account.name ? o->p.opened.account.name : "", 80);
                 P("%s  %s\n", tl->incident_id, title);
                 P("  account %s%s%s (%s", acct, name[0] ? " — " : "", name,
                   esc_tier_name(o->p.opened.account.tier));
@@ -36,8 +35,8 @@ static int header(const esc_timeline_t *tl, esc_buf_t *out)
                 P("  Sev %d now", tl->sev);
         else
                 P("  no severity assigned");
-        P("  owner %s  csm %s  cs manager %s", tl->owner ? tl->owner : "—",
-          tl->csm ? tl->csm : "—", tl->cs_manager ? tl->cs_manager : "—");
+        P("  owner %s  csm %s  cs manager %s", tl->owner ? tl->owner : "—", tl->csm ? tl->csm : "—",
+          tl->cs_manager ? tl->cs_manager : "—");
         if (tl->policy_version)
                 P("  policy %s", tl->policy_version);
         P("\n");
@@ -54,14 +53,13 @@ static int milestone(esc_buf_t *out, const char *name, esc_time_t t, esc_time_t 
         COL(name, 14);
         P("%s", esc_tl_time(t, b1, sizeof(b1)));
         if (t != ESC_TIME_NONE && opened != ESC_TIME_NONE && strcmp(name, "detected"))
-                P("   open + %s",
-                  esc_tl_duration((t - opened) / ESC_USEC_PER_SEC, b2, sizeof(b2)));
+                P("   open + %s", esc_tl_duration((t - opened) / ESC_USEC_PER_SEC, b2, sizeof(b2)));
         P("\n");
         return 0;
 }
 
-static int sla_line(esc_buf_t *out, const char *name, int64_t took, int64_t target,
-                    esc_time_t due, int met)
+static int sla_line(esc_buf_t *out, const char *name, int64_t took, int64_t target, esc_time_t due,
+                    int met)
 {
         char b1[40], b2[40], b3[40];
 
@@ -149,8 +147,7 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
                 if (c->kind == ESC_TL_SEV_REFUSED)
                         snprintf(change, sizeof(change), "Sev %d kept", c->from_sev);
                 else if (c->from_sev)
-                        snprintf(change, sizeof(change), "Sev %d -> %d", c->from_sev,
-                                 c->to_sev);
+                        snprintf(change, sizeof(change), "Sev %d -> %d", c->from_sev, c->to_sev);
                 else
                         snprintf(change, sizeof(change), "Sev %d", c->to_sev);
                 esc_tl_oneline(why, sizeof(why),

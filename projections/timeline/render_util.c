@@ -46,12 +46,10 @@ const char *esc_tl_duration(int64_t s, char *buf, size_t size)
                 a = (uint64_t)s;
         }
         if (a >= 86400)
-                snprintf(buf, size, "%s%llud %02lluh", sign,
-                         (unsigned long long)(a / 86400),
+                snprintf(buf, size, "%s%llud %02lluh", sign, (unsigned long long)(a / 86400),
                          (unsigned long long)(a % 86400 / 3600));
         else if (a >= 3600)
-                snprintf(buf, size, "%s%lluh %02llum", sign,
-                         (unsigned long long)(a / 3600),
+                snprintf(buf, size, "%s%lluh %02llum", sign, (unsigned long long)(a / 3600),
                          (unsigned long long)(a % 3600 / 60));
         else if (a >= 60)
                 snprintf(buf, size, "%s%llum %02llus", sign, (unsigned long long)(a / 60),
@@ -176,23 +174,26 @@ void esc_tl_milestone_list(const esc_tl_milestones_t *ms,
                            esc_tl_milestone_t out[ESC_TL_MILESTONE_CNT])
 {
         const esc_tl_milestone_t list[ESC_TL_MILESTONE_CNT] = {
-                {"detected", ms->detected},   {"opened", ms->opened},
-                {"acknowledged", ms->acknowledged}, {"mitigated", ms->mitigated},
-                {"resolved", ms->resolved},   {"confirmed", ms->confirmed},
+                {"detected", ms->detected},
+                {"opened", ms->opened},
+                {"acknowledged", ms->acknowledged},
+                {"mitigated", ms->mitigated},
+                {"resolved", ms->resolved},
+                {"confirmed", ms->confirmed},
                 {"closed", ms->closed},
         };
         memcpy(out, list, sizeof(list));
 }
 
 int esc_tl_sla_clocks(const esc_timeline_t *tl, esc_buf_t *out,
-                      int (*row)(esc_buf_t *out, const char *clock, int64_t took,
-                                 int64_t target, esc_time_t due, int met))
+                      int (*row)(esc_buf_t *out, const char *clock, int64_t took, int64_t target,
+                                 esc_time_t due, int met))
 {
         const esc_tl_sla_t *s = &tl->sla;
-        int r = row(out, "time to acknowledge", s->time_to_acknowledge_s,
-                    s->response_target_s, s->response_due_at, s->response_met);
+        int r = row(out, "time to acknowledge", s->time_to_acknowledge_s, s->response_target_s,
+                    s->response_due_at, s->response_met);
 
         return r ? r
-                 : row(out, "time to resolve", s->time_to_resolve_s,
-                       s->resolution_target_s, s->resolution_due_at, s->resolution_met);
+                 : row(out, "time to resolve", s->time_to_resolve_s, s->resolution_target_s,
+                       s->resolution_due_at, s->resolution_met);
 }

@@ -38,25 +38,25 @@ void esc_tl_milestone_list(const struct esc_tl_milestones *ms,
  * non-zero return and returns it. */
 struct esc_timeline;
 int esc_tl_sla_clocks(const struct esc_timeline *tl, esc_buf_t *out,
-                      int (*row)(esc_buf_t *out, const char *clock, int64_t took,
-                                 int64_t target, esc_time_t due, int met));
+                      int (*row)(esc_buf_t *out, const char *clock, int64_t took, int64_t target,
+                                 esc_time_t due, int met));
 
 /* For a renderer writing to `esc_buf_t *out`: append, or return -1 (the
  * output cap was reached). */
-#define ESC_TL_P(...)                                                                    \
-        do {                                                                             \
-                if (esc_buf_printf(out, __VA_ARGS__))                                    \
-                        return -1;                                                       \
+#define ESC_TL_P(...)                                                                              \
+        do {                                                                                       \
+                if (esc_buf_printf(out, __VA_ARGS__))                                              \
+                        return -1;                                                                 \
         } while (0)
-#define ESC_TL_X(s)                                                                      \
-        do {                                                                             \
-                if (esc_tl_xml_escape(out, (s)))                                         \
-                        return -1;                                                       \
+#define ESC_TL_X(s)                                                                                \
+        do {                                                                                       \
+                if (esc_tl_xml_escape(out, (s)))                                                   \
+                        return -1;                                                                 \
         } while (0)
-#define ESC_TL_COL(s, w)                                                                 \
-        do {                                                                             \
-                if (esc_tl_pad(out, (s), (w)))                                           \
-                        return -1;                                                       \
+#define ESC_TL_COL(s, w)                                                                           \
+        do {                                                                                       \
+                if (esc_tl_pad(out, (s), (w)))                                                     \
+                        return -1;                                                                 \
         } while (0)
 
 #endif

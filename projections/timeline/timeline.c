@@ -49,8 +49,7 @@ void esc_timeline_destroy(esc_timeline_t *tl)
         free(tl);
 }
 
-int esc_timeline_add(esc_timeline_t *tl, const esc_event_t *ev, char *errbuf,
-                     size_t errbuf_size)
+int esc_timeline_add(esc_timeline_t *tl, const esc_event_t *ev, char *errbuf, size_t errbuf_size)
 {
         if (!ev->incident_id || strcmp(ev->incident_id, tl->incident_id))
                 return esc_err(errbuf, errbuf_size,
@@ -76,8 +75,7 @@ static int cmp_seq(const void *a, const void *b)
         return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-__attribute__((format(printf, 2, 3))) static void warn(esc_timeline_t *tl,
-                                                       const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void warn(esc_timeline_t *tl, const char *fmt, ...)
 {
         char msg[512];
         va_list ap;
@@ -111,34 +109,28 @@ static void summarize(const esc_event_t *ev, char *out, size_t size)
         tmp[0] = '\0';
         switch (ev->type) {
         case ESC_EV_ESCALATION_OPENED:
-                snprintf(
-                    tmp, sizeof(tmp), "opened: %s (account %s, %s, impact %s, area %s)",
-                    piece(a, p->opened.title), piece(b, p->opened.account.id),
-                    esc_tier_name(p->opened.account.tier),
-                    esc_impact_name(p->opened.impact), piece(c, p->opened.product_area));
+                snprintf(tmp, sizeof(tmp), "opened: %s (account %s, %s, impact %s, area %s)",
+                         piece(a, p->opened.title), piece(b, p->opened.account.id),
+                         esc_tier_name(p->opened.account.tier), esc_impact_name(p->opened.impact),
+                         piece(c, p->opened.product_area));
                 break;
         case ESC_EV_SEVERITY_ASSIGNED: {
                 const esc_sev_assigned_t *s = &p->sev_assigned;
                 char why[256] = "";
                 if (s->bumped && s->bump_reasons.n > 0)
-                        snprintf(why, sizeof(why), ", bumped: %s",
-                                 piece(a, s->bump_reasons.v[0]));
-                snprintf(tmp, sizeof(tmp),
-                         "Sev %d assigned (matrix Sev %d%s); response due %s", s->sev,
-                         s->matrix_sev, why, esc_tl_time(s->response_due_at, t1, 32));
+                        snprintf(why, sizeof(why), ", bumped: %s", piece(a, s->bump_reasons.v[0]));
+                snprintf(tmp, sizeof(tmp), "Sev %d assigned (matrix Sev %d%s); response due %s",
+                         s->sev, s->matrix_sev, why, esc_tl_time(s->response_due_at, t1, 32));
                 break;
         }
         case ESC_EV_SEVERITY_OVERRIDDEN:
                 snprintf(tmp, sizeof(tmp), "Sev %d -> Sev %d overridden by %s: %s",
                          p->sev_overridden.from_sev, p->sev_overridden.to_sev,
-                         piece(a, p->sev_overridden.by),
-                         piece(b, p->sev_overridden.reason));
+                         piece(a, p->sev_overridden.by), piece(b, p->sev_overridden.reason));
                 break;
         case ESC_EV_OWNER_ASSIGNED:
-                snprintf(tmp, sizeof(tmp), "%s: %s (%s)",
-                         esc_role_name(p->owner_assigned.role),
-                         piece(a, p->owner_assigned.person),
-                         esc_via_name(p->owner_assigned.via));
+                snprintf(tmp, sizeof(tmp), "%s: %s (%s)", esc_role_name(p->owner_assigned.role),
+                         piece(a, p->owner_assigned.person), esc_via_name(p->owner_assigned.via));
                 break;
         case ESC_EV_ACKNOWLEDGED:
                 snprintf(tmp, sizeof(tmp), "acknowledged by %s, next update %s: %s",
@@ -155,8 +147,8 @@ static void summarize(const esc_event_t *ev, char *out, size_t size)
                          esc_audience_name(p->update_posted.audience),
                          piece(a, p->update_posted.by), t1,
                          p->update_posted.next_update_at != ESC_TIME_NONE
-                             ? esc_tl_time(p->update_posted.next_update_at, c, sizeof(c))
-                             : "",
+                                 ? esc_tl_time(p->update_posted.next_update_at, c, sizeof(c))
+                                 : "",
                          piece(b, p->update_posted.body));
                 break;
         case ESC_EV_MITIGATED:
@@ -167,8 +159,7 @@ static void summarize(const esc_event_t *ev, char *out, size_t size)
                          p->resolved.summary ? piece(b, p->resolved.summary) : "");
                 break;
         case ESC_EV_CUSTOMER_CONFIRMED:
-                snprintf(tmp, sizeof(tmp),
-                         "customer confirmed the fix (recorded by %s)%s%s",
+                snprintf(tmp, sizeof(tmp), "customer confirmed the fix (recorded by %s)%s%s",
                          piece(a, p->confirmed.by), p->confirmed.note ? ": " : "",
                          p->confirmed.note ? piece(b, p->confirmed.note) : "");
                 break;
@@ -188,17 +179,16 @@ static void summarize(const esc_event_t *ev, char *out, size_t size)
                 snprintf(tmp, sizeof(tmp), "post-incident review opened, due %s%s%s",
                          esc_tl_time(p->review_opened.due_at, t1, 32),
                          p->review_opened.tracker_url ? ": " : "",
-                         p->review_opened.tracker_url
-                             ? piece(a, p->review_opened.tracker_url)
-                             : "");
+                         p->review_opened.tracker_url ? piece(a, p->review_opened.tracker_url)
+                                                      : "");
                 break;
         case ESC_EV_CORRECTIVE_ACTION_ADDED:
                 snprintf(tmp, sizeof(tmp), "corrective action %s: %s (owner %s, due %s)",
-                         piece(a, p->action_added.action_id),
-                         piece(b, p->action_added.title), piece(c, p->action_added.owner),
+                         piece(a, p->action_added.action_id), piece(b, p->action_added.title),
+                         piece(c, p->action_added.owner),
                          p->action_added.due_date == ESC_DATE_NONE
-                             ? "none"
-                             : esc_date_format(p->action_added.due_date, t1, 32));
+                                 ? "none"
+                                 : esc_date_format(p->action_added.due_date, t1, 32));
                 break;
         case ESC_EV_REVIEW_COMPLETED:
                 snprintf(tmp, sizeof(tmp), "review completed; root cause: %s",
@@ -211,8 +201,7 @@ static void summarize(const esc_event_t *ev, char *out, size_t size)
                 break;
         case ESC_EV_TRACKING_ISSUE_LINKED:
                 snprintf(tmp, sizeof(tmp), "%s issue %s linked: %s",
-                         piece(a, p->tracking_linked.system),
-                         piece(b, p->tracking_linked.issue_id),
+                         piece(a, p->tracking_linked.system), piece(b, p->tracking_linked.issue_id),
                          piece(c, p->tracking_linked.url));
                 break;
         case ESC_EV_PAGE_SENT:
@@ -220,8 +209,7 @@ static void summarize(const esc_event_t *ev, char *out, size_t size)
                          piece(b, p->page_sent.service));
                 break;
         case ESC_EV_UPDATE_OVERDUE:
-                snprintf(tmp, sizeof(tmp),
-                         "customer update overdue (due %s, reminder %d)",
+                snprintf(tmp, sizeof(tmp), "customer update overdue (due %s, reminder %d)",
                          esc_tl_time(p->update_overdue.due_at, t1, 32),
                          p->update_overdue.reminder_no);
                 break;
@@ -231,15 +219,13 @@ static void summarize(const esc_event_t *ev, char *out, size_t size)
                          esc_tl_time(p->sla_breached.due_at, t1, 32));
                 break;
         case ESC_EV_UNOWNED_ESCALATED:
-                snprintf(tmp, sizeof(tmp),
-                         "unowned past its response SLA (due %s); paged %s",
+                snprintf(tmp, sizeof(tmp), "unowned past its response SLA (due %s); paged %s",
                          esc_tl_time(p->unowned_escalated.due_at, t1, 32),
                          piece(a, p->unowned_escalated.paged));
                 break;
         case ESC_EV_COMMAND_REJECTED:
-                snprintf(tmp, sizeof(tmp), "refused %s: %s: %s",
-                         piece(a, p->rejected.command_type), piece(b, p->rejected.code),
-                         piece(c, p->rejected.message));
+                snprintf(tmp, sizeof(tmp), "refused %s: %s: %s", piece(a, p->rejected.command_type),
+                         piece(b, p->rejected.code), piece(c, p->rejected.message));
                 break;
         default:
                 snprintf(tmp, sizeof(tmp), "%s", esc_event_type_name(ev->type));
@@ -339,8 +325,7 @@ static void assigned_note(const esc_sev_assigned_t *a, char *out, size_t size)
 
         if (a->bumped && a->bump_reasons.n > 0)
                 snprintf(tmp, sizeof(tmp), "matrix Sev %d, bumped: %s%s", a->matrix_sev,
-                         piece(r, a->bump_reasons.v[0]),
-                         a->bump_reasons.n > 1 ? ", ..." : "");
+                         piece(r, a->bump_reasons.v[0]), a->bump_reasons.n > 1 ? ", ..." : "");
         else if (a->bumped)
                 snprintf(tmp, sizeof(tmp), "matrix Sev %d, bumped", a->matrix_sev);
         else
@@ -371,9 +356,9 @@ static void missed_before_resolution(esc_timeline_t *tl, const esc_policy_t *pol
         tl->nmissed++;
 }
 
-static void push_sev(esc_timeline_t *tl, const esc_event_t *ev, esc_tl_sev_kind_t kind,
-                     int from, int to, const char *by, const char *reason,
-                     const char *code, esc_time_t resp, esc_time_t nud, esc_time_t res)
+static void push_sev(esc_timeline_t *tl, const esc_event_t *ev, esc_tl_sev_kind_t kind, int from,
+                     int to, const char *by, const char *reason, const char *code, esc_time_t resp,
+                     esc_time_t nud, esc_time_t res)
 {
         esc_tl_sevchange_t *c = &tl->sevs[tl->nsevs++];
 
@@ -423,16 +408,15 @@ static void check_sequence(esc_timeline_t *tl)
         for (int i = 0; i < tl->nevs; i++) {
                 int64_t s = tl->evs[i].seq;
                 if (s > expect)
-                        warn(tl, "seq gap: events %lld..%lld are missing",
-                             (long long)expect, (long long)(s - 1));
+                        warn(tl, "seq gap: events %lld..%lld are missing", (long long)expect,
+                             (long long)(s - 1));
                 expect = s + 1;
         }
         if (tl->dropped)
-                warn(tl, "%lld events beyond the cap of %d were not shown",
-                     (long long)tl->dropped, ESC_TL_MAX_EVENTS);
+                warn(tl, "%lld events beyond the cap of %d were not shown", (long long)tl->dropped,
+                     ESC_TL_MAX_EVENTS);
         if (tl->undecodable)
-                warn(tl,
-                     "%lld messages of this incident did not decode (see esc.deadletter)",
+                warn(tl, "%lld messages of this incident did not decode (see esc.deadletter)",
                      (long long)tl->undecodable);
         if (tl->nevs > 0 && !tl->opened)
                 warn(tl, "no EscalationOpened event: the SLA clock's start is unknown");
@@ -446,8 +430,7 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
 
         free_derived(tl);
         if (tl->nevs == 0)
-                return esc_err(errbuf, errbuf_size, "no events for incident '%s'",
-                               tl->incident_id);
+                return esc_err(errbuf, errbuf_size, "no events for incident '%s'", tl->incident_id);
         if (!pol)
                 pol = own = esc_policy_default();
         dedupe_sorted(tl);
@@ -482,15 +465,14 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
                                 tl->opened = ev;
                                 ms->opened = at;
                                 ms->detected = p->opened.detected_at != ESC_TIME_NONE
-                                                   ? p->opened.detected_at
-                                                   : at;
+                                                       ? p->opened.detected_at
+                                                       : at;
                         }
                         break;
                 case ESC_EV_SEVERITY_ASSIGNED: {
                         esc_tl_sevchange_t *c = &tl->sevs[tl->nsevs];
-                        push_sev(tl, ev, ESC_TL_SEV_ASSIGNED, tl->sev,
-                                 p->sev_assigned.sev, ev->actor, c->note, NULL,
-                                 p->sev_assigned.response_due_at,
+                        push_sev(tl, ev, ESC_TL_SEV_ASSIGNED, tl->sev, p->sev_assigned.sev,
+                                 ev->actor, c->note, NULL, p->sev_assigned.response_due_at,
                                  p->sev_assigned.next_update_due_at,
                                  p->sev_assigned.resolution_due_at);
                         assigned_note(&p->sev_assigned, c->note, sizeof(c->note));
@@ -498,10 +480,9 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
                         break;
                 }
                 case ESC_EV_SEVERITY_OVERRIDDEN:
-                        push_sev(tl, ev, ESC_TL_SEV_OVERRIDDEN,
-                                 p->sev_overridden.from_sev, p->sev_overridden.to_sev,
-                                 p->sev_overridden.by, p->sev_overridden.reason, NULL,
-                                 p->sev_overridden.response_due_at,
+                        push_sev(tl, ev, ESC_TL_SEV_OVERRIDDEN, p->sev_overridden.from_sev,
+                                 p->sev_overridden.to_sev, p->sev_overridden.by,
+                                 p->sev_overridden.reason, NULL, p->sev_overridden.response_due_at,
                                  p->sev_overridden.next_update_due_at,
                                  p->sev_overridden.resolution_due_at);
                         tl->sev = p->sev_overridden.to_sev;
@@ -510,9 +491,9 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
                         tl->rejections[tl->nrejections++] = ev;
                         if (p->rejected.command_type &&
                             !strcmp(p->rejected.command_type, "override"))
-                                push_sev(tl, ev, ESC_TL_SEV_REFUSED, tl->sev, tl->sev,
-                                         ev->actor, p->rejected.message, p->rejected.code,
-                                         ESC_TIME_NONE, ESC_TIME_NONE, ESC_TIME_NONE);
+                                push_sev(tl, ev, ESC_TL_SEV_REFUSED, tl->sev, tl->sev, ev->actor,
+                                         p->rejected.message, p->rejected.code, ESC_TIME_NONE,
+                                         ESC_TIME_NONE, ESC_TIME_NONE);
                         break;
                 case ESC_EV_OWNER_ASSIGNED:
                         if (p->owner_assigned.role == ESC_ROLE_ENGINEERING_OWNER)
@@ -538,9 +519,8 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
                         g->vs_promise_s = secs(at, promise);
                         g->cadence_due_at = cadence_due(tl, pol, last_contact, at);
                         g->vs_cadence_s = secs(at, g->cadence_due_at);
-                        g->late =
-                            (g->vs_promise_s != ESC_TL_NONE && g->vs_promise_s > 0) ||
-                            (g->vs_cadence_s != ESC_TL_NONE && g->vs_cadence_s > 0);
+                        g->late = (g->vs_promise_s != ESC_TL_NONE && g->vs_promise_s > 0) ||
+                                  (g->vs_cadence_s != ESC_TL_NONE && g->vs_cadence_s > 0);
                         if (g->late) {
                                 tl->nlate++;
                                 row->late = true;
@@ -565,11 +545,9 @@ int esc_timeline_build(esc_timeline_t *tl, const esc_policy_t *pol, char *errbuf
 
         missed_before_resolution(tl, pol, promise, last_contact);
         judge(tl, ms->acknowledged, false, &tl->sla.time_to_acknowledge_s,
-              &tl->sla.response_target_s, &tl->sla.response_due_at,
-              &tl->sla.response_met);
-        judge(tl, ms->resolved, true, &tl->sla.time_to_resolve_s,
-              &tl->sla.resolution_target_s, &tl->sla.resolution_due_at,
-              &tl->sla.resolution_met);
+              &tl->sla.response_target_s, &tl->sla.response_due_at, &tl->sla.response_met);
+        judge(tl, ms->resolved, true, &tl->sla.time_to_resolve_s, &tl->sla.resolution_target_s,
+              &tl->sla.resolution_due_at, &tl->sla.resolution_met);
         check_sequence(tl);
         esc_policy_destroy(own);
         return 0;

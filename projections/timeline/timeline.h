@@ -88,8 +88,7 @@ typedef enum {
         ESC_TL_SEV_OVERRIDDEN,
         ESC_TL_SEV_REFUSED
 } esc_tl_sev_kind_t;
-const char *
-esc_tl_sev_kind_name(esc_tl_sev_kind_t k); /* "assigned", "overridden", "refused" */
+const char *esc_tl_sev_kind_name(esc_tl_sev_kind_t k); /* "assigned", "overridden", "refused" */
 
 typedef struct esc_tl_sevchange {
         const esc_event_t *ev;
@@ -101,8 +100,7 @@ typedef struct esc_tl_sevchange {
                                points to note ("matrix Sev 3, bumped: ...") */
         char note[160];
         const char *code; /* refused: rejection code */
-        esc_time_t response_due_at, next_update_due_at,
-            resolution_due_at; /* NONE for refused */
+        esc_time_t response_due_at, next_update_due_at, resolution_due_at; /* NONE for refused */
 } esc_tl_sevchange_t;
 
 /* One external customer update judged against promise and cadence; or
@@ -160,8 +158,7 @@ void esc_timeline_destroy(esc_timeline_t *tl);
 
 /* Copies ev into the timeline. Events of another incident are refused with
  * -1 and errbuf; past ESC_TL_MAX_EVENTS they are counted in tl->dropped. */
-int esc_timeline_add(esc_timeline_t *tl, const esc_event_t *ev, char *errbuf,
-                     size_t errbuf_size);
+int esc_timeline_add(esc_timeline_t *tl, const esc_event_t *ev, char *errbuf, size_t errbuf_size);
 
 /* Sorts, de-duplicates and derives milestones, SLA, gaps, severity history
  * and warnings. pol gives the update cadence (update_every per severity on

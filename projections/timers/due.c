@@ -17,8 +17,7 @@ static bool resolved(const esc_state_t *st)
 }
 
 /* Appends an item unless the state already records its fact. */
-static int push(const esc_state_t *st, esc_timers_due_t *out, int n,
-                const esc_timers_due_t *d)
+static int push(const esc_state_t *st, esc_timers_due_t *out, int n, const esc_timers_due_t *d)
 {
         esc_event_payload_t view;
         esc_timers_due_t item = *d;
@@ -52,18 +51,16 @@ static int push(const esc_state_t *st, esc_timers_due_t *out, int n,
 static int breach(const esc_state_t *st, esc_timers_due_t *out, int n, esc_clock_t clock,
                   esc_time_t due_at)
 {
-        esc_timers_due_t d = {.type = ESC_CMD_RECORD_SLA_BREACH,
-                              .clock = clock,
-                              .due_at = due_at,
-                              .at = due_at};
+        esc_timers_due_t d = {
+                .type = ESC_CMD_RECORD_SLA_BREACH, .clock = clock, .due_at = due_at, .at = due_at};
         return push(st, out, n, &d);
 }
 
 /* The current reminder for a promise that passed: reminder n is due at
  * promise + (n-1) cadences; without a cadence (Sev 4: "on change") the
  * promise gets one reminder. */
-static void current_reminder(const esc_policy_t *pol, const esc_state_t *st,
-                             esc_time_t now, esc_time_t promise, int *no, esc_time_t *at)
+static void current_reminder(const esc_policy_t *pol, const esc_state_t *st, esc_time_t now,
+                             esc_time_t promise, int *no, esc_time_t *at)
 {
         esc_dur_t cad = {.kind = ESC_DUR_NONE};
 
@@ -111,8 +108,7 @@ int esc_timers_due(const esc_policy_t *pol, const esc_state_t *st, esc_time_t no
         esc_time_t promise = st->next_update_due_at;
         if (!done && promise != ESC_TIME_NONE && now >= promise) {
                 n = breach(st, out, n, ESC_CLOCK_UPDATE, promise);
-                esc_timers_due_t d = {.type = ESC_CMD_RECORD_UPDATE_OVERDUE,
-                                      .due_at = promise};
+                esc_timers_due_t d = {.type = ESC_CMD_RECORD_UPDATE_OVERDUE, .due_at = promise};
                 current_reminder(pol, st, now, promise, &d.reminder_no, &d.at);
                 n = push(st, out, n, &d);
         }
@@ -122,15 +118,14 @@ int esc_timers_due(const esc_policy_t *pol, const esc_state_t *st, esc_time_t no
                 esc_timers_due_t d = {.type = ESC_CMD_RECORD_UNOWNED_ESCALATION,
                                       .due_at = st->response_due_at,
                                       .at = st->response_due_at};
-                d.paged = st->cs_manager[0]
-                              ? st->cs_manager
-                              : esc_policy_cs_manager_by_hash(pol, st->area_hash);
+                d.paged = st->cs_manager[0] ? st->cs_manager
+                                            : esc_policy_cs_manager_by_hash(pol, st->area_hash);
                 n = push(st, out, n, &d);
         }
 
         if (st->sev >= 1 && st->sev <= 2 && (st->flags & ESC_ST_REVIEW_OPEN) &&
-            !(st->flags & ESC_ST_REVIEW_COMPLETED) &&
-            st->review_due_at != ESC_TIME_NONE && now >= st->review_due_at)
+            !(st->flags & ESC_ST_REVIEW_COMPLETED) && st->review_due_at != ESC_TIME_NONE &&
+            now >= st->review_due_at)
                 n = breach(st, out, n, ESC_CLOCK_REVIEW, st->review_due_at);
         return n;
 }
@@ -145,9 +140,7 @@ static const char *item_kind(const esc_timers_due_t *d)
         case ESC_CMD_RECORD_UNOWNED_ESCALATION:
                 return "unowned";
         default:
-                return (int)d->clock >= 0 && d->clock < ESC_CLOCK__COUNT
-                           ? clocks[d->clock]
-                           : "sla";
+                return (int)d->clock >= 0 && d->clock < ESC_CLOCK__COUNT ? clocks[d->clock] : "sla";
         }
 }
 
@@ -165,8 +158,7 @@ void esc_timers_command_id(const char *incident_id, const esc_timers_due_t *d, c
                 snprintf(tail, sizeof(tail), "%s:%" PRId64, item_kind(d), d->due_at);
         /* "timers:" + incident + ":" + tail must fit a command id. */
         if (strlen(incident_id) + strlen(tail) + 8 > ESC_MAX_ID) {
-                snprintf(hashed, sizeof(hashed), "h%016" PRIx64,
-                         esc_state_id_hash(incident_id));
+                snprintf(hashed, sizeof(hashed), "h%016" PRIx64, esc_state_id_hash(incident_id));
                 inc = hashed;
         }
         snprintf(buf, size, "timers:%s:%s", inc, tail);
@@ -179,11 +171,10 @@ int esc_timers_command(const char *incident_id, const esc_timers_due_t *d, esc_t
 
         esc_command_init(cmd, d->type);
         if (d->type == ESC_CMD_RECORD_UNOWNED_ESCALATION && (!d->paged || !d->paged[0]))
-                return esc_err(
-                    errbuf, errbuf_size,
-                    "incident %s: unowned past its response SLA but nobody to page "
-                    "(set cs_manager in the policy, or a rotation's cs_manager)",
-                    incident_id);
+                return esc_err(errbuf, errbuf_size,
+                               "incident %s: unowned past its response SLA but nobody to page "
+                               "(set cs_manager in the policy, or a rotation's cs_manager)",
+                               incident_id);
         esc_timers_command_id(incident_id, d, id, sizeof(id));
         cmd->command_id = esc_strdup(id);
         cmd->incident_id = esc_strdup(incident_id);

@@ -128,8 +128,7 @@ void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev, esc_ti
         }
 }
 
-esc_timers_incident_t *esc_timers_table_get(esc_timers_table_t *tb,
-                                            const char *incident_id)
+esc_timers_incident_t *esc_timers_table_get(esc_timers_table_t *tb, const char *incident_id)
 {
         return esc_strmap_get(tb->map, incident_id);
 }
@@ -147,8 +146,7 @@ static void each_live(const char *key, void *value, void *opaque)
 }
 
 void esc_timers_table_foreach(esc_timers_table_t *tb,
-                              void (*fn)(const char *id, esc_timers_incident_t *inc,
-                                         void *opaque),
+                              void (*fn)(const char *id, esc_timers_incident_t *inc, void *opaque),
                               void *opaque)
 {
         struct each e = {fn, opaque};

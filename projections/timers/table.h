@@ -42,8 +42,8 @@ typedef struct esc_timers_incident {
         uint8_t recorded_next;
         uint64_t sent[ESC_FACT__COUNT];      /* fact hash of the last item sent */
         esc_time_t sent_at[ESC_FACT__COUNT]; /* ... and when (in flight until seen) */
-        esc_time_t touched_at; /* when the table last folded an event of a person or
-                                * system other than timers itself (caller's clock) */
+        esc_time_t touched_at;               /* when the table last folded an event of a person or
+                                              * system other than timers itself (caller's clock) */
 } esc_timers_incident_t;
 
 typedef struct esc_timers_table esc_timers_table_t;
@@ -60,13 +60,11 @@ void esc_timers_table_fold(esc_timers_table_t *tb, const esc_event_t *ev, esc_ti
  * ESC_TIMERS_RECORDED deadline facts folded, or as the state's last one). */
 bool esc_timers_recorded(const esc_timers_incident_t *inc, const esc_timers_due_t *d);
 /* The entry of an open incident, or NULL. */
-esc_timers_incident_t *esc_timers_table_get(esc_timers_table_t *tb,
-                                            const char *incident_id);
+esc_timers_incident_t *esc_timers_table_get(esc_timers_table_t *tb, const char *incident_id);
 /* Calls fn for every open incident, in no particular order; fn must not
  * fold into the table. */
 void esc_timers_table_foreach(esc_timers_table_t *tb,
-                              void (*fn)(const char *id, esc_timers_incident_t *inc,
-                                         void *opaque),
+                              void (*fn)(const char *id, esc_timers_incident_t *inc, void *opaque),
                               void *opaque);
 /* Open incidents held. */
 size_t esc_timers_table_live(const esc_timers_table_t *tb);

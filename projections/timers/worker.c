@@ -85,28 +85,26 @@ typedef struct timers {
 
 static void usage(FILE *out)
 {
-        fprintf(
-            out,
-            "usage: esc worker timers [--group G] [--tick-ms MS]\n"
-            "\n"
-            "Turns deadlines into commands: consumes esc.events, keeps each open\n"
-            "incident's deadlines, and when one passes sends to esc.commands\n"
-            "record_sla_breach (response not acknowledged, not resolved, promised "
-            "update\n"
-            "missed, Sev 1/2 review not completed), record_update_overdue (the reminder\n"
-            "bot: reminder 1 at the promise, then one per update cadence) and\n"
-            "record_unowned_escalation (no engineering owner past the response SLA: the\n"
-            "CS manager is paged). What the log already records is never fired again;\n"
-            "on start it replays esc.events and fires only once caught up.\n"
-            "\n"
-            "  --group G     consumer group (default esc-timers; config timers.group)\n"
-            "  --tick-ms MS  how often deadlines are checked (default 1000; config\n"
-            "                timers.tick_ms); unanswered commands are re-sent after\n"
-            "                timers.resend_s (default 60); an incident is judged once\n"
-            "                quiet for timers.settle_s (default 5), so back-filled "
-            "history\n"
-            "                is complete first\n"
-            "config: kafka.*, policy, metrics.listen\n");
+        fprintf(out, "usage: esc worker timers [--group G] [--tick-ms MS]\n"
+                     "\n"
+                     "Turns deadlines into commands: consumes esc.events, keeps each open\n"
+                     "incident's deadlines, and when one passes sends to esc.commands\n"
+                     "record_sla_breach (response not acknowledged, not resolved, promised "
+                     "update\n"
+                     "missed, Sev 1/2 review not completed), record_update_overdue (the reminder\n"
+                     "bot: reminder 1 at the promise, then one per update cadence) and\n"
+                     "record_unowned_escalation (no engineering owner past the response SLA: the\n"
+                     "CS manager is paged). What the log already records is never fired again;\n"
+                     "on start it replays esc.events and fires only once caught up.\n"
+                     "\n"
+                     "  --group G     consumer group (default esc-timers; config timers.group)\n"
+                     "  --tick-ms MS  how often deadlines are checked (default 1000; config\n"
+                     "                timers.tick_ms); unanswered commands are re-sent after\n"
+                     "                timers.resend_s (default 60); an incident is judged once\n"
+                     "                quiet for timers.settle_s (default 5), so back-filled "
+                     "history\n"
+                     "                is complete first\n"
+                     "config: kafka.*, policy, metrics.listen\n");
 }
 
 /* ---- consuming ------------------------------------------------------------------- */
@@ -119,8 +117,7 @@ static struct part *find_part(timers_t *T, int32_t partition)
         return NULL;
 }
 
-static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts,
-                     void *opaque)
+static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
         timers_t *T = opaque;
 
@@ -130,16 +127,14 @@ static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts,
         T->caught_up = false;
         for (int i = 0; i < parts->cnt && T->nparts < TIMERS_MAX_PARTITIONS; i++) {
                 parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-                T->parts[T->nparts++] =
-                    (struct part){.partition = parts->elems[i].partition,
-                                  .next = -1,
-                                  .target = -1,
-                                  .low = -1};
+                T->parts[T->nparts++] = (struct part){.partition = parts->elems[i].partition,
+                                                      .next = -1,
+                                                      .target = -1,
+                                                      .low = -1};
         }
         if (parts->cnt > TIMERS_MAX_PARTITIONS) {
-                esc_log(ESC_LOG_ERROR, COMP, "too many partitions",
-                        "topic=%s partitions=%d max=%d", T->events_topic, parts->cnt,
-                        TIMERS_MAX_PARTITIONS);
+                esc_log(ESC_LOG_ERROR, COMP, "too many partitions", "topic=%s partitions=%d max=%d",
+                        T->events_topic, parts->cnt, TIMERS_MAX_PARTITIONS);
                 return -1;
         }
         esc_log(ESC_LOG_INFO, COMP, "partitions assigned, replaying from the beginning",
@@ -147,8 +142,7 @@ static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts,
         return 0;
 }
 
-static void on_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *parts,
-                      void *opaque)
+static void on_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
         timers_t *T = opaque;
 
@@ -164,8 +158,8 @@ static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
 
         for (size_t i = 0; i < cnt; i++) {
                 const rd_kafka_message_t *m = msgs[i];
-                esc_codec_err_t ce = esc_codec_decode_event(
-                    T->codec, m->payload, m->len, &T->ev, T->err, sizeof(T->err));
+                esc_codec_err_t ce = esc_codec_decode_event(T->codec, m->payload, m->len, &T->ev,
+                                                            T->err, sizeof(T->err));
                 if (ce == ESC_CODEC_ERR_REGISTRY) {
                         status[i] = ESC_WORKER_MSG_RETRY;
                         continue;
@@ -180,8 +174,7 @@ static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
                         esc_metric_add(T->m_undecodable, NULL, 1);
                         esc_log(ESC_LOG_WARN, COMP, "undecodable event skipped",
                                 "partition=%d offset=%lld error=%s", (int)m->partition,
-                                (long long)m->offset,
-                                esc_log_quote(T->err, q, sizeof(q)));
+                                (long long)m->offset, esc_log_quote(T->err, q, sizeof(q)));
                         continue;
                 }
                 esc_timers_table_fold(T->incidents, &T->ev, esc_now());
@@ -218,12 +211,11 @@ static bool check_caught_up(timers_t *T)
                 if (p->target < 0) {
                         int64_t lo = -1, hi = -1;
                         rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-                            rk, T->events_topic, p->partition, &lo, &hi, 2000);
+                                rk, T->events_topic, p->partition, &lo, &hi, 2000);
                         if (e) {
-                                esc_log(
-                                    ESC_LOG_WARN, COMP, "watermarks not available yet",
-                                    "topic=%s partition=%d error=\"%s\"", T->events_topic,
-                                    (int)p->partition, rd_kafka_err2str(e));
+                                esc_log(ESC_LOG_WARN, COMP, "watermarks not available yet",
+                                        "topic=%s partition=%d error=\"%s\"", T->events_topic,
+                                        (int)p->partition, rd_kafka_err2str(e));
                                 return false;
                         }
                         p->low = lo;
@@ -254,24 +246,21 @@ static void dr_cb(rd_kafka_resp_err_t err, const rd_kafka_message_t *m, void *ms
 /* Sends one item. Returns 0 when queued, 1 when it can never be recorded
  * (logged; counted as sent so the warning repeats only once per resend
  * period), -1 when the producer refused it for now (retried next tick). */
-static int send_item(timers_t *T, const char *id, const esc_timers_due_t *d,
-                     esc_time_t now)
+static int send_item(timers_t *T, const char *id, const esc_timers_due_t *d, esc_time_t now)
 {
         esc_command_t cmd;
         char q[600];
         int rc = 1;
 
         if (esc_timers_command(id, d, now, &cmd, T->err, sizeof(T->err)) != 0) {
-                esc_log(ESC_LOG_WARN, COMP, "deadline passed but cannot be recorded",
-                        "error=%s", esc_log_quote(T->err, q, sizeof(q)));
+                esc_log(ESC_LOG_WARN, COMP, "deadline passed but cannot be recorded", "error=%s",
+                        esc_log_quote(T->err, q, sizeof(q)));
                 goto out;
         }
-        int sent = esc_cmdout_send(T->out, T->codec, &cmd, &T->enc, NULL, T->err,
-                                   sizeof(T->err));
+        int sent = esc_cmdout_send(T->out, T->codec, &cmd, &T->enc, NULL, T->err, sizeof(T->err));
         if (sent > 0) {
-                esc_log(ESC_LOG_ERROR, COMP, "command not encodable",
-                        "incident=%s error=%s", esc_log_quote(id, q, 200),
-                        esc_log_quote(T->err, q + 200, 400));
+                esc_log(ESC_LOG_ERROR, COMP, "command not encodable", "incident=%s error=%s",
+                        esc_log_quote(id, q, 200), esc_log_quote(T->err, q + 200, 400));
                 goto out;
         }
         if (sent < 0) {
@@ -285,8 +274,7 @@ static int send_item(timers_t *T, const char *id, const esc_timers_due_t *d,
         esc_metric_add(T->m_sent, NULL, 1);
         esc_log(ESC_LOG_INFO, COMP, "deadline passed, command sent",
                 "incident=%s command=%s command_id=%s", esc_log_quote(id, q, 200),
-                esc_command_type_name(d->type),
-                esc_log_quote(cmd.command_id, q + 200, 400));
+                esc_command_type_name(d->type), esc_log_quote(cmd.command_id, q + 200, 400));
         rc = 0;
 out:
         esc_command_clear(&cmd);
@@ -344,8 +332,8 @@ static int on_drain(esc_worker_t *w, void *opaque)
 
         if (esc_cmdout_flush(T->out, 10000)) {
                 esc_log(ESC_LOG_WARN, COMP,
-                        "commands still queued at exit; the next run re-sends them",
-                        "queued=%d", esc_cmdout_in_flight(T->out));
+                        "commands still queued at exit; the next run re-sends them", "queued=%d",
+                        esc_cmdout_in_flight(T->out));
                 return -1;
         }
         return 0;
@@ -391,8 +379,7 @@ static void *timers_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
         esc_buf_init(&T->enc, 1 << 20);
         esc_event_init(&T->ev, ESC_EV_ESCALATION_OPENED);
         T->incidents = esc_timers_table_new();
-        esc_config_topic(cli->conf, "commands", T->commands_topic,
-                         sizeof(T->commands_topic));
+        esc_config_topic(cli->conf, "commands", T->commands_topic, sizeof(T->commands_topic));
 
         if (!(T->policy = esc_policy_from_config(cli->conf, T->err, sizeof(T->err))) ||
             !(T->codec = esc_codec_new(cli->conf, T->err, sizeof(T->err))) ||
@@ -402,9 +389,8 @@ static void *timers_setup(esc_cli_t *cli, esc_worker_opts_t *opts, int *rc)
                 return NULL;
         }
         esc_log(ESC_LOG_INFO, COMP, "timers starting",
-                "events=%s commands=%s group=%s tick_ms=%d policy_version=%s",
-                T->events_topic, T->commands_topic, T->group, opts->tick_ms,
-                T->policy->version);
+                "events=%s commands=%s group=%s tick_ms=%d policy_version=%s", T->events_topic,
+                T->commands_topic, T->group, opts->tick_ms, T->policy->version);
         return T;
 }
 
@@ -416,9 +402,8 @@ static void timers_started(void *state, esc_worker_t *w)
         T->worker = w;
         T->m_sent = esc_metrics_counter(mx, "esc_timers_commands_sent_total",
                                         "Deadline commands sent to esc.commands");
-        T->m_send_errors =
-            esc_metrics_counter(mx, "esc_timers_send_errors_total",
-                                "Deadline commands not queued or not delivered");
+        T->m_send_errors = esc_metrics_counter(mx, "esc_timers_send_errors_total",
+                                               "Deadline commands not queued or not delivered");
         T->m_undecodable = esc_metrics_counter(mx, "esc_timers_undecodable_total",
                                                "Undecodable events skipped");
         T->m_incidents = esc_metrics_gauge(mx, "esc_timers_incidents",
@@ -440,8 +425,11 @@ static const esc_worker_app_t timers_app = {
         .group_key = "timers.group",
         .group_default = "esc-timers",
         .topic = "events",
-        .ops = {.on_assign = on_assign, .on_revoke = on_revoke, .on_batch = on_batch,
-                .on_tick = on_tick, .on_drain = on_drain},
+        .ops = {.on_assign = on_assign,
+                .on_revoke = on_revoke,
+                .on_batch = on_batch,
+                .on_tick = on_tick,
+                .on_drain = on_drain},
         .opts = {.batch_max = 2000, .batch_ms = 50},
         .setup = timers_setup,
         .started = timers_started,

@@ -33,7 +33,8 @@ int main(int argc, char **argv)
         char err[1024] = "";
         esc_api_rc_t rc;
         if (argc != 2) {
-                fprintf(stderr, "usage: prog_actions_http pd-trigger|linear-create|slack-post|slack-create\n");
+                fprintf(stderr, "usage: prog_actions_http "
+                                "pd-trigger|linear-create|slack-post|slack-create\n");
                 return 2;
         }
         esc_config_t *conf = esc_config_new_defaults();
@@ -54,8 +55,9 @@ int main(int argc, char **argv)
                                                  "[Sev 1] acme: T", "billing", "{\"sev\":1}", err,
                                                  sizeof(err));
         else if (!strcmp(argv[1], "linear-create"))
-                rc = esc_actions_linear_create(api, "2c583f00-2447-4381-b4c0-c1bfe42e2248", "[Sev 1] acme: T",
-                                               "SLA clock", &a, &b, err, sizeof(err));
+                rc = esc_actions_linear_create(api, "2c583f00-2447-4381-b4c0-c1bfe42e2248",
+                                               "[Sev 1] acme: T", "SLA clock", &a, &b, err,
+                                               sizeof(err));
         else if (!strcmp(argv[1], "slack-post"))
                 rc = esc_actions_slack_post(api, "C1", "hello", err, sizeof(err));
         else if (!strcmp(argv[1], "slack-create"))

@@ -32,7 +32,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         (void)opaque;
         if (m->err) {
                 failed++;
-                fprintf(stderr, "prog_codec_produce: delivery failed: %s\n", rd_kafka_err2str(m->err));
+                fprintf(stderr, "prog_codec_produce: delivery failed: %s\n",
+                        rd_kafka_err2str(m->err));
         } else {
                 delivered++;
         }
@@ -105,7 +106,8 @@ static int consume(esc_config_t *conf, const char *topic, const char *tag, long 
         }
         parts = rd_kafka_topic_partition_list_new(n);
         for (int p = 0; p < n; p++)
-                rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+                rd_kafka_topic_partition_list_add(parts, topic, p)->offset =
+                        RD_KAFKA_OFFSET_BEGINNING;
         rd_kafka_assign(rk, parts);
         rd_kafka_topic_partition_list_destroy(parts);
         while (ok < count && esc_mono_us() < deadline) {
@@ -115,13 +117,15 @@ static int consume(esc_config_t *conf, const char *topic, const char *tag, long 
                 if (!m->err && m->key_len == strlen(tag) && !memcmp(m->key, tag, m->key_len)) {
                         esc_event_t ev;
                         esc_event_init(&ev, ESC_EV_ESCALATION_OPENED);
-                        if (esc_codec_decode_event(codec, m->payload, m->len, &ev, err, sizeof(err))) {
+                        if (esc_codec_decode_event(codec, m->payload, m->len, &ev, err,
+                                                   sizeof(err))) {
                                 fprintf(stderr, "prog_codec_produce: offset %lld: %s\n",
                                         (long long)m->offset, err);
                                 rd_kafka_message_destroy(m);
                                 goto out;
                         }
-                        printf("%lld %s %s\n", (long long)ev.seq, esc_event_type_name(ev.type), ev.actor);
+                        printf("%lld %s %s\n", (long long)ev.seq, esc_event_type_name(ev.type),
+                               ev.actor);
                         esc_event_clear(&ev);
                         ok++;
                 }
@@ -129,7 +133,8 @@ static int consume(esc_config_t *conf, const char *topic, const char *tag, long 
         }
         rc = ok == count ? 0 : 1;
         if (rc)
-                fprintf(stderr, "prog_codec_produce: decoded %ld of %ld records keyed %s\n", ok, count, tag);
+                fprintf(stderr, "prog_codec_produce: decoded %ld of %ld records keyed %s\n", ok,
+                        count, tag);
 out:
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);

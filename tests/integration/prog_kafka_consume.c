@@ -109,8 +109,8 @@ int main(int argc, char **argv)
                 }
                 rd_kafka_message_destroy(m);
         }
-        printf("consumed %ld of %ld tagged %s from %s (%ld duplicates, %ld other records)\n",
-               found, count, tag, topic, dups, others);
+        printf("consumed %ld of %ld tagged %s from %s (%ld duplicates, %ld other records)\n", found,
+               count, tag, topic, dups, others);
         if (found < count) {
                 long shown = 0;
                 fprintf(stderr, "prog_kafka_consume: missing after %ld ms:", timeout_ms);

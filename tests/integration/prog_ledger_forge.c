@@ -77,7 +77,8 @@ int main(int argc, char **argv)
                 return 1;
         }
         int32_t p = esc_eventlog_partition_of(log, forged.incident_id, err, sizeof(err));
-        if (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(esc_eventlog_topic(log)), RD_KAFKA_V_PARTITION(p),
+        if (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(esc_eventlog_topic(log)),
+                              RD_KAFKA_V_PARTITION(p),
                               RD_KAFKA_V_KEY(forged.incident_id, strlen(forged.incident_id)),
                               RD_KAFKA_V_VALUE(buf.data, buf.len),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ||

@@ -25,16 +25,15 @@
 
 #define STEPS 10
 
-static const esc_impact_t impacts[] = {ESC_IMPACT_PRODUCTION_DOWN,
-                                       ESC_IMPACT_MAJOR_FEATURE_BROKEN,
+static const esc_impact_t impacts[] = {ESC_IMPACT_PRODUCTION_DOWN, ESC_IMPACT_MAJOR_FEATURE_BROKEN,
                                        ESC_IMPACT_DEGRADED_WITH_WORKAROUND, ESC_IMPACT_QUESTION};
 
 static void build(esc_command_t *c, const char *run, int inc, int step, esc_time_t t0)
 {
         static const esc_command_type_t seq[STEPS] = {
-                ESC_CMD_OPEN,        ESC_CMD_ACK,           ESC_CMD_UPDATE,  ESC_CMD_OVERRIDE,
-                ESC_CMD_MITIGATE,    ESC_CMD_REVIEW_OPEN,   ESC_CMD_REVIEW_ACTION,
-                ESC_CMD_RESOLVE,     ESC_CMD_CONFIRM,       ESC_CMD_CLOSE};
+                ESC_CMD_OPEN,     ESC_CMD_ACK,         ESC_CMD_UPDATE,        ESC_CMD_OVERRIDE,
+                ESC_CMD_MITIGATE, ESC_CMD_REVIEW_OPEN, ESC_CMD_REVIEW_ACTION, ESC_CMD_RESOLVE,
+                ESC_CMD_CONFIRM,  ESC_CMD_CLOSE};
         char id[128];
         esc_time_t at = t0 + (esc_time_t)step * 60 * ESC_USEC_PER_SEC;
 
@@ -126,11 +125,12 @@ static int produce(esc_config_t *conf, int n, const char *run)
                                 fprintf(stderr, "encode: %s\n", err);
                                 return 1;
                         }
-                        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                                 RD_KAFKA_V_KEY(c.incident_id, strlen(c.incident_id)),
-                                                 RD_KAFKA_V_VALUE(buf.data, buf.len),
-                                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                                 RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        while (rd_kafka_producev(
+                                       rk, RD_KAFKA_V_TOPIC(topic),
+                                       RD_KAFKA_V_KEY(c.incident_id, strlen(c.incident_id)),
+                                       RD_KAFKA_V_VALUE(buf.data, buf.len),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                                 rd_kafka_poll(rk, 50);
                         esc_command_clear(&c);
                 }

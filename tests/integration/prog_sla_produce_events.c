@@ -244,7 +244,8 @@ static void script(const char *inc)
         ev.p.review_opened.due_at = T("2026-03-11T16:20:00Z");
         produce(&ev);
 
-        envelope(&ev, ESC_EV_CORRECTIVE_ACTION_ADDED, inc, ++s, T("2026-03-04T16:30:00Z"), "mgr-dana");
+        envelope(&ev, ESC_EV_CORRECTIVE_ACTION_ADDED, inc, ++s, T("2026-03-04T16:30:00Z"),
+                 "mgr-dana");
         ev.p.action_added.action_id = esc_strdup("A1");
         ev.p.action_added.title = esc_strdup("Route alerts to the CSM's pager");
         ev.p.action_added.owner = esc_strdup("alice");
@@ -513,7 +514,8 @@ int main(int argc, char **argv)
                          * idempotent producer get its id before the first
                          * event, as a long-running ledger would have. */
                         const struct rd_kafka_metadata *md = NULL;
-                        if (rd_kafka_metadata(rk, 1, NULL, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+                        if (rd_kafka_metadata(rk, 1, NULL, &md, 10000) ==
+                            RD_KAFKA_RESP_ERR_NO_ERROR)
                                 rd_kafka_metadata_destroy(md);
                         for (int i = 0; i < 10; i++)
                                 rd_kafka_poll(rk, 100);

@@ -48,24 +48,22 @@ static int produce(rd_kafka_t *rk, esc_codec_t *codec, const char *topic, esc_ev
 
         esc_buf_init(&b, 0);
         if (esc_codec_encode_event(codec, ev, &b, err, sizeof(err))) {
-                fprintf(stderr, "prog_timeline_produce: encode seq %lld: %s\n",
-                        (long long)ev->seq, err);
+                fprintf(stderr, "prog_timeline_produce: encode seq %lld: %s\n", (long long)ev->seq,
+                        err);
                 esc_buf_free(&b);
                 return -1;
         }
         do {
-                e = rd_kafka_producev(
-                    rk, RD_KAFKA_V_TOPIC(topic),
-                    RD_KAFKA_V_KEY(ev->incident_id, strlen(ev->incident_id)),
-                    RD_KAFKA_V_VALUE(b.data, b.len),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                      RD_KAFKA_V_KEY(ev->incident_id, strlen(ev->incident_id)),
+                                      RD_KAFKA_V_VALUE(b.data, b.len),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
                 if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                         rd_kafka_poll(rk, 100);
         } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL);
         esc_buf_free(&b);
         if (e) {
-                fprintf(stderr, "prog_timeline_produce: produce: %s\n",
-                        rd_kafka_err2str(e));
+                fprintf(stderr, "prog_timeline_produce: produce: %s\n", rd_kafka_err2str(e));
                 return -1;
         }
         rd_kafka_poll(rk, 0);
@@ -73,8 +71,8 @@ static int produce(rd_kafka_t *rk, esc_codec_t *codec, const char *topic, esc_ev
 }
 
 /* Returns the number of noise events produced, or -1. */
-static int produce_noise(rd_kafka_t *rk, esc_codec_t *codec, const char *topic,
-                         long noise, long body)
+static int produce_noise(rd_kafka_t *rk, esc_codec_t *codec, const char *topic, long noise,
+                         long body)
 {
         char *text = NULL;
         int n = 0;
@@ -134,9 +132,8 @@ int main(int argc, char **argv)
                         noise_body = strtol(argv[i + 1], NULL, 10);
         }
         if (!inc) {
-                fprintf(stderr,
-                        "usage: prog_timeline_produce --incident ID [--account A] "
-                        "[--noise N]\n");
+                fprintf(stderr, "usage: prog_timeline_produce --incident ID [--account A] "
+                                "[--noise N]\n");
                 return 2;
         }
         esc_config_t *conf = esc_config_load(NULL, err, sizeof(err));
@@ -150,14 +147,12 @@ int main(int argc, char **argv)
          * settings. A topic that is truly missing fails the produce below. */
         if (strcmp(esc_config_str(conf, "dev.broker", ""), "mock") &&
             esc_dev_kafka_create_topics(conf, brokers, 15000, err, sizeof(err)))
-                fprintf(stderr,
-                        "prog_timeline_produce: warning: creating topics on %s: %s\n",
+                fprintf(stderr, "prog_timeline_produce: warning: creating topics on %s: %s\n",
                         brokers, err);
         esc_config_topic(conf, "events", topic, sizeof(topic));
         esc_codec_t *codec = esc_codec_new(conf, err, sizeof(err));
         rd_kafka_t *rk =
-            codec ? esc_kafka_producer_new(conf, on_delivery, NULL, err, sizeof(err))
-                  : NULL;
+                codec ? esc_kafka_producer_new(conf, on_delivery, NULL, err, sizeof(err)) : NULL;
         if (!rk) {
                 fprintf(stderr, "prog_timeline_produce: %s\n", err);
                 return 1;
@@ -187,8 +182,7 @@ int main(int argc, char **argv)
         esc_codec_destroy(codec);
         esc_config_destroy(conf);
         if (failures || left) {
-                fprintf(stderr,
-                        "prog_timeline_produce: %d deliveries failed, %d unsent\n",
+                fprintf(stderr, "prog_timeline_produce: %d deliveries failed, %d unsent\n",
                         failures, left);
                 return 1;
         }

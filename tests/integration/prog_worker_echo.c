@@ -155,8 +155,7 @@ static int echo_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
         (void)status;
         usleep((useconds_t)e->delay_ms * 1000);
         for (size_t i = 0; i < cnt; i++) {
-                fprintf(e->out, "%" PRId32 ":%" PRId64 "\n", msgs[i]->partition,
-                        msgs[i]->offset);
+                fprintf(e->out, "%" PRId32 ":%" PRId64 "\n", msgs[i]->partition, msgs[i]->offset);
                 if (msgs[i]->partition < ECHO_MAX_PARTITIONS)
                         e->next[msgs[i]->partition] = msgs[i]->offset + 1;
         }
@@ -178,13 +177,18 @@ static int echo_drain(esc_worker_t *w, void *opaque)
 
 static int run_consume(esc_config_t *conf, const struct args *a)
 {
-        struct echo e = {.out_path = a->out, .offsets_path = a->offsets,
-                         .delay_ms = a->delay_ms};
-        esc_worker_ops_t ops = {.name = "echo", .opaque = &e, .on_assign = echo_assign,
-                                .on_batch = echo_batch, .on_drain = echo_drain};
+        struct echo e = {.out_path = a->out, .offsets_path = a->offsets, .delay_ms = a->delay_ms};
+        esc_worker_ops_t ops = {.name = "echo",
+                                .opaque = &e,
+                                .on_assign = echo_assign,
+                                .on_batch = echo_batch,
+                                .on_drain = echo_drain};
         const char *topics[] = {a->topic};
-        esc_worker_opts_t opts = {.group = a->group, .topics = topics, .topic_cnt = 1,
-                                  .batch_max = a->batch_max, .batch_ms = 50,
+        esc_worker_opts_t opts = {.group = a->group,
+                                  .topics = topics,
+                                  .topic_cnt = 1,
+                                  .batch_max = a->batch_max,
+                                  .batch_ms = 50,
                                   .lag_refresh_ms = 500};
         char errbuf[512];
         esc_worker_t *w;
@@ -193,8 +197,7 @@ static int run_consume(esc_config_t *conf, const struct args *a)
         if (!a->group || !a->out || !a->offsets)
                 return usage();
         if (!(e.out = fopen(a->out, "a"))) {
-                fprintf(stderr, "prog_worker_echo: cannot open %s: %s\n", a->out,
-                        strerror(errno));
+                fprintf(stderr, "prog_worker_echo: cannot open %s: %s\n", a->out, strerror(errno));
                 return 1;
         }
         if (!(w = esc_worker_new(conf, &ops, &opts, errbuf, sizeof(errbuf)))) {
@@ -265,8 +268,8 @@ static int run_produce(esc_config_t *conf, const struct args *a)
         static int failures;
         int partitions;
         char errbuf[512], key[32], val[64];
-        rd_kafka_t *rk = esc_kafka_producer_new(conf, count_failures, &failures, errbuf,
-                                                sizeof(errbuf));
+        rd_kafka_t *rk =
+                esc_kafka_producer_new(conf, count_failures, &failures, errbuf, sizeof(errbuf));
 
         if (!rk) {
                 fprintf(stderr, "prog_worker_echo: %s\n", errbuf);
@@ -284,17 +287,15 @@ static int run_produce(esc_config_t *conf, const struct args *a)
                 snprintf(key, sizeof(key), "k%d", i);
                 snprintf(val, sizeof(val), "record %d", i);
                 do {
-                        err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(a->topic),
-                                                RD_KAFKA_V_KEY(key, strlen(key)),
-                                                RD_KAFKA_V_VALUE(val, strlen(val)),
-                                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                                RD_KAFKA_V_END);
+                        err = rd_kafka_producev(
+                                rk, RD_KAFKA_V_TOPIC(a->topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                                RD_KAFKA_V_VALUE(val, strlen(val)),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
                         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                                 rd_kafka_poll(rk, 100);
                 } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
                 if (err) {
-                        fprintf(stderr, "prog_worker_echo: produce: %s\n",
-                                rd_kafka_err2str(err));
+                        fprintf(stderr, "prog_worker_echo: produce: %s\n", rd_kafka_err2str(err));
                         rd_kafka_destroy(rk);
                         return 1;
                 }

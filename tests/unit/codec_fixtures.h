@@ -41,7 +41,8 @@ static inline void fx_opened(esc_opened_t *o, int v)
         o->account.renewal_date = v == FIXTURE_MINIMAL ? ESC_DATE_NONE : 20600;
         o->product_area = fx_s(v, "billing");
         o->title = fx_s(v, "請求書の生成が失敗する — invoices fail");
-        o->description = fx_opt(v, "Since 15:40 UTC every invoice run returns 500.\nCustomer: “urgent”.");
+        o->description =
+                fx_opt(v, "Since 15:40 UTC every invoice run returns 500.\nCustomer: “urgent”.");
         o->impact = v == FIXTURE_MINIMAL ? ESC_IMPACT_QUESTION : ESC_IMPACT_PRODUCTION_DOWN;
         o->detected_at = FX_T0 - 600 * ESC_USEC_PER_SEC;
 }
@@ -61,7 +62,9 @@ static inline void fx_event_payload(esc_event_t *ev, int v)
         esc_time_t t = FX_T0;
 
         switch (ev->type) {
-        case ESC_EV_ESCALATION_OPENED: fx_opened(&p->opened, v); break;
+        case ESC_EV_ESCALATION_OPENED:
+                fx_opened(&p->opened, v);
+                break;
         case ESC_EV_SEVERITY_ASSIGNED:
                 p->sev_assigned.sev = 1;
                 p->sev_assigned.matrix_sev = 2;
@@ -90,13 +93,17 @@ static inline void fx_event_payload(esc_event_t *ev, int v)
                 break;
         case ESC_EV_ACKNOWLEDGED:
                 p->acknowledged.by = fx_s(v, "jürgen");
-                p->acknowledged.message = fx_s(v, "We see invoice generation failing for you; Sev 1; next update 16:30 UTC.");
+                p->acknowledged.message = fx_s(
+                        v,
+                        "We see invoice generation failing for you; Sev 1; next update 16:30 UTC.");
                 p->acknowledged.next_update_at = t + 1800 * ESC_USEC_PER_SEC;
                 break;
         case ESC_EV_CUSTOMER_UPDATE_POSTED:
                 p->update_posted.by = fx_s(v, "anna.csm");
-                p->update_posted.audience = v == FIXTURE_MINIMAL ? ESC_AUDIENCE_INTERNAL : ESC_AUDIENCE_EXTERNAL;
-                p->update_posted.body = fx_s(v, "Still investigating 🔍 — root cause not yet isolated, next update at 17:00.");
+                p->update_posted.audience =
+                        v == FIXTURE_MINIMAL ? ESC_AUDIENCE_INTERNAL : ESC_AUDIENCE_EXTERNAL;
+                p->update_posted.body = fx_s(v, "Still investigating 🔍 — root cause not yet "
+                                                "isolated, next update at 17:00.");
                 p->update_posted.next_update_at = fx_opt_time(v, t + 3600 * ESC_USEC_PER_SEC);
                 break;
         case ESC_EV_MITIGATED:
@@ -132,7 +139,8 @@ static inline void fx_event_payload(esc_event_t *ev, int v)
                 p->action_added.tracker_url = fx_opt(v, "https://linear.app/acme/issue/ENG-124");
                 break;
         case ESC_EV_REVIEW_COMPLETED:
-                p->review_completed.root_cause = fx_s(v, "alerts route to email, which the CSM does not monitor during EU hours");
+                p->review_completed.root_cause = fx_s(
+                        v, "alerts route to email, which the CSM does not monitor during EU hours");
                 if (v != FIXTURE_MINIMAL) {
                         esc_strlist_push(&p->review_completed.five_whys, "invoices failed");
                         esc_strlist_push(&p->review_completed.five_whys, "the PDF queue stalled");
@@ -158,7 +166,8 @@ static inline void fx_event_payload(esc_event_t *ev, int v)
                 p->update_overdue.reminder_no = v == FIXTURE_MINIMAL ? 0 : 3;
                 break;
         case ESC_EV_SLA_BREACHED:
-                p->sla_breached.clock = v == FIXTURE_MINIMAL ? ESC_CLOCK_RESPONSE : ESC_CLOCK_REVIEW;
+                p->sla_breached.clock =
+                        v == FIXTURE_MINIMAL ? ESC_CLOCK_RESPONSE : ESC_CLOCK_REVIEW;
                 p->sla_breached.due_at = t + 900 * ESC_USEC_PER_SEC;
                 break;
         case ESC_EV_UNOWNED_ESCALATED:
@@ -170,7 +179,8 @@ static inline void fx_event_payload(esc_event_t *ev, int v)
                 p->rejected.code = fx_s(v, ESC_REJ_OVERRIDE_REQUIRES_MANAGER);
                 p->rejected.message = fx_s(v, "anna.csm is not a cs_manager in policy people");
                 break;
-        default: break;
+        default:
+                break;
         }
 }
 
@@ -199,14 +209,25 @@ static inline void codec_fixture_event(esc_event_t *ev, esc_event_type_t t, int 
 /* A complete, valid command of type t (caller clears it). */
 static inline void codec_fixture_command(esc_command_t *cmd, esc_command_type_t t, int v)
 {
-        static const esc_event_type_t ev_of[ESC_CMD__COUNT] = {
-                ESC_EV_ESCALATION_OPENED,  ESC_EV_ACKNOWLEDGED,   ESC_EV_CUSTOMER_UPDATE_POSTED,
-                ESC_EV_OWNER_ASSIGNED,     ESC_EV_SEVERITY_OVERRIDDEN, ESC_EV_MITIGATED,
-                ESC_EV_RESOLVED,           ESC_EV_CUSTOMER_CONFIRMED, ESC_EV_CLOSED,
-                ESC_EV_REOPENED,           ESC_EV_REVIEW_OPENED,  ESC_EV_CORRECTIVE_ACTION_ADDED,
-                ESC_EV_REVIEW_COMPLETED,   ESC_EV_CHANNEL_CREATED, ESC_EV_TRACKING_ISSUE_LINKED,
-                ESC_EV_PAGE_SENT,          ESC_EV_UPDATE_OVERDUE, ESC_EV_SLA_BREACHED,
-                ESC_EV_UNOWNED_ESCALATED};
+        static const esc_event_type_t ev_of[ESC_CMD__COUNT] = {ESC_EV_ESCALATION_OPENED,
+                                                               ESC_EV_ACKNOWLEDGED,
+                                                               ESC_EV_CUSTOMER_UPDATE_POSTED,
+                                                               ESC_EV_OWNER_ASSIGNED,
+                                                               ESC_EV_SEVERITY_OVERRIDDEN,
+                                                               ESC_EV_MITIGATED,
+                                                               ESC_EV_RESOLVED,
+                                                               ESC_EV_CUSTOMER_CONFIRMED,
+                                                               ESC_EV_CLOSED,
+                                                               ESC_EV_REOPENED,
+                                                               ESC_EV_REVIEW_OPENED,
+                                                               ESC_EV_CORRECTIVE_ACTION_ADDED,
+                                                               ESC_EV_REVIEW_COMPLETED,
+                                                               ESC_EV_CHANNEL_CREATED,
+                                                               ESC_EV_TRACKING_ISSUE_LINKED,
+                                                               ESC_EV_PAGE_SENT,
+                                                               ESC_EV_UPDATE_OVERDUE,
+                                                               ESC_EV_SLA_BREACHED,
+                                                               ESC_EV_UNOWNED_ESCALATED};
         esc_event_t ev;
 
         /* Payload structs are shared with events: build the event's payload
@@ -218,16 +239,23 @@ static inline void codec_fixture_command(esc_command_t *cmd, esc_command_type_t 
         memset(&ev.p, 0, sizeof(ev.p));
         esc_event_clear(&ev);
         switch (t) {
-        case ESC_CMD_OPEN: cmd->p.open.csm = fx_opt(v, "anna.csm"); break;
-        case ESC_CMD_ASSIGN: cmd->p.assign.via = ESC_VIA_MANUAL; break;
+        case ESC_CMD_OPEN:
+                cmd->p.open.csm = fx_opt(v, "anna.csm");
+                break;
+        case ESC_CMD_ASSIGN:
+                cmd->p.assign.via = ESC_VIA_MANUAL;
+                break;
         case ESC_CMD_OVERRIDE:
                 cmd->p.override.from_sev = 0;
                 cmd->p.override.response_due_at = ESC_TIME_NONE;
                 cmd->p.override.next_update_due_at = ESC_TIME_NONE;
                 cmd->p.override.resolution_due_at = ESC_TIME_NONE;
                 break;
-        case ESC_CMD_REVIEW_OPEN: cmd->p.review_open.due_at = ESC_TIME_NONE; break;
-        default: break;
+        case ESC_CMD_REVIEW_OPEN:
+                cmd->p.review_open.due_at = ESC_TIME_NONE;
+                break;
+        default:
+                break;
         }
         cmd->command_id = esc_strdup("cmd-7d1e");
         cmd->incident_id = esc_strdup("INC-2026-0042");

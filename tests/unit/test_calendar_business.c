@@ -20,10 +20,10 @@ static esc_time_t T(const char *iso)
         return t;
 }
 
-#define assert_time(t, iso)                                                                    \
-        do {                                                                                   \
-                char b_[40];                                                                   \
-                assert_string_equal(esc_time_format((t), b_, sizeof(b_)), (iso));              \
+#define assert_time(t, iso)                                                                        \
+        do {                                                                                       \
+                char b_[40];                                                                       \
+                assert_string_equal(esc_time_format((t), b_, sizeof(b_)), (iso));                  \
         } while (0)
 
 static esc_cal_t *office(const char *zone)
@@ -196,7 +196,7 @@ static void test_civil_dates_and_weekdays(void **state)
         int64_t y;
         int m, d;
         assert_int_equal(esc_cal_days_from_civil(1970, 1, 1), 0);
-        assert_int_equal(esc_cal_weekday(0), 3); /* Thursday */
+        assert_int_equal(esc_cal_weekday(0), 3);                                   /* Thursday */
         assert_int_equal(esc_cal_weekday(esc_cal_days_from_civil(2026, 3, 6)), 4); /* Friday */
         assert_int_equal(esc_cal_weekday(esc_cal_days_from_civil(1969, 12, 29)), 0);
         esc_cal_civil_from_days(esc_cal_days_from_civil(2024, 2, 29), &y, &m, &d);
@@ -207,12 +207,14 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_opened_friday_1600_one_business_day_is_due_monday_1600),
-                cmocka_unit_test(test_instant_outside_working_hours_starts_the_clock_at_next_opening),
+                cmocka_unit_test(
+                        test_instant_outside_working_hours_starts_the_clock_at_next_opening),
                 cmocka_unit_test(test_holidays_are_non_working_days),
                 cmocka_unit_test(test_business_time_elapsed_between_two_instants),
                 cmocka_unit_test(test_new_york_business_day_across_2026_03_08_dst_start),
                 cmocka_unit_test(test_berlin_business_day_across_2026_10_25_dst_end),
-                cmocka_unit_test(test_round_the_clock_calendar_counts_the_short_dst_day_as_23_hours),
+                cmocka_unit_test(
+                        test_round_the_clock_calendar_counts_the_short_dst_day_as_23_hours),
                 cmocka_unit_test(test_zone_offsets_follow_the_tz_database),
                 cmocka_unit_test(test_unknown_or_unsafe_zone_names_are_refused_with_the_fix),
                 cmocka_unit_test(test_calendar_rejects_overlapping_or_inverted_hours),

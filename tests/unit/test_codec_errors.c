@@ -290,8 +290,8 @@ static void test_every_single_byte_corruption_is_handled(void **state)
                                         rejected_body++;
                                         if (rc != ESC_CODEC_ERR_CORRUPT &&
                                             rc != ESC_CODEC_ERR_INVALID)
-                                                fail_msg("body byte %zu ^ 0x%02x: code %d (%s)",
-                                                         i, flips[k], rc, f->err);
+                                                fail_msg("body byte %zu ^ 0x%02x: code %d (%s)", i,
+                                                         flips[k], rc, f->err);
                                 }
                                 continue;
                         }
@@ -303,9 +303,9 @@ static void test_every_single_byte_corruption_is_handled(void **state)
                                 fail_msg("byte %zu ^ 0x%02x accepted an invalid event: %s", i,
                                          flips[k], verr);
                         esc_buf_reset(&re);
-                        assert_int_equal(esc_codec_encode_event(f->codec, &f->ev, &re, verr,
-                                                                sizeof(verr)),
-                                         ESC_CODEC_OK);
+                        assert_int_equal(
+                                esc_codec_encode_event(f->codec, &f->ev, &re, verr, sizeof(verr)),
+                                ESC_CODEC_OK);
                         if (re.len > m.len || (re.len == m.len && memcmp(re.data, m.data, m.len)))
                                 fail_msg("byte %zu ^ 0x%02x accepted, but re-encodes to %zu "
                                          "other bytes",
@@ -352,25 +352,40 @@ static void test_strerror_names_every_code(void **state)
 {
         (void)state;
         for (int e = ESC_CODEC_OK; e <= ESC_CODEC_ERR_INTERNAL; e++)
-                assert_string_not_equal(esc_codec_strerror((esc_codec_err_t)e), "unknown codec error");
+                assert_string_not_equal(esc_codec_strerror((esc_codec_err_t)e),
+                                        "unknown codec error");
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_invalid_utf8_is_rejected_on_encode_naming_the_field, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_nul_byte_in_a_string_is_rejected_on_decode_naming_the_field, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_invalid_utf8_is_rejected_on_decode_naming_the_field, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_every_truncation_is_rejected_never_crashes, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_unknown_fingerprint_is_rejected_as_unknown_schema, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_command_fingerprint_on_the_events_topic_is_unknown_schema, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_unframed_or_foreign_bytes_are_a_framing_error, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_confluent_frame_without_registry_is_unknown_schema, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_hostile_length_is_corrupt_without_allocating_it, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_out_of_range_enum_and_mismatched_payload_are_corrupt, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_invalid_utf8_is_rejected_on_encode_naming_the_field, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_nul_byte_in_a_string_is_rejected_on_decode_naming_the_field, setup,
+                        teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_invalid_utf8_is_rejected_on_decode_naming_the_field, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_every_truncation_is_rejected_never_crashes,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_unknown_fingerprint_is_rejected_as_unknown_schema, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_command_fingerprint_on_the_events_topic_is_unknown_schema, setup,
+                        teardown),
+                cmocka_unit_test_setup_teardown(test_unframed_or_foreign_bytes_are_a_framing_error,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_confluent_frame_without_registry_is_unknown_schema, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_hostile_length_is_corrupt_without_allocating_it, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_out_of_range_enum_and_mismatched_payload_are_corrupt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_trailing_bytes_are_corrupt, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_every_single_byte_corruption_is_handled, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_decode_reuses_a_filled_event_without_leaking, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_every_single_byte_corruption_is_handled, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_decode_reuses_a_filled_event_without_leaking,
+                                                setup, teardown),
                 cmocka_unit_test(test_strerror_names_every_code),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

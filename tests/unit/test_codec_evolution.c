@@ -85,7 +85,8 @@ static void make_v0_frame(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *
         uint64_t old_fp;
         char err[512];
 
-        assert_int_equal(esc_schema_fingerprint(old_json, strlen(old_json), &old_fp, err, sizeof(err)), 0);
+        assert_int_equal(
+                esc_schema_fingerprint(old_json, strlen(old_json), &old_fp, err, sizeof(err)), 0);
         assert_true(old_fp != esc_codec_event_fingerprint(codec));
         esc_buf_init(&now, 0);
         assert_int_equal(esc_codec_encode_event(codec, ev, &now, err, sizeof(err)), 0);
@@ -133,16 +134,21 @@ static void test_hash_chain_body_is_the_body_as_written(void **state)
         /* Today's schema: the same bytes as esc_codec_event_body. */
         assert_int_equal(esc_codec_encode_event(codec, &ev, &framed, err, sizeof(err)), 0);
         assert_int_equal(esc_codec_event_body(codec, &ev, &a, err, sizeof(err)), 0);
-        assert_int_equal(esc_codec_event_body_as_written(codec, framed.data, framed.len, &b, err, sizeof(err)), 0);
+        assert_int_equal(esc_codec_event_body_as_written(codec, framed.data, framed.len, &b, err,
+                                                         sizeof(err)),
+                         0);
         assert_int_equal(a.len, b.len);
         assert_memory_equal(a.data, b.data, a.len);
 
         /* A v0 event: what was hashed then is the v0 body with hash empty,
          * not today's re-encoding of it. */
         make_v0_frame(codec, &ev, &v0);
-        assert_int_equal(esc_codec_event_body_as_written(codec, v0.data, v0.len, &v0_body, err, sizeof(err)), 0);
+        assert_int_equal(
+                esc_codec_event_body_as_written(codec, v0.data, v0.len, &v0_body, err, sizeof(err)),
+                0);
         assert_int_equal(v0_body.len, v0.len - 10 - ESC_HASH_LEN);
-        assert_int_equal(esc_codec_decode_event(codec, v0.data, v0.len, &back, err, sizeof(err)), 0);
+        assert_int_equal(esc_codec_decode_event(codec, v0.data, v0.len, &back, err, sizeof(err)),
+                         0);
         assert_int_equal(esc_codec_event_body(codec, &back, &today_body, err, sizeof(err)), 0);
         assert_true(today_body.len != v0_body.len); /* renewal_date's null is in today's only */
         /* The hash itself does not enter the body. */
@@ -156,13 +162,15 @@ static void test_hash_chain_body_is_the_body_as_written(void **state)
                 }
         assert_true(at < v0.len);
         memset(v0.data + at, 0x11, ESC_HASH_LEN);
-        assert_int_equal(esc_codec_event_body_as_written(codec, v0.data, v0.len, &b, err, sizeof(err)), 0);
+        assert_int_equal(
+                esc_codec_event_body_as_written(codec, v0.data, v0.len, &b, err, sizeof(err)), 0);
         assert_int_equal(b.len, v0_body.len);
         assert_memory_equal(b.data, v0_body.data, b.len);
         /* Truncated: corrupt, and the output is left as it was. */
         esc_buf_reset(&b);
-        assert_int_equal(esc_codec_event_body_as_written(codec, v0.data, v0.len - 5, &b, err, sizeof(err)),
-                         ESC_CODEC_ERR_CORRUPT);
+        assert_int_equal(
+                esc_codec_event_body_as_written(codec, v0.data, v0.len - 5, &b, err, sizeof(err)),
+                ESC_CODEC_ERR_CORRUPT);
         assert_int_equal(b.len, 0);
 
         esc_event_clear(&ev);
@@ -229,7 +237,8 @@ static void test_truncated_older_schema_event_is_corrupt(void **state)
         esc_buf_init(&now, 0);
         esc_buf_init(&m, 0);
         codec_fixture_event(&ev, ESC_EV_REVIEW_COMPLETED, FIXTURE_FULL);
-        assert_int_equal(esc_schema_fingerprint(old_json, strlen(old_json), &old_fp, err, sizeof(err)), 0);
+        assert_int_equal(
+                esc_schema_fingerprint(old_json, strlen(old_json), &old_fp, err, sizeof(err)), 0);
         assert_int_equal(esc_codec_encode_event(codec, &ev, &now, err, sizeof(err)), 0);
         frame_single_object(old_fp, &m);
         avro_convert(today, old, now.data + 10, now.len - 10, &m);
@@ -262,14 +271,18 @@ static void test_avro_c_reads_our_bytes_and_writes_them_identically(void **state
                 if (t < ESC_EV__COUNT) {
                         esc_event_t ev;
                         codec_fixture_event(&ev, (esc_event_type_t)t, FIXTURE_FULL);
-                        assert_int_equal(esc_codec_encode_event(codec, &ev, &ours, err, sizeof(err)), 0);
+                        assert_int_equal(
+                                esc_codec_encode_event(codec, &ev, &ours, err, sizeof(err)), 0);
                         avro_convert(ev_schema, ev_schema, ours.data + 10, ours.len - 10, &theirs);
                         esc_event_clear(&ev);
                 } else {
                         esc_command_t cmd;
-                        codec_fixture_command(&cmd, (esc_command_type_t)(t - ESC_EV__COUNT), FIXTURE_FULL);
-                        assert_int_equal(esc_codec_encode_command(codec, &cmd, &ours, err, sizeof(err)), 0);
-                        avro_convert(cmd_schema, cmd_schema, ours.data + 10, ours.len - 10, &theirs);
+                        codec_fixture_command(&cmd, (esc_command_type_t)(t - ESC_EV__COUNT),
+                                              FIXTURE_FULL);
+                        assert_int_equal(
+                                esc_codec_encode_command(codec, &cmd, &ours, err, sizeof(err)), 0);
+                        avro_convert(cmd_schema, cmd_schema, ours.data + 10, ours.len - 10,
+                                     &theirs);
                         esc_command_clear(&cmd);
                 }
                 assert_int_equal(theirs.len, ours.len - 10);
@@ -291,18 +304,21 @@ static void test_schema_enums_match_the_model_names(void **state)
         assert_int_equal(avro_schema_enum_number_of_symbols(et), ESC_EV__COUNT);
         assert_int_equal(avro_schema_enum_number_of_symbols(ct), ESC_CMD__COUNT);
         for (int i = 0; i < ESC_EV__COUNT; i++)
-                assert_string_equal(avro_schema_enum_get(et, i), esc_event_type_name((esc_event_type_t)i));
+                assert_string_equal(avro_schema_enum_get(et, i),
+                                    esc_event_type_name((esc_event_type_t)i));
         for (int i = 0; i < ESC_CMD__COUNT; i++)
                 assert_string_equal(avro_schema_enum_get(ct, i),
                                     esc_command_record_name((esc_command_type_t)i));
-        avro_schema_t opened = avro_schema_union_branch(avro_schema_record_field_get(ev, "payload"), 0);
+        avro_schema_t opened =
+                avro_schema_union_branch(avro_schema_record_field_get(ev, "payload"), 0);
         avro_schema_t account = avro_schema_record_field_get(opened, "account");
         avro_schema_t tier = avro_schema_record_field_get(account, "tier");
         avro_schema_t impact = avro_schema_record_field_get(opened, "impact");
         for (int i = 0; i < ESC_TIER__COUNT; i++)
                 assert_string_equal(avro_schema_enum_get(tier, i), esc_tier_name((esc_tier_t)i));
         for (int i = 0; i < ESC_IMPACT__COUNT; i++)
-                assert_string_equal(avro_schema_enum_get(impact, i), esc_impact_name((esc_impact_t)i));
+                assert_string_equal(avro_schema_enum_get(impact, i),
+                                    esc_impact_name((esc_impact_t)i));
         avro_schema_t payload = avro_schema_record_field_get(ev, "payload");
         avro_schema_t owner = avro_schema_union_branch(payload, ESC_EV_OWNER_ASSIGNED);
         avro_schema_t update = avro_schema_union_branch(payload, ESC_EV_CUSTOMER_UPDATE_POSTED);
@@ -320,7 +336,8 @@ static void test_schema_enums_match_the_model_names(void **state)
         for (int i = 0; i < ESC_VIA__COUNT; i++)
                 assert_string_equal(avro_schema_enum_get(via, i), esc_via_name((esc_via_t)i));
         for (int i = 0; i < ESC_AUDIENCE__COUNT; i++)
-                assert_string_equal(avro_schema_enum_get(audience, i), esc_audience_name((esc_audience_t)i));
+                assert_string_equal(avro_schema_enum_get(audience, i),
+                                    esc_audience_name((esc_audience_t)i));
         for (int i = 0; i < ESC_CLOCK__COUNT; i++)
                 assert_string_equal(avro_schema_enum_get(clock, i), esc_clock_name((esc_clock_t)i));
         for (int i = 0; i < ESC_EV__COUNT; i++)
@@ -352,7 +369,8 @@ static int teardown(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_event_written_with_the_older_schema_decodes_with_todays_reader),
+                cmocka_unit_test(
+                        test_event_written_with_the_older_schema_decodes_with_todays_reader),
                 cmocka_unit_test(test_every_event_type_decodes_from_the_older_schema),
                 cmocka_unit_test(test_truncated_older_schema_event_is_corrupt),
                 cmocka_unit_test(test_avro_c_reads_our_bytes_and_writes_them_identically),

@@ -30,18 +30,19 @@ typedef struct srv {
         int port;
         char url[64];
         int requests;
-        int fail_5xx;        /* answer 503 to this many requests first */
-        int refuse;          /* 409 or 422 for registrations */
+        int fail_5xx; /* answer 503 to this many requests first */
+        int refuse;   /* 409 or 422 for registrations */
         char content_type[128];
-        char *schemas[16];   /* id -> schema text; id = index */
+        char *schemas[16]; /* id -> schema text; id = index */
         int n;
-        esc_buf_t body;      /* the current request's body */
+        esc_buf_t body; /* the current request's body */
 } srv_t;
 
 static enum MHD_Result reply(struct MHD_Connection *c, int status, json_t *obj)
 {
         char *s = json_dumps(obj, JSON_COMPACT);
-        struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+        struct MHD_Response *r =
+                MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
         MHD_add_response_header(r, "Content-Type", "application/vnd.schemaregistry.v1+json");
         enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, r);
         MHD_destroy_response(r);
@@ -70,17 +71,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         s->requests++;
         if (s->fail_5xx > 0) {
                 s->fail_5xx--;
-                return reply(c, 503, json_pack("{s:i,s:s}", "error_code", 50301, "message", "try later"));
+                return reply(c, 503,
+                             json_pack("{s:i,s:s}", "error_code", 50301, "message", "try later"));
         }
         if (!strcmp(method, "POST") && !strncmp(url, "/subjects/", 10)) {
                 const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
                 snprintf(s->content_type, sizeof(s->content_type), "%s", ct ? ct : "");
                 if (s->refuse == 409)
-                        return reply(c, 409, json_pack("{s:i,s:s}", "error_code", 409, "message",
-                                                       "Schema being registered is incompatible"));
+                        return reply(c, 409,
+                                     json_pack("{s:i,s:s}", "error_code", 409, "message",
+                                               "Schema being registered is incompatible"));
                 if (s->refuse == 422)
-                        return reply(c, 422, json_pack("{s:i,s:s}", "error_code", 42201, "message",
-                                                       "Invalid schema"));
+                        return reply(c, 422,
+                                     json_pack("{s:i,s:s}", "error_code", 42201, "message",
+                                               "Invalid schema"));
                 json_t *req = json_loadb(s->body.data ? s->body.data : "", s->body.len, 0, NULL);
                 const char *text = json_string_value(json_object_get(req, "schema"));
                 assert_non_null(text);
@@ -98,8 +102,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         }
         if (!strcmp(method, "GET") && sscanf(url, "/schemas/ids/%d", &id) == 1) {
                 if (id <= 0 || id >= s->n)
-                        return reply(c, 404, json_pack("{s:i,s:s}", "error_code", 40403, "message",
-                                                       "Schema not found"));
+                        return reply(c, 404,
+                                     json_pack("{s:i,s:s}", "error_code", 40403, "message",
+                                               "Schema not found"));
                 return reply(c, 200, json_pack("{s:s}", "schema", s->schemas[id]));
         }
         return reply(c, 404, json_pack("{s:i,s:s}", "error_code", 404, "message", "no route"));
@@ -149,10 +154,14 @@ static void test_register_returns_the_id_and_caches_it(void **state)
         int32_t id = -1, id2 = -1;
         char err[512];
 
-        assert_int_equal(esc_registry_register(reg, "esc.events-value", "\"string\"", &id, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal(
+                esc_registry_register(reg, "esc.events-value", "\"string\"", &id, err, sizeof(err)),
+                ESC_CODEC_OK);
         assert_int_equal(id, 1);
         assert_string_equal(s->content_type, "application/vnd.schemaregistry.v1+json");
-        assert_int_equal(esc_registry_register(reg, "esc.events-value", "\"string\"", &id2, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal(esc_registry_register(reg, "esc.events-value", "\"string\"", &id2, err,
+                                               sizeof(err)),
+                         ESC_CODEC_OK);
         assert_int_equal(id2, 1);
         assert_int_equal(s->requests, 1); /* the second answer came from the cache */
         esc_registry_destroy(reg);
@@ -166,7 +175,9 @@ static void test_incompatible_schema_409_is_refused_without_retry(void **state)
         char err[512];
 
         s->refuse = 409;
-        assert_int_equal(esc_registry_register(reg, "esc.events-value", "\"int\"", &id, err, sizeof(err)), ESC_CODEC_ERR_REGISTRY);
+        assert_int_equal(
+                esc_registry_register(reg, "esc.events-value", "\"int\"", &id, err, sizeof(err)),
+                ESC_CODEC_ERR_REGISTRY);
         assert_int_equal(s->requests, 1);
         assert_non_null(strstr(err, "409"));
         assert_non_null(strstr(err, "incompatible"));
@@ -182,7 +193,9 @@ static void test_invalid_schema_422_is_refused_without_retry(void **state)
         char err[512];
 
         s->refuse = 422;
-        assert_int_equal(esc_registry_register(reg, "esc.events-value", "\"int\"", &id, err, sizeof(err)), ESC_CODEC_ERR_REGISTRY);
+        assert_int_equal(
+                esc_registry_register(reg, "esc.events-value", "\"int\"", &id, err, sizeof(err)),
+                ESC_CODEC_ERR_REGISTRY);
         assert_int_equal(s->requests, 1);
         assert_non_null(strstr(err, "422"));
         assert_non_null(strstr(err, "Invalid schema"));
@@ -197,7 +210,9 @@ static void test_5xx_is_retried_with_backoff_then_succeeds(void **state)
         char err[512];
 
         s->fail_5xx = 2;
-        assert_int_equal(esc_registry_register(reg, "esc.events-value", "\"long\"", &id, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal(
+                esc_registry_register(reg, "esc.events-value", "\"long\"", &id, err, sizeof(err)),
+                ESC_CODEC_OK);
         assert_int_equal(s->requests, 3);
         assert_int_equal(id, 1);
         esc_registry_destroy(reg);
@@ -211,7 +226,8 @@ static void test_5xx_after_every_attempt_is_a_registry_error(void **state)
         char err[512];
 
         s->fail_5xx = 100;
-        assert_int_equal(esc_registry_fetch(reg, 1, &json, err, sizeof(err)), ESC_CODEC_ERR_REGISTRY);
+        assert_int_equal(esc_registry_fetch(reg, 1, &json, err, sizeof(err)),
+                         ESC_CODEC_ERR_REGISTRY);
         assert_int_equal(s->requests, 3);
         assert_non_null(strstr(err, "503"));
         esc_registry_destroy(reg);
@@ -229,7 +245,8 @@ static void test_unreachable_registry_is_a_registry_error(void **state)
         s->d = NULL;
         reg = esc_registry_new(url, err, sizeof(err));
         esc_registry_set_retry(reg, 2, 1);
-        assert_int_equal(esc_registry_fetch(reg, 1, &json, err, sizeof(err)), ESC_CODEC_ERR_REGISTRY);
+        assert_int_equal(esc_registry_fetch(reg, 1, &json, err, sizeof(err)),
+                         ESC_CODEC_ERR_REGISTRY);
         assert_non_null(strstr(err, "unreachable"));
         esc_registry_destroy(reg);
 }
@@ -241,7 +258,8 @@ static void test_unknown_id_404_is_unknown_schema(void **state)
         const char *json;
         char err[512];
 
-        assert_int_equal(esc_registry_fetch(reg, 42, &json, err, sizeof(err)), ESC_CODEC_ERR_UNKNOWN_SCHEMA);
+        assert_int_equal(esc_registry_fetch(reg, 42, &json, err, sizeof(err)),
+                         ESC_CODEC_ERR_UNKNOWN_SCHEMA);
         assert_int_equal(s->requests, 1);
         assert_non_null(strstr(err, "42"));
         esc_registry_destroy(reg);
@@ -280,21 +298,25 @@ static void test_codec_with_a_registry_writes_confluent_framing_and_reads_it_bac
         codec_fixture_event(&ev, ESC_EV_SEVERITY_ASSIGNED, FIXTURE_FULL);
         assert_int_equal(esc_codec_encode_event(writer, &ev, &out, err, sizeof(err)), ESC_CODEC_OK);
         assert_int_equal((unsigned char)out.data[0], 0x00);
-        int32_t id = (int32_t)(((unsigned char)out.data[1] << 24) | ((unsigned char)out.data[2] << 16) |
-                               ((unsigned char)out.data[3] << 8) | (unsigned char)out.data[4]);
+        int32_t id =
+                (int32_t)(((unsigned char)out.data[1] << 24) | ((unsigned char)out.data[2] << 16) |
+                          ((unsigned char)out.data[3] << 8) | (unsigned char)out.data[4]);
         assert_int_equal(id, 1);
         assert_string_equal(s->schemas[1], esc_schema_embedded(ESC_SCHEMA_EVENT_PATH));
         /* A second codec knows nothing: it fetches id 1, then caches it. */
-        assert_int_equal(esc_codec_decode_event(reader, out.data, out.len, &back, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal(esc_codec_decode_event(reader, out.data, out.len, &back, err, sizeof(err)),
+                         ESC_CODEC_OK);
         assert_int_equal(back.p.sev_assigned.bump_reasons.n, 2);
         int before = s->requests;
-        assert_int_equal(esc_codec_decode_event(reader, out.data, out.len, &back, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal(esc_codec_decode_event(reader, out.data, out.len, &back, err, sizeof(err)),
+                         ESC_CODEC_OK);
         assert_int_equal(s->requests, before);
         /* Single-object frames still decode where a registry is configured. */
         esc_codec_t *plain = esc_codec_new(NULL, err, sizeof(err));
         esc_buf_reset(&out);
         assert_int_equal(esc_codec_encode_event(plain, &ev, &out, err, sizeof(err)), ESC_CODEC_OK);
-        assert_int_equal(esc_codec_decode_event(reader, out.data, out.len, &back, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal(esc_codec_decode_event(reader, out.data, out.len, &back, err, sizeof(err)),
+                         ESC_CODEC_OK);
         esc_codec_destroy(plain);
         esc_event_clear(&ev);
         esc_event_clear(&back);
@@ -311,7 +333,8 @@ static void test_confluent_frame_with_an_id_the_registry_lacks_is_unknown_schema
         char err[512];
 
         esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
-        assert_int_equal(esc_codec_decode_event(reader, "\x00\x00\x00\x00\x09\x02", 6, &back, err, sizeof(err)),
+        assert_int_equal(esc_codec_decode_event(reader, "\x00\x00\x00\x00\x09\x02", 6, &back, err,
+                                                sizeof(err)),
                          ESC_CODEC_ERR_UNKNOWN_SCHEMA);
         assert_non_null(strstr(err, "9"));
         esc_codec_destroy(reader);
@@ -328,7 +351,8 @@ static void test_codec_reports_a_refusing_registry_on_encode(void **state)
         s->refuse = 409;
         esc_buf_init(&out, 0);
         codec_fixture_event(&ev, ESC_EV_ACKNOWLEDGED, FIXTURE_FULL);
-        assert_int_equal(esc_codec_encode_event(writer, &ev, &out, err, sizeof(err)), ESC_CODEC_ERR_REGISTRY);
+        assert_int_equal(esc_codec_encode_event(writer, &ev, &out, err, sizeof(err)),
+                         ESC_CODEC_ERR_REGISTRY);
         assert_int_equal(out.len, 0);
         esc_event_clear(&ev);
         esc_buf_free(&out);
@@ -346,17 +370,19 @@ static void test_confluent_frame_of_an_older_registered_schema_is_resolved(void 
         char err[512];
 
         /* The v0 schema, registered by some older producer. */
-        assert_int_equal(esc_registry_register(reg, "esc.events-value",
-                                               esc_schema_embedded("schemas/old/esc.v1.Event.v0.avsc"),
-                                               &old_id, err, sizeof(err)),
-                         ESC_CODEC_OK);
+        assert_int_equal(
+                esc_registry_register(reg, "esc.events-value",
+                                      esc_schema_embedded("schemas/old/esc.v1.Event.v0.avsc"),
+                                      &old_id, err, sizeof(err)),
+                ESC_CODEC_OK);
         /* Acknowledged did not change since v0, so today's body is also a v0 body. */
         esc_buf_init(&today, 0);
         esc_buf_init(&old, 0);
         esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
         codec_fixture_event(&ev, ESC_EV_ACKNOWLEDGED, FIXTURE_FULL);
         esc_codec_t *plain = esc_codec_new(NULL, err, sizeof(err));
-        assert_int_equal(esc_codec_encode_event(plain, &ev, &today, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal(esc_codec_encode_event(plain, &ev, &today, err, sizeof(err)),
+                         ESC_CODEC_OK);
         unsigned char h[5] = {0, (unsigned char)(old_id >> 24), (unsigned char)(old_id >> 16),
                               (unsigned char)(old_id >> 8), (unsigned char)old_id};
         esc_buf_append(&old, h, 5);
@@ -365,8 +391,9 @@ static void test_confluent_frame_of_an_older_registered_schema_is_resolved(void 
                 fail_msg("%s", err);
         assert_string_equal(back.p.acknowledged.message, ev.p.acknowledged.message);
         /* Cut short, the same frame is corrupt under the writer schema. */
-        assert_int_equal(esc_codec_decode_event(codec, old.data, old.len - 3, &back, err, sizeof(err)),
-                         ESC_CODEC_ERR_CORRUPT);
+        assert_int_equal(
+                esc_codec_decode_event(codec, old.data, old.len - 3, &back, err, sizeof(err)),
+                ESC_CODEC_ERR_CORRUPT);
         assert_non_null(strstr(err, "writer schema"));
         esc_codec_destroy(plain);
         esc_codec_destroy(codec);
@@ -395,7 +422,8 @@ static void test_unknown_tier_from_a_newer_writer_reads_as_the_enum_default(void
         esc_buf_append(&schema, json, (size_t)(at - json) + strlen("\"strategic\""));
         esc_buf_puts(&schema, ", \"enterprise\"");
         esc_buf_puts(&schema, at + strlen("\"strategic\""));
-        assert_int_equal(esc_registry_register(reg, "esc.events-value", schema.data, &new_id, err, sizeof(err)),
+        assert_int_equal(esc_registry_register(reg, "esc.events-value", schema.data, &new_id, err,
+                                               sizeof(err)),
                          ESC_CODEC_OK);
 
         /* Today's body with the tier varint patched from 2 (strategic) to 3. */
@@ -404,7 +432,8 @@ static void test_unknown_tier_from_a_newer_writer_reads_as_the_enum_default(void
         esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
         codec_fixture_event(&ev, ESC_EV_ESCALATION_OPENED, FIXTURE_FULL);
         plain = esc_codec_new(NULL, err, sizeof(err));
-        assert_int_equal(esc_codec_encode_event(plain, &ev, &today, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal(esc_codec_encode_event(plain, &ev, &today, err, sizeof(err)),
+                         ESC_CODEC_OK);
         const char *name = "Müller & Søn GmbH";
         char *p = memmem(today.data, today.len, name, strlen(name));
         assert_non_null(p);
@@ -441,12 +470,14 @@ static void test_command_schema_id_on_the_events_topic_is_unknown_schema(void **
         esc_buf_init(&out, 0);
         esc_event_init(&ev, ESC_EV_ESCALATION_OPENED);
         codec_fixture_command(&cmd, ESC_CMD_ACK, FIXTURE_FULL);
-        assert_int_equal(esc_codec_encode_command(codec, &cmd, &out, err, sizeof(err)), ESC_CODEC_OK);
+        assert_int_equal(esc_codec_encode_command(codec, &cmd, &out, err, sizeof(err)),
+                         ESC_CODEC_OK);
         assert_int_equal((unsigned char)out.data[0], 0);
         /* Twice: the verdict is the same once the id is cached. */
         for (int i = 0; i < 2; i++) {
-                assert_int_equal(esc_codec_decode_event(codec, out.data, out.len, &ev, err, sizeof(err)),
-                                 ESC_CODEC_ERR_UNKNOWN_SCHEMA);
+                assert_int_equal(
+                        esc_codec_decode_event(codec, out.data, out.len, &ev, err, sizeof(err)),
+                        ESC_CODEC_ERR_UNKNOWN_SCHEMA);
                 assert_non_null(strstr(err, "Command schema, expected Event"));
         }
         esc_command_clear(&cmd);

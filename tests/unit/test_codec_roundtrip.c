@@ -230,7 +230,8 @@ static void test_decoded_optional_fields_keep_null_versus_set(void **state)
         esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
         codec_fixture_event(&ev, ESC_EV_ESCALATION_OPENED, FIXTURE_MINIMAL);
         assert_int_equal(esc_codec_encode_event(*state, &ev, &out, err, sizeof(err)), 0);
-        assert_int_equal(esc_codec_decode_event(*state, out.data, out.len, &back, err, sizeof(err)), 0);
+        assert_int_equal(esc_codec_decode_event(*state, out.data, out.len, &back, err, sizeof(err)),
+                         0);
         assert_null(back.p.opened.account.name);
         assert_null(back.p.opened.description);
         assert_null(back.source.system);
@@ -242,7 +243,8 @@ static void test_decoded_optional_fields_keep_null_versus_set(void **state)
         esc_buf_reset(&out);
         codec_fixture_event(&ev, ESC_EV_ESCALATION_OPENED, FIXTURE_FULL);
         assert_int_equal(esc_codec_encode_event(*state, &ev, &out, err, sizeof(err)), 0);
-        assert_int_equal(esc_codec_decode_event(*state, out.data, out.len, &back, err, sizeof(err)), 0);
+        assert_int_equal(esc_codec_decode_event(*state, out.data, out.len, &back, err, sizeof(err)),
+                         0);
         assert_string_equal(back.p.opened.account.name, "Müller & Søn GmbH");
         assert_string_equal(back.p.opened.title, "請求書の生成が失敗する — invoices fail");
         assert_string_equal(back.source.ticket_id, "48213");
@@ -264,7 +266,8 @@ static void test_assign_command_decodes_as_manual(void **state)
         esc_command_init(&back, ESC_CMD_OPEN);
         codec_fixture_command(&cmd, ESC_CMD_ASSIGN, FIXTURE_FULL);
         assert_int_equal(esc_codec_encode_command(*state, &cmd, &out, err, sizeof(err)), 0);
-        assert_int_equal(esc_codec_decode_command(*state, out.data, out.len, &back, err, sizeof(err)), 0);
+        assert_int_equal(
+                esc_codec_decode_command(*state, out.data, out.len, &back, err, sizeof(err)), 0);
         assert_int_equal(back.p.assign.via, ESC_VIA_MANUAL);
         assert_string_equal(back.p.assign.person, "jürgen");
         esc_command_clear(&cmd);

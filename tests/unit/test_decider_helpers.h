@@ -47,14 +47,14 @@ static inline esc_time_t T(const char *iso)
         return t;
 }
 
-#define assert_time(t, iso)                                                                    \
-        do {                                                                                   \
-                char b_[40];                                                                   \
-                esc_time_t t_ = (t);                                                           \
-                if (t_ == ESC_TIME_NONE)                                                       \
-                        assert_string_equal("none", (iso));                                    \
-                else                                                                           \
-                        assert_string_equal(esc_time_format(t_, b_, sizeof(b_)), (iso));       \
+#define assert_time(t, iso)                                                                        \
+        do {                                                                                       \
+                char b_[40];                                                                       \
+                esc_time_t t_ = (t);                                                               \
+                if (t_ == ESC_TIME_NONE)                                                           \
+                        assert_string_equal("none", (iso));                                        \
+                else                                                                               \
+                        assert_string_equal(esc_time_format(t_, b_, sizeof(b_)), (iso));           \
         } while (0)
 
 /* A command on INC-1 with a fresh command id. */
@@ -101,16 +101,17 @@ static inline esc_decision_verdict_t apply(esc_state_t *st, esc_command_t *c)
         return v;
 }
 
-#define assert_rejected(v, code_)                                                              \
-        do {                                                                                   \
-                assert_int_equal((v), ESC_VERDICT_REJECTED);                                   \
-                assert_int_equal(D.nevents, 1);                                                \
-                assert_int_equal(D.events[0].type, ESC_EV_COMMAND_REJECTED);                   \
-                assert_string_equal(esc_decision_code(&D), (code_));                           \
+#define assert_rejected(v, code_)                                                                  \
+        do {                                                                                       \
+                assert_int_equal((v), ESC_VERDICT_REJECTED);                                       \
+                assert_int_equal(D.nevents, 1);                                                    \
+                assert_int_equal(D.events[0].type, ESC_EV_COMMAND_REJECTED);                       \
+                assert_string_equal(esc_decision_code(&D), (code_));                               \
         } while (0)
 
-static inline esc_decision_verdict_t open_incident(esc_state_t *st, const char *at, esc_impact_t impact,
-                                   esc_tier_t tier, int health, bool paying)
+static inline esc_decision_verdict_t open_incident(esc_state_t *st, const char *at,
+                                                   esc_impact_t impact, esc_tier_t tier, int health,
+                                                   bool paying)
 {
         esc_command_t c = cmd(ESC_CMD_OPEN, at, "dave");
         c.p.open.account.id = esc_strdup("acme");
@@ -126,7 +127,7 @@ static inline esc_decision_verdict_t open_incident(esc_state_t *st, const char *
 }
 
 static inline esc_decision_verdict_t ack(esc_state_t *st, const char *at, const char *message,
-                         const char *next)
+                                         const char *next)
 {
         esc_command_t c = cmd(ESC_CMD_ACK, at, "alice");
         c.p.ack.by = esc_strdup("alice");
@@ -135,8 +136,8 @@ static inline esc_decision_verdict_t ack(esc_state_t *st, const char *at, const 
         return apply(st, &c);
 }
 
-static inline esc_decision_verdict_t by_cmd(esc_state_t *st, esc_command_type_t type, const char *at,
-                            const char *by)
+static inline esc_decision_verdict_t by_cmd(esc_state_t *st, esc_command_type_t type,
+                                            const char *at, const char *by)
 {
         esc_command_t c = cmd(type, at, by);
         switch (type) {
@@ -157,8 +158,8 @@ static inline esc_decision_verdict_t by_cmd(esc_state_t *st, esc_command_type_t 
         return apply(st, &c);
 }
 
-static inline esc_decision_verdict_t override(esc_state_t *st, const char *at, int to_sev, const char *by,
-                              const char *reason)
+static inline esc_decision_verdict_t override(esc_state_t *st, const char *at, int to_sev,
+                                              const char *by, const char *reason)
 {
         esc_command_t c = cmd(ESC_CMD_OVERRIDE, at, by);
         c.p.override.to_sev = to_sev;
@@ -173,8 +174,8 @@ static inline esc_decision_verdict_t review_open(esc_state_t *st, const char *at
         return apply(st, &c);
 }
 
-static inline esc_decision_verdict_t review_action(esc_state_t *st, const char *at, const char *owner,
-                                   const char *due)
+static inline esc_decision_verdict_t review_action(esc_state_t *st, const char *at,
+                                                   const char *owner, const char *due)
 {
         esc_command_t c = cmd(ESC_CMD_REVIEW_ACTION, at, "carol");
         c.p.review_action.title = esc_strdup("Route alerts to the CSM's pager in EU hours");

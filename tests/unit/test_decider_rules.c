@@ -811,7 +811,8 @@ int main(void)
                 cmocka_unit_test(test_decider_leaves_seq_ids_and_hashes_to_the_worker),
                 cmocka_unit_test(test_on_call_owner_is_whoever_holds_the_rotation_at_that_instant),
                 cmocka_unit_test(test_sev3_open_does_not_invite_the_cs_manager),
-                cmocka_unit_test(test_sev3_on_strategic_account_becomes_sev2_with_the_reason_recorded),
+                cmocka_unit_test(
+                        test_sev3_on_strategic_account_becomes_sev2_with_the_reason_recorded),
                 cmocka_unit_test(test_non_paying_production_down_opens_as_sev2),
                 cmocka_unit_test(test_duplicate_open_is_incident_exists),
                 cmocka_unit_test(test_open_fields_are_checked_and_named),
@@ -822,7 +823,8 @@ int main(void)
                 cmocka_unit_test(test_override_to_the_same_sev_is_invalid_field),
                 cmocka_unit_test(test_ack_needs_a_message_and_a_next_update_time),
                 cmocka_unit_test(test_updates_carry_audience_and_the_next_promise),
-                cmocka_unit_test(test_sev1_cannot_be_resolved_until_a_review_has_corrective_actions),
+                cmocka_unit_test(
+                        test_sev1_cannot_be_resolved_until_a_review_has_corrective_actions),
                 cmocka_unit_test(test_sev2_needs_the_review_too_but_sev3_does_not),
                 cmocka_unit_test(test_corrective_actions_need_an_owner_and_a_due_date),
                 cmocka_unit_test(test_review_is_due_5_business_days_after_resolution),

@@ -23,8 +23,8 @@ static size_t collect(char *p, size_t size, size_t n, void *opaque)
 }
 
 /* GETs (or POSTs) url; returns the status code, body in *body. */
-static long http(const char *method, int port, const char *path, esc_buf_t *body,
-                 char *ctype, size_t ctype_size)
+static long http(const char *method, int port, const char *path, esc_buf_t *body, char *ctype,
+                 size_t ctype_size)
 {
         char url[128];
         CURL *c = curl_easy_init();
@@ -192,8 +192,8 @@ static void test_server_names_a_bad_listen_address(void **state)
         (void)state;
         assert_null(esc_metrics_server_start(m, "9464", NULL, NULL, errbuf, sizeof(errbuf)));
         assert_non_null(strstr(errbuf, "HOST:PORT"));
-        assert_null(esc_metrics_server_start(m, "127.0.0.1:99999", NULL, NULL, errbuf,
-                                             sizeof(errbuf)));
+        assert_null(
+                esc_metrics_server_start(m, "127.0.0.1:99999", NULL, NULL, errbuf, sizeof(errbuf)));
         assert_non_null(strstr(errbuf, "99999"));
         assert_null(esc_metrics_server_start(m, "example.com:9464", NULL, NULL, errbuf,
                                              sizeof(errbuf)));

@@ -65,14 +65,14 @@ static void test_check_of_a_valid_file_prints_one_line_and_exits_0(void **s)
 static void test_check_lists_every_error_and_exits_2(void **s)
 {
         char out[8192];
-        assert_int_equal(run(false, out, sizeof(out), 3, "policy", "check", DATA "many-errors.yaml"),
-                         2);
+        assert_int_equal(
+                run(false, out, sizeof(out), 3, "policy", "check", DATA "many-errors.yaml"), 2);
         assert_non_null(strstr(out, "many-errors.yaml:5: calendars.office.timezone"));
         assert_non_null(strstr(out, "many-errors.yaml:24: colour: unknown key"));
         /* In file order. */
         assert_true(strstr(out, ":5: ") < strstr(out, ":24: "));
-        assert_int_equal(run(true, out, sizeof(out), 3, "policy", "check", DATA "bad-duration.yaml"),
-                         2);
+        assert_int_equal(
+                run(true, out, sizeof(out), 3, "policy", "check", DATA "bad-duration.yaml"), 2);
         json_t *o = json_loads(out, 0, NULL);
         assert_non_null(o);
         assert_true(json_is_false(json_object_get(o, "ok")));
@@ -92,8 +92,9 @@ static void test_explain_json_has_the_contract_fields(void **s)
         assert_int_equal(json_integer_value(json_object_get(o, "sev")), 2);
         assert_int_equal(json_integer_value(json_object_get(o, "matrix_sev")), 3);
         assert_true(json_is_true(json_object_get(o, "bumped")));
-        assert_string_equal(json_string_value(json_array_get(json_object_get(o, "bump_reasons"), 0)),
-                            "health_score < 60");
+        assert_string_equal(
+                json_string_value(json_array_get(json_object_get(o, "bump_reasons"), 0)),
+                "health_score < 60");
         assert_string_equal(json_string_value(json_object_get(o, "response_due_at")),
                             "2026-03-06T17:00:00Z");
         assert_string_equal(json_string_value(json_object_get(o, "next_update_due_at")),
@@ -118,8 +119,8 @@ static void test_explain_text_names_the_reasons(void **s)
 {
         char out[8192];
         assert_int_equal(run(false, out, sizeof(out), 9, "policy", "explain", "--impact",
-                             "production_down", "--paying", "no", "--at",
-                             "2026-03-06T16:00:00Z", "--tier=strategic"),
+                             "production_down", "--paying", "no", "--at", "2026-03-06T16:00:00Z",
+                             "--tier=strategic"),
                          0);
         assert_non_null(strstr(out, "Sev 1 (matrix Sev 2, bumped one level)"));
         assert_non_null(strstr(out, "Sev 1 is for paying accounts"));
@@ -129,17 +130,19 @@ static void test_explain_text_names_the_reasons(void **s)
 static void test_bad_flags_are_one_line_and_exit_2(void **s)
 {
         char out[8192];
-        assert_int_equal(run(false, out, sizeof(out), 4, "policy", "explain", "--impact", "meh"), 2);
+        assert_int_equal(run(false, out, sizeof(out), 4, "policy", "explain", "--impact", "meh"),
+                         2);
         assert_non_null(strstr(out, "--impact meh is not an impact"));
         assert_int_equal(run(false, out, sizeof(out), 2, "policy", "explain"), 2);
         assert_non_null(strstr(out, "--impact is required"));
-        assert_int_equal(run(false, out, sizeof(out), 6, "policy", "explain", "--impact", "question",
-                             "--health", "101"),
+        assert_int_equal(run(false, out, sizeof(out), 6, "policy", "explain", "--impact",
+                             "question", "--health", "101"),
                          2);
-        assert_int_equal(run(false, out, sizeof(out), 6, "policy", "explain", "--impact", "question",
-                             "--at", "tomorrow"),
+        assert_int_equal(run(false, out, sizeof(out), 6, "policy", "explain", "--impact",
+                             "question", "--at", "tomorrow"),
                          2);
-        assert_int_equal(run(false, out, sizeof(out), 4, "policy", "explain", "--colour", "red"), 2);
+        assert_int_equal(run(false, out, sizeof(out), 4, "policy", "explain", "--colour", "red"),
+                         2);
         assert_int_equal(run(false, out, sizeof(out), 2, "policy", "frobnicate"), 2);
         assert_int_equal(run(false, out, sizeof(out), 3, "policy", "check", "--help"), 0);
         assert_non_null(strstr(out, "usage: esc policy check"));

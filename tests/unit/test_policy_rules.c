@@ -24,25 +24,27 @@ static esc_time_t T(const char *iso)
         return t;
 }
 
-#define assert_time(t, iso)                                                                    \
-        do {                                                                                   \
-                char b_[40];                                                                   \
-                esc_time_t t_ = (t);                                                           \
-                if (t_ == ESC_TIME_NONE)                                                       \
-                        assert_string_equal("none", (iso));                                    \
-                else                                                                           \
-                        assert_string_equal(esc_time_format(t_, b_, sizeof(b_)), (iso));       \
+#define assert_time(t, iso)                                                                        \
+        do {                                                                                       \
+                char b_[40];                                                                       \
+                esc_time_t t_ = (t);                                                               \
+                if (t_ == ESC_TIME_NONE)                                                           \
+                        assert_string_equal("none", (iso));                                        \
+                else                                                                               \
+                        assert_string_equal(esc_time_format(t_, b_, sizeof(b_)), (iso));           \
         } while (0)
 
 static esc_account_t account(esc_tier_t tier, int health, bool paying)
 {
-        esc_account_t a = {.id = "acme", .tier = tier, .health_score = health, .paying = paying,
+        esc_account_t a = {.id = "acme",
+                           .tier = tier,
+                           .health_score = health,
+                           .paying = paying,
                            .renewal_date = ESC_DATE_NONE};
         return a;
 }
 
-static esc_classification_t classify(const esc_policy_t *pol, esc_impact_t impact,
-                                     esc_account_t a)
+static esc_classification_t classify(const esc_policy_t *pol, esc_impact_t impact, esc_account_t a)
 {
         esc_classification_t cl;
         assert_int_equal(esc_policy_classify(pol, &a, impact, T("2026-03-04T10:00:00Z"), &cl), 0);
@@ -76,9 +78,10 @@ static void test_non_paying_production_down_is_sev2(void **s)
 static void test_major_feature_broken_is_sev2(void **s)
 {
         esc_policy_t *pol = esc_policy_default();
-        assert_int_equal(classify(pol, ESC_IMPACT_MAJOR_FEATURE_BROKEN,
-                                  account(ESC_TIER_GROWTH, 80, true)).sev,
-                         2);
+        assert_int_equal(
+                classify(pol, ESC_IMPACT_MAJOR_FEATURE_BROKEN, account(ESC_TIER_GROWTH, 80, true))
+                        .sev,
+                2);
         esc_policy_destroy(pol);
 }
 
@@ -86,7 +89,8 @@ static void test_degraded_with_workaround_is_sev3(void **s)
 {
         esc_policy_t *pol = esc_policy_default();
         assert_int_equal(classify(pol, ESC_IMPACT_DEGRADED_WITH_WORKAROUND,
-                                  account(ESC_TIER_GROWTH, 80, true)).sev,
+                                  account(ESC_TIER_GROWTH, 80, true))
+                                 .sev,
                          3);
         esc_policy_destroy(pol);
 }
@@ -131,7 +135,8 @@ static void test_health_59_bumps_and_health_60_does_not(void **s)
         assert_int_equal(at60.nreasons, 0);
         /* Unknown health is not low health. */
         assert_int_equal(classify(pol, ESC_IMPACT_DEGRADED_WITH_WORKAROUND,
-                                  account(ESC_TIER_STANDARD, -1, true)).sev,
+                                  account(ESC_TIER_STANDARD, -1, true))
+                                 .sev,
                          3);
         esc_policy_destroy(pol);
 }
@@ -139,8 +144,8 @@ static void test_health_59_bumps_and_health_60_does_not(void **s)
 static void test_strategic_sev1_stays_sev1(void **s)
 {
         esc_policy_t *pol = esc_policy_default();
-        esc_classification_t cl = classify(pol, ESC_IMPACT_PRODUCTION_DOWN,
-                                           account(ESC_TIER_STRATEGIC, 10, true));
+        esc_classification_t cl =
+                classify(pol, ESC_IMPACT_PRODUCTION_DOWN, account(ESC_TIER_STRATEGIC, 10, true));
         assert_int_equal(cl.sev, 1);
         assert_int_equal(cl.matrix_sev, 1);
         assert_false(cl.bumped);
@@ -152,8 +157,8 @@ static void test_strategic_sev1_stays_sev1(void **s)
 static void test_two_conditions_bump_only_one_level(void **s)
 {
         esc_policy_t *pol = esc_policy_default();
-        esc_classification_t cl = classify(pol, ESC_IMPACT_COSMETIC,
-                                           account(ESC_TIER_STRATEGIC, 30, true));
+        esc_classification_t cl =
+                classify(pol, ESC_IMPACT_COSMETIC, account(ESC_TIER_STRATEGIC, 30, true));
         assert_int_equal(cl.matrix_sev, 4);
         assert_int_equal(cl.sev, 3);
         assert_true(cl.bumped);
@@ -277,8 +282,9 @@ static void test_bad_duration_names_file_line_and_field(void **s)
 {
         char err[4096];
         assert_null(esc_policy_load(DATA "bad-duration.yaml", err, sizeof(err)));
-        assert_non_null(strstr(err, "tests/data/policy/bad-duration.yaml:14: severities[2].response: "
-                                    "\"1x\" is not a duration (use 15m, 4h or 1bd)"));
+        assert_non_null(strstr(err,
+                               "tests/data/policy/bad-duration.yaml:14: severities[2].response: "
+                               "\"1x\" is not a duration (use 15m, 4h or 1bd)"));
 }
 
 static void test_every_error_is_reported_not_just_the_first(void **s)
@@ -291,7 +297,8 @@ static void test_every_error_is_reported_not_just_the_first(void **s)
                                  "\"Mars/Olympus_Mons\" is unknown"));
         assert_true(has_line(&l, ":7: calendars.office.hours.mon[0]: \"17:00-09:00\""));
         assert_true(has_line(&l, ":8: calendars.office.hours: \"funday\" is not a weekday"));
-        assert_true(has_line(&l, ":10: matrix.production_down: \"0\" is not a whole number in 1..4"));
+        assert_true(
+                has_line(&l, ":10: matrix.production_down: \"0\" is not a whole number in 1..4"));
         assert_true(has_line(&l, ":18: matrix: \"typo_impact\" is not an impact"));
         assert_true(has_line(&l, ":20: bump[0].tier: \"platinum\" is not a tier"));
         assert_true(has_line(&l, ":22: people[0].role: \"boss\" is not a role"));
@@ -304,7 +311,8 @@ static void test_rotation_errors_name_the_rotation_field(void **s)
 {
         struct lines l = {0};
         assert_true(esc_policy_check(DATA "rotation-errors.yaml", NULL, keep, &l) > 0);
-        assert_true(has_line(&l, ":7: rotations[0].members[1]: \"mallory\" is not listed in people"));
+        assert_true(
+                has_line(&l, ":7: rotations[0].members[1]: \"mallory\" is not listed in people"));
         assert_true(has_line(&l, ":8: rotations[0].handoff: \"fortnightly\" is not a schedule"));
         assert_true(has_line(&l, ":10: rotations[0].at: \"25:00\" is not a time of day"));
         assert_true(has_line(&l, ":9: rotations[0].day: start is a tue but handoffs are on mon"));
@@ -327,7 +335,8 @@ static void test_yaml_syntax_error_names_the_line(void **s)
 static void test_shipped_policy_file_equals_the_builtin_defaults(void **s)
 {
         char err[4096];
-        esc_policy_t *file = esc_policy_load(ESC_SOURCE_DIR "/config/policy.yaml", err, sizeof(err));
+        esc_policy_t *file =
+                esc_policy_load(ESC_SOURCE_DIR "/config/policy.yaml", err, sizeof(err));
         if (!file)
                 fail_msg("%s", err);
         esc_policy_t *def = esc_policy_default();
@@ -440,7 +449,8 @@ static void test_only_people_listed_as_cs_manager_are_managers(void **s)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_production_down_data_loss_security_exposure_are_sev1_for_paying),
+                cmocka_unit_test(
+                        test_production_down_data_loss_security_exposure_are_sev1_for_paying),
                 cmocka_unit_test(test_non_paying_production_down_is_sev2),
                 cmocka_unit_test(test_major_feature_broken_is_sev2),
                 cmocka_unit_test(test_degraded_with_workaround_is_sev3),
@@ -450,7 +460,8 @@ int main(void)
                 cmocka_unit_test(test_strategic_sev1_stays_sev1),
                 cmocka_unit_test(test_two_conditions_bump_only_one_level),
                 cmocka_unit_test(test_renewal_within_days_bumps_when_configured),
-                cmocka_unit_test(test_sev1_responds_in_15m_updates_every_30m_resolves_in_4h_and_pages),
+                cmocka_unit_test(
+                        test_sev1_responds_in_15m_updates_every_30m_resolves_in_4h_and_pages),
                 cmocka_unit_test(test_sev2_responds_in_1h_updates_every_2h_resolves_in_1bd),
                 cmocka_unit_test(test_sev3_responds_in_1bd_updates_daily_resolves_in_5bd),
                 cmocka_unit_test(test_sev4_responds_in_2bd_updates_on_change_and_goes_to_backlog),

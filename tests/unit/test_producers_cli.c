@@ -42,8 +42,8 @@ static void test_open_builds_an_open_command_with_defaults(void **state)
         char err[512];
 
         assert_int_equal(build(&c, err, sizeof(err), "open", "--account", "acme", "--impact",
-                               "production_down", "--title", "Checkout down", "--tier",
-                               "strategic", "--health", "55", "--paying", "no", NULL),
+                               "production_down", "--title", "Checkout down", "--tier", "strategic",
+                               "--health", "55", "--paying", "no", NULL),
                          0);
         assert_int_equal(c.type, ESC_CMD_OPEN);
         assert_string_equal(c.p.open.account.id, "acme");
@@ -72,8 +72,7 @@ static void test_open_with_at_backfills_occurred_at_and_incident_day(void **stat
                          0);
         assert_int_equal(strncmp(c.incident_id, "INC-20260101-", 13), 0);
         char tb[40];
-        assert_string_equal(esc_time_format(c.occurred_at, tb, sizeof(tb)),
-                            "2026-01-01T00:30:00Z");
+        assert_string_equal(esc_time_format(c.occurred_at, tb, sizeof(tb)), "2026-01-01T00:30:00Z");
         esc_command_clear(&c);
 }
 
@@ -113,8 +112,8 @@ static void test_missing_required_flag_names_it_with_the_usage(void **state)
         esc_command_t c;
         char err[512];
 
-        assert_int_equal(build(&c, err, sizeof(err), "ack", "INC-1", "--by", "dana",
-                               "--message", "on it", NULL),
+        assert_int_equal(build(&c, err, sizeof(err), "ack", "INC-1", "--by", "dana", "--message",
+                               "on it", NULL),
                          -1);
         assert_non_null(strstr(err, "--next-update is required"));
         assert_non_null(strstr(err, "usage: esc ack"));
@@ -127,8 +126,8 @@ static void test_bad_time_is_refused_with_the_expected_form(void **state)
         esc_command_t c;
         char err[512];
 
-        assert_int_equal(build(&c, err, sizeof(err), "ack", "INC-1", "--by", "dana",
-                               "--message", "m", "--next-update", "tomorrow", NULL),
+        assert_int_equal(build(&c, err, sizeof(err), "ack", "INC-1", "--by", "dana", "--message",
+                               "m", "--next-update", "tomorrow", NULL),
                          -1);
         assert_non_null(strstr(err, "--next-update 'tomorrow' is not a time"));
         assert_non_null(strstr(err, "ISO-8601"));
@@ -158,8 +157,8 @@ static void test_invalid_utf8_is_refused(void **state)
         esc_command_t c;
         char err[512];
 
-        assert_int_equal(build(&c, err, sizeof(err), "reopen", "INC-1", "--by", "dana",
-                               "--reason", "bad \xc3\x28 byte", NULL),
+        assert_int_equal(build(&c, err, sizeof(err), "reopen", "INC-1", "--by", "dana", "--reason",
+                               "bad \xc3\x28 byte", NULL),
                          -1);
         assert_non_null(strstr(err, "--reason is not valid UTF-8"));
 }
@@ -169,17 +168,16 @@ static void test_unknown_or_repeated_flags_are_refused(void **state)
         esc_command_t c;
         char err[512];
 
-        assert_int_equal(build(&c, err, sizeof(err), "confirm", "INC-1", "--by", "a", "--sev",
-                               "1", NULL),
-                         -1);
+        assert_int_equal(
+                build(&c, err, sizeof(err), "confirm", "INC-1", "--by", "a", "--sev", "1", NULL),
+                -1);
         assert_non_null(strstr(err, "unknown flag '--sev'"));
-        assert_int_equal(build(&c, err, sizeof(err), "confirm", "INC-1", "--by", "a", "--by",
-                               "b", NULL),
-                         -1);
+        assert_int_equal(
+                build(&c, err, sizeof(err), "confirm", "INC-1", "--by", "a", "--by", "b", NULL),
+                -1);
         assert_non_null(strstr(err, "--by given twice"));
-        assert_int_equal(build(&c, err, sizeof(err), "confirm", "INC-1", "INC-2", "--by", "a",
-                               NULL),
-                         -1);
+        assert_int_equal(
+                build(&c, err, sizeof(err), "confirm", "INC-1", "INC-2", "--by", "a", NULL), -1);
         assert_non_null(strstr(err, "unexpected argument 'INC-2'"));
 }
 
@@ -225,8 +223,8 @@ static void test_unconfirmed_close_carries_reason_and_reason_needs_unconfirmed(v
         assert_false(c.p.close.confirmed);
         assert_string_equal(c.p.close.reason, "customer unreachable");
         esc_command_clear(&c);
-        assert_int_equal(build(&c, err, sizeof(err), "close", "INC-1", "--by", "maria",
-                               "--reason", "x", NULL),
+        assert_int_equal(build(&c, err, sizeof(err), "close", "INC-1", "--by", "maria", "--reason",
+                               "x", NULL),
                          -1);
         assert_non_null(strstr(err, "--unconfirmed"));
         assert_int_equal(build(&c, err, sizeof(err), "close", "INC-1", "--by", "maria", NULL), 0);
@@ -274,27 +272,26 @@ static void test_wait_flags(void **state)
         assert_false(o.explicit_command_id);
         esc_command_clear(&c);
 
-        char *argv2[] = {"resolve", "INC-1", "--by", "a", "--no-wait", "--command-id", "c-1",
-                         NULL};
+        char *argv2[] = {"resolve", "INC-1", "--by", "a", "--no-wait", "--command-id", "c-1", NULL};
         assert_int_equal(esc_record_build("resolve", 7, argv2, &o, &c, err, sizeof(err)), 0);
         assert_true(o.no_wait);
         assert_true(o.explicit_command_id);
         assert_string_equal(c.command_id, "c-1");
         esc_command_clear(&c);
 
-        assert_int_equal(build(&c, err, sizeof(err), "resolve", "INC-1", "--by", "a", "--wait",
-                               "0", NULL),
-                         -1);
+        assert_int_equal(
+                build(&c, err, sizeof(err), "resolve", "INC-1", "--by", "a", "--wait", "0", NULL),
+                -1);
         assert_non_null(strstr(err, "--wait"));
-        assert_int_equal(build(&c, err, sizeof(err), "resolve", "INC-1", "--by", "a", "--wait",
-                               "3", "--no-wait", NULL),
+        assert_int_equal(build(&c, err, sizeof(err), "resolve", "INC-1", "--by", "a", "--wait", "3",
+                               "--no-wait", NULL),
                          -1);
 }
 
 /* The same command by fields (JSON's way in) and by argv: one builder, so
  * the same command or the same refusal. */
-static int same_as_argv(const char *word, const esc_record_field_t *f, int n,
-                        const char *incident, char **argv, int argc)
+static int same_as_argv(const char *word, const esc_record_field_t *f, int n, const char *incident,
+                        char **argv, int argc)
 {
         esc_command_t a, b;
         char ea[512] = "", eb[512] = "";
@@ -354,8 +351,8 @@ static void test_fields_build_what_their_argv_builds(void **state)
                                       {OPT("reason"), "gone"},
                                       {OPT("command_id"), "c-2"}},
                4, "INC-1",
-               ARGV("close", "--by", "m", "--unconfirmed", "--reason", "gone",
-                    "--command-id", "c-2", "--", "INC-1"));
+               ARGV("close", "--by", "m", "--unconfirmed", "--reason", "gone", "--command-id",
+                    "c-2", "--", "INC-1"));
         BUILDS("review complete",
                (esc_record_field_t[]){{OPT("root_cause"), "rc"},
                                       {OPT("why"), "a"},
@@ -384,11 +381,11 @@ static void test_fields_build_what_their_argv_builds(void **state)
                                       {OPT("wait"), "3"}},
                15, "INC-2",
                ARGV("open", "--account", "acme", "--account-name", "Acme Corp", "--tier",
-                    "strategic", "--health", "42", "--paying", "no", "--renewal",
-                    "2026-09-30", "--product-area", "billing", "--impact", "data_loss",
-                    "--title", "Invoices lost", "--description", "since 09:00", "--csm",
-                    "dana", "--by", "erin", "--at", "2026-03-06T15:30:00Z",
-                    "--command-id", "c-4", "--wait", "3", "--incident", "INC-2"));
+                    "strategic", "--health", "42", "--paying", "no", "--renewal", "2026-09-30",
+                    "--product-area", "billing", "--impact", "data_loss", "--title",
+                    "Invoices lost", "--description", "since 09:00", "--csm", "dana", "--by",
+                    "erin", "--at", "2026-03-06T15:30:00Z", "--command-id", "c-4", "--wait", "3",
+                    "--incident", "INC-2"));
         BUILDS("ack",
                (esc_record_field_t[]){{OPT("by"), "d"},
                                       {OPT("message"), "looking"},
@@ -397,8 +394,7 @@ static void test_fields_build_what_their_argv_builds(void **state)
                                       {OPT("no_wait"), NULL}},
                5, "INC-1",
                ARGV("ack", "--by", "d", "--message", "looking", "--next-update",
-                    "2026-03-06T17:00:00Z", "--command-id", "c-5", "--no-wait", "--",
-                    "INC-1"));
+                    "2026-03-06T17:00:00Z", "--command-id", "c-5", "--no-wait", "--", "INC-1"));
         BUILDS("update",
                (esc_record_field_t[]){{OPT("by"), "d"},
                                       {OPT("audience"), "internal"},
@@ -406,9 +402,8 @@ static void test_fields_build_what_their_argv_builds(void **state)
                                       {OPT("next_update"), "2026-03-06T18:00:00Z"},
                                       {OPT("command_id"), "c-6"}},
                5, "INC-1",
-               ARGV("update", "--by", "d", "--audience", "internal", "--body",
-                    "rolled back", "--next-update", "2026-03-06T18:00:00Z",
-                    "--command-id", "c-6", "--", "INC-1"));
+               ARGV("update", "--by", "d", "--audience", "internal", "--body", "rolled back",
+                    "--next-update", "2026-03-06T18:00:00Z", "--command-id", "c-6", "--", "INC-1"));
         BUILDS("assign",
                (esc_record_field_t[]){{OPT("role"), "cs_manager"},
                                       {OPT("person"), "frank"},
@@ -423,36 +418,34 @@ static void test_fields_build_what_their_argv_builds(void **state)
                                       {OPT("reason"), "workaround"},
                                       {OPT("command_id"), "c-8"}},
                4, "INC-1",
-               ARGV("override", "--sev", "3", "--by", "d", "--reason", "workaround",
-                    "--command-id", "c-8", "--", "INC-1"));
+               ARGV("override", "--sev", "3", "--by", "d", "--reason", "workaround", "--command-id",
+                    "c-8", "--", "INC-1"));
         BUILDS("mitigate",
-               (esc_record_field_t[]){{OPT("by"), "d"},
-                                      {OPT("summary"), "flag off"},
-                                      {OPT("command_id"), "c-9"}},
+               (esc_record_field_t[]){
+                       {OPT("by"), "d"}, {OPT("summary"), "flag off"}, {OPT("command_id"), "c-9"}},
                3, "INC-1",
-               ARGV("mitigate", "--by", "d", "--summary", "flag off", "--command-id",
-                    "c-9", "--", "INC-1"));
+               ARGV("mitigate", "--by", "d", "--summary", "flag off", "--command-id", "c-9", "--",
+                    "INC-1"));
         BUILDS("resolve",
-               (esc_record_field_t[]){{OPT("by"), "d"},
-                                      {OPT("summary"), "fixed"},
-                                      {OPT("command_id"), "c-10"}},
+               (esc_record_field_t[]){
+                       {OPT("by"), "d"}, {OPT("summary"), "fixed"}, {OPT("command_id"), "c-10"}},
                3, "INC-1",
-               ARGV("resolve", "--by", "d", "--summary", "fixed", "--command-id", "c-10",
-                    "--", "INC-1"));
+               ARGV("resolve", "--by", "d", "--summary", "fixed", "--command-id", "c-10", "--",
+                    "INC-1"));
         BUILDS("confirm",
                (esc_record_field_t[]){{OPT("by"), "d"},
                                       {OPT("note"), "customer agrees"},
                                       {OPT("command_id"), "c-11"}},
                3, "INC-1",
-               ARGV("confirm", "--by", "d", "--note", "customer agrees", "--command-id",
-                    "c-11", "--", "INC-1"));
+               ARGV("confirm", "--by", "d", "--note", "customer agrees", "--command-id", "c-11",
+                    "--", "INC-1"));
         BUILDS("reopen",
                (esc_record_field_t[]){{OPT("by"), "d"},
                                       {OPT("reason"), "back again"},
                                       {OPT("command_id"), "c-12"}},
                3, "INC-1",
-               ARGV("reopen", "--by", "d", "--reason", "back again", "--command-id",
-                    "c-12", "--", "INC-1"));
+               ARGV("reopen", "--by", "d", "--reason", "back again", "--command-id", "c-12", "--",
+                    "INC-1"));
         BUILDS("review open",
                (esc_record_field_t[]){{OPT("tracker_url"), "https://t.example/1"},
                                       {OPT("by"), "d"},
@@ -470,17 +463,18 @@ static void test_fields_build_what_their_argv_builds(void **state)
                                       {OPT("command_id"), "c-14"}},
                7, "INC-1",
                ARGV("review action", "--title", "add alert", "--owner", "gail", "--due",
-                    "2026-04-01", "--tracker-url", "https://t.example/2", "--action-id",
-                    "a-1", "--by", "d", "--command-id", "c-14", "--", "INC-1"));
+                    "2026-04-01", "--tracker-url", "https://t.example/2", "--action-id", "a-1",
+                    "--by", "d", "--command-id", "c-14", "--", "INC-1"));
         /* refusals: a flag the command does not take, a cap, no incident */
         REFUSED("ack", (esc_record_field_t[]){{OPT("by"), "d"}, {OPT("sev"), "1"}}, 2, "I",
                 ARGV("ack", "--by", "d", "--sev", "1", "--", "I"));
-        REFUSED("mitigate", (esc_record_field_t[]){{OPT("by"), "dddddddddddddddddddddd"
-                                                               "dddddddddddddddddddddd"
-                                                               "dddddddddddddddddddddd"
-                                                               "dddddddddddddddddddddd"
-                                                               "dddddddddddddddddddddd"
-                                                               "dddddddddddddddddddddd"}},
+        REFUSED("mitigate",
+                (esc_record_field_t[]){{OPT("by"), "dddddddddddddddddddddd"
+                                                   "dddddddddddddddddddddd"
+                                                   "dddddddddddddddddddddd"
+                                                   "dddddddddddddddddddddd"
+                                                   "dddddddddddddddddddddd"
+                                                   "dddddddddddddddddddddd"}},
                 1, "I",
                 ARGV("mitigate", "--by",
                      "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
@@ -506,7 +500,8 @@ int main(void)
                 cmocka_unit_test(test_unknown_or_repeated_flags_are_refused),
                 cmocka_unit_test(test_override_sev_must_be_1_to_4),
                 cmocka_unit_test(test_override_with_an_empty_reason_goes_to_the_ledger),
-                cmocka_unit_test(test_unconfirmed_close_carries_reason_and_reason_needs_unconfirmed),
+                cmocka_unit_test(
+                        test_unconfirmed_close_carries_reason_and_reason_needs_unconfirmed),
                 cmocka_unit_test(test_review_commands_build),
                 cmocka_unit_test(test_wait_flags),
                 cmocka_unit_test(test_fields_build_what_their_argv_builds),

@@ -116,12 +116,12 @@ static void test_escapes_decode_to_utf8(void **state)
 
 static void test_bad_escapes_and_lone_surrogates_give_up(void **state)
 {
-        assert_null(one_string("\"\\ud83d\""));         /* high surrogate alone */
+        assert_null(one_string("\"\\ud83d\"")); /* high surrogate alone */
         assert_null(one_string("\"\\ud83dx\""));
-        assert_null(one_string("\"\\ud83d\\u0041\""));  /* high then not a low one */
+        assert_null(one_string("\"\\ud83d\\u0041\"")); /* high then not a low one */
         assert_null(one_string("\"\\ud83d\\ud83d\""));
         assert_null(one_string("\"\\ud83d\\n\""));
-        assert_null(one_string("\"\\ude00\""));         /* low surrogate alone */
+        assert_null(one_string("\"\\ude00\"")); /* low surrogate alone */
         /* jansson refuses U+0000 without JSON_ALLOW_NUL */
         assert_null(one_string("\"a\\u0000b\""));
         assert_null(one_string("\"\\u12\""));
@@ -129,7 +129,7 @@ static void test_bad_escapes_and_lone_surrogates_give_up(void **state)
         assert_null(one_string("\"\\x41\""));
         assert_null(one_string("\"\\'\""));
         assert_true(gives_up("{\"k\":\"\\"));
-        assert_true(gives_up("{\"k\\u0000\":1}"));      /* NUL in a name */
+        assert_true(gives_up("{\"k\\u0000\":1}")); /* NUL in a name */
 }
 
 static void test_invalid_utf8_and_control_bytes_give_up(void **state)
@@ -161,7 +161,8 @@ static void test_duplicate_names_give_up(void **state)
         assert_true(gives_up("{\"a\":1,\"\\u0061\":2}")); /* the same name once decoded */
         assert_true(gives_up("{\"s\":{\"x\":\"1\",\"x\":\"2\"}}"));
         /* alike names, and one name in two objects, are fine */
-        assert_int_equal(scan("{\"ab\":1,\"a\":2,\"abc\":3,\"s\":{\"a\":\"1\",\"ab\":\"2\"}}", &f), 0);
+        assert_int_equal(scan("{\"ab\":1,\"a\":2,\"abc\":3,\"s\":{\"a\":\"1\",\"ab\":\"2\"}}", &f),
+                         0);
         assert_int_equal(f.n, 4);
 }
 
@@ -272,8 +273,8 @@ static void test_len_plus_one_bytes_suffice(void **state)
                                 o += (size_t)snprintf(line + o, sizeof(line) - o, "%s", fill[k]);
                                 w += (size_t)snprintf(want + w, sizeof(want) - w, "%s",
                                                       k == 1 || k == 3 ? "\xc3\xa9"
-                                                      : k == 2     ? "\n"
-                                                                   : "x");
+                                                      : k == 2         ? "\n"
+                                                                       : "x");
                         }
                         o += (size_t)snprintf(line + o, sizeof(line) - o, "\"}");
                         esc_jflat_t f = {.m = m, .max_m = MAX_M, .sub = sub, .max_sub = MAX_SUB};

@@ -29,13 +29,14 @@ static void test_open_line_becomes_an_open_command(void **state)
         esc_command_t c;
         esc_jsoncmd_error_t e;
 
-        assert_int_equal(parse("{\"type\":\"open\",\"incident_id\":\"INC-7\",\"command_id\":\"c-7\","
-                               "\"account\":\"acme\",\"tier\":\"strategic\",\"health\":42,"
-                               "\"paying\":false,\"impact\":\"data_loss\",\"title\":\"Exports "
-                               "empty\",\"at\":\"2026-03-06T15:00:00Z\","
-                               "\"source\":{\"system\":\"zendesk\",\"ticket_id\":\"9\"}}",
-                               &c, &e),
-                         ESC_JSONCMD_OK);
+        assert_int_equal(
+                parse("{\"type\":\"open\",\"incident_id\":\"INC-7\",\"command_id\":\"c-7\","
+                      "\"account\":\"acme\",\"tier\":\"strategic\",\"health\":42,"
+                      "\"paying\":false,\"impact\":\"data_loss\",\"title\":\"Exports "
+                      "empty\",\"at\":\"2026-03-06T15:00:00Z\","
+                      "\"source\":{\"system\":\"zendesk\",\"ticket_id\":\"9\"}}",
+                      &c, &e),
+                ESC_JSONCMD_OK);
         assert_int_equal(c.type, ESC_CMD_OPEN);
         assert_string_equal(c.incident_id, "INC-7");
         assert_string_equal(c.command_id, "c-7");
@@ -57,7 +58,8 @@ static void test_every_command_type_has_a_json_form(void **state)
                 "{\"type\":\"update\",\"incident_id\":\"I\",\"by\":\"d\",\"audience\":\"external\","
                 "\"body\":\"b\"}",
                 "{\"type\":\"assign\",\"incident_id\":\"I\",\"role\":\"csm\",\"person\":\"p\"}",
-                "{\"type\":\"override\",\"incident_id\":\"I\",\"sev\":2,\"by\":\"m\",\"reason\":\"r\"}",
+                "{\"type\":\"override\",\"incident_id\":\"I\",\"sev\":2,\"by\":\"m\",\"reason\":"
+                "\"r\"}",
                 "{\"type\":\"mitigate\",\"incident_id\":\"I\",\"by\":\"d\"}",
                 "{\"type\":\"resolve\",\"incident_id\":\"I\",\"by\":\"d\",\"summary\":\"s\"}",
                 "{\"type\":\"confirm\",\"incident_id\":\"I\",\"by\":\"d\",\"note\":\"n\"}",
@@ -71,10 +73,10 @@ static void test_every_command_type_has_a_json_form(void **state)
                 "\"why\":[\"a\",\"b\"]}",
         };
         static const esc_command_type_t types[] = {
-                ESC_CMD_ACK,     ESC_CMD_UPDATE,  ESC_CMD_ASSIGN,      ESC_CMD_OVERRIDE,
-                ESC_CMD_MITIGATE, ESC_CMD_RESOLVE, ESC_CMD_CONFIRM,    ESC_CMD_CLOSE,
-                ESC_CMD_REOPEN,  ESC_CMD_REVIEW_OPEN, ESC_CMD_REVIEW_ACTION,
-                ESC_CMD_REVIEW_COMPLETE};
+                ESC_CMD_ACK,         ESC_CMD_UPDATE,        ESC_CMD_ASSIGN,
+                ESC_CMD_OVERRIDE,    ESC_CMD_MITIGATE,      ESC_CMD_RESOLVE,
+                ESC_CMD_CONFIRM,     ESC_CMD_CLOSE,         ESC_CMD_REOPEN,
+                ESC_CMD_REVIEW_OPEN, ESC_CMD_REVIEW_ACTION, ESC_CMD_REVIEW_COMPLETE};
         for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
                 esc_command_t c;
                 esc_jsoncmd_error_t e;
@@ -158,8 +160,7 @@ static void test_unknown_and_misplaced_fields_are_invalid(void **state)
         assert_int_equal(parse("{\"type\":\"record_channel\",\"incident_id\":\"I\"}", &c, &e),
                          ESC_JSONCMD_INVALID);
         assert_string_equal(e.field, "type");
-        assert_int_equal(parse("{\"type\":\"resolve\",\"by\":\"d\"}", &c, &e),
-                         ESC_JSONCMD_INVALID);
+        assert_int_equal(parse("{\"type\":\"resolve\",\"by\":\"d\"}", &c, &e), ESC_JSONCMD_INVALID);
         assert_string_equal(e.field, "incident_id");
         assert_int_equal(parse("{\"type\":\"ack\",\"incident_id\":\"I\",\"message\":\"m\","
                                "\"next_update\":\"2026-03-06T16:30:00Z\"}",
@@ -240,7 +241,8 @@ static void test_scanner_and_jansson_agree(void **state)
                 "\"unconfirmed\":false}",
                 "{\"type\":\"override\",\"incident_id\":\"I\",\"command_id\":\"c-4\",\"sev\":-0,"
                 "\"by\":\"m\",\"reason\":\"r\"}",
-                "{\"type\":\"override\",\"incident_id\":\"I\",\"sev\":9,\"by\":\"m\",\"reason\":\"r\"}",
+                "{\"type\":\"override\",\"incident_id\":\"I\",\"sev\":9,\"by\":\"m\",\"reason\":"
+                "\"r\"}",
                 "{\"type\":\"ack\",\"incident_id\":\"I\",\"by\":\"d\",\"message\":\"m\","
                 "\"next_update\":\"soon\"}",
                 "{\"type\":\"ack\",\"incident_id\":7}",
@@ -348,8 +350,7 @@ static void test_zendesk_urgent_ticket_created_opens_production_down(void **stat
         assert_string_equal(c.source.ticket_id, "35436");
         assert_string_equal(c.source.url, "https://acme.zendesk.com/agent/tickets/35436");
         char tb[40];
-        assert_string_equal(esc_time_format(c.occurred_at, tb, sizeof(tb)),
-                            "2026-03-06T15:58:00Z");
+        assert_string_equal(esc_time_format(c.occurred_at, tb, sizeof(tb)), "2026-03-06T15:58:00Z");
         esc_command_clear(&c);
         esc_config_destroy(conf);
 }
@@ -443,9 +444,9 @@ static void test_zendesk_public_comment_is_an_external_update(void **state)
         assert_int_equal(c.p.update.audience, ESC_AUDIENCE_INTERNAL);
         assert_non_null(strstr(c.p.update.body, "from NORMAL to HIGH"));
         esc_command_clear(&c);
-        assert_int_equal(zd(conf, "{\"type\":\"ticket.created\",\"detail\":{\"id\":\"1\"}}", &c,
-                            &e),
-                         ESC_ZD_MALFORMED);
+        assert_int_equal(
+                zd(conf, "{\"type\":\"ticket.created\",\"detail\":{\"id\":\"1\"}}", &c, &e),
+                ESC_ZD_MALFORMED);
         esc_config_destroy(conf);
 }
 
@@ -457,18 +458,17 @@ static void test_zendesk_signature_valid_wrong_missing_and_stale(void **state)
 
         esc_zendesk_sign("s3cret", ts, body, strlen(body), sig, sizeof(sig));
         assert_int_equal(strlen(sig), 44);
-        assert_int_equal(esc_zendesk_verify("s3cret", ts, sig, body, strlen(body), NOW, err,
-                                            sizeof(err)),
-                         0);
-        assert_int_equal(esc_zendesk_verify("other", ts, sig, body, strlen(body), NOW, err,
-                                            sizeof(err)),
-                         -1);
+        assert_int_equal(
+                esc_zendesk_verify("s3cret", ts, sig, body, strlen(body), NOW, err, sizeof(err)),
+                0);
+        assert_int_equal(
+                esc_zendesk_verify("other", ts, sig, body, strlen(body), NOW, err, sizeof(err)),
+                -1);
         assert_non_null(strstr(err, "does not match"));
-        assert_int_equal(esc_zendesk_verify("s3cret", ts, sig, "{}", 2, NOW, err, sizeof(err)),
-                         -1);
-        assert_int_equal(esc_zendesk_verify("s3cret", ts, NULL, body, strlen(body), NOW, err,
-                                            sizeof(err)),
-                         -1);
+        assert_int_equal(esc_zendesk_verify("s3cret", ts, sig, "{}", 2, NOW, err, sizeof(err)), -1);
+        assert_int_equal(
+                esc_zendesk_verify("s3cret", ts, NULL, body, strlen(body), NOW, err, sizeof(err)),
+                -1);
         assert_non_null(strstr(err, "missing header"));
         /* 6 minutes later the same request is stale */
         assert_int_equal(esc_zendesk_verify("s3cret", ts, sig, body, strlen(body),

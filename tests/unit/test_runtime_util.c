@@ -73,9 +73,9 @@ static void test_buffer_never_grows_past_its_cap(void **state)
 static void test_utf8_validation_rejects_overlongs_and_surrogates(void **state)
 {
         assert_true(esc_utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 16));
-        assert_false(esc_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
-        assert_false(esc_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-        assert_false(esc_utf8_valid("\xe2\x82", 2));         /* truncated */
+        assert_false(esc_utf8_valid("\xc0\xaf", 2));     /* overlong '/' */
+        assert_false(esc_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+        assert_false(esc_utf8_valid("\xe2\x82", 2));     /* truncated */
         assert_false(esc_utf8_valid("\xff", 1));
         /* after a word-sized ASCII run and in a short ASCII tail */
         assert_true(esc_utf8_valid("abcdefghij\xc3\xa9k", 13));

@@ -45,7 +45,8 @@ static int load_vectors(vec_t **out)
                                 continue;
                         }
                         size_t used = strlen(v[n - 1].input);
-                        snprintf(v[n - 1].input + used, sizeof(v[n - 1].input) - used, "%s\n", line);
+                        snprintf(v[n - 1].input + used, sizeof(v[n - 1].input) - used, "%s\n",
+                                 line);
                 } else if (!strncmp(line, "<<INPUT", 7)) {
                         v = realloc(v, (size_t)(n + 1) * sizeof(*v));
                         memset(&v[n], 0, sizeof(v[n]));
@@ -96,10 +97,13 @@ static void test_fingerprint_matches_every_spec_vector(void **state)
                 char err[512], got[32];
                 if (!v[i].fingerprint[0])
                         continue;
-                assert_int_equal(esc_schema_fingerprint(v[i].input, strlen(v[i].input), &fp, err, sizeof(err)), 0);
+                assert_int_equal(esc_schema_fingerprint(v[i].input, strlen(v[i].input), &fp, err,
+                                                        sizeof(err)),
+                                 0);
                 snprintf(got, sizeof(got), "%" PRId64, (int64_t)fp);
                 if (strcmp(got, v[i].fingerprint))
-                        fail_msg("vector %d (%s): got %s, want %s", i, v[i].canonical, got, v[i].fingerprint);
+                        fail_msg("vector %d (%s): got %s, want %s", i, v[i].canonical, got,
+                                 v[i].fingerprint);
                 checked++;
         }
         assert_true(checked >= 20);
@@ -115,15 +119,20 @@ static void test_crc64_of_nothing_is_the_empty_fingerprint(void **state)
 static void test_named_types_are_written_once_then_by_fullname(void **state)
 {
         const char *in = "{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"a.b\",\"fields\":["
-                         "{\"name\":\"x\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"],\"default\":\"A\"}},"
+                         "{\"name\":\"x\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":["
+                         "\"A\"],\"default\":\"A\"}},"
                          "{\"name\":\"y\",\"type\":[\"null\",\"E\"],\"default\":null},"
-                         "{\"name\":\"t\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
-                         "{\"name\":\"z\",\"type\":{\"type\":\"fixed\",\"name\":\"c.F\",\"size\":\"016\"}}]}";
-        const char *want = "{\"name\":\"a.b.R\",\"type\":\"record\",\"fields\":["
-                           "{\"name\":\"x\",\"type\":{\"name\":\"a.b.E\",\"type\":\"enum\",\"symbols\":[\"A\"]}},"
-                           "{\"name\":\"y\",\"type\":[\"null\",\"a.b.E\"]},"
-                           "{\"name\":\"t\",\"type\":\"long\"},"
-                           "{\"name\":\"z\",\"type\":{\"name\":\"c.F\",\"type\":\"fixed\",\"size\":16}}]}";
+                         "{\"name\":\"t\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-"
+                         "micros\"}},"
+                         "{\"name\":\"z\",\"type\":{\"type\":\"fixed\",\"name\":\"c.F\",\"size\":"
+                         "\"016\"}}]}";
+        const char *want =
+                "{\"name\":\"a.b.R\",\"type\":\"record\",\"fields\":["
+                "{\"name\":\"x\",\"type\":{\"name\":\"a.b.E\",\"type\":\"enum\",\"symbols\":[\"A\"]"
+                "}},"
+                "{\"name\":\"y\",\"type\":[\"null\",\"a.b.E\"]},"
+                "{\"name\":\"t\",\"type\":\"long\"},"
+                "{\"name\":\"z\",\"type\":{\"name\":\"c.F\",\"type\":\"fixed\",\"size\":16}}]}";
         esc_buf_t b;
         char err[512];
         (void)state;
@@ -141,8 +150,10 @@ static void test_malformed_schema_is_refused_with_a_location(void **state)
         (void)state;
 
         esc_buf_init(&b, 0);
-        const char *nameless = "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"type\":\"int\"}]}";
-        assert_int_equal(esc_schema_canonical(nameless, strlen(nameless), &b, err, sizeof(err)), -1);
+        const char *nameless =
+                "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"type\":\"int\"}]}";
+        assert_int_equal(esc_schema_canonical(nameless, strlen(nameless), &b, err, sizeof(err)),
+                         -1);
         assert_non_null(strstr(err, "fields[0]"));
         assert_int_equal(esc_schema_canonical("{\"type\":", 8, &b, err, sizeof(err)), -1);
         assert_non_null(strstr(err, "not JSON"));
@@ -200,7 +211,8 @@ static int run_cli(const char *input, const char *args, char *out, size_t size)
                 assert_int_equal(write(fd, input, strlen(input)), (ssize_t)strlen(input));
                 close(fd);
         }
-        snprintf(cmd, sizeof(cmd), "%s schema %s <%s 2>&1", bin, args, input ? in_path : "/dev/null");
+        snprintf(cmd, sizeof(cmd), "%s schema %s <%s 2>&1", bin, args,
+                 input ? in_path : "/dev/null");
         p = popen(cmd, "r");
         assert_non_null(p);
         out[0] = '\0';
@@ -229,7 +241,8 @@ static void test_cli_prints_fingerprint_as_signed_decimal_and_hex(void **state)
         assert_string_equal(out, "7275d51a3f395c8f");
         assert_int_equal(run_cli("\"string\"", "fingerprint -", out, sizeof(out)), 0);
         assert_string_equal(out, "-8142146995180207161");
-        assert_int_equal(run_cli("{\"type\":\"fixed\",\"name\":\"foo\",\"namespace\":\"x.y\",\"size\":15,\"doc\":\"d\"}",
+        assert_int_equal(run_cli("{\"type\":\"fixed\",\"name\":\"foo\",\"namespace\":\"x.y\","
+                                 "\"size\":15,\"doc\":\"d\"}",
                                  "canonical -", out, sizeof(out)),
                          0);
         assert_string_equal(out, "{\"name\":\"x.y.foo\",\"type\":\"fixed\",\"size\":15}");

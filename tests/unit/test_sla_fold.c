@@ -389,8 +389,7 @@ static void test_payload_is_valid_json_whatever_the_text(void **state)
                 fail_msg("not JSON (%s): %s", jerr.text, b.data);
         assert_string_equal(json_string_value(json_object_get(j, "title")),
                             "tab\there\nnew \x01 ctl “Größe”");
-        assert_string_equal(json_string_value(
-                                    json_object_get(json_object_get(j, "account"), "id")),
+        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "account"), "id")),
                             "acct \"q\" \\ x");
         assert_true(json_is_null(json_object_get(json_object_get(j, "account"), "health_score")));
         assert_true(json_is_null(json_object_get(j, "description")));
@@ -408,10 +407,19 @@ static void test_payload_is_valid_json_whatever_the_text(void **state)
 
 static void test_fast_time_text_equals_esc_time_format(void **state)
 {
-        esc_time_t samples[] = {0, 1, -1, 999999, 1000000, -1000000, -1500000,
-                                T("2026-03-04T10:00:00Z"), T("2024-02-29T23:59:59.999999Z"),
-                                T("2000-03-01T00:00:00Z"), T("1969-12-31T23:59:59.5Z"),
-                                T("2100-12-31T12:34:56.000001Z"), T("1900-01-01T00:00:00Z")};
+        esc_time_t samples[] = {0,
+                                1,
+                                -1,
+                                999999,
+                                1000000,
+                                -1000000,
+                                -1500000,
+                                T("2026-03-04T10:00:00Z"),
+                                T("2024-02-29T23:59:59.999999Z"),
+                                T("2000-03-01T00:00:00Z"),
+                                T("1969-12-31T23:59:59.5Z"),
+                                T("2100-12-31T12:34:56.000001Z"),
+                                T("1900-01-01T00:00:00Z")};
         char fast[40], ref[40];
         uint64_t x = 88172645463325252ULL;
 
@@ -445,13 +453,17 @@ int main(void)
                 cmocka_unit_test(test_acknowledged_exactly_at_the_deadline_meets_the_response_sla),
                 cmocka_unit_test(test_time_to_acknowledge_counts_from_the_first_acknowledgement),
                 cmocka_unit_test(test_update_after_the_promised_time_is_late_by_the_difference),
-                cmocka_unit_test(test_first_update_before_any_promise_is_measured_against_the_cadence),
+                cmocka_unit_test(
+                        test_first_update_before_any_promise_is_measured_against_the_cadence),
                 cmocka_unit_test(test_internal_update_does_not_move_the_customer_clock),
                 cmocka_unit_test(test_update_without_a_due_time_has_no_lateness),
-                cmocka_unit_test(test_override_before_acknowledgement_applies_the_new_response_deadline),
+                cmocka_unit_test(
+                        test_override_before_acknowledgement_applies_the_new_response_deadline),
                 cmocka_unit_test(test_resolved_within_one_business_day_meets_the_resolution_target),
-                cmocka_unit_test(test_sla_breached_event_sets_the_flag_and_a_breach_is_never_undone),
-                cmocka_unit_test(test_reopened_incident_goes_back_to_acknowledged_and_clears_resolution),
+                cmocka_unit_test(
+                        test_sla_breached_event_sets_the_flag_and_a_breach_is_never_undone),
+                cmocka_unit_test(
+                        test_reopened_incident_goes_back_to_acknowledged_and_clears_resolution),
                 cmocka_unit_test(test_copy_text_escapes_tabs_newlines_and_backslashes),
                 cmocka_unit_test(test_customer_update_row_carries_due_time_and_late_seconds),
                 cmocka_unit_test(test_incident_row_has_tta_in_seconds_exact_to_the_microsecond),

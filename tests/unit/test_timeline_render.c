@@ -40,8 +40,7 @@ static esc_timeline_t *scripted(void)
 }
 
 /* Renders the scripted incident in fmt to workdir/name; returns the text. */
-static char *render_to(esc_tl_format_t fmt, const char *name, char *path,
-                       size_t path_size)
+static char *render_to(esc_tl_format_t fmt, const char *name, char *path, size_t path_size)
 {
         esc_timeline_t *tl = scripted();
         esc_buf_t out;
@@ -74,9 +73,7 @@ static void test_svg_is_well_formed_xml(void **state)
 
         free(svg);
         if (!have("python3")) {
-                fprintf(
-                    stderr,
-                    "SKIP: python3 not installed, cannot check the SVG with minidom\n");
+                fprintf(stderr, "SKIP: python3 not installed, cannot check the SVG with minidom\n");
                 skip();
         }
         snprintf(cmd, sizeof(cmd),
@@ -104,9 +101,8 @@ static void test_svg_shows_late_update_deadlines_and_severity_bands(void **state
         char path[512];
         char *svg = render_to(ESC_TL_FMT_SVG, "m.svg", path, sizeof(path));
 
-        assert_non_null(strstr(svg, "LATE +15m 00s")); /* the 11:45 update */
-        assert_non_null(
-            strstr(svg, "MISSED: silent 15m 00s")); /* 12:15 promise, fixed 12:30 */
+        assert_non_null(strstr(svg, "LATE +15m 00s"));          /* the 11:45 update */
+        assert_non_null(strstr(svg, "MISSED: silent 15m 00s")); /* 12:15 promise, fixed 12:30 */
         assert_non_null(strstr(svg, "response due 11:00:00Z")); /* in force at the ack */
         assert_non_null(strstr(svg, "resolution due 14:00:00Z"));
         assert_non_null(strstr(svg, ">Sev 2</text>")); /* band before the override */
@@ -125,8 +121,7 @@ static void test_html_embeds_the_svg_and_the_event_table(void **state)
         assert_non_null(strstr(html, "<h2>Events (18)</h2>"));
         assert_non_null(strstr(html, "<tr class='late'><td>8</td>"));
         assert_null(strstr(html, "<b>since"));
-        assert_null(
-            strstr(html, "<script")); /* self-contained, nothing to fetch or run */
+        assert_null(strstr(html, "<script")); /* self-contained, nothing to fetch or run */
         assert_null(strstr(html, "http-equiv"));
         free(html);
 }
@@ -140,9 +135,8 @@ static void test_html_renders_in_headless_chromium(void **state)
 
         free(html);
         if (!have("chromium")) {
-                fprintf(stderr,
-                        "SKIP: chromium not installed (apt-get install -y chromium); "
-                        "the HTML was not rendered\n");
+                fprintf(stderr, "SKIP: chromium not installed (apt-get install -y chromium); "
+                                "the HTML was not rendered\n");
                 skip();
         }
         snprintf(png, sizeof(png), "%s", keep && *keep ? keep : "");
@@ -150,13 +144,12 @@ static void test_html_renders_in_headless_chromium(void **state)
                 snprintf(png, sizeof(png), "%s/out.png", workdir);
         snprintf(profile, sizeof(profile), "%s/profile", workdir);
         unlink(png);
-        snprintf(
-            cmd, sizeof(cmd),
-            "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic "
-            "--no-first-run --disable-background-networking --disable-component-update "
-            "--disable-sync --user-data-dir=%s --screenshot=%s --window-size=1400,900 "
-            "file://%s >%s/chromium.log 2>&1",
-            profile, png, path, workdir);
+        snprintf(cmd, sizeof(cmd),
+                 "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic "
+                 "--no-first-run --disable-background-networking --disable-component-update "
+                 "--disable-sync --user-data-dir=%s --screenshot=%s --window-size=1400,900 "
+                 "file://%s >%s/chromium.log 2>&1",
+                 profile, png, path, workdir);
         int rc = system(cmd);
         if (stat(png, &st) != 0 || st.st_size < 10000) {
                 snprintf(cmd, sizeof(cmd), "tail -20 %s/chromium.log >&2", workdir);
@@ -188,11 +181,11 @@ static int teardown(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_svg_is_well_formed_xml),
-            cmocka_unit_test(test_svg_escapes_every_text_from_the_log),
-            cmocka_unit_test(test_svg_shows_late_update_deadlines_and_severity_bands),
-            cmocka_unit_test(test_html_embeds_the_svg_and_the_event_table),
-            cmocka_unit_test(test_html_renders_in_headless_chromium),
+                cmocka_unit_test(test_svg_is_well_formed_xml),
+                cmocka_unit_test(test_svg_escapes_every_text_from_the_log),
+                cmocka_unit_test(test_svg_shows_late_update_deadlines_and_severity_bands),
+                cmocka_unit_test(test_html_embeds_the_svg_and_the_event_table),
+                cmocka_unit_test(test_html_renders_in_headless_chromium),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

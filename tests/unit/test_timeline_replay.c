@@ -77,8 +77,7 @@ static void test_scripted_incident_yields_the_expected_json(void **state)
         assert_non_null(have);
         if (!json_equal(want, have)) {
                 fprintf(stderr, "--- got:\n%s\n", got);
-                fail_msg("esc timeline --json of the scripted incident differs from %s",
-                         path);
+                fail_msg("esc timeline --json of the scripted incident differs from %s", path);
         }
         json_decref(want);
         json_decref(have);
@@ -86,8 +85,7 @@ static void test_scripted_incident_yields_the_expected_json(void **state)
         esc_timeline_destroy(tl);
 }
 
-static void
-test_milestones_are_detection_ack_mitigation_resolution_confirmation_close(void **state)
+static void test_milestones_are_detection_ack_mitigation_resolution_confirmation_close(void **state)
 {
         esc_timeline_t *tl = scripted(TL_NEVENTS, false);
 
@@ -121,8 +119,7 @@ static void test_resolution_is_judged_by_the_target_of_the_override(void **state
 
         build(tl);
         assert_int_equal(tl->sla.time_to_resolve_s, 150 * 60);
-        assert_int_equal(tl->sla.resolution_target_s,
-                         4 * 3600); /* Sev 1, not Sev 2's 1bd */
+        assert_int_equal(tl->sla.resolution_target_s, 4 * 3600); /* Sev 1, not Sev 2's 1bd */
         assert_int_equal(tl->sla.resolution_met, 1);
         esc_timeline_destroy(tl);
 }
@@ -132,8 +129,7 @@ static void test_late_update_is_flagged_against_promise_and_cadence(void **state
         esc_timeline_t *tl = scripted(TL_NEVENTS, false);
 
         build(tl);
-        assert_int_equal(tl->nupdates,
-                         2); /* the internal update is not a customer update */
+        assert_int_equal(tl->nupdates, 2); /* the internal update is not a customer update */
         assert_int_equal(tl->nlate, 1);
         /* 10:55: promised 11:00, cadence from the override (10:30) + 30m. */
         assert_false(tl->gaps[0].late);
@@ -148,8 +144,7 @@ static void test_late_update_is_flagged_against_promise_and_cadence(void **state
         esc_timeline_destroy(tl);
 }
 
-static void
-test_silence_from_last_update_to_a_later_resolution_is_a_missed_update(void **state)
+static void test_silence_from_last_update_to_a_later_resolution_is_a_missed_update(void **state)
 {
         esc_timeline_t *tl = scripted(TL_NEVENTS, false);
 
@@ -258,8 +253,7 @@ static void test_refused_override_is_in_the_severity_history(void **state)
         esc_timeline_destroy(tl);
 }
 
-static void
-test_events_replay_in_seq_order_whatever_the_arrival_and_duplicates(void **state)
+static void test_events_replay_in_seq_order_whatever_the_arrival_and_duplicates(void **state)
 {
         esc_timeline_t *tl = scripted(TL_NEVENTS, true);
         esc_event_t dup;
@@ -302,8 +296,7 @@ static void test_reopen_clears_resolution_until_resolved_again(void **state)
         esc_timeline_destroy(tl);
 }
 
-static void
-test_trimmed_history_and_seq_gaps_are_reported_never_silently_complete(void **state)
+static void test_trimmed_history_and_seq_gaps_are_reported_never_silently_complete(void **state)
 {
         esc_timeline_t *tl = esc_timeline_new(TL_INC);
         char err[256];
@@ -356,13 +349,11 @@ static void test_sev4_backlog_has_no_resolution_target(void **state)
         assert_int_equal(tl->sla.time_to_resolve_s, 3600);
         assert_true(tl->sla.resolution_target_s == ESC_TL_NONE);
         assert_int_equal(tl->sla.resolution_met, -1);
-        assert_int_equal(tl->sla.response_met,
-                         -1); /* never acknowledged, no breach recorded */
+        assert_int_equal(tl->sla.response_met, -1); /* never acknowledged, no breach recorded */
         esc_timeline_destroy(tl);
 }
 
-static void
-test_unacknowledged_incident_with_a_response_breach_missed_its_sla(void **state)
+static void test_unacknowledged_incident_with_a_response_breach_missed_its_sla(void **state)
 {
         esc_timeline_t *tl = scripted(4, false);
         esc_event_t ev;
@@ -386,33 +377,33 @@ static void test_review_draft_contains_each_part(void **state)
         build(tl);
         char *md = render(tl, ESC_TL_FMT_MARKDOWN, ESC_TL_REVIEW);
         const char *parts[] = {
-            "# Post-incident review (draft): INC-TL-1",
-            "## Summary",
-            "## Timeline",
-            "| acknowledged | 2026-03-02T10:20:00Z | 20m 00s |",
-            "## Time to acknowledge and resolve vs SLA",
-            "| time to acknowledge | 20m 00s | 1h 00m | 2026-03-02T11:00:00Z | met |",
-            "| time to resolve | 2h 30m | 4h 00m | 2026-03-02T14:00:00Z | met |",
-            "## Update cadence adherence",
-            "2 external customer update(s), 1 late",
-            "| — | 2026-03-02T12:30:00Z (resolved) | no update | 45m 00s | "
-            "2026-03-02T12:15:00Z | 15m 00s |",
-            "## Severity history",
-            "| overridden | Sev 2 | Sev 1 | carol | renewal next week, exec sponsor "
-            "escalated |",
-            "override\\_requires\\_manager",
-            "## Refused commands",
-            "| 4 | 2026-03-02T10:02:00Z | override | anna.csm | "
-            "override\\_requires\\_manager |",
-            "## Five whys",
-            "Stop at the process or system gap, not the person",
-            "1. Why? exports returned 500",
-            "4. Why? _…_",
-            "**Systemic root cause:** export retries are unbounded",
-            "## Corrective actions",
-            "| ca-1 | Bound retries on the export queue | bob | 2026-03-09 |",
-            "## Open questions",
-            "customer update(s) were late",
+                "# Post-incident review (draft): INC-TL-1",
+                "## Summary",
+                "## Timeline",
+                "| acknowledged | 2026-03-02T10:20:00Z | 20m 00s |",
+                "## Time to acknowledge and resolve vs SLA",
+                "| time to acknowledge | 20m 00s | 1h 00m | 2026-03-02T11:00:00Z | met |",
+                "| time to resolve | 2h 30m | 4h 00m | 2026-03-02T14:00:00Z | met |",
+                "## Update cadence adherence",
+                "2 external customer update(s), 1 late",
+                "| — | 2026-03-02T12:30:00Z (resolved) | no update | 45m 00s | "
+                "2026-03-02T12:15:00Z | 15m 00s |",
+                "## Severity history",
+                "| overridden | Sev 2 | Sev 1 | carol | renewal next week, exec sponsor "
+                "escalated |",
+                "override\\_requires\\_manager",
+                "## Refused commands",
+                "| 4 | 2026-03-02T10:02:00Z | override | anna.csm | "
+                "override\\_requires\\_manager |",
+                "## Five whys",
+                "Stop at the process or system gap, not the person",
+                "1. Why? exports returned 500",
+                "4. Why? _…_",
+                "**Systemic root cause:** export retries are unbounded",
+                "## Corrective actions",
+                "| ca-1 | Bound retries on the export queue | bob | 2026-03-09 |",
+                "## Open questions",
+                "customer update(s) were late",
         };
         for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
                 if (!strstr(md, parts[i]))
@@ -431,15 +422,15 @@ static void test_text_lists_milestones_sla_updates_and_events(void **state)
         build(tl);
         char *txt = render(tl, ESC_TL_FMT_TEXT, 0);
         const char *parts[] = {
-            "INC-TL-1  Invoice export fails",
-            "  acknowledged  2026-03-02T10:20:00Z   open + 20m 00s\n",
-            "  time to acknowledge   20m 00s   target 1h 00m    due 2026-03-02T11:00:00Z "
-            " met\n",
-            "CUSTOMER UPDATES (2 external, 1 late, 1 missed before resolution)",
-            "MISSED: silent until resolved\n",
-            "LATE\n",
-            "! 8    2026-03-02T11:45:00Z  CustomerUpdatePosted  anna.csm      external "
-            "update",
+                "INC-TL-1  Invoice export fails",
+                "  acknowledged  2026-03-02T10:20:00Z   open + 20m 00s\n",
+                "  time to acknowledge   20m 00s   target 1h 00m    due 2026-03-02T11:00:00Z "
+                " met\n",
+                "CUSTOMER UPDATES (2 external, 1 late, 1 missed before resolution)",
+                "MISSED: silent until resolved\n",
+                "LATE\n",
+                "! 8    2026-03-02T11:45:00Z  CustomerUpdatePosted  anna.csm      external "
+                "update",
         };
         for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
                 if (!strstr(txt, parts[i]))
@@ -466,31 +457,29 @@ static void test_event_of_another_incident_is_refused(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_scripted_incident_yields_the_expected_json),
-            cmocka_unit_test(
-                test_milestones_are_detection_ack_mitigation_resolution_confirmation_close),
-            cmocka_unit_test(
-                test_ack_is_judged_by_the_response_target_in_force_at_the_ack),
-            cmocka_unit_test(test_resolution_is_judged_by_the_target_of_the_override),
-            cmocka_unit_test(test_late_update_is_flagged_against_promise_and_cadence),
-            cmocka_unit_test(
-                test_silence_from_last_update_to_a_later_resolution_is_a_missed_update),
-            cmocka_unit_test(test_resolution_before_the_promised_update_misses_nothing),
-            cmocka_unit_test(test_sev3_daily_cadence_counts_business_days_not_weekends),
-            cmocka_unit_test(
-                test_plain_markdown_is_the_timeline_without_the_review_parts),
-            cmocka_unit_test(test_refused_override_is_in_the_severity_history),
-            cmocka_unit_test(
-                test_events_replay_in_seq_order_whatever_the_arrival_and_duplicates),
-            cmocka_unit_test(test_reopen_clears_resolution_until_resolved_again),
-            cmocka_unit_test(
-                test_trimmed_history_and_seq_gaps_are_reported_never_silently_complete),
-            cmocka_unit_test(test_sev4_backlog_has_no_resolution_target),
-            cmocka_unit_test(
-                test_unacknowledged_incident_with_a_response_breach_missed_its_sla),
-            cmocka_unit_test(test_review_draft_contains_each_part),
-            cmocka_unit_test(test_text_lists_milestones_sla_updates_and_events),
-            cmocka_unit_test(test_event_of_another_incident_is_refused),
+                cmocka_unit_test(test_scripted_incident_yields_the_expected_json),
+                cmocka_unit_test(
+                        test_milestones_are_detection_ack_mitigation_resolution_confirmation_close),
+                cmocka_unit_test(test_ack_is_judged_by_the_response_target_in_force_at_the_ack),
+                cmocka_unit_test(test_resolution_is_judged_by_the_target_of_the_override),
+                cmocka_unit_test(test_late_update_is_flagged_against_promise_and_cadence),
+                cmocka_unit_test(
+                        test_silence_from_last_update_to_a_later_resolution_is_a_missed_update),
+                cmocka_unit_test(test_resolution_before_the_promised_update_misses_nothing),
+                cmocka_unit_test(test_sev3_daily_cadence_counts_business_days_not_weekends),
+                cmocka_unit_test(test_plain_markdown_is_the_timeline_without_the_review_parts),
+                cmocka_unit_test(test_refused_override_is_in_the_severity_history),
+                cmocka_unit_test(
+                        test_events_replay_in_seq_order_whatever_the_arrival_and_duplicates),
+                cmocka_unit_test(test_reopen_clears_resolution_until_resolved_again),
+                cmocka_unit_test(
+                        test_trimmed_history_and_seq_gaps_are_reported_never_silently_complete),
+                cmocka_unit_test(test_sev4_backlog_has_no_resolution_target),
+                cmocka_unit_test(
+                        test_unacknowledged_incident_with_a_response_breach_missed_its_sla),
+                cmocka_unit_test(test_review_draft_contains_each_part),
+                cmocka_unit_test(test_text_lists_milestones_sla_updates_and_events),
+                cmocka_unit_test(test_event_of_another_incident_is_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,14 +94,13 @@ static void test_format_names_parse(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_oneline_cuts_at_a_code_point_boundary_with_an_ellipsis),
-            cmocka_unit_test(
-                test_oneline_turns_newlines_and_terminal_escapes_into_spaces),
-            cmocka_unit_test(test_oneline_never_overruns_a_small_buffer),
-            cmocka_unit_test(test_xml_escape_covers_markup_quotes_and_controls),
-            cmocka_unit_test(test_pad_counts_display_columns_not_bytes),
-            cmocka_unit_test(test_durations_read_like_a_human_wrote_them),
-            cmocka_unit_test(test_format_names_parse),
+                cmocka_unit_test(test_oneline_cuts_at_a_code_point_boundary_with_an_ellipsis),
+                cmocka_unit_test(test_oneline_turns_newlines_and_terminal_escapes_into_spaces),
+                cmocka_unit_test(test_oneline_never_overruns_a_small_buffer),
+                cmocka_unit_test(test_xml_escape_covers_markup_quotes_and_controls),
+                cmocka_unit_test(test_pad_counts_display_columns_not_bytes),
+                cmocka_unit_test(test_durations_read_like_a_human_wrote_them),
+                cmocka_unit_test(test_format_names_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

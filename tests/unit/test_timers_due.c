@@ -31,8 +31,7 @@ static const esc_timers_due_t *find(int n, esc_command_type_t type, esc_clock_t 
 #define UNOWNED(n) find((n), ESC_CMD_RECORD_UNOWNED_ESCALATION, 0)
 
 /* Sends an item through the decider, as the ledger would decide it. */
-static esc_decision_verdict_t record(esc_state_t *st, const esc_timers_due_t *d,
-                                     const char *now)
+static esc_decision_verdict_t record(esc_state_t *st, const esc_timers_due_t *d, const char *now)
 {
         esc_command_t c;
         char err[512];
@@ -46,9 +45,8 @@ static esc_decision_verdict_t record(esc_state_t *st, const esc_timers_due_t *d,
 static void open_sev1(esc_state_t *st)
 {
         esc_state_init(st);
-        assert_int_equal(open_incident(st, "2026-03-04T10:00:00Z",
-                                       ESC_IMPACT_PRODUCTION_DOWN, ESC_TIER_STANDARD, 90,
-                                       true),
+        assert_int_equal(open_incident(st, "2026-03-04T10:00:00Z", ESC_IMPACT_PRODUCTION_DOWN,
+                                       ESC_TIER_STANDARD, 90, true),
                          ESC_VERDICT_ACCEPTED);
         assert_int_equal(st->sev, 1);
 }
@@ -70,8 +68,7 @@ static void test_acknowledged_in_time_has_no_response_breach(void **s)
 {
         esc_state_t st;
         open_sev1(&st);
-        assert_int_equal(ack(&st, "2026-03-04T10:05:00Z",
-                             "Checkout is down; Sev 1; next 10:35",
+        assert_int_equal(ack(&st, "2026-03-04T10:05:00Z", "Checkout is down; Sev 1; next 10:35",
                              "2026-03-04T10:35:00Z"),
                          ESC_VERDICT_ACCEPTED);
 
@@ -82,9 +79,9 @@ static void test_late_ack_still_breaches_response_when_the_worker_was_away(void 
 {
         esc_state_t st;
         open_sev1(&st);
-        assert_int_equal(ack(&st, "2026-03-04T10:20:00Z", "Checkout is down; Sev 1",
-                             "2026-03-04T10:50:00Z"),
-                         ESC_VERDICT_ACCEPTED);
+        assert_int_equal(
+                ack(&st, "2026-03-04T10:20:00Z", "Checkout is down; Sev 1", "2026-03-04T10:50:00Z"),
+                ESC_VERDICT_ACCEPTED);
 
         int n = due_at(&st, "2026-03-04T10:21:00Z");
         assert_non_null(BREACH(n, ESC_CLOCK_RESPONSE));
@@ -95,8 +92,7 @@ static void test_promised_update_passed_reminds_1_then_2_after_a_cadence(void **
 {
         esc_state_t st;
         open_sev1(&st);
-        assert_int_equal(ack(&st, "2026-03-04T10:05:00Z",
-                             "Checkout is down; Sev 1; next 10:35",
+        assert_int_equal(ack(&st, "2026-03-04T10:05:00Z", "Checkout is down; Sev 1; next 10:35",
                              "2026-03-04T10:35:00Z"),
                          ESC_VERDICT_ACCEPTED);
 
@@ -125,8 +121,7 @@ static void test_customer_update_keeps_the_promise_and_ends_the_reminders(void *
 {
         esc_state_t st;
         open_sev1(&st);
-        assert_int_equal(ack(&st, "2026-03-04T10:05:00Z",
-                             "Checkout is down; Sev 1; next 10:35",
+        assert_int_equal(ack(&st, "2026-03-04T10:05:00Z", "Checkout is down; Sev 1; next 10:35",
                              "2026-03-04T10:35:00Z"),
                          ESC_VERDICT_ACCEPTED);
         esc_command_t c = cmd(ESC_CMD_UPDATE, "2026-03-04T10:30:00Z", "dave");
@@ -197,9 +192,9 @@ static void test_unowned_with_no_manager_configured_is_not_a_valid_command(void 
         assert_null(u->paged);
         esc_command_t c;
         char err[512];
-        assert_int_equal(esc_timers_command("INC-1", u, T("2026-03-04T10:16:00Z"), &c,
-                                            err, sizeof(err)),
-                         -1);
+        assert_int_equal(
+                esc_timers_command("INC-1", u, T("2026-03-04T10:16:00Z"), &c, err, sizeof(err)),
+                -1);
         assert_non_null(strstr(err, "INC-1"));
         assert_non_null(strstr(err, "cs_manager"));
         esc_command_clear(&c);
@@ -211,13 +206,13 @@ static void test_resolution_not_met_in_4h_breaches_resolution(void **s)
 {
         esc_state_t st;
         open_sev1(&st);
-        assert_int_equal(ack(&st, "2026-03-04T10:05:00Z", "Checkout is down; Sev 1",
-                             "2026-03-04T18:00:00Z"),
-                         ESC_VERDICT_ACCEPTED);
+        assert_int_equal(
+                ack(&st, "2026-03-04T10:05:00Z", "Checkout is down; Sev 1", "2026-03-04T18:00:00Z"),
+                ESC_VERDICT_ACCEPTED);
 
         assert_null(BREACH(due_at(&st, "2026-03-04T13:59:00Z"), ESC_CLOCK_RESOLUTION));
         const esc_timers_due_t *b =
-            BREACH(due_at(&st, "2026-03-04T14:00:00Z"), ESC_CLOCK_RESOLUTION);
+                BREACH(due_at(&st, "2026-03-04T14:00:00Z"), ESC_CLOCK_RESOLUTION);
         assert_non_null(b);
         assert_time(b->due_at, "2026-03-04T14:00:00Z");
 }
@@ -226,14 +221,13 @@ static void test_resolution_not_met_in_4h_breaches_resolution(void **s)
 static void resolved_sev1(esc_state_t *st, const char *resolved)
 {
         open_sev1(st);
-        assert_int_equal(ack(st, "2026-03-04T10:05:00Z", "Checkout is down; Sev 1",
-                             "2026-03-04T10:35:00Z"),
-                         ESC_VERDICT_ACCEPTED);
+        assert_int_equal(
+                ack(st, "2026-03-04T10:05:00Z", "Checkout is down; Sev 1", "2026-03-04T10:35:00Z"),
+                ESC_VERDICT_ACCEPTED);
         assert_int_equal(review_open(st, "2026-03-04T10:30:00Z"), ESC_VERDICT_ACCEPTED);
         assert_int_equal(review_action(st, "2026-03-04T10:31:00Z", "alice", "2026-03-20"),
                          ESC_VERDICT_ACCEPTED);
-        assert_int_equal(by_cmd(st, ESC_CMD_RESOLVE, resolved, "alice"),
-                         ESC_VERDICT_ACCEPTED);
+        assert_int_equal(by_cmd(st, ESC_CMD_RESOLVE, resolved, "alice"), ESC_VERDICT_ACCEPTED);
 }
 
 static void test_resolved_in_time_stops_update_and_resolution_clocks(void **s)
@@ -262,8 +256,7 @@ static void test_sev1_review_not_completed_by_due_breaches_review(void **s)
         assert_true(b->due_at == st.review_due_at);
 
         esc_command_t c = cmd(ESC_CMD_REVIEW_COMPLETE, "2026-03-05T10:00:00Z", "carol");
-        c.p.review_complete.root_cause =
-            esc_strdup("alerts route to email during EU hours");
+        c.p.review_complete.root_cause = esc_strdup("alerts route to email during EU hours");
         assert_int_equal(apply(&st, &c), ESC_VERDICT_ACCEPTED);
         assert_null(BREACH(due_at(&st, iso), ESC_CLOCK_REVIEW));
 }
@@ -295,8 +288,7 @@ static void test_already_recorded_facts_are_not_due_again(void **s)
 
         assert_int_equal(due_at(&st, "2026-03-04T14:30:00Z"), 0);
         /* Sending one again anyway is what the ledger calls a duplicate. */
-        assert_int_equal(record(&st, &fired[0], "2026-03-04T14:31:00Z"),
-                         ESC_VERDICT_DUPLICATE);
+        assert_int_equal(record(&st, &fired[0], "2026-03-04T14:31:00Z"), ESC_VERDICT_DUPLICATE);
 }
 
 static void test_command_ids_are_deterministic_and_fit(void **s)
@@ -323,9 +315,8 @@ static void test_command_ids_are_deterministic_and_fit(void **s)
         assert_non_null(strstr(a, "timers:h"));
         esc_command_t c;
         char err[512];
-        assert_int_equal(esc_timers_command(longid, &d, T("2026-03-04T11:00:00Z"), &c,
-                                            err, sizeof(err)),
-                         0);
+        assert_int_equal(
+                esc_timers_command(longid, &d, T("2026-03-04T11:00:00Z"), &c, err, sizeof(err)), 0);
         assert_int_equal(esc_command_validate(&c, err, sizeof(err)), 0);
         assert_string_equal(c.actor, ESC_TIMERS_ACTOR);
         esc_command_clear(&c);
@@ -334,25 +325,21 @@ static void test_command_ids_are_deterministic_and_fit(void **s)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_sev1_without_ack_past_15_min_breaches_response),
-            cmocka_unit_test(test_acknowledged_in_time_has_no_response_breach),
-            cmocka_unit_test(
-                test_late_ack_still_breaches_response_when_the_worker_was_away),
-            cmocka_unit_test(
-                test_promised_update_passed_reminds_1_then_2_after_a_cadence),
-            cmocka_unit_test(
-                test_customer_update_keeps_the_promise_and_ends_the_reminders),
-            cmocka_unit_test(test_reminder_catch_up_sends_only_the_current_one),
-            cmocka_unit_test(test_unowned_past_response_sla_pages_the_manager),
-            cmocka_unit_test(test_owned_incident_pages_nobody),
-            cmocka_unit_test(
-                test_unowned_with_no_manager_configured_is_not_a_valid_command),
-            cmocka_unit_test(test_resolution_not_met_in_4h_breaches_resolution),
-            cmocka_unit_test(test_resolved_in_time_stops_update_and_resolution_clocks),
-            cmocka_unit_test(test_sev1_review_not_completed_by_due_breaches_review),
-            cmocka_unit_test(test_closed_incident_has_nothing_due),
-            cmocka_unit_test(test_already_recorded_facts_are_not_due_again),
-            cmocka_unit_test(test_command_ids_are_deterministic_and_fit),
+                cmocka_unit_test(test_sev1_without_ack_past_15_min_breaches_response),
+                cmocka_unit_test(test_acknowledged_in_time_has_no_response_breach),
+                cmocka_unit_test(test_late_ack_still_breaches_response_when_the_worker_was_away),
+                cmocka_unit_test(test_promised_update_passed_reminds_1_then_2_after_a_cadence),
+                cmocka_unit_test(test_customer_update_keeps_the_promise_and_ends_the_reminders),
+                cmocka_unit_test(test_reminder_catch_up_sends_only_the_current_one),
+                cmocka_unit_test(test_unowned_past_response_sla_pages_the_manager),
+                cmocka_unit_test(test_owned_incident_pages_nobody),
+                cmocka_unit_test(test_unowned_with_no_manager_configured_is_not_a_valid_command),
+                cmocka_unit_test(test_resolution_not_met_in_4h_breaches_resolution),
+                cmocka_unit_test(test_resolved_in_time_stops_update_and_resolution_clocks),
+                cmocka_unit_test(test_sev1_review_not_completed_by_due_breaches_review),
+                cmocka_unit_test(test_closed_incident_has_nothing_due),
+                cmocka_unit_test(test_already_recorded_facts_are_not_due_again),
+                cmocka_unit_test(test_command_ids_are_deterministic_and_fit),
         };
         return cmocka_run_group_tests(tests, fixture_up, fixture_down);
 }

@@ -16,8 +16,7 @@
 
 /* Folds a bare event of a type (the table reads only type, id, seq and
  * what evolve reads; payload strings stay NULL). */
-static void fold(esc_timers_table_t *tb, const char *id, int64_t seq,
-                 esc_event_type_t type)
+static void fold(esc_timers_table_t *tb, const char *id, int64_t seq, esc_event_type_t type)
 {
         esc_event_t ev;
         esc_event_init(&ev, type);
@@ -78,8 +77,7 @@ static void test_replayed_seq_is_not_applied_twice(void **s)
         fold(tb, "INC-1", 2, ESC_EV_ACKNOWLEDGED);
         /* A duplicate delivery of seq 1 must not reset the status to open. */
         fold(tb, "INC-1", 1, ESC_EV_ESCALATION_OPENED);
-        assert_int_equal(esc_timers_table_get(tb, "INC-1")->st.status,
-                         ESC_STATUS_ACKNOWLEDGED);
+        assert_int_equal(esc_timers_table_get(tb, "INC-1")->st.status, ESC_STATUS_ACKNOWLEDGED);
         assert_int_equal(esc_timers_table_get(tb, "INC-1")->st.seq, 2);
         esc_timers_table_destroy(tb);
 }
@@ -197,13 +195,13 @@ static void test_foreach_visits_only_open_incidents(void **s)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_closed_incident_is_dropped_and_later_events_ignored),
-            cmocka_unit_test(test_reopened_incident_is_watched_again),
-            cmocka_unit_test(test_replayed_seq_is_not_applied_twice),
-            cmocka_unit_test(test_memory_is_bounded_by_open_incidents_not_by_the_log),
-            cmocka_unit_test(test_foreach_visits_only_open_incidents),
-            cmocka_unit_test(test_older_breach_of_a_moved_deadline_stays_recorded),
-            cmocka_unit_test(test_only_others_events_touch_an_incident),
+                cmocka_unit_test(test_closed_incident_is_dropped_and_later_events_ignored),
+                cmocka_unit_test(test_reopened_incident_is_watched_again),
+                cmocka_unit_test(test_replayed_seq_is_not_applied_twice),
+                cmocka_unit_test(test_memory_is_bounded_by_open_incidents_not_by_the_log),
+                cmocka_unit_test(test_foreach_visits_only_open_incidents),
+                cmocka_unit_test(test_older_breach_of_a_moved_deadline_stays_recorded),
+                cmocka_unit_test(test_only_others_events_touch_an_incident),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

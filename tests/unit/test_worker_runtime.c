@@ -34,29 +34,29 @@ struct mock {
 
 /* What the test worker saw and what it should do. */
 struct tw {
-        int64_t start[PARTS];            /* on_assign offsets (-1: leave to runtime) */
-        int delivered[PARTS][PER_PART];  /* every hand-over */
-        int done[PARTS][PER_PART];       /* handed over and reported DONE */
-        int64_t last_done[PARTS];        /* for the no-skip check */
-        int skips;                       /* DONE offset != last_done + 1 */
+        int64_t start[PARTS];           /* on_assign offsets (-1: leave to runtime) */
+        int delivered[PARTS][PER_PART]; /* every hand-over */
+        int done[PARTS][PER_PART];      /* handed over and reported DONE */
+        int64_t last_done[PARTS];       /* for the no-skip check */
+        int skips;                      /* DONE offset != last_done + 1 */
         int total_done;
-        int target;                      /* stop once this many are DONE */
+        int target; /* stop once this many are DONE */
         /* Failure injection: at (fail_p, fail_o) report fail_status
          * fail_times times. */
         int fail_p;
         int64_t fail_o;
         esc_worker_msg_status_t fail_status;
         int fail_times;
-        bool batch_fatal;                /* on_batch returns -1 */
-        bool wait_for_zero_lag;          /* stop only when lag gauges read 0 */
-        int stop_after_ticks;            /* stop after this many ticks past the
-                                          * target (0: off) */
+        bool batch_fatal;       /* on_batch returns -1 */
+        bool wait_for_zero_lag; /* stop only when lag gauges read 0 */
+        int stop_after_ticks;   /* stop after this many ticks past the
+                                 * target (0: off) */
         int ticks_after_target;
-        bool failed_seen;                /* fail_status was reported once */
-        double paused_seen;              /* paused gauge sampled after that */
-        int64_t deadline_us;             /* give up (the asserts then fail) */
+        bool failed_seen;    /* fail_status was reported once */
+        double paused_seen;  /* paused gauge sampled after that */
+        int64_t deadline_us; /* give up (the asserts then fail) */
         int assigns, revokes, drains, ticks;
-        bool healthy_while_failed;       /* sampled in on_tick */
+        bool healthy_while_failed; /* sampled in on_tick */
         bool sampled_health;
 };
 
@@ -74,8 +74,7 @@ static void mock_start(struct mock *m, int per_part)
 
         c = rd_kafka_conf_new();
         assert_int_equal(rd_kafka_conf_set(c, "bootstrap.servers",
-                                           rd_kafka_mock_cluster_bootstraps(m->mc), e,
-                                           sizeof(e)),
+                                           rd_kafka_mock_cluster_bootstraps(m->mc), e, sizeof(e)),
                          RD_KAFKA_CONF_OK);
         prod = rd_kafka_new(RD_KAFKA_PRODUCER, c, e, sizeof(e));
         assert_non_null(prod);
@@ -86,8 +85,7 @@ static void mock_start(struct mock *m, int per_part)
                         assert_int_equal(rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(TOPIC),
                                                            RD_KAFKA_V_PARTITION(p),
                                                            RD_KAFKA_V_VALUE(v, strlen(v)),
-                                                           RD_KAFKA_V_MSGFLAGS(
-                                                                   RD_KAFKA_MSG_F_COPY),
+                                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                                            RD_KAFKA_V_END),
                                          0);
                 }
@@ -96,8 +94,7 @@ static void mock_start(struct mock *m, int per_part)
         rd_kafka_destroy(prod);
 
         m->conf = esc_config_new_defaults();
-        esc_config_set(m->conf, "kafka.bootstrap_servers",
-                       rd_kafka_mock_cluster_bootstraps(m->mc));
+        esc_config_set(m->conf, "kafka.bootstrap_servers", rd_kafka_mock_cluster_bootstraps(m->mc));
         esc_config_set(m->conf, "metrics.listen", "");
 }
 
@@ -166,8 +163,7 @@ static int tw_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, vo
         return 0;
 }
 
-static void tw_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *parts,
-                      void *opaque)
+static void tw_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
         (void)w;
         (void)parts;
@@ -226,8 +222,7 @@ static int tw_tick(esc_worker_t *w, void *opaque)
                 t->healthy_while_failed = esc_worker_is_healthy(w);
                 t->sampled_health = true;
                 t->paused_seen = esc_metric_value(
-                        esc_metrics_gauge(esc_worker_metrics(w), "esc_t_paused_partitions",
-                                          NULL),
+                        esc_metrics_gauge(esc_worker_metrics(w), "esc_t_paused_partitions", NULL),
                         NULL);
         }
         if (t->wait_for_zero_lag && t->total_done >= t->target && all_lag_zero_and_known(w))
@@ -247,13 +242,23 @@ static int tw_drain(esc_worker_t *w, void *opaque)
 static esc_worker_t *tw_worker(struct mock *m, struct tw *t, const char *group, int tick_ms)
 {
         static const char *topics[] = {TOPIC};
-        esc_worker_ops_t ops = {.name = "t", .opaque = t, .on_assign = tw_assign,
-                                .on_revoke = tw_revoke, .on_batch = tw_batch,
-                                .on_tick = tw_tick, .on_drain = tw_drain};
-        esc_worker_opts_t opts = {.group = group, .topics = topics, .topic_cnt = 1,
-                                  .batch_max = 7, .batch_ms = 20, .tick_ms = tick_ms,
-                                  .lag_refresh_ms = 50, .retry_min_ms = 20,
-                                  .retry_max_ms = 40, .no_signals = true};
+        esc_worker_ops_t ops = {.name = "t",
+                                .opaque = t,
+                                .on_assign = tw_assign,
+                                .on_revoke = tw_revoke,
+                                .on_batch = tw_batch,
+                                .on_tick = tw_tick,
+                                .on_drain = tw_drain};
+        esc_worker_opts_t opts = {.group = group,
+                                  .topics = topics,
+                                  .topic_cnt = 1,
+                                  .batch_max = 7,
+                                  .batch_ms = 20,
+                                  .tick_ms = tick_ms,
+                                  .lag_refresh_ms = 50,
+                                  .retry_min_ms = 20,
+                                  .retry_max_ms = 40,
+                                  .no_signals = true};
         char errbuf[256];
         esc_worker_t *w = esc_worker_new(m->conf, &ops, &opts, errbuf, sizeof(errbuf));
 
@@ -289,7 +294,7 @@ static void test_worker_starts_where_on_assign_says_and_hands_each_record_once(v
         assert_int_equal(t.skips, 0);
         assert_int_equal(t.total_done, PARTS * PER_PART - 5);
         assert_int_equal(t.assigns, 1);
-        assert_true(t.revokes >= 1);      /* close revokes */
+        assert_true(t.revokes >= 1); /* close revokes */
         assert_int_equal(t.drains, 1);
         assert_true(counter(w, "esc_t_processed_total") == PARTS * PER_PART - 5);
         assert_true(counter(w, "esc_t_errors_total") == 0);
@@ -338,7 +343,7 @@ static void test_fail_stops_only_its_partition_and_reports_unhealthy(void **stat
         t.fail_p = 0;
         t.fail_o = 2;
         t.fail_status = ESC_WORKER_MSG_FAIL;
-        t.fail_times = 1000; /* a poison record: it never succeeds */
+        t.fail_times = 1000;         /* a poison record: it never succeeds */
         t.target = 2 + 2 * PER_PART; /* p0: offsets 0,1; p1, p2: all */
         t.stop_after_ticks = 10;     /* keep running a while after that */
         w = tw_worker(&m, &t, "g-fail", 50);
@@ -422,7 +427,8 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_worker_new_rejects_a_missing_group_and_a_bad_name),
-                cmocka_unit_test(test_worker_starts_where_on_assign_says_and_hands_each_record_once),
+                cmocka_unit_test(
+                        test_worker_starts_where_on_assign_says_and_hands_each_record_once),
                 cmocka_unit_test(test_retry_rewinds_to_the_failed_record_without_skipping),
                 cmocka_unit_test(test_fail_stops_only_its_partition_and_reports_unhealthy),
                 cmocka_unit_test(test_fatal_batch_error_ends_the_run_with_an_error),

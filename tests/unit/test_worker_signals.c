@@ -26,9 +26,9 @@
 #define RECORDS 200
 
 struct sw {
-        int sig;            /* signal to raise after the first batch */
+        int sig; /* signal to raise after the first batch */
         int batches;
-        int handled;        /* records handed to on_batch */
+        int handled; /* records handed to on_batch */
         int handled_at_signal;
         int drains;
         int64_t deadline_us;
@@ -94,10 +94,17 @@ static void run_until_signal(int sig)
         esc_config_t *conf;
         static const char *topics[] = {TOPIC};
         struct sw s = {.sig = sig, .deadline_us = esc_mono_us() + 60 * ESC_USEC_PER_SEC};
-        esc_worker_ops_t ops = {.name = "sig", .opaque = &s, .on_batch = sw_batch,
-                                .on_tick = sw_tick, .on_drain = sw_drain};
-        esc_worker_opts_t opts = {.group = "g-signals", .topics = topics, .topic_cnt = 1,
-                                  .batch_max = 10, .batch_ms = 20, .tick_ms = 50};
+        esc_worker_ops_t ops = {.name = "sig",
+                                .opaque = &s,
+                                .on_batch = sw_batch,
+                                .on_tick = sw_tick,
+                                .on_drain = sw_drain};
+        esc_worker_opts_t opts = {.group = "g-signals",
+                                  .topics = topics,
+                                  .topic_cnt = 1,
+                                  .batch_max = 10,
+                                  .batch_ms = 20,
+                                  .tick_ms = 50};
         esc_worker_t *w;
 
         assert_non_null(rk);
@@ -110,11 +117,10 @@ static void run_until_signal(int sig)
         prod = rd_kafka_new(RD_KAFKA_PRODUCER, c, e, sizeof(e));
         assert_non_null(prod);
         for (int i = 0; i < RECORDS; i++)
-                assert_int_equal(rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(TOPIC),
-                                                   RD_KAFKA_V_VALUE("x", 1),
-                                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                                   RD_KAFKA_V_END),
-                                 0);
+                assert_int_equal(
+                        rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_VALUE("x", 1),
+                                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                        0);
         assert_int_equal(rd_kafka_flush(prod, 10000), 0);
         rd_kafka_destroy(prod);
 

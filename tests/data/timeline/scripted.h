@@ -36,8 +36,8 @@
 
 #define TL_NEVENTS 18
 
-static inline void tl_envelope(esc_event_t *ev, const char *incident, int64_t seq,
-                               esc_time_t at, const char *actor)
+static inline void tl_envelope(esc_event_t *ev, const char *incident, int64_t seq, esc_time_t at,
+                               const char *actor)
 {
         char id[64];
 
@@ -70,10 +70,8 @@ static inline void tl_scripted_event(esc_event_t *ev, const char *incident, int6
                 p->opened.account.health_score = 80;
                 p->opened.account.paying = true;
                 p->opened.product_area = esc_strdup("billing");
-                p->opened.title =
-                    esc_strdup("Invoice export fails | \"500\" <b>since</b> 09:45");
-                p->opened.description =
-                    esc_strdup("Every CSV export returns 500.\nNo workaround.");
+                p->opened.title = esc_strdup("Invoice export fails | \"500\" <b>since</b> 09:45");
+                p->opened.description = esc_strdup("Every CSV export returns 500.\nNo workaround.");
                 p->opened.impact = ESC_IMPACT_MAJOR_FEATURE_BROKEN;
                 p->opened.detected_at = TL_AT(9, 50);
                 break;
@@ -99,14 +97,14 @@ static inline void tl_scripted_event(esc_event_t *ev, const char *incident, int6
                 p->rejected.command_type = esc_strdup("override");
                 p->rejected.code = esc_strdup(ESC_REJ_OVERRIDE_REQUIRES_MANAGER);
                 p->rejected.message =
-                    esc_strdup("anna.csm is not a cs_manager in the policy's people");
+                        esc_strdup("anna.csm is not a cs_manager in the policy's people");
                 break;
         case 5:
                 esc_event_init(ev, ESC_EV_ACKNOWLEDGED);
                 tl_envelope(ev, incident, seq, TL_AT(10, 20), "bob");
                 p->acknowledged.by = esc_strdup("bob");
                 p->acknowledged.message =
-                    esc_strdup("CSV export fails for you; Sev 2; next update 11:00 UTC.");
+                        esc_strdup("CSV export fails for you; Sev 2; next update 11:00 UTC.");
                 p->acknowledged.next_update_at = TL_AT(11, 0);
                 break;
         case 6:
@@ -115,8 +113,7 @@ static inline void tl_scripted_event(esc_event_t *ev, const char *incident, int6
                 p->sev_overridden.from_sev = 2;
                 p->sev_overridden.to_sev = 1;
                 p->sev_overridden.by = esc_strdup("carol");
-                p->sev_overridden.reason =
-                    esc_strdup("renewal next week, exec sponsor escalated");
+                p->sev_overridden.reason = esc_strdup("renewal next week, exec sponsor escalated");
                 p->sev_overridden.response_due_at = TL_AT(10, 15);
                 p->sev_overridden.next_update_due_at = TL_AT(10, 30);
                 p->sev_overridden.resolution_due_at = TL_AT(14, 0);
@@ -132,11 +129,11 @@ static inline void tl_scripted_event(esc_event_t *ev, const char *incident, int6
                             seq == 9 ? "bob" : "anna.csm");
                 p->update_posted.by = esc_strdup(seq == 9 ? "bob" : "anna.csm");
                 p->update_posted.audience =
-                    seq == 9 ? ESC_AUDIENCE_INTERNAL : ESC_AUDIENCE_EXTERNAL;
+                        seq == 9 ? ESC_AUDIENCE_INTERNAL : ESC_AUDIENCE_EXTERNAL;
                 p->update_posted.body =
-                    esc_strdup(seq == 7   ? "Still investigating; next update 11:30."
-                               : seq == 8 ? "Cause identified, deploying a fix."
-                                          : "retry storm on the export queue");
+                        esc_strdup(seq == 7   ? "Still investigating; next update 11:30."
+                                   : seq == 8 ? "Cause identified, deploying a fix."
+                                              : "retry storm on the export queue");
                 p->update_posted.next_update_at = seq == 7   ? TL_AT(11, 30)
                                                   : seq == 8 ? TL_AT(12, 15)
                                                              : ESC_TIME_NONE;
@@ -150,8 +147,7 @@ static inline void tl_scripted_event(esc_event_t *ev, const char *incident, int6
         case 11:
                 esc_event_init(ev, ESC_EV_REVIEW_OPENED);
                 tl_envelope(ev, incident, seq, TL_AT(12, 10), "carol");
-                p->review_opened.tracker_url =
-                    esc_strdup("https://linear.app/acme/issue/ENG-7");
+                p->review_opened.tracker_url = esc_strdup("https://linear.app/acme/issue/ENG-7");
                 p->review_opened.due_at = TL_T0 + 7 * 24 * 60 * TL_MIN;
                 break;
         case 12:
@@ -161,8 +157,7 @@ static inline void tl_scripted_event(esc_event_t *ev, const char *incident, int6
                 p->action_added.title = esc_strdup("Bound retries on the export queue");
                 p->action_added.owner = esc_strdup("bob");
                 p->action_added.due_date = 20521; /* 2026-03-09 */
-                p->action_added.tracker_url =
-                    esc_strdup("https://linear.app/acme/issue/ENG-8");
+                p->action_added.tracker_url = esc_strdup("https://linear.app/acme/issue/ENG-8");
                 break;
         case 13:
                 esc_event_init(ev, ESC_EV_RESOLVED);
@@ -186,13 +181,11 @@ static inline void tl_scripted_event(esc_event_t *ev, const char *incident, int6
                 esc_event_init(ev, ESC_EV_REVIEW_COMPLETED);
                 tl_envelope(ev, incident, seq, TL_AT(13, 30), "carol");
                 p->review_completed.root_cause =
-                    esc_strdup("export retries are unbounded, so one slow renderer "
-                               "starves the queue");
+                        esc_strdup("export retries are unbounded, so one slow renderer "
+                                   "starves the queue");
                 esc_strlist_push(&p->review_completed.five_whys, "exports returned 500");
-                esc_strlist_push(&p->review_completed.five_whys,
-                                 "the export queue was saturated");
-                esc_strlist_push(&p->review_completed.five_whys,
-                                 "retries were unbounded");
+                esc_strlist_push(&p->review_completed.five_whys, "the export queue was saturated");
+                esc_strlist_push(&p->review_completed.five_whys, "retries were unbounded");
                 break;
         case 17:
                 esc_event_init(ev, ESC_EV_CHANNEL_CREATED);
@@ -205,8 +198,7 @@ static inline void tl_scripted_event(esc_event_t *ev, const char *incident, int6
                 tl_envelope(ev, incident, seq, TL_AT(13, 32), "actions");
                 p->tracking_linked.system = esc_strdup("linear");
                 p->tracking_linked.issue_id = esc_strdup("ENG-7");
-                p->tracking_linked.url =
-                    esc_strdup("https://linear.app/acme/issue/ENG-7");
+                p->tracking_linked.url = esc_strdup("https://linear.app/acme/issue/ENG-7");
                 break;
         }
 }
