@@ -1,7 +1,11 @@
-/* fields.c — the field table (see fields.h) and its one generic writer. */
+/* fields.c — the field table (see fields.h), its one generic writer and
+ * the template formatter of one-line texts. */
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "core/fields.h"
+#include "core/util.h"
 
 _Static_assert(sizeof(esc_tier_t) == sizeof(int), "C enums are int-sized");
 _Static_assert(sizeof(esc_event_type_t) == sizeof(int), "C enums are int-sized");
@@ -316,4 +320,189 @@ void esc_fields_write_event_payload(const esc_event_t *ev, const esc_fields_sink
                 return;
         }
         esc_fields_write(&esc_fields_event_payloads[ev->type], &ev->p, sink, ctx);
+}
+
+/* ---- templates ----------------------------------------------------------- */
+
+void esc_fields_out_put(esc_fields_out_t *o, const char *s, size_t n)
+{
+        if (o->size == 0)
+                return;
+        if (o->len + n >= o->size)
+                n = o->size - 1 - o->len;
+        memcpy(o->buf + o->len, s, n);
+        o->len += n;
+        o->buf[o->len] = '\0';
+}
+
+/* The field called name[0..n) in r (dotted: into nested records), with the
+ * address of the struct that holds it in *at. */
+static const esc_field_t *find_field(const esc_rec_t *r, const void **at, const char *name,
+                                     size_t n)
+{
+        const char *dot = memchr(name, '.', n);
+        size_t head = dot ? (size_t)(dot - name) : n;
+
+        for (int i = 0; i < r->n; i++) {
+                const esc_field_t *f = &r->f[i];
+                if (strlen(f->name) != head || memcmp(f->name, name, head))
+                        continue;
+                if (!dot)
+                        return f;
+                if (f->kind != ESC_FK_RECORD)
+                        return NULL;
+                *at = AT(*at, f, char);
+                return find_field(f->sub, at, dot + 1, n - head - 1);
+        }
+        return NULL;
+}
+
+static bool present(const esc_field_t *f, const void *base)
+{
+        switch (f->kind) {
+        case ESC_FK_STR:
+        case ESC_FK_OPT_STR:
+                return *AT(base, f, char *) != NULL;
+        case ESC_FK_BOOL:
+                return *AT(base, f, bool);
+        case ESC_FK_OPT_INT:
+                return *AT(base, f, int) >= 0;
+        case ESC_FK_TIME:
+        case ESC_FK_OPT_TIME:
+                return *AT(base, f, esc_time_t) != ESC_TIME_NONE;
+        case ESC_FK_DATE:
+        case ESC_FK_OPT_DATE:
+                return *AT(base, f, esc_date_t) != ESC_DATE_NONE;
+        case ESC_FK_STRLIST:
+                return AT(base, f, esc_strlist_t)->n > 0;
+        default:
+                return true;
+        }
+}
+
+static void put_value(const esc_field_t *f, const void *base, const esc_fields_style_t *st,
+                      esc_fields_out_t *o)
+{
+        char tmp[40];
+        const char *s = tmp;
+
+        tmp[0] = '\0';
+        if (!present(f, base) && f->kind != ESC_FK_BOOL) {
+                st->value(o, "");
+                return;
+        }
+        switch (f->kind) {
+        case ESC_FK_STR:
+        case ESC_FK_OPT_STR:
+                s = *AT(base, f, char *);
+                break;
+        case ESC_FK_INT:
+        case ESC_FK_OPT_INT:
+                snprintf(tmp, sizeof(tmp), "%d", *AT(base, f, int));
+                break;
+        case ESC_FK_I32:
+                snprintf(tmp, sizeof(tmp), "%d", (int)*AT(base, f, int32_t));
+                break;
+        case ESC_FK_LONG:
+                snprintf(tmp, sizeof(tmp), "%lld", (long long)*AT(base, f, int64_t));
+                break;
+        case ESC_FK_BOOL:
+                s = *AT(base, f, bool) ? "yes" : "no";
+                break;
+        case ESC_FK_ENUM:
+                s = esc_enum_symbol(f->symbols, *AT(base, f, int));
+                break;
+        case ESC_FK_TIME:
+        case ESC_FK_OPT_TIME:
+                esc_time_format(*AT(base, f, esc_time_t), tmp, sizeof(tmp));
+                break;
+        case ESC_FK_DATE:
+        case ESC_FK_OPT_DATE:
+                esc_date_format(*AT(base, f, esc_date_t), tmp, sizeof(tmp));
+                break;
+        case ESC_FK_STRLIST: {
+                /* Joined first, then given to the style as one value. */
+                const esc_strlist_t *l = AT(base, f, esc_strlist_t);
+                char joined[512];
+                esc_fields_out_t j = {joined, sizeof(joined), 0};
+                joined[0] = '\0';
+                for (int i = 0; i < l->n; i++) {
+                        if (i)
+                                esc_fields_out_put(&j, st->list_sep, strlen(st->list_sep));
+                        esc_fields_out_put(&j, l->v[i], strlen(l->v[i]));
+                }
+                st->value(o, joined);
+                return;
+        }
+        default:
+                break; /* records and envelope kinds have no one-line value */
+        }
+        st->value(o, s ? s : "");
+}
+
+/* The '}' closing the '{' at t[-1], or NULL. */
+static const char *closing(const char *t, const char *end)
+{
+        int depth = 1;
+        for (; t < end; t++) {
+                if (*t == '{')
+                        depth++;
+                else if (*t == '}' && --depth == 0)
+                        return t;
+        }
+        return NULL;
+}
+
+static int format_span(const esc_rec_t *r, const void *base, const char *t, const char *end,
+                       const esc_fields_style_t *st, esc_fields_out_t *o, bool write)
+{
+        int rc = 0;
+
+        while (t < end) {
+                const char *open = memchr(t, '{', (size_t)(end - t));
+                if (!open)
+                        open = end;
+                if (write)
+                        esc_fields_out_put(o, t, (size_t)(open - t));
+                if (open == end)
+                        break;
+                const char *close = closing(open + 1, end);
+                if (!close)
+                        return -1;
+                const char *name = open + 1, *inner = close;
+                char op = *name;
+                if (op == '?' || op == '!' || op == '#')
+                        name++;
+                if (op == '?' || op == '!') {
+                        inner = memchr(name, ' ', (size_t)(close - name));
+                        if (!inner)
+                                inner = close;
+                }
+                const void *at = base;
+                const esc_field_t *f = find_field(r, &at, name, (size_t)(inner - name));
+                if (!f) {
+                        rc = -1;
+                } else if (op == '?' || op == '!') {
+                        bool show = present(f, at) == (op == '?');
+                        const char *text = inner < close ? inner + 1 : close;
+                        if (format_span(r, base, text, close, st, o, write && show))
+                                rc = -1;
+                } else if (write && op == '#' && f->kind == ESC_FK_STRLIST) {
+                        char n[16];
+                        snprintf(n, sizeof(n), "%d", AT(at, f, esc_strlist_t)->n);
+                        st->value(o, n);
+                } else if (write) {
+                        put_value(f, at, st, o);
+                }
+                t = close + 1;
+        }
+        return rc;
+}
+
+int esc_fields_format(const esc_rec_t *r, const void *base, const char *tpl,
+                      const esc_fields_style_t *style, esc_fields_out_t *o)
+{
+        if (o->size && o->len < o->size)
+                o->buf[o->len] = '\0';
+        return format_span(r, base, tpl, tpl + strlen(tpl), style, o, true);
 }

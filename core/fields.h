@@ -6,8 +6,9 @@
  * and this table cannot disagree unnoticed: test_codec_roundtrip and
  * test_schema_embedded fail first); the CLI's JSON, the SLA projection's
  * jsonb payload and anything else that lists an event's fields walk it
- * with esc_fields_write. Adding a field to an event is touching its .avsc
- * and its row here. */
+ * with esc_fields_write, and the one-line texts (the CLI's event line, the
+ * timeline's summaries) are templates formatted through it. Adding a field
+ * to an event is touching its .avsc and its row here. */
 #ifndef ESC_FIELDS_H
 #define ESC_FIELDS_H
 
@@ -106,5 +107,44 @@ void esc_fields_write(const esc_rec_t *r, const void *base, const esc_fields_sin
 /* An event's payload record, written with esc_fields_write. */
 void esc_fields_write_event_payload(const esc_event_t *ev, const esc_fields_sink_t *sink,
                                     void *ctx);
+
+/* ---- one-line texts from templates ---------------------------------------
+ *
+ * A template is text with fields of a record named in braces, looked up by
+ * name in the record's table (dotted for nested records: "account.tier"):
+ *
+ *   {name}        the value: strings and enum symbols as they are, numbers
+ *                 in decimal, times and dates in ISO 8601, bools yes/no,
+ *                 string lists joined by the style's separator; a null
+ *                 value is empty
+ *   {#name}       how many items a string list holds
+ *   {?name TEXT}  TEXT (itself a template) when the value is there: a
+ *                 non-null string or time or date, a true bool, a
+ *                 non-empty list, any number
+ *   {!name TEXT}  TEXT when it is not
+ *
+ * The CLI's event line and the timeline's one-line summaries are templates
+ * per event type over the payload records, so the fields they show are
+ * found through this table (test_fields_templates fails on a name the
+ * table does not hold). */
+typedef struct esc_fields_out {
+        char *buf; /* NUL-terminated; output past size - 1 is cut */
+        size_t size, len;
+} esc_fields_out_t;
+
+void esc_fields_out_put(esc_fields_out_t *o, const char *s, size_t n);
+
+typedef struct esc_fields_style {
+        /* Appends one value's text (escaped, quoted or cut as the style
+         * wants); s is never NULL. */
+        void (*value)(esc_fields_out_t *o, const char *s);
+        const char *list_sep; /* between the items of a string list */
+} esc_fields_style_t;
+
+/* Writes template tpl over record r of the struct at base into o (from
+ * o->len on). Returns 0, or -1 if tpl names a field r does not have or its
+ * braces do not close (what can be written is written). */
+int esc_fields_format(const esc_rec_t *r, const void *base, const char *tpl,
+                      const esc_fields_style_t *style, esc_fields_out_t *o);
 
 #endif

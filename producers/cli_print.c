@@ -7,178 +7,75 @@
 #include "core/fields.h"
 #include "producers/cli_print.h"
 
-/* Appends ` key=value` to buf, keeping it NUL-terminated. */
-static void put(char *buf, size_t size, size_t *len, const char *key, const char *val)
+/* A value as the text line shows it: quoted when it holds a blank, a
+ * quote or '=' (or is empty), with newlines, quotes and backslashes
+ * escaped, so one event stays one line. */
+static void quoted(esc_fields_out_t *o, const char *val)
 {
-        if (!val || *len + 1 >= size)
-                return;
-        int n = snprintf(buf + *len, size - *len, "%s%s=", *len ? " " : "", key);
-        if (n < 0 || (size_t)n >= size - *len) {
-                *len = size - 1;
-                return;
-        }
-        *len += (size_t)n;
         bool quote = strpbrk(val, " \t\n\"=") != NULL || *val == '\0';
-        if (quote && *len + 1 < size)
-                buf[(*len)++] = '"';
-        for (const char *p = val; *p && *len + 2 < size; p++) {
+
+        if (quote)
+                esc_fields_out_put(o, "\"", 1);
+        for (const char *p = val; *p; p++) {
                 if (*p == '\n' || *p == '"' || *p == '\\') {
-                        if (*len + 3 >= size)
-                                break;
-                        buf[(*len)++] = '\\';
-                        buf[(*len)++] = *p == '\n' ? 'n' : *p;
+                        char e[2] = {'\\', *p == '\n' ? 'n' : *p};
+                        esc_fields_out_put(o, e, 2);
                 } else {
-                        buf[(*len)++] = *p;
+                        esc_fields_out_put(o, p, 1);
                 }
         }
-        if (quote && *len + 1 < size)
-                buf[(*len)++] = '"';
-        buf[*len] = '\0';
+        if (quote)
+                esc_fields_out_put(o, "\"", 1);
 }
 
-static void put_time(char *buf, size_t size, size_t *len, const char *key, esc_time_t t)
-{
-        char tb[40];
-        if (t != ESC_TIME_NONE)
-                put(buf, size, len, key, esc_time_format(t, tb, sizeof(tb)));
-}
-
-static void put_int(char *buf, size_t size, size_t *len, const char *key, long long v)
-{
-        char nb[24];
-        snprintf(nb, sizeof(nb), "%lld", v);
-        put(buf, size, len, key, nb);
-}
+/* The fields of each event type that matter to a reader (fields.h has the
+ * template language); free text such as messages and bodies is left to
+ * --json. */
+const char *const esc_cli_event_templates[ESC_EV__COUNT] = {
+        [ESC_EV_ESCALATION_OPENED] = "account={account.id} tier={account.tier} impact={impact} "
+                                     "product_area={product_area} title={title}",
+        [ESC_EV_SEVERITY_ASSIGNED] =
+                "sev={sev} matrix_sev={matrix_sev}"
+                "{?bumped  bumped={?bump_reasons {bump_reasons}}{!bump_reasons yes}}"
+                " response_due_at={response_due_at}"
+                "{?next_update_due_at  next_update_due_at={next_update_due_at}}"
+                "{?resolution_due_at  resolution_due_at={resolution_due_at}}",
+        [ESC_EV_SEVERITY_OVERRIDDEN] =
+                "from_sev={from_sev} to_sev={to_sev} by={by} reason={reason}"
+                " response_due_at={response_due_at}"
+                "{?resolution_due_at  resolution_due_at={resolution_due_at}}",
+        [ESC_EV_OWNER_ASSIGNED] = "role={role} person={person} via={via}",
+        [ESC_EV_ACKNOWLEDGED] = "by={by} next_update_at={next_update_at}",
+        [ESC_EV_CUSTOMER_UPDATE_POSTED] = "by={by} audience={audience}"
+                                          "{?next_update_at  next_update_at={next_update_at}}",
+        [ESC_EV_MITIGATED] = "by={by}{?summary  summary={summary}}",
+        [ESC_EV_RESOLVED] = "by={by}{?summary  summary={summary}}",
+        [ESC_EV_CUSTOMER_CONFIRMED] = "by={by}{?note  note={note}}",
+        [ESC_EV_CLOSED] = "by={by} confirmed={confirmed}{?reason  reason={reason}}",
+        [ESC_EV_REOPENED] = "by={by} reason={reason}",
+        [ESC_EV_REVIEW_OPENED] = "due_at={due_at}{?tracker_url  tracker_url={tracker_url}}",
+        [ESC_EV_CORRECTIVE_ACTION_ADDED] = "action_id={action_id} title={title} owner={owner}"
+                                           "{?due_date  due_date={due_date}}",
+        [ESC_EV_REVIEW_COMPLETED] = "root_cause={root_cause} whys={#five_whys}",
+        [ESC_EV_CHANNEL_CREATED] = "channel={slack_channel_id} name={name}",
+        [ESC_EV_TRACKING_ISSUE_LINKED] = "system={system} issue={issue_id} url={url}",
+        [ESC_EV_PAGE_SENT] = "service={service} to={to}",
+        [ESC_EV_UPDATE_OVERDUE] = "due_at={due_at} reminder_no={reminder_no}",
+        [ESC_EV_SLA_BREACHED] = "clock={clock} due_at={due_at}",
+        [ESC_EV_UNOWNED_ESCALATED] = "due_at={due_at} paged={paged}",
+        [ESC_EV_COMMAND_REJECTED] = "command={command_type} code={code} message={message}",
+};
 
 void esc_cli_event_fields(const esc_event_t *ev, char *buf, size_t size)
 {
-        size_t len = 0;
-        const esc_event_payload_t *p = &ev->p;
-        char db[16];
+        static const esc_fields_style_t style = {quoted, ","};
+        esc_fields_out_t o = {buf, size, 0};
 
-        if (size == 0)
-                return;
-        buf[0] = '\0';
-        switch (ev->type) {
-        case ESC_EV_ESCALATION_OPENED:
-                put(buf, size, &len, "account", p->opened.account.id);
-                put(buf, size, &len, "tier", esc_tier_name(p->opened.account.tier));
-                put(buf, size, &len, "impact", esc_impact_name(p->opened.impact));
-                put(buf, size, &len, "product_area", p->opened.product_area);
-                put(buf, size, &len, "title", p->opened.title);
-                break;
-        case ESC_EV_SEVERITY_ASSIGNED: {
-                const esc_sev_assigned_t *a = &p->sev_assigned;
-                put_int(buf, size, &len, "sev", a->sev);
-                put_int(buf, size, &len, "matrix_sev", a->matrix_sev);
-                if (a->bumped) {
-                        char reasons[256] = "";
-                        size_t rl = 0;
-                        for (int i = 0; i < a->bump_reasons.n; i++) {
-                                int n = snprintf(reasons + rl, sizeof(reasons) - rl, "%s%s",
-                                                 i ? "," : "", a->bump_reasons.v[i]);
-                                if (n < 0 || (size_t)n >= sizeof(reasons) - rl)
-                                        break;
-                                rl += (size_t)n;
-                        }
-                        put(buf, size, &len, "bumped", rl ? reasons : "yes");
-                }
-                put_time(buf, size, &len, "response_due_at", a->response_due_at);
-                put_time(buf, size, &len, "next_update_due_at", a->next_update_due_at);
-                put_time(buf, size, &len, "resolution_due_at", a->resolution_due_at);
-                break;
-        }
-        case ESC_EV_SEVERITY_OVERRIDDEN: {
-                const esc_sev_overridden_t *o = &p->sev_overridden;
-                put_int(buf, size, &len, "from_sev", o->from_sev);
-                put_int(buf, size, &len, "to_sev", o->to_sev);
-                put(buf, size, &len, "by", o->by);
-                put(buf, size, &len, "reason", o->reason);
-                put_time(buf, size, &len, "response_due_at", o->response_due_at);
-                put_time(buf, size, &len, "resolution_due_at", o->resolution_due_at);
-                break;
-        }
-        case ESC_EV_OWNER_ASSIGNED:
-                put(buf, size, &len, "role", esc_role_name(p->owner_assigned.role));
-                put(buf, size, &len, "person", p->owner_assigned.person);
-                put(buf, size, &len, "via", esc_via_name(p->owner_assigned.via));
-                break;
-        case ESC_EV_ACKNOWLEDGED:
-                put(buf, size, &len, "by", p->acknowledged.by);
-                put_time(buf, size, &len, "next_update_at", p->acknowledged.next_update_at);
-                break;
-        case ESC_EV_CUSTOMER_UPDATE_POSTED:
-                put(buf, size, &len, "by", p->update_posted.by);
-                put(buf, size, &len, "audience", esc_audience_name(p->update_posted.audience));
-                put_time(buf, size, &len, "next_update_at", p->update_posted.next_update_at);
-                break;
-        case ESC_EV_MITIGATED:
-        case ESC_EV_RESOLVED:
-                put(buf, size, &len, "by", p->resolved.by);
-                put(buf, size, &len, "summary", p->resolved.summary);
-                break;
-        case ESC_EV_CUSTOMER_CONFIRMED:
-                put(buf, size, &len, "by", p->confirmed.by);
-                put(buf, size, &len, "note", p->confirmed.note);
-                break;
-        case ESC_EV_CLOSED:
-                put(buf, size, &len, "by", p->closed.by);
-                put(buf, size, &len, "confirmed", p->closed.confirmed ? "yes" : "no");
-                put(buf, size, &len, "reason", p->closed.reason);
-                break;
-        case ESC_EV_REOPENED:
-                put(buf, size, &len, "by", p->reopened.by);
-                put(buf, size, &len, "reason", p->reopened.reason);
-                break;
-        case ESC_EV_REVIEW_OPENED:
-                put_time(buf, size, &len, "due_at", p->review_opened.due_at);
-                put(buf, size, &len, "tracker_url", p->review_opened.tracker_url);
-                break;
-        case ESC_EV_CORRECTIVE_ACTION_ADDED:
-                put(buf, size, &len, "action_id", p->action_added.action_id);
-                put(buf, size, &len, "title", p->action_added.title);
-                put(buf, size, &len, "owner", p->action_added.owner);
-                if (p->action_added.due_date != ESC_DATE_NONE)
-                        put(buf, size, &len, "due_date",
-                            esc_date_format(p->action_added.due_date, db, sizeof(db)));
-                break;
-        case ESC_EV_REVIEW_COMPLETED:
-                put(buf, size, &len, "root_cause", p->review_completed.root_cause);
-                put_int(buf, size, &len, "whys", p->review_completed.five_whys.n);
-                break;
-        case ESC_EV_CHANNEL_CREATED:
-                put(buf, size, &len, "channel", p->channel_created.slack_channel_id);
-                put(buf, size, &len, "name", p->channel_created.name);
-                break;
-        case ESC_EV_TRACKING_ISSUE_LINKED:
-                put(buf, size, &len, "system", p->tracking_linked.system);
-                put(buf, size, &len, "issue", p->tracking_linked.issue_id);
-                put(buf, size, &len, "url", p->tracking_linked.url);
-                break;
-        case ESC_EV_PAGE_SENT:
-                put(buf, size, &len, "service", p->page_sent.service);
-                put(buf, size, &len, "to", p->page_sent.to);
-                break;
-        case ESC_EV_UPDATE_OVERDUE:
-                put_time(buf, size, &len, "due_at", p->update_overdue.due_at);
-                put_int(buf, size, &len, "reminder_no", p->update_overdue.reminder_no);
-                break;
-        case ESC_EV_SLA_BREACHED:
-                put(buf, size, &len, "clock", esc_clock_name(p->sla_breached.clock));
-                put_time(buf, size, &len, "due_at", p->sla_breached.due_at);
-                break;
-        case ESC_EV_UNOWNED_ESCALATED:
-                put_time(buf, size, &len, "due_at", p->unowned_escalated.due_at);
-                put(buf, size, &len, "paged", p->unowned_escalated.paged);
-                break;
-        case ESC_EV_COMMAND_REJECTED:
-                put(buf, size, &len, "command", p->rejected.command_type);
-                put(buf, size, &len, "code", p->rejected.code);
-                put(buf, size, &len, "message", p->rejected.message);
-                break;
-        default:
-                break;
-        }
+        if (size)
+                buf[0] = '\0';
+        if ((int)ev->type >= 0 && ev->type < ESC_EV__COUNT)
+                esc_fields_format(&esc_fields_event_payloads[ev->type], &ev->p,
+                                  esc_cli_event_templates[ev->type], &style, &o);
 }
 
 void esc_cli_event_line(FILE *out, const esc_event_t *ev)

@@ -10,7 +10,9 @@
 
 #include "core/model.h"
 
-/* "key=value ..." fields of the payload that matter to a reader. */
+/* "key=value ..." fields of the payload that matter to a reader: the
+ * event type's template (core/fields.h) over its payload record. */
+extern const char *const esc_cli_event_templates[ESC_EV__COUNT];
 void esc_cli_event_fields(const esc_event_t *ev, char *buf, size_t size);
 /* "#<seq> <Type> <fields>" */
 void esc_cli_event_line(FILE *out, const esc_event_t *ev);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fields.h"
 #include "core/state.h"
 #include "projections/timeline/timeline.h"
 
@@ -90,148 +91,70 @@ __attribute__((format(printf, 2, 3))) static void warn(esc_timeline_t *tl, const
 
 /* ---- one-line summaries -------------------------------------------------- */
 
-/* Short, single-line view of free text for a summary. */
+/* Free text in a summary: one line, cut at PIECE bytes. */
 #define PIECE 120
-typedef char piece_t[PIECE + 8];
 
-static const char *piece(piece_t dst, const char *s)
+static void piece(esc_fields_out_t *o, const char *s)
 {
-        esc_tl_oneline(dst, sizeof(piece_t), s ? s : "", PIECE);
-        return dst;
+        char dst[PIECE + 8];
+
+        esc_tl_oneline(dst, sizeof(dst), s, PIECE);
+        esc_fields_out_put(o, dst, strlen(dst));
+}
+
+#define BUMPED "{?bumped , bumped{?bump_reasons : {bump_reasons}}}"
+
+/* One sentence per event type (the template language is in fields.h). */
+const char *const esc_tl_summary_templates[ESC_EV__COUNT] = {
+        [ESC_EV_ESCALATION_OPENED] = "opened: {title} (account {account.id}, {account.tier}, "
+                                     "impact {impact}, area {product_area})",
+        [ESC_EV_SEVERITY_ASSIGNED] = "Sev {sev} assigned (matrix Sev {matrix_sev}" BUMPED "); "
+                                     "response due {response_due_at}",
+        [ESC_EV_SEVERITY_OVERRIDDEN] =
+                "Sev {from_sev} -> Sev {to_sev} overridden by {by}: {reason}",
+        [ESC_EV_OWNER_ASSIGNED] = "{role}: {person} ({via})",
+        [ESC_EV_ACKNOWLEDGED] = "acknowledged by {by}, next update {next_update_at}: {message}",
+        [ESC_EV_CUSTOMER_UPDATE_POSTED] = "{audience} update by {by}"
+                                          "{?next_update_at , next {next_update_at}}: {body}",
+        [ESC_EV_MITIGATED] = "mitigated by {by}{?summary : {summary}}",
+        [ESC_EV_RESOLVED] = "resolved by {by}{?summary : {summary}}",
+        [ESC_EV_CUSTOMER_CONFIRMED] =
+                "customer confirmed the fix (recorded by {by}){?note : {note}}",
+        [ESC_EV_CLOSED] = "{?confirmed closed by {by} (customer confirmed)}"
+                          "{!confirmed closed UNCONFIRMED by {by}: {reason}}",
+        [ESC_EV_REOPENED] = "reopened by {by}: {reason}",
+        [ESC_EV_REVIEW_OPENED] = "post-incident review opened, due {due_at}"
+                                 "{?tracker_url : {tracker_url}}",
+        [ESC_EV_CORRECTIVE_ACTION_ADDED] = "corrective action {action_id}: {title} (owner {owner}, "
+                                           "due {?due_date {due_date}}{!due_date none})",
+        [ESC_EV_REVIEW_COMPLETED] = "review completed; root cause: {root_cause}",
+        [ESC_EV_CHANNEL_CREATED] = "Slack channel #{name} ({slack_channel_id})",
+        [ESC_EV_TRACKING_ISSUE_LINKED] = "{system} issue {issue_id} linked: {url}",
+        [ESC_EV_PAGE_SENT] = "paged {to} via {service}",
+        [ESC_EV_UPDATE_OVERDUE] = "customer update overdue (due {due_at}, reminder {reminder_no})",
+        [ESC_EV_SLA_BREACHED] = "{clock} SLA breached (due {due_at})",
+        [ESC_EV_UNOWNED_ESCALATED] = "unowned past its response SLA (due {due_at}); paged {paged}",
+        [ESC_EV_COMMAND_REJECTED] = "refused {command_type}: {code}: {message}",
+};
+
+/* Template tpl over record r at base, as one line of at most size - 8 bytes. */
+static void oneline(const esc_rec_t *r, const void *base, const char *tpl, char *out, size_t size)
+{
+        static const esc_fields_style_t style = {piece, ", "};
+        char tmp[1024];
+        esc_fields_out_t o = {tmp, sizeof(tmp), 0};
+
+        esc_fields_format(r, base, tpl, &style, &o);
+        esc_tl_oneline(out, size, tmp, size - 8);
 }
 
 static void summarize(const esc_event_t *ev, char *out, size_t size)
 {
-        char tmp[1024], t1[32];
-        piece_t a, b, c;
-        const esc_event_payload_t *p = &ev->p;
-
-        tmp[0] = '\0';
-        switch (ev->type) {
-        case ESC_EV_ESCALATION_OPENED:
-                snprintf(tmp, sizeof(tmp), "opened: %s (account %s, %s, impact %s, area %s)",
-                         piece(a, p->opened.title), piece(b, p->opened.account.id),
-                         esc_tier_name(p->opened.account.tier), esc_impact_name(p->opened.impact),
-                         piece(c, p->opened.product_area));
-                break;
-        case ESC_EV_SEVERITY_ASSIGNED: {
-                const esc_sev_assigned_t *s = &p->sev_assigned;
-                char why[256] = "";
-                if (s->bumped && s->bump_reasons.n > 0)
-                        snprintf(why, sizeof(why), ", bumped: %s", piece(a, s->bump_reasons.v[0]));
-                snprintf(tmp, sizeof(tmp), "Sev %d assigned (matrix Sev %d%s); response due %s",
-                         s->sev, s->matrix_sev, why, esc_tl_time(s->response_due_at, t1, 32));
-                break;
-        }
-        case ESC_EV_SEVERITY_OVERRIDDEN:
-                snprintf(tmp, sizeof(tmp), "Sev %d -> Sev %d overridden by %s: %s",
-                         p->sev_overridden.from_sev, p->sev_overridden.to_sev,
-                         piece(a, p->sev_overridden.by), piece(b, p->sev_overridden.reason));
-                break;
-        case ESC_EV_OWNER_ASSIGNED:
-                snprintf(tmp, sizeof(tmp), "%s: %s (%s)", esc_role_name(p->owner_assigned.role),
-                         piece(a, p->owner_assigned.person), esc_via_name(p->owner_assigned.via));
-                break;
-        case ESC_EV_ACKNOWLEDGED:
-                snprintf(tmp, sizeof(tmp), "acknowledged by %s, next update %s: %s",
-                         piece(a, p->acknowledged.by),
-                         esc_tl_time(p->acknowledged.next_update_at, t1, 32),
-                         piece(b, p->acknowledged.message));
-                break;
-        case ESC_EV_CUSTOMER_UPDATE_POSTED:
-                if (p->update_posted.next_update_at != ESC_TIME_NONE)
-                        snprintf(t1, sizeof(t1), ", next ");
-                else
-                        t1[0] = '\0';
-                snprintf(tmp, sizeof(tmp), "%s update by %s%s%s: %s",
-                         esc_audience_name(p->update_posted.audience),
-                         piece(a, p->update_posted.by), t1,
-                         p->update_posted.next_update_at != ESC_TIME_NONE
-                                 ? esc_tl_time(p->update_posted.next_update_at, c, sizeof(c))
-                                 : "",
-                         piece(b, p->update_posted.body));
-                break;
-        case ESC_EV_MITIGATED:
-        case ESC_EV_RESOLVED:
-                snprintf(tmp, sizeof(tmp), "%s by %s%s%s",
-                         ev->type == ESC_EV_MITIGATED ? "mitigated" : "resolved",
-                         piece(a, p->resolved.by), p->resolved.summary ? ": " : "",
-                         p->resolved.summary ? piece(b, p->resolved.summary) : "");
-                break;
-        case ESC_EV_CUSTOMER_CONFIRMED:
-                snprintf(tmp, sizeof(tmp), "customer confirmed the fix (recorded by %s)%s%s",
-                         piece(a, p->confirmed.by), p->confirmed.note ? ": " : "",
-                         p->confirmed.note ? piece(b, p->confirmed.note) : "");
-                break;
-        case ESC_EV_CLOSED:
-                if (p->closed.confirmed)
-                        snprintf(tmp, sizeof(tmp), "closed by %s (customer confirmed)",
-                                 piece(a, p->closed.by));
-                else
-                        snprintf(tmp, sizeof(tmp), "closed UNCONFIRMED by %s: %s",
-                                 piece(a, p->closed.by), piece(b, p->closed.reason));
-                break;
-        case ESC_EV_REOPENED:
-                snprintf(tmp, sizeof(tmp), "reopened by %s: %s", piece(a, p->reopened.by),
-                         piece(b, p->reopened.reason));
-                break;
-        case ESC_EV_REVIEW_OPENED:
-                snprintf(tmp, sizeof(tmp), "post-incident review opened, due %s%s%s",
-                         esc_tl_time(p->review_opened.due_at, t1, 32),
-                         p->review_opened.tracker_url ? ": " : "",
-                         p->review_opened.tracker_url ? piece(a, p->review_opened.tracker_url)
-                                                      : "");
-                break;
-        case ESC_EV_CORRECTIVE_ACTION_ADDED:
-                snprintf(tmp, sizeof(tmp), "corrective action %s: %s (owner %s, due %s)",
-                         piece(a, p->action_added.action_id), piece(b, p->action_added.title),
-                         piece(c, p->action_added.owner),
-                         p->action_added.due_date == ESC_DATE_NONE
-                                 ? "none"
-                                 : esc_date_format(p->action_added.due_date, t1, 32));
-                break;
-        case ESC_EV_REVIEW_COMPLETED:
-                snprintf(tmp, sizeof(tmp), "review completed; root cause: %s",
-                         piece(a, p->review_completed.root_cause));
-                break;
-        case ESC_EV_CHANNEL_CREATED:
-                snprintf(tmp, sizeof(tmp), "Slack channel #%s (%s)",
-                         piece(a, p->channel_created.name),
-                         piece(b, p->channel_created.slack_channel_id));
-                break;
-        case ESC_EV_TRACKING_ISSUE_LINKED:
-                snprintf(tmp, sizeof(tmp), "%s issue %s linked: %s",
-                         piece(a, p->tracking_linked.system), piece(b, p->tracking_linked.issue_id),
-                         piece(c, p->tracking_linked.url));
-                break;
-        case ESC_EV_PAGE_SENT:
-                snprintf(tmp, sizeof(tmp), "paged %s via %s", piece(a, p->page_sent.to),
-                         piece(b, p->page_sent.service));
-                break;
-        case ESC_EV_UPDATE_OVERDUE:
-                snprintf(tmp, sizeof(tmp), "customer update overdue (due %s, reminder %d)",
-                         esc_tl_time(p->update_overdue.due_at, t1, 32),
-                         p->update_overdue.reminder_no);
-                break;
-        case ESC_EV_SLA_BREACHED:
-                snprintf(tmp, sizeof(tmp), "%s SLA breached (due %s)",
-                         esc_clock_name(p->sla_breached.clock),
-                         esc_tl_time(p->sla_breached.due_at, t1, 32));
-                break;
-        case ESC_EV_UNOWNED_ESCALATED:
-                snprintf(tmp, sizeof(tmp), "unowned past its response SLA (due %s); paged %s",
-                         esc_tl_time(p->unowned_escalated.due_at, t1, 32),
-                         piece(a, p->unowned_escalated.paged));
-                break;
-        case ESC_EV_COMMAND_REJECTED:
-                snprintf(tmp, sizeof(tmp), "refused %s: %s: %s", piece(a, p->rejected.command_type),
-                         piece(b, p->rejected.code), piece(c, p->rejected.message));
-                break;
-        default:
-                snprintf(tmp, sizeof(tmp), "%s", esc_event_type_name(ev->type));
-                break;
-        }
-        esc_tl_oneline(out, size, tmp, size - 8);
+        if ((int)ev->type >= 0 && ev->type < ESC_EV__COUNT)
+                oneline(&esc_fields_event_payloads[ev->type], &ev->p,
+                        esc_tl_summary_templates[ev->type], out, size);
+        else
+                esc_tl_oneline(out, size, esc_event_type_name(ev->type), size - 8);
 }
 
 /* ---- derivation ---------------------------------------------------------- */
@@ -320,17 +243,8 @@ static esc_time_t cadence_due(const esc_timeline_t *tl, const esc_policy_t *pol,
 /* Why a severity was assigned: the matrix and the account-weight bump. */
 static void assigned_note(const esc_sev_assigned_t *a, char *out, size_t size)
 {
-        char tmp[512];
-        piece_t r;
-
-        if (a->bumped && a->bump_reasons.n > 0)
-                snprintf(tmp, sizeof(tmp), "matrix Sev %d, bumped: %s%s", a->matrix_sev,
-                         piece(r, a->bump_reasons.v[0]), a->bump_reasons.n > 1 ? ", ..." : "");
-        else if (a->bumped)
-                snprintf(tmp, sizeof(tmp), "matrix Sev %d, bumped", a->matrix_sev);
-        else
-                snprintf(tmp, sizeof(tmp), "matrix Sev %d", a->matrix_sev);
-        esc_tl_oneline(out, size, tmp, size - 8);
+        oneline(&esc_fields_event_payloads[ESC_EV_SEVERITY_ASSIGNED], a,
+                "matrix Sev {matrix_sev}" BUMPED, out, size);
 }
 
 /* The silence from the last customer contact to the resolution, if an

@@ -50,6 +50,10 @@
 #define ESC_TL_MAX_WARNINGS 64
 #define ESC_TL_OUT_CAP ((size_t)64 << 20) /* rendered output */
 
+/* The one-line summary of each event type: a template (core/fields.h)
+ * over the event's payload record. */
+extern const char *const esc_tl_summary_templates[ESC_EV__COUNT];
+
 /* One event as shown: index into tl->evs plus its one-line summary. */
 typedef struct esc_tl_row {
         const esc_event_t *ev; /* points into tl->evs */
