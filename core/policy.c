@@ -150,6 +150,7 @@ void esc_policy_destroy(esc_policy_t *pol)
                 free(p->name);
                 free(p->slack_user_id);
                 free(p->linear_user_id);
+                free(p->pagerduty_user_id);
                 free(p->email);
         }
         free(pol->people);

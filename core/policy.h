@@ -28,7 +28,8 @@
  *     - renewal_within_days: 90
  *   review_due: 5bd
  *   cs_manager: carol                # default CS manager for Sev 1/2
- *   people: [{id, name, role, slack_user_id, linear_user_id, email}]
+ *   people: [{id, name, role, slack_user_id, linear_user_id, pagerduty_user_id,
+ *           email}]
  *   rotations:
  *     - {product_area: billing, members: [alice, bob], handoff: weekly,
  *        day: mon, at: "09:00", start: 2026-01-05, timezone: Europe/Berlin,
@@ -82,9 +83,10 @@ typedef struct esc_person {
         char *id;
         char *name;
         esc_role_t role;
-        char *slack_user_id;  /* nullable */
-        char *linear_user_id; /* nullable */
-        char *email;          /* nullable */
+        char *slack_user_id;     /* nullable */
+        char *linear_user_id;    /* nullable */
+        char *pagerduty_user_id; /* nullable */
+        char *email;             /* nullable */
 } esc_person_t;
 
 typedef struct esc_rotation {

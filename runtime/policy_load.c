@@ -249,29 +249,52 @@ static int weekday_parse(const char *s)
         return -1;
 }
 
+/* Sorts the pairs of mapping map among keys (a NULL-ended list): vals[i]
+ * is the value of keys[i], or NULL. A key listed twice or not in keys is
+ * an error naming it (field.key, or key at the top level). */
+static void take_keys(struct pctx *c, const yaml_node_t *map, const char *field,
+                      const char *const *keys, yaml_node_t **vals)
+{
+        int n = 0;
+        while (keys[n])
+                vals[n++] = NULL;
+        FOR_PAIRS(c, map, p)
+        {
+                const char *k = key_of(c, p, field);
+                if (!k)
+                        continue;
+                char f[300], known[512] = "";
+                if (strcmp(field, "(document)"))
+                        snprintf(f, sizeof(f), "%s.%s", field, k);
+                else
+                        esc_strlcpy(f, k, sizeof(f));
+                int i = 0;
+                while (i < n && strcmp(keys[i], k))
+                        i++;
+                if (i < n && vals[i]) {
+                        /* YAML lets a later key silently win; a policy must not. */
+                        perr(c, node_at(c, p->key), f, "listed twice (keep one)");
+                } else if (i < n) {
+                        vals[i] = node_at(c, p->value);
+                } else {
+                        for (int j = 0; j < n; j++)
+                                snprintf(known + strlen(known), sizeof(known) - strlen(known),
+                                         "%s%s", j ? ", " : "", keys[j]);
+                        perr(c, node_at(c, p->key), f, "unknown key (known: %s)", known);
+                }
+        }
+}
+
 static esc_cal_t *parse_calendar(struct pctx *c, const yaml_node_t *n, const char *name)
 {
         char field[256];
         snprintf(field, sizeof(field), "calendars.%s", name);
         if (!expect(c, n, YAML_MAPPING_NODE, field))
                 return NULL;
-        yaml_node_t *tzn = NULL, *hours = NULL, *hol = NULL;
-        FOR_PAIRS(c, n, p)
-        {
-                const char *k = key_of(c, p, field);
-                if (!k)
-                        continue;
-                yaml_node_t *v = node_at(c, p->value);
-                if (!strcmp(k, "timezone"))
-                        tzn = v;
-                else if (!strcmp(k, "hours"))
-                        hours = v;
-                else if (!strcmp(k, "holidays"))
-                        hol = v;
-                else
-                        perr(c, node_at(c, p->key), field,
-                             "unknown key \"%s\" (known: timezone, hours, holidays)", k);
-        }
+        static const char *const keys[] = {"timezone", "hours", "holidays", NULL};
+        yaml_node_t *v[3];
+        take_keys(c, n, field, keys, v);
+        yaml_node_t *tzn = v[0], *hours = v[1], *hol = v[2];
         esc_tz_t *tz = NULL;
         char f2[300], err[256];
         snprintf(f2, sizeof(f2), "%s.timezone", field);
@@ -414,42 +437,27 @@ static void parse_severities(struct pctx *c, const yaml_node_t *n)
                 yaml_node_t *row = node_at(c, *it);
                 if (!expect(c, row, YAML_MAPPING_NODE, f))
                         continue;
+                static const char *const keys[] = {"sev",        "response", "update_every",
+                                                   "resolution", "page",     NULL};
+                yaml_node_t *v[5];
                 int sev = 0;
                 esc_sev_rule_t r = {no_clock, no_clock, no_clock, false};
-                bool have[4] = {false};
-                FOR_PAIRS(c, row, p)
-                {
-                        const char *k = key_of(c, p, f);
-                        if (!k)
-                                continue;
-                        yaml_node_t *v = node_at(c, p->value);
-                        snprintf(f2, sizeof(f2), "%s.%s", f, k);
-                        if (!strcmp(k, "sev")) {
-                                scalar_int(c, v, f2, 1, 4, &sev);
-                        } else if (!strcmp(k, "response")) {
-                                have[0] = true;
-                                scalar_dur(c, v, f2, NULL, &r.response);
-                        } else if (!strcmp(k, "update_every")) {
-                                have[1] = true;
-                                scalar_dur(c, v, f2, "on_change", &r.update_every);
-                        } else if (!strcmp(k, "resolution")) {
-                                have[2] = true;
-                                scalar_dur(c, v, f2, "none", &r.resolution);
-                        } else if (!strcmp(k, "page")) {
-                                scalar_bool(c, v, f2, &r.page);
-                        } else {
-                                perr(c, node_at(c, p->key), f,
-                                     "unknown key \"%s\" (known: sev, response, update_every, "
-                                     "resolution, page)",
-                                     k);
-                        }
+                take_keys(c, row, f, keys, v);
+                snprintf(f2, sizeof(f2), "%s.sev", f);
+                if (v[0])
+                        scalar_int(c, v[0], f2, 1, 4, &sev);
+                esc_dur_t *clocks[3] = {&r.response, &r.update_every, &r.resolution};
+                static const char *const none_word[3] = {NULL, "on_change", "none"};
+                for (int j = 0; j < 3; j++) {
+                        snprintf(f2, sizeof(f2), "%s.%s", f, keys[j + 1]);
+                        if (v[j + 1])
+                                scalar_dur(c, v[j + 1], f2, none_word[j], clocks[j]);
+                        else
+                                perr(c, row, f2, "missing (every severity needs %s)", keys[j + 1]);
                 }
-                static const char *need[3] = {"response", "update_every", "resolution"};
-                for (int j = 0; j < 3; j++)
-                        if (!have[j]) {
-                                snprintf(f2, sizeof(f2), "%s.%s", f, need[j]);
-                                perr(c, row, f2, "missing (every severity needs %s)", need[j]);
-                        }
+                snprintf(f2, sizeof(f2), "%s.page", f);
+                if (v[4])
+                        scalar_bool(c, v[4], f2, &r.page);
                 if (sev == 0) {
                         snprintf(f2, sizeof(f2), "%s.sev", f);
                         perr(c, row, f2, "missing (give the severity 1..4 this row is for)");
@@ -575,65 +583,60 @@ static void parse_people(struct pctx *c, const yaml_node_t *n)
                 yaml_node_t *pn = node_at(c, *it);
                 if (!expect(c, pn, YAML_MAPPING_NODE, f))
                         continue;
-                const char *id = NULL, *name = NULL, *slack = NULL, *linear = NULL, *email = NULL;
+                /* The strings of a person (keys[j] is stored at str[j]), then role. */
+                static const char *const keys[] = {"id",
+                                                   "name",
+                                                   "slack_user_id",
+                                                   "linear_user_id",
+                                                   "pagerduty_user_id",
+                                                   "email",
+                                                   "role",
+                                                   NULL};
+                static const struct {
+                        size_t off, max;
+                } str[] = {
+                        {offsetof(esc_person_t, id), ESC_MAX_ID},
+                        {offsetof(esc_person_t, name), ESC_MAX_STR},
+                        {offsetof(esc_person_t, slack_user_id), ESC_MAX_ID},
+                        {offsetof(esc_person_t, linear_user_id), ESC_MAX_ID},
+                        {offsetof(esc_person_t, pagerduty_user_id), ESC_MAX_ID},
+                        {offsetof(esc_person_t, email), ESC_MAX_STR},
+                };
+                enum { NSTR = sizeof(str) / sizeof(str[0]) };
+                yaml_node_t *v[NSTR + 1];
+                const char *val[NSTR] = {NULL};
                 int role = -1;
-                bool role_given = false;
-                FOR_PAIRS(c, pn, p)
-                {
-                        const char *k = key_of(c, p, f);
-                        if (!k)
-                                continue;
-                        yaml_node_t *v = node_at(c, p->value);
-                        snprintf(f2, sizeof(f2), "%s.%s", f, k);
-                        if (!strcmp(k, "id"))
-                                id = scalar(c, v, f2, ESC_MAX_ID);
-                        else if (!strcmp(k, "name"))
-                                name = scalar(c, v, f2, ESC_MAX_STR);
-                        else if (!strcmp(k, "slack_user_id"))
-                                slack = scalar(c, v, f2, ESC_MAX_ID);
-                        else if (!strcmp(k, "linear_user_id"))
-                                linear = scalar(c, v, f2, ESC_MAX_ID);
-                        else if (!strcmp(k, "email"))
-                                email = scalar(c, v, f2, ESC_MAX_STR);
-                        else if (!strcmp(k, "role")) {
-                                const char *r = scalar(c, v, f2, 64);
-                                role_given = true;
-                                if (r && (role = esc_role_parse(r)) < 0)
-                                        perr(c, v, f2,
-                                             "\"%s\" is not a role (use engineering_owner, csm "
-                                             "or cs_manager)",
-                                             r);
-                        } else
-                                perr(c, node_at(c, p->key), f,
-                                     "unknown key \"%s\" (known: id, name, role, slack_user_id, "
-                                     "linear_user_id, email)",
-                                     k);
+                take_keys(c, pn, f, keys, v);
+                for (int j = 0; j < NSTR; j++) {
+                        snprintf(f2, sizeof(f2), "%s.%s", f, keys[j]);
+                        if (v[j])
+                                val[j] = scalar(c, v[j], f2, str[j].max);
                 }
-                if (!id) {
+                snprintf(f2, sizeof(f2), "%s.role", f);
+                const char *r = v[NSTR] ? scalar(c, v[NSTR], f2, 64) : NULL;
+                if (r && (role = esc_role_parse(r)) < 0)
+                        perr(c, v[NSTR], f2,
+                             "\"%s\" is not a role (use engineering_owner, csm or cs_manager)", r);
+                if (!val[0]) {
                         snprintf(f2, sizeof(f2), "%s.id", f);
                         perr(c, pn, f2, "missing (every person needs an id)");
                         continue;
                 }
-                if (esc_policy_person(c->pol, id)) {
+                if (esc_policy_person(c->pol, val[0])) {
                         snprintf(f2, sizeof(f2), "%s.id", f);
-                        perr(c, pn, f2, "\"%s\" is listed twice", id);
+                        perr(c, pn, f2, "\"%s\" is listed twice", val[0]);
                         continue;
                 }
                 if (role < 0) {
-                        if (!role_given) {
-                                snprintf(f2, sizeof(f2), "%s.role", f);
+                        if (!v[NSTR])
                                 perr(c, pn, f2,
                                      "missing (use engineering_owner, csm or cs_manager)");
-                        }
                         continue;
                 }
                 esc_person_t *ps = &c->pol->people[c->pol->npeople++];
-                ps->id = esc_strdup(id);
-                ps->name = xstrdup_or_null(name);
                 ps->role = (esc_role_t)role;
-                ps->slack_user_id = xstrdup_or_null(slack);
-                ps->linear_user_id = xstrdup_or_null(linear);
-                ps->email = xstrdup_or_null(email);
+                for (int j = 0; j < NSTR; j++)
+                        *(char **)((char *)ps + str[j].off) = xstrdup_or_null(val[j]);
         }
 }
 
@@ -660,7 +663,7 @@ static void parse_rotations(struct pctx *c, const yaml_node_t *n)
         int i = 0;
         FOR_ITEMS(c, n, it)
         {
-                char f[64], f2[128];
+                char f[64];
                 snprintf(f, sizeof(f), "rotations[%d]", i++);
                 yaml_node_t *rn = node_at(c, *it);
                 if (!expect(c, rn, YAML_MAPPING_NODE, f))
@@ -669,107 +672,83 @@ static void parse_rotations(struct pctx *c, const yaml_node_t *n)
                 r->every_days = 7;
                 r->at_min = 9 * 60;
                 r->start = ESC_DATE_NONE;
+                enum { AREA, MEMBERS, HANDOFF, DAY, AT, START, TZ, MGR, NKEYS };
+                static const char *const keys[NKEYS + 1] = {"product_area", "members",    "handoff",
+                                                            "day",          "at",         "start",
+                                                            "timezone",     "cs_manager", NULL};
+                yaml_node_t *v[NKEYS];
+                char fk[NKEYS][128];
                 int day = -1;
-                yaml_node_t *start_node = rn, *day_node = NULL;
-                FOR_PAIRS(c, rn, p)
-                {
-                        const char *k = key_of(c, p, f);
-                        if (!k)
-                                continue;
-                        yaml_node_t *v = node_at(c, p->value);
-                        snprintf(f2, sizeof(f2), "%s.%s", f, k);
-                        if (!strcmp(k, "product_area")) {
-                                const char *s = scalar(c, v, f2, ESC_MAX_STR);
-                                if (s) {
-                                        free(r->product_area);
-                                        r->product_area = esc_strdup(s);
-                                }
-                        } else if (!strcmp(k, "members")) {
-                                if (!expect(c, v, YAML_SEQUENCE_NODE, f2))
+                take_keys(c, rn, f, keys, v);
+                for (int j = 0; j < NKEYS; j++)
+                        snprintf(fk[j], sizeof(fk[j]), "%s.%s", f, keys[j]);
+                yaml_node_t *start_node = v[START] ? v[START] : rn, *day_node = v[DAY];
+                const char *s;
+                if (v[AREA] && (s = scalar(c, v[AREA], fk[AREA], ESC_MAX_STR)))
+                        r->product_area = esc_strdup(s);
+                if (v[MEMBERS] && expect(c, v[MEMBERS], YAML_SEQUENCE_NODE, fk[MEMBERS])) {
+                        yaml_node_t *ms = v[MEMBERS];
+                        int cnt =
+                                (int)(ms->data.sequence.items.top - ms->data.sequence.items.start);
+                        r->members = esc_xcalloc((size_t)cnt + 1, sizeof(char *));
+                        int j = 0;
+                        FOR_ITEMS(c, ms, mi)
+                        {
+                                char f3[160];
+                                snprintf(f3, sizeof(f3), "%s[%d]", fk[MEMBERS], j++);
+                                yaml_node_t *mn = node_at(c, *mi);
+                                if (!(s = scalar(c, mn, f3, ESC_MAX_ID)))
                                         continue;
-                                int cnt = (int)(v->data.sequence.items.top -
-                                                v->data.sequence.items.start);
-                                r->members = esc_xcalloc((size_t)cnt + 1, sizeof(char *));
-                                int j = 0;
-                                FOR_ITEMS(c, v, mi)
-                                {
-                                        char f3[160];
-                                        snprintf(f3, sizeof(f3), "%s[%d]", f2, j++);
-                                        yaml_node_t *mn = node_at(c, *mi);
-                                        const char *s = scalar(c, mn, f3, ESC_MAX_ID);
-                                        if (!s)
-                                                continue;
-                                        if (c->pol->npeople && !esc_policy_person(c->pol, s))
-                                                perr(c, mn, f3,
-                                                     "\"%s\" is not listed in people (add them "
-                                                     "there first)",
-                                                     s);
-                                        r->members[r->nmembers++] = esc_strdup(s);
-                                }
-                        } else if (!strcmp(k, "handoff")) {
-                                const char *s = scalar(c, v, f2, 32);
-                                if (s && !strcmp(s, "daily"))
-                                        r->every_days = 1;
-                                else if (s && !strcmp(s, "weekly"))
-                                        r->every_days = 7;
-                                else if (s)
-                                        perr(c, v, f2,
-                                             "\"%s\" is not a schedule (use daily or weekly)", s);
-                        } else if (!strcmp(k, "day")) {
-                                const char *s = scalar(c, v, f2, 16);
-                                day_node = v;
-                                if (s && (day = weekday_parse(s)) < 0)
-                                        perr(c, v, f2, "\"%s\" is not a weekday (use mon..sun)", s);
-                        } else if (!strcmp(k, "at")) {
-                                const char *s = scalar(c, v, f2, 16);
-                                int m = s ? parse_hhmm(s, false) : 0;
-                                if (s && m < 0)
-                                        perr(c, v, f2,
-                                             "\"%s\" is not a time of day (use \"09:00\")", s);
-                                else if (s)
-                                        r->at_min = m;
-                        } else if (!strcmp(k, "start")) {
-                                start_node = v;
-                                scalar_date(c, v, f2, &r->start);
-                        } else if (!strcmp(k, "timezone")) {
-                                const char *s = scalar(c, v, f2, 100);
-                                char err[256];
-                                if (s) {
-                                        esc_tz_destroy(r->tz);
-                                        if (!(r->tz = esc_tz_load(s, err, sizeof(err))))
-                                                perr(c, v, f2, "%s", err);
-                                }
-                        } else if (!strcmp(k, "cs_manager")) {
-                                const char *s = scalar(c, v, f2, ESC_MAX_ID);
-                                if (s) {
-                                        check_manager(c, v, f2, s);
-                                        free(r->cs_manager);
-                                        r->cs_manager = esc_strdup(s);
-                                }
-                        } else {
-                                perr(c, node_at(c, p->key), f,
-                                     "unknown key \"%s\" (known: product_area, members, handoff, "
-                                     "day, at, start, timezone, cs_manager)",
-                                     k);
+                                if (c->pol->npeople && !esc_policy_person(c->pol, s))
+                                        perr(c, mn, f3,
+                                             "\"%s\" is not listed in people (add them there "
+                                             "first)",
+                                             s);
+                                r->members[r->nmembers++] = esc_strdup(s);
                         }
                 }
+                if (v[HANDOFF] && (s = scalar(c, v[HANDOFF], fk[HANDOFF], 32))) {
+                        if (!strcmp(s, "daily") || !strcmp(s, "weekly"))
+                                r->every_days = *s == 'd' ? 1 : 7;
+                        else
+                                perr(c, v[HANDOFF], fk[HANDOFF],
+                                     "\"%s\" is not a schedule (use daily or weekly)", s);
+                }
+                if (v[DAY] && (s = scalar(c, v[DAY], fk[DAY], 16)) && (day = weekday_parse(s)) < 0)
+                        perr(c, v[DAY], fk[DAY], "\"%s\" is not a weekday (use mon..sun)", s);
+                if (v[AT] && (s = scalar(c, v[AT], fk[AT], 16))) {
+                        int m = parse_hhmm(s, false);
+                        if (m < 0)
+                                perr(c, v[AT], fk[AT],
+                                     "\"%s\" is not a time of day (use \"09:00\")", s);
+                        else
+                                r->at_min = m;
+                }
+                if (v[START])
+                        scalar_date(c, v[START], fk[START], &r->start);
+                if (v[TZ] && (s = scalar(c, v[TZ], fk[TZ], 100))) {
+                        char err[256];
+                        if (!(r->tz = esc_tz_load(s, err, sizeof(err))))
+                                perr(c, v[TZ], fk[TZ], "%s", err);
+                }
+                if (v[MGR] && (s = scalar(c, v[MGR], fk[MGR], ESC_MAX_ID))) {
+                        check_manager(c, v[MGR], fk[MGR], s);
+                        r->cs_manager = esc_strdup(s);
+                }
                 if (!r->product_area) {
-                        snprintf(f2, sizeof(f2), "%s.product_area", f);
-                        perr(c, rn, f2, "missing (name the product area, or \"*\" for all)");
+                        perr(c, rn, fk[AREA], "missing (name the product area, or \"*\" for all)");
                         r->product_area = esc_strdup("");
                 }
                 r->area_hash = esc_policy_area_hash(r->product_area);
                 if (r->nmembers == 0) {
-                        snprintf(f2, sizeof(f2), "%s.members", f);
-                        perr(c, rn, f2, "missing or empty (list who is on call, in order)");
+                        perr(c, rn, fk[MEMBERS],
+                             "missing or empty (list who is on call, in order)");
                 }
                 if (r->start == ESC_DATE_NONE) {
-                        snprintf(f2, sizeof(f2), "%s.start", f);
-                        perr(c, start_node, f2,
+                        perr(c, start_node, fk[START],
                              "missing (the date the first member's shift starts, YYYY-MM-DD)");
                 } else if (day >= 0 && r->every_days == 7 && esc_cal_weekday(r->start) != day) {
-                        snprintf(f2, sizeof(f2), "%s.day", f);
-                        perr(c, day_node, f2,
+                        perr(c, day_node, fk[DAY],
                              "start is a %s but handoffs are on %s (move start to a %s)",
                              weekday_keys[esc_cal_weekday(r->start)], weekday_keys[day],
                              weekday_keys[day]);
@@ -794,53 +773,32 @@ static void parse_root(struct pctx *c, const yaml_node_t *root)
         }
         if (!expect(c, root, YAML_MAPPING_NODE, "(document)"))
                 return;
-        yaml_node_t *cals = NULL, *pick = NULL, *sevs = NULL, *matrix = NULL, *bumps = NULL,
-                    *people = NULL, *rots = NULL, *mgr = NULL, *version = NULL;
-        FOR_PAIRS(c, root, p)
-        {
-                const char *k = key_of(c, p, "(document)");
-                if (!k)
-                        continue;
-                /* YAML lets a later key silently win; a policy must not. */
-                bool twice = false;
-                for (yaml_node_pair_t *q = root->data.mapping.pairs.start; q < p && !twice; q++) {
-                        yaml_node_t *qk = node_at(c, q->key);
-                        twice = qk && qk->type == YAML_SCALAR_NODE &&
-                                !strcmp((const char *)qk->data.scalar.value, k);
-                }
-                if (twice) {
-                        perr(c, node_at(c, p->key), k, "listed twice (keep one)");
-                        continue;
-                }
-                yaml_node_t *v = node_at(c, p->value);
-                if (!strcmp(k, "version"))
-                        version = v;
-                else if (!strcmp(k, "calendars"))
-                        cals = v;
-                else if (!strcmp(k, "calendar"))
-                        pick = v;
-                else if (!strcmp(k, "severities"))
-                        sevs = v;
-                else if (!strcmp(k, "matrix"))
-                        matrix = v;
-                else if (!strcmp(k, "bump"))
-                        bumps = v;
-                else if (!strcmp(k, "people"))
-                        people = v;
-                else if (!strcmp(k, "rotations"))
-                        rots = v;
-                else if (!strcmp(k, "cs_manager"))
-                        mgr = v;
-                else if (!strcmp(k, "non_paying_sev1_becomes"))
-                        scalar_int(c, v, k, 1, 4, &pol->non_paying_sev1_becomes);
-                else if (!strcmp(k, "review_due"))
-                        scalar_dur(c, v, k, NULL, &pol->review_due);
-                else
-                        perr(c, node_at(c, p->key), k,
-                             "unknown key (known: version, calendar, calendars, severities, "
-                             "matrix, non_paying_sev1_becomes, bump, review_due, cs_manager, "
-                             "people, rotations)");
-        }
+        enum {
+                VERSION,
+                CALENDAR,
+                CALENDARS,
+                SEVS,
+                MATRIX,
+                NON_PAYING,
+                BUMP,
+                REVIEW_DUE,
+                MGR,
+                PEOPLE,
+                ROTATIONS,
+                NKEYS
+        };
+        static const char *const keys[NKEYS + 1] = {
+                "version",    "calendar",   "calendars",
+                "severities", "matrix",     "non_paying_sev1_becomes",
+                "bump",       "review_due", "cs_manager",
+                "people",     "rotations",  NULL};
+        yaml_node_t *v[NKEYS];
+        take_keys(c, root, "(document)", keys, v);
+        yaml_node_t *version = v[VERSION], *mgr = v[MGR];
+        if (v[NON_PAYING])
+                scalar_int(c, v[NON_PAYING], keys[NON_PAYING], 1, 4, &pol->non_paying_sev1_becomes);
+        if (v[REVIEW_DUE])
+                scalar_dur(c, v[REVIEW_DUE], keys[REVIEW_DUE], NULL, &pol->review_due);
         if (!version) {
                 perr(c, root, "version",
                      "missing (every decided event records it; e.g. "
@@ -852,17 +810,17 @@ static void parse_root(struct pctx *c, const yaml_node_t *root)
                         pol->version = esc_strdup(s);
                 }
         }
-        parse_calendars(c, cals, pick);
+        parse_calendars(c, v[CALENDARS], v[CALENDAR]);
         if (!pol->cal)
                 pol->cal = esc_cal_new_default();
-        if (sevs)
-                parse_severities(c, sevs);
-        if (matrix)
-                parse_matrix(c, matrix);
-        if (bumps)
-                parse_bumps(c, bumps);
-        if (people)
-                parse_people(c, people);
+        if (v[SEVS])
+                parse_severities(c, v[SEVS]);
+        if (v[MATRIX])
+                parse_matrix(c, v[MATRIX]);
+        if (v[BUMP])
+                parse_bumps(c, v[BUMP]);
+        if (v[PEOPLE])
+                parse_people(c, v[PEOPLE]);
         if (mgr) {
                 const char *s = scalar(c, mgr, "cs_manager", ESC_MAX_ID);
                 if (s) {
@@ -870,8 +828,8 @@ static void parse_root(struct pctx *c, const yaml_node_t *root)
                         pol->cs_manager = esc_strdup(s);
                 }
         }
-        if (rots)
-                parse_rotations(c, rots);
+        if (v[ROTATIONS])
+                parse_rotations(c, v[ROTATIONS]);
 }
 
 int esc_policy_check(const char *path, esc_policy_t **out,
