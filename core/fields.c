@@ -335,6 +335,11 @@ void esc_fields_out_put(esc_fields_out_t *o, const char *s, size_t n)
         o->buf[o->len] = '\0';
 }
 
+void esc_fields_out_str(esc_fields_out_t *o, const char *s)
+{
+        esc_fields_out_put(o, s, strlen(s));
+}
+
 /* The field called name[0..n) in r (dotted: into nested records), with the
  * address of the struct that holds it in *at. */
 static const esc_field_t *find_field(const esc_rec_t *r, const void **at, const char *name,

@@ -133,6 +133,8 @@ typedef struct esc_fields_out {
 } esc_fields_out_t;
 
 void esc_fields_out_put(esc_fields_out_t *o, const char *s, size_t n);
+/* Appends string s as it is (also a style's value() that escapes nothing). */
+void esc_fields_out_str(esc_fields_out_t *o, const char *s);
 
 typedef struct esc_fields_style {
         /* Appends one value's text (escaped, quoted or cut as the style

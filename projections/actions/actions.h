@@ -49,6 +49,8 @@ typedef struct esc_actions_incident {
         char *issue_url;
         bool paged;         /* PageSent seen or our own trigger */
         char *page_service; /* routing-key name the page went to */
+        char *ticket_id;    /* the source ticket (EscalationOpened's source) */
+        char *ticket_url;
         /* People already invited to the channel, per role ("" = nobody). */
         char invited[ESC_ROLE__COUNT][ESC_MAX_ID + 1];
         /* Record-back commands still to be delivered (ESC_ACTIONS_REC_*). */
@@ -137,6 +139,17 @@ void esc_actions_issue_description(const esc_actions_incident_t *inc, const char
  * mentions the engineering owner and CSM by Slack id where known. */
 void esc_actions_reminder_text(const esc_actions_incident_t *inc, const char *incident_id,
                                const esc_action_t *a, const esc_policy_t *pol, esc_buf_t *out);
+
+/* The channel post ev calls for (DESIGN §9, the Slack column): the
+ * kickoff for SeverityAssigned (sev, why, owners, deadlines, Linear and
+ * ticket links), one line for acknowledgements, updates (external and
+ * internal told apart), overrides and refused overrides, resolution,
+ * confirmation, close, reopen, corrective actions, the review, breaches and
+ * unowned escalations. Text from the log is escaped for Slack. Returns
+ * false (out untouched) for an event the channel does not hear. */
+extern const char *const esc_actions_post_templates[ESC_EV__COUNT];
+bool esc_actions_post_text(const esc_actions_incident_t *inc, const char *incident_id,
+                           const esc_event_t *ev, const esc_policy_t *pol, esc_buf_t *out);
 
 /* A UUIDv4-shaped id derived from the incident id (Linear issueCreate `id`,
  * so a repeated create after a crash is refused instead of duplicated).

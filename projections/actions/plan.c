@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fields.h"
 #include "projections/actions/actions.h"
 
 void esc_actions_incident_init(esc_actions_incident_t *inc)
@@ -28,6 +29,8 @@ void esc_actions_incident_clear(esc_actions_incident_t *inc)
         free(inc->issue_id);
         free(inc->issue_url);
         free(inc->page_service);
+        free(inc->ticket_id);
+        free(inc->ticket_url);
         esc_actions_incident_init(inc);
 }
 
@@ -50,6 +53,8 @@ bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev)
                 set_str(&inc->title, p->opened.title);
                 set_str(&inc->product_area, p->opened.product_area);
                 inc->impact = p->opened.impact;
+                set_str(&inc->ticket_id, ev->source.ticket_id);
+                set_str(&inc->ticket_url, ev->source.url);
                 break;
         case ESC_EV_CHANNEL_CREATED:
                 /* The log is the authority: a recorded channel replaces one
@@ -345,4 +350,143 @@ void esc_actions_issue_uuid(const char *incident_id, char out[37])
 void esc_actions_command_id(const char *kind, const char *incident_id, char *buf, size_t size)
 {
         snprintf(buf, size, "actions-%s-%016" PRIx64, kind, esc_state_id_hash(incident_id));
+}
+
+/* ---- channel posts (DESIGN §9, the Slack column) ----------------------------- */
+
+/* Slack's three control characters, escaped in every value from the log. */
+static void slack_text(esc_fields_out_t *o, const char *s)
+{
+        for (; *s; s++) {
+                const char *rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : NULL;
+                if (rep)
+                        esc_fields_out_str(o, rep);
+                else
+                        esc_fields_out_put(o, s, 1);
+        }
+}
+
+static void put_slack(esc_buf_t *out, const char *s)
+{
+        char tmp[4096];
+        esc_fields_out_t o = {tmp, sizeof(tmp), 0};
+        slack_text(&o, s ? s : "");
+        esc_buf_puts(out, tmp);
+}
+
+/* The post of each event type the channel hears, a template over its
+ * payload (core/fields.h); NULL: no post. SeverityAssigned is the kickoff,
+ * written by kickoff() below. */
+const char *const esc_actions_post_templates[ESC_EV__COUNT] = {
+        [ESC_EV_SEVERITY_OVERRIDDEN] = ":arrows_counterclockwise: Severity overridden: Sev "
+                                       "{from_sev} -> *Sev {to_sev}* by {by}: {reason}",
+        [ESC_EV_ACKNOWLEDGED] = ":eyes: Acknowledged by {by}: {message} (next update due "
+                                "{next_update_at})",
+        [ESC_EV_CUSTOMER_UPDATE_POSTED] = "{?next_update_at (next update due {next_update_at})}",
+        [ESC_EV_MITIGATED] = ":adhesive_bandage: Mitigated by {by}{?summary : {summary}}",
+        [ESC_EV_RESOLVED] = ":white_check_mark: Resolved by {by}{?summary : {summary}}. The "
+                            "customer is asked to confirm the fix.",
+        [ESC_EV_CUSTOMER_CONFIRMED] = ":tada: The customer confirmed the fix (recorded by "
+                                      "{by}){?note : {note}}",
+        [ESC_EV_CLOSED] = ":lock: Closed by {by}{?confirmed  (customer confirmed)}"
+                          "{!confirmed  WITHOUT the customer's confirmation: {reason}}. This "
+                          "channel is archived.",
+        [ESC_EV_REOPENED] = ":rotating_light: Reopened by {by}: {reason}",
+        [ESC_EV_CORRECTIVE_ACTION_ADDED] = ":hammer_and_wrench: Corrective action {action_id}: "
+                                           "{title} (owner {owner}, due {due_date})",
+        [ESC_EV_REVIEW_OPENED] = ":memo: Post-incident review opened, due {due_at}"
+                                 "{?tracker_url : {tracker_url}}",
+        [ESC_EV_SLA_BREACHED] = ":red_circle: The {clock} SLA is breached (was due {due_at}).",
+        [ESC_EV_UNOWNED_ESCALATED] = ":sos: Still unowned past its response SLA (due {due_at}); "
+                                     "paging {paged}.",
+        [ESC_EV_COMMAND_REJECTED] = ":no_entry: Refused {command_type} ({code}): {message}",
+};
+
+static void who(esc_buf_t *out, const esc_policy_t *pol, const char *role, const char *id)
+{
+        esc_buf_puts(out, role);
+        if (*id)
+                mention(out, pol, id);
+        else
+                esc_buf_puts(out, " nobody yet");
+}
+
+static void kickoff(const esc_actions_incident_t *inc, const char *incident_id,
+                    const esc_sev_assigned_t *a, const esc_policy_t *pol, esc_buf_t *out)
+{
+        const esc_state_t *st = &inc->st;
+        char ts[40];
+
+        esc_buf_printf(out, ":rotating_light: *Sev %d* escalation %s: ", a->sev, incident_id);
+        put_slack(out, inc->title);
+        esc_buf_puts(out, "\n*Account* ");
+        put_slack(out, account_label(inc));
+        if (inc->account_name) {
+                esc_buf_puts(out, " (");
+                put_slack(out, inc->account_name);
+                esc_buf_puts(out, ")");
+        }
+        esc_buf_printf(out, ", impact %s, area ", esc_impact_name(inc->impact));
+        put_slack(out, inc->product_area ? inc->product_area : "-");
+        esc_buf_printf(out, "\n*Why Sev %d* matrix Sev %d", a->sev, a->matrix_sev);
+        for (int i = 0; i < a->bump_reasons.n; i++) {
+                esc_buf_puts(out, i ? ", " : ", bumped one level: ");
+                put_slack(out, a->bump_reasons.v[i]);
+        }
+        esc_buf_puts(out, "\n*Owners* ");
+        who(out, pol, "engineering owner", st->owner);
+        who(out, pol, ", CSM", st->csm);
+        if (*st->cs_manager)
+                who(out, pol, ", CS manager", st->cs_manager);
+        esc_buf_printf(out, "\n*Deadlines* response by %s",
+                       esc_time_format(a->response_due_at, ts, sizeof(ts)));
+        if (a->next_update_due_at != ESC_TIME_NONE)
+                esc_buf_printf(out, ", next customer update by %s",
+                               esc_time_format(a->next_update_due_at, ts, sizeof(ts)));
+        if (a->resolution_due_at != ESC_TIME_NONE)
+                esc_buf_printf(out, ", resolution by %s",
+                               esc_time_format(a->resolution_due_at, ts, sizeof(ts)));
+        if (inc->issue_url || inc->ticket_url || inc->ticket_id) {
+                esc_buf_puts(out, "\n*Links*");
+                if (inc->issue_url)
+                        esc_buf_printf(out, " <%s|Linear %s>", inc->issue_url,
+                                       inc->issue_id ? inc->issue_id : "issue");
+                if (inc->ticket_url)
+                        esc_buf_printf(out, " <%s|ticket %s>", inc->ticket_url,
+                                       inc->ticket_id ? inc->ticket_id : "");
+                else if (inc->ticket_id)
+                        esc_buf_printf(out, " ticket %s", inc->ticket_id);
+        }
+}
+
+bool esc_actions_post_text(const esc_actions_incident_t *inc, const char *incident_id,
+                           const esc_event_t *ev, const esc_policy_t *pol, esc_buf_t *out)
+{
+        static const esc_fields_style_t style = {slack_text, ", "};
+        char tmp[4096];
+        esc_fields_out_t o = {tmp, sizeof(tmp), 0};
+
+        if ((int)ev->type < 0 || ev->type >= ESC_EV__COUNT)
+                return false;
+        if (ev->type == ESC_EV_SEVERITY_ASSIGNED) {
+                kickoff(inc, incident_id, &ev->p.sev_assigned, pol, out);
+                return true;
+        }
+        if (ev->type == ESC_EV_COMMAND_REJECTED && strcmp(ev->p.rejected.command_type, "override"))
+                return false; /* only refused overrides are the channel's business */
+        if (!esc_actions_post_templates[ev->type])
+                return false;
+        if (ev->type == ESC_EV_CUSTOMER_UPDATE_POSTED) {
+                bool ext = ev->p.update_posted.audience == ESC_AUDIENCE_EXTERNAL;
+                esc_buf_puts(out, ext ? ":speech_balloon: Customer update by "
+                                      : ":lock: Internal note by ");
+                put_slack(out, ev->p.update_posted.by);
+                esc_buf_puts(out, ": ");
+                put_slack(out, ev->p.update_posted.body);
+                esc_buf_puts(out, " ");
+        }
+        esc_fields_format(&esc_fields_event_payloads[ev->type], &ev->p,
+                          esc_actions_post_templates[ev->type], &style, &o);
+        esc_buf_puts(out, tmp);
+        return true;
 }

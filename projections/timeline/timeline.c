@@ -99,7 +99,7 @@ static void piece(esc_fields_out_t *o, const char *s)
         char dst[PIECE + 8];
 
         esc_tl_oneline(dst, sizeof(dst), s, PIECE);
-        esc_fields_out_put(o, dst, strlen(dst));
+        esc_fields_out_str(o, dst);
 }
 
 #define BUMPED "{?bumped , bumped{?bump_reasons : {bump_reasons}}}"

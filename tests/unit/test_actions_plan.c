@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "codec_fixtures.h"
+#include "core/fields.h"
 #include "projections/actions/actions.h"
 
 static esc_policy_t *pol;
@@ -403,6 +405,141 @@ static void test_ids_are_deterministic(void **state)
         assert_string_not_equal(c1, c2);
 }
 
+/* The kickoff post (DESIGN §9): sev, why, owners (by Slack id), deadlines
+ * and the Linear and ticket links. */
+static void test_kickoff_post_has_sev_why_owners_deadlines_and_links(void **state)
+{
+        esc_actions_incident_t inc;
+        esc_actions_plan_t plan;
+        esc_event_t ev;
+        esc_buf_t b;
+        esc_person_t people[1] = {{.id = esc_strdup("alice"),
+                                   .role = ESC_ROLE_ENGINEERING_OWNER,
+                                   .slack_user_id = esc_strdup("U0ALICE")}};
+        esc_person_t *saved = pol->people;
+        int nsaved = pol->npeople;
+
+        pol->people = people;
+        pol->npeople = 1;
+        open_incident(&inc, 2, &plan);
+        owner(&inc, ESC_ROLE_ENGINEERING_OWNER, "alice", &plan);
+        ev_init(&ev, ESC_EV_TRACKING_ISSUE_LINKED);
+        ev.p.tracking_linked.system = esc_strdup("linear");
+        ev.p.tracking_linked.issue_id = esc_strdup("ENG-1");
+        ev.p.tracking_linked.url = esc_strdup("https://linear.app/x/ENG-1");
+        fold_plan(&inc, &ev, &plan);
+
+        ev_init(&ev, ESC_EV_SEVERITY_ASSIGNED);
+        ev.p.sev_assigned.sev = 2;
+        ev.p.sev_assigned.matrix_sev = 3;
+        ev.p.sev_assigned.bumped = true;
+        esc_strlist_push(&ev.p.sev_assigned.bump_reasons, "tier == strategic");
+        ev.p.sev_assigned.response_due_at = T("2026-03-04T11:00:00Z");
+        ev.p.sev_assigned.next_update_due_at = T("2026-03-04T12:00:00Z");
+        ev.p.sev_assigned.resolution_due_at = ESC_TIME_NONE;
+        esc_buf_init(&b, 0);
+        assert_true(esc_actions_post_text(&inc, "INC-1", &ev, pol, &b));
+        assert_non_null(strstr(b.data, "*Sev 2* escalation INC-1: Invoices fail"));
+        assert_non_null(strstr(b.data, "*Why Sev 2* matrix Sev 3, bumped one level: tier == strategic"));
+        assert_non_null(strstr(b.data, "engineering owner <@U0ALICE>, CSM nobody yet"));
+        assert_non_null(strstr(b.data, "response by 2026-03-04T11:00:00Z, next customer update by "
+                                       "2026-03-04T12:00:00Z"));
+        assert_null(strstr(b.data, "resolution by"));
+        assert_non_null(strstr(b.data, "<https://linear.app/x/ENG-1|Linear ENG-1>"));
+        esc_buf_free(&b);
+        esc_event_clear(&ev);
+        esc_actions_incident_clear(&inc);
+        pol->people = saved;
+        pol->npeople = nsaved;
+        free(people[0].id);
+        free(people[0].slack_user_id);
+}
+
+static void update_post(esc_actions_incident_t *inc, esc_audience_t audience, const char *body,
+                        esc_buf_t *b)
+{
+        esc_event_t ev;
+        ev_init(&ev, ESC_EV_CUSTOMER_UPDATE_POSTED);
+        ev.p.update_posted.by = esc_strdup("dave");
+        ev.p.update_posted.audience = audience;
+        ev.p.update_posted.body = esc_strdup(body);
+        ev.p.update_posted.next_update_at = ESC_TIME_NONE;
+        esc_buf_init(b, 0);
+        assert_true(esc_actions_post_text(inc, "INC-1", &ev, pol, b));
+        esc_event_clear(&ev);
+}
+
+static void test_posts_tell_customer_updates_from_internal_notes_and_escape(void **state)
+{
+        esc_actions_incident_t inc;
+        esc_actions_plan_t plan;
+        esc_buf_t b;
+
+        open_incident(&inc, 2, &plan);
+        update_post(&inc, ESC_AUDIENCE_EXTERNAL, "fix <soon> & tested", &b);
+        assert_non_null(strstr(b.data, ":speech_balloon: Customer update by dave: "
+                                       "fix &lt;soon&gt; &amp; tested"));
+        esc_buf_free(&b);
+        update_post(&inc, ESC_AUDIENCE_INTERNAL, "pool exhausted", &b);
+        assert_non_null(strstr(b.data, ":lock: Internal note by dave: pool exhausted"));
+        assert_null(strstr(b.data, "Customer update"));
+        esc_buf_free(&b);
+        esc_actions_incident_clear(&inc);
+}
+
+static bool rejected_post(esc_actions_incident_t *inc, const char *command, esc_buf_t *b)
+{
+        esc_event_t ev;
+        ev_init(&ev, ESC_EV_COMMAND_REJECTED);
+        ev.p.rejected.command_type = esc_strdup(command);
+        ev.p.rejected.code = esc_strdup("override_requires_manager");
+        ev.p.rejected.message = esc_strdup("alice is not a cs_manager");
+        esc_buf_init(b, 0);
+        bool posted = esc_actions_post_text(inc, "INC-1", &ev, pol, b);
+        esc_event_clear(&ev);
+        return posted;
+}
+
+static void test_refused_overrides_are_posted_other_refusals_are_not(void **state)
+{
+        esc_actions_incident_t inc;
+        esc_actions_plan_t plan;
+        esc_buf_t b;
+
+        open_incident(&inc, 2, &plan);
+        assert_true(rejected_post(&inc, "override", &b));
+        assert_non_null(strstr(b.data, "Refused override (override_requires_manager): alice is "
+                                       "not a cs_manager"));
+        esc_buf_free(&b);
+        assert_false(rejected_post(&inc, "ack", &b));
+        assert_null(b.data);
+        esc_buf_free(&b);
+        esc_actions_incident_clear(&inc);
+}
+
+/* Every post template names fields its event has (a renamed field fails). */
+static void test_every_post_template_names_fields_of_its_event(void **state)
+{
+        static const esc_fields_style_t style = {esc_fields_out_str, ", "};
+        int posts = 0;
+
+        for (int t = 0; t < ESC_EV__COUNT; t++) {
+                esc_event_t ev;
+                char buf[2048];
+                esc_fields_out_t o = {buf, sizeof(buf), 0};
+                if (!esc_actions_post_templates[t])
+                        continue;
+                posts++;
+                codec_fixture_event(&ev, (esc_event_type_t)t, FIXTURE_FULL);
+                if (esc_fields_format(&esc_fields_event_payloads[t], &ev.p,
+                                      esc_actions_post_templates[t], &style, &o))
+                        fail_msg("%s: post template names a field the event does not have",
+                                 esc_event_type_name(ev.type));
+                esc_event_clear(&ev);
+        }
+        assert_true(posts >= 10);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -419,6 +556,10 @@ int main(void)
                 cmocka_unit_test(test_channel_name_follows_slack_rules),
                 cmocka_unit_test(test_issue_carries_sev_account_and_sla_clock),
                 cmocka_unit_test(test_ids_are_deterministic),
+                cmocka_unit_test(test_kickoff_post_has_sev_why_owners_deadlines_and_links),
+                cmocka_unit_test(test_posts_tell_customer_updates_from_internal_notes_and_escape),
+                cmocka_unit_test(test_refused_overrides_are_posted_other_refusals_are_not),
+                cmocka_unit_test(test_every_post_template_names_fields_of_its_event),
         };
         pol = esc_policy_default();
         int rc = cmocka_run_group_tests(tests, NULL, NULL);

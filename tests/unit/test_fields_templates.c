@@ -15,19 +15,14 @@
 #include "producers/cli_print.h"
 #include "projections/timeline/timeline.h"
 
-static void plain(esc_fields_out_t *o, const char *s)
-{
-        esc_fields_out_put(o, s, strlen(s));
-}
-
 static void bracketed(esc_fields_out_t *o, const char *s)
 {
         esc_fields_out_put(o, "<", 1);
-        plain(o, s);
+        esc_fields_out_str(o, s);
         esc_fields_out_put(o, ">", 1);
 }
 
-static const esc_fields_style_t plain_style = {plain, "|"};
+static const esc_fields_style_t plain_style = {esc_fields_out_str, "|"};
 
 static int fmt(const esc_event_t *ev, const char *tpl, char *buf, size_t size)
 {
