@@ -151,6 +151,22 @@ extern const char *const esc_actions_post_templates[ESC_EV__COUNT];
 bool esc_actions_post_text(const esc_actions_incident_t *inc, const char *incident_id,
                            const esc_event_t *ev, const esc_policy_t *pol, esc_buf_t *out);
 
+/* What the customer's ticket gets for ev (DESIGN §9, the Zendesk column):
+ * a comment (public: the customer sees it, and it then holds only the
+ * message meant for them; else an internal note), a new status, a sev for
+ * the ticket's custom field. */
+typedef struct esc_actions_ticket {
+        esc_buf_t body;     /* the comment; empty: none */
+        bool public;        /* a public reply, not an internal note */
+        const char *status; /* "solved", "open"; NULL: unchanged */
+        int sev;            /* 1..4 for the sev custom field; 0: unchanged */
+} esc_actions_ticket_t;
+
+/* Fills out (always initialised; free out->body) and returns true when ev
+ * calls for a ticket update; false when the ticket does not hear ev. */
+bool esc_actions_ticket_update(const esc_actions_incident_t *inc, const char *incident_id,
+                               const esc_event_t *ev, esc_actions_ticket_t *out);
+
 /* A UUIDv4-shaped id derived from the incident id (Linear issueCreate `id`,
  * so a repeated create after a crash is refused instead of duplicated).
  * out needs 37 bytes. */

@@ -358,7 +358,10 @@ void esc_actions_command_id(const char *kind, const char *incident_id, char *buf
 static void slack_text(esc_fields_out_t *o, const char *s)
 {
         for (; *s; s++) {
-                const char *rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : NULL;
+                const char *rep = *s == '&'   ? "&amp;"
+                                  : *s == '<' ? "&lt;"
+                                  : *s == '>' ? "&gt;"
+                                              : NULL;
                 if (rep)
                         esc_fields_out_str(o, rep);
                 else
@@ -488,5 +491,63 @@ bool esc_actions_post_text(const esc_actions_incident_t *inc, const char *incide
         esc_fields_format(&esc_fields_event_payloads[ev->type], &ev->p,
                           esc_actions_post_templates[ev->type], &style, &o);
         esc_buf_puts(out, tmp);
+        return true;
+}
+
+/* ---- the customer's ticket (DESIGN §9, the Zendesk column) -------------------- */
+
+bool esc_actions_ticket_update(const esc_actions_incident_t *inc, const char *incident_id,
+                               const esc_event_t *ev, esc_actions_ticket_t *out)
+{
+        const esc_event_payload_t *p = &ev->p;
+
+        memset(out, 0, sizeof(*out));
+        esc_buf_init(&out->body, 0);
+        switch (ev->type) {
+        case ESC_EV_SEVERITY_ASSIGNED:
+                esc_buf_printf(&out->body, "Escalated as Sev %d (%s).", p->sev_assigned.sev,
+                               incident_id);
+                if (inc->channel_name)
+                        esc_buf_printf(&out->body, " Slack: #%s.", inc->channel_name);
+                if (inc->issue_url)
+                        esc_buf_printf(&out->body, " Linear: %s", inc->issue_url);
+                out->sev = p->sev_assigned.sev;
+                break;
+        case ESC_EV_ACKNOWLEDGED:
+                /* The customer reads the message, nothing else of ours. */
+                esc_buf_puts(&out->body, p->acknowledged.message);
+                out->public = true;
+                break;
+        case ESC_EV_CUSTOMER_UPDATE_POSTED:
+                esc_buf_puts(&out->body, p->update_posted.body);
+                out->public = p->update_posted.audience == ESC_AUDIENCE_EXTERNAL;
+                break;
+        case ESC_EV_SEVERITY_OVERRIDDEN:
+                esc_buf_printf(&out->body, "Severity overridden: Sev %d -> Sev %d by %s: %s",
+                               p->sev_overridden.from_sev, p->sev_overridden.to_sev,
+                               p->sev_overridden.by, p->sev_overridden.reason);
+                out->sev = p->sev_overridden.to_sev;
+                break;
+        case ESC_EV_COMMAND_REJECTED:
+                if (strcmp(p->rejected.command_type, "override"))
+                        return false;
+                esc_buf_printf(&out->body, "Severity override refused (%s): %s", p->rejected.code,
+                               p->rejected.message);
+                break;
+        case ESC_EV_RESOLVED:
+                esc_buf_puts(&out->body,
+                             "We have resolved the problem you reported. Could you check that "
+                             "everything works as expected again and reply to confirm?");
+                out->public = true;
+                break;
+        case ESC_EV_CLOSED:
+                out->status = "solved";
+                break;
+        case ESC_EV_REOPENED:
+                out->status = "open";
+                break;
+        default:
+                return false;
+        }
         return true;
 }

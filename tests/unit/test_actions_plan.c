@@ -440,7 +440,8 @@ static void test_kickoff_post_has_sev_why_owners_deadlines_and_links(void **stat
         esc_buf_init(&b, 0);
         assert_true(esc_actions_post_text(&inc, "INC-1", &ev, pol, &b));
         assert_non_null(strstr(b.data, "*Sev 2* escalation INC-1: Invoices fail"));
-        assert_non_null(strstr(b.data, "*Why Sev 2* matrix Sev 3, bumped one level: tier == strategic"));
+        assert_non_null(
+                strstr(b.data, "*Why Sev 2* matrix Sev 3, bumped one level: tier == strategic"));
         assert_non_null(strstr(b.data, "engineering owner <@U0ALICE>, CSM nobody yet"));
         assert_non_null(strstr(b.data, "response by 2026-03-04T11:00:00Z, next customer update by "
                                        "2026-03-04T12:00:00Z"));
@@ -540,6 +541,68 @@ static void test_every_post_template_names_fields_of_its_event(void **state)
         assert_true(posts >= 10);
 }
 
+/* The customer's public replies hold the external message only; internal
+ * text goes to internal notes; resolution asks the customer to confirm. */
+static void test_ticket_hears_external_text_publicly_and_internal_text_privately(void **state)
+{
+        esc_actions_incident_t inc;
+        esc_actions_plan_t plan;
+        esc_actions_ticket_t t;
+        esc_event_t ev;
+
+        open_incident(&inc, 2, &plan);
+        ev_init(&ev, ESC_EV_ACKNOWLEDGED);
+        ev.p.acknowledged.by = esc_strdup("alice");
+        ev.p.acknowledged.message = esc_strdup("We are on it; next update 11:00 UTC.");
+        assert_true(esc_actions_ticket_update(&inc, "INC-1", &ev, &t));
+        assert_true(t.public);
+        assert_string_equal(t.body.data, "We are on it; next update 11:00 UTC.");
+        esc_buf_free(&t.body);
+        esc_event_clear(&ev);
+
+        ev_init(&ev, ESC_EV_CUSTOMER_UPDATE_POSTED);
+        ev.p.update_posted.by = esc_strdup("alice");
+        ev.p.update_posted.audience = ESC_AUDIENCE_INTERNAL;
+        ev.p.update_posted.body = esc_strdup("renderer pool exhausted");
+        ev.p.update_posted.next_update_at = ESC_TIME_NONE;
+        assert_true(esc_actions_ticket_update(&inc, "INC-1", &ev, &t));
+        assert_false(t.public);
+        assert_string_equal(t.body.data, "renderer pool exhausted");
+        esc_buf_free(&t.body);
+        ev.p.update_posted.audience = ESC_AUDIENCE_EXTERNAL;
+        assert_true(esc_actions_ticket_update(&inc, "INC-1", &ev, &t));
+        assert_true(t.public);
+        esc_buf_free(&t.body);
+        esc_event_clear(&ev);
+
+        ev_init(&ev, ESC_EV_RESOLVED);
+        ev.p.resolved.by = esc_strdup("alice");
+        ev.p.resolved.summary = esc_strdup("internal: rolled back 4.12");
+        assert_true(esc_actions_ticket_update(&inc, "INC-1", &ev, &t));
+        assert_true(t.public);
+        assert_non_null(strstr(t.body.data, "confirm"));
+        assert_null(strstr(t.body.data, "rolled back"));
+        esc_buf_free(&t.body);
+        esc_event_clear(&ev);
+
+        ev_init(&ev, ESC_EV_CLOSED);
+        ev.p.closed.by = esc_strdup("carol");
+        ev.p.closed.confirmed = true;
+        assert_true(esc_actions_ticket_update(&inc, "INC-1", &ev, &t));
+        assert_string_equal(t.status, "solved");
+        assert_int_equal(t.body.len, 0);
+        esc_buf_free(&t.body);
+        esc_event_clear(&ev);
+
+        ev_init(&ev, ESC_EV_UPDATE_OVERDUE);
+        ev.p.update_overdue.due_at = T("2026-03-04T11:00:00Z");
+        ev.p.update_overdue.reminder_no = 1;
+        assert_false(esc_actions_ticket_update(&inc, "INC-1", &ev, &t));
+        esc_buf_free(&t.body);
+        esc_event_clear(&ev);
+        esc_actions_incident_clear(&inc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -560,6 +623,8 @@ int main(void)
                 cmocka_unit_test(test_posts_tell_customer_updates_from_internal_notes_and_escape),
                 cmocka_unit_test(test_refused_overrides_are_posted_other_refusals_are_not),
                 cmocka_unit_test(test_every_post_template_names_fields_of_its_event),
+                cmocka_unit_test(
+                        test_ticket_hears_external_text_publicly_and_internal_text_privately),
         };
         pol = esc_policy_default();
         int rc = cmocka_run_group_tests(tests, NULL, NULL);
