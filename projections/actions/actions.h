@@ -167,6 +167,28 @@ typedef struct esc_actions_ticket {
 bool esc_actions_ticket_update(const esc_actions_incident_t *inc, const char *incident_id,
                                const esc_event_t *ev, esc_actions_ticket_t *out);
 
+/* Linear's priority for a sev: 1 Urgent .. 4 Low (0 for none). */
+int esc_actions_linear_priority(int sev);
+
+/* What the incident's Linear issue gets for ev (DESIGN §9, the Linear
+ * column): a comment, a new priority, a new state type, or - for a
+ * corrective action - a child issue (title in comment) assigned to the
+ * action owner's linear_user_id with the action's due date. */
+typedef struct esc_actions_linear {
+        esc_buf_t comment;          /* comment body; child issue: its title */
+        int priority;               /* 1..4; 0: unchanged */
+        const char *state;          /* Linear state type: "completed", "started"; NULL */
+        bool child;                 /* create a child issue (parentId = the issue) */
+        const char *child_key;      /* the action id (borrowed from ev) */
+        const char *child_assignee; /* linear_user_id or NULL (borrowed from pol) */
+        esc_date_t child_due;
+} esc_actions_linear_t;
+
+/* Fills out (always initialised; free out->comment); false when the issue
+ * does not hear ev. */
+bool esc_actions_linear_update(const esc_actions_incident_t *inc, const esc_event_t *ev,
+                               const esc_policy_t *pol, esc_actions_linear_t *out);
+
 /* A UUIDv4-shaped id derived from the incident id (Linear issueCreate `id`,
  * so a repeated create after a crash is refused instead of duplicated).
  * out needs 37 bytes. */

@@ -551,3 +551,62 @@ bool esc_actions_ticket_update(const esc_actions_incident_t *inc, const char *in
         }
         return true;
 }
+
+/* ---- the Linear issue (DESIGN §9, the Linear column) --------------------------- */
+
+int esc_actions_linear_priority(int sev)
+{
+        /* Linear: 1 Urgent, 2 High, 3 Medium, 4 Low (0 = none). */
+        return sev >= 1 && sev <= 4 ? sev : 0;
+}
+
+bool esc_actions_linear_update(const esc_actions_incident_t *inc, const esc_event_t *ev,
+                               const esc_policy_t *pol, esc_actions_linear_t *out)
+{
+        const esc_event_payload_t *p = &ev->p;
+
+        memset(out, 0, sizeof(*out));
+        esc_buf_init(&out->comment, 0);
+        switch (ev->type) {
+        case ESC_EV_ACKNOWLEDGED:
+                esc_buf_printf(&out->comment, "Acknowledged by %s: %s", p->acknowledged.by,
+                               p->acknowledged.message);
+                break;
+        case ESC_EV_CUSTOMER_UPDATE_POSTED:
+                esc_buf_printf(&out->comment, "%s by %s: %s",
+                               p->update_posted.audience == ESC_AUDIENCE_EXTERNAL
+                                       ? "Customer update"
+                                       : "Internal note",
+                               p->update_posted.by, p->update_posted.body);
+                break;
+        case ESC_EV_SEVERITY_OVERRIDDEN:
+                out->priority = esc_actions_linear_priority(p->sev_overridden.to_sev);
+                esc_buf_printf(&out->comment, "Severity overridden: Sev %d -> Sev %d by %s: %s",
+                               p->sev_overridden.from_sev, p->sev_overridden.to_sev,
+                               p->sev_overridden.by, p->sev_overridden.reason);
+                break;
+        case ESC_EV_RESOLVED:
+                out->state = "completed";
+                break;
+        case ESC_EV_CLOSED:
+                out->state = "completed";
+                break;
+        case ESC_EV_REOPENED:
+                out->state = "started";
+                out->priority = esc_actions_linear_priority(inc->st.sev);
+                break;
+        case ESC_EV_CORRECTIVE_ACTION_ADDED: {
+                const esc_action_added_t *a = &p->action_added;
+                const esc_person_t *who = esc_policy_person(pol, a->owner);
+                out->child = true;
+                out->child_key = a->action_id;
+                out->child_due = a->due_date;
+                out->child_assignee = who ? who->linear_user_id : NULL;
+                esc_buf_printf(&out->comment, "%s", a->title);
+                break;
+        }
+        default:
+                return false;
+        }
+        return true;
+}

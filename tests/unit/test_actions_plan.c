@@ -603,6 +603,66 @@ static void test_ticket_hears_external_text_publicly_and_internal_text_privately
         esc_actions_incident_clear(&inc);
 }
 
+/* The Linear issue: priority follows the sev, updates become comments, a
+ * corrective action becomes a child issue assigned to its owner. */
+static void test_linear_issue_follows_sev_updates_and_corrective_actions(void **state)
+{
+        esc_actions_incident_t inc;
+        esc_actions_plan_t plan;
+        esc_actions_linear_t l;
+        esc_event_t ev;
+        esc_person_t people[1] = {{.id = esc_strdup("bob"),
+                                   .role = ESC_ROLE_ENGINEERING_OWNER,
+                                   .linear_user_id = esc_strdup("lin-bob")}};
+        esc_person_t *saved = pol->people;
+        int nsaved = pol->npeople;
+
+        pol->people = people;
+        pol->npeople = 1;
+        assert_int_equal(esc_actions_linear_priority(1), 1);
+        assert_int_equal(esc_actions_linear_priority(4), 4);
+        assert_int_equal(esc_actions_linear_priority(0), 0);
+        open_incident(&inc, 2, &plan);
+
+        ev_init(&ev, ESC_EV_SEVERITY_OVERRIDDEN);
+        ev.p.sev_overridden.from_sev = 2;
+        ev.p.sev_overridden.to_sev = 1;
+        ev.p.sev_overridden.by = esc_strdup("carol");
+        ev.p.sev_overridden.reason = esc_strdup("renewal");
+        assert_true(esc_actions_linear_update(&inc, &ev, pol, &l));
+        assert_int_equal(l.priority, 1);
+        assert_non_null(strstr(l.comment.data, "Sev 2 -> Sev 1 by carol: renewal"));
+        esc_buf_free(&l.comment);
+        esc_event_clear(&ev);
+
+        ev_init(&ev, ESC_EV_CORRECTIVE_ACTION_ADDED);
+        ev.p.action_added.action_id = esc_strdup("ca-1");
+        ev.p.action_added.title = esc_strdup("Cap renderer retries");
+        ev.p.action_added.owner = esc_strdup("bob");
+        ev.p.action_added.due_date = 20000;
+        assert_true(esc_actions_linear_update(&inc, &ev, pol, &l));
+        assert_true(l.child);
+        assert_string_equal(l.child_key, "ca-1");
+        assert_string_equal(l.child_assignee, "lin-bob");
+        assert_int_equal(l.child_due, 20000);
+        assert_string_equal(l.comment.data, "Cap renderer retries");
+        esc_buf_free(&l.comment);
+        esc_event_clear(&ev);
+
+        ev_init(&ev, ESC_EV_RESOLVED);
+        ev.p.resolved.by = esc_strdup("bob");
+        assert_true(esc_actions_linear_update(&inc, &ev, pol, &l));
+        assert_string_equal(l.state, "completed");
+        assert_false(l.child);
+        esc_buf_free(&l.comment);
+        esc_event_clear(&ev);
+        esc_actions_incident_clear(&inc);
+        pol->people = saved;
+        pol->npeople = nsaved;
+        free(people[0].id);
+        free(people[0].linear_user_id);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -625,6 +685,7 @@ int main(void)
                 cmocka_unit_test(test_every_post_template_names_fields_of_its_event),
                 cmocka_unit_test(
                         test_ticket_hears_external_text_publicly_and_internal_text_privately),
+                cmocka_unit_test(test_linear_issue_follows_sev_updates_and_corrective_actions),
         };
         pol = esc_policy_default();
         int rc = cmocka_run_group_tests(tests, NULL, NULL);
