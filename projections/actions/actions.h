@@ -51,6 +51,7 @@ typedef struct esc_actions_incident {
         char *page_service; /* routing-key name the page went to */
         char *ticket_id;    /* the source ticket (EscalationOpened's source) */
         char *ticket_url;
+        char *why; /* the last SeverityAssigned's bump reasons, joined */
         /* People already invited to the channel, per role ("" = nobody). */
         char invited[ESC_ROLE__COUNT][ESC_MAX_ID + 1];
         /* Record-back commands still to be delivered (ESC_ACTIONS_REC_*). */
@@ -87,6 +88,9 @@ typedef enum {
         ESC_ACT_PAGE,               /* PagerDuty trigger */
         ESC_ACT_RESOLVE_PAGE,       /* PagerDuty resolve */
         ESC_ACT_REMIND,             /* chat.postMessage: update overdue */
+        ESC_ACT_POST,               /* chat.postMessage: the event's post (post_text) */
+        ESC_ACT_ARCHIVE,            /* conversations.archive: closed */
+        ESC_ACT_UNARCHIVE,          /* conversations.unarchive: reopened */
         ESC_ACT__COUNT
 } esc_action_kind_t;
 
@@ -146,8 +150,11 @@ void esc_actions_reminder_text(const esc_actions_incident_t *inc, const char *in
  * internal told apart), overrides and refused overrides, resolution,
  * confirmation, close, reopen, corrective actions, the review, breaches and
  * unowned escalations. Text from the log is escaped for Slack. Returns
- * false (out untouched) for an event the channel does not hear. */
+ * false (out untouched) for an event the channel does not hear. ev NULL:
+ * the kickoff (after a replay, from the folded state). */
 extern const char *const esc_actions_post_templates[ESC_EV__COUNT];
+/* Whether the channel hears ev at all. */
+bool esc_actions_posts(const esc_event_t *ev);
 bool esc_actions_post_text(const esc_actions_incident_t *inc, const char *incident_id,
                            const esc_event_t *ev, const esc_policy_t *pol, esc_buf_t *out);
 

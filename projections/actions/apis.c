@@ -357,15 +357,44 @@ esc_api_rc_t esc_actions_slack_invite(esc_actions_apis_t *api, const char *chann
         return rc;
 }
 
+esc_api_rc_t esc_actions_slack_post_keyed(esc_actions_apis_t *api, const char *channel,
+                                          const char *text, const char *incident_id,
+                                          const char *key, char *errbuf, size_t errbuf_size)
+{
+        json_t *resp, *req = json_pack("{s:s, s:s}", "channel", channel, "text", text);
+        char serr[64];
+
+        /* Message metadata names the post, so it can be found again in the
+         * channel's history. */
+        if (req && key)
+                json_object_set_new(req, "metadata",
+                                    json_pack("{s:s, s:{s:s, s:s}}", "event_type", "esc_post",
+                                              "event_payload", "incident_id", incident_id, "key",
+                                              key));
+        esc_api_rc_t rc = slack_call(api, "chat.postMessage", req, &resp, serr, sizeof(serr),
+                                     errbuf, errbuf_size);
+        json_decref(resp);
+        return rc;
+}
+
 esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel, const char *text,
                                     char *errbuf, size_t errbuf_size)
 {
+        return esc_actions_slack_post_keyed(api, channel, text, NULL, NULL, errbuf, errbuf_size);
+}
+
+esc_api_rc_t esc_actions_slack_archive(esc_actions_apis_t *api, const char *channel, bool archive,
+                                       char *errbuf, size_t errbuf_size)
+{
         json_t *resp;
         char serr[64];
-        esc_api_rc_t rc = slack_call(api, "chat.postMessage",
-                                     json_pack("{s:s, s:s}", "channel", channel, "text", text),
-                                     &resp, serr, sizeof(serr), errbuf, errbuf_size);
+        esc_api_rc_t rc =
+                slack_call(api, archive ? "conversations.archive" : "conversations.unarchive",
+                           json_pack("{s:s}", "channel", channel), &resp, serr, sizeof(serr),
+                           errbuf, errbuf_size);
         json_decref(resp);
+        if (rc == ESC_API_FAIL && !strcmp(serr, archive ? "already_archived" : "not_archived"))
+                return ESC_API_OK;
         return rc;
 }
 

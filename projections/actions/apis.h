@@ -46,6 +46,14 @@ esc_api_rc_t esc_actions_slack_invite(esc_actions_apis_t *api, const char *chann
                                       const char *user, char *errbuf, size_t errbuf_size);
 esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel, const char *text,
                                     char *errbuf, size_t errbuf_size);
+/* A post carrying message metadata {event_type: esc_post, event_payload:
+ * {incident_id, key}} (key: the outbox key, e.g. "slack:post:<seq>"). */
+esc_api_rc_t esc_actions_slack_post_keyed(esc_actions_apis_t *api, const char *channel,
+                                          const char *text, const char *incident_id,
+                                          const char *key, char *errbuf, size_t errbuf_size);
+/* conversations.archive / unarchive; already so counts as success. */
+esc_api_rc_t esc_actions_slack_archive(esc_actions_apis_t *api, const char *channel, bool archive,
+                                       char *errbuf, size_t errbuf_size);
 
 /* issueCreate in linear.team_id with a caller-chosen id; *issue_id
  * (the identifier, e.g. "ENG-42", else the id) and *url (heap) on success.

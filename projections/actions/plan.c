@@ -31,6 +31,7 @@ void esc_actions_incident_clear(esc_actions_incident_t *inc)
         free(inc->page_service);
         free(inc->ticket_id);
         free(inc->ticket_url);
+        free(inc->why);
         esc_actions_incident_init(inc);
 }
 
@@ -56,6 +57,16 @@ bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev)
                 set_str(&inc->ticket_id, ev->source.ticket_id);
                 set_str(&inc->ticket_url, ev->source.url);
                 break;
+        case ESC_EV_SEVERITY_ASSIGNED: {
+                esc_buf_t why;
+                esc_buf_init(&why, 0);
+                for (int i = 0; i < p->sev_assigned.bump_reasons.n; i++)
+                        esc_buf_printf(&why, "%s%s", i ? ", " : "",
+                                       p->sev_assigned.bump_reasons.v[i]);
+                set_str(&inc->why, why.data);
+                esc_buf_free(&why);
+                break;
+        }
         case ESC_EV_CHANNEL_CREATED:
                 /* The log is the authority: a recorded channel replaces one
                  * we think we made. */
@@ -127,6 +138,9 @@ bool esc_actions_needed(const esc_actions_incident_t *inc, const esc_action_t *a
         case ESC_ACT_RESOLVE_PAGE:
                 return inc->paged;
         case ESC_ACT_REMIND:
+        case ESC_ACT_POST:
+        case ESC_ACT_ARCHIVE:
+        case ESC_ACT_UNARCHIVE:
                 return inc->channel_id != NULL;
         default:
                 return false;
@@ -151,17 +165,36 @@ void esc_actions_plan(const esc_actions_incident_t *inc, const esc_event_t *ev,
                 add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_PAGE});
         }
         if (!ev) {
+                /* A channel made by reconciliation gets its kickoff too. */
+                if (out->n && out->v[0].kind == ESC_ACT_CREATE_CHANNEL &&
+                    out->n < ESC_ACTIONS_PLAN_MAX)
+                        out->v[out->n++] = (esc_action_t){.kind = ESC_ACT_POST};
                 if (inc->st.status == ESC_STATUS_RESOLVED || inc->st.status == ESC_STATUS_CONFIRMED)
                         add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_RESOLVE_PAGE});
                 return;
         }
+        if (ev->type == ESC_EV_REOPENED)
+                add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_UNARCHIVE});
+        /* The post follows a channel this plan creates (execution checks
+         * again that there is one). */
+        if (esc_actions_posts(ev) && out->n < ESC_ACTIONS_PLAN_MAX &&
+            (inc->channel_id || (out->n && out->v[0].kind == ESC_ACT_CREATE_CHANNEL)))
+                out->v[out->n++] = (esc_action_t){.kind = ESC_ACT_POST};
         switch (ev->type) {
+        case ESC_EV_CLOSED:
+                add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_ARCHIVE});
+                break;
         case ESC_EV_OWNER_ASSIGNED:
                 add(out, inc, pol,
                     (esc_action_t){.kind = ESC_ACT_INVITE, .role = ev->p.owner_assigned.role});
                 break;
         case ESC_EV_RESOLVED:
                 add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_RESOLVE_PAGE});
+                break;
+        case ESC_EV_SEVERITY_OVERRIDDEN:
+                /* Left a paging severity: the page is resolved (DESIGN §9). */
+                if (!sev_pages(inc, pol))
+                        add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_RESOLVE_PAGE});
                 break;
         case ESC_EV_UPDATE_OVERDUE:
                 add(out, inc, pol,
@@ -177,7 +210,8 @@ void esc_actions_plan(const esc_actions_incident_t *inc, const esc_event_t *ev,
 const char *esc_action_kind_name(esc_action_kind_t k)
 {
         static const char *const names[ESC_ACT__COUNT] = {
-                "create_channel", "invite", "create_issue", "page", "resolve_page", "remind",
+                "create_channel", "invite", "create_issue", "page",      "resolve_page",
+                "remind",         "post",   "archive",      "unarchive",
         };
         return (int)k >= 0 && k < ESC_ACT__COUNT ? names[k] : "unknown";
 }
@@ -415,12 +449,12 @@ static void who(esc_buf_t *out, const esc_policy_t *pol, const char *role, const
 }
 
 static void kickoff(const esc_actions_incident_t *inc, const char *incident_id,
-                    const esc_sev_assigned_t *a, const esc_policy_t *pol, esc_buf_t *out)
+                    const esc_policy_t *pol, esc_buf_t *out)
 {
         const esc_state_t *st = &inc->st;
         char ts[40];
 
-        esc_buf_printf(out, ":rotating_light: *Sev %d* escalation %s: ", a->sev, incident_id);
+        esc_buf_printf(out, ":rotating_light: *Sev %d* escalation %s: ", st->sev, incident_id);
         put_slack(out, inc->title);
         esc_buf_puts(out, "\n*Account* ");
         put_slack(out, account_label(inc));
@@ -431,10 +465,10 @@ static void kickoff(const esc_actions_incident_t *inc, const char *incident_id,
         }
         esc_buf_printf(out, ", impact %s, area ", esc_impact_name(inc->impact));
         put_slack(out, inc->product_area ? inc->product_area : "-");
-        esc_buf_printf(out, "\n*Why Sev %d* matrix Sev %d", a->sev, a->matrix_sev);
-        for (int i = 0; i < a->bump_reasons.n; i++) {
-                esc_buf_puts(out, i ? ", " : ", bumped one level: ");
-                put_slack(out, a->bump_reasons.v[i]);
+        esc_buf_printf(out, "\n*Why Sev %d* matrix Sev %d", st->sev, st->matrix_sev);
+        if (inc->why && *inc->why) {
+                esc_buf_puts(out, ", bumped one level: ");
+                put_slack(out, inc->why);
         }
         esc_buf_puts(out, "\n*Owners* ");
         who(out, pol, "engineering owner", st->owner);
@@ -442,13 +476,13 @@ static void kickoff(const esc_actions_incident_t *inc, const char *incident_id,
         if (*st->cs_manager)
                 who(out, pol, ", CS manager", st->cs_manager);
         esc_buf_printf(out, "\n*Deadlines* response by %s",
-                       esc_time_format(a->response_due_at, ts, sizeof(ts)));
-        if (a->next_update_due_at != ESC_TIME_NONE)
+                       esc_time_format(st->response_due_at, ts, sizeof(ts)));
+        if (st->next_update_due_at != ESC_TIME_NONE)
                 esc_buf_printf(out, ", next customer update by %s",
-                               esc_time_format(a->next_update_due_at, ts, sizeof(ts)));
-        if (a->resolution_due_at != ESC_TIME_NONE)
+                               esc_time_format(st->next_update_due_at, ts, sizeof(ts)));
+        if (st->resolution_due_at != ESC_TIME_NONE)
                 esc_buf_printf(out, ", resolution by %s",
-                               esc_time_format(a->resolution_due_at, ts, sizeof(ts)));
+                               esc_time_format(st->resolution_due_at, ts, sizeof(ts)));
         if (inc->issue_url || inc->ticket_url || inc->ticket_id) {
                 esc_buf_puts(out, "\n*Links*");
                 if (inc->issue_url)
@@ -462,6 +496,15 @@ static void kickoff(const esc_actions_incident_t *inc, const char *incident_id,
         }
 }
 
+bool esc_actions_posts(const esc_event_t *ev)
+{
+        if ((int)ev->type < 0 || ev->type >= ESC_EV__COUNT)
+                return false;
+        if (ev->type == ESC_EV_COMMAND_REJECTED)
+                return !strcmp(ev->p.rejected.command_type, "override");
+        return ev->type == ESC_EV_SEVERITY_ASSIGNED || esc_actions_post_templates[ev->type];
+}
+
 bool esc_actions_post_text(const esc_actions_incident_t *inc, const char *incident_id,
                            const esc_event_t *ev, const esc_policy_t *pol, esc_buf_t *out)
 {
@@ -469,16 +512,12 @@ bool esc_actions_post_text(const esc_actions_incident_t *inc, const char *incide
         char tmp[4096];
         esc_fields_out_t o = {tmp, sizeof(tmp), 0};
 
-        if ((int)ev->type < 0 || ev->type >= ESC_EV__COUNT)
-                return false;
-        if (ev->type == ESC_EV_SEVERITY_ASSIGNED) {
-                kickoff(inc, incident_id, &ev->p.sev_assigned, pol, out);
+        if (!ev || ev->type == ESC_EV_SEVERITY_ASSIGNED) {
+                kickoff(inc, incident_id, pol, out);
                 return true;
         }
-        if (ev->type == ESC_EV_COMMAND_REJECTED && strcmp(ev->p.rejected.command_type, "override"))
-                return false; /* only refused overrides are the channel's business */
-        if (!esc_actions_post_templates[ev->type])
-                return false;
+        if (!esc_actions_posts(ev))
+                return false; /* of refusals, only overrides are the channel's business */
         if (ev->type == ESC_EV_CUSTOMER_UPDATE_POSTED) {
                 bool ext = ev->p.update_posted.audience == ESC_AUDIENCE_EXTERNAL;
                 esc_buf_puts(out, ext ? ":speech_balloon: Customer update by "

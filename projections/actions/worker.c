@@ -61,6 +61,7 @@ typedef struct part {
 typedef struct queued {
         char *incident_id;
         esc_action_t a;
+        esc_event_t *ev; /* ESC_ACT_POST: a copy of the event posted */
 } queued_t;
 
 typedef struct actions_ctx {
@@ -92,10 +93,13 @@ static void usage(FILE *out)
                 "incident's severity a channel #esc-<account>-<yyyymmdd> with the owners invited\n"
                 "(slack_user_id from the policy's people) and a Linear issue with the SLA clock;\n"
                 "a PagerDuty page when the severity pages (Sev 1, also after an override);\n"
+                "a kickoff post and a post for every step after it (acknowledgement, updates,\n"
+                "overrides and refused ones, resolution, close, corrective actions, breaches);\n"
                 "a reminder in the channel when an update is overdue; the page resolved on\n"
-                "resolution. Each is reported back to esc.commands (record_channel,\n"
-                "record_tracking_issue, record_page); the log is the worker's only memory, so\n"
-                "a restart creates nothing twice.\n"
+                "resolution or when the severity no longer pages; the channel archived on\n"
+                "close and unarchived on reopen. Channel, issue and page are reported back to\n"
+                "esc.commands (record_channel, record_tracking_issue, record_page); the log is\n"
+                "the worker's only memory, so a restart creates nothing twice.\n"
                 "\n"
                 "  --group G   consumer group (default: config actions.group, else esc-actions)\n"
                 "\n"
@@ -179,7 +183,8 @@ static void compact_map(actions_ctx_t *ctx)
         keys_free(&keys);
 }
 
-static void queue_push(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
+static void queue_push(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
+                       const esc_event_t *ev)
 {
         if (ctx->nqueued == ctx->queue_cap) {
                 ctx->queue_cap = ctx->queue_cap ? ctx->queue_cap * 2 : 64;
@@ -187,7 +192,21 @@ static void queue_push(actions_ctx_t *ctx, const char *id, const esc_action_t *a
         }
         ctx->queue[ctx->nqueued].incident_id = esc_strdup(id);
         ctx->queue[ctx->nqueued].a = *a;
+        ctx->queue[ctx->nqueued].ev = NULL;
+        if (a->kind == ESC_ACT_POST && ev) {
+                ctx->queue[ctx->nqueued].ev = esc_xcalloc(1, sizeof(esc_event_t));
+                esc_event_copy(ctx->queue[ctx->nqueued].ev, ev);
+        }
         ctx->nqueued++;
+}
+
+static void queued_free(queued_t *q)
+{
+        free(q->incident_id);
+        if (q->ev) {
+                esc_event_clear(q->ev);
+                free(q->ev);
+        }
 }
 
 static void plan_into_queue(actions_ctx_t *ctx, const char *id, const esc_actions_incident_t *inc,
@@ -196,7 +215,7 @@ static void plan_into_queue(actions_ctx_t *ctx, const char *id, const esc_action
         esc_actions_plan_t plan;
         esc_actions_plan(inc, ev, ctx->pol, &plan);
         for (int i = 0; i < plan.n; i++)
-                queue_push(ctx, id, &plan.v[i]);
+                queue_push(ctx, id, &plan.v[i], ev);
 }
 
 /* ---- record-back commands ------------------------------------------------------- */
@@ -449,7 +468,27 @@ static esc_api_rc_t remind(actions_ctx_t *ctx, const char *id, esc_actions_incid
         return rc;
 }
 
-static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
+static esc_api_rc_t post(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
+                         const esc_event_t *ev, char *err, size_t err_size)
+{
+        esc_buf_t text;
+        esc_api_rc_t rc = ESC_API_OK;
+        char key[64];
+
+        if (!esc_actions_slack_enabled(ctx->api))
+                return esc_err(err, err_size, "slack.token is not set (env ESC_SLACK_TOKEN)"),
+                       ESC_API_FAIL;
+        esc_buf_init(&text, 0);
+        snprintf(key, sizeof(key), "slack:post:%" PRId64, ev ? ev->seq : inc->st.seq);
+        if (esc_actions_post_text(inc, id, ev, ctx->pol, &text))
+                rc = esc_actions_slack_post_keyed(ctx->api, inc->channel_id, text.data, id, key,
+                                                  err, err_size);
+        esc_buf_free(&text);
+        return rc;
+}
+
+static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
+                    const esc_event_t *ev)
 {
         esc_actions_incident_t *inc = incident(ctx, id);
         char err[1024] = "", q[160];
@@ -476,6 +515,14 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
         case ESC_ACT_REMIND:
                 rc = remind(ctx, id, inc, a, err, sizeof(err));
                 break;
+        case ESC_ACT_POST:
+                rc = post(ctx, id, inc, ev, err, sizeof(err));
+                break;
+        case ESC_ACT_ARCHIVE:
+        case ESC_ACT_UNARCHIVE:
+                rc = esc_actions_slack_archive(ctx->api, inc->channel_id,
+                                               a->kind == ESC_ACT_ARCHIVE, err, sizeof(err));
+                break;
         default:
                 return;
         }
@@ -486,7 +533,8 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a)
                 esc_metric_add(ctx->m_actions, labels, 1);
                 esc_log(ESC_LOG_INFO, COMP, "action done", "incident=%s action=%s",
                         esc_log_quote(id, q, sizeof(q)), what);
-                if (a->kind != ESC_ACT_REMIND && a->kind != ESC_ACT_RESOLVE_PAGE)
+                if (a->kind == ESC_ACT_CREATE_CHANNEL || a->kind == ESC_ACT_CREATE_ISSUE ||
+                    a->kind == ESC_ACT_PAGE)
                         inc->retry_backoff_ms = 0;
                 return;
         }
@@ -514,8 +562,8 @@ static void run_queue(actions_ctx_t *ctx)
         for (; i < ctx->nqueued; i++) {
                 if (esc_signals_stop_requested() || esc_mono_us() - start > QUEUE_BUDGET_US)
                         break;
-                execute(ctx, ctx->queue[i].incident_id, &ctx->queue[i].a);
-                free(ctx->queue[i].incident_id);
+                execute(ctx, ctx->queue[i].incident_id, &ctx->queue[i].a, ctx->queue[i].ev);
+                queued_free(&ctx->queue[i]);
         }
         if (i < ctx->nqueued)
                 esc_log(ESC_LOG_WARN, COMP, "actions deferred to the next tick", "left=%zu",
@@ -783,7 +831,7 @@ static void ctx_free(actions_ctx_t *ctx)
                 esc_strmap_destroy(ctx->incidents);
         }
         for (size_t i = 0; i < ctx->nqueued; i++)
-                free(ctx->queue[i].incident_id);
+                queued_free(&ctx->queue[i]);
         free(ctx->queue);
         for (size_t i = 0; i < ctx->nclosed; i++)
                 free(ctx->closed[i]);

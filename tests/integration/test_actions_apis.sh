@@ -24,7 +24,38 @@ cleanup() {
 trap cleanup EXIT
 fail() {
         echo "FAIL: $*"
-        for f in actions.log actions2.log ledger.log; do
+        # The channel heard the whole process (DESIGN §9, the Slack column): one
+# kickoff (sev, why, owners by Slack id, deadlines, the Linear link) and a
+# post for the acknowledgement, the corrective action, the resolution, the
+# confirmation and the close; the incident opened while the worker was down
+# got its kickoff from the replayed state.
+for _ in $(seq 1 60); do
+        grep -q 'Closed by dave' "$WORK/requests.jsonl" && break
+        sleep 0.5
+done
+python3 - "$WORK/requests.jsonl" "$INC" "$INC2" <<'PY' || fail "the channel did not hear the process"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+inc, inc2 = sys.argv[2], sys.argv[3]
+posts = [r["body"] for r in reqs if r["path"] == "/api/chat.postMessage" and r["status"] == 200]
+mine = [p["text"] for p in posts if p["channel"] == "C000001"]
+kick = [t for t in mine if ("*Sev 1* escalation " + inc) in t]
+assert len(kick) == 1, mine
+k = kick[0]
+for s in ("*Why Sev 1*", "*Owners* engineering owner <@U0", "CSM <@U0DAVE001>", "*Deadlines* response by ",
+          "<https://linear.example/esc/issue/ENG-"):
+    assert s in k, (s, k)
+for s in (":eyes: Acknowledged by alice: on it, Sev 1", "Corrective action ", ":white_check_mark: Resolved by alice: fixed",
+          "The customer confirmed the fix", ":lock: Closed by dave (customer confirmed)"):
+    assert sum(s in t for t in mine) == 1, (s, mine)
+meta = [p.get("metadata") for p in posts if p["channel"] == "C000001" and "Reminder" not in p["text"]]
+assert all(m and m["event_type"] == "esc_post" and m["event_payload"]["incident_id"] == inc for m in meta), meta
+assert len({m["event_payload"]["key"] for m in meta}) == len(meta), "each post has its own outbox key"
+assert sum(("*Sev 2* escalation " + inc2) in p["text"] for p in posts) == 1, posts
+PY
+echo "ok: the channel hears the kickoff and every step, each post keyed in its metadata"
+
+for f in actions.log actions2.log ledger.log; do
                 [ -s "$WORK/$f" ] && { echo "--- $f"; tail -30 "$WORK/$f"; }
         done
         [ -s "$WORK/requests.jsonl" ] && { echo "--- fake requests"; cat "$WORK/requests.jsonl"; }
@@ -218,13 +249,14 @@ echo "ok: the restarted worker replays the log, creates nothing again and invite
 "$ESC_BUILD_DIR/tests/prog_actions_overdue" "$cfg" "$INC" "$AT" 1 2>"$WORK/overdue.err" ||
         fail "record_update_overdue: $(cat "$WORK/overdue.err")"
 for _ in $(seq 1 60); do
-        grep -q chat.postMessage "$WORK/requests.jsonl" && break
+        grep -q 'Reminder 1' "$WORK/requests.jsonl" && break
         sleep 0.5
 done
 python3 - "$WORK/requests.jsonl" "$INC" <<'PY' || fail "no reminder in the channel"
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
-posts = [r["body"] for r in reqs if r["path"] == "/api/chat.postMessage"]
+posts = [r["body"] for r in reqs if r["path"] == "/api/chat.postMessage"
+         and "Reminder" in r["body"]["text"]]
 assert len(posts) == 1, posts
 chan = [r for r in reqs if r["path"] == "/api/conversations.create" and r["status"] == 200][-1]
 assert posts[0]["channel"] == "C000001", posts
@@ -269,6 +301,37 @@ for _ in $(seq 1 40); do
 done
 [ "$(metric esc_actions_incidents)" = 1 ] || fail "the closed incident is still held"
 echo "ok: the closed incident is dropped from memory"
+
+# The channel heard the whole process (DESIGN §9, the Slack column): one
+# kickoff (sev, why, owners by Slack id, deadlines, the Linear link) and a
+# post for the acknowledgement, the corrective action, the resolution, the
+# confirmation and the close; the incident opened while the worker was down
+# got its kickoff from the replayed state.
+for _ in $(seq 1 60); do
+        grep -q 'Closed by dave' "$WORK/requests.jsonl" && break
+        sleep 0.5
+done
+python3 - "$WORK/requests.jsonl" "$INC" "$INC2" <<'PY' || fail "the channel did not hear the process"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+inc, inc2 = sys.argv[2], sys.argv[3]
+posts = [r["body"] for r in reqs if r["path"] == "/api/chat.postMessage" and r["status"] == 200]
+mine = [p["text"] for p in posts if p["channel"] == "C000001"]
+kick = [t for t in mine if ("*Sev 1* escalation " + inc) in t]
+assert len(kick) == 1, mine
+k = kick[0]
+for s in ("*Why Sev 1*", "*Owners* engineering owner <@U0", "CSM <@U0DAVE001>", "*Deadlines* response by ",
+          "<https://linear.example/esc/issue/ENG-"):
+    assert s in k, (s, k)
+for s in (":eyes: Acknowledged by alice: on it, Sev 1", "Corrective action ", ":white_check_mark: Resolved by alice: fixed",
+          "The customer confirmed the fix", ":lock: Closed by dave (customer confirmed)"):
+    assert sum(s in t for t in mine) == 1, (s, mine)
+meta = [p.get("metadata") for p in posts if p["channel"] == "C000001" and "Reminder" not in p["text"]]
+assert all(m and m["event_type"] == "esc_post" and m["event_payload"]["incident_id"] == inc for m in meta), meta
+assert len({m["event_payload"]["key"] for m in meta}) == len(meta), "each post has its own outbox key"
+assert sum(("*Sev 2* escalation " + inc2) in p["text"] for p in posts) == 1, posts
+PY
+echo "ok: the channel hears the kickoff and every step, each post keyed in its metadata"
 
 for f in actions.log actions2.log ledger.log; do
         for secret in "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" "rk-test-billing-secret-$$"; do

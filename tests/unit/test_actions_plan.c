@@ -105,9 +105,10 @@ static void test_sev2_gets_channel_and_issue_but_no_page(void **state)
         esc_actions_incident_t inc;
         esc_actions_plan_t plan;
         open_incident(&inc, 2, &plan);
-        assert_int_equal(plan.n, 2);
+        assert_int_equal(plan.n, 3);
         assert_int_equal(plan.v[0].kind, ESC_ACT_CREATE_CHANNEL);
         assert_int_equal(plan.v[1].kind, ESC_ACT_CREATE_ISSUE);
+        assert_int_equal(plan.v[2].kind, ESC_ACT_POST); /* the kickoff, in the new channel */
         assert_false(has(&plan, ESC_ACT_PAGE));
         esc_actions_incident_clear(&inc);
 }
@@ -117,7 +118,7 @@ static void test_sev1_is_paged_too(void **state)
         esc_actions_incident_t inc;
         esc_actions_plan_t plan;
         open_incident(&inc, 1, &plan);
-        assert_int_equal(plan.n, 3);
+        assert_int_equal(plan.n, 4);
         assert_true(has(&plan, ESC_ACT_CREATE_CHANNEL));
         assert_true(has(&plan, ESC_ACT_CREATE_ISSUE));
         assert_true(has(&plan, ESC_ACT_PAGE));
@@ -199,7 +200,7 @@ static void test_override_away_from_sev1_does_not_page(void **state)
 
         /* Opened at Sev 1: the opening itself pages. */
         open_incident(&inc, 1, &plan);
-        assert_int_equal(plan.n, 3);
+        assert_int_equal(plan.n, 4);
         assert_true(has(&plan, ESC_ACT_PAGE));
         /* Channel and issue recorded; the page is not (yet) in the log. */
         channel_created(&inc, &plan);
@@ -216,7 +217,7 @@ static void test_override_away_from_sev1_does_not_page(void **state)
         assert_int_equal(inc.st.sev, 2);
         assert_false(has(&plan, ESC_ACT_PAGE));
         assert_false(has(&plan, ESC_ACT_RESOLVE_PAGE));
-        assert_int_equal(plan.n, 0);
+        assert_true(plan.n == 1 && plan.v[0].kind == ESC_ACT_POST); /* only the post */
         /* Reconciliation agrees: the current severity governs the page. */
         esc_actions_plan(&inc, NULL, pol, &plan);
         assert_int_equal(plan.n, 0);
@@ -224,11 +225,11 @@ static void test_override_away_from_sev1_does_not_page(void **state)
         /* Further down to Sev 3: still no page. */
         override(&inc, 2, 3, &plan);
         assert_int_equal(inc.st.sev, 3);
-        assert_int_equal(plan.n, 0);
+        assert_true(plan.n == 1 && plan.v[0].kind == ESC_ACT_POST);
         esc_actions_incident_clear(&inc);
 
-        /* A Sev 1 whose page is recorded: the override neither pages again
-         * nor resolves the page (only resolution does). */
+        /* A Sev 1 whose page is recorded: the override to Sev 2 does not
+         * page again, it resolves the page (DESIGN §9: left Sev 1). */
         open_incident(&inc, 1, &plan);
         assert_true(has(&plan, ESC_ACT_PAGE));
         channel_created(&inc, &plan);
@@ -239,10 +240,11 @@ static void test_override_away_from_sev1_does_not_page(void **state)
         fold_plan(&inc, &ev, &plan);
         override(&inc, 1, 2, &plan);
         assert_false(has(&plan, ESC_ACT_PAGE));
-        assert_false(has(&plan, ESC_ACT_RESOLVE_PAGE));
-        /* The issue is the only action still owed. */
-        assert_int_equal(plan.n, 1);
+        assert_true(has(&plan, ESC_ACT_RESOLVE_PAGE));
+        /* Besides: the issue still owed and the override's post. */
+        assert_int_equal(plan.n, 3);
         assert_int_equal(plan.v[0].kind, ESC_ACT_CREATE_ISSUE);
+        assert_true(has(&plan, ESC_ACT_POST));
         esc_actions_incident_clear(&inc);
 }
 
@@ -437,6 +439,7 @@ static void test_kickoff_post_has_sev_why_owners_deadlines_and_links(void **stat
         ev.p.sev_assigned.response_due_at = T("2026-03-04T11:00:00Z");
         ev.p.sev_assigned.next_update_due_at = T("2026-03-04T12:00:00Z");
         ev.p.sev_assigned.resolution_due_at = ESC_TIME_NONE;
+        assert_true(esc_actions_fold(&inc, &ev));
         esc_buf_init(&b, 0);
         assert_true(esc_actions_post_text(&inc, "INC-1", &ev, pol, &b));
         assert_non_null(strstr(b.data, "*Sev 2* escalation INC-1: Invoices fail"));
@@ -447,6 +450,12 @@ static void test_kickoff_post_has_sev_why_owners_deadlines_and_links(void **stat
                                        "2026-03-04T12:00:00Z"));
         assert_null(strstr(b.data, "resolution by"));
         assert_non_null(strstr(b.data, "<https://linear.app/x/ENG-1|Linear ENG-1>"));
+        /* After a replay the kickoff is the same, from the folded state. */
+        esc_buf_t again;
+        esc_buf_init(&again, 0);
+        assert_true(esc_actions_post_text(&inc, "INC-1", NULL, pol, &again));
+        assert_string_equal(again.data, b.data);
+        esc_buf_free(&again);
         esc_buf_free(&b);
         esc_event_clear(&ev);
         esc_actions_incident_clear(&inc);
