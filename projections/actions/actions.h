@@ -48,6 +48,7 @@ typedef struct esc_actions_incident {
         char *issue_id; /* tracking issue (TrackingIssueLinked or our own) */
         char *issue_url;
         bool paged;         /* PageSent seen or our own trigger */
+        bool manager_paged; /* the CS manager's page (dedup key "<incident>:manager") */
         char *page_service; /* routing-key name the page went to */
         char *ticket_id;    /* the source ticket (EscalationOpened's source) */
         char *ticket_url;
@@ -65,10 +66,14 @@ enum {
         ESC_ACTIONS_REC_CHANNEL = 0x1,
         ESC_ACTIONS_REC_ISSUE = 0x2,
         ESC_ACTIONS_REC_PAGE = 0x4,
+        ESC_ACTIONS_REC_MANAGER_PAGE = 0x8,
 };
 
 void esc_actions_incident_init(esc_actions_incident_t *inc);
 void esc_actions_incident_clear(esc_actions_incident_t *inc);
+
+/* Whether a PageSent's dedup key is the CS manager's page ("<inc>:manager"). */
+bool esc_actions_is_manager_page(const char *dedup_key);
 
 /* Folds ev into inc. Returns false (and changes nothing) for an event whose
  * seq was already folded (a duplicate in the log). */
@@ -91,6 +96,7 @@ typedef enum {
         ESC_ACT_POST,               /* chat.postMessage: the event's post (post_text) */
         ESC_ACT_ARCHIVE,            /* conversations.archive: closed */
         ESC_ACT_UNARCHIVE,          /* conversations.unarchive: reopened */
+        ESC_ACT_PAGE_MANAGER,       /* PagerDuty trigger to the CS manager: unowned, breached */
         ESC_ACT__COUNT
 } esc_action_kind_t;
 

@@ -41,6 +41,12 @@ static void set_str(char **dst, const char *src)
         *dst = esc_strdup(src);
 }
 
+bool esc_actions_is_manager_page(const char *dedup_key)
+{
+        size_t n = dedup_key ? strlen(dedup_key) : 0;
+        return n > 8 && !strcmp(dedup_key + n - 8, ":manager");
+}
+
 bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev)
 {
         if (ev->seq <= inc->st.seq)
@@ -80,6 +86,11 @@ bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev)
                 inc->pending_records &= ~(unsigned)ESC_ACTIONS_REC_ISSUE;
                 break;
         case ESC_EV_PAGE_SENT:
+                if (esc_actions_is_manager_page(p->page_sent.dedup_key)) {
+                        inc->manager_paged = true;
+                        inc->pending_records &= ~(unsigned)ESC_ACTIONS_REC_MANAGER_PAGE;
+                        break;
+                }
                 inc->paged = true;
                 set_str(&inc->page_service, p->page_sent.service);
                 inc->pending_records &= ~(unsigned)ESC_ACTIONS_REC_PAGE;
@@ -137,6 +148,8 @@ bool esc_actions_needed(const esc_actions_incident_t *inc, const esc_action_t *a
         }
         case ESC_ACT_RESOLVE_PAGE:
                 return inc->paged;
+        case ESC_ACT_PAGE_MANAGER:
+                return !inc->manager_paged && esc_actions_active(inc);
         case ESC_ACT_REMIND:
         case ESC_ACT_POST:
         case ESC_ACT_ARCHIVE:
@@ -183,6 +196,13 @@ void esc_actions_plan(const esc_actions_incident_t *inc, const esc_event_t *ev,
         switch (ev->type) {
         case ESC_EV_CLOSED:
                 add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_ARCHIVE});
+                break;
+        case ESC_EV_UNOWNED_ESCALATED:
+                add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_PAGE_MANAGER});
+                break;
+        case ESC_EV_SLA_BREACHED:
+                if (ev->p.sla_breached.clock == ESC_CLOCK_RESPONSE)
+                        add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_PAGE_MANAGER});
                 break;
         case ESC_EV_OWNER_ASSIGNED:
                 add(out, inc, pol,

@@ -105,7 +105,8 @@ static void usage(FILE *out)
                 "\n"
                 "Config: slack.api_url, slack.token (env ESC_SLACK_API_URL, ESC_SLACK_TOKEN),\n"
                 "linear.api_url, linear.token, linear.team_id, pagerduty.events_url,\n"
-                "pagerduty.routing_keys.<product_area> or pagerduty.routing_keys.default;\n"
+                "pagerduty.routing_keys.<product_area> or pagerduty.routing_keys.default,\n"
+                "pagerduty.manager_routing_key (unowned and breached incidents);\n"
                 "actions.reconcile_grace_ms (5000), actions.http_timeout_ms (10000),\n"
                 "actions.max_attempts (5), actions.retry_after_cap_s (30).\n");
 }
@@ -242,6 +243,7 @@ static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_inciden
                 {ESC_ACTIONS_REC_CHANNEL, ESC_CMD_RECORD_CHANNEL, "channel"},
                 {ESC_ACTIONS_REC_ISSUE, ESC_CMD_RECORD_TRACKING_ISSUE, "issue"},
                 {ESC_ACTIONS_REC_PAGE, ESC_CMD_RECORD_PAGE, "page"},
+                {ESC_ACTIONS_REC_MANAGER_PAGE, ESC_CMD_RECORD_PAGE, "page-manager"},
         };
         for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
                 if (!(inc->pending_records & recs[i].bit))
@@ -267,6 +269,15 @@ static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_inciden
                                 esc_strdup(inc->issue_url ? inc->issue_url : "");
                         break;
                 default:
+                        if (recs[i].bit == ESC_ACTIONS_REC_MANAGER_PAGE) {
+                                char dk[ESC_MAX_ID + 16];
+                                snprintf(dk, sizeof(dk), "%s:manager", id);
+                                cmd.p.record_page.service = esc_strdup("manager");
+                                cmd.p.record_page.dedup_key = esc_strdup(dk);
+                                cmd.p.record_page.to = esc_strdup(
+                                        *inc->st.cs_manager ? inc->st.cs_manager : "cs_manager");
+                                break;
+                        }
                         cmd.p.record_page.service = esc_strdup(inc->page_service);
                         cmd.p.record_page.dedup_key = esc_strdup(id);
                         cmd.p.record_page.to =
@@ -453,6 +464,35 @@ static esc_api_rc_t page(actions_ctx_t *ctx, const char *id, esc_actions_inciden
         return ESC_API_OK;
 }
 
+/* UnownedEscalated, a breached response SLA: the CS manager is paged on
+ * pagerduty.manager_routing_key, dedup key "<incident>:manager". */
+static esc_api_rc_t page_manager(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
+                                 char *err, size_t err_size)
+{
+        const char *rk = esc_config_get(ctx->conf, "pagerduty.manager_routing_key");
+        char dk[ESC_MAX_ID + 16];
+        esc_buf_t summary;
+
+        if (!rk || !*rk)
+                return esc_err(err, err_size,
+                               "no PagerDuty routing key for the CS manager (set "
+                               "pagerduty.manager_routing_key)"),
+                       ESC_API_FAIL;
+        snprintf(dk, sizeof(dk), "%s:manager", id);
+        esc_buf_init(&summary, 0);
+        esc_buf_printf(&summary, "%s needs an owner or is past its response SLA: ", id);
+        esc_actions_issue_title(inc, &summary);
+        esc_api_rc_t rc = esc_actions_pagerduty_event(ctx->api, rk, "trigger", dk, summary.data,
+                                                      "cs_manager", NULL, err, err_size);
+        esc_buf_free(&summary);
+        if (rc != ESC_API_OK)
+                return rc;
+        inc->manager_paged = true;
+        inc->pending_records |= ESC_ACTIONS_REC_MANAGER_PAGE;
+        send_records(ctx, id, inc);
+        return ESC_API_OK;
+}
+
 static esc_api_rc_t remind(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
                            const esc_action_t *a, char *err, size_t err_size)
 {
@@ -518,6 +558,9 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
         case ESC_ACT_POST:
                 rc = post(ctx, id, inc, ev, err, sizeof(err));
                 break;
+        case ESC_ACT_PAGE_MANAGER:
+                rc = page_manager(ctx, id, inc, err, sizeof(err));
+                break;
         case ESC_ACT_ARCHIVE:
         case ESC_ACT_UNARCHIVE:
                 rc = esc_actions_slack_archive(ctx->api, inc->channel_id,
@@ -534,7 +577,7 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
                 esc_log(ESC_LOG_INFO, COMP, "action done", "incident=%s action=%s",
                         esc_log_quote(id, q, sizeof(q)), what);
                 if (a->kind == ESC_ACT_CREATE_CHANNEL || a->kind == ESC_ACT_CREATE_ISSUE ||
-                    a->kind == ESC_ACT_PAGE)
+                    a->kind == ESC_ACT_PAGE || a->kind == ESC_ACT_PAGE_MANAGER)
                         inc->retry_backoff_ms = 0;
                 return;
         }

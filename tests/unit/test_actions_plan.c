@@ -672,6 +672,45 @@ static void test_linear_issue_follows_sev_updates_and_corrective_actions(void **
         free(people[0].linear_user_id);
 }
 
+/* Unowned past the response SLA, or the response SLA breached: the CS
+ * manager is paged once (DESIGN §9); other breaches page nobody. */
+static void test_unowned_and_response_breach_page_the_cs_manager_once(void **state)
+{
+        esc_actions_incident_t inc;
+        esc_actions_plan_t plan;
+        esc_event_t ev;
+
+        open_incident(&inc, 2, &plan);
+        channel_created(&inc, &plan);
+        ev_init(&ev, ESC_EV_SLA_BREACHED);
+        ev.p.sla_breached.clock = ESC_CLOCK_RESOLUTION;
+        ev.p.sla_breached.due_at = T("2026-03-04T14:00:00Z");
+        fold_plan(&inc, &ev, &plan);
+        assert_false(has(&plan, ESC_ACT_PAGE_MANAGER));
+        assert_true(has(&plan, ESC_ACT_POST));
+
+        ev_init(&ev, ESC_EV_UNOWNED_ESCALATED);
+        ev.p.unowned_escalated.due_at = T("2026-03-04T10:15:00Z");
+        ev.p.unowned_escalated.paged = esc_strdup("carol");
+        fold_plan(&inc, &ev, &plan);
+        assert_true(has(&plan, ESC_ACT_PAGE_MANAGER));
+
+        ev_init(&ev, ESC_EV_PAGE_SENT);
+        ev.p.page_sent.service = esc_strdup("manager");
+        ev.p.page_sent.dedup_key = esc_strdup("INC-1:manager");
+        ev.p.page_sent.to = esc_strdup("carol");
+        fold_plan(&inc, &ev, &plan);
+        assert_true(inc.manager_paged);
+        assert_false(inc.paged); /* the owner's page is another one */
+
+        ev_init(&ev, ESC_EV_SLA_BREACHED);
+        ev.p.sla_breached.clock = ESC_CLOCK_RESPONSE;
+        ev.p.sla_breached.due_at = T("2026-03-04T10:15:00Z");
+        fold_plan(&inc, &ev, &plan);
+        assert_false(has(&plan, ESC_ACT_PAGE_MANAGER)); /* already paged */
+        esc_actions_incident_clear(&inc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -695,6 +734,7 @@ int main(void)
                 cmocka_unit_test(
                         test_ticket_hears_external_text_publicly_and_internal_text_privately),
                 cmocka_unit_test(test_linear_issue_follows_sev_updates_and_corrective_actions),
+                cmocka_unit_test(test_unowned_and_response_breach_page_the_cs_manager_once),
         };
         pol = esc_policy_default();
         int rc = cmocka_run_group_tests(tests, NULL, NULL);
