@@ -50,7 +50,7 @@ typedef struct esc_actions_incident {
         bool paged;         /* PageSent seen or our own trigger */
         bool manager_paged; /* the CS manager's page (dedup key "<incident>:manager") */
         char *page_service; /* routing-key name the page went to */
-        char *ticket_id;    /* the source ticket (EscalationOpened's source) */
+        char *ticket_id;    /* the Zendesk ticket it was opened from (source) */
         char *ticket_url;
         char *why; /* the last SeverityAssigned's bump reasons, joined */
         /* People already invited to the channel, per role ("" = nobody). */
@@ -97,6 +97,7 @@ typedef enum {
         ESC_ACT_ARCHIVE,            /* conversations.archive: closed */
         ESC_ACT_UNARCHIVE,          /* conversations.unarchive: reopened */
         ESC_ACT_PAGE_MANAGER,       /* PagerDuty trigger to the CS manager: unowned, breached */
+        ESC_ACT_TICKET,             /* Zendesk ticket update (esc_actions_ticket_update) */
         ESC_ACT__COUNT
 } esc_action_kind_t;
 

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,8 @@ struct esc_actions_apis {
         char *linear_auth;
         char *linear_team;
         char *pd_url;
+        char *zendesk_url;  /* e.g. https://acme.zendesk.com, without trailing '/' */
+        char *zendesk_auth; /* "Authorization: Basic base64(email/token:api_token)" */
         long timeout_ms;
         int max_attempts;
         int retry_after_cap_s;
@@ -40,6 +43,35 @@ typedef struct http_resp {
         int retry_after_s; /* -1: none */
         bool too_big;
 } http_resp_t;
+
+/* A base URL from the config without trailing '/' (heap), or NULL. */
+static char *base_url(const char *v)
+{
+        if (!v || !*v)
+                return NULL;
+        char *u = esc_strdup(v);
+        size_t n = strlen(u);
+        while (n > 0 && u[n - 1] == '/')
+                u[--n] = '\0';
+        return u;
+}
+
+/* Zendesk's API token auth: Basic over "email/token:api_token". */
+static char *zendesk_auth(const char *email, const char *token)
+{
+        if (!email || !*email || !token || !*token)
+                return NULL;
+        esc_buf_t cred, h;
+        esc_buf_init(&cred, 0);
+        esc_buf_printf(&cred, "%s/token:%s", email, token);
+        unsigned char *b64 = esc_xcalloc(1, 4 * (cred.len / 3 + 1) + 1);
+        EVP_EncodeBlock(b64, (const unsigned char *)cred.data, (int)cred.len);
+        esc_buf_init(&h, 0);
+        esc_buf_printf(&h, "Authorization: Basic %s", (const char *)b64);
+        free(b64);
+        esc_buf_free(&cred);
+        return h.data;
+}
 
 static char *auth_header(const char *token)
 {
@@ -62,11 +94,10 @@ esc_actions_apis_t *esc_actions_apis_new(const esc_config_t *conf, char *errbuf,
                 esc_err(errbuf, errbuf_size, "libcurl: cannot create a handle");
                 return NULL;
         }
-        api->slack_url =
-                esc_strdup(esc_config_str(conf, "slack.api_url", ESC_DEFAULT_SLACK_API_URL));
-        size_t n = strlen(api->slack_url);
-        while (n > 0 && api->slack_url[n - 1] == '/')
-                api->slack_url[--n] = '\0';
+        api->slack_url = base_url(esc_config_str(conf, "slack.api_url", ESC_DEFAULT_SLACK_API_URL));
+        api->zendesk_url = base_url(esc_config_get(conf, "zendesk.url"));
+        api->zendesk_auth = zendesk_auth(esc_config_get(conf, "zendesk.email"),
+                                         esc_config_get(conf, "zendesk.api_token"));
         api->slack_auth = auth_header(esc_config_get(conf, "slack.token"));
         api->linear_url =
                 esc_strdup(esc_config_str(conf, "linear.api_url", ESC_DEFAULT_LINEAR_API_URL));
@@ -103,12 +134,19 @@ void esc_actions_apis_destroy(esc_actions_apis_t *api)
         free(api->linear_auth);
         free(api->linear_team);
         free(api->pd_url);
+        free(api->zendesk_url);
+        free(api->zendesk_auth);
         free(api);
 }
 
 bool esc_actions_slack_enabled(const esc_actions_apis_t *api)
 {
         return api->slack_auth != NULL;
+}
+
+bool esc_actions_zendesk_enabled(const esc_actions_apis_t *api)
+{
+        return api->zendesk_url != NULL && api->zendesk_auth != NULL;
 }
 
 bool esc_actions_linear_enabled(const esc_actions_apis_t *api)
@@ -149,10 +187,10 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *opaque)
         return n;
 }
 
-/* One POST. Returns 0 with r->status set, or -1 on a transport error
- * (errbuf says which; the URL is ours, not a secret). */
-static int http_post(esc_actions_apis_t *api, const char *url, const char *auth, const char *json,
-                     http_resp_t *r, char *errbuf, size_t errbuf_size)
+/* One request with a JSON body (method POST or PUT). Returns 0 with r->status set, or -1 on a
+ * transport error (errbuf says which; the URL is ours, not a secret). */
+static int http_send(esc_actions_apis_t *api, const char *method, const char *url, const char *auth,
+                     const char *json, http_resp_t *r, char *errbuf, size_t errbuf_size)
 {
         CURL *c = api->curl;
         struct curl_slist *hdrs = NULL;
@@ -174,6 +212,8 @@ static int http_post(esc_actions_apis_t *api, const char *url, const char *auth,
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                          api->timeout_ms < 5000 ? api->timeout_ms : 5000L);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+        if (strcmp(method, "POST"))
+                curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -207,15 +247,15 @@ static bool sleep_ms(int ms)
 /* POSTs with the retry rule. On ESC_API_OK r holds a 2xx answer; on
  * ESC_API_FAIL r holds the refusing answer (status, body) when there was
  * one. what names the call in logs and errors. */
-static esc_api_rc_t call(esc_actions_apis_t *api, const char *what, const char *url,
-                         const char *auth, const char *json, http_resp_t *r, char *errbuf,
-                         size_t errbuf_size)
+static esc_api_rc_t call_as(esc_actions_apis_t *api, const char *method, const char *what,
+                            const char *url, const char *auth, const char *json, http_resp_t *r,
+                            char *errbuf, size_t errbuf_size)
 {
         int backoff_ms = 500;
         for (int attempt = 1;; attempt++) {
                 char err[512];
                 int wait_ms;
-                if (http_post(api, url, auth, json, r, err, sizeof(err)) == 0) {
+                if (http_send(api, method, url, auth, json, r, err, sizeof(err)) == 0) {
                         if (r->status >= 200 && r->status < 300)
                                 return ESC_API_OK;
                         if (r->status != 429 && r->status < 500) {
@@ -247,6 +287,13 @@ static esc_api_rc_t call(esc_actions_apis_t *api, const char *what, const char *
                 }
                 backoff_ms = backoff_ms * 2 > 8000 ? 8000 : backoff_ms * 2;
         }
+}
+
+static esc_api_rc_t call(esc_actions_apis_t *api, const char *what, const char *url,
+                         const char *auth, const char *json, http_resp_t *r, char *errbuf,
+                         size_t errbuf_size)
+{
+        return call_as(api, "POST", what, url, auth, json, r, errbuf, errbuf_size);
 }
 
 /* A string member of a JSON object, or NULL. */
@@ -395,6 +442,44 @@ esc_api_rc_t esc_actions_slack_archive(esc_actions_apis_t *api, const char *chan
         json_decref(resp);
         if (rc == ESC_API_FAIL && !strcmp(serr, archive ? "already_archived" : "not_archived"))
                 return ESC_API_OK;
+        return rc;
+}
+
+/* ---- Zendesk ------------------------------------------------------------------- */
+
+esc_api_rc_t esc_actions_zendesk_update(esc_actions_apis_t *api, const char *ticket_id,
+                                        const char *body, bool public, const char *status,
+                                        json_t *custom_fields, char *errbuf, size_t errbuf_size)
+{
+        char url[2048];
+        http_resp_t r = {0};
+        json_t *ticket = json_object();
+
+        if (body && *body)
+                json_object_set_new(ticket, "comment",
+                                    json_pack("{s:s, s:b}", "body", body, "public", public));
+        if (status)
+                json_object_set_new(ticket, "status", json_string(status));
+        if (custom_fields)
+                json_object_set(ticket, "custom_fields", custom_fields);
+        char *req = dump(json_pack("{s:o}", "ticket", ticket));
+        if (!req)
+                return esc_err(errbuf, errbuf_size, "zendesk: cannot encode request"), ESC_API_FAIL;
+        snprintf(url, sizeof(url), "%s/api/v2/tickets/%s.json", api->zendesk_url, ticket_id);
+        esc_buf_init(&r.body, API_RESPONSE_CAP);
+        esc_api_rc_t rc = call_as(api, "PUT", "zendesk tickets.update", url, api->zendesk_auth, req,
+                                  &r, errbuf, errbuf_size);
+        free(req);
+        if (rc == ESC_API_FAIL && r.body.data) {
+                /* 422 RecordInvalid and friends: the API's own words. */
+                json_t *j = json_loadb(r.body.data, r.body.len, 0, NULL);
+                const char *e = jstr(j, "error"), *d = jstr(j, "description");
+                if (e)
+                        esc_err(errbuf, errbuf_size, "zendesk tickets.update: HTTP %ld, %s%s%s",
+                                r.status, e, d ? ": " : "", d ? d : "");
+                json_decref(j);
+        }
+        esc_buf_free(&r.body);
         return rc;
 }
 

@@ -1,6 +1,8 @@
 /* apis.h — the outside systems the actions worker drives: Slack Web API
- * (conversations.create, conversations.invite, chat.postMessage), Linear
- * GraphQL (issueCreate) and PagerDuty Events API v2 (trigger, resolve).
+ * (conversations.create, invite, archive, unarchive, chat.postMessage),
+ * Zendesk Support API v2 (ticket update: comment, status, custom fields),
+ * Linear GraphQL (issueCreate) and PagerDuty Events API v2 (trigger,
+ * resolve).
  *
  * Every call goes through one retry rule (apis.c): HTTP 429 waits for
  * Retry-After (capped) and tries again, 5xx and network errors back off
@@ -18,6 +20,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "runtime/config.h"
 
@@ -37,6 +41,15 @@ void esc_actions_apis_destroy(esc_actions_apis_t *api);
 /* Whether the system is configured (token, team id). */
 bool esc_actions_slack_enabled(const esc_actions_apis_t *api);
 bool esc_actions_linear_enabled(const esc_actions_apis_t *api);
+bool esc_actions_zendesk_enabled(const esc_actions_apis_t *api);
+
+/* Zendesk Support API v2 PUT /api/v2/tickets/{id}.json: a comment (public
+ * reply or internal note; none when body is empty), a status, custom
+ * fields ([{id, value}], borrowed). Basic auth "email/token:api_token"
+ * from zendesk.email and zendesk.api_token; base URL zendesk.url. */
+esc_api_rc_t esc_actions_zendesk_update(esc_actions_apis_t *api, const char *ticket_id,
+                                        const char *body, bool public, const char *status,
+                                        json_t *custom_fields, char *errbuf, size_t errbuf_size);
 
 /* Creates a public channel; *id and *name (heap) receive Slack's answer. */
 esc_api_rc_t esc_actions_slack_create(esc_actions_apis_t *api, const char *name, char **id,

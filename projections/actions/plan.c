@@ -60,8 +60,10 @@ bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev)
                 set_str(&inc->title, p->opened.title);
                 set_str(&inc->product_area, p->opened.product_area);
                 inc->impact = p->opened.impact;
-                set_str(&inc->ticket_id, ev->source.ticket_id);
-                set_str(&inc->ticket_url, ev->source.url);
+                if (ev->source.system && !strcmp(ev->source.system, "zendesk")) {
+                        set_str(&inc->ticket_id, ev->source.ticket_id);
+                        set_str(&inc->ticket_url, ev->source.url);
+                }
                 break;
         case ESC_EV_SEVERITY_ASSIGNED: {
                 esc_buf_t why;
@@ -150,6 +152,8 @@ bool esc_actions_needed(const esc_actions_incident_t *inc, const esc_action_t *a
                 return inc->paged;
         case ESC_ACT_PAGE_MANAGER:
                 return !inc->manager_paged && esc_actions_active(inc);
+        case ESC_ACT_TICKET:
+                return inc->ticket_id != NULL;
         case ESC_ACT_REMIND:
         case ESC_ACT_POST:
         case ESC_ACT_ARCHIVE:
@@ -193,6 +197,10 @@ void esc_actions_plan(const esc_actions_incident_t *inc, const esc_event_t *ev,
         if (esc_actions_posts(ev) && out->n < ESC_ACTIONS_PLAN_MAX &&
             (inc->channel_id || (out->n && out->v[0].kind == ESC_ACT_CREATE_CHANNEL)))
                 out->v[out->n++] = (esc_action_t){.kind = ESC_ACT_POST};
+        esc_actions_ticket_t t;
+        if (esc_actions_ticket_update(inc, "", ev, &t))
+                add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_TICKET});
+        esc_buf_free(&t.body);
         switch (ev->type) {
         case ESC_EV_CLOSED:
                 add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_ARCHIVE});

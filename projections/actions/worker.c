@@ -61,7 +61,7 @@ typedef struct part {
 typedef struct queued {
         char *incident_id;
         esc_action_t a;
-        esc_event_t *ev; /* ESC_ACT_POST: a copy of the event posted */
+        esc_event_t *ev; /* POST, TICKET: a copy of the event told */
 } queued_t;
 
 typedef struct actions_ctx {
@@ -107,6 +107,8 @@ static void usage(FILE *out)
                 "linear.api_url, linear.token, linear.team_id, pagerduty.events_url,\n"
                 "pagerduty.routing_keys.<product_area> or pagerduty.routing_keys.default,\n"
                 "pagerduty.manager_routing_key (unowned and breached incidents);\n"
+                "zendesk.url, zendesk.email, zendesk.api_token, zendesk.fields.sev,\n"
+                "zendesk.fields.esc_link (incidents opened from a Zendesk ticket);\n"
                 "actions.reconcile_grace_ms (5000), actions.http_timeout_ms (10000),\n"
                 "actions.max_attempts (5), actions.retry_after_cap_s (30).\n");
 }
@@ -194,7 +196,7 @@ static void queue_push(actions_ctx_t *ctx, const char *id, const esc_action_t *a
         ctx->queue[ctx->nqueued].incident_id = esc_strdup(id);
         ctx->queue[ctx->nqueued].a = *a;
         ctx->queue[ctx->nqueued].ev = NULL;
-        if (a->kind == ESC_ACT_POST && ev) {
+        if ((a->kind == ESC_ACT_POST || a->kind == ESC_ACT_TICKET) && ev) {
                 ctx->queue[ctx->nqueued].ev = esc_xcalloc(1, sizeof(esc_event_t));
                 esc_event_copy(ctx->queue[ctx->nqueued].ev, ev);
         }
@@ -527,6 +529,49 @@ static esc_api_rc_t post(actions_ctx_t *ctx, const char *id, esc_actions_inciden
         return rc;
 }
 
+/* The customer's Zendesk ticket hears ev (DESIGN §9): public replies with
+ * the external text only, internal notes, status, the sev custom field
+ * (zendesk.fields.sev, value sev_<n>) and the esc link field
+ * (zendesk.fields.esc_link, the incident id). */
+static esc_api_rc_t ticket(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
+                           const esc_event_t *ev, char *err, size_t err_size)
+{
+        esc_actions_ticket_t t;
+        json_t *fields = json_array();
+        const char *sev_field = esc_config_get(ctx->conf, "zendesk.fields.sev");
+        const char *link_field = esc_config_get(ctx->conf, "zendesk.fields.esc_link");
+        char sev[16];
+
+        if (!esc_actions_zendesk_enabled(ctx->api)) {
+                json_decref(fields);
+                return esc_err(err, err_size,
+                               "zendesk.url, zendesk.email or zendesk.api_token is not set"),
+                       ESC_API_FAIL;
+        }
+        if (!ev || !esc_actions_ticket_update(inc, id, ev, &t)) {
+                json_decref(fields);
+                if (ev)
+                        esc_buf_free(&t.body);
+                return ESC_API_OK;
+        }
+        if (t.sev && sev_field && *sev_field) {
+                snprintf(sev, sizeof(sev), "sev_%d", t.sev);
+                json_array_append_new(fields, json_pack("{s:I, s:s}", "id",
+                                                        (json_int_t)strtoll(sev_field, NULL, 10),
+                                                        "value", sev));
+        }
+        if (ev->type == ESC_EV_SEVERITY_ASSIGNED && link_field && *link_field)
+                json_array_append_new(fields, json_pack("{s:I, s:s}", "id",
+                                                        (json_int_t)strtoll(link_field, NULL, 10),
+                                                        "value", id));
+        esc_api_rc_t rc = esc_actions_zendesk_update(
+                ctx->api, inc->ticket_id, t.body.data, t.public, t.status,
+                json_array_size(fields) ? fields : NULL, err, err_size);
+        json_decref(fields);
+        esc_buf_free(&t.body);
+        return rc;
+}
+
 static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
                     const esc_event_t *ev)
 {
@@ -560,6 +605,9 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
                 break;
         case ESC_ACT_PAGE_MANAGER:
                 rc = page_manager(ctx, id, inc, err, sizeof(err));
+                break;
+        case ESC_ACT_TICKET:
+                rc = ticket(ctx, id, inc, ev, err, sizeof(err));
                 break;
         case ESC_ACT_ARCHIVE:
         case ESC_ACT_UNARCHIVE:
