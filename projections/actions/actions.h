@@ -98,6 +98,7 @@ typedef enum {
         ESC_ACT_UNARCHIVE,          /* conversations.unarchive: reopened */
         ESC_ACT_PAGE_MANAGER,       /* PagerDuty trigger to the CS manager: unowned, breached */
         ESC_ACT_TICKET,             /* Zendesk ticket update (esc_actions_ticket_update) */
+        ESC_ACT_LINEAR,             /* Linear comment/update/child (esc_actions_linear_update) */
         ESC_ACT__COUNT
 } esc_action_kind_t;
 
@@ -185,16 +186,17 @@ bool esc_actions_ticket_update(const esc_actions_incident_t *inc, const char *in
 int esc_actions_linear_priority(int sev);
 
 /* What the incident's Linear issue gets for ev (DESIGN §9, the Linear
- * column): a comment, a new priority, a new state type, or - for a
- * corrective action - a child issue (title in comment) assigned to the
- * action owner's linear_user_id with the action's due date. */
+ * column): a comment, a new priority, a new state type, a new assignee
+ * (the engineering owner), or - for a corrective action - a child issue
+ * (title in comment) assigned to the action owner's linear_user_id with the
+ * action's due date. */
 typedef struct esc_actions_linear {
-        esc_buf_t comment;          /* comment body; child issue: its title */
-        int priority;               /* 1..4; 0: unchanged */
-        const char *state;          /* Linear state type: "completed", "started"; NULL */
-        bool child;                 /* create a child issue (parentId = the issue) */
-        const char *child_key;      /* the action id (borrowed from ev) */
-        const char *child_assignee; /* linear_user_id or NULL (borrowed from pol) */
+        esc_buf_t comment;     /* comment body; child issue: its title */
+        int priority;          /* 1..4; 0: unchanged */
+        const char *state;     /* Linear state type: "completed", "started"; NULL */
+        bool child;            /* create a child issue (parentId = the issue) */
+        const char *child_key; /* the action id (borrowed from ev) */
+        const char *assignee;  /* linear_user_id of the (child) issue's assignee (pol's) */
         esc_date_t child_due;
 } esc_actions_linear_t;
 

@@ -536,16 +536,18 @@ static int issue_fields(json_t *is, char **issue_id, char **url)
 }
 
 esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid, const char *title,
-                                       const char *description, char **issue_id, char **url,
-                                       char *errbuf, size_t errbuf_size)
+                                       const char *description, json_t *extra, char **issue_id,
+                                       char **url, char *errbuf, size_t errbuf_size)
 {
         json_t *data;
-        esc_api_rc_t rc =
-                linear_call(api, "linear issueCreate",
-                            json_pack("{s:s, s:{s:{s:s, s:s, s:s, s:s}}}", "query", ISSUE_CREATE,
-                                      "variables", "input", "id", uuid, "teamId", api->linear_team,
-                                      "title", title, "description", description),
-                            &data, errbuf, errbuf_size);
+        json_t *input = json_pack("{s:s, s:s, s:s, s:s}", "id", uuid, "teamId", api->linear_team,
+                                  "title", title, "description", description);
+        if (input && extra)
+                json_object_update(input, extra);
+        esc_api_rc_t rc = linear_call(
+                api, "linear issueCreate",
+                json_pack("{s:s, s:{s:o}}", "query", ISSUE_CREATE, "variables", "input", input),
+                &data, errbuf, errbuf_size);
         if (rc == ESC_API_OK) {
                 json_t *ic = json_object_get(data, "issueCreate");
                 if (!json_is_true(json_object_get(ic, "success")) ||
@@ -578,6 +580,48 @@ esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid
                 json_decref(found);
         }
         return rc;
+}
+
+static const char ISSUE_UPDATE[] =
+        "mutation IssueUpdate($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, "
+        "input: $input) { success } }";
+static const char COMMENT_CREATE[] =
+        "mutation CommentCreate($input: CommentCreateInput!) { commentCreate(input: $input) "
+        "{ success comment { id } } }";
+
+/* The `success` of a mutation's answer data.<name>. */
+static esc_api_rc_t mutation(esc_actions_apis_t *api, const char *name, json_t *req, char *errbuf,
+                             size_t errbuf_size)
+{
+        char what[64];
+        json_t *data;
+        snprintf(what, sizeof(what), "linear %s", name);
+        esc_api_rc_t rc = linear_call(api, what, req, &data, errbuf, errbuf_size);
+        if (rc == ESC_API_OK &&
+            !json_is_true(json_object_get(json_object_get(data, name), "success"))) {
+                esc_err(errbuf, errbuf_size, "%s: answer lacks success", what);
+                rc = ESC_API_FAIL;
+        }
+        json_decref(data);
+        return rc;
+}
+
+esc_api_rc_t esc_actions_linear_issue_update(esc_actions_apis_t *api, const char *uuid,
+                                             json_t *input, char *errbuf, size_t errbuf_size)
+{
+        return mutation(api, "issueUpdate",
+                        json_pack("{s:s, s:{s:s, s:O}}", "query", ISSUE_UPDATE, "variables", "id",
+                                  uuid, "input", input),
+                        errbuf, errbuf_size);
+}
+
+esc_api_rc_t esc_actions_linear_comment(esc_actions_apis_t *api, const char *uuid, const char *body,
+                                        char *errbuf, size_t errbuf_size)
+{
+        return mutation(api, "commentCreate",
+                        json_pack("{s:s, s:{s:{s:s, s:s}}}", "query", COMMENT_CREATE, "variables",
+                                  "input", "issueId", uuid, "body", body),
+                        errbuf, errbuf_size);
 }
 
 /* ---- PagerDuty ----------------------------------------------------------------- */

@@ -73,8 +73,17 @@ esc_api_rc_t esc_actions_slack_archive(esc_actions_apis_t *api, const char *chan
  * If Linear refuses the create, the issue with that id is looked up: an
  * earlier run that crashed before recording it made it, and it is used. */
 esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid, const char *title,
-                                       const char *description, char **issue_id, char **url,
-                                       char *errbuf, size_t errbuf_size);
+                                       const char *description, json_t *extra, char **issue_id,
+                                       char **url, char *errbuf, size_t errbuf_size);
+/* extra (borrowed, may be NULL): more IssueCreateInput members, e.g.
+ * assigneeId, priority, parentId, dueDate. */
+
+/* issueUpdate(id: uuid, input) (input borrowed: priority, stateId, ...). */
+esc_api_rc_t esc_actions_linear_issue_update(esc_actions_apis_t *api, const char *uuid,
+                                             json_t *input, char *errbuf, size_t errbuf_size);
+/* commentCreate on the issue uuid. */
+esc_api_rc_t esc_actions_linear_comment(esc_actions_apis_t *api, const char *uuid, const char *body,
+                                        char *errbuf, size_t errbuf_size);
 
 /* A PagerDuty Events API v2 event: action "trigger" (summary, component and
  * details used) or "resolve". routing_key is never logged. */

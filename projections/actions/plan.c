@@ -154,6 +154,8 @@ bool esc_actions_needed(const esc_actions_incident_t *inc, const esc_action_t *a
                 return !inc->manager_paged && esc_actions_active(inc);
         case ESC_ACT_TICKET:
                 return inc->ticket_id != NULL;
+        case ESC_ACT_LINEAR:
+                return inc->issue_id != NULL;
         case ESC_ACT_REMIND:
         case ESC_ACT_POST:
         case ESC_ACT_ARCHIVE:
@@ -201,6 +203,10 @@ void esc_actions_plan(const esc_actions_incident_t *inc, const esc_event_t *ev,
         if (esc_actions_ticket_update(inc, "", ev, &t))
                 add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_TICKET});
         esc_buf_free(&t.body);
+        esc_actions_linear_t l;
+        if (esc_actions_linear_update(inc, ev, pol, &l))
+                add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_LINEAR});
+        esc_buf_free(&l.comment);
         switch (ev->type) {
         case ESC_EV_CLOSED:
                 add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_ARCHIVE});
@@ -342,6 +348,8 @@ void esc_actions_issue_description(const esc_actions_incident_t *inc, const char
                        inc->product_area ? inc->product_area : "-", esc_impact_name(inc->impact));
         if (inc->channel_name)
                 esc_buf_printf(out, "- Slack: #%s\n", inc->channel_name);
+        if (inc->ticket_url)
+                esc_buf_printf(out, "- Zendesk: %s\n", inc->ticket_url);
         esc_buf_printf(out, "- Engineering owner: %s\n- CSM: %s\n", *st->owner ? st->owner : "-",
                        *st->csm ? st->csm : "-");
         if (*st->cs_manager)
@@ -662,13 +670,21 @@ bool esc_actions_linear_update(const esc_actions_incident_t *inc, const esc_even
                 out->state = "started";
                 out->priority = esc_actions_linear_priority(inc->st.sev);
                 break;
+        case ESC_EV_OWNER_ASSIGNED: {
+                const esc_person_t *who = esc_policy_person(pol, p->owner_assigned.person);
+                if (p->owner_assigned.role != ESC_ROLE_ENGINEERING_OWNER || !who ||
+                    !who->linear_user_id)
+                        return false;
+                out->assignee = who->linear_user_id;
+                break;
+        }
         case ESC_EV_CORRECTIVE_ACTION_ADDED: {
                 const esc_action_added_t *a = &p->action_added;
                 const esc_person_t *who = esc_policy_person(pol, a->owner);
                 out->child = true;
                 out->child_key = a->action_id;
                 out->child_due = a->due_date;
-                out->child_assignee = who ? who->linear_user_id : NULL;
+                out->assignee = who ? who->linear_user_id : NULL;
                 esc_buf_printf(&out->comment, "%s", a->title);
                 break;
         }

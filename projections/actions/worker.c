@@ -61,7 +61,7 @@ typedef struct part {
 typedef struct queued {
         char *incident_id;
         esc_action_t a;
-        esc_event_t *ev; /* POST, TICKET: a copy of the event told */
+        esc_event_t *ev; /* POST, TICKET, LINEAR: a copy of the event told */
 } queued_t;
 
 typedef struct actions_ctx {
@@ -109,6 +109,7 @@ static void usage(FILE *out)
                 "pagerduty.manager_routing_key (unowned and breached incidents);\n"
                 "zendesk.url, zendesk.email, zendesk.api_token, zendesk.fields.sev,\n"
                 "zendesk.fields.esc_link (incidents opened from a Zendesk ticket);\n"
+                "linear.states.completed, linear.states.started (workflow state ids);\n"
                 "actions.reconcile_grace_ms (5000), actions.http_timeout_ms (10000),\n"
                 "actions.max_attempts (5), actions.retry_after_cap_s (30).\n");
 }
@@ -196,7 +197,8 @@ static void queue_push(actions_ctx_t *ctx, const char *id, const esc_action_t *a
         ctx->queue[ctx->nqueued].incident_id = esc_strdup(id);
         ctx->queue[ctx->nqueued].a = *a;
         ctx->queue[ctx->nqueued].ev = NULL;
-        if ((a->kind == ESC_ACT_POST || a->kind == ESC_ACT_TICKET) && ev) {
+        if ((a->kind == ESC_ACT_POST || a->kind == ESC_ACT_TICKET || a->kind == ESC_ACT_LINEAR) &&
+            ev) {
                 ctx->queue[ctx->nqueued].ev = esc_xcalloc(1, sizeof(esc_event_t));
                 esc_event_copy(ctx->queue[ctx->nqueued].ev, ev);
         }
@@ -390,9 +392,15 @@ static esc_api_rc_t create_issue(actions_ctx_t *ctx, const char *id, esc_actions
         esc_actions_issue_title(inc, &title);
         esc_actions_issue_description(inc, id, ctx->pol, &desc);
         esc_actions_issue_uuid(id, uuid);
-        esc_api_rc_t rc =
-                esc_actions_linear_create(ctx->api, uuid, title.data ? title.data : "",
-                                          desc.data ? desc.data : "", &iid, &url, err, err_size);
+        /* Assigned to the owner, prioritised by the sev (DESIGN §9). */
+        const esc_person_t *owner = esc_policy_person(ctx->pol, inc->st.owner);
+        json_t *extra = json_pack("{s:i}", "priority", esc_actions_linear_priority(inc->st.sev));
+        if (extra && owner && owner->linear_user_id)
+                json_object_set_new(extra, "assigneeId", json_string(owner->linear_user_id));
+        esc_api_rc_t rc = esc_actions_linear_create(ctx->api, uuid, title.data ? title.data : "",
+                                                    desc.data ? desc.data : "", extra, &iid, &url,
+                                                    err, err_size);
+        json_decref(extra);
         esc_buf_free(&title);
         esc_buf_free(&desc);
         if (rc != ESC_API_OK)
@@ -572,6 +580,63 @@ static esc_api_rc_t ticket(actions_ctx_t *ctx, const char *id, esc_actions_incid
         return rc;
 }
 
+/* The incident's Linear issue hears ev (DESIGN §9): comments, priority,
+ * state (linear.states.completed / linear.states.started: workflow state
+ * ids), and a child issue per corrective action, made under a
+ * deterministic id so a repeat after a crash finds it instead. */
+static esc_api_rc_t linear(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
+                           const esc_event_t *ev, char *err, size_t err_size)
+{
+        esc_actions_linear_t l;
+        char uuid[37];
+        esc_api_rc_t rc = ESC_API_OK;
+
+        if (!ev || !esc_actions_linear_enabled(ctx->api) || !inc->issue_id)
+                return ESC_API_OK;
+        if (!esc_actions_linear_update(inc, ev, ctx->pol, &l)) {
+                esc_buf_free(&l.comment);
+                return ESC_API_OK;
+        }
+        esc_actions_issue_uuid(id, uuid);
+        if (l.child) {
+                char key[ESC_MAX_ID * 2 + 2], child[37], due[16];
+                char *cid = NULL, *curl = NULL;
+                snprintf(key, sizeof(key), "%s/%s", id, l.child_key);
+                esc_actions_issue_uuid(key, child);
+                json_t *extra = json_pack("{s:s}", "parentId", uuid);
+                if (extra && l.assignee)
+                        json_object_set_new(extra, "assigneeId", json_string(l.assignee));
+                if (extra && l.child_due != ESC_DATE_NONE)
+                        json_object_set_new(
+                                extra, "dueDate",
+                                json_string(esc_date_format(l.child_due, due, sizeof(due))));
+                rc = esc_actions_linear_create(ctx->api, child, l.comment.data, l.comment.data,
+                                               extra, &cid, &curl, err, err_size);
+                json_decref(extra);
+                free(cid);
+                free(curl);
+        } else {
+                json_t *input = json_object();
+                char key[64];
+                if (l.priority)
+                        json_object_set_new(input, "priority", json_integer(l.priority));
+                if (l.assignee)
+                        json_object_set_new(input, "assigneeId", json_string(l.assignee));
+                snprintf(key, sizeof(key), "linear.states.%s", l.state ? l.state : "");
+                const char *state = l.state ? esc_config_get(ctx->conf, key) : NULL;
+                if (state && *state)
+                        json_object_set_new(input, "stateId", json_string(state));
+                if (l.comment.len)
+                        rc = esc_actions_linear_comment(ctx->api, uuid, l.comment.data, err,
+                                                        err_size);
+                if (rc == ESC_API_OK && json_object_size(input))
+                        rc = esc_actions_linear_issue_update(ctx->api, uuid, input, err, err_size);
+                json_decref(input);
+        }
+        esc_buf_free(&l.comment);
+        return rc;
+}
+
 static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
                     const esc_event_t *ev)
 {
@@ -608,6 +673,9 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
                 break;
         case ESC_ACT_TICKET:
                 rc = ticket(ctx, id, inc, ev, err, sizeof(err));
+                break;
+        case ESC_ACT_LINEAR:
+                rc = linear(ctx, id, inc, ev, err, sizeof(err));
                 break;
         case ESC_ACT_ARCHIVE:
         case ESC_ACT_UNARCHIVE:

@@ -56,7 +56,7 @@ int main(int argc, char **argv)
                                                  sizeof(err));
         else if (!strcmp(argv[1], "linear-create"))
                 rc = esc_actions_linear_create(api, "2c583f00-2447-4381-b4c0-c1bfe42e2248",
-                                               "[Sev 1] acme: T", "SLA clock", &a, &b, err,
+                                               "[Sev 1] acme: T", "SLA clock", NULL, &a, &b, err,
                                                sizeof(err));
         else if (!strcmp(argv[1], "slack-post"))
                 rc = esc_actions_slack_post(api, "C1", "hello", err, sizeof(err));

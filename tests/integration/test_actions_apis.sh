@@ -52,8 +52,21 @@ meta = [p.get("metadata") for p in posts if p["channel"] == "C000001" and "Remin
 assert all(m and m["event_type"] == "esc_post" and m["event_payload"]["incident_id"] == inc for m in meta), meta
 assert len({m["event_payload"]["key"] for m in meta}) == len(meta), "each post has its own outbox key"
 assert sum(("*Sev 2* escalation " + inc2) in p["text"] for p in posts) == 1, posts
+# The Linear issue hears it too: the acknowledgement as a comment, the
+# corrective action as a child issue assigned to its owner, due as given.
+gql = [r["body"] for r in reqs if r["path"] == "/graphql"]
+parent = [g["variables"]["input"]["id"] for g in gql if "issueCreate" in g["query"]
+          and g["variables"]["input"]["title"].startswith("[Sev 1] acme")][0]
+comments = [g["variables"]["input"] for g in gql if "commentCreate" in g["query"]]
+assert any(c["issueId"] == parent and "Acknowledged by alice: on it, Sev 1" in c["body"]
+           for c in comments), comments
+kids = [g["variables"]["input"] for g in gql if "issueCreate" in g["query"]
+        and g["variables"]["input"].get("parentId") == parent]
+assert len(kids) == 1, kids
+assert (kids[0]["title"], kids[0]["assigneeId"], kids[0]["dueDate"]) == (
+    "Alert on invoices", "lin-user-alice", "2030-01-01"), kids
 PY
-echo "ok: the channel hears the kickoff and every step, each post keyed in its metadata"
+echo "ok: the channel hears the kickoff and every step, each post keyed in its metadata; the Linear issue gets comments and a child issue per corrective action"
 
 for f in actions.log actions2.log ledger.log; do
                 [ -s "$WORK/$f" ] && { echo "--- $f"; tail -30 "$WORK/$f"; }
@@ -172,6 +185,12 @@ assert len(issues) == 1, issues
 inp = issues[0]["body"]["variables"]["input"]
 assert "issueCreate" in issues[0]["body"]["query"]
 assert inp["teamId"] == "TEAM-ESC" and inp["title"] == "[Sev 1] acme: T", inp
+assert inp["priority"] == 1, "Sev 1 is Linear priority 1 (Urgent): %r" % inp
+# The owner is the assignee: at the create, or by an update right after it.
+owners = ("lin-user-alice", "lin-user-bob")
+upd = [r["body"]["variables"]["input"] for r in reqs if r["path"] == "/graphql"
+       and "issueUpdate" in r["body"]["query"]]
+assert inp.get("assigneeId") in owners or any(u.get("assigneeId") in owners for u in upd), (inp, upd)
 for s in ("Response due:", "Resolution due:", "Next customer update due:", inc, "#" + base + "-2"):
     assert s in inp["description"], (s, inp["description"])
 pages = by("/v2/enqueue")
@@ -330,8 +349,21 @@ meta = [p.get("metadata") for p in posts if p["channel"] == "C000001" and "Remin
 assert all(m and m["event_type"] == "esc_post" and m["event_payload"]["incident_id"] == inc for m in meta), meta
 assert len({m["event_payload"]["key"] for m in meta}) == len(meta), "each post has its own outbox key"
 assert sum(("*Sev 2* escalation " + inc2) in p["text"] for p in posts) == 1, posts
+# The Linear issue hears it too: the acknowledgement as a comment, the
+# corrective action as a child issue assigned to its owner, due as given.
+gql = [r["body"] for r in reqs if r["path"] == "/graphql"]
+parent = [g["variables"]["input"]["id"] for g in gql if "issueCreate" in g["query"]
+          and g["variables"]["input"]["title"].startswith("[Sev 1] acme")][0]
+comments = [g["variables"]["input"] for g in gql if "commentCreate" in g["query"]]
+assert any(c["issueId"] == parent and "Acknowledged by alice: on it, Sev 1" in c["body"]
+           for c in comments), comments
+kids = [g["variables"]["input"] for g in gql if "issueCreate" in g["query"]
+        and g["variables"]["input"].get("parentId") == parent]
+assert len(kids) == 1, kids
+assert (kids[0]["title"], kids[0]["assigneeId"], kids[0]["dueDate"]) == (
+    "Alert on invoices", "lin-user-alice", "2030-01-01"), kids
 PY
-echo "ok: the channel hears the kickoff and every step, each post keyed in its metadata"
+echo "ok: the channel hears the kickoff and every step, each post keyed in its metadata; the Linear issue gets comments and a child issue per corrective action"
 
 for f in actions.log actions2.log ledger.log; do
         for secret in "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" "rk-test-billing-secret-$$"; do

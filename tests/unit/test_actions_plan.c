@@ -217,7 +217,8 @@ static void test_override_away_from_sev1_does_not_page(void **state)
         assert_int_equal(inc.st.sev, 2);
         assert_false(has(&plan, ESC_ACT_PAGE));
         assert_false(has(&plan, ESC_ACT_RESOLVE_PAGE));
-        assert_true(plan.n == 1 && plan.v[0].kind == ESC_ACT_POST); /* only the post */
+        /* Only the override's post and the issue's new priority. */
+        assert_true(plan.n == 2 && has(&plan, ESC_ACT_POST) && has(&plan, ESC_ACT_LINEAR));
         /* Reconciliation agrees: the current severity governs the page. */
         esc_actions_plan(&inc, NULL, pol, &plan);
         assert_int_equal(plan.n, 0);
@@ -225,7 +226,7 @@ static void test_override_away_from_sev1_does_not_page(void **state)
         /* Further down to Sev 3: still no page. */
         override(&inc, 2, 3, &plan);
         assert_int_equal(inc.st.sev, 3);
-        assert_true(plan.n == 1 && plan.v[0].kind == ESC_ACT_POST);
+        assert_true(plan.n == 2 && has(&plan, ESC_ACT_POST) && has(&plan, ESC_ACT_LINEAR));
         esc_actions_incident_clear(&inc);
 
         /* A Sev 1 whose page is recorded: the override to Sev 2 does not
@@ -652,7 +653,7 @@ static void test_linear_issue_follows_sev_updates_and_corrective_actions(void **
         assert_true(esc_actions_linear_update(&inc, &ev, pol, &l));
         assert_true(l.child);
         assert_string_equal(l.child_key, "ca-1");
-        assert_string_equal(l.child_assignee, "lin-bob");
+        assert_string_equal(l.assignee, "lin-bob");
         assert_int_equal(l.child_due, 20000);
         assert_string_equal(l.comment.data, "Cap renderer retries");
         esc_buf_free(&l.comment);
