@@ -50,6 +50,7 @@ typedef struct esc_actions_incident {
         bool paged;         /* PageSent seen or our own trigger */
         bool manager_paged; /* the CS manager's page (dedup key "<incident>:manager") */
         char *page_service; /* routing-key name the page went to */
+        char *page_dedup;   /* its dedup key: the incident id, "<id>:reopen-<n>" after reopens */
         char *ticket_id;    /* the Zendesk ticket it was opened from (source) */
         char *ticket_url;
         char *why; /* the last SeverityAssigned's bump reasons, joined */
@@ -71,6 +72,11 @@ enum {
 
 void esc_actions_incident_init(esc_actions_incident_t *inc);
 void esc_actions_incident_clear(esc_actions_incident_t *inc);
+
+/* The dedup key of the page a trigger now makes: the incident id, or
+ * "<id>:reopen-<n>" after the n-th reopen (DESIGN §9: reopen → trigger). */
+void esc_actions_page_key(const esc_actions_incident_t *inc, const char *incident_id, char *buf,
+                          size_t size);
 
 /* Whether a PageSent's dedup key is the CS manager's page ("<inc>:manager"). */
 bool esc_actions_is_manager_page(const char *dedup_key);

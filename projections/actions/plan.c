@@ -29,6 +29,7 @@ void esc_actions_incident_clear(esc_actions_incident_t *inc)
         free(inc->issue_id);
         free(inc->issue_url);
         free(inc->page_service);
+        free(inc->page_dedup);
         free(inc->ticket_id);
         free(inc->ticket_url);
         free(inc->why);
@@ -65,6 +66,11 @@ bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev)
                         set_str(&inc->ticket_url, ev->source.url);
                 }
                 break;
+        case ESC_EV_REOPENED:
+                /* The page was resolved with the incident; a reopened
+                 * incident is paged anew (under a key of its own). */
+                inc->paged = false;
+                break;
         case ESC_EV_SEVERITY_ASSIGNED: {
                 esc_buf_t why;
                 esc_buf_init(&why, 0);
@@ -95,6 +101,7 @@ bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev)
                 }
                 inc->paged = true;
                 set_str(&inc->page_service, p->page_sent.service);
+                set_str(&inc->page_dedup, p->page_sent.dedup_key);
                 inc->pending_records &= ~(unsigned)ESC_ACTIONS_REC_PAGE;
                 break;
         default:
@@ -692,4 +699,13 @@ bool esc_actions_linear_update(const esc_actions_incident_t *inc, const esc_even
                 return false;
         }
         return true;
+}
+
+void esc_actions_page_key(const esc_actions_incident_t *inc, const char *incident_id, char *buf,
+                          size_t size)
+{
+        if (inc->st.reopened)
+                snprintf(buf, size, "%s:reopen-%d", incident_id, (int)inc->st.reopened);
+        else
+                snprintf(buf, size, "%s", incident_id);
 }

@@ -25,7 +25,8 @@
  * resolves that fell due while the worker was down are not sent at replay,
  * except page resolves of resolved incidents (idempotent at PagerDuty).
  * Failed actions do not hold up the log: they are retried from on_tick with
- * a per-incident backoff. Memory: closed incidents are dropped. */
+ * a per-incident backoff. Memory: closed incidents are dropped; a reopened
+ * one is read back from its partition of esc.events. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 #include "runtime/submit.h"
 #include "projections/actions/actions.h"
 #include "projections/actions/apis.h"
+#include "runtime/eventlog.h"
 #include "runtime/log.h"
 #include "runtime/policy_load.h"
 #include "runtime/signals.h"
@@ -70,6 +72,7 @@ typedef struct actions_ctx {
         esc_codec_t *codec;
         esc_actions_apis_t *api;
         esc_submit_t *sub;
+        esc_eventlog_t *log; /* made on first need: a reopened incident's history */
         char topic[256];
         esc_strmap_t *incidents; /* id -> esc_actions_incident_t*, NULL once dropped */
         size_t live, dead;
@@ -256,7 +259,13 @@ static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_inciden
                 esc_verdict_t v;
                 char cid[64], err[512], q[160];
                 esc_command_init(&cmd, recs[i].type);
-                esc_actions_command_id(recs[i].kind, id, cid, sizeof(cid));
+                char kind[32];
+                /* A reopened incident's page is another record. */
+                if (recs[i].bit == ESC_ACTIONS_REC_PAGE && inc->st.reopened)
+                        snprintf(kind, sizeof(kind), "page-r%d", (int)inc->st.reopened);
+                else
+                        esc_strlcpy(kind, recs[i].kind, sizeof(kind));
+                esc_actions_command_id(kind, id, cid, sizeof(cid));
                 cmd.command_id = esc_strdup(cid);
                 cmd.incident_id = esc_strdup(id);
                 cmd.actor = esc_strdup(ACTOR);
@@ -283,7 +292,8 @@ static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_inciden
                                 break;
                         }
                         cmd.p.record_page.service = esc_strdup(inc->page_service);
-                        cmd.p.record_page.dedup_key = esc_strdup(id);
+                        cmd.p.record_page.dedup_key =
+                                esc_strdup(inc->page_dedup ? inc->page_dedup : id);
                         cmd.p.record_page.to =
                                 esc_strdup(*inc->st.owner ? inc->st.owner : "on-call");
                         break;
@@ -455,8 +465,13 @@ static esc_api_rc_t page(actions_ctx_t *ctx, const char *id, esc_actions_inciden
                 details = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
                 json_decref(dj);
         }
+        char dk[ESC_MAX_ID + 32];
+        if (resolve && inc->page_dedup)
+                esc_strlcpy(dk, inc->page_dedup, sizeof(dk));
+        else
+                esc_actions_page_key(inc, id, dk, sizeof(dk));
         esc_api_rc_t rc =
-                esc_actions_pagerduty_event(ctx->api, rk, resolve ? "resolve" : "trigger", id,
+                esc_actions_pagerduty_event(ctx->api, rk, resolve ? "resolve" : "trigger", dk,
                                             summary.data, area, details, err, err_size);
         esc_buf_free(&summary);
         free(details);
@@ -469,6 +484,8 @@ static esc_api_rc_t page(actions_ctx_t *ctx, const char *id, esc_actions_inciden
         inc->paged = true;
         free(inc->page_service);
         inc->page_service = esc_strdup(service);
+        free(inc->page_dedup);
+        inc->page_dedup = esc_strdup(dk);
         inc->pending_records |= ESC_ACTIONS_REC_PAGE;
         send_records(ctx, id, inc);
         return ESC_API_OK;
@@ -875,6 +892,53 @@ static void closed_push(actions_ctx_t *ctx, const char *id)
         ctx->closed[ctx->nclosed++] = esc_strdup(id);
 }
 
+typedef struct restore_arg {
+        esc_actions_incident_t *inc;
+        int64_t before_seq; /* fold events below this seq */
+} restore_arg_t;
+
+static int restore_one(const esc_event_t *ev, const rd_kafka_message_t *m, const char *errmsg,
+                       void *opaque)
+{
+        restore_arg_t *ra = opaque;
+        if (ev && ev->seq < ra->before_seq)
+                esc_actions_fold(ra->inc, ev);
+        return 0;
+}
+
+/* A closed incident was dropped from memory; when it is reopened its
+ * history is read back from its partition (reopens are rare), so it gets
+ * its channel, issue and page back. NULL if that fails (logged). */
+static esc_actions_incident_t *restore(actions_ctx_t *ctx, const esc_event_t *ev, int32_t p)
+{
+        char err[512], q[160];
+        if (!ctx->log && !(ctx->log = esc_eventlog_new(ctx->conf, ctx->codec, err, sizeof(err)))) {
+                esc_log(ESC_LOG_ERROR, COMP, "reopened incident not restored",
+                        "incident=%s error=\"%s\"", esc_log_quote(ev->incident_id, q, sizeof(q)),
+                        err);
+                return NULL;
+        }
+        esc_actions_incident_t *inc = esc_xcalloc(1, sizeof(*inc));
+        esc_actions_incident_init(inc);
+        restore_arg_t ra = {inc, ev->seq};
+        if (esc_eventlog_incident(ctx->log, ev->incident_id, restore_one, &ra, NULL, err,
+                                  sizeof(err)) < 0 ||
+            inc->st.seq == 0) {
+                esc_log(ESC_LOG_ERROR, COMP, "reopened incident not restored",
+                        "incident=%s error=\"%s\"", esc_log_quote(ev->incident_id, q, sizeof(q)),
+                        inc->st.seq ? err : "no history found");
+                free_incident(inc);
+                return NULL;
+        }
+        inc->partition = p;
+        esc_strmap_put(ctx->incidents, ev->incident_id, inc);
+        ctx->live++;
+        esc_log(ESC_LOG_INFO, COMP, "reopened incident restored from the log",
+                "incident=%s events=%" PRId64, esc_log_quote(ev->incident_id, q, sizeof(q)),
+                inc->st.seq);
+        return inc;
+}
+
 static void fold_message(actions_ctx_t *ctx, const rd_kafka_message_t *m)
 {
         char why[512], q[160];
@@ -899,6 +963,8 @@ static void fold_message(actions_ctx_t *ctx, const rd_kafka_message_t *m)
                 inc->partition = p;
                 esc_strmap_put(ctx->incidents, ev->incident_id, inc);
                 ctx->live++;
+        } else if (!inc && live && ev->type == ESC_EV_REOPENED) {
+                inc = restore(ctx, ev, p);
         }
         if (inc && esc_actions_fold(inc, ev)) {
                 if (live)
@@ -996,6 +1062,7 @@ static void ctx_free(actions_ctx_t *ctx)
                 free(ctx->closed[i]);
         free(ctx->closed);
         esc_submit_destroy(ctx->sub);
+        esc_eventlog_destroy(ctx->log);
         esc_actions_apis_destroy(ctx->api);
         esc_codec_destroy(ctx->codec);
         esc_policy_destroy(ctx->pol);

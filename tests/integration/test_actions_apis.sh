@@ -8,8 +8,12 @@
 # Bearer token and no token reaches the log; the log holds ChannelCreated,
 # TrackingIssueLinked and PageSent exactly once, also after the actions
 # worker restarts (it replays the log and creates nothing again, catches up
-# on a Sev 2 opened while it was down, and still acts on new events: a new CSM is invited, an overdue update is reminded in
-# the channel, the resolution resolves the page).
+# on a Sev 2 opened while it was down, and still acts on new events: a new
+# CSM is invited, an overdue update is reminded in the channel, the
+# resolution resolves the page); the channel hears a kickoff and every step,
+# the Linear issue is assigned, prioritised, commented and gets a child issue
+# per corrective action; a closed incident is dropped and, reopened, read
+# back from the log, unarchived and paged anew.
 set -euo pipefail
 source "$ESC_DEV_DIR/env"
 export ESC_DEV_DIR
@@ -24,51 +28,7 @@ cleanup() {
 trap cleanup EXIT
 fail() {
         echo "FAIL: $*"
-        # The channel heard the whole process (DESIGN §9, the Slack column): one
-# kickoff (sev, why, owners by Slack id, deadlines, the Linear link) and a
-# post for the acknowledgement, the corrective action, the resolution, the
-# confirmation and the close; the incident opened while the worker was down
-# got its kickoff from the replayed state.
-for _ in $(seq 1 60); do
-        grep -q 'Closed by dave' "$WORK/requests.jsonl" && break
-        sleep 0.5
-done
-python3 - "$WORK/requests.jsonl" "$INC" "$INC2" <<'PY' || fail "the channel did not hear the process"
-import json, sys
-reqs = [json.loads(l) for l in open(sys.argv[1])]
-inc, inc2 = sys.argv[2], sys.argv[3]
-posts = [r["body"] for r in reqs if r["path"] == "/api/chat.postMessage" and r["status"] == 200]
-mine = [p["text"] for p in posts if p["channel"] == "C000001"]
-kick = [t for t in mine if ("*Sev 1* escalation " + inc) in t]
-assert len(kick) == 1, mine
-k = kick[0]
-for s in ("*Why Sev 1*", "*Owners* engineering owner <@U0", "CSM <@U0DAVE001>", "*Deadlines* response by ",
-          "<https://linear.example/esc/issue/ENG-"):
-    assert s in k, (s, k)
-for s in (":eyes: Acknowledged by alice: on it, Sev 1", "Corrective action ", ":white_check_mark: Resolved by alice: fixed",
-          "The customer confirmed the fix", ":lock: Closed by dave (customer confirmed)"):
-    assert sum(s in t for t in mine) == 1, (s, mine)
-meta = [p.get("metadata") for p in posts if p["channel"] == "C000001" and "Reminder" not in p["text"]]
-assert all(m and m["event_type"] == "esc_post" and m["event_payload"]["incident_id"] == inc for m in meta), meta
-assert len({m["event_payload"]["key"] for m in meta}) == len(meta), "each post has its own outbox key"
-assert sum(("*Sev 2* escalation " + inc2) in p["text"] for p in posts) == 1, posts
-# The Linear issue hears it too: the acknowledgement as a comment, the
-# corrective action as a child issue assigned to its owner, due as given.
-gql = [r["body"] for r in reqs if r["path"] == "/graphql"]
-parent = [g["variables"]["input"]["id"] for g in gql if "issueCreate" in g["query"]
-          and g["variables"]["input"]["title"].startswith("[Sev 1] acme")][0]
-comments = [g["variables"]["input"] for g in gql if "commentCreate" in g["query"]]
-assert any(c["issueId"] == parent and "Acknowledged by alice: on it, Sev 1" in c["body"]
-           for c in comments), comments
-kids = [g["variables"]["input"] for g in gql if "issueCreate" in g["query"]
-        and g["variables"]["input"].get("parentId") == parent]
-assert len(kids) == 1, kids
-assert (kids[0]["title"], kids[0]["assigneeId"], kids[0]["dueDate"]) == (
-    "Alert on invoices", "lin-user-alice", "2030-01-01"), kids
-PY
-echo "ok: the channel hears the kickoff and every step, each post keyed in its metadata; the Linear issue gets comments and a child issue per corrective action"
-
-for f in actions.log actions2.log ledger.log; do
+        for f in actions.log actions2.log ledger.log; do
                 [ -s "$WORK/$f" ] && { echo "--- $f"; tail -30 "$WORK/$f"; }
         done
         [ -s "$WORK/requests.jsonl" ] && { echo "--- fake requests"; cat "$WORK/requests.jsonl"; }
@@ -364,6 +324,35 @@ assert (kids[0]["title"], kids[0]["assigneeId"], kids[0]["dueDate"]) == (
     "Alert on invoices", "lin-user-alice", "2030-01-01"), kids
 PY
 echo "ok: the channel hears the kickoff and every step, each post keyed in its metadata; the Linear issue gets comments and a child issue per corrective action"
+
+# Reopened after it was dropped: its history is read back from the log, the
+# channel is unarchived and hears it, and the Sev 1 is paged anew under a
+# key of its own; the log records that page.
+esc reopen "$INC" --by dave --reason "failing again" >/dev/null || fail "reopen"
+for _ in $(seq 1 60); do
+        grep -q "Reopened by dave" "$WORK/requests.jsonl" && break
+        sleep 0.5
+done
+python3 - "$WORK/requests.jsonl" "$INC" <<'PY' || fail "the reopened incident did not get its channel and page back"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+inc = sys.argv[2]
+assert [r["body"]["channel"] for r in reqs if r["path"] == "/api/conversations.unarchive"] == ["C000001"], reqs
+assert any(r["path"] == "/api/chat.postMessage" and r["body"]["channel"] == "C000001"
+           and "Reopened by dave: failing again" in r["body"]["text"] for r in reqs)
+pd = [r["body"] for r in reqs if r["path"] == "/v2/enqueue"]
+assert [(p["event_action"], p["dedup_key"]) for p in pd][-1] == ("trigger", inc + ":reopen-1"), pd
+creates = [r for r in reqs if r["path"] == "/api/conversations.create" and r["status"] == 200
+           and r["body"]["name"].startswith("esc-acme-")]
+assert len(creates) == 2, "no new channel for the reopen: %r" % creates  # (429, name_taken, made)
+PY
+for _ in $(seq 1 60); do
+        got=$(count_events || true)
+        [ "$got" = "1 1 2" ] && break
+        sleep 0.5
+done
+[ "$got" = "1 1 2" ] || fail "after the reopen the counts are '$got', want 1 1 2 (a second PageSent)"
+echo "ok: a reopened incident is restored from the log, unarchived, told and paged anew"
 
 for f in actions.log actions2.log ledger.log; do
         for secret in "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" "rk-test-billing-secret-$$"; do

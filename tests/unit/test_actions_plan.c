@@ -712,6 +712,43 @@ static void test_unowned_and_response_breach_page_the_cs_manager_once(void **sta
         esc_actions_incident_clear(&inc);
 }
 
+/* A reopened incident gets its channel back (unarchived), a post, and - at
+ * a paging severity - a new page under a key of its own (DESIGN §9). */
+static void test_reopened_incident_is_unarchived_posted_and_paged_anew(void **state)
+{
+        esc_actions_incident_t inc;
+        esc_actions_plan_t plan;
+        esc_event_t ev;
+        char key[64];
+
+        open_incident(&inc, 1, &plan);
+        channel_created(&inc, &plan);
+        ev_init(&ev, ESC_EV_PAGE_SENT);
+        ev.p.page_sent.service = esc_strdup("billing");
+        ev.p.page_sent.dedup_key = esc_strdup("INC-1");
+        ev.p.page_sent.to = esc_strdup("alice");
+        fold_plan(&inc, &ev, &plan);
+        esc_actions_page_key(&inc, "INC-1", key, sizeof(key));
+        assert_string_equal(key, "INC-1");
+        ev_init(&ev, ESC_EV_CLOSED);
+        ev.p.closed.by = esc_strdup("carol");
+        ev.p.closed.confirmed = true;
+        fold_plan(&inc, &ev, &plan);
+        assert_true(has(&plan, ESC_ACT_ARCHIVE));
+
+        ev_init(&ev, ESC_EV_REOPENED);
+        ev.p.reopened.by = esc_strdup("dave");
+        ev.p.reopened.reason = esc_strdup("failing again");
+        fold_plan(&inc, &ev, &plan);
+        assert_true(has(&plan, ESC_ACT_UNARCHIVE));
+        assert_true(has(&plan, ESC_ACT_POST));
+        assert_true(has(&plan, ESC_ACT_PAGE));
+        assert_false(has(&plan, ESC_ACT_CREATE_CHANNEL)); /* it has one */
+        esc_actions_page_key(&inc, "INC-1", key, sizeof(key));
+        assert_string_equal(key, "INC-1:reopen-1");
+        esc_actions_incident_clear(&inc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -736,6 +773,7 @@ int main(void)
                         test_ticket_hears_external_text_publicly_and_internal_text_privately),
                 cmocka_unit_test(test_linear_issue_follows_sev_updates_and_corrective_actions),
                 cmocka_unit_test(test_unowned_and_response_breach_page_the_cs_manager_once),
+                cmocka_unit_test(test_reopened_incident_is_unarchived_posted_and_paged_anew),
         };
         pol = esc_policy_default();
         int rc = cmocka_run_group_tests(tests, NULL, NULL);
