@@ -336,7 +336,8 @@ esc_codec_t *esc_codec_new_with(const esc_codec_registry_t *reg, char *errbuf, s
         for (int k = 0; k < 2; k++) {
                 codec->json[k] = esc_schema_embedded(paths[k]);
                 if (!codec->json[k]) {
-                        esc_err(errbuf, errbuf_size, "%s is not compiled in (run schemas/embed.sh)",
+                        esc_err(errbuf, errbuf_size,
+                                "%s is not compiled in (rebuild: the build embeds schemas/)",
                                 paths[k]);
                         goto err;
                 }

@@ -1,7 +1,7 @@
 /* migrate.c — versioned SQL migrations of the SLA projection, and the
  * schema swap that ends a rebuild.
  *
- * The SQL texts are compiled in (migrations_embedded.c) so a deployed
+ * The SQL texts are compiled in (scripts/embed, at build time) so a deployed
  * binary carries them. Each migration runs in its own transaction with
  * search_path set to the target schema, and is recorded with its SHA-256 in
  * <schema>.schema_migrations; a recorded migration whose text changed is

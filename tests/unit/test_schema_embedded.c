@@ -1,6 +1,6 @@
 /* test_schema_embedded.c — the schemas compiled into esc are the .avsc
  * files in schemas/, byte for byte. Fails after a schema edit until
- * schemas/embed.sh has regenerated core/schemas_embedded.c. */
+ * the build has embedded it again (scripts/embed, run by CMake). */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,9 +31,9 @@ static void test_embedded_schemas_equal_the_avsc_files(void **state)
                 snprintf(path, sizeof(path), "%s/%s", source_dir(), esc_schemas_embedded[i].path);
                 esc_buf_init(&b, 0);
                 if (esc_read_file(path, (size_t)1 << 20, &b, err, sizeof(err)))
-                        fail_msg("%s (embedded, but the file is gone: run schemas/embed.sh)", err);
+                        fail_msg("%s (embedded, but the file is gone: rebuild)", err);
                 if (strcmp(b.data ? b.data : "", esc_schemas_embedded[i].json))
-                        fail_msg("%s differs from its embedded copy: run schemas/embed.sh", path);
+                        fail_msg("%s differs from its embedded copy: rebuild", path);
                 esc_buf_free(&b);
         }
 }
@@ -60,7 +60,8 @@ static void test_every_avsc_file_is_embedded(void **state)
                                 continue;
                         snprintf(rel, sizeof(rel), "%s/%s", subdirs[k], e->d_name);
                         if (!esc_schema_embedded(rel))
-                                fail_msg("%s is not embedded: run schemas/embed.sh", rel);
+                                fail_msg("%s is not embedded: rebuild (cmake re-globs schemas/)",
+                                         rel);
                         found++;
                 }
                 closedir(d);

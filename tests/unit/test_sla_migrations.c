@@ -1,6 +1,6 @@
 /* test_sla_migrations.c — the SQL migrations compiled into esc are exactly
- * the files in projections/sla/migrations/ (run projections/sla/embed.sh
- * after adding one), numbered in order, and never a changed text under an
+ * the files in projections/sla/migrations/ (the build embeds them with
+ * scripts/embed; a stale build fails here), numbered in order, and never a changed text under an
  * old number slips through unnoticed (the checksum is the file's SHA-256). */
 #include <dirent.h>
 #include <setjmp.h>
@@ -43,8 +43,9 @@ static void test_embedded_migrations_equal_the_sql_files(void **state)
         closedir(d);
         qsort(names, n, sizeof(names[0]), by_name);
         if (n != esc_sla_migrations_count)
-                fail_msg("%zu .sql files but %zu embedded migrations: run projections/sla/embed.sh",
-                         n, esc_sla_migrations_count);
+                fail_msg(
+                        "%zu .sql files but %zu embedded migrations: rebuild (cmake re-globs them)",
+                        n, esc_sla_migrations_count);
         for (size_t i = 0; i < n; i++) {
                 esc_buf_t b;
                 esc_buf_init(&b, 1 << 20);
@@ -53,8 +54,7 @@ static void test_embedded_migrations_equal_the_sql_files(void **state)
                 assert_string_equal(esc_sla_migrations[i].name, names[i]);
                 assert_int_equal(esc_sla_migrations[i].version, atoi(names[i]));
                 if (strcmp(esc_sla_migrations[i].sql, b.data) != 0)
-                        fail_msg("%s differs from its embedded copy: run projections/sla/embed.sh",
-                                 names[i]);
+                        fail_msg("%s differs from its embedded copy: rebuild", names[i]);
                 esc_buf_free(&b);
                 free(names[i]);
         }
