@@ -56,6 +56,7 @@ typedef struct esc_actions_incident {
         char *why; /* the last SeverityAssigned's bump reasons, joined */
         /* People already invited to the channel, per role ("" = nobody). */
         char invited[ESC_ROLE__COUNT][ESC_MAX_ID + 1];
+        unsigned invite_retry; /* roles (1 << role) whose invite failed transiently */
         /* Record-back commands still to be delivered (ESC_ACTIONS_REC_*). */
         unsigned pending_records;
         int64_t retry_at_us; /* monotonic: reconcile again after a failed action; 0 = no */

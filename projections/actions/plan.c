@@ -191,6 +191,11 @@ void esc_actions_plan(const esc_actions_incident_t *inc, const esc_event_t *ev,
                 add(out, inc, pol, (esc_action_t){.kind = ESC_ACT_PAGE});
         }
         if (!ev) {
+                /* Invites that failed transiently are tried again. */
+                for (int r = 0; r < ESC_ROLE__COUNT; r++)
+                        if (inc->invite_retry & (1u << r))
+                                add(out, inc, pol,
+                                    (esc_action_t){.kind = ESC_ACT_INVITE, .role = (esc_role_t)r});
                 /* A channel made by reconciliation gets its kickoff too. */
                 if (out->n && out->v[0].kind == ESC_ACT_CREATE_CHANNEL &&
                     out->n < ESC_ACTIONS_PLAN_MAX)

@@ -341,14 +341,37 @@ static void invite(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *i
                                                    sizeof(err));
         if (rc == ESC_API_OK) {
                 esc_strlcpy(inc->invited[role], who, sizeof(inc->invited[role]));
+                inc->invite_retry &= ~(1u << role);
                 esc_metric_add(ctx->m_actions, "action=\"invite\"", 1);
                 esc_log(ESC_LOG_INFO, COMP, "invited", "incident=%s role=%s person=%s channel=%s",
                         esc_log_quote(id, q, sizeof(q)), esc_role_name(role), who, inc->channel_id);
-        } else {
-                esc_metric_add(ctx->m_failures, "action=\"invite\"", 1);
-                esc_log(ESC_LOG_ERROR, COMP, "invite failed", "incident=%s person=%s error=\"%s\"",
-                        esc_log_quote(id, q, sizeof(q)), who, err);
+                return;
         }
+        esc_metric_add(ctx->m_failures, "action=\"invite\"", 1);
+        esc_log(ESC_LOG_ERROR, COMP,
+                rc == ESC_API_RETRY ? "invite failed, will retry" : "invite failed",
+                "incident=%s person=%s error=\"%s\"", esc_log_quote(id, q, sizeof(q)), who, err);
+        if (rc == ESC_API_RETRY) {
+                /* Transient: reconciliation invites again, with back-off. */
+                inc->invite_retry |= 1u << role;
+                schedule_retry(ctx, inc);
+                return;
+        }
+        inc->invite_retry &= ~(1u << role);
+        /* Final (user_not_found, ...): said in the channel, not retried. */
+        esc_strlcpy(inc->invited[role], who, sizeof(inc->invited[role]));
+        esc_buf_t text;
+        char perr[512];
+        esc_buf_init(&text, 0);
+        esc_buf_printf(
+                &text,
+                ":warning: Could not invite %s (%s, Slack id %s): %s. Please add them by hand.",
+                who, esc_role_name(role), p->slack_user_id, err);
+        if (esc_actions_slack_post(ctx->api, inc->channel_id, text.data, perr, sizeof(perr)) !=
+            ESC_API_OK)
+                esc_log(ESC_LOG_ERROR, COMP, "could not post the failed invite",
+                        "incident=%s error=\"%s\"", esc_log_quote(id, q, sizeof(q)), perr);
+        esc_buf_free(&text);
 }
 
 static esc_api_rc_t create_channel(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,

@@ -749,6 +749,33 @@ static void test_reopened_incident_is_unarchived_posted_and_paged_anew(void **st
         esc_actions_incident_clear(&inc);
 }
 
+/* A transiently failed invite is planned again by reconciliation; the
+ * others are not re-invited after a replay. */
+static void test_failed_invite_is_retried_by_reconciliation(void **state)
+{
+        esc_actions_incident_t inc;
+        esc_actions_plan_t plan;
+
+        open_incident(&inc, 2, &plan);
+        owner(&inc, ESC_ROLE_CSM, "dave", &plan);
+        owner(&inc, ESC_ROLE_ENGINEERING_OWNER, "bob", &plan);
+        channel_created(&inc, &plan);
+        esc_event_t ev;
+        ev_init(&ev, ESC_EV_TRACKING_ISSUE_LINKED);
+        ev.p.tracking_linked.system = esc_strdup("linear");
+        ev.p.tracking_linked.issue_id = esc_strdup("ENG-1");
+        ev.p.tracking_linked.url = esc_strdup("https://linear.app/x/ENG-1");
+        fold_plan(&inc, &ev, &plan);
+        esc_actions_plan(&inc, NULL, pol, &plan);
+        assert_false(has(&plan, ESC_ACT_INVITE));
+        inc.invite_retry = 1u << ESC_ROLE_CSM;
+        esc_actions_plan(&inc, NULL, pol, &plan);
+        assert_int_equal(plan.n, 1);
+        assert_int_equal(plan.v[0].kind, ESC_ACT_INVITE);
+        assert_int_equal(plan.v[0].role, ESC_ROLE_CSM);
+        esc_actions_incident_clear(&inc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -774,6 +801,7 @@ int main(void)
                 cmocka_unit_test(test_linear_issue_follows_sev_updates_and_corrective_actions),
                 cmocka_unit_test(test_unowned_and_response_breach_page_the_cs_manager_once),
                 cmocka_unit_test(test_reopened_incident_is_unarchived_posted_and_paged_anew),
+                cmocka_unit_test(test_failed_invite_is_retried_by_reconciliation),
         };
         pol = esc_policy_default();
         int rc = cmocka_run_group_tests(tests, NULL, NULL);
