@@ -1,26 +1,52 @@
 #!/usr/bin/env python3
-"""fake_apis.py — local stand-ins for Slack, Linear and PagerDuty, for the
-actions worker's integration tests. One http.server on 127.0.0.1 (a free
-port, written to --port-file) answers:
+"""fake_apis.py — local stand-ins for Slack, Zendesk, Linear and PagerDuty,
+for the actions worker's integration tests and the demo. One http.server on
+127.0.0.1 (a free port, written to --port-file) answers as the documented
+APIs do and keeps what it was told, so a test or a newcomer can see what
+each system received:
 
-  POST /api/conversations.create   Slack: {"ok":true,"channel":{"id","name"}}
-  POST /api/conversations.invite   Slack: {"ok":true,"channel":{...}}
-  POST /api/chat.postMessage       Slack: {"ok":true,"channel","ts"}
-  POST /graphql                    Linear issueCreate: {"data":{"issueCreate":{...}}}
-                                   (a repeated input.id is refused), issue(id:) lookup
-  POST /v2/enqueue                 PagerDuty Events API v2: 202 {"status":"success",...}
+  Slack Web API (POST /api/<method>, JSON; {"ok":true,...} or
+  {"ok":false,"error":...}):
+    conversations.create    {name, is_private}; name_taken for a name in use
+    conversations.invite    {channel, users}; already_in_channel,
+                            user_not_found (ids not starting with "U"),
+                            channel_not_found
+    conversations.setTopic  {channel, topic}
+    conversations.archive   already_archived;  conversations.unarchive: not_archived
+    conversations.list      every channel made (id, name, is_private, is_archived)
+    conversations.history   {channel}: its messages, newest first, with metadata
+    chat.postMessage        {channel, text, metadata}; ts unique per message
+  Zendesk Support API v2:
+    PUT /api/v2/tickets/{id}.json    {"ticket":{"comment":{"body","public"},
+                                     "status", "custom_fields":[{id,value}]}}
+                                     → 200 {"ticket":{...},"audit":{...}}
+    GET /api/v2/tickets/{id}/comments.json → {"comments":[...]}
+  Linear GraphQL (POST /graphql): issueCreate (a repeated input.id is
+    refused, "Entity already exists"), issueUpdate(id, input), commentCreate,
+    issue(id:) lookup.
+  PagerDuty Events API v2 (POST /v2/enqueue): trigger (payload.summary,
+    source and severity required, else 400 "invalid event"), acknowledge,
+    resolve; 202 {"status":"success","message":"Event processed","dedup_key"}.
+  GET /_state: everything held (channels with members, topic, archived and
+    messages; tickets with comments, status and custom fields; Linear issues
+    with children, comments, assignee, priority, state; PagerDuty incidents
+    by dedup_key with status). tests/fakes/show_state.py prints it.
 
 Faults: --slack-429-once answers the first conversations.create 429 with
 Retry-After: 1; --slack-name-taken-once answers the next one
-{"ok":false,"error":"name_taken"}; --pagerduty-503 N answers the first N
-PagerDuty events 503; --linear-error answers issueCreate 400 with a GraphQL
-error; --slack-error E answers chat.postMessage {"ok":false,"error":E}. Every request is appended to --record as
-one JSON line: time, path, authorization header, parsed body, status sent.
-Stop it with SIGTERM."""
+{"ok":false,"error":"name_taken"}; --slack-error E answers chat.postMessage
+{"ok":false,"error":E}; --slack-fail METHOD:ERROR:N answers METHOD's first N
+calls {"ok":false,"error":ERROR}; --pagerduty-503 N answers the first N
+PagerDuty events 503; --pagerduty-429-once; --linear-error answers
+issueCreate 400 with a GraphQL error; --zendesk-422 N answers the first N
+ticket updates 422 RecordInvalid; --zendesk-429-once. Every request is
+appended to --record as one JSON line: time, method, path, authorization
+header, content type, parsed body, status sent. Stop it with SIGTERM."""
 import argparse
 import itertools
-import os
 import json
+import os
+import re
 import signal
 import sys
 import threading
@@ -32,27 +58,49 @@ ap.add_argument("--record", required=True)
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--slack-429-once", action="store_true")
 ap.add_argument("--slack-name-taken-once", action="store_true")
-ap.add_argument("--pagerduty-503", type=int, default=0,
-                help="answer the first N PagerDuty events 503")
-ap.add_argument("--linear-error", action="store_true",
-                help="answer issueCreate 400 with a GraphQL error")
 ap.add_argument("--slack-error", default="",
                 help="answer chat.postMessage ok:false with this error")
+ap.add_argument("--slack-fail", action="append", default=[],
+                help="METHOD:ERROR:N — answer METHOD's first N calls ok:false with ERROR")
+ap.add_argument("--pagerduty-503", type=int, default=0,
+                help="answer the first N PagerDuty events 503")
+ap.add_argument("--pagerduty-429-once", action="store_true")
+ap.add_argument("--linear-error", action="store_true",
+                help="answer issueCreate 400 with a GraphQL error")
+ap.add_argument("--zendesk-422", type=int, default=0,
+                help="answer the first N ticket updates 422 RecordInvalid")
+ap.add_argument("--zendesk-429-once", action="store_true")
 args = ap.parse_args()
 
 lock = threading.Lock()
 faults = {"429": args.slack_429_once, "name_taken": args.slack_name_taken_once,
-          "pd503": args.pagerduty_503}
+          "pd503": args.pagerduty_503, "pd429": args.pagerduty_429_once,
+          "zd422": args.zendesk_422, "zd429": args.zendesk_429_once}
+for spec in args.slack_fail:
+    method, error, n = spec.rsplit(":", 2)
+    faults["slack:" + method] = (error, int(n))
 ids = itertools.count(1)
-issues = {}  # Linear issues by id
+channels = {}   # Slack channels by id
+issues = {}     # Linear issues by id
+tickets = {}    # Zendesk tickets by id
+pages = {}      # PagerDuty incidents by dedup_key
 
 
 def take_fault(name):
     with lock:
-        if faults[name]:
+        if faults.get(name):
             faults[name] = int(faults[name]) - 1
             return True
     return False
+
+
+def take_slack_fault(method):
+    with lock:
+        f = faults.get("slack:" + method)
+        if f and f[1] > 0:
+            faults["slack:" + method] = (f[0], f[1] - 1)
+            return f[0]
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -72,60 +120,240 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         return status
 
-    def do_POST(self):
+    def handle_any(self, method):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n)
         try:
-            body = json.loads(raw)
+            body = json.loads(raw) if raw else {}
         except ValueError:
             body = {"_unparsed": raw.decode("utf-8", "replace")}
-        status = self.route(self.path, body)
+        status = self.route(method, self.path, body)
+        if self.path == "/_state":
+            return
         with lock, open(args.record, "a") as f:
-            f.write(json.dumps({"t": time.time(), "path": self.path,
+            f.write(json.dumps({"t": time.time(), "method": method, "path": self.path,
                                 "authorization": self.headers.get("Authorization"),
                                 "content_type": self.headers.get("Content-Type"),
                                 "body": body, "status": status}) + "\n")
 
-    def route(self, path, body):
-        if path == "/api/conversations.create":
+    def do_POST(self):
+        self.handle_any("POST")
+
+    def do_PUT(self):
+        self.handle_any("PUT")
+
+    def do_GET(self):
+        self.handle_any("GET")
+
+    def route(self, method, path, body):
+        if path == "/_state":
+            with lock:
+                return self.answer(200, {"slack": list(channels.values()),
+                                         "zendesk": list(tickets.values()),
+                                         "linear": list(issues.values()),
+                                         "pagerduty": list(pages.values())})
+        if path.startswith("/api/v2/tickets/"):
+            return self.zendesk(method, path, body)
+        if path.startswith("/api/"):
+            return self.slack(path[len("/api/"):], body)
+        if path == "/graphql":
+            return self.linear(body)
+        if path == "/v2/enqueue":
+            return self.pagerduty(body)
+        return self.answer(404, {"ok": False, "error": "unknown_method"})
+
+    # ---- Slack ------------------------------------------------------------
+
+    def slack(self, m, body):
+        ok = lambda **kw: self.answer(200, dict(ok=True, **kw))
+        err = lambda e: self.answer(200, {"ok": False, "error": e})
+        e = take_slack_fault(m)
+        if e == "ratelimited":
+            return self.answer(429, {"ok": False, "error": e}, {"Retry-After": "1"})
+        if e:
+            return err(e)
+        ch = channels.get(body.get("channel"))
+        if m == "conversations.create":
             if take_fault("429"):
                 return self.answer(429, {"ok": False, "error": "ratelimited"},
                                    {"Retry-After": "1"})
             if take_fault("name_taken"):
-                return self.answer(200, {"ok": False, "error": "name_taken"})
-            return self.answer(200, {"ok": True, "channel": {
-                "id": "C%06d" % next(ids), "name": body.get("name"), "is_channel": True}})
-        if path == "/api/conversations.invite":
-            return self.answer(200, {"ok": True, "channel": {"id": body.get("channel")}})
-        if path == "/api/chat.postMessage":
+                return err("name_taken")
+            with lock:
+                if any(c["name"] == body.get("name") for c in channels.values()):
+                    return err("name_taken")
+                c = {"id": "C%06d" % next(ids), "name": body.get("name"), "is_channel": True,
+                     "is_private": bool(body.get("is_private")), "is_archived": False,
+                     "topic": "", "members": [], "messages": []}
+                channels[c["id"]] = c
+            return ok(channel={k: c[k] for k in ("id", "name", "is_channel", "is_private")})
+        if m == "conversations.list":
+            with lock:
+                return ok(channels=[{k: c[k] for k in ("id", "name", "is_private", "is_archived")}
+                                    for c in channels.values()],
+                          response_metadata={"next_cursor": ""})
+        if ch is None:
+            if m == "conversations.invite" and body.get("channel") and not channels:
+                # Tests that post to channels this fake never made (C1).
+                return ok(channel={"id": body.get("channel")})
+            if m == "chat.postMessage" and not args.slack_error:
+                return ok(channel=body.get("channel"), ts="%.6f" % time.time())
+            if m == "chat.postMessage":
+                return err(args.slack_error)
+            return err("channel_not_found")
+        if m == "conversations.invite":
+            users = [u for u in str(body.get("users", "")).split(",") if u]
+            if any(not u.startswith("U") for u in users):
+                return err("user_not_found")
+            with lock:
+                if all(u in ch["members"] for u in users):
+                    return err("already_in_channel")
+                ch["members"] += [u for u in users if u not in ch["members"]]
+            return ok(channel={"id": ch["id"]})
+        if m == "conversations.setTopic":
+            ch["topic"] = body.get("topic", "")
+            return ok(channel={"id": ch["id"], "topic": {"value": ch["topic"]}})
+        if m in ("conversations.archive", "conversations.unarchive"):
+            archive = m.endswith(".archive")
+            if ch["is_archived"] == archive:
+                return err("already_archived" if archive else "not_archived")
+            ch["is_archived"] = archive
+            return ok()
+        if m == "conversations.history":
+            msgs = sorted(ch["messages"], key=lambda x: x["ts"], reverse=True)
+            if not body.get("include_all_metadata"):
+                msgs = [{k: v for k, v in x.items() if k != "metadata"} for x in msgs]
+            return ok(messages=msgs, has_more=False)
+        if m == "chat.postMessage":
             if args.slack_error:
-                return self.answer(200, {"ok": False, "error": args.slack_error})
-            return self.answer(200, {"ok": True, "channel": body.get("channel"),
-                                     "ts": "%.6f" % time.time()})
-        if path == "/graphql":
-            if args.linear_error and "issueCreate" in body.get("query", ""):
-                return self.answer(400, {"errors": [{"message": "Argument Validation Error",
-                                                     "extensions": {"code": "INVALID_INPUT"}}]})
-            var = body.get("variables") or {}
-            if "issueCreate" not in body.get("query", ""):
-                return self.answer(200, {"data": {"issue": issues.get(var.get("id"))}})
+                return err(args.slack_error)
+            if ch["is_archived"]:
+                return err("is_archived")
+            with lock:
+                msg = {"ts": "%d.%06d" % (time.time(), next(ids)), "text": body.get("text", ""),
+                       "metadata": body.get("metadata")}
+                ch["messages"].append(msg)
+            return ok(channel=ch["id"], ts=msg["ts"])
+        return err("unknown_method")
+
+    # ---- Zendesk ----------------------------------------------------------
+
+    def zendesk(self, method, path, body):
+        m = re.match(r"^/api/v2/tickets/([^/]+?)(\.json|/comments\.json)$", path)
+        if not m:
+            return self.answer(404, {"error": "InvalidEndpoint", "description": "Not found"})
+        tid, what = m.group(1), m.group(2)
+        with lock:
+            t = tickets.setdefault(tid, {"id": tid, "status": "open", "comments": [],
+                                         "custom_fields": {}})
+        if method == "GET" and what == "/comments.json":
+            return self.answer(200, {"comments": t["comments"], "next_page": None})
+        if method != "PUT" or what != ".json":
+            return self.answer(405, {"error": "MethodNotAllowed"})
+        if take_fault("zd429"):
+            return self.answer(429, {"error": "TooManyRequests"}, {"Retry-After": "1"})
+        if take_fault("zd422"):
+            return self.answer(422, {"error": "RecordInvalid",
+                                     "description": "Record validation errors",
+                                     "details": {"base": [{"description": "Status: closed "
+                                                           "prevents ticket update"}]}})
+        tk = body.get("ticket")
+        if not isinstance(tk, dict):
+            return self.answer(400, {"error": "InvalidValue",
+                                     "description": "ticket is required"})
+        events = []
+        with lock:
+            c = tk.get("comment")
+            if c:
+                cm = {"id": next(ids), "body": c.get("body") or c.get("html_body", ""),
+                      "public": c.get("public", True), "author_id": 1,
+                      "metadata": c.get("metadata", {})}
+                t["comments"].append(cm)
+                events.append({"type": "Comment", "id": cm["id"], "public": cm["public"]})
+            if tk.get("status"):
+                t["status"] = tk["status"]
+                events.append({"type": "Change", "field_name": "status", "value": t["status"]})
+            for f in tk.get("custom_fields") or []:
+                t["custom_fields"][str(f.get("id"))] = f.get("value")
+        return self.answer(200, {"ticket": {"id": tid, "status": t["status"]},
+                                 "audit": {"id": next(ids), "events": events}})
+
+    # ---- Linear -----------------------------------------------------------
+
+    def linear(self, body):
+        q = body.get("query", "")
+        var = body.get("variables") or {}
+        if args.linear_error and "issueCreate" in q:
+            return self.answer(400, {"errors": [{"message": "Argument Validation Error",
+                                                 "extensions": {"code": "INVALID_INPUT"}}]})
+        gql_err = lambda msg: self.answer(200, {"data": None, "errors": [
+            {"message": msg, "extensions": {"code": "INVALID_INPUT"}}]})
+        public = lambda i: {k: i[k] for k in ("id", "identifier", "url")}
+        if "issueCreate" in q:
             inp = var.get("input") or {}
             with lock:
                 if inp.get("id") in issues:
-                    return self.answer(200, {"data": None, "errors": [
-                        {"message": "Entity already exists",
-                         "extensions": {"code": "INVALID_INPUT"}}]})
+                    return gql_err("Entity already exists")
                 k = next(ids)
                 issue = {"id": inp.get("id") or "issue-%d" % k, "identifier": "ENG-%d" % k,
-                         "url": "https://linear.example/esc/issue/ENG-%d" % k}
+                         "url": "https://linear.example/esc/issue/ENG-%d" % k,
+                         "title": inp.get("title"), "description": inp.get("description"),
+                         "assigneeId": inp.get("assigneeId"), "priority": inp.get("priority", 0),
+                         "parentId": inp.get("parentId"), "dueDate": inp.get("dueDate"),
+                         "stateId": inp.get("stateId"), "comments": []}
                 issues[issue["id"]] = issue
-            return self.answer(200, {"data": {"issueCreate": {"success": True, "issue": issue}}})
-        if path == "/v2/enqueue":
-            if take_fault("pd503"):
-                return self.answer(503, {"status": "unavailable"})
-            return self.answer(202, {"status": "success", "message": "Event processed",
-                                     "dedup_key": body.get("dedup_key")})
-        return self.answer(404, {"ok": False, "error": "unknown_method"})
+            return self.answer(200, {"data": {"issueCreate": {"success": True,
+                                                              "issue": public(issue)}}})
+        if "issueUpdate" in q:
+            with lock:
+                issue = issues.get(var.get("id"))
+                if not issue:
+                    return gql_err("Entity not found: Issue")
+                issue.update({k: v for k, v in (var.get("input") or {}).items()})
+            return self.answer(200, {"data": {"issueUpdate": {"success": True}}})
+        if "commentCreate" in q:
+            inp = var.get("input") or {}
+            with lock:
+                issue = issues.get(inp.get("issueId"))
+                if not issue:
+                    return gql_err("Entity not found: Issue")
+                c = {"id": "comment-%d" % next(ids), "body": inp.get("body", "")}
+                issue["comments"].append(c)
+            return self.answer(200, {"data": {"commentCreate": {"success": True,
+                                                                "comment": {"id": c["id"]}}}})
+        issue = issues.get(var.get("id"))
+        return self.answer(200, {"data": {"issue": public(issue) if issue else None}})
+
+    # ---- PagerDuty --------------------------------------------------------
+
+    def pagerduty(self, body):
+        if take_fault("pd503"):
+            return self.answer(503, {"status": "unavailable"})
+        if take_fault("pd429"):
+            return self.answer(429, {"status": "throttle event", "message": "Requests for this "
+                                     "service are arriving too quickly"}, {"Retry-After": "1"})
+        action = body.get("event_action")
+        key = body.get("dedup_key")
+        if action not in ("trigger", "acknowledge", "resolve") or not body.get("routing_key"):
+            return self.answer(400, {"status": "invalid event", "message": "Event object is "
+                                     "invalid", "errors": ["'event_action' or 'routing_key' is "
+                                                           "missing or invalid"]})
+        if action == "trigger":
+            p = body.get("payload") or {}
+            missing = [k for k in ("summary", "source", "severity") if not p.get(k)]
+            if missing:
+                return self.answer(400, {"status": "invalid event", "message": "Event object is "
+                                         "invalid", "errors": ["'payload.%s' is missing" % k
+                                                               for k in missing]})
+            key = key or "dedup-%d" % next(ids)
+            with lock:
+                pages[key] = {"dedup_key": key, "status": "triggered",
+                              "routing_key": body["routing_key"], "summary": p["summary"]}
+        elif key in pages:
+            with lock:
+                pages[key]["status"] = "resolved" if action == "resolve" else "acknowledged"
+        return self.answer(202, {"status": "success", "message": "Event processed",
+                                 "dedup_key": key})
 
 
 srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -68,6 +68,18 @@ linear:
 pagerduty:
   routing_keys:
     billing: rk-test-billing-secret-$$
+zendesk:
+  url: http://127.0.0.1:$PORT
+  email: agent@example.com
+  api_token: zd-test-zendesk-secret-$$
+  fields:
+    sev: 9001
+    esc_link: 9002
+  default_product_area: billing
+  impact_by_priority:
+    high: major_feature_broken
+  account_by_organization:
+    "360009": initech
 EOF
 esc() { "$ESC_BIN" --config "$cfg" "$@"; }
 "$ESC_BIN" --config "$cfg" policy check "$WORK/policy.yaml" >/dev/null || fail "test policy invalid"
@@ -354,8 +366,58 @@ done
 [ "$got" = "1 1 2" ] || fail "after the reopen the counts are '$got', want 1 1 2 (a second PageSent)"
 echo "ok: a reopened incident is restored from the log, unarchived, told and paged anew"
 
+# An incident opened from a Zendesk ticket keeps its customer informed
+# (DESIGN §9, the Zendesk column): an internal note with the channel and
+# Linear links and the sev/esc-link custom fields at the open, the
+# acknowledgement and the external update as public replies holding only
+# their own text, the internal update as an internal note.
+TICKET="$$7"
+printf '{"type":"zen:event-type:ticket.created","id":"%s-e1","time":"%s","detail":{"id":"%s","subject":"Reports time out","priority":"HIGH","status":"NEW","organization_id":"360009","created_at":"%s"}}\n' \
+        "$TICKET" "$AT" "$TICKET" "$AT" >"$WORK/zd.ndjson"
+esc ingest "$WORK/zd.ndjson" --format zendesk --no-progress 2>"$WORK/zd.err" ||
+        fail "zendesk ingest: $(cat "$WORK/zd.err")"
+ZD="ZD-$TICKET"
+for _ in $(seq 1 60); do
+        grep -q "/api/v2/tickets/$TICKET.json" "$WORK/requests.jsonl" && break
+        sleep 0.5
+done
+NEXT=$(date -u -d '+30 minutes' +%Y-%m-%dT%H:%M:%SZ)
+esc ack "$ZD" --by alice --message "We see the timeouts and are on it." --next-update "$NEXT" >/dev/null ||
+        fail "ack $ZD"
+esc update "$ZD" --by alice --audience internal --body "db pool exhausted by the nightly job" >/dev/null ||
+        fail "internal update $ZD"
+esc update "$ZD" --by alice --audience external --body "A fix is rolling out now." \
+        --next-update "$NEXT" >/dev/null || fail "external update $ZD"
+for _ in $(seq 1 60); do
+        grep -q "A fix is rolling out now" "$WORK/requests.jsonl" && break
+        sleep 0.5
+done
+python3 - "$WORK/requests.jsonl" "$TICKET" "$ZD" "zd-test-zendesk-secret-$$" <<'PY' || fail "the Zendesk ticket heard the wrong things"
+import base64, json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+ticket, zd, tok = sys.argv[2:]
+puts = [r for r in reqs if r["path"] == "/api/v2/tickets/%s.json" % ticket]
+assert puts and all(r["method"] == "PUT" and r["status"] == 200 for r in puts), puts
+auth = "Basic " + base64.b64encode(("agent@example.com/token:" + tok).encode()).decode()
+assert all(r["authorization"] == auth for r in puts), puts[0]["authorization"]
+comments = [r["body"]["ticket"]["comment"] for r in puts if "comment" in r["body"]["ticket"]]
+public = [c["body"] for c in comments if c["public"]]
+internal = [c["body"] for c in comments if not c["public"]]
+assert public == ["We see the timeouts and are on it.", "A fix is rolling out now."], public
+assert "db pool exhausted by the nightly job" in internal, internal
+assert not any("db pool" in b for b in public), "an internal text reached the customer"
+first = puts[0]["body"]["ticket"]
+assert "Escalated as Sev" in first["comment"]["body"] and not first["comment"]["public"], first
+assert "Slack: #esc-initech-" in first["comment"]["body"], first
+assert "Linear: https://linear.example/esc/issue/ENG-" in first["comment"]["body"], first
+fields = {f["id"]: f["value"] for f in first.get("custom_fields", [])}
+assert fields.get(9002) == zd and str(fields.get(9001, "")).startswith("sev_"), first
+PY
+echo "ok: the Zendesk ticket gets an internal note with the links and custom fields, public replies with only the customer's text, internal notes for the rest"
+
 for f in actions.log actions2.log ledger.log; do
-        for secret in "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" "rk-test-billing-secret-$$"; do
+        for secret in "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" "rk-test-billing-secret-$$" \
+                "zd-test-zendesk-secret-$$"; do
                 grep -qF "$secret" "$WORK/$f" && fail "$f contains a secret"
         done
 done
