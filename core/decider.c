@@ -590,6 +590,44 @@ static esc_decision_verdict_t decide_record(struct ctx *c)
         return accept(c);
 }
 
+/* The outbox's record of one side effect (DESIGN §9): allowed on closed
+ * incidents too (a closing post still goes out), and nothing but the log
+ * remembers it. */
+static bool one_of(const char *s, const char *const *set, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (s && !strcmp(s, set[i]))
+                        return true;
+        return false;
+}
+
+static esc_decision_verdict_t decide_record_outbound(struct ctx *c)
+{
+        static const char *const targets[] = {
+                ESC_OUTBOUND_TARGET_SLACK, ESC_OUTBOUND_TARGET_ZENDESK, ESC_OUTBOUND_TARGET_LINEAR,
+                ESC_OUTBOUND_TARGET_PAGERDUTY};
+        static const char *const statuses[] = {ESC_OUTBOUND_DONE, ESC_OUTBOUND_FAILED};
+        const esc_outbound_recorded_t *o = &c->cmd->p.record_outbound;
+        if (!fields_ok(c))
+                return c->d->verdict;
+        if (!one_of(o->target, targets, sizeof(targets) / sizeof(targets[0])))
+                return reject(c, ESC_REJ_INVALID_FIELD,
+                              "record_outbound.target: not one of slack, zendesk, linear, "
+                              "pagerduty");
+        if (blank(o->key))
+                return blank_field(c, "key",
+                                   "name the outbox key of the side effect, e.g. slack:post:12");
+        if (!one_of(o->status, statuses, sizeof(statuses) / sizeof(statuses[0])))
+                return reject(c, ESC_REJ_INVALID_FIELD,
+                              "record_outbound.status: not done or failed");
+        esc_event_t *ev = emit(c, ESC_EV_OUTBOUND_RECORDED);
+        ev->p.outbound_recorded.target = esc_strdup(o->target);
+        ev->p.outbound_recorded.key = esc_strdup(o->key);
+        ev->p.outbound_recorded.external_id = esc_strdup(o->external_id);
+        ev->p.outbound_recorded.status = esc_strdup(o->status);
+        return accept(c);
+}
+
 esc_decision_verdict_t esc_decide(const esc_policy_t *pol, const esc_state_t *st,
                                   const esc_command_t *cmd, esc_decision_t *out)
 {
@@ -654,6 +692,8 @@ esc_decision_verdict_t esc_decide(const esc_policy_t *pol, const esc_state_t *st
                 return decide_review_action(&c);
         case ESC_CMD_REVIEW_COMPLETE:
                 return decide_review_complete(&c);
+        case ESC_CMD_RECORD_OUTBOUND:
+                return decide_record_outbound(&c);
         default:
                 return decide_record(&c);
         }

@@ -75,6 +75,12 @@
  *    dedup key, overdue due_at + reminder, breach clock + due_at, unowned
  *    due_at) is DUPLICATE: nothing is appended, since the outside world did
  *    not change twice.
+ *  - record_outbound (the actions worker's outbox reporting one side
+ *    effect, DESIGN §9) becomes OutboundRecorded on an incident in any
+ *    status, closed ones too, and changes nothing of its lifecycle. target
+ *    must be slack, zendesk, linear or pagerduty, status done or failed and
+ *    key non-blank (invalid_field). Outbox keys are many per incident, so
+ *    there is no last-fact slot: a retry is recognised by its command_id.
  *  - Every string is length- and UTF-8-checked (esc_command_validate);
  *    failures are invalid_field naming the field. */
 #ifndef ESC_DECIDER_H

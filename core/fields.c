@@ -148,6 +148,13 @@ static const esc_field_t rejected_f[] = {
         ESC_FLD(esc_rejected_t, message, ESC_FK_STR),
 };
 
+static const esc_field_t outbound_recorded_f[] = {
+        ESC_FLD(esc_outbound_recorded_t, target, ESC_FK_STR),
+        ESC_FLD(esc_outbound_recorded_t, key, ESC_FK_STR),
+        ESC_FLD(esc_outbound_recorded_t, external_id, ESC_FK_OPT_STR),
+        ESC_FLD(esc_outbound_recorded_t, status, ESC_FK_STR),
+};
+
 /* Branch order = esc_event_type_t order = the schema's payload union. */
 const esc_rec_t esc_fields_event_payloads[ESC_EV__COUNT] = {
         ESC_REC("EscalationOpened", opened_f),
@@ -171,6 +178,7 @@ const esc_rec_t esc_fields_event_payloads[ESC_EV__COUNT] = {
         ESC_REC("SlaBreached", sla_breached_f),
         ESC_REC("UnownedEscalated", unowned_escalated_f),
         ESC_REC("CommandRejected", rejected_f),
+        ESC_REC("OutboundRecorded", outbound_recorded_f),
 };
 
 const esc_rec_t esc_fields_command_payloads[ESC_CMD__COUNT] = {
@@ -193,6 +201,7 @@ const esc_rec_t esc_fields_command_payloads[ESC_CMD__COUNT] = {
         ESC_REC("RecordUpdateOverdue", update_overdue_f),
         ESC_REC("RecordSlaBreach", sla_breached_f),
         ESC_REC("RecordUnownedEscalation", unowned_escalated_f),
+        ESC_REC("RecordOutbound", outbound_recorded_f),
 };
 
 static const esc_field_t event_f[] = {

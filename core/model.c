@@ -41,7 +41,8 @@ static const char *event_names[] = {"EscalationOpened",
                                     "UpdateOverdue",
                                     "SlaBreached",
                                     "UnownedEscalated",
-                                    "CommandRejected"};
+                                    "CommandRejected",
+                                    "OutboundRecorded"};
 static const char *command_names[] = {"open",
                                       "ack",
                                       "update",
@@ -60,7 +61,8 @@ static const char *command_names[] = {"open",
                                       "record_page",
                                       "record_update_overdue",
                                       "record_sla_breach",
-                                      "record_unowned_escalation"};
+                                      "record_unowned_escalation",
+                                      "record_outbound"};
 static const char *command_records[] = {"OpenEscalation",
                                         "Acknowledge",
                                         "PostUpdate",
@@ -79,7 +81,8 @@ static const char *command_records[] = {"OpenEscalation",
                                         "RecordPage",
                                         "RecordUpdateOverdue",
                                         "RecordSlaBreach",
-                                        "RecordUnownedEscalation"};
+                                        "RecordUnownedEscalation",
+                                        "RecordOutbound"};
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -198,6 +201,7 @@ enum shape {
         S_SLA_BREACHED,
         S_UNOWNED_ESCALATED,
         S_REJECTED,
+        S_OUTBOUND_RECORDED,
         S__COUNT
 };
 
@@ -279,6 +283,11 @@ static const struct field unowned_escalated_f[] = {
 static const struct field rejected_f[] = {STR(esc_rejected_t, command_type, true, ESC_MAX_ID),
                                           STR(esc_rejected_t, code, true, ESC_MAX_ID),
                                           STR(esc_rejected_t, message, true, ESC_MAX_STR), END};
+static const struct field outbound_recorded_f[] = {
+        STR(esc_outbound_recorded_t, target, true, ESC_MAX_ID),
+        STR(esc_outbound_recorded_t, key, true, ESC_MAX_STR),
+        STR(esc_outbound_recorded_t, external_id, false, ESC_MAX_STR),
+        STR(esc_outbound_recorded_t, status, true, ESC_MAX_ID), END};
 
 static const struct field *shape_fields[S__COUNT] = {
         [S_OPENED] = opened_f,
@@ -301,6 +310,7 @@ static const struct field *shape_fields[S__COUNT] = {
         [S_SLA_BREACHED] = none_f,
         [S_UNOWNED_ESCALATED] = unowned_escalated_f,
         [S_REJECTED] = rejected_f,
+        [S_OUTBOUND_RECORDED] = outbound_recorded_f,
 };
 
 static const enum shape event_shape[ESC_EV__COUNT] = {
@@ -325,6 +335,7 @@ static const enum shape event_shape[ESC_EV__COUNT] = {
         [ESC_EV_SLA_BREACHED] = S_SLA_BREACHED,
         [ESC_EV_UNOWNED_ESCALATED] = S_UNOWNED_ESCALATED,
         [ESC_EV_COMMAND_REJECTED] = S_REJECTED,
+        [ESC_EV_OUTBOUND_RECORDED] = S_OUTBOUND_RECORDED,
 };
 
 static const enum shape command_shape[ESC_CMD__COUNT] = {
@@ -347,6 +358,7 @@ static const enum shape command_shape[ESC_CMD__COUNT] = {
         [ESC_CMD_RECORD_UPDATE_OVERDUE] = S_UPDATE_OVERDUE,
         [ESC_CMD_RECORD_SLA_BREACH] = S_SLA_BREACHED,
         [ESC_CMD_RECORD_UNOWNED_ESCALATION] = S_UNOWNED_ESCALATED,
+        [ESC_CMD_RECORD_OUTBOUND] = S_OUTBOUND_RECORDED,
 };
 
 static char **str_at(void *payload, const struct field *f)

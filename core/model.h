@@ -232,6 +232,24 @@ typedef struct esc_page_sent {
         char *to;
 } esc_page_sent_t;
 
+/* RecordOutbound (command) / OutboundRecorded: one side effect of the
+ * actions worker's outbox and how it ended (DESIGN §9). The decider accepts
+ * only the targets and statuses below; a string on the wire, so a later
+ * target never breaks an old reader. */
+typedef struct esc_outbound_recorded {
+        char *target;      /* ESC_OUTBOUND_TARGET_* */
+        char *key;         /* stable per (incident, event seq, target action): "slack:post:12" */
+        char *external_id; /* nullable: Slack ts, Zendesk comment, Linear issue, dedup key */
+        char *status;      /* ESC_OUTBOUND_DONE or ESC_OUTBOUND_FAILED */
+} esc_outbound_recorded_t;
+
+#define ESC_OUTBOUND_TARGET_SLACK "slack"
+#define ESC_OUTBOUND_TARGET_ZENDESK "zendesk"
+#define ESC_OUTBOUND_TARGET_LINEAR "linear"
+#define ESC_OUTBOUND_TARGET_PAGERDUTY "pagerduty"
+#define ESC_OUTBOUND_DONE "done"
+#define ESC_OUTBOUND_FAILED "failed"
+
 typedef struct esc_update_overdue {
         esc_time_t due_at;
         int reminder_no;
@@ -294,6 +312,7 @@ typedef enum {
         ESC_EV_SLA_BREACHED,
         ESC_EV_UNOWNED_ESCALATED,
         ESC_EV_COMMAND_REJECTED,
+        ESC_EV_OUTBOUND_RECORDED,
         ESC_EV__COUNT
 } esc_event_type_t;
 
@@ -323,6 +342,7 @@ typedef union esc_event_payload {
         esc_sla_breached_t sla_breached;
         esc_unowned_escalated_t unowned_escalated;
         esc_rejected_t rejected;
+        esc_outbound_recorded_t outbound_recorded;
 } esc_event_payload_t;
 
 typedef struct esc_event {
@@ -372,6 +392,7 @@ typedef enum {
         ESC_CMD_RECORD_UPDATE_OVERDUE,
         ESC_CMD_RECORD_SLA_BREACH,
         ESC_CMD_RECORD_UNOWNED_ESCALATION,
+        ESC_CMD_RECORD_OUTBOUND,
         ESC_CMD__COUNT
 } esc_command_type_t;
 
@@ -379,7 +400,7 @@ typedef enum {
  * "assign", "override", "mitigate", "resolve", "confirm", "close", "reopen",
  * "review_open", "review_action", "review_complete", "record_channel",
  * "record_tracking_issue", "record_page", "record_update_overdue",
- * "record_sla_breach", "record_unowned_escalation". */
+ * "record_sla_breach", "record_unowned_escalation", "record_outbound". */
 const char *esc_command_type_name(esc_command_type_t t);
 int esc_command_type_parse(const char *s);
 /* Avro record names of the payload branches: "OpenEscalation", ... */
@@ -405,6 +426,7 @@ typedef union esc_command_payload {
         esc_update_overdue_t record_update_overdue;
         esc_sla_breached_t record_sla_breach;
         esc_unowned_escalated_t record_unowned_escalation;
+        esc_outbound_recorded_t record_outbound;
 } esc_command_payload_t;
 
 typedef struct esc_command {

@@ -64,6 +64,8 @@ const char *const esc_cli_event_templates[ESC_EV__COUNT] = {
         [ESC_EV_SLA_BREACHED] = "clock={clock} due_at={due_at}",
         [ESC_EV_UNOWNED_ESCALATED] = "due_at={due_at} paged={paged}",
         [ESC_EV_COMMAND_REJECTED] = "command={command_type} code={code} message={message}",
+        [ESC_EV_OUTBOUND_RECORDED] = "target={target} key={key}{?external_id  "
+                                     "external_id={external_id}} status={status}",
 };
 
 void esc_cli_event_fields(const esc_event_t *ev, char *buf, size_t size)

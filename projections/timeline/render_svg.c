@@ -373,6 +373,20 @@ static int marks(const esc_timeline_t *tl, scale_t *s, esc_buf_t *out)
                 case ESC_EV_PAGE_SENT:
                         snprintf(lab, sizeof(lab), "paged");
                         break;
+                case ESC_EV_OUTBOUND_RECORDED:
+                        /* Many per incident: a dot with its tooltip; only
+                         * a failure is labelled. */
+                        if (ev->p.outbound_recorded.status &&
+                            !strcmp(ev->p.outbound_recorded.status, ESC_OUTBOUND_FAILED)) {
+                                cls = "alarm";
+                                esc_tl_oneline(d, sizeof(d),
+                                               ev->p.outbound_recorded.target
+                                                       ? ev->p.outbound_recorded.target
+                                                       : "",
+                                               24);
+                                snprintf(lab, sizeof(lab), "%s failed", d);
+                        }
+                        break;
                 case ESC_EV_OWNER_ASSIGNED:
                         esc_tl_oneline(
                                 d, sizeof(d),

@@ -135,6 +135,7 @@ const char *const esc_tl_summary_templates[ESC_EV__COUNT] = {
         [ESC_EV_SLA_BREACHED] = "{clock} SLA breached (due {due_at})",
         [ESC_EV_UNOWNED_ESCALATED] = "unowned past its response SLA (due {due_at}); paged {paged}",
         [ESC_EV_COMMAND_REJECTED] = "refused {command_type}: {code}: {message}",
+        [ESC_EV_OUTBOUND_RECORDED] = "{target} {key}: {status}{?external_id  ({external_id})}",
 };
 
 /* Template tpl over record r at base, as one line of at most size - 8 bytes. */

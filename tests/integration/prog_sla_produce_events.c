@@ -265,6 +265,14 @@ static void script(const char *inc)
         ev.p.closed.by = esc_strdup("carol");
         ev.p.closed.confirmed = true;
         produce(&ev);
+
+        /* The outbox records the closing post after the close. */
+        envelope(&ev, ESC_EV_OUTBOUND_RECORDED, inc, ++s, T("2026-03-04T19:00:02Z"), "esc-actions");
+        ev.p.outbound_recorded.target = esc_strdup("slack");
+        ev.p.outbound_recorded.key = esc_strdup("slack:post:16");
+        ev.p.outbound_recorded.external_id = esc_strdup("1772650802.000100");
+        ev.p.outbound_recorded.status = esc_strdup("done");
+        produce(&ev);
 }
 
 static void reopen(const char *inc)

@@ -63,15 +63,16 @@ reg="http://127.0.0.1:$(cat "$work/port")"
         --tag "$tag-cf" --schemas "$S/schemas" --registry "$reg" --dump "$work/cf.hex"
 [ "$(head -c 2 "$work/cf.hex")" = 00 ] || fail "expected Confluent framing (magic byte 0)"
 java -jar "$jar" "$S/schemas/esc.v1.Event.avsc" "$work/cf.hex" "$tag-cf" "$reg"
-"$T/prog_codec_produce" --consume --topic $topic --tag "$tag-cf" --count 21 --registry "$reg" >/dev/null
+"$T/prog_codec_produce" --consume --topic $topic --tag "$tag-cf" --registry "$reg" >/dev/null
 
 echo "== Python/fastavro writes, esc reads"
 "$py" "$S/tests/interop/python/interop.py" produce --brokers "$brokers" --topic $topic \
         --tag "$tag-py" --schemas "$S/schemas"
-got=$("$T/prog_codec_produce" --consume --topic $topic --tag "$tag-py" --count 5)
+got=$("$T/prog_codec_produce" --consume --topic $topic --tag "$tag-py" --count 6)
 printf '%s\n' "$got"
 printf '%s\n' "$got" | grep -q '^1 EscalationOpened søren$' || fail "esc did not decode Python's EscalationOpened"
 printf '%s\n' "$got" | grep -q '^5 CommandRejected søren$' || fail "esc did not decode Python's CommandRejected"
+printf '%s\n' "$got" | grep -q '^6 OutboundRecorded søren$' || fail "esc did not decode Python's OutboundRecorded"
 
 echo "PASS test_python_and_java_read_esc_events_in_both_framings"
 echo "PASS test_esc_reads_events_written_by_fastavro"

@@ -45,7 +45,7 @@ psql "$ADMIN_URL" -qc "CREATE DATABASE $DB" >/dev/null || fail "cannot create da
 "$ESC_BIN" worker sla 2>"$WORK/worker.err" &
 PID=$!
 deadline=$((SECONDS + 120))
-until [ "$(q "SELECT last_seq FROM esc.incidents WHERE incident_id = 'INC-R'" 2>/dev/null)" = 16 ]; do
+until [ "$(q "SELECT last_seq FROM esc.incidents WHERE incident_id = 'INC-R'" 2>/dev/null)" = 17 ]; do
         [ $SECONDS -lt $deadline ] || fail "the worker did not project the incident within 120 s"
         kill -0 "$PID" 2>/dev/null || fail "the worker died"
         sleep 0.3

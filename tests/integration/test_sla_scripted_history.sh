@@ -19,6 +19,7 @@
 #  10 SlaBreached resolution (due 14:00)   11 internal update 16:10
 #  12 ReviewOpened   13 CorrectiveActionAdded A1
 #  14 Resolved 18:00   15 CustomerConfirmed 18:30   16 Closed 19:00
+#  17 OutboundRecorded (the closing Slack post): changes no row but events
 # sent twice (the second copy must change nothing), plus a second incident
 # opened Sev 3, acknowledged, resolved and reopened.
 set -euo pipefail
@@ -73,7 +74,7 @@ psql "$ADMIN_URL" -qc "CREATE DATABASE $DB" >/dev/null || fail "cannot create da
 "$ESC_BIN" worker sla 2>"$WORK/worker.err" &
 PID=$!
 deadline=$((SECONDS + 120))
-until [ "$(q "SELECT count(*) FROM esc.incidents WHERE (incident_id, last_seq) IN (('INC-S2', 16), ('INC-S3', 5))" 2>/dev/null)" = 2 ]; do
+until [ "$(q "SELECT count(*) FROM esc.incidents WHERE (incident_id, last_seq) IN (('INC-S2', 17), ('INC-S3', 5))" 2>/dev/null)" = 2 ]; do
         [ $SECONDS -lt $deadline ] || fail "the worker did not project both incidents within 120 s"
         kill -0 "$PID" 2>/dev/null || fail "the worker died"
         sleep 0.3
@@ -103,17 +104,20 @@ expect "deadlines follow the override (Sev 1 from the open instant: 10:15, 14:00
         "2026-03-04 10:15:00+00|2026-03-04 16:30:00+00|2026-03-04 14:00:00+00"
 expect "TTA $TTA s, TTR $TTR s, response breached (11:20 > 11:00), resolution breached (18:00 > 14:00)" \
         "SELECT tta_seconds, ttr_seconds, response_breached, resolution_breached, last_seq FROM esc.incidents WHERE incident_id = 'INC-S2'" \
-        "$TTA|$TTR|t|t|16"
+        "$TTA|$TTR|t|t|17"
 expect "every event once, despite the script being sent twice" \
         "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM esc.events WHERE incident_id = 'INC-S2'" \
-        "16|16|1|16"
+        "17|17|1|17"
 expect "events: type, actor and the jsonb payload" \
         "SELECT type, actor, payload->>'title', payload->'account'->>'name' FROM esc.events WHERE incident_id = 'INC-S2' AND seq = 1" \
         "EscalationOpened|csm-carol|Invoices fail to render — “Größe”
 line two|Acme \"Tabs\"	and\\slashes"
 expect "the projected events sit at their Kafka offsets (first copy of the script)" \
         "SELECT count(DISTINCT kafka_partition), max(kafka_offset) - min(kafka_offset) FROM esc.events WHERE incident_id = 'INC-S2'" \
-        "1|15"
+        "1|16"
+expect "the outbox's record: an events row with its payload, after the close" \
+        "SELECT type, actor, payload->>'target', payload->>'key', payload->>'external_id', payload->>'status' FROM esc.events WHERE incident_id = 'INC-S2' AND seq = 17" \
+        "OutboundRecorded|esc-actions|slack|slack:post:16|1772650802.000100|done"
 expect "customer updates: on time against the ack's promise, $LATE7 s late against the next, internal not measured" \
         "SELECT seq, at, by, audience, due_at, late_seconds FROM esc.customer_updates WHERE incident_id = 'INC-S2' ORDER BY seq" \
         "6|2026-03-04 12:50:00+00|carol|external|2026-03-04 13:00:00+00|0
@@ -145,9 +149,9 @@ expect "time_to_acknowledge: Sev 1 standard p50 = p90 = $TTA s, none met" \
 expect "update cadence: 2 external updates, 1 late, half on time" \
         "SELECT updates, late_updates, on_time_ratio, max_late_seconds FROM esc.update_cadence WHERE incident_id = 'INC-S2'" \
         "2|1|0.5|$LATE7"
-expect "stored offsets cover every message (2 x 16 + 5 across the partitions)" \
+expect "stored offsets cover every message (2 x 17 + 5 across the partitions)" \
         "SELECT sum(next_offset) FROM esc.projection_offsets WHERE projection = 'sla' AND topic = '${ESC_TOPIC_PREFIX}events'" \
-        "37"
+        "39"
 expect "migrations recorded with checksums" \
         "SELECT string_agg(version || ':' || name || ':' || length(checksum), ',' ORDER BY version) FROM esc.schema_migrations" \
         "1:001_tables.sql:64,2:002_views.sql:64,3:003_analyst_role.sql:64,4:004_incidents_fillfactor.sql:64"
@@ -157,12 +161,12 @@ expect "migrations recorded with checksums" \
 "$PRODUCE" orphan --incident INC-NONE --partitions 3 >>"$WORK/produce.out" 2>&1 || fail "orphan 1"
 "$ESC_BIN" worker sla 2>"$WORK/worker.err" &
 PID=$!
-until [ "$(q "SELECT sum(next_offset) FROM esc.projection_offsets")" = 38 ]; do
+until [ "$(q "SELECT sum(next_offset) FROM esc.projection_offsets")" = 40 ]; do
         [ $SECONDS -lt $((deadline + 60)) ] || fail "the orphan rejection was not projected"
         sleep 0.2
 done
 "$PRODUCE" orphan --incident INC-NONE --partitions 3 >>"$WORK/produce.out" 2>&1 || fail "orphan 2"
-until [ "$(q "SELECT sum(next_offset) FROM esc.projection_offsets")" = 39 ]; do
+until [ "$(q "SELECT sum(next_offset) FROM esc.projection_offsets")" = 41 ]; do
         [ $SECONDS -lt $((deadline + 90)) ] || fail "the repeated orphan rejection was not consumed"
         kill -0 "$PID" 2>/dev/null || fail "the worker died on a duplicate"
         sleep 0.2

@@ -179,6 +179,12 @@ static inline void fx_event_payload(esc_event_t *ev, int v)
                 p->rejected.code = fx_s(v, ESC_REJ_OVERRIDE_REQUIRES_MANAGER);
                 p->rejected.message = fx_s(v, "anna.csm is not a cs_manager in policy people");
                 break;
+        case ESC_EV_OUTBOUND_RECORDED:
+                p->outbound_recorded.target = fx_s(v, "slack");
+                p->outbound_recorded.key = fx_s(v, "slack:post:12");
+                p->outbound_recorded.external_id = fx_opt(v, "1772812800.004217");
+                p->outbound_recorded.status = fx_s(v, "done");
+                break;
         default:
                 break;
         }
@@ -227,7 +233,8 @@ static inline void codec_fixture_command(esc_command_t *cmd, esc_command_type_t 
                                                                ESC_EV_PAGE_SENT,
                                                                ESC_EV_UPDATE_OVERDUE,
                                                                ESC_EV_SLA_BREACHED,
-                                                               ESC_EV_UNOWNED_ESCALATED};
+                                                               ESC_EV_UNOWNED_ESCALATED,
+                                                               ESC_EV_OUTBOUND_RECORDED};
         esc_event_t ev;
 
         /* Payload structs are shared with events: build the event's payload

@@ -1,9 +1,11 @@
 /* test_codec_evolution.c — schema evolution and wire compatibility.
  *
- * An event written with an older schema version (schemas/old/
- * esc.v1.Event.v0.avsc: before Account.renewal_date and
- * CustomerUpdatePosted.next_update_at existed) decodes with today's reader,
- * the new fields taking their defaults. The old bytes are produced by
+ * An event written with an older schema version decodes with today's
+ * reader: schemas/old/esc.v1.Event.v0.avsc (before Account.renewal_date
+ * and CustomerUpdatePosted.next_update_at existed; the new fields take
+ * their defaults) and esc.v1.Event.v1.avsc (before OutboundRecorded: every
+ * type it knows decodes unchanged). Likewise a command written with
+ * esc.v1.Command.v0.avsc (before RecordOutbound). The old bytes are produced by
  * avro-c itself (resolving today's encoding into the old schema), so the
  * test does not grade our codec with our own encoder. And avro-c's generic
  * reader, given only the .avsc, reads our bytes and re-encodes them
@@ -23,6 +25,17 @@
 #include "tests/unit/codec_fixtures.h"
 
 #define OLD_PATH "schemas/old/esc.v1.Event.v0.avsc"
+#define V1_PATH "schemas/old/esc.v1.Event.v1.avsc"
+#define CMD_V0_PATH "schemas/old/esc.v1.Command.v0.avsc"
+
+/* The older versions and the types they know (a prefix of today's). */
+static const struct old_schema {
+        const char *path;
+        int ntypes;
+} old_events[] = {
+        {OLD_PATH, ESC_EV_COMMAND_REJECTED + 1},
+        {V1_PATH, ESC_EV_COMMAND_REJECTED + 1},
+};
 
 static avro_schema_t parse(const char *path)
 {
@@ -75,12 +88,14 @@ static void frame_single_object(uint64_t fp, esc_buf_t *out)
         esc_buf_append(out, h, 10);
 }
 
-/* Encodes ev with today's codec and converts it to a v0 frame with avro-c
- * (single-object framing with v0's fingerprint). */
-static void make_v0_frame(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *old_msg)
+/* Encodes ev with today's codec and converts it to a frame of the older
+ * schema at old_path with avro-c (single-object framing with its
+ * fingerprint). */
+static void make_old_frame(esc_codec_t *codec, const char *old_path, const esc_event_t *ev,
+                           esc_buf_t *old_msg)
 {
-        const char *old_json = esc_schema_embedded(OLD_PATH);
-        avro_schema_t today = parse(ESC_SCHEMA_EVENT_PATH), old = parse(OLD_PATH);
+        const char *old_json = esc_schema_embedded(old_path);
+        avro_schema_t today = parse(ESC_SCHEMA_EVENT_PATH), old = parse(old_path);
         esc_buf_t now;
         uint64_t old_fp;
         char err[512];
@@ -93,7 +108,8 @@ static void make_v0_frame(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *
         frame_single_object(old_fp, old_msg);
         avro_convert(today, old, now.data + 10, now.len - 10, old_msg);
         /* The v0 body lacks the fields added since (for the types that gained one). */
-        if (ev->type == ESC_EV_ESCALATION_OPENED || ev->type == ESC_EV_CUSTOMER_UPDATE_POSTED)
+        if (!strcmp(old_path, OLD_PATH) &&
+            (ev->type == ESC_EV_ESCALATION_OPENED || ev->type == ESC_EV_CUSTOMER_UPDATE_POSTED))
                 assert_true(old_msg->len < now.len);
         else
                 assert_true(old_msg->len == now.len);
@@ -102,17 +118,28 @@ static void make_v0_frame(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *
         avro_schema_decref(old);
 }
 
-/* Decodes ev's v0 frame with today's codec. */
-static void decode_as_v0(esc_codec_t *codec, const esc_event_t *ev, esc_event_t *back)
+static void make_v0_frame(esc_codec_t *codec, const esc_event_t *ev, esc_buf_t *old_msg)
+{
+        make_old_frame(codec, OLD_PATH, ev, old_msg);
+}
+
+/* Decodes ev's frame of the older schema at old_path with today's codec. */
+static void decode_as_old(esc_codec_t *codec, const char *old_path, const esc_event_t *ev,
+                          esc_event_t *back)
 {
         esc_buf_t old_msg;
         char err[512];
 
         esc_buf_init(&old_msg, 0);
-        make_v0_frame(codec, ev, &old_msg);
+        make_old_frame(codec, old_path, ev, &old_msg);
         if (esc_codec_decode_event(codec, old_msg.data, old_msg.len, back, err, sizeof(err)))
-                fail_msg("decoding a v0 event: %s", err);
+                fail_msg("decoding a %s event: %s", old_path, err);
         esc_buf_free(&old_msg);
+}
+
+static void decode_as_v0(esc_codec_t *codec, const esc_event_t *ev, esc_event_t *back)
+{
+        decode_as_old(codec, OLD_PATH, ev, back);
 }
 
 static void test_hash_chain_body_is_the_body_as_written(void **state)
@@ -209,18 +236,104 @@ static void test_event_written_with_the_older_schema_decodes_with_todays_reader(
         esc_event_clear(&ev);
 }
 
-static void test_every_event_type_decodes_from_the_older_schema(void **state)
+/* Every type an older version knows, in both fixture variants; from v1
+ * (which differs from today only by the types added since) the event comes
+ * back field for field. */
+static void test_every_event_type_decodes_from_the_older_schemas(void **state)
 {
-        for (int t = 0; t < ESC_EV__COUNT; t++) {
-                esc_event_t ev, back;
-                esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
-                codec_fixture_event(&ev, (esc_event_type_t)t, FIXTURE_FULL);
-                decode_as_v0(*state, &ev, &back);
-                assert_int_equal(back.type, t);
-                assert_true(back.seq == ev.seq);
-                esc_event_clear(&back);
-                esc_event_clear(&ev);
-        }
+        char err[512];
+
+        for (size_t k = 0; k < sizeof(old_events) / sizeof(old_events[0]); k++)
+                for (int v = FIXTURE_FULL; v <= FIXTURE_MINIMAL; v++)
+                        for (int t = 0; t < old_events[k].ntypes; t++) {
+                                esc_event_t ev, back;
+                                esc_buf_t a, b;
+                                esc_event_init(&back, ESC_EV_ESCALATION_OPENED);
+                                codec_fixture_event(&ev, (esc_event_type_t)t, v);
+                                decode_as_old(*state, old_events[k].path, &ev, &back);
+                                assert_int_equal(back.type, t);
+                                assert_true(back.seq == ev.seq);
+                                if (!strcmp(old_events[k].path, V1_PATH)) {
+                                        esc_buf_init(&a, 0);
+                                        esc_buf_init(&b, 0);
+                                        assert_int_equal(esc_codec_event_body(*state, &ev, &a, err,
+                                                                              sizeof(err)),
+                                                         0);
+                                        assert_int_equal(esc_codec_event_body(*state, &back, &b,
+                                                                              err, sizeof(err)),
+                                                         0);
+                                        assert_int_equal(a.len, b.len);
+                                        assert_memory_equal(a.data, b.data, a.len);
+                                        esc_buf_free(&a);
+                                        esc_buf_free(&b);
+                                }
+                                esc_event_clear(&back);
+                                esc_event_clear(&ev);
+                        }
+}
+
+/* The types added after an older version cannot be written with it: the
+ * version lists are right about where each old schema ends. */
+static void test_older_schemas_end_where_the_new_types_begin(void **state)
+{
+        avro_schema_t v1 = parse(V1_PATH), c0 = parse(CMD_V0_PATH);
+        (void)state;
+
+        assert_int_equal(
+                avro_schema_enum_number_of_symbols(avro_schema_record_field_get(v1, "type")),
+                ESC_EV_OUTBOUND_RECORDED);
+        assert_int_equal(
+                avro_schema_enum_number_of_symbols(avro_schema_record_field_get(c0, "type")),
+                ESC_CMD_RECORD_OUTBOUND);
+        avro_schema_decref(v1);
+        avro_schema_decref(c0);
+}
+
+/* A command written with Command.v0 (by a producer or worker of the
+ * previous release, still on esc.commands) decodes with today's reader,
+ * for every command type v0 knows. */
+static void test_every_command_type_decodes_from_the_older_schema(void **state)
+{
+        esc_codec_t *codec = *state;
+        const char *old_json = esc_schema_embedded(CMD_V0_PATH);
+        avro_schema_t today = parse(ESC_SCHEMA_COMMAND_PATH), old = parse(CMD_V0_PATH);
+        uint64_t old_fp;
+        char err[512];
+
+        assert_int_equal(
+                esc_schema_fingerprint(old_json, strlen(old_json), &old_fp, err, sizeof(err)), 0);
+        assert_true(old_fp != esc_codec_command_fingerprint(codec));
+        for (int v = FIXTURE_FULL; v <= FIXTURE_MINIMAL; v++)
+                for (int t = 0; t < ESC_CMD_RECORD_OUTBOUND; t++) {
+                        esc_command_t cmd, back;
+                        esc_buf_t now, m, a;
+                        esc_buf_init(&now, 0);
+                        esc_buf_init(&m, 0);
+                        esc_buf_init(&a, 0);
+                        esc_command_init(&back, ESC_CMD_OPEN);
+                        codec_fixture_command(&cmd, (esc_command_type_t)t, v);
+                        assert_int_equal(
+                                esc_codec_encode_command(codec, &cmd, &now, err, sizeof(err)), 0);
+                        frame_single_object(old_fp, &m);
+                        avro_convert(today, old, now.data + 10, now.len - 10, &m);
+                        assert_int_equal(m.len, now.len);
+                        if (esc_codec_decode_command(codec, m.data, m.len, &back, err, sizeof(err)))
+                                fail_msg("decoding a Command.v0 %s: %s",
+                                         esc_command_type_name((esc_command_type_t)t), err);
+                        assert_int_equal(back.type, t);
+                        /* Field for field: today's encoding of both is the same. */
+                        assert_int_equal(
+                                esc_codec_encode_command(codec, &back, &a, err, sizeof(err)), 0);
+                        assert_int_equal(a.len, now.len);
+                        assert_memory_equal(a.data, now.data, a.len);
+                        esc_command_clear(&back);
+                        esc_command_clear(&cmd);
+                        esc_buf_free(&now);
+                        esc_buf_free(&m);
+                        esc_buf_free(&a);
+                }
+        avro_schema_decref(today);
+        avro_schema_decref(old);
 }
 
 static void test_truncated_older_schema_event_is_corrupt(void **state)
@@ -371,7 +484,9 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(
                         test_event_written_with_the_older_schema_decodes_with_todays_reader),
-                cmocka_unit_test(test_every_event_type_decodes_from_the_older_schema),
+                cmocka_unit_test(test_every_event_type_decodes_from_the_older_schemas),
+                cmocka_unit_test(test_older_schemas_end_where_the_new_types_begin),
+                cmocka_unit_test(test_every_command_type_decodes_from_the_older_schema),
                 cmocka_unit_test(test_truncated_older_schema_event_is_corrupt),
                 cmocka_unit_test(test_avro_c_reads_our_bytes_and_writes_them_identically),
                 cmocka_unit_test(test_schema_enums_match_the_model_names),

@@ -743,6 +743,149 @@ static void test_identical_record_repeat_is_a_duplicate_and_a_new_fact_is_not(vo
         assert_int_equal(apply(&st, &c), ESC_VERDICT_DUPLICATE);
 }
 
+/* ---- the outbox's record-back (DESIGN §9) -------------------------------- */
+
+static esc_command_t outbound(const char *at, const char *target, const char *key,
+                              const char *external_id, const char *status)
+{
+        esc_command_t c = cmd(ESC_CMD_RECORD_OUTBOUND, at, "esc-actions");
+        c.p.record_outbound.target = esc_strdup(target);
+        c.p.record_outbound.key = esc_strdup(key);
+        c.p.record_outbound.external_id = esc_strdup(external_id);
+        c.p.record_outbound.status = esc_strdup(status);
+        return c;
+}
+
+/* Accepted, and the incident's lifecycle is as it was. */
+static void assert_outbound_recorded(esc_state_t *st, esc_command_t *c)
+{
+        esc_lifecycle_t before;
+        uint8_t sev = st->sev, flags = st->flags;
+        int64_t seq = st->seq;
+        char target[64], key[256], status[64], external_id[256];
+
+        memcpy(&before, &st->lc, sizeof(before));
+        snprintf(target, sizeof(target), "%s", c->p.record_outbound.target);
+        snprintf(key, sizeof(key), "%s", c->p.record_outbound.key);
+        snprintf(status, sizeof(status), "%s", c->p.record_outbound.status);
+        snprintf(external_id, sizeof(external_id), "%s",
+                 c->p.record_outbound.external_id ? c->p.record_outbound.external_id : "(null)");
+        assert_int_equal(apply(st, c), ESC_VERDICT_ACCEPTED);
+        assert_int_equal(D.nevents, 1);
+        assert_int_equal(D.events[0].type, ESC_EV_OUTBOUND_RECORDED);
+        assert_string_equal(D.events[0].actor, "esc-actions");
+        assert_string_equal(D.events[0].p.outbound_recorded.target, target);
+        assert_string_equal(D.events[0].p.outbound_recorded.key, key);
+        assert_string_equal(D.events[0].p.outbound_recorded.status, status);
+        if (strcmp(external_id, "(null)"))
+                assert_string_equal(D.events[0].p.outbound_recorded.external_id, external_id);
+        else
+                assert_null(D.events[0].p.outbound_recorded.external_id);
+        assert_true(st->seq == seq + 1);
+        assert_memory_equal(&st->lc, &before, sizeof(before));
+        assert_int_equal(st->sev, sev);
+        assert_int_equal(st->flags, flags);
+}
+
+static void test_record_outbound_is_recorded_in_every_status_and_moves_nothing(void **s)
+{
+        esc_state_t st;
+        esc_command_t c;
+        esc_state_init(&st);
+        assert_int_equal(open_incident(&st, "2026-03-04T10:00:00Z",
+                                       ESC_IMPACT_DEGRADED_WITH_WORKAROUND, ESC_TIER_STANDARD, 90,
+                                       true),
+                         ESC_VERDICT_ACCEPTED);
+        assert_int_equal(st.status, ESC_STATUS_OPEN);
+        c = outbound("2026-03-04T10:00:05Z", "slack", "slack:post:2", "1772618405.000100", "done");
+        assert_outbound_recorded(&st, &c);
+        assert_int_equal(st.status, ESC_STATUS_OPEN);
+        c = outbound("2026-03-04T10:00:06Z", "linear", "linear:create:2", "ENG-42", "done");
+        assert_outbound_recorded(&st, &c);
+        c = outbound("2026-03-04T10:00:07Z", "pagerduty", "pagerduty:trigger:2", "INC-1", "done");
+        assert_outbound_recorded(&st, &c);
+        /* A failure, with no id from the outside: still a fact. */
+        c = outbound("2026-03-04T10:00:08Z", "zendesk", "zendesk:note:2", NULL, "failed");
+        assert_outbound_recorded(&st, &c);
+        /* The outbox's records do not count as an acknowledgement. */
+        assert_int_equal(st.status, ESC_STATUS_OPEN);
+        assert_true(st.acknowledged_at == ESC_TIME_NONE);
+
+        assert_int_equal(ack(&st, "2026-03-04T10:05:00Z", "We see it; Sev 3; next update at noon",
+                             "2026-03-04T12:00:00Z"),
+                         ESC_VERDICT_ACCEPTED);
+        by_cmd(&st, ESC_CMD_RESOLVE, "2026-03-05T10:00:00Z", "alice");
+        by_cmd(&st, ESC_CMD_CONFIRM, "2026-03-05T12:00:00Z", "dave");
+        assert_int_equal(by_cmd(&st, ESC_CMD_CLOSE, "2026-03-05T12:05:00Z", "dave"),
+                         ESC_VERDICT_ACCEPTED);
+        assert_int_equal(st.status, ESC_STATUS_CLOSED);
+        /* The closing post goes out after the close. */
+        c = outbound("2026-03-05T12:05:03Z", "slack", "slack:post:12", "1772712303.000200", "done");
+        assert_outbound_recorded(&st, &c);
+        c = outbound("2026-03-05T12:05:04Z", "zendesk", "zendesk:status:12", "90211", "done");
+        assert_outbound_recorded(&st, &c);
+        assert_int_equal(st.status, ESC_STATUS_CLOSED);
+
+        /* A retried record (same command id) is a duplicate. */
+        c = outbound("2026-03-05T12:05:05Z", "slack", "slack:archive:12", NULL, "done");
+        esc_command_t retry;
+        esc_command_copy(&retry, &c);
+        assert_outbound_recorded(&st, &c);
+        assert_int_equal(apply(&st, &retry), ESC_VERDICT_DUPLICATE);
+        assert_int_equal(D.nevents, 0);
+}
+
+static void test_record_outbound_fields_are_checked_and_named(void **s)
+{
+        static const struct {
+                const char *target, *key, *status, *field;
+        } bad[] = {
+                {"teams", "teams:post:3", "done", "record_outbound.target"},
+                {"Slack", "slack:post:3", "done", "record_outbound.target"},
+                {"", "slack:post:3", "done", "record_outbound.target"},
+                {NULL, "slack:post:3", "done", "record_outbound.target"},
+                {"slack", "", "done", "record_outbound.key"},
+                {"slack", " \t", "done", "record_outbound.key"},
+                {"slack", NULL, "done", "record_outbound.key"},
+                {"slack", "slack:post:3", "ok", "record_outbound.status"},
+                {"slack", "slack:post:3", "DONE", "record_outbound.status"},
+                {"slack", "slack:post:3", "", "record_outbound.status"},
+                {"slack", "slack:post:3", NULL, "record_outbound.status"},
+        };
+        esc_state_t st;
+        acknowledged_sev3(&st, "2026-03-04T10:00:00Z");
+        esc_lifecycle_t before;
+        memcpy(&before, &st.lc, sizeof(before));
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                esc_command_t c = outbound("2026-03-04T10:01:00Z", bad[i].target, bad[i].key,
+                                           "1772618460.000300", bad[i].status);
+                assert_rejected(apply(&st, &c), ESC_REJ_INVALID_FIELD);
+                assert_string_equal(D.events[0].p.rejected.command_type, "record_outbound");
+                if (!strstr(D.events[0].p.rejected.message, bad[i].field))
+                        fail_msg("case %zu: \"%s\" does not name %s", i,
+                                 D.events[0].p.rejected.message, bad[i].field);
+        }
+        assert_memory_equal(&st.lc, &before, sizeof(before));
+        /* Too long an external id is refused like any other string. */
+        char big[ESC_MAX_STR + 2];
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        esc_command_t c = outbound("2026-03-04T10:01:00Z", "slack", "slack:post:3", big, "done");
+        assert_rejected(apply(&st, &c), ESC_REJ_INVALID_FIELD);
+        assert_non_null(strstr(D.events[0].p.rejected.message, "external_id"));
+}
+
+static void test_record_outbound_on_an_unknown_incident_is_unknown_incident(void **s)
+{
+        esc_state_t st;
+        esc_state_init(&st);
+        esc_command_t c = outbound("2026-03-04T10:01:00Z", "slack", "slack:post:3",
+                                   "1772618460.0003", "done");
+        assert_rejected(apply(&st, &c), ESC_REJ_UNKNOWN_INCIDENT);
+        assert_string_equal(D.events[0].p.rejected.command_type, "record_outbound");
+        assert_int_equal(st.status, ESC_STATUS_NONE);
+}
+
 static void test_malformed_commands_are_rejected_with_an_encodable_event(void **s)
 {
         esc_state_t st;
@@ -838,6 +981,10 @@ int main(void)
                 cmocka_unit_test(test_command_memory_holds_the_last_16_commands_of_an_incident),
                 cmocka_unit_test(test_record_back_commands_become_their_events),
                 cmocka_unit_test(test_identical_record_repeat_is_a_duplicate_and_a_new_fact_is_not),
+                cmocka_unit_test(
+                        test_record_outbound_is_recorded_in_every_status_and_moves_nothing),
+                cmocka_unit_test(test_record_outbound_fields_are_checked_and_named),
+                cmocka_unit_test(test_record_outbound_on_an_unknown_incident_is_unknown_incident),
                 cmocka_unit_test(test_malformed_commands_are_rejected_with_an_encodable_event),
                 cmocka_unit_test(test_decide_is_pure_same_inputs_same_events),
         };

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -98,6 +99,31 @@ static void test_values_conditions_counts_and_lists(void **state)
         esc_event_clear(&ev);
 }
 
+/* The outbox's record reads the same in the CLI and the timeline whether
+ * or not the outside system gave an id. */
+static void test_outbound_recorded_lines(void **state)
+{
+        esc_event_t ev;
+        char buf[512];
+        (void)state;
+
+        codec_fixture_event(&ev, ESC_EV_OUTBOUND_RECORDED, FIXTURE_FULL);
+        assert_int_equal(fmt(&ev, esc_cli_event_templates[ev.type], buf, sizeof(buf)), 0);
+        assert_string_equal(
+                buf, "target=slack key=slack:post:12 external_id=1772812800.004217 status=done");
+        assert_int_equal(fmt(&ev, esc_tl_summary_templates[ev.type], buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "slack slack:post:12: done (1772812800.004217)");
+        free(ev.p.outbound_recorded.external_id);
+        ev.p.outbound_recorded.external_id = NULL;
+        free(ev.p.outbound_recorded.status);
+        ev.p.outbound_recorded.status = esc_strdup("failed");
+        assert_int_equal(fmt(&ev, esc_cli_event_templates[ev.type], buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "target=slack key=slack:post:12 status=failed");
+        assert_int_equal(fmt(&ev, esc_tl_summary_templates[ev.type], buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "slack slack:post:12: failed");
+        esc_event_clear(&ev);
+}
+
 static void test_bad_templates_are_refused_and_output_is_cut(void **state)
 {
         esc_event_t ev;
@@ -120,6 +146,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_template_names_fields_of_its_event),
                 cmocka_unit_test(test_values_conditions_counts_and_lists),
+                cmocka_unit_test(test_outbound_recorded_lines),
                 cmocka_unit_test(test_bad_templates_are_refused_and_output_is_cut),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

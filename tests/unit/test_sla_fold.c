@@ -351,6 +351,43 @@ static void test_customer_update_row_carries_due_time_and_late_seconds(void **st
         esc_sla_rows_free(&rows);
 }
 
+/* The outbox's records (DESIGN §9) move no clock and fill no child table:
+ * an events row (with its partition and offset, so the projection's
+ * offsets advance past it) and the incident's last seq, nothing else. */
+static void test_outbound_recorded_only_adds_an_events_row(void **state)
+{
+        esc_sla_incident_t inc, before;
+        esc_sla_rows_t rows;
+        esc_event_t ev;
+
+        (void)state;
+        open_sev2(&inc);
+        ack(&inc, "2026-03-04T10:20:00Z", "2026-03-04T12:00:00Z");
+        memcpy(&before, &inc, sizeof(inc));
+        esc_sla_rows_init(&rows, 0);
+        ev_init(&ev, ESC_EV_OUTBOUND_RECORDED, "2026-03-04T10:20:02Z");
+        ev.p.outbound_recorded.target = esc_strdup("slack");
+        ev.p.outbound_recorded.key = esc_strdup("slack:post:3");
+        ev.p.outbound_recorded.external_id = esc_strdup("1772619602.000100");
+        ev.p.outbound_recorded.status = esc_strdup("done");
+        assert_int_equal(esc_sla_rows_add_event(&rows, &ev, 1, 77, NULL), 0);
+        esc_sla_fold(&inc, &ev, NULL);
+        assert_true(inc.last_seq == ev.seq);
+        assert_true(inc.last_seq == before.last_seq + 1);
+        before.last_seq = inc.last_seq;
+        assert_memory_equal(&inc, &before, sizeof(inc));
+        assert_int_equal(rows.count[ESC_SLA_T_EVENTS], 1);
+        for (int t = 0; t < ESC_SLA_T__COUNT; t++)
+                if (t != ESC_SLA_T_EVENTS)
+                        assert_int_equal(rows.count[t], 0);
+        assert_non_null(strstr(rows.buf[ESC_SLA_T_EVENTS].data, "\tOutboundRecorded\t"));
+        assert_non_null(strstr(rows.buf[ESC_SLA_T_EVENTS].data, "\"key\":\"slack:post:3\""));
+        assert_non_null(strstr(rows.buf[ESC_SLA_T_EVENTS].data, "\t1\t77\n"));
+        esc_event_clear(&ev);
+        esc_sla_rows_free(&rows);
+        esc_sla_incident_clear(&inc);
+}
+
 static void test_incident_row_has_tta_in_seconds_exact_to_the_microsecond(void **state)
 {
         esc_sla_incident_t inc;
@@ -466,6 +503,7 @@ int main(void)
                         test_reopened_incident_goes_back_to_acknowledged_and_clears_resolution),
                 cmocka_unit_test(test_copy_text_escapes_tabs_newlines_and_backslashes),
                 cmocka_unit_test(test_customer_update_row_carries_due_time_and_late_seconds),
+                cmocka_unit_test(test_outbound_recorded_only_adds_an_events_row),
                 cmocka_unit_test(test_incident_row_has_tta_in_seconds_exact_to_the_microsecond),
                 cmocka_unit_test(test_payload_is_valid_json_whatever_the_text),
                 cmocka_unit_test(test_fast_time_text_equals_esc_time_format),

@@ -13,7 +13,7 @@ framing (00 + big-endian id) is resolved through the registry's REST API.
   interop.py consume --brokers B --topic T --tag X --schemas DIR
                      [--registry URL] [--dump FILE]
       reads every record keyed X, decodes it, checks the fields esc's
-      prog_codec_produce wrote (one event of every type, seq 1..21, non-ASCII
+      prog_codec_produce wrote (one event of every type, seq 1..N, non-ASCII
       strings), and writes each raw value as a hex line to FILE for the Java
       reader.
   interop.py produce --brokers B --topic T --tag X --schemas DIR
@@ -177,6 +177,8 @@ def python_events(tag):
             "root_cause": "no alert on replication lag", "five_whys": ["a", "b", "c"]}),
         envelope(tag, 5, "CommandRejected", "CommandRejected", {
             "command_type": "close", "code": "close_requires_confirmation", "message": "ask first"}),
+        envelope(tag, 6, "OutboundRecorded", "OutboundRecorded", {
+            "target": "zendesk", "key": "zendesk:reply:4", "external_id": None, "status": "failed"}),
     ]
 
 
