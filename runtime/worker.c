@@ -784,13 +784,3 @@ esc_metrics_t *esc_worker_metrics(esc_worker_t *w)
 {
         return w->metrics;
 }
-
-const char *esc_worker_name(const esc_worker_t *w)
-{
-        return w->name;
-}
-
-int esc_worker_metrics_port(const esc_worker_t *w)
-{
-        return w->server ? esc_metrics_server_port(w->server) : -1;
-}

@@ -223,22 +223,6 @@ void esc_sla_store_destroy(esc_sla_store_t *s)
         free(s);
 }
 
-PGconn *esc_sla_store_conn(esc_sla_store_t *s)
-{
-        return s->conn;
-}
-
-const char *esc_sla_store_schema(const esc_sla_store_t *s)
-{
-        return s->schema;
-}
-
-void esc_sla_store_last_counts(const esc_sla_store_t *s, size_t *applied, size_t *skipped)
-{
-        *applied = s->applied;
-        *skipped = s->skipped;
-}
-
 static esc_sla_rc_t prepare(esc_sla_store_t *s, const char *name, const char *fmt, int nparams,
                             char *errbuf, size_t errbuf_size)
 {
