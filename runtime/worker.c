@@ -22,7 +22,6 @@
 /* A blocking seek waits for the fetcher thread, never for the broker; the
  * timeout only matters if librdkafka itself is wedged. */
 #define ESC_WORKER_SEEK_TIMEOUT_MS 10000
-#define ESC_WORKER_CLOSE_COMMIT_TIMEOUT_MS 5000
 #define ESC_WORKER_POSITION_UNKNOWN INT64_MIN
 
 typedef struct esc_wpart {
