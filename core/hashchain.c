@@ -138,10 +138,3 @@ int esc_hash_check_written(esc_codec_t *codec, const esc_event_t *ev, const void
         esc_buf_free(&body);
         return rc;
 }
-
-char *esc_hash_hex(const uint8_t h[ESC_HASH_LEN], char out[65])
-{
-        hex_bytes(h, ESC_HASH_LEN, out);
-        out[64] = '\0';
-        return out;
-}

@@ -44,7 +44,4 @@ int esc_hash_check(esc_codec_t *codec, const esc_event_t *ev, char *errbuf, size
 int esc_hash_check_written(esc_codec_t *codec, const esc_event_t *ev, const void *data, size_t len,
                            char *errbuf, size_t errbuf_size);
 
-/* Lowercase hex of a 32-byte hash (65 bytes incl. NUL). */
-char *esc_hash_hex(const uint8_t h[ESC_HASH_LEN], char out[65]);
-
 #endif

@@ -111,11 +111,13 @@ static int parse_name(const char **names, int n, const char *s)
         return -1;
 }
 
-#define NAMES(type, arr)                                                                           \
+#define NAME(type, arr)                                                                            \
         const char *esc_##type##_name(esc_##type##_t v)                                            \
         {                                                                                          \
                 return name_of(arr, N(arr), (int)v);                                               \
-        }                                                                                          \
+        }
+#define NAMES(type, arr)                                                                           \
+        NAME(type, arr)                                                                            \
         int esc_##type##_parse(const char *s)                                                      \
         {                                                                                          \
                 return parse_name(arr, N(arr), s);                                                 \
@@ -124,9 +126,9 @@ static int parse_name(const char **names, int n, const char *s)
 NAMES(tier, tier_names)
 NAMES(impact, impact_names)
 NAMES(role, role_names)
-NAMES(via, via_names)
+NAME(via, via_names)
 NAMES(audience, audience_names)
-NAMES(clock, clock_names)
+NAME(clock, clock_names)
 NAMES(event_type, event_names)
 NAMES(command_type, command_names)
 

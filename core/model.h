@@ -95,11 +95,9 @@ int esc_impact_parse(const char *s);
 const char *esc_role_name(esc_role_t v);
 int esc_role_parse(const char *s);
 const char *esc_via_name(esc_via_t v);
-int esc_via_parse(const char *s);
 const char *esc_audience_name(esc_audience_t v);
 int esc_audience_parse(const char *s);
 const char *esc_clock_name(esc_clock_t v);
-int esc_clock_parse(const char *s);
 
 /* A list of owned strings. */
 typedef struct esc_strlist {

@@ -17,7 +17,6 @@ struct esc_strmap {
         struct slot *slots;
         size_t cap; /* power of two */
         size_t count;
-        size_t key_bytes;
 };
 
 static uint64_t fnv1a(const char *s)
@@ -104,7 +103,6 @@ void *esc_strmap_put(esc_strmap_t *m, const char *key, void *value)
         s->hash = h;
         s->value = value;
         m->count++;
-        m->key_bytes += strlen(key) + 1;
         return NULL;
 }
 
@@ -119,9 +117,4 @@ void esc_strmap_foreach(esc_strmap_t *m, void (*fn)(const char *key, void *value
         for (size_t i = 0; i < m->cap; i++)
                 if (m->slots[i].key)
                         fn(m->slots[i].key, m->slots[i].value, opaque);
-}
-
-size_t esc_strmap_bytes(const esc_strmap_t *m)
-{
-        return m->cap * sizeof(struct slot) + m->key_bytes;
 }

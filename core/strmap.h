@@ -24,7 +24,5 @@ size_t esc_strmap_count(const esc_strmap_t *m);
 /* Calls fn for every entry, in no particular order. */
 void esc_strmap_foreach(esc_strmap_t *m, void (*fn)(const char *key, void *value, void *opaque),
                         void *opaque);
-/* Bytes used by the table itself and its key copies (for memory reports). */
-size_t esc_strmap_bytes(const esc_strmap_t *m);
 
 #endif

@@ -6,7 +6,8 @@
 
 #include "runtime/cli.h"
 
-int esc_worker_ledger_main(esc_cli_t *cli, int argc, char **argv);
+/* `esc worker ledger` (runtime/worker_main.h). */
+extern const struct esc_worker_app esc_worker_ledger_app;
 int esc_audit_verify_main(esc_cli_t *cli, int argc, char **argv);
 
 #endif

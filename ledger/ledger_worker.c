@@ -484,8 +484,10 @@ static void usage(FILE *out)
                 "config: kafka.*, policy, metrics.listen\n");
 }
 
-static void ledger_free(ledger_t *L)
+static void ledger_free(void *state)
 {
+        ledger_t *L = state;
+
         for (int i = 0; i < MAX_PARTITIONS; i++) {
                 if (L->parts[i].incidents) {
                         esc_strmap_foreach(L->parts[i].incidents, incident_free, NULL);
@@ -582,12 +584,7 @@ static void ledger_started(void *state, esc_worker_t *w)
                                               "Undecodable commands sent to the dead-letter topic");
 }
 
-static void ledger_teardown(void *state)
-{
-        ledger_free(state);
-}
-
-static const esc_worker_app_t ledger_app = {
+const esc_worker_app_t esc_worker_ledger_app = {
         .name = "ledger",
         .usage = usage,
         .flags = ledger_flags,
@@ -601,10 +598,5 @@ static const esc_worker_app_t ledger_app = {
         .opts = {.batch_ms = 20},
         .setup = ledger_setup,
         .started = ledger_started,
-        .teardown = ledger_teardown,
+        .teardown = ledger_free,
 };
-
-int esc_worker_ledger_main(esc_cli_t *cli, int argc, char **argv)
-{
-        return esc_worker_main(cli, argc, argv, &ledger_app);
-}

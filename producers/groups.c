@@ -10,11 +10,13 @@
 #include "projections/sla/sla.h"
 #include "projections/timeline/timeline.h"
 #include "projections/timers/timers.h"
+#include "runtime/worker_main.h"
 
 typedef struct member {
         const char *name;
-        esc_cmd_fn fn;
+        esc_cmd_fn fn; /* or NULL: */
         const char *what;
+        const esc_worker_app_t *app; /* run by esc_worker_main */
 } member_t;
 
 typedef struct group {
@@ -25,20 +27,20 @@ typedef struct group {
 } group_t;
 
 static const member_t workers[] = {
-        {"ledger", esc_worker_ledger_main,
-         "decides commands into events (the only writer of esc.events)"},
-        {"sla", esc_worker_sla_main, "projects events into PostgreSQL for analysts"},
-        {"actions", esc_worker_actions_main, "drives Slack, Linear and PagerDuty"},
-        {"timers", esc_worker_timers_main, "fires cadence reminders and SLA breaches"},
-        {NULL, NULL, NULL},
+        {"ledger", NULL, "decides commands into events (the only writer of esc.events)",
+         &esc_worker_ledger_app},
+        {"sla", NULL, "projects events into PostgreSQL for analysts", &esc_worker_sla_app},
+        {"actions", NULL, "drives Slack, Linear and PagerDuty", &esc_worker_actions_app},
+        {"timers", NULL, "fires cadence reminders and SLA breaches", &esc_worker_timers_app},
+        {NULL, NULL, NULL, NULL},
 };
 
 static const member_t audits[] = {
         {"overrides", esc_audit_overrides_main,
-         "every severity override and refused override, with who and why"},
+         "every severity override and refused override, with who and why", NULL},
         {"verify", esc_audit_verify_main,
-         "check the hash chain, seq continuity and ids of esc.events"},
-        {NULL, NULL, NULL},
+         "check the hash chain, seq continuity and ids of esc.events", NULL},
+        {NULL, NULL, NULL, NULL},
 };
 
 static const group_t worker_group = {
@@ -75,7 +77,8 @@ static int dispatch(const group_t *g, esc_cli_t *cli, int argc, char **argv)
         }
         for (const member_t *m = g->members; m->name; m++) {
                 if (!strcmp(argv[1], m->name))
-                        return m->fn(cli, argc - 1, argv + 1);
+                        return m->app ? esc_worker_main(cli, argc - 1, argv + 1, m->app)
+                                      : m->fn(cli, argc - 1, argv + 1);
                 snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
                          names[0] ? ", " : "", m->name);
         }

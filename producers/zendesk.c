@@ -73,21 +73,30 @@ static const char *str_at(const json_t *o, const char *k)
         return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* impact: the first tag with a mapping wins, then the priority. */
-static const char *pick_impact(const esc_config_t *conf, const json_t *detail)
+/* The value of <prefix><tag> for the first tag that has one, or NULL. */
+static const char *by_tag(const esc_config_t *conf, const json_t *detail, const char *prefix)
 {
         const json_t *tags = json_object_get(detail, "tags");
         size_t i;
         json_t *t;
-        const char *imp;
+        const char *v;
 
         if (json_is_array(tags))
                 json_array_foreach((json_t *)tags, i, t)
                 {
-                        if (json_is_string(t) &&
-                            (imp = cfg2(conf, "zendesk.impact_by_tag.", json_string_value(t))))
-                                return imp;
+                        if (json_is_string(t) && (v = cfg2(conf, prefix, json_string_value(t))))
+                                return v;
                 }
+        return NULL;
+}
+
+/* impact: the first tag with a mapping wins, then the priority. */
+static const char *pick_impact(const esc_config_t *conf, const json_t *detail)
+{
+        const char *imp = by_tag(conf, detail, "zendesk.impact_by_tag.");
+
+        if (imp)
+                return imp;
         const char *prio = str_at(detail, "priority");
         if (prio) {
                 if ((imp = cfg2(conf, "zendesk.impact_by_priority.", prio)))
@@ -101,19 +110,9 @@ static const char *pick_impact(const esc_config_t *conf, const json_t *detail)
 
 static const char *pick_product_area(const esc_config_t *conf, const json_t *detail)
 {
-        const json_t *tags = json_object_get(detail, "tags");
-        size_t i;
-        json_t *t;
-        const char *a;
+        const char *a = by_tag(conf, detail, "zendesk.product_area_by_tag.");
 
-        if (json_is_array(tags))
-                json_array_foreach((json_t *)tags, i, t)
-                {
-                        if (json_is_string(t) &&
-                            (a = cfg2(conf, "zendesk.product_area_by_tag.", json_string_value(t))))
-                                return a;
-                }
-        return esc_config_str(conf, "zendesk.default_product_area", "general");
+        return a ? a : esc_config_str(conf, "zendesk.default_product_area", "general");
 }
 
 static esc_zd_rc_t build_open(const esc_config_t *conf, const json_t *detail, json_t *o,

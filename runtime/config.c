@@ -366,21 +366,6 @@ int esc_config_number(const esc_config_t *c, const char *key, long long def, lon
                        key, v, min, max, esc_config_source(c));
 }
 
-bool esc_config_bool(const esc_config_t *c, const char *key, bool def)
-{
-        const char *v = esc_config_get(c, key);
-
-        if (!v)
-                return def;
-        if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") ||
-            !strcasecmp(v, "on"))
-                return true;
-        if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") ||
-            !strcasecmp(v, "off"))
-                return false;
-        return def;
-}
-
 void esc_config_set(esc_config_t *c, const char *key, const char *value)
 {
         put(c, key, value, L_FLAG);

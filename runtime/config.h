@@ -39,7 +39,6 @@ const char *esc_config_str(const esc_config_t *conf, const char *key, const char
  * a number that does not parse is an error, never silently the default. */
 int esc_config_number(const esc_config_t *conf, const char *key, long long def, long long min,
                       long long max, long long *out, char *errbuf, size_t errbuf_size);
-bool esc_config_bool(const esc_config_t *conf, const char *key, bool def);
 /* Sets (copies) a value with the highest precedence (used for CLI flags). */
 void esc_config_set(esc_config_t *conf, const char *key, const char *value);
 

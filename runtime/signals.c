@@ -40,11 +40,6 @@ int esc_signals_last(void)
         return stop_signal;
 }
 
-void esc_signals_request_stop(void)
-{
-        stop_flag = 1;
-}
-
 void esc_signals_reset(void)
 {
         stop_flag = 0;

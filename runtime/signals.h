@@ -12,12 +12,10 @@
 /* Installs the SIGTERM/SIGINT handlers (without SA_RESTART, so a blocking
  * call returns EINTR) and ignores SIGPIPE. Idempotent. Returns 0 or -1. */
 int esc_signals_install(void);
-/* true once SIGTERM/SIGINT arrived or esc_signals_request_stop() ran. */
+/* true once SIGTERM/SIGINT arrived. */
 bool esc_signals_stop_requested(void);
 /* The signal that asked to stop (0 if requested by code or not yet). */
 int esc_signals_last(void);
-/* Asks the process to stop as if a signal arrived; async-signal-safe. */
-void esc_signals_request_stop(void);
 /* Clears the flag (tests that run several loops in one process). */
 void esc_signals_reset(void);
 

@@ -22,7 +22,6 @@
 /* A blocking seek waits for the fetcher thread, never for the broker; the
  * timeout only matters if librdkafka itself is wedged. */
 #define ESC_WORKER_SEEK_TIMEOUT_MS 10000
-#define ESC_WORKER_CLOSE_COMMIT_TIMEOUT_MS 5000
 #define ESC_WORKER_POSITION_UNKNOWN INT64_MIN
 
 typedef struct esc_wpart {
@@ -783,14 +782,4 @@ rd_kafka_t *esc_worker_consumer(esc_worker_t *w)
 esc_metrics_t *esc_worker_metrics(esc_worker_t *w)
 {
         return w->metrics;
-}
-
-const char *esc_worker_name(const esc_worker_t *w)
-{
-        return w->name;
-}
-
-int esc_worker_metrics_port(const esc_worker_t *w)
-{
-        return w->server ? esc_metrics_server_port(w->server) : -1;
 }

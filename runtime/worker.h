@@ -145,10 +145,6 @@ const char *esc_worker_error(const esc_worker_t *w);
 rd_kafka_t *esc_worker_consumer(esc_worker_t *w);
 /* The registry, for worker-specific metrics (name them esc_<name>_...). */
 esc_metrics_t *esc_worker_metrics(esc_worker_t *w);
-/* The worker's name as given in ops. */
-const char *esc_worker_name(const esc_worker_t *w);
-/* Bound metrics port, or -1 if no server runs. */
-int esc_worker_metrics_port(const esc_worker_t *w);
 /* Whether /healthz answers 200 right now. Thread-safe. */
 bool esc_worker_is_healthy(esc_worker_t *w);
 

@@ -53,8 +53,13 @@ int esc_worker_main(esc_cli_t *cli, int argc, char **argv, const esc_worker_app_
 
         snprintf(cmd, sizeof(cmd), "worker %s", app->name);
         flags[n++] = (esc_opt_t){"group", ESC_OPT_STR, &group, 255};
-        for (const esc_opt_t *f = app->flags; f && f->name && n <= ESC_WORKER_MAX_FLAGS; f++)
+        for (const esc_opt_t *f = app->flags; f && f->name; f++) {
+                if (n > ESC_WORKER_MAX_FLAGS)
+                        return esc_cli_fail(ESC_EXIT_RUNTIME, cmd,
+                                            "more than %d flags: raise ESC_WORKER_MAX_FLAGS",
+                                            ESC_WORKER_MAX_FLAGS);
                 flags[n++] = *f;
+        }
         flags[n] = (esc_opt_t){NULL, ESC_OPT_STR, NULL, 0};
         if (!esc_cli_flags(cmd, argc, argv, flags, app->usage, &rc))
                 return rc;

@@ -24,7 +24,8 @@ typedef struct esc_worker_app {
         const char *name; /* "timers": `esc worker timers`, metric prefix */
         void (*usage)(FILE *out);
         /* The worker's own flags (slots in static storage), ended by {NULL};
-         * --group G is added by the shell. */
+         * --group G is added by the shell. More than ESC_WORKER_MAX_FLAGS
+         * is an error at start-up (exit 1). */
         const esc_opt_t *flags;
         const char *group_key;     /* config key of the group ("timers.group"), or NULL */
         const char *group_default; /* or NULL: the topic prefix + name ("esc.sla") */

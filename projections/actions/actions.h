@@ -30,7 +30,6 @@
 #include "core/model.h"
 #include "core/policy.h"
 #include "core/state.h"
-#include "runtime/cli.h"
 
 /* What the actions worker knows about one open incident. The esc_state_t
  * is folded by the ledger's own esc_evolve (sev, status, owners, SLA
@@ -220,7 +219,7 @@ void esc_actions_issue_uuid(const char *incident_id, char out[37]);
  * ("actions-<kind>-<16 hex>"), so the ledger recognises a resend. */
 void esc_actions_command_id(const char *kind, const char *incident_id, char *buf, size_t size);
 
-/* `esc worker actions` (worker.c). */
-int esc_worker_actions_main(esc_cli_t *cli, int argc, char **argv);
+/* `esc worker actions` (worker.c, runtime/worker_main.h). */
+extern const struct esc_worker_app esc_worker_actions_app;
 
 #endif

@@ -1070,8 +1070,10 @@ static void free_one(const char *key, void *value, void *opaque)
         free_incident(value);
 }
 
-static void ctx_free(actions_ctx_t *ctx)
+static void ctx_free(void *state)
 {
+        actions_ctx_t *ctx = state;
+
         if (!ctx)
                 return;
         if (ctx->incidents) {
@@ -1141,12 +1143,7 @@ static void actions_started(void *state, esc_worker_t *w)
                 esc_metrics_gauge(mx, "esc_actions_incidents", "Open incidents held in memory");
 }
 
-static void actions_teardown(void *state)
-{
-        ctx_free(state);
-}
-
-static const esc_worker_app_t actions_app = {
+const esc_worker_app_t esc_worker_actions_app = {
         .name = "actions",
         .usage = usage,
         .group_key = "actions.group",
@@ -1159,10 +1156,5 @@ static const esc_worker_app_t actions_app = {
         .opts = {.batch_max = 500, .batch_ms = 50, .tick_ms = 1000},
         .setup = actions_setup,
         .started = actions_started,
-        .teardown = actions_teardown,
+        .teardown = ctx_free,
 };
-
-int esc_worker_actions_main(esc_cli_t *cli, int argc, char **argv)
-{
-        return esc_worker_main(cli, argc, argv, &actions_app);
-}

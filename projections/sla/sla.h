@@ -41,7 +41,6 @@
 #include "core/model.h"
 #include "core/state.h"
 #include "core/util.h"
-#include "runtime/cli.h"
 
 /* ---- migrations (embedded at build time by scripts/embed) ------------- */
 
@@ -150,7 +149,7 @@ size_t esc_sla_format_time(esc_time_t t, char *out, size_t size);
 /* COPY text format: appends s escaped (\N for NULL). */
 int esc_sla_copy_str(esc_buf_t *b, const char *s);
 
-/* `esc worker sla` (worker.c). */
-int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv);
+/* `esc worker sla` (worker.c, runtime/worker_main.h). */
+extern const struct esc_worker_app esc_worker_sla_app;
 
 #endif

@@ -146,20 +146,28 @@ static void disconnect(esc_sla_store_t *s)
         s->conn = NULL;
 }
 
-/* Runs a command; on failure fills errbuf and returns the classification. */
-static esc_sla_rc_t run(esc_sla_store_t *s, const char *sql, const char *what, char *errbuf,
-                        size_t errbuf_size)
+/* Clears the answer r of a command (rows too if tuples_ok); on failure
+ * fills errbuf and returns the classification. */
+static esc_sla_rc_t answered(esc_sla_store_t *s, PGresult *r, bool tuples_ok, const char *what,
+                             char *errbuf, size_t errbuf_size)
 {
-        PGresult *r = PQexec(s->conn, sql);
         esc_sla_rc_t rc = ESC_SLA_OK;
 
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+            !(tuples_ok && PQresultStatus(r) == PGRES_TUPLES_OK)) {
                 rc = classify(s, r);
                 esc_err(errbuf, errbuf_size, "%s (schema %s): %s", what, s->schema,
                         PQerrorMessage(s->conn));
         }
         PQclear(r);
         return rc;
+}
+
+/* Runs a command; on failure fills errbuf and returns the classification. */
+static esc_sla_rc_t run(esc_sla_store_t *s, const char *sql, const char *what, char *errbuf,
+                        size_t errbuf_size)
+{
+        return answered(s, PQexec(s->conn, sql), true, what, errbuf, errbuf_size);
 }
 
 /* Appends a PostgreSQL array literal element: "..." with \ and " escaped. */
@@ -223,39 +231,16 @@ void esc_sla_store_destroy(esc_sla_store_t *s)
         free(s);
 }
 
-PGconn *esc_sla_store_conn(esc_sla_store_t *s)
-{
-        return s->conn;
-}
-
-const char *esc_sla_store_schema(const esc_sla_store_t *s)
-{
-        return s->schema;
-}
-
-void esc_sla_store_last_counts(const esc_sla_store_t *s, size_t *applied, size_t *skipped)
-{
-        *applied = s->applied;
-        *skipped = s->skipped;
-}
-
 static esc_sla_rc_t prepare(esc_sla_store_t *s, const char *name, const char *fmt, int nparams,
                             char *errbuf, size_t errbuf_size)
 {
-        char sql[2048];
-        PGresult *r;
-        esc_sla_rc_t rc = ESC_SLA_OK;
+        char sql[2048], what[128];
 
         /* fmt holds one %s per schema reference; the schema name is validated. */
         snprintf(sql, sizeof(sql), fmt, s->schema, s->schema, s->schema);
-        r = PQprepare(s->conn, name, sql, nparams, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-                rc = classify(s, r);
-                esc_err(errbuf, errbuf_size, "preparing %s (schema %s): %s", name, s->schema,
-                        PQerrorMessage(s->conn));
-        }
-        PQclear(r);
-        return rc;
+        snprintf(what, sizeof(what), "preparing %s", name);
+        return answered(s, PQprepare(s->conn, name, sql, nparams, NULL), false, what, errbuf,
+                        errbuf_size);
 }
 
 esc_sla_rc_t esc_sla_store_connect(esc_sla_store_t *s, char *errbuf, size_t errbuf_size)
@@ -688,22 +673,6 @@ static void copy_cmd(esc_sla_store_t *s, esc_sla_table_t t, bool direct)
                                esc_sla_stage_columns(t));
 }
 
-/* Reads the answer of one command of the query in progress. */
-static esc_sla_rc_t command_answer(esc_sla_store_t *s, const char *what, char *errbuf,
-                                   size_t errbuf_size)
-{
-        PGresult *r = PQgetResult(s->conn);
-        esc_sla_rc_t rc = ESC_SLA_OK;
-
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-                rc = classify(s, r);
-                esc_err(errbuf, errbuf_size, "%s (schema %s): %s", what, s->schema,
-                        PQerrorMessage(s->conn));
-        }
-        PQclear(r);
-        return rc;
-}
-
 /* Answers one COPY of the query in progress: waits for the server to ask
  * for the rows, sends them, and reads how the COPY ended. */
 static esc_sla_rc_t copy_answer(esc_sla_store_t *s, esc_sla_table_t t, char *errbuf,
@@ -785,7 +754,8 @@ static esc_sla_rc_t write_batch(esc_sla_store_t *s, bool direct, int64_t *t_copy
                 return classify(s, NULL);
         }
         while (creates-- > 0 && rc == ESC_SLA_OK)
-                rc = command_answer(s, "creating a staging table", errbuf, errbuf_size);
+                rc = answered(s, PQgetResult(s->conn), false, "creating a staging table", errbuf,
+                              errbuf_size);
         for (int t = 0; t < ESC_SLA_T__COUNT && rc == ESC_SLA_OK; t++)
                 if (s->rows.count[t])
                         rc = copy_answer(s, (esc_sla_table_t)t, errbuf, errbuf_size);

@@ -50,8 +50,6 @@ void esc_sla_store_destroy(esc_sla_store_t *s);
 /* Connects if not connected (also after a failure): session settings,
  * staging tables, prepared statements. Migrations are not run here. */
 esc_sla_rc_t esc_sla_store_connect(esc_sla_store_t *s, char *errbuf, size_t errbuf_size);
-PGconn *esc_sla_store_conn(esc_sla_store_t *s);
-const char *esc_sla_store_schema(const esc_sla_store_t *s);
 
 /* The next offsets of partitions[0..n) (rows created at `initial` where
  * missing). */
@@ -65,9 +63,6 @@ esc_sla_rc_t esc_sla_store_offsets(esc_sla_store_t *s, const int32_t *partitions
  * *resync_partition says which partition. */
 esc_sla_rc_t esc_sla_store_apply(esc_sla_store_t *s, const esc_sla_input_t *in, size_t n,
                                  int32_t *resync_partition, char *errbuf, size_t errbuf_size);
-
-/* Statistics of the last apply (events projected, skipped as duplicates). */
-void esc_sla_store_last_counts(const esc_sla_store_t *s, size_t *applied, size_t *skipped);
 
 /* The rebuild's swap, one transaction: from -> "esc" (old esc dropped),
  * esc_analyst re-granted. */

@@ -898,7 +898,7 @@ static bool sla_restart_now(void *state)
         return ((sla_ctx_t *)state)->resync;
 }
 
-static const esc_worker_app_t sla_app = {
+const esc_worker_app_t esc_worker_sla_app = {
         .name = "sla",
         .usage = usage,
         .flags = sla_flags,
@@ -911,8 +911,3 @@ static const esc_worker_app_t sla_app = {
         .restart_now = sla_restart_now,
         .teardown = sla_teardown,
 };
-
-int esc_worker_sla_main(esc_cli_t *cli, int argc, char **argv)
-{
-        return esc_worker_main(cli, argc, argv, &sla_app);
-}

@@ -3,8 +3,7 @@
 #ifndef ESC_TIMERS_H
 #define ESC_TIMERS_H
 
-#include "runtime/cli.h"
-
-int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv);
+/* `esc worker timers` (runtime/worker_main.h). */
+extern const struct esc_worker_app esc_worker_timers_app;
 
 #endif

@@ -341,8 +341,10 @@ static int on_drain(esc_worker_t *w, void *opaque)
 
 /* ---- main ----------------------------------------------------------------------- */
 
-static void timers_free(timers_t *T)
+static void timers_free(void *state)
 {
+        timers_t *T = state;
+
         esc_timers_table_destroy(T->incidents);
         esc_cmdout_destroy(T->out, 10000);
         esc_event_clear(&T->ev);
@@ -410,15 +412,7 @@ static void timers_started(void *state, esc_worker_t *w)
                                            "Open incidents whose deadlines are watched");
 }
 
-static void timers_teardown(void *state)
-{
-        timers_t *T = state;
-
-        T->worker = NULL;
-        timers_free(T);
-}
-
-static const esc_worker_app_t timers_app = {
+const esc_worker_app_t esc_worker_timers_app = {
         .name = "timers",
         .usage = usage,
         .flags = timers_flags,
@@ -433,10 +427,5 @@ static const esc_worker_app_t timers_app = {
         .opts = {.batch_max = 2000, .batch_ms = 50},
         .setup = timers_setup,
         .started = timers_started,
-        .teardown = timers_teardown,
+        .teardown = timers_free,
 };
-
-int esc_worker_timers_main(esc_cli_t *cli, int argc, char **argv)
-{
-        return esc_worker_main(cli, argc, argv, &timers_app);
-}

@@ -14,15 +14,8 @@ set -euo pipefail
 ECHO="$ESC_BUILD_DIR/tests/prog_worker_echo"
 [ -x "$ECHO" ] || { echo "FAIL: $ECHO not built"; exit 1; }
 
-if [ -z "${ESC_KAFKA_BROKERS:-}" ] && [ -n "${ESC_DEV_DIR:-}" ] && [ -f "$ESC_DEV_DIR/env" ]; then
-        ESC_KAFKA_BROKERS=$(sed -n 's/^ESC_KAFKA_BROKERS=//p' "$ESC_DEV_DIR/env" | tail -1)
-        ESC_KAFKA_BROKERS=${ESC_KAFKA_BROKERS//\"/}
-fi
-[ -n "${ESC_KAFKA_BROKERS:-}" ] || {
-        echo "FAIL: no broker: ESC_KAFKA_BROKERS unset and no ${ESC_DEV_DIR:-\$ESC_DEV_DIR}/env (is the fixture up?)"
-        exit 1
-}
-export ESC_KAFKA_BROKERS
+. "$(dirname "$0")/../data/ingest/topic_lib.sh"
+esc_it_broker_env
 
 WORK=$(mktemp -d)
 PID=

@@ -18,16 +18,10 @@
 #include "codec_fixtures.h"
 #include "core/fields.h"
 #include "projections/actions/actions.h"
+#include "test_time.h"
 
 static esc_policy_t *pol;
 static int64_t seq_no;
-
-static esc_time_t T(const char *iso)
-{
-        esc_time_t t;
-        assert_int_equal(esc_time_parse(iso, &t, NULL, 0), 0);
-        return t;
-}
 
 static void ev_init(esc_event_t *ev, esc_event_type_t type)
 {

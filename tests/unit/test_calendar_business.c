@@ -10,21 +10,7 @@
 
 #include "core/calendar.h"
 #include "runtime/tz_load.h"
-
-static esc_time_t T(const char *iso)
-{
-        esc_time_t t;
-        char err[256];
-        if (esc_time_parse(iso, &t, err, sizeof(err)))
-                fail_msg("bad time in test: %s", err);
-        return t;
-}
-
-#define assert_time(t, iso)                                                                        \
-        do {                                                                                       \
-                char b_[40];                                                                       \
-                assert_string_equal(esc_time_format((t), b_, sizeof(b_)), (iso));                  \
-        } while (0)
+#include "test_time.h"
 
 static esc_cal_t *office(const char *zone)
 {

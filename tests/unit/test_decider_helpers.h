@@ -16,6 +16,7 @@
 
 #include "core/decider.h"
 #include "runtime/policy_load.h"
+#include "test_time.h"
 
 static esc_policy_t *P;
 static esc_decision_t D;
@@ -38,24 +39,6 @@ static inline int fixture_down(void **s)
         esc_policy_destroy(P);
         return 0;
 }
-
-static inline esc_time_t T(const char *iso)
-{
-        esc_time_t t;
-        if (esc_time_parse(iso, &t, NULL, 0))
-                fail_msg("bad time in test: %s", iso);
-        return t;
-}
-
-#define assert_time(t, iso)                                                                        \
-        do {                                                                                       \
-                char b_[40];                                                                       \
-                esc_time_t t_ = (t);                                                               \
-                if (t_ == ESC_TIME_NONE)                                                           \
-                        assert_string_equal("none", (iso));                                        \
-                else                                                                               \
-                        assert_string_equal(esc_time_format(t_, b_, sizeof(b_)), (iso));           \
-        } while (0)
 
 /* A command on INC-1 with a fresh command id. */
 static inline esc_command_t cmd(esc_command_type_t type, const char *at, const char *actor)

@@ -13,26 +13,9 @@
 
 #include "core/policy.h"
 #include "runtime/policy_load.h"
+#include "test_time.h"
 
 #define DATA ESC_SOURCE_DIR "/tests/data/policy/"
-
-static esc_time_t T(const char *iso)
-{
-        esc_time_t t;
-        if (esc_time_parse(iso, &t, NULL, 0))
-                fail_msg("bad time in test: %s", iso);
-        return t;
-}
-
-#define assert_time(t, iso)                                                                        \
-        do {                                                                                       \
-                char b_[40];                                                                       \
-                esc_time_t t_ = (t);                                                               \
-                if (t_ == ESC_TIME_NONE)                                                           \
-                        assert_string_equal("none", (iso));                                        \
-                else                                                                               \
-                        assert_string_equal(esc_time_format(t_, b_, sizeof(b_)), (iso));           \
-        } while (0)
 
 static esc_account_t account(esc_tier_t tier, int health, bool paying)
 {

@@ -15,13 +15,7 @@
 #include <jansson.h>
 
 #include "projections/sla/sla.h"
-
-static esc_time_t T(const char *iso)
-{
-        esc_time_t t;
-        assert_int_equal(esc_time_parse(iso, &t, NULL, 0), 0);
-        return t;
-}
+#include "test_time.h"
 
 static int64_t seq_no;
 

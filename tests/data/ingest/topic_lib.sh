@@ -1,10 +1,10 @@
-# topic_lib.sh — shell helpers shared by the producers' integration tests:
-# find the broker of the fixture's dev stack, remember a topic's end
-# offsets, and read back only what was produced after that point.
-# Sourced, not run. Needs kcat (Debian package kcat).
+# topic_lib.sh — shell helpers shared by the integration tests that talk
+# to the broker: find the broker of the fixture's dev stack, remember a
+# topic's end offsets, and read back only what was produced after that point.
+# Sourced, not run. All but esc_it_broker_env need kcat (Debian package kcat).
 
 # Sets ESC_KAFKA_BROKERS from $ESC_DEV_DIR/env unless already set.
-esc_it_brokers() {
+esc_it_broker_env() {
         if [ -z "${ESC_KAFKA_BROKERS:-}" ] && [ -n "${ESC_DEV_DIR:-}" ] && [ -f "$ESC_DEV_DIR/env" ]; then
                 ESC_KAFKA_BROKERS=$(sed -n 's/^ESC_KAFKA_BROKERS=//p' "$ESC_DEV_DIR/env" | tail -1)
                 ESC_KAFKA_BROKERS=${ESC_KAFKA_BROKERS//\"/}
@@ -14,6 +14,11 @@ esc_it_brokers() {
                 exit 1
         }
         export ESC_KAFKA_BROKERS
+}
+
+# esc_it_broker_env, and kcat must be installed.
+esc_it_brokers() {
+        esc_it_broker_env
         command -v kcat >/dev/null || { echo "FAIL: kcat is not installed"; exit 1; }
 }
 
