@@ -218,9 +218,7 @@ int esc_timeline_load(struct esc_eventlog *log, esc_timeline_t *tl,
  * esc_cmd_audit dispatches `audit overrides` here (argv[0] == "overrides"). */
 int esc_audit_overrides_main(esc_cli_t *cli, int argc, char **argv);
 
-/* `esc timeline` (cmd_timeline.c) and `esc audit overrides`
- * (audit_overrides.c). */
+/* `esc timeline` (cmd_timeline.c). */
 int esc_cmd_timeline(esc_cli_t *cli, int argc, char **argv);
-int esc_audit_overrides_main(esc_cli_t *cli, int argc, char **argv);
 
 #endif
