@@ -402,6 +402,32 @@ static void test_ids_are_deterministic(void **state)
         assert_string_not_equal(c1, c2);
 }
 
+/* The policy lists one engineering owner, id, with these Slack and Linear
+ * ids (NULL: none) until people_restore(). */
+static esc_person_t *saved_people;
+static int nsaved_people;
+
+static void people_one(esc_person_t *p, const char *id, const char *slack, const char *linear)
+{
+        *p = (esc_person_t){.id = esc_strdup(id),
+                            .role = ESC_ROLE_ENGINEERING_OWNER,
+                            .slack_user_id = slack ? esc_strdup(slack) : NULL,
+                            .linear_user_id = linear ? esc_strdup(linear) : NULL};
+        saved_people = pol->people;
+        nsaved_people = pol->npeople;
+        pol->people = p;
+        pol->npeople = 1;
+}
+
+static void people_restore(esc_person_t *p)
+{
+        pol->people = saved_people;
+        pol->npeople = nsaved_people;
+        free(p->id);
+        free(p->slack_user_id);
+        free(p->linear_user_id);
+}
+
 /* The kickoff post (DESIGN §9): sev, why, owners (by Slack id), deadlines
  * and the Linear and ticket links. */
 static void test_kickoff_post_has_sev_why_owners_deadlines_and_links(void **state)
@@ -410,14 +436,9 @@ static void test_kickoff_post_has_sev_why_owners_deadlines_and_links(void **stat
         esc_actions_plan_t plan;
         esc_event_t ev;
         esc_buf_t b;
-        esc_person_t people[1] = {{.id = esc_strdup("alice"),
-                                   .role = ESC_ROLE_ENGINEERING_OWNER,
-                                   .slack_user_id = esc_strdup("U0ALICE")}};
-        esc_person_t *saved = pol->people;
-        int nsaved = pol->npeople;
+        esc_person_t alice;
 
-        pol->people = people;
-        pol->npeople = 1;
+        people_one(&alice, "alice", "U0ALICE", NULL);
         open_incident(&inc, 2, &plan);
         owner(&inc, ESC_ROLE_ENGINEERING_OWNER, "alice", &plan);
         ev_init(&ev, ESC_EV_TRACKING_ISSUE_LINKED);
@@ -454,10 +475,7 @@ static void test_kickoff_post_has_sev_why_owners_deadlines_and_links(void **stat
         esc_buf_free(&b);
         esc_event_clear(&ev);
         esc_actions_incident_clear(&inc);
-        pol->people = saved;
-        pol->npeople = nsaved;
-        free(people[0].id);
-        free(people[0].slack_user_id);
+        people_restore(&alice);
 }
 
 static void update_post(esc_actions_incident_t *inc, esc_audience_t audience, const char *body,
@@ -615,14 +633,9 @@ static void test_linear_issue_follows_sev_updates_and_corrective_actions(void **
         esc_actions_plan_t plan;
         esc_actions_linear_t l;
         esc_event_t ev;
-        esc_person_t people[1] = {{.id = esc_strdup("bob"),
-                                   .role = ESC_ROLE_ENGINEERING_OWNER,
-                                   .linear_user_id = esc_strdup("lin-bob")}};
-        esc_person_t *saved = pol->people;
-        int nsaved = pol->npeople;
+        esc_person_t bob;
 
-        pol->people = people;
-        pol->npeople = 1;
+        people_one(&bob, "bob", NULL, "lin-bob");
         assert_int_equal(esc_actions_linear_priority(1), 1);
         assert_int_equal(esc_actions_linear_priority(4), 4);
         assert_int_equal(esc_actions_linear_priority(0), 0);
@@ -661,10 +674,7 @@ static void test_linear_issue_follows_sev_updates_and_corrective_actions(void **
         esc_buf_free(&l.comment);
         esc_event_clear(&ev);
         esc_actions_incident_clear(&inc);
-        pol->people = saved;
-        pol->npeople = nsaved;
-        free(people[0].id);
-        free(people[0].linear_user_id);
+        people_restore(&bob);
 }
 
 /* Unowned past the response SLA, or the response SLA breached: the CS
