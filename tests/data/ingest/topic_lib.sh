@@ -37,13 +37,24 @@ esc_it_offsets() {
 }
 
 # esc_it_since TOPIC OFFSETS_FILE: prints every message produced after the
-# offsets were taken as "key<TAB>value" (value bytes raw; Avro strings are
-# readable with grep -a).
+# offsets were taken as one line "key<TAB>value" (value bytes raw, Avro
+# strings readable with grep -a, but any newline or tab byte in the value -
+# a schema fingerprint may hold one - turned into a space, so a message is
+# always exactly one line).
 esc_it_since() {
         local topic=$1 offs=$2 p o
         while read -r p o; do
                 [ "$o" -lt 0 ] && o=0
                 kcat -C -b "$ESC_KAFKA_BROKERS" -t "$topic" -p "$p" -o "$o" -e -q \
-                        -f '%k\t%s\n' 2>/dev/null
-        done <"$offs"
+                        -f '%k\t%S\t%s' 2>/dev/null
+        done <"$offs" | python3 -c '
+import sys
+data, out, i = sys.stdin.buffer.read(), sys.stdout.buffer, 0
+while i < len(data):
+    k = data.index(b"\t", i)
+    n = data.index(b"\t", k + 1)
+    size = max(int(data[k + 1:n]), 0)
+    value = data[n + 1:n + 1 + size]
+    out.write(data[i:k] + b"\t" + value.replace(b"\n", b" ").replace(b"\t", b" ") + b"\n")
+    i = n + 1 + size'
 }
