@@ -94,6 +94,27 @@ static void channel_created(esc_actions_incident_t *inc, esc_actions_plan_t *pla
         fold_plan(inc, &ev, plan);
 }
 
+static void issue_linked(esc_actions_incident_t *inc, const char *url, esc_actions_plan_t *plan)
+{
+        esc_event_t ev;
+        ev_init(&ev, ESC_EV_TRACKING_ISSUE_LINKED);
+        ev.p.tracking_linked.system = esc_strdup("linear");
+        ev.p.tracking_linked.issue_id = esc_strdup("ENG-1");
+        ev.p.tracking_linked.url = esc_strdup(url);
+        fold_plan(inc, &ev, plan);
+}
+
+static void page_sent(esc_actions_incident_t *inc, const char *service, const char *dedup_key,
+                      const char *to, esc_actions_plan_t *plan)
+{
+        esc_event_t ev;
+        ev_init(&ev, ESC_EV_PAGE_SENT);
+        ev.p.page_sent.service = esc_strdup(service);
+        ev.p.page_sent.dedup_key = esc_strdup(dedup_key);
+        ev.p.page_sent.to = esc_strdup(to);
+        fold_plan(inc, &ev, plan);
+}
+
 static void test_sev2_gets_channel_and_issue_but_no_page(void **state)
 {
         esc_actions_incident_t inc;
@@ -137,19 +158,10 @@ static void test_replayed_sev1_with_everything_recorded_owes_nothing(void **stat
 {
         esc_actions_incident_t inc;
         esc_actions_plan_t plan;
-        esc_event_t ev;
         open_incident(&inc, 1, &plan);
         channel_created(&inc, &plan);
-        ev_init(&ev, ESC_EV_TRACKING_ISSUE_LINKED);
-        ev.p.tracking_linked.system = esc_strdup("linear");
-        ev.p.tracking_linked.issue_id = esc_strdup("ENG-1");
-        ev.p.tracking_linked.url = esc_strdup("https://linear.app/x/issue/ENG-1");
-        fold_plan(&inc, &ev, &plan);
-        ev_init(&ev, ESC_EV_PAGE_SENT);
-        ev.p.page_sent.service = esc_strdup("billing");
-        ev.p.page_sent.dedup_key = esc_strdup("INC-1");
-        ev.p.page_sent.to = esc_strdup("alice");
-        fold_plan(&inc, &ev, &plan);
+        issue_linked(&inc, "https://linear.app/x/issue/ENG-1", &plan);
+        page_sent(&inc, "billing", "INC-1", "alice", &plan);
         esc_actions_plan(&inc, NULL, pol, &plan);
         assert_int_equal(plan.n, 0);
         esc_actions_incident_clear(&inc);
@@ -190,7 +202,6 @@ static void test_override_away_from_sev1_does_not_page(void **state)
 {
         esc_actions_incident_t inc;
         esc_actions_plan_t plan;
-        esc_event_t ev;
 
         /* Opened at Sev 1: the opening itself pages. */
         open_incident(&inc, 1, &plan);
@@ -199,11 +210,7 @@ static void test_override_away_from_sev1_does_not_page(void **state)
         /* Channel and issue recorded; the page is not (yet) in the log. */
         channel_created(&inc, &plan);
         assert_int_equal(plan.n, 0);
-        ev_init(&ev, ESC_EV_TRACKING_ISSUE_LINKED);
-        ev.p.tracking_linked.system = esc_strdup("linear");
-        ev.p.tracking_linked.issue_id = esc_strdup("ENG-1");
-        ev.p.tracking_linked.url = esc_strdup("https://linear.app/x/issue/ENG-1");
-        fold_plan(&inc, &ev, &plan);
+        issue_linked(&inc, "https://linear.app/x/issue/ENG-1", &plan);
         assert_int_equal(plan.n, 0);
 
         /* Down to Sev 2: Sev 2 does not page, and nothing else is owed. */
@@ -228,11 +235,7 @@ static void test_override_away_from_sev1_does_not_page(void **state)
         open_incident(&inc, 1, &plan);
         assert_true(has(&plan, ESC_ACT_PAGE));
         channel_created(&inc, &plan);
-        ev_init(&ev, ESC_EV_PAGE_SENT);
-        ev.p.page_sent.service = esc_strdup("billing");
-        ev.p.page_sent.dedup_key = esc_strdup("INC-1");
-        ev.p.page_sent.to = esc_strdup("alice");
-        fold_plan(&inc, &ev, &plan);
+        page_sent(&inc, "billing", "INC-1", "alice", &plan);
         override(&inc, 1, 2, &plan);
         assert_false(has(&plan, ESC_ACT_PAGE));
         assert_true(has(&plan, ESC_ACT_RESOLVE_PAGE));
@@ -441,11 +444,7 @@ static void test_kickoff_post_has_sev_why_owners_deadlines_and_links(void **stat
         people_one(&alice, "alice", "U0ALICE", NULL);
         open_incident(&inc, 2, &plan);
         owner(&inc, ESC_ROLE_ENGINEERING_OWNER, "alice", &plan);
-        ev_init(&ev, ESC_EV_TRACKING_ISSUE_LINKED);
-        ev.p.tracking_linked.system = esc_strdup("linear");
-        ev.p.tracking_linked.issue_id = esc_strdup("ENG-1");
-        ev.p.tracking_linked.url = esc_strdup("https://linear.app/x/ENG-1");
-        fold_plan(&inc, &ev, &plan);
+        issue_linked(&inc, "https://linear.app/x/ENG-1", &plan);
 
         ev_init(&ev, ESC_EV_SEVERITY_ASSIGNED);
         ev.p.sev_assigned.sev = 2;
@@ -700,11 +699,7 @@ static void test_unowned_and_response_breach_page_the_cs_manager_once(void **sta
         fold_plan(&inc, &ev, &plan);
         assert_true(has(&plan, ESC_ACT_PAGE_MANAGER));
 
-        ev_init(&ev, ESC_EV_PAGE_SENT);
-        ev.p.page_sent.service = esc_strdup("manager");
-        ev.p.page_sent.dedup_key = esc_strdup("INC-1:manager");
-        ev.p.page_sent.to = esc_strdup("carol");
-        fold_plan(&inc, &ev, &plan);
+        page_sent(&inc, "manager", "INC-1:manager", "carol", &plan);
         assert_true(inc.manager_paged);
         assert_false(inc.paged); /* the owner's page is another one */
 
@@ -727,11 +722,7 @@ static void test_reopened_incident_is_unarchived_posted_and_paged_anew(void **st
 
         open_incident(&inc, 1, &plan);
         channel_created(&inc, &plan);
-        ev_init(&ev, ESC_EV_PAGE_SENT);
-        ev.p.page_sent.service = esc_strdup("billing");
-        ev.p.page_sent.dedup_key = esc_strdup("INC-1");
-        ev.p.page_sent.to = esc_strdup("alice");
-        fold_plan(&inc, &ev, &plan);
+        page_sent(&inc, "billing", "INC-1", "alice", &plan);
         esc_actions_page_key(&inc, "INC-1", key, sizeof(key));
         assert_string_equal(key, "INC-1");
         ev_init(&ev, ESC_EV_CLOSED);
@@ -764,12 +755,7 @@ static void test_failed_invite_is_retried_by_reconciliation(void **state)
         owner(&inc, ESC_ROLE_CSM, "dave", &plan);
         owner(&inc, ESC_ROLE_ENGINEERING_OWNER, "bob", &plan);
         channel_created(&inc, &plan);
-        esc_event_t ev;
-        ev_init(&ev, ESC_EV_TRACKING_ISSUE_LINKED);
-        ev.p.tracking_linked.system = esc_strdup("linear");
-        ev.p.tracking_linked.issue_id = esc_strdup("ENG-1");
-        ev.p.tracking_linked.url = esc_strdup("https://linear.app/x/ENG-1");
-        fold_plan(&inc, &ev, &plan);
+        issue_linked(&inc, "https://linear.app/x/ENG-1", &plan);
         esc_actions_plan(&inc, NULL, pol, &plan);
         assert_false(has(&plan, ESC_ACT_INVITE));
         inc.invite_retry = 1u << ESC_ROLE_CSM;
