@@ -58,8 +58,7 @@ typedef struct esc_actions_incident {
         unsigned invite_retry; /* roles (1 << role) whose invite failed transiently */
         /* Record-back commands still to be delivered (ESC_ACTIONS_REC_*). */
         unsigned pending_records;
-        int64_t retry_at_us; /* monotonic: reconcile again after a failed action; 0 = no */
-        int retry_backoff_ms;
+        unsigned jobs; /* outbox jobs still queued for it: a closed one stays until 0 */
         int32_t partition;
 } esc_actions_incident_t;
 

@@ -35,6 +35,7 @@ struct esc_actions_apis {
         long timeout_ms;
         int max_attempts;
         int retry_after_cap_s;
+        int last_retry_after_ms; /* the last ESC_API_RETRY's Retry-After; -1: none */
 };
 
 typedef struct http_resp {
@@ -109,7 +110,7 @@ esc_actions_apis_t *esc_actions_apis_new(const esc_config_t *conf, char *errbuf,
         long long timeout_ms, attempts, cap_s;
         if (esc_config_number(conf, "actions.http_timeout_ms", 10000, 100, 600000, &timeout_ms,
                               errbuf, errbuf_size) ||
-            esc_config_number(conf, "actions.max_attempts", 5, 1, 20, &attempts, errbuf,
+            esc_config_number(conf, "actions.max_attempts", 1, 1, 20, &attempts, errbuf,
                               errbuf_size) ||
             esc_config_number(conf, "actions.retry_after_cap_s", 30, 1, 3600, &cap_s, errbuf,
                               errbuf_size)) {
@@ -137,6 +138,11 @@ void esc_actions_apis_destroy(esc_actions_apis_t *api)
         free(api->zendesk_url);
         free(api->zendesk_auth);
         free(api);
+}
+
+int esc_actions_apis_retry_after_ms(const esc_actions_apis_t *api)
+{
+        return api->last_retry_after_ms;
 }
 
 bool esc_actions_slack_enabled(const esc_actions_apis_t *api)
@@ -187,7 +193,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *opaque)
         return n;
 }
 
-/* One request with a JSON body (method POST or PUT). Returns 0 with r->status set, or -1 on a
+/* One request with a JSON body (method POST or PUT), or a GET when json
+ * is NULL. Returns 0 with r->status set, or -1 on a
  * transport error (errbuf says which; the URL is ours, not a secret). */
 static int http_send(esc_actions_apis_t *api, const char *method, const char *url, const char *auth,
                      const char *json, http_resp_t *r, char *errbuf, size_t errbuf_size)
@@ -212,10 +219,14 @@ static int http_send(esc_actions_apis_t *api, const char *method, const char *ur
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                          api->timeout_ms < 5000 ? api->timeout_ms : 5000L);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-        if (strcmp(method, "POST"))
-                curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+        if (!json) {
+                curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        } else {
+                if (strcmp(method, "POST"))
+                        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+                curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+        }
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -252,6 +263,7 @@ static esc_api_rc_t call_as(esc_actions_apis_t *api, const char *method, const c
                             char *errbuf, size_t errbuf_size)
 {
         int backoff_ms = 500;
+        api->last_retry_after_ms = -1;
         for (int attempt = 1;; attempt++) {
                 char err[512];
                 int wait_ms;
@@ -275,8 +287,13 @@ static esc_api_rc_t call_as(esc_actions_apis_t *api, const char *method, const c
                         wait_ms = backoff_ms;
                 }
                 if (attempt >= api->max_attempts) {
-                        esc_err(errbuf, errbuf_size, "%s: %s (gave up after %d attempts)", what,
-                                err, attempt);
+                        if (r->status == 429)
+                                api->last_retry_after_ms = wait_ms;
+                        if (attempt > 1)
+                                esc_err(errbuf, errbuf_size, "%s: %s (gave up after %d attempts)",
+                                        what, err, attempt);
+                        else
+                                esc_err(errbuf, errbuf_size, "%s: %s", what, err);
                         return ESC_API_RETRY;
                 }
                 esc_log(ESC_LOG_WARN, COMP, "call failed, retrying",
@@ -424,6 +441,46 @@ esc_api_rc_t esc_actions_slack_post_keyed(esc_actions_apis_t *api, const char *c
         return rc;
 }
 
+esc_api_rc_t esc_actions_slack_find_post(esc_actions_apis_t *api, const char *channel,
+                                         const char *key, bool *found, char *errbuf,
+                                         size_t errbuf_size)
+{
+        char url[2048];
+        http_resp_t r = {0};
+        char *ch = curl_easy_escape(api->curl, channel, 0);
+
+        *found = false;
+        /* A read method: Slack takes its arguments in the query string. The
+         * newest 200 messages hold any post a crash left unrecorded. */
+        snprintf(url, sizeof(url),
+                 "%s/conversations.history?channel=%s&include_all_metadata=true&limit=200",
+                 api->slack_url, ch ? ch : "");
+        curl_free(ch);
+        esc_buf_init(&r.body, API_RESPONSE_CAP);
+        esc_api_rc_t rc = call_as(api, "GET", "slack conversations.history", url, api->slack_auth,
+                                  NULL, &r, errbuf, errbuf_size);
+        json_t *j = rc == ESC_API_OK ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
+        if (rc == ESC_API_OK && !json_is_true(json_object_get(j, "ok"))) {
+                const char *e = jstr(j, "error");
+                esc_err(errbuf, errbuf_size, "slack conversations.history: ok:false, error=%s",
+                        e ? e : "unknown_error");
+                rc = e && !strcmp(e, "ratelimited") ? ESC_API_RETRY : ESC_API_FAIL;
+        }
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_object_get(j, "messages"), i, m)
+        {
+                json_t *md = json_object_get(m, "metadata");
+                const char *k = jstr(json_object_get(md, "event_payload"), "key");
+                if (k && !strcmp(k, key) &&
+                    !strcmp(jstr(md, "event_type") ? jstr(md, "event_type") : "", "esc_post"))
+                        *found = true;
+        }
+        json_decref(j);
+        esc_buf_free(&r.body);
+        return rc;
+}
+
 esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel, const char *text,
                                     char *errbuf, size_t errbuf_size)
 {
@@ -449,7 +506,8 @@ esc_api_rc_t esc_actions_slack_archive(esc_actions_apis_t *api, const char *chan
 
 esc_api_rc_t esc_actions_zendesk_update(esc_actions_apis_t *api, const char *ticket_id,
                                         const char *body, bool public, const char *status,
-                                        json_t *custom_fields, char *errbuf, size_t errbuf_size)
+                                        json_t *custom_fields, const char *key, char *errbuf,
+                                        size_t errbuf_size)
 {
         char url[2048];
         http_resp_t r = {0};
@@ -462,6 +520,10 @@ esc_api_rc_t esc_actions_zendesk_update(esc_actions_apis_t *api, const char *tic
                 json_object_set_new(ticket, "status", json_string(status));
         if (custom_fields)
                 json_object_set(ticket, "custom_fields", custom_fields);
+        /* Custom audit metadata names the update, so it can be found again
+         * among the ticket's audits (esc_actions_zendesk_find_update). */
+        if (key)
+                json_object_set_new(ticket, "metadata", json_pack("{s:s}", "esc_key", key));
         char *req = dump(json_pack("{s:o}", "ticket", ticket));
         if (!req)
                 return esc_err(errbuf, errbuf_size, "zendesk: cannot encode request"), ESC_API_FAIL;
@@ -479,6 +541,34 @@ esc_api_rc_t esc_actions_zendesk_update(esc_actions_apis_t *api, const char *tic
                                 r.status, e, d ? ": " : "", d ? d : "");
                 json_decref(j);
         }
+        esc_buf_free(&r.body);
+        return rc;
+}
+
+esc_api_rc_t esc_actions_zendesk_find_update(esc_actions_apis_t *api, const char *ticket_id,
+                                             const char *key, bool *found, char *errbuf,
+                                             size_t errbuf_size)
+{
+        char url[2048];
+        http_resp_t r = {0};
+        size_t i;
+        json_t *a;
+
+        *found = false;
+        snprintf(url, sizeof(url), "%s/api/v2/tickets/%s/audits.json?sort_order=desc",
+                 api->zendesk_url, ticket_id);
+        esc_buf_init(&r.body, API_RESPONSE_CAP);
+        esc_api_rc_t rc = call_as(api, "GET", "zendesk ticket_audits.list", url, api->zendesk_auth,
+                                  NULL, &r, errbuf, errbuf_size);
+        json_t *j = rc == ESC_API_OK ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
+        json_array_foreach(json_object_get(j, "audits"), i, a)
+        {
+                const char *k =
+                        jstr(json_object_get(json_object_get(a, "metadata"), "custom"), "esc_key");
+                if (k && !strcmp(k, key))
+                        *found = true;
+        }
+        json_decref(j);
         esc_buf_free(&r.body);
         return rc;
 }
@@ -615,13 +705,35 @@ esc_api_rc_t esc_actions_linear_issue_update(esc_actions_apis_t *api, const char
                         errbuf, errbuf_size);
 }
 
-esc_api_rc_t esc_actions_linear_comment(esc_actions_apis_t *api, const char *uuid, const char *body,
-                                        char *errbuf, size_t errbuf_size)
+static const char COMMENT_BY_ID[] = "query Comment($id: String!) { comment(id: $id) { id } }";
+
+esc_api_rc_t esc_actions_linear_comment(esc_actions_apis_t *api, const char *uuid,
+                                        const char *comment_uuid, const char *body, char *errbuf,
+                                        size_t errbuf_size)
 {
-        return mutation(api, "commentCreate",
-                        json_pack("{s:s, s:{s:{s:s, s:s}}}", "query", COMMENT_CREATE, "variables",
-                                  "input", "issueId", uuid, "body", body),
-                        errbuf, errbuf_size);
+        esc_api_rc_t rc = mutation(api, "commentCreate",
+                                   json_pack("{s:s, s:{s:{s:s, s:s, s:s}}}", "query",
+                                             COMMENT_CREATE, "variables", "input", "id",
+                                             comment_uuid, "issueId", uuid, "body", body),
+                                   errbuf, errbuf_size);
+        if (rc != ESC_API_FAIL)
+                return rc;
+        /* Refused: an earlier run that crashed before recording it may have
+         * made this very comment. */
+        char err2[256];
+        json_t *found;
+        if (linear_call(api, "linear comment",
+                        json_pack("{s:s, s:{s:s}}", "query", COMMENT_BY_ID, "variables", "id",
+                                  comment_uuid),
+                        &found, err2, sizeof(err2)) == ESC_API_OK) {
+                if (jstr(json_object_get(found, "comment"), "id")) {
+                        if (errbuf_size)
+                                errbuf[0] = '\0';
+                        rc = ESC_API_OK;
+                }
+                json_decref(found);
+        }
+        return rc;
 }
 
 /* ---- PagerDuty ----------------------------------------------------------------- */

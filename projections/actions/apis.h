@@ -13,7 +13,8 @@
  *
  * Config (DESIGN §5): slack.api_url, slack.token, linear.api_url,
  * linear.token, linear.team_id, pagerduty.events_url; tuning
- * actions.http_timeout_ms (10000), actions.max_attempts (5),
+ * actions.http_timeout_ms (10000), actions.max_attempts (1: the actions
+ * worker's per-target queues do the retrying),
  * actions.retry_after_cap_s (30). Not thread-safe: one per worker. */
 #ifndef ESC_ACTIONS_APIS_H
 #define ESC_ACTIONS_APIS_H
@@ -38,6 +39,10 @@ esc_actions_apis_t *esc_actions_apis_new(const esc_config_t *conf, char *errbuf,
                                          size_t errbuf_size);
 void esc_actions_apis_destroy(esc_actions_apis_t *api);
 
+/* After an ESC_API_RETRY: the wait a 429 asked for (Retry-After, capped
+ * by actions.retry_after_cap_s) in ms; -1 when the failure was not a 429. */
+int esc_actions_apis_retry_after_ms(const esc_actions_apis_t *api);
+
 /* Whether the system is configured (token, team id). */
 bool esc_actions_slack_enabled(const esc_actions_apis_t *api);
 bool esc_actions_linear_enabled(const esc_actions_apis_t *api);
@@ -49,7 +54,15 @@ bool esc_actions_zendesk_enabled(const esc_actions_apis_t *api);
  * from zendesk.email and zendesk.api_token; base URL zendesk.url. */
 esc_api_rc_t esc_actions_zendesk_update(esc_actions_apis_t *api, const char *ticket_id,
                                         const char *body, bool public, const char *status,
-                                        json_t *custom_fields, char *errbuf, size_t errbuf_size);
+                                        json_t *custom_fields, const char *key, char *errbuf,
+                                        size_t errbuf_size);
+/* key (may be NULL): the outbox key, sent as the audit's custom metadata
+ * {esc_key}. find_update looks it up among the ticket's audits (GET
+ * /api/v2/tickets/{id}/audits.json): *found says whether an update under
+ * key was made. */
+esc_api_rc_t esc_actions_zendesk_find_update(esc_actions_apis_t *api, const char *ticket_id,
+                                             const char *key, bool *found, char *errbuf,
+                                             size_t errbuf_size);
 
 /* Creates a public channel; *id and *name (heap) receive Slack's answer. */
 esc_api_rc_t esc_actions_slack_create(esc_actions_apis_t *api, const char *name, char **id,
@@ -64,6 +77,11 @@ esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel
 esc_api_rc_t esc_actions_slack_post_keyed(esc_actions_apis_t *api, const char *channel,
                                           const char *text, const char *incident_id,
                                           const char *key, char *errbuf, size_t errbuf_size);
+/* conversations.history (GET, include_all_metadata, the newest 200): *found
+ * says whether a post keyed `key` is in the channel. */
+esc_api_rc_t esc_actions_slack_find_post(esc_actions_apis_t *api, const char *channel,
+                                         const char *key, bool *found, char *errbuf,
+                                         size_t errbuf_size);
 /* conversations.archive / unarchive; already so counts as success. */
 esc_api_rc_t esc_actions_slack_archive(esc_actions_apis_t *api, const char *channel, bool archive,
                                        char *errbuf, size_t errbuf_size);
@@ -81,9 +99,11 @@ esc_api_rc_t esc_actions_linear_create(esc_actions_apis_t *api, const char *uuid
 /* issueUpdate(id: uuid, input) (input borrowed: priority, stateId, ...). */
 esc_api_rc_t esc_actions_linear_issue_update(esc_actions_apis_t *api, const char *uuid,
                                              json_t *input, char *errbuf, size_t errbuf_size);
-/* commentCreate on the issue uuid. */
-esc_api_rc_t esc_actions_linear_comment(esc_actions_apis_t *api, const char *uuid, const char *body,
-                                        char *errbuf, size_t errbuf_size);
+/* commentCreate on the issue uuid under our own comment id: a repeat after
+ * a crash is refused by Linear, then found by id and counted as done. */
+esc_api_rc_t esc_actions_linear_comment(esc_actions_apis_t *api, const char *uuid,
+                                        const char *comment_uuid, const char *body, char *errbuf,
+                                        size_t errbuf_size);
 
 /* A PagerDuty Events API v2 event: action "trigger" (summary, component and
  * details used) or "resolve". routing_key is never logged. */

@@ -256,8 +256,9 @@ void esc_actions_plan(const esc_actions_incident_t *inc, const esc_event_t *ev,
 const char *esc_action_kind_name(esc_action_kind_t k)
 {
         static const char *const names[ESC_ACT__COUNT] = {
-                "create_channel", "invite", "create_issue", "page",      "resolve_page",
-                "remind",         "post",   "archive",      "unarchive",
+                "create_channel", "invite",       "create_issue", "page",
+                "resolve_page",   "remind",       "post",         "archive",
+                "unarchive",      "page_manager", "ticket",       "linear",
         };
         return (int)k >= 0 && k < ESC_ACT__COUNT ? names[k] : "unknown";
 }

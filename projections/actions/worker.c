@@ -1,32 +1,35 @@
-/* worker.c — `esc worker actions`: Slack channels, Linear issues and
- * PagerDuty pages for escalations (seed Step 2), every one reported back to
- * esc.commands as a record_* command so the log records what was done
- * outside (DESIGN §1).
+/* worker.c — `esc worker actions`: every audience hears the incident
+ * (DESIGN §9 "Outbound"): Slack channel and posts, the customer's Zendesk
+ * ticket, the Linear issue and its children, PagerDuty pages.
  *
- * Positions: the worker owns no offsets. On assignment it replays each
- * partition of esc.events from the beginning up to the high watermark it
- * saw then, folding incidents without side effects; a grace period after a
- * partition is replayed (actions.reconcile_grace_ms, default 5 s, so the
- * record-backs of a run that just stopped can land) it reconciles: every
- * open incident whose log lacks a channel, issue or (per the policy) page
- * gets one. After that each live event is
- * planned (plan.c) and acted on. The log is thus the only memory of what
- * was done, so a restart creates nothing twice for an incident whose
- * ChannelCreated / TrackingIssueLinked / PageSent is in the log. Record-back
- * commands carry deterministic command ids, so a resend after a crash is
- * recognised by the ledger.
+ * The outbox. Every side effect is a job on its target's queue (Slack,
+ * Zendesk, Linear, PagerDuty), in log order. A job is done when its call
+ * succeeded or failed for good, and then recorded back to esc.commands:
+ * RecordChannel / RecordTrackingIssue / RecordPage for what the log must
+ * know (the channel, the issue, the pages), RecordOutbound {target, key,
+ * status} for the rest, under a key stable per (incident, event seq,
+ * target action) such as "slack:post:12". A transient failure (429, 5xx,
+ * timeout) holds only its own target's queue: 429 waits for Retry-After,
+ * the others back off with jitter, and nothing is dropped.
  *
- * Trade-offs: a crash between a side effect and the delivery of its
- * record-back command repeats the side effect on restart (PagerDuty dedups by
- * incident id; Linear refuses the repeated issue id and the issue made
- * first is looked up and recorded; Slack answers name_taken and a suffixed
- * second channel is made, though the ledger records only the first that
- * reaches it under the deterministic command id). Reminders and page
- * resolves that fell due while the worker was down are not sent at replay,
- * except page resolves of resolved incidents (idempotent at PagerDuty).
- * Failed actions do not hold up the log: they are retried from on_tick with
- * a per-incident backoff. Memory: closed incidents are dropped; a reopened
- * one is read back from its partition of esc.events. */
+ * Positions. The group's committed offset of a partition is where the
+ * worker's outside work is complete: it is committed as the oldest event
+ * whose jobs are still queued, never past one (with no commit yet, the
+ * high watermark at first assignment is committed, so a crash before any
+ * commit still knows where it stood). On assignment each partition is
+ * replayed from the beginning, folding incidents without side effects; the
+ * events from the committed offset on are owed again unless their
+ * OutboundRecorded is in the log, and each owed job is looked up before it
+ * is done (the Slack post by its message metadata, the Zendesk update by
+ * its audit metadata; Linear refuses our own issue and comment ids twice,
+ * PagerDuty dedups by dedup_key, archive and invite are idempotent). A
+ * kill -9 between a call and its record therefore repeats nothing. A
+ * grace period after the replay (actions.reconcile_grace_ms) lets the
+ * record-backs of a run that just stopped land; then every open incident
+ * whose log lacks a channel, issue or (per the policy) page gets one.
+ *
+ * Memory: closed incidents are dropped once their jobs are done; a
+ * reopened one is read back from its partition of esc.events. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -39,6 +42,7 @@
 #include "projections/actions/actions.h"
 #include "projections/actions/apis.h"
 #include "runtime/eventlog.h"
+#include "runtime/fault.h"
 #include "runtime/log.h"
 #include "runtime/policy_load.h"
 #include "runtime/signals.h"
@@ -49,22 +53,52 @@
 #define COMP "actions"
 #define ACTOR "esc-actions"
 #define MAX_PARTITIONS 4096
-#define RETRY_MIN_MS 5000
-#define RETRY_MAX_MS 300000
+#define RETRY_MIN_MS 1000 /* a held queue's first backoff, doubled up to RETRY_MAX_MS */
+#define RETRY_MAX_MS 60000
+
+typedef enum { T_SLACK, T_ZENDESK, T_LINEAR, T_PAGERDUTY, T__COUNT } target_t;
+
+static const char *const target_names[T__COUNT] = {
+        ESC_OUTBOUND_TARGET_SLACK, ESC_OUTBOUND_TARGET_ZENDESK, ESC_OUTBOUND_TARGET_LINEAR,
+        ESC_OUTBOUND_TARGET_PAGERDUTY};
+
+/* One side effect owed to one target. */
+typedef struct job {
+        char *incident_id;
+        esc_action_t a;
+        esc_event_t *ev; /* the event told (POST, TICKET, LINEAR); NULL: reconciliation */
+        int64_t seq;     /* the event's seq (0: reconciliation, no outbox record) */
+        int32_t partition;
+        int64_t offset;     /* the event's offset; -1: holds no commit */
+        bool verify;        /* owed from before a restart: look it up before doing it */
+        bool called;        /* done outside; only its record is still to be delivered */
+        const char *status; /* ESC_OUTBOUND_DONE / _FAILED once called */
+        int64_t queued_us;  /* monotonic */
+} job_t;
+
+/* A FIFO of jobs: v[head .. n). */
+typedef struct job_list {
+        job_t *v;
+        size_t head, n, cap;
+} job_list_t;
+
+typedef struct target_queue {
+        job_list_t jobs;
+        int64_t next_try_us; /* monotonic: held until then after a transient failure */
+        int backoff_ms;
+} target_queue_t;
 
 typedef struct part {
         bool assigned;
         bool caught_up; /* replayed up to `end`: later events are live */
         bool reconciled;
         int64_t end;          /* high watermark at assignment: below is replay */
+        int64_t owed_from;    /* committed offset: replayed events from here are owed */
+        int64_t next;         /* after the last event folded */
+        int64_t committed;    /* last offset this worker committed */
         int64_t caught_up_us; /* monotonic */
+        job_list_t owed;      /* replayed jobs not (yet) seen recorded */
 } part_t;
-
-typedef struct queued {
-        char *incident_id;
-        esc_action_t a;
-        esc_event_t *ev; /* POST, TICKET, LINEAR: a copy of the event told */
-} queued_t;
 
 typedef struct actions_ctx {
         const esc_config_t *conf;
@@ -73,18 +107,18 @@ typedef struct actions_ctx {
         esc_actions_apis_t *api;
         esc_submit_t *sub;
         esc_eventlog_t *log; /* made on first need: a reopened incident's history */
+        rd_kafka_t *rk;      /* the worker's consumer (commits) */
         char topic[256];
         esc_strmap_t *incidents; /* id -> esc_actions_incident_t*, NULL once dropped */
         size_t live, dead;
         part_t parts[MAX_PARTITIONS];
-        queued_t *queue;
-        size_t nqueued, queue_cap;
-        char **closed; /* incidents closed in this batch */
+        target_queue_t q[T__COUNT];
+        char **closed; /* closed incidents to drop once their jobs are done */
         size_t nclosed, closed_cap;
-        bool attention;   /* some incident has a pending record or retry */
+        bool attention;   /* some incident has a pending record */
         int64_t grace_us; /* actions.reconcile_grace_ms */
         esc_event_t ev;
-        esc_metric_t *m_actions, *m_failures, *m_replayed, *m_incidents;
+        esc_metric_t *m_actions, *m_failures, *m_replayed, *m_incidents, *m_queued;
 } actions_ctx_t;
 
 static void usage(FILE *out)
@@ -100,9 +134,12 @@ static void usage(FILE *out)
                 "overrides and refused ones, resolution, close, corrective actions, breaches);\n"
                 "a reminder in the channel when an update is overdue; the page resolved on\n"
                 "resolution or when the severity no longer pages; the channel archived on\n"
-                "close and unarchived on reopen. Channel, issue and page are reported back to\n"
-                "esc.commands (record_channel, record_tracking_issue, record_page); the log is\n"
-                "the worker's only memory, so a restart creates nothing twice.\n"
+                "close and unarchived on reopen; the customer's Zendesk ticket (public replies,\n"
+                "internal notes, status, custom fields) for incidents opened from one.\n"
+                "Every side effect is recorded back to esc.commands (record_channel,\n"
+                "record_tracking_issue, record_page, record_outbound) and looked up before it\n"
+                "is repeated after a restart, so a crash duplicates nothing. A target that\n"
+                "fails (429, 5xx) holds only its own queue; nothing is dropped.\n"
                 "\n"
                 "  --group G   consumer group (default: config actions.group, else esc-actions)\n"
                 "\n"
@@ -114,7 +151,8 @@ static void usage(FILE *out)
                 "zendesk.fields.esc_link (incidents opened from a Zendesk ticket);\n"
                 "linear.states.completed, linear.states.started (workflow state ids);\n"
                 "actions.reconcile_grace_ms (5000), actions.http_timeout_ms (10000),\n"
-                "actions.max_attempts (5), actions.retry_after_cap_s (30).\n");
+                "actions.max_attempts (1: tries per call; the queues retry),\n"
+                "actions.retry_after_cap_s (30).\n");
 }
 
 /* ---- incidents -------------------------------------------------------------------- */
@@ -190,53 +228,197 @@ static void compact_map(actions_ctx_t *ctx)
         keys_free(&keys);
 }
 
-static void queue_push(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
-                       const esc_event_t *ev)
-{
-        if (ctx->nqueued == ctx->queue_cap) {
-                ctx->queue_cap = ctx->queue_cap ? ctx->queue_cap * 2 : 64;
-                ctx->queue = esc_xrealloc(ctx->queue, ctx->queue_cap * sizeof(*ctx->queue));
-        }
-        ctx->queue[ctx->nqueued].incident_id = esc_strdup(id);
-        ctx->queue[ctx->nqueued].a = *a;
-        ctx->queue[ctx->nqueued].ev = NULL;
-        if ((a->kind == ESC_ACT_POST || a->kind == ESC_ACT_TICKET || a->kind == ESC_ACT_LINEAR) &&
-            ev) {
-                ctx->queue[ctx->nqueued].ev = esc_xcalloc(1, sizeof(esc_event_t));
-                esc_event_copy(ctx->queue[ctx->nqueued].ev, ev);
-        }
-        ctx->nqueued++;
-}
+/* ---- the outbox's queues ------------------------------------------------------- */
 
-static void queued_free(queued_t *q)
+static target_t target_of(esc_action_kind_t k)
 {
-        free(q->incident_id);
-        if (q->ev) {
-                esc_event_clear(q->ev);
-                free(q->ev);
+        switch (k) {
+        case ESC_ACT_CREATE_ISSUE:
+        case ESC_ACT_LINEAR:
+                return T_LINEAR;
+        case ESC_ACT_PAGE:
+        case ESC_ACT_RESOLVE_PAGE:
+        case ESC_ACT_PAGE_MANAGER:
+                return T_PAGERDUTY;
+        case ESC_ACT_TICKET:
+                return T_ZENDESK;
+        default:
+                return T_SLACK;
         }
 }
 
-static void plan_into_queue(actions_ctx_t *ctx, const char *id, const esc_actions_incident_t *inc,
-                            const esc_event_t *ev)
+/* Channel, issue and pages are recorded by their own commands and owed from
+ * the folded state (reconciliation); every other job of an event is
+ * recorded as RecordOutbound under its key. */
+static bool outboxed(const job_t *j)
+{
+        if (!j->seq)
+                return false;
+        switch (j->a.kind) {
+        case ESC_ACT_CREATE_CHANNEL:
+        case ESC_ACT_CREATE_ISSUE:
+        case ESC_ACT_PAGE:
+        case ESC_ACT_PAGE_MANAGER:
+        case ESC_ACT_INVITE:
+                return false;
+        default:
+                return true;
+        }
+}
+
+/* The outbox key: "<target>:<action>:<event seq>", e.g. "slack:post:12". */
+static void job_key(const job_t *j, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s:%s:%" PRId64, target_names[target_of(j->a.kind)],
+                 esc_action_kind_name(j->a.kind), j->seq);
+}
+
+static bool target_enabled(actions_ctx_t *ctx, target_t t)
+{
+        switch (t) {
+        case T_SLACK:
+                return esc_actions_slack_enabled(ctx->api);
+        case T_ZENDESK:
+                return esc_actions_zendesk_enabled(ctx->api);
+        case T_LINEAR:
+                return esc_actions_linear_enabled(ctx->api);
+        default:
+                return true; /* routing keys are per service: checked per page */
+        }
+}
+
+static job_t *list_push(job_list_t *l)
+{
+        if (l->head > 0 && l->head >= l->n / 2) {
+                memmove(l->v, l->v + l->head, (l->n - l->head) * sizeof(*l->v));
+                l->n -= l->head;
+                l->head = 0;
+        }
+        if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 64;
+                l->v = esc_xrealloc(l->v, l->cap * sizeof(*l->v));
+        }
+        return memset(&l->v[l->n++], 0, sizeof(job_t));
+}
+
+static size_t list_len(const job_list_t *l)
+{
+        return l->n - l->head;
+}
+
+static void job_free(actions_ctx_t *ctx, job_t *j)
+{
+        esc_actions_incident_t *inc = esc_strmap_get(ctx->incidents, j->incident_id);
+        if (inc && inc->jobs > 0)
+                inc->jobs--;
+        free(j->incident_id);
+        if (j->ev) {
+                esc_event_clear(j->ev);
+                free(j->ev);
+        }
+        memset(j, 0, sizeof(*j));
+}
+
+static void list_clear(actions_ctx_t *ctx, job_list_t *l)
+{
+        for (size_t i = l->head; i < l->n; i++)
+                job_free(ctx, &l->v[i]);
+        free(l->v);
+        memset(l, 0, sizeof(*l));
+}
+
+/* Keeps the jobs for which keep() is true, in order. */
+static void list_filter(actions_ctx_t *ctx, job_list_t *l, bool (*keep)(const job_t *, void *),
+                        void *arg)
+{
+        size_t w = l->head;
+        for (size_t i = l->head; i < l->n; i++) {
+                if (keep(&l->v[i], arg))
+                        l->v[w++] = l->v[i];
+                else
+                        job_free(ctx, &l->v[i]);
+        }
+        l->n = w;
+}
+
+static void job_init(job_t *j, esc_actions_incident_t *inc, const char *id, const esc_action_t *a,
+                     const esc_event_t *ev, int32_t partition, int64_t offset)
+{
+        j->incident_id = esc_strdup(id);
+        j->a = *a;
+        j->seq = ev ? ev->seq : 0;
+        j->partition = partition;
+        j->offset = ev ? offset : -1;
+        j->queued_us = esc_mono_us();
+        if (ev &&
+            (a->kind == ESC_ACT_POST || a->kind == ESC_ACT_TICKET || a->kind == ESC_ACT_LINEAR)) {
+                j->ev = esc_xcalloc(1, sizeof(esc_event_t));
+                esc_event_copy(j->ev, ev);
+        }
+        inc->jobs++;
+}
+
+static void enqueue(actions_ctx_t *ctx, esc_actions_incident_t *inc, const char *id,
+                    const esc_action_t *a, const esc_event_t *ev, int32_t partition, int64_t offset)
+{
+        target_t t = target_of(a->kind);
+        if (!target_enabled(ctx, t))
+                return;
+        job_init(list_push(&ctx->q[t].jobs), inc, id, a, ev, partition, offset);
+}
+
+static bool kickoff_owed(const job_list_t *owed, const char *id)
+{
+        for (size_t i = owed->head; i < owed->n; i++)
+                if (owed->v[i].a.kind == ESC_ACT_POST && owed->v[i].ev &&
+                    owed->v[i].ev->type == ESC_EV_SEVERITY_ASSIGNED &&
+                    !strcmp(owed->v[i].incident_id, id))
+                        return true;
+        return false;
+}
+
+/* The jobs ev calls for: onto the queues when live, else (a replayed
+ * event the committed offset says may not have been done) onto the
+ * partition's owed list, which the log's OutboundRecorded events thin out
+ * while the replay goes on. */
+static void plan_jobs(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
+                      const esc_event_t *ev, int32_t p, int64_t offset, bool owed)
 {
         esc_actions_plan_t plan;
         esc_actions_plan(inc, ev, ctx->pol, &plan);
-        for (int i = 0; i < plan.n; i++)
-                queue_push(ctx, id, &plan.v[i], ev);
+        for (int i = 0; i < plan.n; i++) {
+                /* Reconciliation's kickoff, unless the replay owes the
+                 * SeverityAssigned's own post, which is the kickoff. */
+                if (!ev && plan.v[i].kind == ESC_ACT_POST && kickoff_owed(&ctx->parts[p].owed, id))
+                        continue;
+                if (!owed) {
+                        enqueue(ctx, inc, id, &plan.v[i], ev, p, offset);
+                        continue;
+                }
+                job_t probe = {.a = plan.v[i], .seq = ev->seq};
+                if (!outboxed(&probe) || !target_enabled(ctx, target_of(plan.v[i].kind)))
+                        continue;
+                job_t *j = list_push(&ctx->parts[p].owed);
+                job_init(j, inc, id, &plan.v[i], ev, p, offset);
+                j->verify = true;
+        }
+}
+
+typedef struct recorded_arg {
+        const char *incident_id, *key;
+} recorded_arg_t;
+
+static bool not_recorded(const job_t *j, void *arg)
+{
+        recorded_arg_t *ra = arg;
+        char key[96];
+        if (strcmp(j->incident_id, ra->incident_id))
+                return true;
+        job_key(j, key, sizeof(key));
+        return strcmp(key, ra->key) != 0;
 }
 
 /* ---- record-back commands ------------------------------------------------------- */
-
-static void schedule_retry(actions_ctx_t *ctx, esc_actions_incident_t *inc)
-{
-        if (inc->retry_backoff_ms < RETRY_MIN_MS)
-                inc->retry_backoff_ms = RETRY_MIN_MS;
-        inc->retry_at_us = esc_mono_us() + (int64_t)inc->retry_backoff_ms * 1000;
-        inc->retry_backoff_ms =
-                inc->retry_backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : inc->retry_backoff_ms * 2;
-        ctx->attention = true;
-}
 
 /* Sends the record-back commands still owed for inc (delivery only; the
  * ledger's event comes back through esc.events). */
@@ -317,6 +499,35 @@ static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_inciden
         }
 }
 
+/* RecordOutbound for a called job; false if it could not be delivered
+ * (the job stays at its queue's head and is sent again). */
+static bool send_outbound(actions_ctx_t *ctx, const job_t *j)
+{
+        esc_command_t cmd;
+        esc_verdict_t v;
+        char key[96], kind[128], cid[64], err[512], q[160];
+
+        job_key(j, key, sizeof(key));
+        snprintf(kind, sizeof(kind), "outbound-%s", key);
+        esc_actions_command_id(kind, j->incident_id, cid, sizeof(cid));
+        esc_command_init(&cmd, ESC_CMD_RECORD_OUTBOUND);
+        cmd.command_id = esc_strdup(cid);
+        cmd.incident_id = esc_strdup(j->incident_id);
+        cmd.actor = esc_strdup(ACTOR);
+        cmd.issued_at = cmd.occurred_at = esc_now();
+        cmd.p.record_outbound.target = esc_strdup(target_names[target_of(j->a.kind)]);
+        cmd.p.record_outbound.key = esc_strdup(key);
+        cmd.p.record_outbound.status = esc_strdup(j->status);
+        esc_submit_rc_t rc = esc_submit_send(ctx->sub, &cmd, -1, &v, err, sizeof(err));
+        esc_verdict_clear(&v);
+        esc_command_clear(&cmd);
+        if (rc != ESC_SUBMIT_OK)
+                esc_log(ESC_LOG_ERROR, COMP, "record_outbound not delivered, will retry",
+                        "incident=%s key=%s error=\"%s\"",
+                        esc_log_quote(j->incident_id, q, sizeof(q)), key, err);
+        return rc == ESC_SUBMIT_OK;
+}
+
 /* ---- actions ----------------------------------------------------------------------- */
 
 static void invite(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc, esc_role_t role)
@@ -352,9 +563,11 @@ static void invite(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *i
                 rc == ESC_API_RETRY ? "invite failed, will retry" : "invite failed",
                 "incident=%s person=%s error=\"%s\"", esc_log_quote(id, q, sizeof(q)), who, err);
         if (rc == ESC_API_RETRY) {
-                /* Transient: reconciliation invites again, with back-off. */
+                /* Transient: invited again from the Slack queue. */
+                if (!(inc->invite_retry & (1u << role)))
+                        enqueue(ctx, inc, id, &(esc_action_t){.kind = ESC_ACT_INVITE, .role = role},
+                                NULL, inc->partition, -1);
                 inc->invite_retry |= 1u << role;
-                schedule_retry(ctx, inc);
                 return;
         }
         inc->invite_retry &= ~(1u << role);
@@ -404,6 +617,7 @@ static esc_api_rc_t create_channel(actions_ctx_t *ctx, const char *id, esc_actio
         }
         if (rc != ESC_API_OK)
                 return rc;
+        esc_fault_point("actions.after.create_channel");
         inc->pending_records |= ESC_ACTIONS_REC_CHANNEL;
         send_records(ctx, id, inc);
         for (int r = 0; r < ESC_ROLE__COUNT; r++)
@@ -442,6 +656,7 @@ static esc_api_rc_t create_issue(actions_ctx_t *ctx, const char *id, esc_actions
         free(inc->issue_url);
         inc->issue_id = iid;
         inc->issue_url = url;
+        esc_fault_point("actions.after.create_issue");
         inc->pending_records |= ESC_ACTIONS_REC_ISSUE;
         send_records(ctx, id, inc);
         return ESC_API_OK;
@@ -509,6 +724,7 @@ static esc_api_rc_t page(actions_ctx_t *ctx, const char *id, esc_actions_inciden
         inc->page_service = esc_strdup(service);
         free(inc->page_dedup);
         inc->page_dedup = esc_strdup(dk);
+        esc_fault_point("actions.after.page");
         inc->pending_records |= ESC_ACTIONS_REC_PAGE;
         send_records(ctx, id, inc);
         return ESC_API_OK;
@@ -538,13 +754,14 @@ static esc_api_rc_t page_manager(actions_ctx_t *ctx, const char *id, esc_actions
         if (rc != ESC_API_OK)
                 return rc;
         inc->manager_paged = true;
+        esc_fault_point("actions.after.page_manager");
         inc->pending_records |= ESC_ACTIONS_REC_MANAGER_PAGE;
         send_records(ctx, id, inc);
         return ESC_API_OK;
 }
 
 static esc_api_rc_t remind(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
-                           const esc_action_t *a, char *err, size_t err_size)
+                           const esc_action_t *a, const char *key, char *err, size_t err_size)
 {
         esc_buf_t text;
         if (!esc_actions_slack_enabled(ctx->api))
@@ -552,24 +769,22 @@ static esc_api_rc_t remind(actions_ctx_t *ctx, const char *id, esc_actions_incid
                        ESC_API_FAIL;
         esc_buf_init(&text, 0);
         esc_actions_reminder_text(inc, id, a, ctx->pol, &text);
-        esc_api_rc_t rc =
-                esc_actions_slack_post(ctx->api, inc->channel_id, text.data, err, err_size);
+        esc_api_rc_t rc = esc_actions_slack_post_keyed(ctx->api, inc->channel_id, text.data, id,
+                                                       key, err, err_size);
         esc_buf_free(&text);
         return rc;
 }
 
 static esc_api_rc_t post(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
-                         const esc_event_t *ev, char *err, size_t err_size)
+                         const esc_event_t *ev, const char *key, char *err, size_t err_size)
 {
         esc_buf_t text;
         esc_api_rc_t rc = ESC_API_OK;
-        char key[64];
 
         if (!esc_actions_slack_enabled(ctx->api))
                 return esc_err(err, err_size, "slack.token is not set (env ESC_SLACK_TOKEN)"),
                        ESC_API_FAIL;
         esc_buf_init(&text, 0);
-        snprintf(key, sizeof(key), "slack:post:%" PRId64, ev ? ev->seq : inc->st.seq);
         if (esc_actions_post_text(inc, id, ev, ctx->pol, &text))
                 rc = esc_actions_slack_post_keyed(ctx->api, inc->channel_id, text.data, id, key,
                                                   err, err_size);
@@ -582,7 +797,7 @@ static esc_api_rc_t post(actions_ctx_t *ctx, const char *id, esc_actions_inciden
  * (zendesk.fields.sev, value sev_<n>) and the esc link field
  * (zendesk.fields.esc_link, the incident id). */
 static esc_api_rc_t ticket(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
-                           const esc_event_t *ev, char *err, size_t err_size)
+                           const esc_event_t *ev, const char *key, char *err, size_t err_size)
 {
         esc_actions_ticket_t t;
         json_t *fields = json_array();
@@ -614,7 +829,7 @@ static esc_api_rc_t ticket(actions_ctx_t *ctx, const char *id, esc_actions_incid
                                                         "value", id));
         esc_api_rc_t rc = esc_actions_zendesk_update(
                 ctx->api, inc->ticket_id, t.body.data, t.public, t.status,
-                json_array_size(fields) ? fields : NULL, err, err_size);
+                json_array_size(fields) ? fields : NULL, key, err, err_size);
         json_decref(fields);
         esc_buf_free(&t.body);
         return rc;
@@ -625,7 +840,7 @@ static esc_api_rc_t ticket(actions_ctx_t *ctx, const char *id, esc_actions_incid
  * ids), and a child issue per corrective action, made under a
  * deterministic id so a repeat after a crash finds it instead. */
 static esc_api_rc_t linear(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
-                           const esc_event_t *ev, char *err, size_t err_size)
+                           const esc_event_t *ev, const char *okey, char *err, size_t err_size)
 {
         esc_actions_linear_t l;
         char uuid[37];
@@ -666,9 +881,15 @@ static esc_api_rc_t linear(actions_ctx_t *ctx, const char *id, esc_actions_incid
                 const char *state = l.state ? esc_config_get(ctx->conf, key) : NULL;
                 if (state && *state)
                         json_object_set_new(input, "stateId", json_string(state));
+                char comment[37];
+                esc_buf_t ck;
+                esc_buf_init(&ck, 0);
+                esc_buf_printf(&ck, "%s/%s", id, okey);
+                esc_actions_issue_uuid(ck.data, comment);
+                esc_buf_free(&ck);
                 if (l.comment.len)
-                        rc = esc_actions_linear_comment(ctx->api, uuid, l.comment.data, err,
-                                                        err_size);
+                        rc = esc_actions_linear_comment(ctx->api, uuid, comment, l.comment.data,
+                                                        err, err_size);
                 if (rc == ESC_API_OK && json_object_size(input))
                         rc = esc_actions_linear_issue_update(ctx->api, uuid, input, err, err_size);
                 json_decref(input);
@@ -677,22 +898,58 @@ static esc_api_rc_t linear(actions_ctx_t *ctx, const char *id, esc_actions_incid
         return rc;
 }
 
-static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
-                    const esc_event_t *ev)
+/* An owed job from before a restart: whether the target already has it
+ * (*found), looked up by its key. Kinds whose repeat is refused or
+ * idempotent at the target need no lookup. */
+static esc_api_rc_t look_up(actions_ctx_t *ctx, esc_actions_incident_t *inc, const job_t *j,
+                            const char *key, bool *found, char *err, size_t err_size)
 {
-        esc_actions_incident_t *inc = incident(ctx, id);
-        char err[1024] = "", q[160];
-        esc_api_rc_t rc;
+        *found = false;
+        switch (j->a.kind) {
+        case ESC_ACT_POST:
+        case ESC_ACT_REMIND:
+                return esc_actions_slack_find_post(ctx->api, inc->channel_id, key, found, err,
+                                                   err_size);
+        case ESC_ACT_TICKET:
+                return esc_actions_zendesk_find_update(ctx->api, inc->ticket_id, key, found, err,
+                                                       err_size);
+        default:
+                return ESC_API_OK;
+        }
+}
 
-        if (!inc || !esc_actions_needed(inc, a, ctx->pol))
-                return;
-        switch (a->kind) {
+/* Does job j. ESC_API_RETRY leaves it at its queue's head. */
+static esc_api_rc_t execute(actions_ctx_t *ctx, job_t *j)
+{
+        const char *id = j->incident_id;
+        esc_actions_incident_t *inc = incident(ctx, id);
+        char err[1024] = "", q[160], key[96];
+        esc_api_rc_t rc;
+        bool found = false;
+
+        if (!inc || !esc_actions_needed(inc, &j->a, ctx->pol))
+                return ESC_API_OK;
+        if (j->a.kind == ESC_ACT_POST && !j->seq)
+                snprintf(key, sizeof(key), "slack:post:%" PRId64, inc->st.seq);
+        else
+                job_key(j, key, sizeof(key));
+        if (j->verify) {
+                rc = look_up(ctx, inc, j, key, &found, err, sizeof(err));
+                if (rc == ESC_API_RETRY)
+                        goto failed;
+                if (found) {
+                        esc_log(ESC_LOG_INFO, COMP, "done before the restart, not repeated",
+                                "incident=%s key=%s", esc_log_quote(id, q, sizeof(q)), key);
+                        return ESC_API_OK;
+                }
+        }
+        switch (j->a.kind) {
         case ESC_ACT_CREATE_CHANNEL:
                 rc = create_channel(ctx, id, inc, err, sizeof(err));
                 break;
         case ESC_ACT_INVITE:
-                invite(ctx, id, inc, a->role);
-                return;
+                invite(ctx, id, inc, j->a.role);
+                return ESC_API_OK;
         case ESC_ACT_CREATE_ISSUE:
                 rc = create_issue(ctx, id, inc, err, sizeof(err));
                 break;
@@ -703,81 +960,174 @@ static void execute(actions_ctx_t *ctx, const char *id, const esc_action_t *a,
                 rc = page(ctx, id, inc, true, err, sizeof(err));
                 break;
         case ESC_ACT_REMIND:
-                rc = remind(ctx, id, inc, a, err, sizeof(err));
+                rc = remind(ctx, id, inc, &j->a, key, err, sizeof(err));
                 break;
         case ESC_ACT_POST:
-                rc = post(ctx, id, inc, ev, err, sizeof(err));
+                rc = post(ctx, id, inc, j->ev, key, err, sizeof(err));
                 break;
         case ESC_ACT_PAGE_MANAGER:
                 rc = page_manager(ctx, id, inc, err, sizeof(err));
                 break;
         case ESC_ACT_TICKET:
-                rc = ticket(ctx, id, inc, ev, err, sizeof(err));
+                rc = ticket(ctx, id, inc, j->ev, key, err, sizeof(err));
                 break;
         case ESC_ACT_LINEAR:
-                rc = linear(ctx, id, inc, ev, err, sizeof(err));
+                rc = linear(ctx, id, inc, j->ev, key, err, sizeof(err));
                 break;
         case ESC_ACT_ARCHIVE:
         case ESC_ACT_UNARCHIVE:
                 rc = esc_actions_slack_archive(ctx->api, inc->channel_id,
-                                               a->kind == ESC_ACT_ARCHIVE, err, sizeof(err));
+                                               j->a.kind == ESC_ACT_ARCHIVE, err, sizeof(err));
                 break;
         default:
-                return;
+                return ESC_API_OK;
         }
-        const char *what = esc_action_kind_name(a->kind);
+failed:;
+        const char *what = esc_action_kind_name(j->a.kind);
         char labels[64];
         snprintf(labels, sizeof(labels), "action=\"%s\"", what);
         if (rc == ESC_API_OK) {
                 esc_metric_add(ctx->m_actions, labels, 1);
-                esc_log(ESC_LOG_INFO, COMP, "action done", "incident=%s action=%s",
-                        esc_log_quote(id, q, sizeof(q)), what);
-                if (a->kind == ESC_ACT_CREATE_CHANNEL || a->kind == ESC_ACT_CREATE_ISSUE ||
-                    a->kind == ESC_ACT_PAGE || a->kind == ESC_ACT_PAGE_MANAGER)
-                        inc->retry_backoff_ms = 0;
-                return;
+                esc_log(ESC_LOG_INFO, COMP, "action done", "incident=%s action=%s key=%s",
+                        esc_log_quote(id, q, sizeof(q)), what, key);
+                return ESC_API_OK;
         }
         esc_metric_add(ctx->m_failures, labels, 1);
-        /* Owed state (channel, issue, page) is retried by reconciliation;
-         * reminders and resolves are one-shot. */
-        bool retry =
-                rc == ESC_API_RETRY && (a->kind == ESC_ACT_CREATE_CHANNEL ||
-                                        a->kind == ESC_ACT_CREATE_ISSUE || a->kind == ESC_ACT_PAGE);
-        esc_log(ESC_LOG_ERROR, COMP, retry ? "action failed, will retry" : "action failed",
-                "incident=%s action=%s error=\"%s\"", esc_log_quote(id, q, sizeof(q)), what, err);
-        if (retry)
-                schedule_retry(ctx, inc);
+        esc_log(ESC_LOG_ERROR, COMP,
+                rc == ESC_API_RETRY ? "action failed, will retry" : "action failed for good",
+                "incident=%s action=%s key=%s error=\"%s\"", esc_log_quote(id, q, sizeof(q)), what,
+                key, err);
+        return rc == ESC_API_RETRY ? ESC_API_RETRY : ESC_API_FAIL;
 }
 
-/* Runs the planned actions in order for at most QUEUE_BUDGET_US; what is
- * left waits for the next tick. Slow APIs (Retry-After, backoff) then never
- * keep the consumer from polling for longer than max.poll.interval.ms. */
-#define QUEUE_BUDGET_US (60 * ESC_USEC_PER_SEC)
+/* The kickoff post and the ticket's first note carry the channel and the
+ * Linear issue, which other queues make: they wait for those links up to
+ * LINK_WAIT_US, then go without the one still missing. */
+#define LINK_WAIT_US (30 * ESC_USEC_PER_SEC)
 
-static void run_queue(actions_ctx_t *ctx)
+static bool waits_for_links(actions_ctx_t *ctx, const job_t *j, int64_t now)
+{
+        esc_actions_incident_t *inc = incident(ctx, j->incident_id);
+        bool kickoff = !j->ev || j->ev->type == ESC_EV_SEVERITY_ASSIGNED;
+        if (!inc || !kickoff || (j->a.kind != ESC_ACT_POST && j->a.kind != ESC_ACT_TICKET) ||
+            now - j->queued_us > LINK_WAIT_US)
+                return false;
+        esc_action_t channel = {.kind = ESC_ACT_CREATE_CHANNEL};
+        esc_action_t issue = {.kind = ESC_ACT_CREATE_ISSUE};
+        return (esc_actions_linear_enabled(ctx->api) &&
+                esc_actions_needed(inc, &issue, ctx->pol)) ||
+               (j->a.kind == ESC_ACT_TICKET && esc_actions_slack_enabled(ctx->api) &&
+                esc_actions_needed(inc, &channel, ctx->pol));
+}
+
+/* Runs the head of one target's queue. Returns false when the queue is
+ * held (transient failure: backed off; record not delivered). */
+static bool run_head(actions_ctx_t *ctx, target_queue_t *tq, int64_t now)
+{
+        job_t *j = &tq->jobs.v[tq->jobs.head];
+        if (!j->called && waits_for_links(ctx, j, now)) {
+                tq->next_try_us = now + 100 * 1000;
+                return false;
+        }
+        if (!j->called) {
+                esc_api_rc_t rc = execute(ctx, j);
+                if (rc == ESC_API_RETRY) {
+                        int ra = esc_actions_apis_retry_after_ms(ctx->api);
+                        int wait = tq->backoff_ms ? tq->backoff_ms : RETRY_MIN_MS;
+                        tq->backoff_ms = wait * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : wait * 2;
+                        /* Jitter: up to a quarter more, so instances do not retry in step. */
+                        wait += (int)(esc_mono_us() % (wait / 4 + 1));
+                        if (ra >= 0)
+                                wait = ra;
+                        tq->next_try_us = now + (int64_t)wait * 1000;
+                        return false;
+                }
+                tq->backoff_ms = 0;
+                j->called = true;
+                j->status = rc == ESC_API_OK ? ESC_OUTBOUND_DONE : ESC_OUTBOUND_FAILED;
+                if (outboxed(j)) {
+                        char point[64];
+                        snprintf(point, sizeof(point), "actions.after.%s",
+                                 esc_action_kind_name(j->a.kind));
+                        esc_fault_point(point);
+                }
+        }
+        if (outboxed(j) && !send_outbound(ctx, j)) {
+                tq->next_try_us = now + RETRY_MIN_MS * 1000;
+                return false;
+        }
+        job_free(ctx, j);
+        tq->jobs.head++;
+        return true;
+}
+
+/* Runs the queues round-robin, a job at a time each, for at most
+ * QUEUE_BUDGET_US: a slow or failing target never keeps the others
+ * waiting, nor the consumer from polling within max.poll.interval.ms. */
+#define QUEUE_BUDGET_US (5 * ESC_USEC_PER_SEC)
+
+static void run_queues(actions_ctx_t *ctx)
 {
         int64_t start = esc_mono_us();
-        size_t i = 0;
-        for (; i < ctx->nqueued; i++) {
-                if (esc_signals_stop_requested() || esc_mono_us() - start > QUEUE_BUDGET_US)
-                        break;
-                execute(ctx, ctx->queue[i].incident_id, &ctx->queue[i].a, ctx->queue[i].ev);
-                queued_free(&ctx->queue[i]);
+        bool progress = true;
+        while (progress && !esc_signals_stop_requested() &&
+               esc_mono_us() - start < QUEUE_BUDGET_US) {
+                progress = false;
+                for (int t = 0; t < T__COUNT; t++) {
+                        target_queue_t *tq = &ctx->q[t];
+                        int64_t now = esc_mono_us();
+                        if (list_len(&tq->jobs) == 0 || now < tq->next_try_us)
+                                continue;
+                        if (run_head(ctx, tq, now))
+                                progress = true;
+                }
         }
-        if (i < ctx->nqueued)
-                esc_log(ESC_LOG_WARN, COMP, "actions deferred to the next tick", "left=%zu",
-                        ctx->nqueued - i);
-        if (i > 0 && i < ctx->nqueued)
-                memmove(ctx->queue, ctx->queue + i, (ctx->nqueued - i) * sizeof(*ctx->queue));
-        ctx->nqueued -= i;
+        for (int t = 0; t < T__COUNT; t++) {
+                char labels[64];
+                snprintf(labels, sizeof(labels), "target=\"%s\"", target_names[t]);
+                esc_metric_set(ctx->m_queued, labels, (double)list_len(&ctx->q[t].jobs));
+        }
+}
+
+/* Commits, per partition, the oldest offset whose jobs are not all done
+ * (everything before it happened outside), asynchronously; sync on the way
+ * out. Never during a replay, and never backwards. */
+static void commit_done(actions_ctx_t *ctx, bool sync)
+{
+        int64_t *low = esc_xcalloc(MAX_PARTITIONS, sizeof(*low));
+        for (int32_t p = 0; p < MAX_PARTITIONS; p++)
+                low[p] = ctx->parts[p].next;
+        for (int t = 0; t < T__COUNT; t++) {
+                const job_list_t *l = &ctx->q[t].jobs;
+                for (size_t i = l->head; i < l->n; i++)
+                        if (l->v[i].offset >= 0 && l->v[i].partition >= 0 &&
+                            l->v[i].partition < MAX_PARTITIONS &&
+                            l->v[i].offset < low[l->v[i].partition])
+                                low[l->v[i].partition] = l->v[i].offset;
+        }
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+        for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+                part_t *pt = &ctx->parts[p];
+                if (!pt->assigned || !pt->reconciled || low[p] <= pt->committed)
+                        continue;
+                rd_kafka_topic_partition_list_add(l, ctx->topic, p)->offset = low[p];
+                pt->committed = low[p];
+        }
+        if (l->cnt > 0 && ctx->rk) {
+                rd_kafka_resp_err_t err = rd_kafka_commit(ctx->rk, l, sync ? 0 : 1);
+                if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                        esc_log(ESC_LOG_WARN, COMP, "offset commit failed", "error=\"%s\"",
+                                rd_kafka_err2str(err));
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        free(low);
 }
 
 /* ---- replay and reconciliation -------------------------------------------------- */
 
 typedef struct reconcile_arg {
         actions_ctx_t *ctx;
-        int32_t partition; /* -1: incidents due for a retry or a resend */
-        int64_t now_us;
+        int32_t partition; /* -1: incidents with a record-back to resend */
 } reconcile_arg_t;
 
 static void reconcile_one(const char *key, void *value, void *opaque)
@@ -788,21 +1138,13 @@ static void reconcile_one(const char *key, void *value, void *opaque)
                 return;
         if (ra->partition >= 0) {
                 if (inc->partition == ra->partition)
-                        plan_into_queue(ra->ctx, key, inc, NULL);
+                        plan_jobs(ra->ctx, key, inc, NULL, inc->partition, -1, false);
                 return;
         }
         if (inc->pending_records)
                 send_records(ra->ctx, key, inc);
         if (inc->pending_records)
                 ra->ctx->attention = true;
-        if (inc->retry_at_us) {
-                if (inc->retry_at_us <= ra->now_us) {
-                        inc->retry_at_us = 0;
-                        plan_into_queue(ra->ctx, key, inc, NULL);
-                } else {
-                        ra->ctx->attention = true;
-                }
-        }
 }
 
 /* Replay of partition p is done. Reconciliation waits a grace period:
@@ -828,15 +1170,58 @@ static void reconcile_partitions(actions_ctx_t *ctx)
                 pt->reconciled = true;
                 if (pt->end > 0)
                         esc_log(ESC_LOG_INFO, COMP, "reconciling replayed incidents",
-                                "partition=%" PRId32, p);
+                                "partition=%" PRId32 " owed=%zu", p, list_len(&pt->owed));
                 esc_strmap_foreach(ctx->incidents, reconcile_one, &ra);
+                /* Then what the replay owes, in log order, each looked up
+                 * before it is done. */
+                for (size_t i = pt->owed.head; i < pt->owed.n; i++) {
+                        job_t *j = &pt->owed.v[i];
+                        *list_push(&ctx->q[target_of(j->a.kind)].jobs) = *j;
+                }
+                free(pt->owed.v);
+                memset(&pt->owed, 0, sizeof(pt->owed));
         }
+}
+
+/* The group's committed offsets of parts (where the outside work is
+ * complete); a partition without one gets `end` committed now. */
+static int committed_offsets(actions_ctx_t *ctx, rd_kafka_topic_partition_list_t *parts)
+{
+        rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+        rd_kafka_topic_partition_list_t *fresh = rd_kafka_topic_partition_list_new(4);
+        rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (int attempt = 0; attempt < 30; attempt++) {
+                err = rd_kafka_committed(ctx->rk, c, 5000);
+                if (!err || esc_signals_stop_requested())
+                        break;
+                esc_log(ESC_LOG_WARN, COMP, "cannot read committed offsets, retrying",
+                        "error=\"%s\"", rd_kafka_err2str(err));
+        }
+        for (int i = 0; !err && i < c->cnt; i++) {
+                part_t *pt = &ctx->parts[c->elems[i].partition];
+                if (c->elems[i].offset >= 0 && c->elems[i].offset <= pt->end) {
+                        pt->owed_from = pt->committed = c->elems[i].offset;
+                } else {
+                        pt->owed_from = pt->committed = pt->end;
+                        rd_kafka_topic_partition_list_add(fresh, ctx->topic, c->elems[i].partition)
+                                ->offset = pt->end;
+                }
+        }
+        if (!err && fresh->cnt > 0)
+                err = rd_kafka_commit(ctx->rk, fresh, 0);
+        if (err)
+                esc_log(ESC_LOG_ERROR, COMP, "cannot learn what the outside systems were told",
+                        "error=\"%s\"", rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(c);
+        rd_kafka_topic_partition_list_destroy(fresh);
+        return err ? -1 : 0;
 }
 
 static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
         actions_ctx_t *ctx = opaque;
         rd_kafka_t *rk = esc_worker_consumer(w);
+        ctx->rk = rk;
         for (int i = 0; i < parts->cnt; i++) {
                 int32_t p = parts->elems[i].partition;
                 int64_t lo = -1, hi = -1;
@@ -864,11 +1249,13 @@ static int on_assign(esc_worker_t *w, rd_kafka_topic_partition_list_t *parts, vo
                                 "history trimmed: incidents opened before "
                                 "the low watermark are unknown",
                                 "partition=%" PRId32 " low=%" PRId64, p, lo);
-                ctx->parts[p] = (part_t){.assigned = true, .end = hi};
+                ctx->parts[p] = (part_t){.assigned = true, .end = hi, .next = lo};
                 if (hi <= lo)
                         caught_up(ctx, p);
                 parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
         }
+        if (committed_offsets(ctx, parts))
+                return -1;
         esc_log(ESC_LOG_INFO, COMP, "partitions assigned, replaying", "partitions=%d", parts->cnt);
         return 0;
 }
@@ -889,18 +1276,34 @@ static void collect_revoked(const char *key, void *value, void *opaque)
                         keys_push(&ra->keys, key);
 }
 
+static bool not_revoked(const job_t *j, void *arg)
+{
+        const rd_kafka_topic_partition_list_t *parts = arg;
+        for (int i = 0; i < parts->cnt; i++)
+                if (parts->elems[i].partition == j->partition)
+                        return false;
+        return true;
+}
+
 static void on_revoke(esc_worker_t *w, const rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
         actions_ctx_t *ctx = opaque;
         revoke_arg_t ra = {.parts = parts};
+        /* What is done is committed; the rest is owed by the next owner,
+         * which replays from that offset and looks each job up. */
+        commit_done(ctx, true);
+        for (int t = 0; t < T__COUNT; t++)
+                list_filter(ctx, &ctx->q[t].jobs, not_revoked, (void *)parts);
         esc_strmap_foreach(ctx->incidents, collect_revoked, &ra);
         for (size_t i = 0; i < ra.keys.n; i++)
                 drop(ctx, ra.keys.v[i]);
         keys_free(&ra.keys);
         for (int i = 0; i < parts->cnt; i++) {
                 int32_t p = parts->elems[i].partition;
-                if (p >= 0 && p < MAX_PARTITIONS)
+                if (p >= 0 && p < MAX_PARTITIONS) {
+                        list_clear(ctx, &ctx->parts[p].owed);
                         ctx->parts[p] = (part_t){0};
+                }
         }
         compact_map(ctx);
         esc_metric_set(ctx->m_incidents, NULL, (double)ctx->live);
@@ -990,8 +1393,16 @@ static void fold_message(actions_ctx_t *ctx, const rd_kafka_message_t *m)
                 inc = restore(ctx, ev, p);
         }
         if (inc && esc_actions_fold(inc, ev)) {
-                if (live)
-                        plan_into_queue(ctx, ev->incident_id, inc, ev);
+                if (live) {
+                        plan_jobs(ctx, ev->incident_id, inc, ev, p, m->offset, false);
+                } else if (m->offset >= pt->owed_from) {
+                        if (ev->type == ESC_EV_OUTBOUND_RECORDED) {
+                                recorded_arg_t ra = {ev->incident_id, ev->p.outbound_recorded.key};
+                                list_filter(ctx, &pt->owed, not_recorded, &ra);
+                        } else {
+                                plan_jobs(ctx, ev->incident_id, inc, ev, p, m->offset, true);
+                        }
+                }
                 if (ev->type == ESC_EV_CLOSED)
                         closed_push(ctx, ev->incident_id);
                 if (!live)
@@ -1002,19 +1413,26 @@ static void fold_message(actions_ctx_t *ctx, const rd_kafka_message_t *m)
                         esc_event_type_name(ev->type));
         }
         esc_event_clear(ev);
+        pt->next = m->offset + 1;
         if (!pt->caught_up && m->offset >= pt->end - 1)
                 caught_up(ctx, p);
 }
 
+/* Drops the closed incidents whose jobs are done; the others wait. */
 static void sweep_closed(actions_ctx_t *ctx)
 {
+        size_t keep = 0;
         for (size_t i = 0; i < ctx->nclosed; i++) {
                 esc_actions_incident_t *inc = incident(ctx, ctx->closed[i]);
+                if (inc && inc->st.status == ESC_STATUS_CLOSED && inc->jobs > 0) {
+                        ctx->closed[keep++] = ctx->closed[i];
+                        continue;
+                }
                 if (inc && inc->st.status == ESC_STATUS_CLOSED)
                         drop(ctx, ctx->closed[i]);
                 free(ctx->closed[i]);
         }
-        ctx->nclosed = 0;
+        ctx->nclosed = keep;
         compact_map(ctx);
         esc_metric_set(ctx->m_incidents, NULL, (double)ctx->live);
 }
@@ -1030,7 +1448,8 @@ static int on_batch(esc_worker_t *w, rd_kafka_message_t **msgs, size_t cnt,
                         continue;
                 fold_message(ctx, msgs[i]);
         }
-        run_queue(ctx);
+        run_queues(ctx);
+        commit_done(ctx, false);
         sweep_closed(ctx);
         return 0;
 }
@@ -1057,11 +1476,19 @@ static int on_tick(esc_worker_t *w, void *opaque)
         reconcile_partitions(ctx);
 
         if (ctx->attention) {
-                reconcile_arg_t ra = {.ctx = ctx, .partition = -1, .now_us = esc_mono_us()};
+                reconcile_arg_t ra = {.ctx = ctx, .partition = -1};
                 ctx->attention = false;
                 esc_strmap_foreach(ctx->incidents, reconcile_one, &ra);
         }
-        run_queue(ctx);
+        run_queues(ctx);
+        commit_done(ctx, false);
+        sweep_closed(ctx);
+        return 0;
+}
+
+static int on_drain(esc_worker_t *w, void *opaque)
+{
+        commit_done(opaque, true);
         return 0;
 }
 
@@ -1080,9 +1507,10 @@ static void ctx_free(void *state)
                 esc_strmap_foreach(ctx->incidents, free_one, NULL);
                 esc_strmap_destroy(ctx->incidents);
         }
-        for (size_t i = 0; i < ctx->nqueued; i++)
-                queued_free(&ctx->queue[i]);
-        free(ctx->queue);
+        for (int t = 0; t < T__COUNT; t++)
+                list_clear(ctx, &ctx->q[t].jobs);
+        for (int32_t p = 0; p < MAX_PARTITIONS; p++)
+                list_clear(ctx, &ctx->parts[p].owed);
         for (size_t i = 0; i < ctx->nclosed; i++)
                 free(ctx->closed[i]);
         free(ctx->closed);
@@ -1141,6 +1569,8 @@ static void actions_started(void *state, esc_worker_t *w)
                                               "Events folded while replaying partitions");
         ctx->m_incidents =
                 esc_metrics_gauge(mx, "esc_actions_incidents", "Open incidents held in memory");
+        ctx->m_queued =
+                esc_metrics_gauge(mx, "esc_actions_queued", "Outbox jobs waiting, by target");
 }
 
 const esc_worker_app_t esc_worker_actions_app = {
@@ -1152,8 +1582,11 @@ const esc_worker_app_t esc_worker_actions_app = {
         .ops = {.on_assign = on_assign,
                 .on_revoke = on_revoke,
                 .on_batch = on_batch,
-                .on_tick = on_tick},
-        .opts = {.batch_max = 500, .batch_ms = 50, .tick_ms = 1000},
+                .on_tick = on_tick,
+                .on_drain = on_drain},
+        /* The worker commits its own offsets (commit_done), never the
+         * runtime's "folded" positions. */
+        .opts = {.batch_max = 500, .batch_ms = 50, .tick_ms = 1000, .no_commit = true},
         .setup = actions_setup,
         .started = actions_started,
         .teardown = ctx_free,

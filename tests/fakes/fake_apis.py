@@ -14,16 +14,19 @@ each system received:
     conversations.setTopic  {channel, topic}
     conversations.archive   already_archived;  conversations.unarchive: not_archived
     conversations.list      every channel made (id, name, is_private, is_archived)
-    conversations.history   {channel}: its messages, newest first, with metadata
+    conversations.history   GET ?channel=&include_all_metadata= (or a JSON body):
+                            its messages, newest first, metadata when asked
     chat.postMessage        {channel, text, metadata}; ts unique per message
   Zendesk Support API v2:
     PUT /api/v2/tickets/{id}.json    {"ticket":{"comment":{"body","public"},
-                                     "status", "custom_fields":[{id,value}]}}
-                                     → 200 {"ticket":{...},"audit":{...}}
+                                     "status", "custom_fields":[{id,value}],
+                                     "metadata":{...}}} → 200 {"ticket":{...},
+                                     "audit":{..., "metadata":{"custom":{...}}}}
     GET /api/v2/tickets/{id}/comments.json → {"comments":[...]}
+    GET /api/v2/tickets/{id}/audits.json   → {"audits":[...]} with metadata
   Linear GraphQL (POST /graphql): issueCreate (a repeated input.id is
-    refused, "Entity already exists"), issueUpdate(id, input), commentCreate,
-    issue(id:) lookup.
+    refused, "Entity already exists"), issueUpdate(id, input), commentCreate
+    (a repeated input.id is refused too), issue(id:) and comment(id:) lookups.
   PagerDuty Events API v2 (POST /v2/enqueue): trigger (payload.summary,
     source and severity required, else 400 "invalid event"), acknowledge,
     resolve; 202 {"status":"success","message":"Event processed","dedup_key"}.
@@ -39,7 +42,8 @@ Retry-After: 1; --slack-name-taken-once answers the next one
 calls {"ok":false,"error":ERROR}; --pagerduty-503 N answers the first N
 PagerDuty events 503; --pagerduty-429-once; --linear-error answers
 issueCreate 400 with a GraphQL error; --zendesk-422 N answers the first N
-ticket updates 422 RecordInvalid; --zendesk-429-once. Every request is
+ticket updates 422 RecordInvalid; --zendesk-429-once; --zendesk-503-for S
+answers every Zendesk request 503 for the first S seconds. Every request is
 appended to --record as one JSON line: time, method, path, authorization
 header, content type, parsed body, status sent. Stop it with SIGTERM."""
 import argparse
@@ -51,6 +55,7 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ap = argparse.ArgumentParser()
@@ -70,6 +75,8 @@ ap.add_argument("--linear-error", action="store_true",
 ap.add_argument("--zendesk-422", type=int, default=0,
                 help="answer the first N ticket updates 422 RecordInvalid")
 ap.add_argument("--zendesk-429-once", action="store_true")
+ap.add_argument("--zendesk-503-for", type=float, default=0,
+                help="answer every Zendesk request 503 for the first S seconds")
 args = ap.parse_args()
 
 lock = threading.Lock()
@@ -80,8 +87,10 @@ for spec in args.slack_fail:
     method, error, n = spec.rsplit(":", 2)
     faults["slack:" + method] = (error, int(n))
 ids = itertools.count(1)
+started = time.time()
 channels = {}   # Slack channels by id
 issues = {}     # Linear issues by id
+comments = {}   # Linear comments by id
 tickets = {}    # Zendesk tickets by id
 pages = {}      # PagerDuty incidents by dedup_key
 
@@ -153,9 +162,12 @@ class Handler(BaseHTTPRequestHandler):
                                          "linear": list(issues.values()),
                                          "pagerduty": list(pages.values())})
         if path.startswith("/api/v2/tickets/"):
-            return self.zendesk(method, path, body)
+            return self.zendesk(method, path.split("?")[0], body)
         if path.startswith("/api/"):
-            return self.slack(path[len("/api/"):], body)
+            m, _, query = path[len("/api/"):].partition("?")
+            for k, v in urllib.parse.parse_qsl(query):
+                body.setdefault(k, True if v == "true" else v)
+            return self.slack(m, body)
         if path == "/graphql":
             return self.linear(body)
         if path == "/v2/enqueue":
@@ -239,15 +251,19 @@ class Handler(BaseHTTPRequestHandler):
     # ---- Zendesk ----------------------------------------------------------
 
     def zendesk(self, method, path, body):
-        m = re.match(r"^/api/v2/tickets/([^/]+?)(\.json|/comments\.json)$", path)
+        if time.time() - started < args.zendesk_503_for:
+            return self.answer(503, {"error": "ServiceUnavailable"})
+        m = re.match(r"^/api/v2/tickets/([^/]+?)(\.json|/comments\.json|/audits\.json)$", path)
         if not m:
             return self.answer(404, {"error": "InvalidEndpoint", "description": "Not found"})
         tid, what = m.group(1), m.group(2)
         with lock:
             t = tickets.setdefault(tid, {"id": tid, "status": "open", "comments": [],
-                                         "custom_fields": {}})
+                                         "custom_fields": {}, "audits": []})
         if method == "GET" and what == "/comments.json":
             return self.answer(200, {"comments": t["comments"], "next_page": None})
+        if method == "GET" and what == "/audits.json":
+            return self.answer(200, {"audits": t["audits"][::-1], "next_page": None})
         if method != "PUT" or what != ".json":
             return self.answer(405, {"error": "MethodNotAllowed"})
         if take_fault("zd429"):
@@ -275,8 +291,10 @@ class Handler(BaseHTTPRequestHandler):
                 events.append({"type": "Change", "field_name": "status", "value": t["status"]})
             for f in tk.get("custom_fields") or []:
                 t["custom_fields"][str(f.get("id"))] = f.get("value")
-        return self.answer(200, {"ticket": {"id": tid, "status": t["status"]},
-                                 "audit": {"id": next(ids), "events": events}})
+            audit = {"id": next(ids), "ticket_id": tid, "events": events,
+                     "metadata": {"custom": tk.get("metadata") or {}, "system": {}}}
+            t["audits"].append(audit)
+        return self.answer(200, {"ticket": {"id": tid, "status": t["status"]}, "audit": audit})
 
     # ---- Linear -----------------------------------------------------------
 
@@ -317,10 +335,16 @@ class Handler(BaseHTTPRequestHandler):
                 issue = issues.get(inp.get("issueId"))
                 if not issue:
                     return gql_err("Entity not found: Issue")
-                c = {"id": "comment-%d" % next(ids), "body": inp.get("body", "")}
+                if inp.get("id") and inp["id"] in comments:
+                    return gql_err("Entity already exists")
+                c = {"id": inp.get("id") or "comment-%d" % next(ids), "body": inp.get("body", "")}
+                comments[c["id"]] = c
                 issue["comments"].append(c)
             return self.answer(200, {"data": {"commentCreate": {"success": True,
                                                                 "comment": {"id": c["id"]}}}})
+        if "comment(" in q:
+            c = comments.get(var.get("id"))
+            return self.answer(200, {"data": {"comment": {"id": c["id"]} if c else None}})
         issue = issues.get(var.get("id"))
         return self.answer(200, {"data": {"issue": public(issue) if issue else None}})
 
