@@ -145,6 +145,14 @@ bool esc_actions_needed(const esc_actions_incident_t *inc, const esc_action_t *a
 void esc_actions_channel_name(const esc_actions_incident_t *inc, int attempt, char *buf,
                               size_t size);
 
+/* The channel topic (DESIGN §9: Sev + owners + SLA), which also names the
+ * incident so a restarted worker knows the channel for its own:
+ * "Sev 1 INC-7 | owner alice | CSM dave | response by ... | resolve by ...",
+ * at most ESC_ACTIONS_TOPIC_MAX bytes (Slack's limit is 250 characters). */
+#define ESC_ACTIONS_TOPIC_MAX 250
+void esc_actions_channel_topic(const esc_actions_incident_t *inc, const char *incident_id,
+                               esc_buf_t *out);
+
 /* "[Sev N] <account>: <title>" (capped at ESC_MAX_STR bytes on a UTF-8
  * boundary). */
 void esc_actions_issue_title(const esc_actions_incident_t *inc, esc_buf_t *out);

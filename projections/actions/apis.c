@@ -381,14 +381,61 @@ static esc_api_rc_t slack_call(esc_actions_apis_t *api, const char *method, json
         return rc;
 }
 
-esc_api_rc_t esc_actions_slack_create(esc_actions_apis_t *api, const char *name, char **id,
-                                      char **created_name, char *errbuf, size_t errbuf_size)
+esc_api_rc_t esc_actions_slack_set_topic(esc_actions_apis_t *api, const char *channel,
+                                         const char *topic, char *errbuf, size_t errbuf_size)
 {
         json_t *resp;
         char serr[64];
-        esc_api_rc_t rc = slack_call(api, "conversations.create",
-                                     json_pack("{s:s, s:b}", "name", name, "is_private", 0), &resp,
-                                     serr, sizeof(serr), errbuf, errbuf_size);
+        esc_api_rc_t rc = slack_call(api, "conversations.setTopic",
+                                     json_pack("{s:s, s:s}", "channel", channel, "topic", topic),
+                                     &resp, serr, sizeof(serr), errbuf, errbuf_size);
+        json_decref(resp);
+        return rc;
+}
+
+esc_api_rc_t esc_actions_slack_find_channel(esc_actions_apis_t *api, const char *name,
+                                            const char *incident_id, char **id, char *errbuf,
+                                            size_t errbuf_size)
+{
+        char url[2048];
+        http_resp_t r = {0};
+        size_t i;
+        json_t *c;
+
+        *id = NULL;
+        snprintf(url, sizeof(url),
+                 "%s/conversations.list?types=public_channel,private_channel&limit=1000",
+                 api->slack_url);
+        esc_buf_init(&r.body, API_RESPONSE_CAP);
+        esc_api_rc_t rc = call_as(api, "GET", "slack conversations.list", url, api->slack_auth,
+                                  NULL, &r, errbuf, errbuf_size);
+        json_t *j = rc == ESC_API_OK ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
+        json_array_foreach(json_object_get(j, "channels"), i, c)
+        {
+                const char *n = jstr(c, "name"), *cid = jstr(c, "id");
+                const char *topic = jstr(json_object_get(c, "topic"), "value");
+                /* "Sev N <incident> |...": the incident id as a whole word. */
+                const char *at = topic ? strstr(topic, incident_id) : NULL;
+                size_t len = strlen(incident_id);
+                if (n && cid && !strcmp(n, name) && at && at > topic && at[-1] == ' ' &&
+                    (at[len] == '\0' || at[len] == ' ') && !*id)
+                        *id = esc_strdup(cid);
+        }
+        json_decref(j);
+        esc_buf_free(&r.body);
+        return rc;
+}
+
+esc_api_rc_t esc_actions_slack_create(esc_actions_apis_t *api, const char *name, bool is_private,
+                                      char **id, char **created_name, char *errbuf,
+                                      size_t errbuf_size)
+{
+        json_t *resp;
+        char serr[64];
+        esc_api_rc_t rc =
+                slack_call(api, "conversations.create",
+                           json_pack("{s:s, s:b}", "name", name, "is_private", is_private), &resp,
+                           serr, sizeof(serr), errbuf, errbuf_size);
         if (rc == ESC_API_FAIL && !strcmp(serr, "name_taken"))
                 return ESC_API_NAME_TAKEN;
         if (rc != ESC_API_OK)

@@ -64,9 +64,19 @@ esc_api_rc_t esc_actions_zendesk_find_update(esc_actions_apis_t *api, const char
                                              const char *key, bool *found, char *errbuf,
                                              size_t errbuf_size);
 
-/* Creates a public channel; *id and *name (heap) receive Slack's answer. */
-esc_api_rc_t esc_actions_slack_create(esc_actions_apis_t *api, const char *name, char **id,
-                                      char **created_name, char *errbuf, size_t errbuf_size);
+/* Creates a channel (private when is_private); *id and *name (heap)
+ * receive Slack's answer. */
+esc_api_rc_t esc_actions_slack_create(esc_actions_apis_t *api, const char *name, bool is_private,
+                                      char **id, char **created_name, char *errbuf,
+                                      size_t errbuf_size);
+/* conversations.setTopic. */
+esc_api_rc_t esc_actions_slack_set_topic(esc_actions_apis_t *api, const char *channel,
+                                         const char *topic, char *errbuf, size_t errbuf_size);
+/* conversations.list (public and private, archived too): *id (heap) is the
+ * channel named `name` whose topic names incident_id, else NULL. */
+esc_api_rc_t esc_actions_slack_find_channel(esc_actions_apis_t *api, const char *name,
+                                            const char *incident_id, char **id, char *errbuf,
+                                            size_t errbuf_size);
 /* Invites one user; already_in_channel counts as success. */
 esc_api_rc_t esc_actions_slack_invite(esc_actions_apis_t *api, const char *channel,
                                       const char *user, char *errbuf, size_t errbuf_size);

@@ -333,6 +333,31 @@ void esc_actions_issue_title(const esc_actions_incident_t *inc, esc_buf_t *out)
         esc_buf_free(&t);
 }
 
+void esc_actions_channel_topic(const esc_actions_incident_t *inc, const char *incident_id,
+                               esc_buf_t *out)
+{
+        char ts[40];
+        esc_buf_t t;
+        esc_buf_init(&t, 0);
+        esc_buf_printf(&t, "Sev %d %s", inc->st.sev, incident_id);
+        static const struct {
+                esc_role_t role;
+                const char *label;
+        } who[] = {{ESC_ROLE_ENGINEERING_OWNER, "owner"}, {ESC_ROLE_CSM, "CSM"}};
+        for (size_t i = 0; i < sizeof(who) / sizeof(who[0]); i++)
+                if (*esc_actions_owner(inc, who[i].role))
+                        esc_buf_printf(&t, " | %s %s", who[i].label,
+                                       esc_actions_owner(inc, who[i].role));
+        if (inc->st.response_due_at != ESC_TIME_NONE)
+                esc_buf_printf(&t, " | response by %s",
+                               esc_time_format(inc->st.response_due_at, ts, sizeof(ts)));
+        if (inc->st.resolution_due_at != ESC_TIME_NONE)
+                esc_buf_printf(&t, " | resolve by %s",
+                               esc_time_format(inc->st.resolution_due_at, ts, sizeof(ts)));
+        put_capped(out, t.data ? t.data : "", ESC_ACTIONS_TOPIC_MAX);
+        esc_buf_free(&t);
+}
+
 static void put_due(esc_buf_t *out, const char *what, esc_time_t t, const char *none)
 {
         char ts[40];

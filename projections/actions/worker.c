@@ -144,6 +144,7 @@ static void usage(FILE *out)
                 "  --group G   consumer group (default: config actions.group, else esc-actions)\n"
                 "\n"
                 "Config: slack.api_url, slack.token (env ESC_SLACK_API_URL, ESC_SLACK_TOKEN),\n"
+                "slack.private_channels (false: true makes the channels private),\n"
                 "linear.api_url, linear.token, linear.team_id, pagerduty.events_url,\n"
                 "pagerduty.routing_keys.<product_area> or pagerduty.routing_keys.default,\n"
                 "pagerduty.manager_routing_key (unowned and breached incidents);\n"
@@ -587,19 +588,55 @@ static void invite(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *i
         esc_buf_free(&text);
 }
 
+/* The channel's topic (Sev, owners, SLA; it names the incident). Not
+ * worth failing the channel for: logged. */
+static void set_topic(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc)
+{
+        esc_buf_t topic;
+        char err[512], q[160];
+        esc_buf_init(&topic, 0);
+        esc_actions_channel_topic(inc, id, &topic);
+        if (esc_actions_slack_set_topic(ctx->api, inc->channel_id, topic.data ? topic.data : "",
+                                        err, sizeof(err)) != ESC_API_OK)
+                esc_log(ESC_LOG_ERROR, COMP, "channel topic not set", "incident=%s error=\"%s\"",
+                        esc_log_quote(id, q, sizeof(q)), err);
+        esc_buf_free(&topic);
+}
+
 static esc_api_rc_t create_channel(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
                                    char *err, size_t err_size)
 {
-        char name[ESC_ACTIONS_CHANNEL_MAX + 1];
+        char name[ESC_ACTIONS_CHANNEL_MAX + 1], q[160];
         esc_api_rc_t rc = ESC_API_FAIL;
+        const char *priv = esc_config_get(ctx->conf, "slack.private_channels");
+        bool is_private =
+                priv && (!strcmp(priv, "true") || !strcmp(priv, "yes") || !strcmp(priv, "1"));
         if (!esc_actions_slack_enabled(ctx->api))
                 return esc_err(err, err_size, "slack.token is not set (env ESC_SLACK_TOKEN)"),
                        ESC_API_FAIL;
         for (int attempt = 1; attempt <= 20; attempt++) {
                 char *cid = NULL, *cname = NULL;
                 esc_actions_channel_name(inc, attempt, name, sizeof(name));
-                rc = esc_actions_slack_create(ctx->api, name, &cid, &cname, err, err_size);
+                rc = esc_actions_slack_create(ctx->api, name, is_private, &cid, &cname, err,
+                                              err_size);
                 if (rc == ESC_API_NAME_TAKEN) {
+                        /* Ours already, made by a run that crashed before
+                         * recording it? Its topic names the incident. */
+                        char *mine = NULL, ferr[256];
+                        if (esc_actions_slack_find_channel(ctx->api, name, id, &mine, ferr,
+                                                           sizeof(ferr)) == ESC_API_OK &&
+                            mine) {
+                                esc_log(ESC_LOG_INFO, COMP,
+                                        "channel made before a restart found by its topic",
+                                        "incident=%s channel=%s", esc_log_quote(id, q, sizeof(q)),
+                                        mine);
+                                free(inc->channel_id);
+                                free(inc->channel_name);
+                                inc->channel_id = mine;
+                                inc->channel_name = esc_strdup(name);
+                                rc = ESC_API_OK;
+                                break;
+                        }
                         esc_log(ESC_LOG_INFO, COMP, "channel name taken, adding a suffix",
                                 "name=%s", name);
                         rc = ESC_API_FAIL;
@@ -612,6 +649,7 @@ static esc_api_rc_t create_channel(actions_ctx_t *ctx, const char *id, esc_actio
                         free(inc->channel_name);
                         inc->channel_id = cid;
                         inc->channel_name = cname;
+                        set_topic(ctx, id, inc);
                 }
                 break;
         }

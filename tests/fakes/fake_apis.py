@@ -43,7 +43,8 @@ calls {"ok":false,"error":ERROR}; --pagerduty-503 N answers the first N
 PagerDuty events 503; --pagerduty-429-once; --linear-error answers
 issueCreate 400 with a GraphQL error; --zendesk-422 N answers the first N
 ticket updates 422 RecordInvalid; --zendesk-429-once; --zendesk-503-for S
-answers every Zendesk request 503 for the first S seconds. Every request is
+answers every Zendesk request 503 for the first S seconds, and POST /_fault
+{"zendesk_503": true|false} turns that on and off. Every request is
 appended to --record as one JSON line: time, method, path, authorization
 header, content type, parsed body, status sent. Stop it with SIGTERM."""
 import argparse
@@ -137,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = {"_unparsed": raw.decode("utf-8", "replace")}
         status = self.route(method, self.path, body)
-        if self.path == "/_state":
+        if self.path in ("/_state", "/_fault"):
             return
         with lock, open(args.record, "a") as f:
             f.write(json.dumps({"t": time.time(), "method": method, "path": self.path,
@@ -155,6 +156,10 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_any("GET")
 
     def route(self, method, path, body):
+        if path == "/_fault":
+            with lock:
+                faults["zd503_on"] = bool(body.get("zendesk_503"))
+            return self.answer(200, {"ok": True})
         if path == "/_state":
             with lock:
                 return self.answer(200, {"slack": list(channels.values()),
@@ -201,7 +206,9 @@ class Handler(BaseHTTPRequestHandler):
             return ok(channel={k: c[k] for k in ("id", "name", "is_channel", "is_private")})
         if m == "conversations.list":
             with lock:
-                return ok(channels=[{k: c[k] for k in ("id", "name", "is_private", "is_archived")}
+                return ok(channels=[dict({k: c[k] for k in ("id", "name", "is_private",
+                                                            "is_archived")},
+                                         topic={"value": c["topic"]})
                                     for c in channels.values()],
                           response_metadata={"next_cursor": ""})
         if ch is None:
@@ -251,7 +258,7 @@ class Handler(BaseHTTPRequestHandler):
     # ---- Zendesk ----------------------------------------------------------
 
     def zendesk(self, method, path, body):
-        if time.time() - started < args.zendesk_503_for:
+        if faults.get("zd503_on") or time.time() - started < args.zendesk_503_for:
             return self.answer(503, {"error": "ServiceUnavailable"})
         m = re.match(r"^/api/v2/tickets/([^/]+?)(\.json|/comments\.json|/audits\.json)$", path)
         if not m:

@@ -61,7 +61,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[1], "slack-post"))
                 rc = esc_actions_slack_post(api, "C1", "hello", err, sizeof(err));
         else if (!strcmp(argv[1], "slack-create"))
-                rc = esc_actions_slack_create(api, "esc-acme-20261127", &a, &b, err, sizeof(err));
+                rc = esc_actions_slack_create(api, "esc-acme-20261127", false, &a, &b, err,
+                                              sizeof(err));
         else {
                 fprintf(stderr, "unknown op %s\n", argv[1]);
                 rc = ESC_API_FAIL;
