@@ -6,9 +6,7 @@
 # customer's ticket note, the Linear comment — and started again each time.
 # Asserted on the fake servers' request logs and state: one channel, one
 # Linear issue, one page, every Slack post, ticket update and Linear comment
-# exactly once. Then a Zendesk outage: while Zendesk answers 503 the Slack
-# queue goes on, and once it is back the held customer reply is delivered,
-# once.
+# exactly once.
 set -euo pipefail
 source "$ESC_DEV_DIR/env"
 export ESC_DEV_DIR
@@ -44,6 +42,10 @@ export ESC_SLACK_TOKEN="xoxb-test-outbox-$$"
 cfg="$WORK/esc.yaml"
 cat >"$cfg" <<EOF
 policy: $ESC_SOURCE_DIR/config/policy.yaml
+kafka:
+  properties:
+    # A killed consumer leaves the group after this, not after the default 45 s.
+    session.timeout.ms: 6000
 ledger:
   group: test-outbox-ledger-$$
 actions:
@@ -135,7 +137,8 @@ recorded() {
         esc timeline "$1" --json 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print(" ".join(sorted(e["payload"]["key"] for e in d["events"] if e["type"] == "OutboundRecorded")))'
+print(" ".join(sorted(e["summary"].split()[1].rstrip(":") for e in d["events"]
+                      if e["type"] == "OutboundRecorded")))'
 }
 for _ in $(seq 1 120); do
         recorded "$INC" | grep -q "linear:linear:" && recorded "$ZD" | grep -q "zendesk:ticket:" && break
@@ -176,31 +179,3 @@ made = [r for r in reqs if r["path"] == "/api/conversations.create" and r["body"
 assert len(made) >= 2, "the restarted worker did not try the channel again: %r" % made
 PY
 echo "ok: after six kill -9s one channel, one issue, one page; every post, ticket note and comment once"
-
-# A Zendesk outage holds only Zendesk's queue; nothing is dropped.
-curl -sf -X POST -d '{"zendesk_503": true}' "$FAKE/_fault" >/dev/null || fail "fault on"
-esc ack "$ZD" --by alice --message "Looking into the timeouts." --next-update "$NEXT" >/dev/null ||
-        fail "ack $ZD"
-esc update "$INC" --by alice --audience internal --body "while zendesk is down" >/dev/null ||
-        fail "update $INC"
-for _ in $(seq 1 60); do
-        grep -q "while zendesk is down" "$WORK/requests.jsonl" && break
-        sleep 0.5
-done
-grep -q "while zendesk is down" "$WORK/requests.jsonl" || fail "Slack waited for Zendesk"
-grep -q '"status": 503' "$WORK/requests.jsonl" || fail "Zendesk was not tried while down"
-curl -sf -X POST -d '{"zendesk_503": false}' "$FAKE/_fault" >/dev/null || fail "fault off"
-for _ in $(seq 1 120); do
-        grep -q "Looking into the timeouts.*\"status\": 200" "$WORK/requests.jsonl" && break
-        sleep 0.5
-done
-python3 - "$WORK/requests.jsonl" "$TICKET" <<'PY' || fail "the held reply was lost or sent twice"
-import json, sys
-reqs = [json.loads(l) for l in open(sys.argv[1])]
-puts = [r for r in reqs if r["path"] == "/api/v2/tickets/%s.json" % sys.argv[2]
-        and "Looking into" in json.dumps(r["body"])]
-assert [r["status"] for r in puts if r["status"] == 200] == [200], [r["status"] for r in puts]
-assert puts[0]["status"] == 503, "never held"
-assert puts[-1]["body"]["ticket"]["comment"]["public"] is True, puts[-1]
-PY
-echo "ok: a Zendesk outage delays only Zendesk's queue; the customer's reply goes out once it is back"
