@@ -184,19 +184,34 @@ static esc_decision_verdict_t decide_open(struct ctx *c)
         if (blank(o->product_area))
                 return blank_field(c, "product_area", "name the product area for routing");
 
+        /* What the command omits comes from the policy's account defaults. */
+        const esc_policy_account_t *pa = esc_policy_account(c->pol, o->account.id);
+        esc_account_t acct = o->account;
+        const char *csm = o->csm;
+        if (pa) {
+                if (blank(acct.name))
+                        acct.name = pa->name;
+                if (acct.health_score < 0)
+                        acct.health_score = pa->health_score;
+                if (acct.renewal_date == ESC_DATE_NONE)
+                        acct.renewal_date = pa->renewal_date;
+                if (blank(csm))
+                        csm = pa->csm;
+        }
+
         esc_classification_t cl;
         esc_deadlines_t dl;
-        esc_policy_classify(c->pol, &o->account, o->impact, cmd->occurred_at, &cl);
+        esc_policy_classify(c->pol, &acct, o->impact, cmd->occurred_at, &cl);
         esc_policy_deadlines(c->pol, cl.sev, cmd->occurred_at, &dl);
 
         esc_event_t *ev = emit(c, ESC_EV_ESCALATION_OPENED);
         esc_opened_t *e = &ev->p.opened;
-        e->account.id = esc_strdup(o->account.id);
-        e->account.name = esc_strdup(o->account.name);
-        e->account.tier = o->account.tier;
-        e->account.health_score = o->account.health_score;
-        e->account.paying = o->account.paying;
-        e->account.renewal_date = o->account.renewal_date;
+        e->account.id = esc_strdup(acct.id);
+        e->account.name = esc_strdup(acct.name);
+        e->account.tier = acct.tier;
+        e->account.health_score = acct.health_score;
+        e->account.paying = acct.paying;
+        e->account.renewal_date = acct.renewal_date;
         e->product_area = esc_strdup(o->product_area);
         e->title = esc_strdup(o->title);
         e->description = esc_strdup(o->description);
@@ -218,7 +233,7 @@ static esc_decision_verdict_t decide_open(struct ctx *c)
         assign_owner(c, ESC_ROLE_ENGINEERING_OWNER,
                      esc_policy_on_call(c->pol, o->product_area, cmd->occurred_at),
                      ESC_VIA_ROTATION);
-        assign_owner(c, ESC_ROLE_CSM, o->csm, ESC_VIA_MANUAL);
+        assign_owner(c, ESC_ROLE_CSM, csm, ESC_VIA_MANUAL);
         if (cl.sev <= 2)
                 assign_owner(c, ESC_ROLE_CS_MANAGER, esc_policy_cs_manager(c->pol, o->product_area),
                              ESC_VIA_ROTATION);

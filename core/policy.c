@@ -154,6 +154,15 @@ void esc_policy_destroy(esc_policy_t *pol)
                 free(p->email);
         }
         free(pol->people);
+        for (int i = 0; i < pol->naccounts; i++) {
+                esc_policy_account_t *a = &pol->accounts[i];
+                free(a->id);
+                free(a->name);
+                free(a->csm);
+                free(a->zendesk_organization_id);
+                free(a->crm_url);
+        }
+        free(pol->accounts);
         for (int i = 0; i < pol->nrotations; i++) {
                 esc_rotation_t *r = &pol->rotations[i];
                 free(r->product_area);
@@ -244,6 +253,23 @@ const esc_person_t *esc_policy_person(const esc_policy_t *pol, const char *id)
         for (int i = 0; i < pol->npeople; i++)
                 if (!strcmp(pol->people[i].id, id))
                         return &pol->people[i];
+        return NULL;
+}
+
+const esc_policy_account_t *esc_policy_account(const esc_policy_t *pol, const char *id)
+{
+        for (int i = 0; id && i < pol->naccounts; i++)
+                if (!strcmp(pol->accounts[i].id, id))
+                        return &pol->accounts[i];
+        return NULL;
+}
+
+const esc_policy_account_t *esc_policy_account_by_org(const esc_policy_t *pol, const char *org)
+{
+        for (int i = 0; org && *org && i < pol->naccounts; i++)
+                if (pol->accounts[i].zendesk_organization_id &&
+                    !strcmp(pol->accounts[i].zendesk_organization_id, org))
+                        return &pol->accounts[i];
         return NULL;
 }
 

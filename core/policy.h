@@ -89,6 +89,21 @@ typedef struct esc_person {
         char *email;             /* nullable */
 } esc_person_t;
 
+/* An account's static defaults (policy `accounts`): what an open command
+ * omits is filled from here. */
+typedef struct esc_policy_account {
+        char *id;
+        char *name;                    /* nullable */
+        int health_score;              /* 0..100, or -1: not given */
+        esc_date_t renewal_date;       /* ESC_DATE_NONE: not given */
+        char *csm;                     /* nullable; a person with role csm */
+        char *zendesk_organization_id; /* nullable */
+        char *crm_url;                 /* nullable */
+        bool has_tier, has_paying;
+        esc_tier_t tier;
+        bool paying;
+} esc_policy_account_t;
+
 typedef struct esc_rotation {
         char *product_area; /* "*" matches any area without its own rotation */
         uint64_t area_hash; /* esc_policy_area_hash(product_area) */
@@ -117,10 +132,13 @@ typedef struct esc_policy {
         int npeople;
         esc_rotation_t *rotations;
         int nrotations;
+        esc_policy_account_t *accounts;
+        int naccounts;
 } esc_policy_t;
 
 #define ESC_POLICY_MAX_PEOPLE 10000
 #define ESC_POLICY_MAX_ROTATIONS 1000
+#define ESC_POLICY_MAX_ACCOUNTS 100000
 
 /* The seed's table on a UTC Mon–Fri 09:00–17:00 calendar, no people. */
 esc_policy_t *esc_policy_default(void);
@@ -171,6 +189,10 @@ typedef struct esc_deadlines {
 void esc_policy_deadlines(const esc_policy_t *pol, int sev, esc_time_t from, esc_deadlines_t *out);
 
 const esc_person_t *esc_policy_person(const esc_policy_t *pol, const char *id);
+/* The account's policy defaults, or NULL if `accounts` does not list it. */
+const esc_policy_account_t *esc_policy_account(const esc_policy_t *pol, const char *id);
+/* The account whose zendesk_organization_id is org, or NULL. */
+const esc_policy_account_t *esc_policy_account_by_org(const esc_policy_t *pol, const char *org);
 /* true if id is listed in `people` with role cs_manager. */
 bool esc_policy_is_manager(const esc_policy_t *pol, const char *id);
 /* The engineering owner on call for product_area at instant t, or NULL if

@@ -27,6 +27,7 @@
 #include "producers/ingest.h"
 #include "producers/json_command.h"
 #include "producers/zendesk.h"
+#include "runtime/policy_load.h"
 #include "runtime/cmdout.h"
 #include "runtime/registry.h"
 #include "runtime/sys.h"
@@ -71,6 +72,7 @@ typedef struct worker {
 
 typedef struct ingest {
         const esc_config_t *conf;
+        esc_policy_t *pol; /* --format zendesk: the accounts' organizations */
         const esc_ingest_opts_t *opts;
         esc_ingest_stats_t *st;
         esc_cmdout_t *out;
@@ -204,7 +206,7 @@ static void process_line(worker_t *w, batch_t *b, bline_t *l)
                                  jerr.column, jerr.text);
                         ok = false;
                 } else {
-                        esc_zd_rc_t zr = esc_zendesk_map(in->conf, j, 0, &cmd, &e);
+                        esc_zd_rc_t zr = esc_zendesk_map(in->conf, in->pol, j, 0, &cmd, &e);
                         json_decref(j);
                         if (zr == ESC_ZD_IGNORED) {
                                 l->kind = L_SKIP;
@@ -538,6 +540,11 @@ int esc_ingest_run(const esc_config_t *conf, const esc_ingest_opts_t *opts, esc_
                 rc = -2;
                 goto out;
         }
+        if (opts->format == ESC_INGEST_ZENDESK &&
+            !(in.pol = esc_policy_from_config(conf, errbuf, errbuf_size))) {
+                rc = -2;
+                goto out;
+        }
         /* Fail fast on an unreachable broker or a missing topic: otherwise
          * every line would wait out message.timeout.ms (5 min) first. */
         in.out = esc_cmdout_new(conf, on_delivery, &in, METADATA_TIMEOUT_MS, errbuf, errbuf_size);
@@ -609,6 +616,7 @@ out:
         pthread_cond_destroy(&in.work_cv);
         pthread_cond_destroy(&in.done_cv);
         esc_cmdout_destroy(in.out, 0);
+        esc_policy_destroy(in.pol);
         if (in.rej) {
                 fclose(in.rej);
                 if (st->rejected == 0 && st->failed == 0)

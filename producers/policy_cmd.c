@@ -66,11 +66,11 @@ static void summarise(const esc_policy_t *pol, char *buf, size_t size)
 {
         snprintf(buf, size,
                  "%s: ok (version %s, calendar %s in %s, %d bump condition%s, %d %s, %d "
-                 "rotation%s)",
+                 "rotation%s, %d account%s)",
                  pol->source, pol->version, pol->calendar_name, esc_tz_name(esc_cal_tz(pol->cal)),
                  pol->nbumps, pol->nbumps == 1 ? "" : "s", pol->npeople,
                  pol->npeople == 1 ? "person" : "people", pol->nrotations,
-                 pol->nrotations == 1 ? "" : "s");
+                 pol->nrotations == 1 ? "" : "s", pol->naccounts, pol->naccounts == 1 ? "" : "s");
 }
 
 struct check_out {
@@ -122,10 +122,10 @@ static int cmd_check(esc_cli_t *cli, int argc, char **argv)
         if (json) {
                 json_decref(out.errors);
                 print_json(json_pack(
-                        "{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:i}", "ok", 1, "file", pol->source,
+                        "{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:i}", "ok", 1, "file", pol->source,
                         "version", pol->version, "calendar", pol->calendar_name, "timezone",
                         esc_tz_name(esc_cal_tz(pol->cal)), "bump_conditions", pol->nbumps, "people",
-                        pol->npeople, "rotations", pol->nrotations));
+                        pol->npeople, "rotations", pol->nrotations, "accounts", pol->naccounts));
         } else {
                 summarise(pol, line, sizeof(line));
                 printf("%s\n", line);

@@ -33,6 +33,7 @@
 #include "producers/commands.h"
 #include "producers/json_command.h"
 #include "producers/zendesk.h"
+#include "runtime/policy_load.h"
 #include "runtime/cmdout.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
@@ -53,6 +54,7 @@ typedef struct codec_slot {
 
 typedef struct webhook {
         esc_config_t *conf;
+        esc_policy_t *pol; /* the accounts' Zendesk organizations */
         esc_cmdout_t *out;
         const char *topic;  /* esc_cmdout_topic(out) */
         const char *secret; /* webhook.zendesk_secret; never logged */
@@ -311,7 +313,7 @@ static unsigned post_zendesk(webhook_t *wh, struct MHD_Connection *conn, req_t *
                 *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, errbuf, NULL);
                 return MHD_HTTP_BAD_REQUEST;
         }
-        switch (esc_zendesk_map(wh->conf, doc, 0, &cmd, &e)) {
+        switch (esc_zendesk_map(wh->conf, wh->pol, doc, 0, &cmd, &e)) {
         case ESC_ZD_COMMAND:
                 status = accepted(wh, conn, &cmd, 1, ret);
                 break;
@@ -497,6 +499,10 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
         wh.m_latency = esc_metrics_histogram(
                 wh.metrics, "esc_webhook_request_seconds", "Request latency, delivery included.",
                 esc_metrics_latency_buckets, esc_metrics_latency_buckets_cnt);
+        if (!(wh.pol = esc_policy_from_config(cli->conf, errbuf, sizeof(errbuf)))) {
+                rc = esc_cli_fail(ESC_EXIT_USAGE, "webhook", "%s", errbuf);
+                goto out;
+        }
         esc_signals_install();
         if ((errno = pthread_create(&wh.poller, NULL, poller_main, &wh)) != 0) {
                 esc_cli_fail(ESC_EXIT_RUNTIME, "webhook",
@@ -539,5 +545,6 @@ out:
         pthread_key_delete(wh.codec_key);
         pthread_mutex_destroy(&wh.codecs_mu);
         esc_metrics_destroy(wh.metrics);
+        esc_policy_destroy(wh.pol);
         return rc;
 }

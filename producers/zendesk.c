@@ -115,8 +115,8 @@ static const char *pick_product_area(const esc_config_t *conf, const json_t *det
         return a ? a : esc_config_str(conf, "zendesk.default_product_area", "general");
 }
 
-static esc_zd_rc_t build_open(const esc_config_t *conf, const json_t *detail, json_t *o,
-                              esc_jsoncmd_error_t *err)
+static esc_zd_rc_t build_open(const esc_config_t *conf, const esc_policy_t *pol,
+                              const json_t *detail, json_t *o, esc_jsoncmd_error_t *err)
 {
         char org[64] = "";
         const char *account, *impact, *tier;
@@ -126,12 +126,15 @@ static esc_zd_rc_t build_open(const esc_config_t *conf, const json_t *detail, js
                 account = cfg2(conf, "zendesk.account_by_organization.", org);
         else
                 org[0] = '\0', account = NULL;
+        if (!account && org[0] && pol && esc_policy_account_by_org(pol, org))
+                account = esc_policy_account_by_org(pol, org)->id;
         if (!account)
                 account = esc_config_get(conf, "zendesk.default_account");
         if (!account)
                 return fail(err, ESC_ZD_INVALID, "detail.organization_id",
                             "organization '%s' has no account: set "
-                            "zendesk.account_by_organization.<id> or zendesk.default_account",
+                            "zendesk.account_by_organization.<id>, the policy account's "
+                            "zendesk_organization_id or zendesk.default_account",
                             org[0] ? org : "(none)");
         impact = pick_impact(conf, detail);
         if (!impact)
@@ -174,8 +177,9 @@ static const char *current_value(const json_t *event, const char *key)
         return NULL;
 }
 
-esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const json_t *payload, esc_time_t now,
-                            esc_command_t *cmd, esc_jsoncmd_error_t *err)
+esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const esc_policy_t *pol,
+                            const json_t *payload, esc_time_t now, esc_command_t *cmd,
+                            esc_jsoncmd_error_t *err)
 {
         const char *type, *kind;
         const json_t *detail, *event;
@@ -229,7 +233,7 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const json_t *payload, esc
 
         if (!strcmp(kind, "ticket.created")) {
                 json_object_set_new(o, "type", json_string("open"));
-                rc = build_open(conf, detail, o, err);
+                rc = build_open(conf, pol, detail, o, err);
                 if (rc != ESC_ZD_COMMAND)
                         goto out;
         } else if (!strcmp(kind, "ticket.status_changed")) {

@@ -32,6 +32,7 @@
 
 #include "core/model.h"
 #include "producers/json_command.h"
+#include "core/policy.h"
 #include "runtime/config.h"
 
 typedef enum {
@@ -41,9 +42,12 @@ typedef enum {
         ESC_ZD_INVALID,     /* a Zendesk event we cannot map (no account mapping, ...) */
 } esc_zd_rc_t;
 
-/* Maps one payload (borrowed) to a command. now: 0 = wall clock. */
-esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const json_t *payload, esc_time_t now,
-                            esc_command_t *cmd, esc_jsoncmd_error_t *err);
+/* Maps one payload (borrowed) to a command. now: 0 = wall clock. pol
+ * (nullable): its accounts' zendesk_organization_id names the account of
+ * an organization the configuration does not map. */
+esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const esc_policy_t *pol,
+                            const json_t *payload, esc_time_t now, esc_command_t *cmd,
+                            esc_jsoncmd_error_t *err);
 
 /* Header names and the staleness window of signed webhooks. */
 #define ESC_ZD_SIG_HEADER "X-Zendesk-Webhook-Signature"

@@ -640,6 +640,96 @@ static void parse_people(struct pctx *c, const yaml_node_t *n)
         }
 }
 
+/* accounts: the static defaults per account (DESIGN §9): what an open
+ * command omits is filled from here. A csm must be a person with role csm
+ * when people are listed. */
+static void parse_accounts(struct pctx *c, const yaml_node_t *n)
+{
+        if (!expect(c, n, YAML_SEQUENCE_NODE, "accounts"))
+                return;
+        int count = (int)(n->data.sequence.items.top - n->data.sequence.items.start);
+        if (count > ESC_POLICY_MAX_ACCOUNTS) {
+                perr(c, n, "accounts", "too many accounts (at most %d)", ESC_POLICY_MAX_ACCOUNTS);
+                return;
+        }
+        c->pol->accounts = esc_xcalloc((size_t)count + 1, sizeof(esc_policy_account_t));
+        int i = 0;
+        FOR_ITEMS(c, n, it)
+        {
+                enum { ID, NAME, CSM, ORG, CRM, TIER, HEALTH, PAYING, RENEWAL, NKEYS };
+                static const char *const keys[NKEYS + 1] = {
+                        "id",           "name", "csm",          "zendesk_organization_id",
+                        "crm_url",      "tier", "health_score", "paying",
+                        "renewal_date", NULL};
+                static const size_t max[] = {ESC_MAX_ID, ESC_MAX_STR, ESC_MAX_ID, ESC_MAX_ID,
+                                             ESC_MAX_STR};
+                char f[64], f2[128];
+                yaml_node_t *v[NKEYS];
+                const char *val[CRM + 1] = {NULL};
+                esc_policy_account_t a = {.health_score = -1, .renewal_date = ESC_DATE_NONE};
+                int tier = -1;
+
+                snprintf(f, sizeof(f), "accounts[%d]", i++);
+                yaml_node_t *an = node_at(c, *it);
+                if (!expect(c, an, YAML_MAPPING_NODE, f))
+                        continue;
+                take_keys(c, an, f, keys, v);
+                for (int j = ID; j <= CRM; j++) {
+                        snprintf(f2, sizeof(f2), "%s.%s", f, keys[j]);
+                        if (v[j])
+                                val[j] = scalar(c, v[j], f2, max[j]);
+                }
+                snprintf(f2, sizeof(f2), "%s.tier", f);
+                const char *t = v[TIER] ? scalar(c, v[TIER], f2, 32) : NULL;
+                if (t && (tier = esc_tier_parse(t)) < 0)
+                        perr(c, v[TIER], f2,
+                             "\"%s\" is not a tier (use standard, growth or strategic)", t);
+                a.has_tier = tier >= 0;
+                a.tier = a.has_tier ? (esc_tier_t)tier : ESC_TIER_STANDARD;
+                snprintf(f2, sizeof(f2), "%s.health_score", f);
+                if (v[HEALTH])
+                        scalar_int(c, v[HEALTH], f2, 0, 100, &a.health_score);
+                snprintf(f2, sizeof(f2), "%s.paying", f);
+                a.has_paying = v[PAYING] && scalar_bool(c, v[PAYING], f2, &a.paying);
+                snprintf(f2, sizeof(f2), "%s.renewal_date", f);
+                if (v[RENEWAL])
+                        scalar_date(c, v[RENEWAL], f2, &a.renewal_date);
+                if (!val[ID]) {
+                        snprintf(f2, sizeof(f2), "%s.id", f);
+                        perr(c, an, f2, "missing (every account needs its id)");
+                        continue;
+                }
+                if (esc_policy_account(c->pol, val[ID])) {
+                        snprintf(f2, sizeof(f2), "%s.id", f);
+                        perr(c, v[ID], f2, "\"%s\" is listed twice", val[ID]);
+                        continue;
+                }
+                if (val[CSM] && c->pol->npeople) {
+                        const esc_person_t *p = esc_policy_person(c->pol, val[CSM]);
+                        snprintf(f2, sizeof(f2), "%s.csm", f);
+                        if (!p)
+                                perr(c, v[CSM], f2,
+                                     "\"%s\" is not listed in people (add them with role csm)",
+                                     val[CSM]);
+                        else if (p->role != ESC_ROLE_CSM)
+                                perr(c, v[CSM], f2, "\"%s\" does not have role csm in people",
+                                     val[CSM]);
+                }
+                if (val[ORG] && esc_policy_account_by_org(c->pol, val[ORG])) {
+                        snprintf(f2, sizeof(f2), "%s.zendesk_organization_id", f);
+                        perr(c, v[ORG], f2, "\"%s\" already belongs to account %s", val[ORG],
+                             esc_policy_account_by_org(c->pol, val[ORG])->id);
+                        continue;
+                }
+                a.id = esc_strdup(val[ID]);
+                a.name = xstrdup_or_null(val[NAME]);
+                a.csm = xstrdup_or_null(val[CSM]);
+                a.zendesk_organization_id = xstrdup_or_null(val[ORG]);
+                a.crm_url = xstrdup_or_null(val[CRM]);
+                c->pol->accounts[c->pol->naccounts++] = a;
+        }
+}
+
 static void check_manager(struct pctx *c, const yaml_node_t *n, const char *field, const char *id)
 {
         if (!esc_policy_person(c->pol, id))
@@ -785,13 +875,15 @@ static void parse_root(struct pctx *c, const yaml_node_t *root)
                 MGR,
                 PEOPLE,
                 ROTATIONS,
+                ACCOUNTS,
                 NKEYS
         };
         static const char *const keys[NKEYS + 1] = {
                 "version",    "calendar",   "calendars",
                 "severities", "matrix",     "non_paying_sev1_becomes",
                 "bump",       "review_due", "cs_manager",
-                "people",     "rotations",  NULL};
+                "people",     "rotations",  "accounts",
+                NULL};
         yaml_node_t *v[NKEYS];
         take_keys(c, root, "(document)", keys, v);
         yaml_node_t *version = v[VERSION], *mgr = v[MGR];
@@ -830,6 +922,8 @@ static void parse_root(struct pctx *c, const yaml_node_t *root)
         }
         if (v[ROTATIONS])
                 parse_rotations(c, v[ROTATIONS]);
+        if (v[ACCOUNTS])
+                parse_accounts(c, v[ACCOUNTS]);
 }
 
 int esc_policy_check(const char *path, esc_policy_t **out,

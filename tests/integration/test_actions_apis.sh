@@ -381,6 +381,24 @@ for _ in $(seq 1 60); do
         grep -q "/api/v2/tickets/$TICKET.json" "$WORK/requests.jsonl" && break
         sleep 0.5
 done
+# The ticket names only its organization: the account (initech) and its
+# CSM come from the policy's accounts, and the CSM is invited.
+esc status "$ZD" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["account"]["id"] == "initech" and d["account"]["name"] == "Initech", d["account"]
+assert d["owners"]["csm"] == "dave", d["owners"]' || fail "$ZD: the CSM is not the account's"
+invited_csm() {
+        curl -sf "http://127.0.0.1:$PORT/_state" | python3 -c '
+import json, sys
+chans = [c for c in json.load(sys.stdin)["slack"] if c["name"].startswith("esc-initech-")]
+sys.exit(0 if chans and "U0DAVE001" in chans[0]["members"] else 1)'
+}
+for _ in $(seq 1 60); do
+        invited_csm && break
+        sleep 0.5
+done
+invited_csm || fail "$ZD: the account's CSM was not invited to its channel"
 NEXT=$(date -u -d '+30 minutes' +%Y-%m-%dT%H:%M:%SZ)
 esc ack "$ZD" --by alice --message "We see the timeouts and are on it." --next-update "$NEXT" >/dev/null ||
         fail "ack $ZD"

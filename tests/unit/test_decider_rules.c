@@ -50,6 +50,49 @@ static void test_open_assigns_severity_deadlines_and_named_owners(void **s)
         assert_true(st.seq == 5);
 }
 
+/* An open command that omits the CSM, the account's name or health gets
+ * them from the policy's accounts (DESIGN §9): a Zendesk-opened incident
+ * knows only the account id. */
+static void test_open_fills_what_it_omits_from_the_policy_account(void **s)
+{
+        esc_state_t st;
+        esc_state_init(&st);
+        esc_command_t c = cmd(ESC_CMD_OPEN, "2026-03-04T10:00:00Z", "zendesk");
+        c.p.open.account.id = esc_strdup("initech");
+        c.p.open.account.health_score = -1;
+        c.p.open.account.paying = true;
+        c.p.open.product_area = esc_strdup("billing");
+        c.p.open.title = esc_strdup("Reports time out");
+        c.p.open.impact = ESC_IMPACT_DEGRADED_WITH_WORKAROUND;
+        assert_int_equal(apply(&st, &c), ESC_VERDICT_ACCEPTED);
+        const esc_event_t *e = D.events;
+        assert_string_equal(e[0].p.opened.account.name, "Initech Inc");
+        assert_int_equal(e[0].p.opened.account.health_score, 45);
+        /* health 45 < 60 bumps the Sev 3 to Sev 2. */
+        assert_int_equal(e[1].p.sev_assigned.sev, 2);
+        assert_true(e[1].p.sev_assigned.bumped);
+        assert_int_equal(e[3].p.owner_assigned.role, ESC_ROLE_CSM);
+        assert_string_equal(e[3].p.owner_assigned.person, "gina");
+        assert_string_equal(st.csm, "gina");
+
+        /* What the command gives wins. */
+        esc_state_init(&st);
+        c = cmd(ESC_CMD_OPEN, "2026-03-04T10:00:00Z", "dave");
+        c.p.open.account.id = esc_strdup("initech");
+        c.p.open.account.name = esc_strdup("Initech (EU)");
+        c.p.open.account.health_score = 90;
+        c.p.open.account.paying = true;
+        c.p.open.product_area = esc_strdup("billing");
+        c.p.open.title = esc_strdup("Reports time out");
+        c.p.open.impact = ESC_IMPACT_DEGRADED_WITH_WORKAROUND;
+        c.p.open.csm = esc_strdup("dave");
+        assert_int_equal(apply(&st, &c), ESC_VERDICT_ACCEPTED);
+        assert_string_equal(D.events[0].p.opened.account.name, "Initech (EU)");
+        assert_int_equal(D.events[0].p.opened.account.health_score, 90);
+        assert_int_equal(D.events[1].p.sev_assigned.sev, 3);
+        assert_string_equal(st.csm, "dave");
+}
+
 static void test_decider_leaves_seq_ids_and_hashes_to_the_worker(void **s)
 {
         esc_command_t c = cmd(ESC_CMD_OPEN, "2026-03-04T10:00:00Z", "dave");
@@ -952,6 +995,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_open_assigns_severity_deadlines_and_named_owners),
                 cmocka_unit_test(test_decider_leaves_seq_ids_and_hashes_to_the_worker),
+                cmocka_unit_test(test_open_fills_what_it_omits_from_the_policy_account),
                 cmocka_unit_test(test_on_call_owner_is_whoever_holds_the_rotation_at_that_instant),
                 cmocka_unit_test(test_sev3_open_does_not_invite_the_cs_manager),
                 cmocka_unit_test(

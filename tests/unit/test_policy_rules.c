@@ -305,6 +305,52 @@ static void test_rotation_errors_name_the_rotation_field(void **s)
         assert_true(has_line(&l, ":13: cs_manager: \"dave\" does not have role cs_manager"));
 }
 
+/* accounts: the static defaults an open command's omissions are filled
+ * from (DESIGN §9, People and accounts). */
+static void test_accounts_give_each_account_its_defaults(void **s)
+{
+        char err[4096];
+        esc_policy_t *pol = esc_policy_load(DATA "good.yaml", err, sizeof(err));
+        if (!pol)
+                fail_msg("%s", err);
+        const esc_policy_account_t *a = esc_policy_account(pol, "initech");
+        assert_non_null(a);
+        assert_string_equal(a->name, "Initech Inc");
+        assert_string_equal(a->csm, "gina");
+        assert_int_equal(a->health_score, 45);
+        assert_false(a->has_tier);
+        assert_false(a->has_paying);
+        assert_string_equal(a->crm_url, "https://crm.example.com/accounts/initech");
+        assert_ptr_equal(esc_policy_account_by_org(pol, "360009"), a);
+        assert_null(esc_policy_account_by_org(pol, "360010"));
+        const esc_policy_account_t *h = esc_policy_account(pol, "hooli");
+        assert_non_null(h);
+        assert_true(h->has_tier && h->tier == ESC_TIER_STRATEGIC);
+        assert_true(h->has_paying && !h->paying);
+        assert_int_equal(h->health_score, -1);
+        assert_null(h->csm);
+        assert_null(esc_policy_account(pol, "acme"));
+        esc_policy_destroy(pol);
+}
+
+static void test_account_errors_name_the_account_field(void **s)
+{
+        struct lines l = {0};
+        assert_true(esc_policy_check(DATA "account-errors.yaml", NULL, keep, &l) > 0);
+        assert_true(has_line(&l, ":7: accounts[0].csm: \"nobody\" is not listed in people"));
+        assert_true(has_line(
+                &l, ":7: accounts[0].health_score: \"101\" is not a whole number in 0..100"));
+        assert_true(has_line(&l, ":8: accounts[1].csm: \"carol\" does not have role csm"));
+        assert_true(has_line(&l, ":8: accounts[1].tier: \"platinum\" is not a tier"));
+        assert_true(has_line(&l, ":8: accounts[1].paying: \"maybe\" is not a boolean"));
+        assert_true(has_line(&l, ":9: accounts[2].id: missing"));
+        assert_true(has_line(&l, ":10: accounts[3].id: \"acme\" is listed twice"));
+        assert_true(has_line(&l, ":11: accounts[4].renewal_date: \"soon\" is not a date"));
+        assert_true(has_line(&l, ":12: accounts[5].zendesk_organization_id: \"42\" already "
+                                 "belongs to account umbrella"));
+        assert_true(has_line(&l, ":12: accounts[5].colour: unknown key"));
+}
+
 static void test_yaml_syntax_error_names_the_line(void **s)
 {
         char err[4096];
@@ -452,6 +498,8 @@ int main(void)
                 cmocka_unit_test(test_bad_duration_names_file_line_and_field),
                 cmocka_unit_test(test_every_error_is_reported_not_just_the_first),
                 cmocka_unit_test(test_rotation_errors_name_the_rotation_field),
+                cmocka_unit_test(test_accounts_give_each_account_its_defaults),
+                cmocka_unit_test(test_account_errors_name_the_account_field),
                 cmocka_unit_test(test_yaml_syntax_error_names_the_line),
                 cmocka_unit_test(test_shipped_policy_file_equals_the_builtin_defaults),
                 cmocka_unit_test(test_policy_from_config_uses_the_configured_path),

@@ -13,6 +13,7 @@
 #include "core/codec.h"
 #include "producers/json_command.h"
 #include "producers/zendesk.h"
+#include "runtime/policy_load.h"
 #include "runtime/registry.h"
 
 #define NOW INT64_C(1772812800000000) /* 2026-03-06T16:00:00Z */
@@ -320,7 +321,7 @@ static esc_zd_rc_t zd(esc_config_t *conf, const char *s, esc_command_t *c, esc_j
 {
         json_t *j = json_loads(s, 0, NULL);
         assert_non_null(j);
-        esc_zd_rc_t rc = esc_zendesk_map(conf, j, NOW, c, e);
+        esc_zd_rc_t rc = esc_zendesk_map(conf, NULL, j, NOW, c, e);
         json_decref(j);
         return rc;
 }
@@ -385,6 +386,35 @@ static void test_zendesk_unmapped_organization_is_refused_with_the_config_key(vo
                             &c, &e),
                          ESC_ZD_INVALID);
         assert_non_null(strstr(e.message, "zendesk.account_by_organization"));
+        esc_config_destroy(conf);
+}
+
+/* An organization the configuration does not map finds its account by the
+ * policy's accounts[].zendesk_organization_id. */
+static void test_zendesk_organization_of_a_policy_account_opens_for_it(void **state)
+{
+        esc_config_t *conf = zd_conf();
+        esc_command_t c;
+        esc_jsoncmd_error_t e;
+        char err[4096];
+        esc_policy_t *pol =
+                esc_policy_load(ESC_SOURCE_DIR "/tests/data/policy/good.yaml", err, sizeof(err));
+        if (!pol)
+                fail_msg("%s", err);
+        json_t *j = json_loads("{\"type\":\"zen:event-type:ticket.created\",\"id\":\"ev-9\","
+                               "\"detail\":{\"id\":\"9\",\"priority\":\"high\","
+                               "\"organization_id\":360009,\"subject\":\"s\"}}",
+                               0, NULL);
+        assert_int_equal(esc_zendesk_map(conf, pol, j, NOW, &c, &e), ESC_ZD_COMMAND);
+        assert_string_equal(c.p.open.account.id, "initech");
+        esc_command_clear(&c);
+        /* The configuration's mapping wins over the policy's. */
+        esc_config_set(conf, "zendesk.account_by_organization.360009", "globex");
+        assert_int_equal(esc_zendesk_map(conf, pol, j, NOW, &c, &e), ESC_ZD_COMMAND);
+        assert_string_equal(c.p.open.account.id, "globex");
+        esc_command_clear(&c);
+        json_decref(j);
+        esc_policy_destroy(pol);
         esc_config_destroy(conf);
 }
 
@@ -503,6 +533,7 @@ int main(void)
                 cmocka_unit_test(test_zendesk_urgent_ticket_created_opens_production_down),
                 cmocka_unit_test(test_zendesk_tag_mapping_beats_priority),
                 cmocka_unit_test(test_zendesk_unmapped_organization_is_refused_with_the_config_key),
+                cmocka_unit_test(test_zendesk_organization_of_a_policy_account_opens_for_it),
                 cmocka_unit_test(test_zendesk_status_solved_resolves_and_closed_closes),
                 cmocka_unit_test(test_zendesk_public_comment_is_an_external_update),
                 cmocka_unit_test(test_zendesk_signature_valid_wrong_missing_and_stale),
