@@ -74,7 +74,9 @@ for _ in $(seq 1 60); do
         esc timeline "$INC" 2>&1 | grep -q "unknown incident" && break
         sleep 0.5
 done
-esc worker ledger 2>"$WORK/ledger.log" &
+# Not through esc(): $! of a backgrounded function is a subshell, and the
+# worker would outlive the test (holding ctest's output pipe open).
+"$ESC_BIN" --config "$cfg" worker ledger 2>"$WORK/ledger.log" &
 ledger_pid=$!
 
 run=0
