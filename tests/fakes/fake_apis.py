@@ -36,17 +36,27 @@ each system received:
     by dedup_key with status). tests/fakes/show_state.py prints it.
 
 Faults: --slack-429-once answers the first conversations.create 429 with
-Retry-After: 1; --slack-name-taken-once answers the next one
+Retry-After; --slack-name-taken-once answers the next one
 {"ok":false,"error":"name_taken"}; --slack-error E answers chat.postMessage
 {"ok":false,"error":E}; --slack-fail METHOD:ERROR:N answers METHOD's first N
-calls {"ok":false,"error":ERROR}; --pagerduty-503 N answers the first N
-PagerDuty events 503; --pagerduty-429-once; --linear-error answers
-issueCreate 400 with a GraphQL error; --zendesk-422 N answers the first N
-ticket updates 422 RecordInvalid; --zendesk-429-once; --zendesk-503-for S
-answers every Zendesk request 503 for the first S seconds, and POST /_fault
-{"zendesk_503": true|false} turns that on and off. Every request is
-appended to --record as one JSON line: time, method, path, authorization
-header, content type, parsed body, status sent. Stop it with SIGTERM."""
+calls {"ok":false,"error":ERROR} (ERROR ratelimited: HTTP 429 with
+Retry-After, as Slack does); --pagerduty-503 N answers the first N
+PagerDuty events 503; --pagerduty-429-once (429 "throttle event" with
+Retry-After); --pagerduty-400 N answers the first N PagerDuty events 400
+{"status":"invalid event","message":"Event object is invalid","errors":[...]};
+--linear-error answers issueCreate 400 with a GraphQL error; --zendesk-422 N
+answers the first N ticket updates 422 RecordInvalid; --zendesk-429-once
+(429 TooManyRequests with Retry-After); --zendesk-503-for S answers every
+Zendesk request 503 for the first S seconds. --retry-after S is the
+Retry-After (seconds) every 429 carries, 1 by default.
+POST /_fault arms faults while running: {"zendesk_503": true|false} turns
+the Zendesk outage on and off (a body with none of the keys below turns it
+off too); {"zendesk_422": N}, {"zendesk_429": N}, {"pagerduty_429": N},
+{"pagerduty_400": N}, {"pagerduty_503": N} answer the next N such requests
+as the flags above; {"slack_fail": "METHOD:ERROR:N"} as --slack-fail;
+{"retry_after": S} as --retry-after. Every request is appended to --record
+as one JSON line: time, method, path, authorization header, content type,
+parsed body, status sent. Stop it with SIGTERM."""
 import argparse
 import itertools
 import json
@@ -71,6 +81,8 @@ ap.add_argument("--slack-fail", action="append", default=[],
 ap.add_argument("--pagerduty-503", type=int, default=0,
                 help="answer the first N PagerDuty events 503")
 ap.add_argument("--pagerduty-429-once", action="store_true")
+ap.add_argument("--pagerduty-400", type=int, default=0,
+                help="answer the first N PagerDuty events 400 invalid event")
 ap.add_argument("--linear-error", action="store_true",
                 help="answer issueCreate 400 with a GraphQL error")
 ap.add_argument("--zendesk-422", type=int, default=0,
@@ -78,12 +90,18 @@ ap.add_argument("--zendesk-422", type=int, default=0,
 ap.add_argument("--zendesk-429-once", action="store_true")
 ap.add_argument("--zendesk-503-for", type=float, default=0,
                 help="answer every Zendesk request 503 for the first S seconds")
+ap.add_argument("--retry-after", type=int, default=1,
+                help="the Retry-After (seconds) every 429 carries")
 args = ap.parse_args()
 
 lock = threading.Lock()
 faults = {"429": args.slack_429_once, "name_taken": args.slack_name_taken_once,
           "pd503": args.pagerduty_503, "pd429": args.pagerduty_429_once,
-          "zd422": args.zendesk_422, "zd429": args.zendesk_429_once}
+          "zd422": args.zendesk_422, "zd429": args.zendesk_429_once,
+          "pd400": args.pagerduty_400, "retry_after": args.retry_after}
+# POST /_fault keys that arm a counted fault, and the fault each arms.
+ARMABLE = {"zendesk_422": "zd422", "zendesk_429": "zd429", "pagerduty_429": "pd429",
+           "pagerduty_400": "pd400", "pagerduty_503": "pd503"}
 for spec in args.slack_fail:
     method, error, n = spec.rsplit(":", 2)
     faults["slack:" + method] = (error, int(n))
@@ -102,6 +120,11 @@ def take_fault(name):
             faults[name] = int(faults[name]) - 1
             return True
     return False
+
+
+def retry_after():
+    with lock:
+        return {"Retry-After": str(faults["retry_after"])}
 
 
 def take_slack_fault(method):
@@ -157,8 +180,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, method, path, body):
         if path == "/_fault":
+            keys = set(ARMABLE) | {"slack_fail", "retry_after"}
             with lock:
-                faults["zd503_on"] = bool(body.get("zendesk_503"))
+                if "zendesk_503" in body or not keys & set(body):
+                    faults["zd503_on"] = bool(body.get("zendesk_503"))
+                for k, name in ARMABLE.items():
+                    if k in body:
+                        faults[name] = int(body[k])
+                if "retry_after" in body:
+                    faults["retry_after"] = int(body["retry_after"])
+                if "slack_fail" in body:
+                    method, error, n = str(body["slack_fail"]).rsplit(":", 2)
+                    faults["slack:" + method] = (error, int(n))
             return self.answer(200, {"ok": True})
         if path == "/_state":
             with lock:
@@ -186,14 +219,14 @@ class Handler(BaseHTTPRequestHandler):
         err = lambda e: self.answer(200, {"ok": False, "error": e})
         e = take_slack_fault(m)
         if e == "ratelimited":
-            return self.answer(429, {"ok": False, "error": e}, {"Retry-After": "1"})
+            return self.answer(429, {"ok": False, "error": e}, retry_after())
         if e:
             return err(e)
         ch = channels.get(body.get("channel"))
         if m == "conversations.create":
             if take_fault("429"):
                 return self.answer(429, {"ok": False, "error": "ratelimited"},
-                                   {"Retry-After": "1"})
+                                   retry_after())
             if take_fault("name_taken"):
                 return err("name_taken")
             with lock:
@@ -274,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
         if method != "PUT" or what != ".json":
             return self.answer(405, {"error": "MethodNotAllowed"})
         if take_fault("zd429"):
-            return self.answer(429, {"error": "TooManyRequests"}, {"Retry-After": "1"})
+            return self.answer(429, {"error": "TooManyRequests"}, retry_after())
         if take_fault("zd422"):
             return self.answer(422, {"error": "RecordInvalid",
                                      "description": "Record validation errors",
@@ -362,7 +395,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(503, {"status": "unavailable"})
         if take_fault("pd429"):
             return self.answer(429, {"status": "throttle event", "message": "Requests for this "
-                                     "service are arriving too quickly"}, {"Retry-After": "1"})
+                                     "service are arriving too quickly"}, retry_after())
+        if take_fault("pd400"):
+            return self.answer(400, {"status": "invalid event", "message": "Event object is "
+                                     "invalid", "errors": ["Length of 'routing_key' is incorrect "
+                                                           "(should be 32 characters)"]})
         action = body.get("event_action")
         key = body.get("dedup_key")
         if action not in ("trigger", "acknowledge", "resolve") or not body.get("routing_key"):
