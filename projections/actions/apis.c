@@ -36,6 +36,7 @@ struct esc_actions_apis {
         int max_attempts;
         int retry_after_cap_s;
         int last_retry_after_ms; /* the last ESC_API_RETRY's Retry-After; -1: none */
+        char *slack_user;        /* our bot's user id (auth.test), once asked */
 };
 
 typedef struct http_resp {
@@ -131,6 +132,7 @@ void esc_actions_apis_destroy(esc_actions_apis_t *api)
         curl_global_cleanup();
         free(api->slack_url);
         free(api->slack_auth);
+        free(api->slack_user);
         free(api->linear_url);
         free(api->linear_auth);
         free(api->linear_team);
@@ -393,16 +395,33 @@ esc_api_rc_t esc_actions_slack_set_topic(esc_actions_apis_t *api, const char *ch
         return rc;
 }
 
+/* Our bot's user id, asked of auth.test once. */
+static const char *slack_user(esc_actions_apis_t *api, char *errbuf, size_t errbuf_size)
+{
+        json_t *resp;
+        char serr[64];
+        if (api->slack_user)
+                return api->slack_user;
+        if (slack_call(api, "auth.test", json_object(), &resp, serr, sizeof(serr), errbuf,
+                       errbuf_size) != ESC_API_OK)
+                return NULL;
+        const char *u = jstr(resp, "user_id");
+        if (u && *u && strlen(u) <= ESC_MAX_ID)
+                api->slack_user = esc_strdup(u);
+        json_decref(resp);
+        return api->slack_user;
+}
+
 esc_api_rc_t esc_actions_slack_find_channel(esc_actions_apis_t *api, const char *name,
-                                            const char *incident_id, char **id, char *errbuf,
-                                            size_t errbuf_size)
+                                            const char *incident_id, char **id, char **untitled,
+                                            char *errbuf, size_t errbuf_size)
 {
         char url[2048];
         http_resp_t r = {0};
         size_t i;
         json_t *c;
 
-        *id = NULL;
+        *id = *untitled = NULL;
         snprintf(url, sizeof(url),
                  "%s/conversations.list?types=public_channel,private_channel&limit=1000",
                  api->slack_url);
@@ -414,12 +433,26 @@ esc_api_rc_t esc_actions_slack_find_channel(esc_actions_apis_t *api, const char 
         {
                 const char *n = jstr(c, "name"), *cid = jstr(c, "id");
                 const char *topic = jstr(json_object_get(c, "topic"), "value");
+                if (!n || !cid || strcmp(n, name))
+                        continue;
                 /* "Sev N <incident> |...": the incident id as a whole word. */
                 const char *at = topic ? strstr(topic, incident_id) : NULL;
                 size_t len = strlen(incident_id);
-                if (n && cid && !strcmp(n, name) && at && at > topic && at[-1] == ' ' &&
-                    (at[len] == '\0' || at[len] == ' ') && !*id)
+                if (at && at > topic && at[-1] == ' ' && (at[len] == '\0' || at[len] == ' ')) {
+                        free(*id);
                         *id = esc_strdup(cid);
+                        break;
+                }
+                if ((!topic || !*topic) && !*untitled) {
+                        const char *me = slack_user(api, errbuf, errbuf_size);
+                        const char *creator = jstr(c, "creator");
+                        if (me && creator && !strcmp(creator, me))
+                                *untitled = esc_strdup(cid);
+                }
+        }
+        if (*id) {
+                free(*untitled);
+                *untitled = NULL;
         }
         json_decref(j);
         esc_buf_free(&r.body);

@@ -73,10 +73,13 @@ esc_api_rc_t esc_actions_slack_create(esc_actions_apis_t *api, const char *name,
 esc_api_rc_t esc_actions_slack_set_topic(esc_actions_apis_t *api, const char *channel,
                                          const char *topic, char *errbuf, size_t errbuf_size);
 /* conversations.list (public and private, archived too): *id (heap) is the
- * channel named `name` whose topic names incident_id, else NULL. */
+ * channel named `name` whose topic names incident_id, else NULL. Failing
+ * that, *untitled (heap) is the channel of that name with no topic that
+ * our own bot user created (auth.test): one made by a run that died
+ * before it set the topic. */
 esc_api_rc_t esc_actions_slack_find_channel(esc_actions_apis_t *api, const char *name,
-                                            const char *incident_id, char **id, char *errbuf,
-                                            size_t errbuf_size);
+                                            const char *incident_id, char **id, char **untitled,
+                                            char *errbuf, size_t errbuf_size);
 /* Invites one user; already_in_channel counts as success. */
 esc_api_rc_t esc_actions_slack_invite(esc_actions_apis_t *api, const char *channel,
                                       const char *user, char *errbuf, size_t errbuf_size);

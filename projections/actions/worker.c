@@ -603,6 +603,28 @@ static void set_topic(actions_ctx_t *ctx, const char *id, esc_actions_incident_t
         esc_buf_free(&topic);
 }
 
+typedef struct held_arg {
+        const char *channel_id;
+        bool held;
+} held_arg_t;
+
+static void holds_channel(const char *key, void *value, void *opaque)
+{
+        const esc_actions_incident_t *inc = value;
+        held_arg_t *a = opaque;
+        (void)key;
+        if (inc->channel_id && !strcmp(inc->channel_id, a->channel_id))
+                a->held = true;
+}
+
+/* Does an incident in memory have this channel already? */
+static bool channel_held(actions_ctx_t *ctx, const char *channel_id)
+{
+        held_arg_t a = {.channel_id = channel_id};
+        esc_strmap_foreach(ctx->incidents, holds_channel, &a);
+        return a.held;
+}
+
 static esc_api_rc_t create_channel(actions_ctx_t *ctx, const char *id, esc_actions_incident_t *inc,
                                    char *err, size_t err_size)
 {
@@ -621,19 +643,26 @@ static esc_api_rc_t create_channel(actions_ctx_t *ctx, const char *id, esc_actio
                                               err_size);
                 if (rc == ESC_API_NAME_TAKEN) {
                         /* Ours already, made by a run that crashed before
-                         * recording it? Its topic names the incident. */
-                        char *mine = NULL, ferr[256];
-                        if (esc_actions_slack_find_channel(ctx->api, name, id, &mine, ferr,
-                                                           sizeof(ferr)) == ESC_API_OK &&
-                            mine) {
-                                esc_log(ESC_LOG_INFO, COMP,
-                                        "channel made before a restart found by its topic",
+                         * recording it? Its topic names the incident; or it
+                         * has no topic yet, our bot made it, and no other
+                         * incident holds it (a crash before the topic). */
+                        char *mine = NULL, *untitled = NULL, ferr[256];
+                        if (esc_actions_slack_find_channel(ctx->api, name, id, &mine, &untitled,
+                                                           ferr, sizeof(ferr)) == ESC_API_OK &&
+                            !mine && untitled && !channel_held(ctx, untitled)) {
+                                mine = untitled;
+                                untitled = NULL;
+                        }
+                        free(untitled);
+                        if (mine) {
+                                esc_log(ESC_LOG_INFO, COMP, "channel made before a restart found",
                                         "incident=%s channel=%s", esc_log_quote(id, q, sizeof(q)),
                                         mine);
                                 free(inc->channel_id);
                                 free(inc->channel_name);
                                 inc->channel_id = mine;
                                 inc->channel_name = esc_strdup(name);
+                                set_topic(ctx, id, inc);
                                 rc = ESC_API_OK;
                                 break;
                         }
@@ -649,6 +678,7 @@ static esc_api_rc_t create_channel(actions_ctx_t *ctx, const char *id, esc_actio
                         free(inc->channel_name);
                         inc->channel_id = cid;
                         inc->channel_name = cname;
+                        esc_fault_point("actions.before.set_topic");
                         set_topic(ctx, id, inc);
                 }
                 break;

@@ -13,7 +13,10 @@ each system received:
                             channel_not_found
     conversations.setTopic  {channel, topic}
     conversations.archive   already_archived;  conversations.unarchive: not_archived
-    conversations.list      every channel made (id, name, is_private, is_archived)
+    conversations.list      every channel made (id, name, is_private, is_archived,
+                            creator, topic)
+    auth.test               {"user_id"}: the bot user of the Bearer token; the
+                            creator of the channels that token makes
     conversations.history   GET ?channel=&include_all_metadata= (or a JSON body):
                             its messages, newest first, metadata when asked
     chat.postMessage        {channel, text, metadata}; ts unique per message
@@ -67,6 +70,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ap = argparse.ArgumentParser()
@@ -214,6 +218,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- Slack ------------------------------------------------------------
 
+    def bot_user(self):
+        """A user id per Bearer token, as Slack's bot users are."""
+        token = (self.headers.get("Authorization") or "").partition(" ")[2]
+        return "UB%08X" % zlib.crc32(token.encode())
+
     def slack(self, m, body):
         ok = lambda **kw: self.answer(200, dict(ok=True, **kw))
         err = lambda e: self.answer(200, {"ok": False, "error": e})
@@ -223,6 +232,8 @@ class Handler(BaseHTTPRequestHandler):
         if e:
             return err(e)
         ch = channels.get(body.get("channel"))
+        if m == "auth.test":
+            return ok(user_id=self.bot_user(), team_id="T0ESC")
         if m == "conversations.create":
             if take_fault("429"):
                 return self.answer(429, {"ok": False, "error": "ratelimited"},
@@ -234,13 +245,13 @@ class Handler(BaseHTTPRequestHandler):
                     return err("name_taken")
                 c = {"id": "C%06d" % next(ids), "name": body.get("name"), "is_channel": True,
                      "is_private": bool(body.get("is_private")), "is_archived": False,
-                     "topic": "", "members": [], "messages": []}
+                     "creator": self.bot_user(), "topic": "", "members": [], "messages": []}
                 channels[c["id"]] = c
             return ok(channel={k: c[k] for k in ("id", "name", "is_channel", "is_private")})
         if m == "conversations.list":
             with lock:
                 return ok(channels=[dict({k: c[k] for k in ("id", "name", "is_private",
-                                                            "is_archived")},
+                                                            "is_archived", "creator")},
                                          topic={"value": c["topic"]})
                                     for c in channels.values()],
                           response_metadata={"next_cursor": ""})

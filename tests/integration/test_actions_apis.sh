@@ -15,86 +15,21 @@
 # per corrective action; a closed incident is dropped and, reopened, read
 # back from the log, unarchived and paged anew.
 set -euo pipefail
-source "$ESC_DEV_DIR/env"
-export ESC_DEV_DIR
-export ESC_TOPIC_PREFIX="test-actions-$$."
-"$ESC_BIN" dev up >/dev/null
-WORK=$(mktemp -d)
-ledger_pid= actions_pid= fake_pid=
-cleanup() {
-        for p in $actions_pid $ledger_pid $fake_pid; do kill -KILL "$p" 2>/dev/null || true; done
-        rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() {
-        echo "FAIL: $*"
-        for f in actions.log actions2.log ledger.log; do
-                [ -s "$WORK/$f" ] && { echo "--- $f"; tail -30 "$WORK/$f"; }
-        done
-        [ -s "$WORK/requests.jsonl" ] && { echo "--- fake requests"; cat "$WORK/requests.jsonl"; }
-        exit 1
-}
-
-python3 "$ESC_SOURCE_DIR/tests/fakes/fake_apis.py" --record "$WORK/requests.jsonl" \
-        --port-file "$WORK/port" --slack-429-once --slack-name-taken-once &
-fake_pid=$!
-for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-[ -s "$WORK/port" ] || fail "the fake APIs did not start"
-PORT=$(cat "$WORK/port")
-export ESC_SLACK_API_URL="http://127.0.0.1:$PORT/api"
-export ESC_LINEAR_API_URL="http://127.0.0.1:$PORT/graphql"
-export ESC_PAGERDUTY_URL="http://127.0.0.1:$PORT/v2/enqueue"
-export ESC_SLACK_TOKEN="xoxb-test-slack-secret-$$"
+ACT_NAME=actions
+source "$ESC_SOURCE_DIR/tests/integration/actions_lib.sh"
+act_start_fake --slack-429-once --slack-name-taken-once
 
 # The shipped policy (it gives everyone a Slack id) and a spare CSM, erin.
 sed -e '/slack_user_id: U0BOB0001/a\  - {id: erin, name: Erin Example, role: csm, slack_user_id: U_ERIN}' \
         "$ESC_SOURCE_DIR/config/policy.yaml" >"$WORK/policy.yaml"
 grep -q "U_ERIN" "$WORK/policy.yaml" && grep -q "U0ALICE01" "$WORK/policy.yaml" ||
         fail "could not derive the test policy from config/policy.yaml"
-cfg="$WORK/esc.yaml"
-cat >"$cfg" <<EOF
-policy: $WORK/policy.yaml
-ledger:
-  group: test-actions-ledger-$$
-actions:
-  group: test-actions-$$
-  max_attempts: 4
-  reconcile_grace_ms: 1000
-metrics:
-  listen: 127.0.0.1:0
-linear:
-  token: lin-test-linear-secret-$$
-  team_id: TEAM-ESC
-pagerduty:
-  routing_keys:
-    billing: rk-test-billing-secret-$$
-zendesk:
-  url: http://127.0.0.1:$PORT
-  email: agent@example.com
-  api_token: zd-test-zendesk-secret-$$
-  fields:
-    sev: 9001
-    esc_link: 9002
-  default_product_area: billing
-  impact_by_priority:
-    high: major_feature_broken
-  account_by_organization:
-    "360009": initech
-EOF
-esc() { "$ESC_BIN" --config "$cfg" "$@"; }
-"$ESC_BIN" --config "$cfg" policy check "$WORK/policy.yaml" >/dev/null || fail "test policy invalid"
+ACT_MAX_ATTEMPTS=4 act_write_config "$WORK/policy.yaml"
 
 INC="INC-ACT-$$"
-# Fresh topics may lack a partition leader for a moment.
-for _ in $(seq 1 60); do
-        esc timeline "$INC" 2>&1 | grep -q "unknown incident" && break
-        sleep 0.5
-done
-
-"$ESC_BIN" --config "$cfg" worker ledger 2>"$WORK/ledger.log" &
-ledger_pid=$!
-"$ESC_BIN" --config "$cfg" worker actions 2>"$WORK/actions.log" &
-actions_pid=$!
+act_wait_topics "$INC"
+act_start_ledger
+act_start_actions
 
 # Opened now (the channel is named by the opening day, UTC).
 AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -122,8 +57,7 @@ done
 echo "ok: the log records the channel, the issue and the page once each"
 
 check_requests() {
-        python3 - "$WORK/requests.jsonl" "$INC" "$DAY" "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" \
-                "rk-test-billing-secret-$$" "$1" <<'EOF'
+        python3 - "$WORK/requests.jsonl" "$INC" "$DAY" "$SLACK_TOKEN" "$LINEAR_TOKEN" "$RK_BILLING" "$1" <<'EOF'
 import json, sys
 path, inc, day, slack_tok, lin_tok, rk, phase = sys.argv[1:]
 reqs = [json.loads(l) for l in open(path)]
@@ -195,8 +129,7 @@ actions_pid=
 INC2="INC-ACT2-$$"
 esc open --incident "$INC2" --account globex --impact major_feature_broken --title "Exports broken" \
         --product-area billing --paying yes --csm dave --at "$AT" >/dev/null || fail "open $INC2"
-"$ESC_BIN" --config "$cfg" worker actions 2>"$WORK/actions2.log" &
-actions_pid=$!
+act_start_actions actions2.log
 for _ in $(seq 1 120); do
         grep -q "reconciling replayed incidents" "$WORK/actions2.log" && break
         sleep 0.5
@@ -269,7 +202,7 @@ for _ in $(seq 1 60); do
         grep -q '"event_action": "resolve"' "$WORK/requests.jsonl" && break
         sleep 0.5
 done
-python3 - "$WORK/requests.jsonl" "$INC" "rk-test-billing-secret-$$" <<'PY' || fail "page not resolved"
+python3 - "$WORK/requests.jsonl" "$INC" "$RK_BILLING" <<'PY' || fail "page not resolved"
 import json, sys
 pd = [json.loads(l)["body"] for l in open(sys.argv[1]) if '"/v2/enqueue"' in l]
 assert [(p["event_action"], p["dedup_key"], p["routing_key"]) for p in pd] == [
@@ -389,7 +322,7 @@ d = json.load(sys.stdin)
 assert d["account"]["id"] == "initech" and d["account"]["name"] == "Initech", d["account"]
 assert d["owners"]["csm"] == "dave", d["owners"]' || fail "$ZD: the CSM is not the account's"
 invited_csm() {
-        curl -sf "http://127.0.0.1:$PORT/_state" | python3 -c '
+        curl -sf "$FAKE/_state" | python3 -c '
 import json, sys
 chans = [c for c in json.load(sys.stdin)["slack"] if c["name"].startswith("esc-initech-")]
 sys.exit(0 if chans and "U0DAVE001" in chans[0]["members"] else 1)'
@@ -410,7 +343,7 @@ for _ in $(seq 1 60); do
         grep -q "A fix is rolling out now" "$WORK/requests.jsonl" && break
         sleep 0.5
 done
-python3 - "$WORK/requests.jsonl" "$TICKET" "$ZD" "zd-test-zendesk-secret-$$" <<'PY' || fail "the Zendesk ticket heard the wrong things"
+python3 - "$WORK/requests.jsonl" "$TICKET" "$ZD" "$ZD_TOKEN" <<'PY' || fail "the Zendesk ticket heard the wrong things"
 import base64, json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
 ticket, zd, tok = sys.argv[2:]
@@ -433,21 +366,6 @@ assert fields.get(9002) == zd and str(fields.get(9001, "")).startswith("sev_"), 
 PY
 echo "ok: the Zendesk ticket gets an internal note with the links and custom fields, public replies with only the customer's text, internal notes for the rest"
 
-for f in actions.log actions2.log ledger.log; do
-        for secret in "$ESC_SLACK_TOKEN" "lin-test-linear-secret-$$" "rk-test-billing-secret-$$" \
-                "zd-test-zendesk-secret-$$"; do
-                grep -qF "$secret" "$WORK/$f" && fail "$f contains a secret"
-        done
-done
-echo "ok: no token or routing key in the logs"
-
-kill -TERM "$actions_pid"
-wait "$actions_pid" || fail "the actions worker did not exit 0 on SIGTERM"
-actions_pid=
-kill -TERM "$ledger_pid"
-wait "$ledger_pid" || true
-ledger_pid=
-kill -TERM "$fake_pid"
-wait "$fake_pid" 2>/dev/null || true
-fake_pid=
+act_no_secrets_logged
+act_stop
 echo "PASS"

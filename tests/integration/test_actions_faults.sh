@@ -13,111 +13,34 @@
 # only Zendesk's queue (Slack and Linear keep flowing) and, once it is over,
 # every held update arrives exactly once.
 set -euo pipefail
-source "$ESC_DEV_DIR/env"
-export ESC_DEV_DIR
-export ESC_TOPIC_PREFIX="test-actfaults-$$."
-"$ESC_BIN" dev up >/dev/null
-WORK=$(mktemp -d)
-ledger_pid= actions_pid= timers_pid= fake_pid=
-cleanup() {
-	for p in $actions_pid $timers_pid $ledger_pid $fake_pid; do kill -KILL "$p" 2>/dev/null || true; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	for f in actions.log timers.log ledger.log; do
-		[ -s "$WORK/$f" ] && { echo "--- $f"; tail -40 "$WORK/$f"; }
-	done
-	[ -s "$WORK/requests.jsonl" ] && { echo "--- fake requests"; tail -80 "$WORK/requests.jsonl"; }
-	exit 1
-}
+ACT_NAME=actfaults
+source "$ESC_SOURCE_DIR/tests/integration/actions_lib.sh"
 
 # Armed at start: the first ticket update of the test (the Zendesk-opened
 # incident's first note) is refused 422. Every 429 says Retry-After: 2,
 # longer than the worker's own first backoff (1 s + jitter), so honouring
 # it shows. The other faults are armed when their step begins.
 RA=2
-python3 "$ESC_SOURCE_DIR/tests/fakes/fake_apis.py" --record "$WORK/requests.jsonl" \
-	--port-file "$WORK/port" --zendesk-422 1 --retry-after "$RA" &
-fake_pid=$!
-for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-[ -s "$WORK/port" ] || fail "the fake APIs did not start"
-PORT=$(cat "$WORK/port")
-FAKE="http://127.0.0.1:$PORT"
-export ESC_SLACK_API_URL="$FAKE/api"
-export ESC_LINEAR_API_URL="$FAKE/graphql"
-export ESC_PAGERDUTY_URL="$FAKE/v2/enqueue"
-export ESC_SLACK_TOKEN="xoxb-test-faults-secret-$$"
-# Arms a fault while running (POST /_fault, see the fake's docstring).
-fault() {
-	curl -sf -X POST -H 'Content-Type: application/json' -d "$1" "$FAKE/_fault" >/dev/null ||
-		fail "could not arm the fault $1"
-}
+act_start_fake --zendesk-422 1 --retry-after "$RA"
+
 
 # The shipped policy without its rotations (nobody is on call, so an
 # incident stays unowned until assigned; carol is the CS manager to page),
 # and a CSM, erin, whose Slack id the workspace does not know (the fake
 # answers user_not_found for ids not starting with "U").
 sed -e '/slack_user_id: U0BOB0001/a\  - {id: erin, name: Erin Example, role: csm, slack_user_id: W0ERIN001}' \
-	-e '/^rotations:/,$d' "$ESC_SOURCE_DIR/config/policy.yaml" >"$WORK/policy.yaml"
+        -e '/^rotations:/,$d' "$ESC_SOURCE_DIR/config/policy.yaml" >"$WORK/policy.yaml"
 grep -q "W0ERIN001" "$WORK/policy.yaml" && grep -q "cs_manager: carol" "$WORK/policy.yaml" &&
-	! grep -q "^rotations:" "$WORK/policy.yaml" ||
-	fail "could not derive the test policy from config/policy.yaml"
-cfg="$WORK/esc.yaml"
-cat >"$cfg" <<EOF
-policy: $WORK/policy.yaml
-kafka:
-  properties:
-    # A killed consumer leaves the group after this, not after the default 45 s.
-    session.timeout.ms: 6000
-ledger:
-  group: test-actfaults-ledger-$$
-actions:
-  group: test-actfaults-$$
-  # One try per call: the outbox's queues retry (honouring Retry-After,
-  # backing off on 5xx), so a failing target holds only its own queue.
-  max_attempts: 1
-  reconcile_grace_ms: 1000
-timers:
-  group: test-actfaults-timers-$$
-  tick_ms: 500
-metrics:
-  listen: 127.0.0.1:0
-linear:
-  token: lin-test-faults-secret-$$
-  team_id: TEAM-ESC
-pagerduty:
-  routing_keys:
-    billing: rk-test-billing-secret-$$
-  manager_routing_key: rk-test-manager-secret-$$
-zendesk:
-  url: $FAKE
-  email: agent@example.com
-  api_token: zd-test-faults-secret-$$
-  fields:
-    sev: 9001
-    esc_link: 9002
-  default_product_area: billing
-  impact_by_priority:
-    high: major_feature_broken
-  account_by_organization:
-    "360009": initech
-EOF
-esc() { "$ESC_BIN" --config "$cfg" "$@"; }
-esc policy check "$WORK/policy.yaml" >/dev/null || fail "test policy invalid"
+        ! grep -q "^rotations:" "$WORK/policy.yaml" ||
+        fail "could not derive the test policy from config/policy.yaml"
+# One try per call: the outbox's queues retry (honouring Retry-After,
+# backing off on 5xx), so a failing target holds only its own queue.
+act_write_config "$WORK/policy.yaml"
 
 ZD="ZD-${$}1"
-# Fresh topics may lack a partition leader for a moment.
-for _ in $(seq 1 60); do
-	esc timeline "$ZD" 2>&1 | grep -q "unknown incident" && break
-	sleep 0.5
-done
-
-"$ESC_BIN" --config "$cfg" worker ledger 2>"$WORK/ledger.log" &
-ledger_pid=$!
-"$ESC_BIN" --config "$cfg" worker actions 2>"$WORK/actions.log" &
-actions_pid=$!
+act_wait_topics "$ZD"
+act_start_ledger
+act_start_actions
 
 # The checks, over the fake's request log, its /_state and the timelines.
 export REC="$WORK/requests.jsonl" FAKE CFG="$cfg" RA
@@ -347,13 +270,13 @@ check() { python3 "$WORK/check.py" "$@"; }
 # eventually SECS CMD...: runs CMD (quietly) until it succeeds, for at most
 # SECS seconds; then once more, showing why, with its status.
 eventually() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ "$SECONDS" -lt "$end" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.5
-	done
-	"$@"
+        local end=$((SECONDS + $1))
+        shift
+        while [ "$SECONDS" -lt "$end" ]; do
+                "$@" >/dev/null 2>&1 && return 0
+                sleep 0.5
+        done
+        "$@"
 }
 
 AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -365,23 +288,23 @@ NEXT=$(date -u -d '+30 minutes' +%Y-%m-%dT%H:%M:%SZ)
 # still go through.
 TICKET="${ZD#ZD-}"
 printf '{"type":"zen:event-type:ticket.created","id":"%s-e1","time":"%s","detail":{"id":"%s","subject":"Reports time out","priority":"HIGH","status":"NEW","organization_id":"360009","created_at":"%s"}}\n' \
-	"$TICKET" "$AT" "$TICKET" "$AT" >"$WORK/zd.ndjson"
+        "$TICKET" "$AT" "$TICKET" "$AT" >"$WORK/zd.ndjson"
 esc ingest "$WORK/zd.ndjson" --format zendesk --no-progress 2>"$WORK/zd.err" ||
-	fail "zendesk ingest: $(cat "$WORK/zd.err")"
+        fail "zendesk ingest: $(cat "$WORK/zd.err")"
 eventually 60 check zd_first_put "$TICKET" || fail "the ticket heard nothing"
 esc ack "$ZD" --by alice --message "ack-after-422" --next-update "$NEXT" >/dev/null || fail "ack $ZD"
 eventually 30 check zd_422 "$TICKET" "$ZD" "ack-after-422" ||
-	fail "a 422 is not final, not recorded as failed, or stops the later updates"
+        fail "a 422 is not final, not recorded as failed, or stops the later updates"
 grep "action failed for good" "$WORK/actions.log" | grep -q "action=ticket.*HTTP 422" ||
-	fail "the 422 is not logged as a final failure"
+        fail "the 422 is not logged as a final failure"
 echo "ok: a Zendesk update refused 422 is tried once, recorded back as failed, and later updates go through"
 
 # 2. Zendesk 429 with Retry-After: waited out, then delivered once.
-fault '{"zendesk_429": 1}'
+act_fault '{"zendesk_429": 1}'
 esc update "$ZD" --by alice --audience external --body "update-after-429" --next-update "$NEXT" \
-	>/dev/null || fail "update $ZD"
+        >/dev/null || fail "update $ZD"
 eventually 30 check zd_429 "$TICKET" "$ZD" "update-after-429" ||
-	fail "a Zendesk 429 is not waited out for its Retry-After, or not delivered once"
+        fail "a Zendesk 429 is not waited out for its Retry-After, or not delivered once"
 echo "ok: a Zendesk 429 is retried after its Retry-After ($RA s) and delivered once"
 
 # 3. PagerDuty: a Sev 1's trigger answered 400 is final (one request,
@@ -391,21 +314,21 @@ echo "ok: a Zendesk 429 is retried after its Retry-After ($RA s) and delivered o
 # with. (Both are opened seconds after the worker started, past its
 # start-up reconciliation, which gives every unpaged Sev 1 its page.)
 INC_PD400="INC-FLT-PD400-$$"
-fault '{"pagerduty_400": 1}'
+act_fault '{"pagerduty_400": 1}'
 esc open --incident "$INC_PD400" --account acme --impact production_down --title "Checkout down" \
-	--product-area billing --paying yes >"$WORK/open.out" || fail "open: $(cat "$WORK/open.out")"
+        --product-area billing --paying yes >"$WORK/open.out" || fail "open: $(cat "$WORK/open.out")"
 grep -q "sev.*1" "$WORK/open.out" || fail "not a Sev 1: $(cat "$WORK/open.out")"
 eventually 30 check pd_logged "$INC_PD400" || fail "$INC_PD400 was never paged"
 INC_PD="INC-FLT-PD-$$"
-fault '{"pagerduty_429": 1}'
+act_fault '{"pagerduty_429": 1}'
 esc open --incident "$INC_PD" --account globex --impact production_down --title "Payments down" \
-	--product-area billing --paying yes >/dev/null || fail "open $INC_PD"
-eventually 30 check pd_faults "$INC_PD400" "$INC_PD" "rk-test-billing-secret-$$" ||
-	fail "PagerDuty 400 / 429 not handled as final / retried"
+        --product-area billing --paying yes >/dev/null || fail "open $INC_PD"
+eventually 30 check pd_faults "$INC_PD400" "$INC_PD" "$RK_BILLING" ||
+        fail "PagerDuty 400 / 429 not handled as final / retried"
 grep "action failed for good" "$WORK/actions.log" | grep "incident=$INC_PD400" | grep "action=page" |
-	grep -q "HTTP 400.*Event object is invalid" || fail "the PagerDuty 400 is not logged with its message"
+        grep -q "HTTP 400.*Event object is invalid" || fail "the PagerDuty 400 is not logged with its message"
 grep "will retry" "$WORK/actions.log" | grep -q "incident=$INC_PD400" &&
-	fail "the PagerDuty 400 was taken for a transient failure"
+        fail "the PagerDuty 400 was taken for a transient failure"
 echo "ok: a PagerDuty 400 is final and logged; a 429 is retried after Retry-After into one trigger, dedup_key = incident id"
 
 # 4. Slack: the CSM's invite is refused user_not_found (final, told in the
@@ -413,28 +336,27 @@ echo "ok: a PagerDuty 400 is final and logged; a 429 is retried after Retry-Afte
 # posted once after its Retry-After.
 INC_SLK="INC-FLT-SLK-$$"
 esc open --incident "$INC_SLK" --account umbrella --impact major_feature_broken --title "Exports broken" \
-	--product-area billing --paying yes --csm erin >/dev/null || fail "open $INC_SLK"
+        --product-area billing --paying yes --csm erin >/dev/null || fail "open $INC_SLK"
 eventually 30 check slack_kickoff "esc-umbrella-$DAY" "$INC_SLK" || fail "no kickoff in $INC_SLK's channel"
 eventually 30 check slack_invite_warned "esc-umbrella-$DAY" ||
-	fail "the failed invite was not told in the channel"
-fault '{"slack_fail": "chat.postMessage:ratelimited:1"}'
+        fail "the failed invite was not told in the channel"
+act_fault '{"slack_fail": "chat.postMessage:ratelimited:1"}'
 esc ack "$INC_SLK" --by alice --message "rl-ack" --next-update "$NEXT" >/dev/null || fail "ack $INC_SLK"
 eventually 30 check slack_faults "esc-umbrella-$DAY" "Acknowledged by alice: rl-ack" ||
-	fail "user_not_found retried, or a ratelimited post not waited out / not posted once"
+        fail "user_not_found retried, or a ratelimited post not waited out / not posted once"
 echo "ok: a Slack user_not_found invite is not retried and is told in the channel; a ratelimited post waits out Retry-After and is posted once"
 
 # 5. The manager page: a Sev 1 opened 30 minutes ago (response SLA 15m),
 # nobody owns it; the timers worker records UnownedEscalated, the actions
 # worker pages the CS manager and tells the channel.
-"$ESC_BIN" --config "$cfg" worker timers >/dev/null 2>"$WORK/timers.log" &
-timers_pid=$!
+act_start_timers
 INC_MGR="INC-FLT-MGR-$$"
 AGO=$(date -u -d '-30 minutes' +%Y-%m-%dT%H:%M:%SZ)
 esc open --incident "$INC_MGR" --account hooli --impact production_down --title "Login down" \
-	--product-area billing --paying yes --at "$AGO" >/dev/null || fail "open $INC_MGR"
+        --product-area billing --paying yes --at "$AGO" >/dev/null || fail "open $INC_MGR"
 eventually 60 check manager_paged "$INC_MGR" "esc-hooli-$(echo "$AGO" | cut -c1-10 | tr -d -)" \
-	"rk-test-manager-secret-$$" "rk-test-billing-secret-$$" ||
-	fail "the unowned incident did not page the CS manager once, or the channel did not hear it"
+        "$RK_MANAGER" "$RK_BILLING" ||
+        fail "the unowned incident did not page the CS manager once, or the channel did not hear it"
 kill -TERM "$timers_pid"
 wait "$timers_pid" || fail "the timers worker did not exit 0 on SIGTERM"
 timers_pid=
@@ -446,48 +368,33 @@ echo "ok: unowned past its response SLA: UnownedEscalated, the CS manager paged 
 # once, in order (the worker backs off 1 s doubling to 60 s with jitter).
 INC_OUT="INC-FLT-OUT-$$"
 esc open --incident "$INC_OUT" --account soylent --impact major_feature_broken --title "Search slow" \
-	--product-area billing --paying yes >/dev/null || fail "open $INC_OUT"
+        --product-area billing --paying yes >/dev/null || fail "open $INC_OUT"
 eventually 30 check slack_kickoff "esc-soylent-$DAY" "$INC_OUT" || fail "no kickoff in $INC_OUT's channel"
-fault '{"zendesk_503": true}'
+act_fault '{"zendesk_503": true}'
 T_ON=$(date +%s.%N)
 esc update "$ZD" --by alice --audience external --body "zd-held-1" --next-update "$NEXT" >/dev/null ||
-	fail "update $ZD"
+        fail "update $ZD"
 esc update "$INC_OUT" --by alice --audience internal --body "cli-note-while-zd-down" >/dev/null ||
-	fail "update $INC_OUT"
+        fail "update $INC_OUT"
 esc update "$ZD" --by alice --audience internal --body "zd-held-2" >/dev/null || fail "update $ZD"
 esc ack "$INC_OUT" --by alice --message "cli-ack-while-zd-down" --next-update "$NEXT" >/dev/null ||
-	fail "ack $INC_OUT"
+        fail "ack $INC_OUT"
 esc update "$ZD" --by alice --audience external --body "zd-held-3" --next-update "$NEXT" >/dev/null ||
-	fail "update $ZD"
+        fail "update $ZD"
 eventually 30 check outage_flowing "$TICKET" "$T_ON" "zd-held-1" "cli-note-while-zd-down" "zd-held-2" \
-	"cli-ack-while-zd-down" "zd-held-3" || fail "Slack or Linear held by the Zendesk outage"
+        "cli-ack-while-zd-down" "zd-held-3" || fail "Slack or Linear held by the Zendesk outage"
 # The outage lasts 20 s in all (not an assertion: the fault's length).
 while python3 -c "import sys, time; sys.exit(time.time() - $T_ON >= 20)"; do sleep 0.5; done
-fault '{"zendesk_503": false}'
+act_fault '{"zendesk_503": false}'
 T_OFF=$(date +%s.%N)
 echo "ok: during a Zendesk outage the Slack posts and Linear comments keep flowing"
 eventually 90 check outage_delivered "$TICKET" "$ZD" "$T_ON" "zd-held-1" "zd-held-2" "zd-held-3" ||
-	fail "after the outage the held Zendesk updates did not all arrive exactly once"
+        fail "after the outage the held Zendesk updates did not all arrive exactly once"
 grep "action failed, will retry" "$WORK/actions.log" | grep -q "action=ticket.*HTTP 503" ||
-	fail "the 503s are not logged as transient"
+        fail "the 503s are not logged as transient"
 check outage_retried "$TICKET" "$T_ON" "$T_OFF" || fail "the held Zendesk update was not retried during the outage"
 echo "ok: after the outage every held Zendesk update arrives exactly once, in order"
 
-for f in actions.log timers.log ledger.log; do
-	for secret in "$ESC_SLACK_TOKEN" "lin-test-faults-secret-$$" "rk-test-billing-secret-$$" \
-		"rk-test-manager-secret-$$" "zd-test-faults-secret-$$"; do
-		grep -qF "$secret" "$WORK/$f" && fail "$f contains a secret"
-	done
-done
-echo "ok: no token or routing key in the logs"
-
-kill -TERM "$actions_pid"
-wait "$actions_pid" || fail "the actions worker did not exit 0 on SIGTERM"
-actions_pid=
-kill -TERM "$ledger_pid"
-wait "$ledger_pid" || true
-ledger_pid=
-kill -TERM "$fake_pid"
-wait "$fake_pid" 2>/dev/null || true
-fake_pid=
+act_no_secrets_logged
+act_stop
 echo "PASS"

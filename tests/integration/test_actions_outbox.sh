@@ -2,94 +2,27 @@
 # test_actions_outbox.sh — the actions worker's outbox (DESIGN §9) under
 # kill -9: the worker is killed by a crash point (runtime/fault.h) right
 # after each kind of outside call and before its record-back reaches the
-# log — the channel, the Linear issue, the page, the kickoff post, the
-# customer's ticket note, the Linear comment — and started again each time.
+# log — the channel (also between its create and its topic), the Linear
+# issue, the page, the kickoff post, the customer's ticket note, the Linear
+# comment — and started again each time.
 # Asserted on the fake servers' request logs and state: one channel, one
 # Linear issue, one page, every Slack post, ticket update and Linear comment
 # exactly once.
 set -euo pipefail
-source "$ESC_DEV_DIR/env"
-export ESC_DEV_DIR
-export ESC_TOPIC_PREFIX="test-outbox-$$."
-"$ESC_BIN" dev up >/dev/null
-WORK=$(mktemp -d)
-ledger_pid= actions_pid= fake_pid=
-cleanup() {
-        for p in $actions_pid $ledger_pid $fake_pid; do kill -KILL "$p" 2>/dev/null || true; done
-        rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() {
-        echo "FAIL: $*"
-        for f in "$WORK"/actions-*.log "$WORK/ledger.log"; do
-                [ -s "$f" ] && { echo "--- $f"; tail -25 "$f"; }
-        done
-        [ -s "$WORK/requests.jsonl" ] && { echo "--- fake requests"; tail -60 "$WORK/requests.jsonl"; }
-        exit 1
-}
-
-python3 "$ESC_SOURCE_DIR/tests/fakes/fake_apis.py" --record "$WORK/requests.jsonl" \
-        --port-file "$WORK/port" &
-fake_pid=$!
-for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-[ -s "$WORK/port" ] || fail "the fake APIs did not start"
-PORT=$(cat "$WORK/port")
-FAKE="http://127.0.0.1:$PORT"
-export ESC_SLACK_API_URL="$FAKE/api"
-export ESC_LINEAR_API_URL="$FAKE/graphql"
-export ESC_PAGERDUTY_URL="$FAKE/v2/enqueue"
-export ESC_SLACK_TOKEN="xoxb-test-outbox-$$"
-cfg="$WORK/esc.yaml"
-cat >"$cfg" <<EOF
-policy: $ESC_SOURCE_DIR/config/policy.yaml
-kafka:
-  properties:
-    # A killed consumer leaves the group after this, not after the default 45 s.
-    session.timeout.ms: 6000
-ledger:
-  group: test-outbox-ledger-$$
-actions:
-  group: test-outbox-$$
-  reconcile_grace_ms: 500
-linear:
-  token: lin-test-outbox-$$
-  team_id: TEAM-ESC
-pagerduty:
-  routing_keys:
-    billing: rk-test-outbox-$$
-zendesk:
-  url: $FAKE
-  email: agent@example.com
-  api_token: zd-test-outbox-$$
-  default_product_area: billing
-  impact_by_priority:
-    high: major_feature_broken
-  account_by_organization:
-    "360009": initech
-EOF
-esc() { "$ESC_BIN" --config "$cfg" "$@"; }
+ACT_NAME=outbox
+source "$ESC_SOURCE_DIR/tests/integration/actions_lib.sh"
+act_start_fake
+ACT_GRACE_MS=500 act_write_config
 
 INC="INC-OBX-$$"
-for _ in $(seq 1 60); do
-        esc timeline "$INC" 2>&1 | grep -q "unknown incident" && break
-        sleep 0.5
-done
-# Not through esc(): $! of a backgrounded function is a subshell, and the
-# worker would outlive the test (holding ctest's output pipe open).
-"$ESC_BIN" --config "$cfg" worker ledger 2>"$WORK/ledger.log" &
-ledger_pid=$!
+act_wait_topics "$INC"
+act_start_ledger
 
 run=0
 # Starts the actions worker; with a crash point it must die there (SIGKILL).
 start_actions() {
         run=$((run + 1))
-        if [ -n "${1:-}" ]; then
-                ESC_FAULT_KILL="$1" "$ESC_BIN" --config "$cfg" worker actions \
-                        2>"$WORK/actions-$run.log" &
-        else
-                "$ESC_BIN" --config "$cfg" worker actions 2>"$WORK/actions-$run.log" &
-        fi
-        actions_pid=$!
+        ESC_FAULT_KILL="${1:-}" act_start_actions "actions-$run.log"
 }
 wait_killed() {
         for _ in $(seq 1 240); do
@@ -107,10 +40,14 @@ wait_killed() {
 }
 
 AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-start_actions actions.after.create_channel
+# Killed between the channel's create and its topic: the restarted worker
+# finds the untitled channel its bot made instead of making a second one.
+start_actions actions.before.set_topic
 esc open --incident "$INC" --account acme --impact production_down --title "Checkout down" \
         --product-area billing --paying yes --csm dave --at "$AT" --wait 90 >/dev/null ||
         fail "open $INC"
+wait_killed actions.before.set_topic
+start_actions actions.after.create_channel
 wait_killed actions.after.create_channel
 start_actions actions.after.create_issue
 wait_killed actions.after.create_issue
@@ -180,4 +117,4 @@ assert sum("Escalated as Sev" in c["body"] for c in t["comments"]) == 1, t["comm
 made = [r for r in reqs if r["path"] == "/api/conversations.create" and r["body"]["name"].startswith("esc-acme-")]
 assert len(made) >= 2, "the restarted worker did not try the channel again: %r" % made
 PY
-echo "ok: after six kill -9s one channel, one issue, one page; every post, ticket note and comment once"
+echo "ok: after seven kill -9s one channel, one issue, one page; every post, ticket note and comment once"
