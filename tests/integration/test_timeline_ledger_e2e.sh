@@ -35,7 +35,7 @@ fail() {
 # the incident's partition answers (an unknown incident, not a broker error).
 INC="INC-E2E-$$"
 for _ in $(seq 1 60); do
-        "$ESC_BIN" --config "$cfg" timeline "$INC" 2>&1 | grep -q "unknown incident" && break
+        grep -q "unknown incident" <<<"$("$ESC_BIN" --config "$cfg" timeline "$INC" 2>&1 || true)" && break
         sleep 0.5
 done
 

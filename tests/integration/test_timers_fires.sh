@@ -42,7 +42,7 @@ esc() { "$ESC_BIN" --config "$cfg" "$@"; }
 # the incident's partition answers (an unknown incident, not a broker error).
 INC="INC-TIMERS-$$"
 for _ in $(seq 1 60); do
-        esc timeline "$INC" 2>&1 | grep -q "unknown incident" && break
+        grep -q "unknown incident" <<<"$(esc timeline "$INC" 2>&1 || true)" && break
         sleep 0.5
 done
 
