@@ -89,6 +89,9 @@ metrics:
 linear:
   token: $LINEAR_TOKEN
   team_id: TEAM-ESC
+  states:
+    started: state-started
+    completed: state-completed
 pagerduty:
   routing_keys:
     billing: $RK_BILLING

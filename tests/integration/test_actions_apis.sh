@@ -297,7 +297,16 @@ for _ in $(seq 1 60); do
         sleep 0.5
 done
 [ "$got" = "1 1 2" ] || fail "after the reopen the counts are '$got', want 1 1 2 (a second PageSent)"
-echo "ok: a reopened incident is restored from the log, unarchived, told and paged anew"
+# Its Linear issue, completed by the resolution, is started again.
+python3 - "$WORK/requests.jsonl" <<'PY' || fail "the reopened incident's Linear issue was not started again"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+states = [r["body"]["variables"]["input"]["stateId"] for r in reqs if r["path"] == "/graphql"
+          and "issueUpdate" in r["body"]["query"]
+          and "stateId" in r["body"]["variables"].get("input", {})]
+assert "state-completed" in states and states[-1] == "state-started", states
+PY
+echo "ok: a reopened incident is restored from the log, unarchived, told, paged anew and its Linear issue started again"
 
 # An incident opened from a Zendesk ticket keeps its customer informed
 # (DESIGN §9, the Zendesk column): an internal note with the channel and
