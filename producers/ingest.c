@@ -14,10 +14,15 @@
  * its partition, and keeps the reject file in line order. At most
  * MAX_INFLIGHT batches are read ahead, so memory is bounded by
  * MAX_INFLIGHT * BATCH_BYTES whatever the input size. Statistics and the
- * reject file are touched by the main thread only. */
+ * reject file are touched by the main thread only.
+ *
+ * A slow stream (`tail -f tickets.ndjson | esc ingest -`, a socket) is not
+ * held back until a batch fills: whenever no more input is ready, what was
+ * read is emitted, and delivery reports are served while waiting. */
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +440,29 @@ static int ingest_line(ingest_t *in, int64_t lineno, const char *line, size_t le
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* Before a read that would block: emits every line read so far, then waits
+ * for input serving delivery reports and progress. A regular file is always
+ * ready, so a file is read in whole batches as before. */
+static int wait_for_input(ingest_t *in, int fd)
+{
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int rc = 0;
+
+        if (poll(&p, 1, 0) != 0)
+                return 0; /* ready, at its end, or an error read() will report */
+        if (in->cur || in->order_head) {
+                rc = dispatch(in);
+                int drc = drain(in, 1);
+                if (!rc)
+                        rc = drc;
+        }
+        while (rc == 0 && poll(&p, 1, 200) == 0) {
+                esc_cmdout_poll(in->out, 0);
+                progress(in, false);
+        }
+        return rc;
+}
+
 static int read_lines(ingest_t *in, int fd)
 {
         char *chunk = esc_xmalloc(READ_CHUNK);
@@ -445,6 +473,8 @@ static int read_lines(ingest_t *in, int fd)
 
         esc_buf_init(&line, ESC_INGEST_MAX_LINE);
         for (;;) {
+                if ((rc = wait_for_input(in, fd)))
+                        break;
                 ssize_t r = read(fd, chunk, READ_CHUNK);
                 if (r < 0) {
                         if (errno == EINTR)

@@ -125,6 +125,27 @@ rc=$?
 grep -q '^line 1: incident_id: missing' "$WORK/stdin.rejects" 2>/dev/null ||
         fail "stdin.rejects: $(cat "$WORK/stdin.rejects" 2>/dev/null)"
 
+# ---- a slow stream: each line goes out while the input is still open ------
+# (not when a batch of 1024 lines fills or the input ends)
+mkfifo "$WORK/fifo"
+esc_it_offsets esc.commands "$WORK/before3"
+(cd "$WORK" && exec "$ESC_BIN" ingest - --no-progress <"$WORK/fifo" >/dev/null 2>"$WORK/err3") &
+ing=$!
+exec 7>"$WORK/fifo"
+printf '{"type":"ack","incident_id":"INC-%s-stream","command_id":"%s-stream","by":"dana","message":"On it","next_update":"2026-03-06T17:00:00Z"}\n' \
+        "$RUN" "$RUN" >&7
+streamed=
+for _ in $(seq 1 40); do
+        esc_it_since esc.commands "$WORK/before3" | grep -aq "INC-$RUN-stream" && { streamed=1; break; }
+        sleep 0.5
+done
+[ -n "$streamed" ] || fail "a line written to an open stdin was not produced within 20 s"
+kill -0 "$ing" 2>/dev/null || fail "ingest exited before its input ended"
+exec 7>&-
+wait "$ing"
+rc=$?
+[ "$rc" = 0 ] || fail "the streamed ingest exited $rc: $(cat "$WORK/err3")"
+
 # ---- all good: exit 0 and no reject file ---------------------------------
 sed -n '1,3p' "$IN" | sed "s/$RUN-c0/$RUN-ok/" >"$WORK/good.ndjson"
 "$ESC_BIN" ingest "$WORK/good.ndjson" --no-progress 2>"$WORK/err2"
