@@ -58,6 +58,10 @@ typedef struct esc_actions_incident {
         unsigned invite_retry; /* roles (1 << role) whose invite failed transiently */
         /* Record-back commands still to be delivered (ESC_ACTIONS_REC_*). */
         unsigned pending_records;
+        /* Channel, issue or page (ESC_ACTIONS_REC_*) refused for good: an
+         * OutboundRecorded "failed" under its key (esc_actions_refusal).
+         * Reconciliation does not ask again until a reopen or an override. */
+        unsigned refused;
         unsigned jobs; /* outbox jobs still queued for it: a closed one stays until 0 */
         int32_t partition;
 } esc_actions_incident_t;
@@ -79,6 +83,12 @@ void esc_actions_page_key(const esc_actions_incident_t *inc, const char *inciden
 
 /* Whether a PageSent's dedup key is the CS manager's page ("<inc>:manager"). */
 bool esc_actions_is_manager_page(const char *dedup_key);
+
+/* The ESC_ACTIONS_REC_* bit a RecordOutbound key "<target>:<kind>:<seq>"
+ * stands for when its status is failed: the channel (slack:create_channel),
+ * the issue (linear:create_issue) or the page (pagerduty:page); 0 for any
+ * other key. */
+unsigned esc_actions_refusal(const char *key);
 
 /* Folds ev into inc. Returns false (and changes nothing) for an event whose
  * seq was already folded (a duplicate in the log). */

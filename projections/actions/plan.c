@@ -48,6 +48,28 @@ bool esc_actions_is_manager_page(const char *dedup_key)
         return n > 8 && !strcmp(dedup_key + n - 8, ":manager");
 }
 
+unsigned esc_actions_refusal(const char *key)
+{
+        static const struct {
+                const char *target;
+                esc_action_kind_t kind;
+                unsigned bit;
+        } refusable[] = {
+                {ESC_OUTBOUND_TARGET_SLACK, ESC_ACT_CREATE_CHANNEL, ESC_ACTIONS_REC_CHANNEL},
+                {ESC_OUTBOUND_TARGET_LINEAR, ESC_ACT_CREATE_ISSUE, ESC_ACTIONS_REC_ISSUE},
+                {ESC_OUTBOUND_TARGET_PAGERDUTY, ESC_ACT_PAGE, ESC_ACTIONS_REC_PAGE},
+        };
+        char prefix[64];
+
+        for (size_t i = 0; key && i < sizeof(refusable) / sizeof(refusable[0]); i++) {
+                int n = snprintf(prefix, sizeof(prefix), "%s:%s:", refusable[i].target,
+                                 esc_action_kind_name(refusable[i].kind));
+                if (!strncmp(key, prefix, (size_t)n))
+                        return refusable[i].bit;
+        }
+        return 0;
+}
+
 bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev)
 {
         if (ev->seq <= inc->st.seq)
@@ -70,6 +92,15 @@ bool esc_actions_fold(esc_actions_incident_t *inc, const esc_event_t *ev)
                 /* The page was resolved with the incident; a reopened
                  * incident is paged anew (under a key of its own). */
                 inc->paged = false;
+                inc->refused = 0;
+                break;
+        case ESC_EV_SEVERITY_OVERRIDDEN:
+                inc->refused = 0; /* another severity: another request */
+                break;
+        case ESC_EV_OUTBOUND_RECORDED:
+                if (p->outbound_recorded.status &&
+                    !strcmp(p->outbound_recorded.status, ESC_OUTBOUND_FAILED))
+                        inc->refused |= esc_actions_refusal(p->outbound_recorded.key);
                 break;
         case ESC_EV_SEVERITY_ASSIGNED: {
                 esc_buf_t why;
@@ -146,11 +177,14 @@ bool esc_actions_needed(const esc_actions_incident_t *inc, const esc_action_t *a
 {
         switch (a->kind) {
         case ESC_ACT_CREATE_CHANNEL:
-                return esc_actions_active(inc) && !inc->channel_id;
+                return esc_actions_active(inc) && !inc->channel_id &&
+                       !(inc->refused & ESC_ACTIONS_REC_CHANNEL);
         case ESC_ACT_CREATE_ISSUE:
-                return esc_actions_active(inc) && !inc->issue_id;
+                return esc_actions_active(inc) && !inc->issue_id &&
+                       !(inc->refused & ESC_ACTIONS_REC_ISSUE);
         case ESC_ACT_PAGE:
-                return esc_actions_active(inc) && !inc->paged && sev_pages(inc, pol);
+                return esc_actions_active(inc) && !inc->paged && sev_pages(inc, pol) &&
+                       !(inc->refused & ESC_ACTIONS_REC_PAGE);
         case ESC_ACT_INVITE: {
                 const char *who = esc_actions_owner(inc, a->role);
                 return inc->channel_id && *who && strcmp(inc->invited[a->role], who) != 0;

@@ -500,6 +500,15 @@ static void send_records(actions_ctx_t *ctx, const char *id, esc_actions_inciden
         }
 }
 
+/* A channel, issue or page refused for good is recorded too (as failed),
+ * or every restart's reconciliation would ask again. */
+static bool records_refusal(const job_t *j)
+{
+        return j->called && !strcmp(j->status, ESC_OUTBOUND_FAILED) &&
+               (j->a.kind == ESC_ACT_CREATE_CHANNEL || j->a.kind == ESC_ACT_CREATE_ISSUE ||
+                j->a.kind == ESC_ACT_PAGE);
+}
+
 /* RecordOutbound for a called job; false if it could not be delivered
  * (the job stays at its queue's head and is sent again). */
 static bool send_outbound(actions_ctx_t *ctx, const job_t *j)
@@ -508,7 +517,13 @@ static bool send_outbound(actions_ctx_t *ctx, const job_t *j)
         esc_verdict_t v;
         char key[96], kind[128], cid[64], err[512], q[160];
 
+        esc_actions_incident_t *inc = incident(ctx, j->incident_id);
         job_key(j, key, sizeof(key));
+        if (!j->seq) /* reconciliation: named by the incident's seq at the time */
+                snprintf(key, sizeof(key), "%s:%s:s%" PRId64, target_names[target_of(j->a.kind)],
+                         esc_action_kind_name(j->a.kind), inc ? inc->st.seq : 0);
+        if (inc && records_refusal(j))
+                inc->refused |= esc_actions_refusal(key);
         snprintf(kind, sizeof(kind), "outbound-%s", key);
         esc_actions_command_id(kind, j->incident_id, cid, sizeof(cid));
         esc_command_init(&cmd, ESC_CMD_RECORD_OUTBOUND);
@@ -1120,7 +1135,7 @@ static bool run_head(actions_ctx_t *ctx, target_queue_t *tq, int64_t now)
                         esc_fault_point(point);
                 }
         }
-        if (outboxed(j) && !send_outbound(ctx, j)) {
+        if ((outboxed(j) || records_refusal(j)) && !send_outbound(ctx, j)) {
                 tq->next_try_us = now + RETRY_MIN_MS * 1000;
                 return false;
         }

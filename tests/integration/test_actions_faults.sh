@@ -181,6 +181,19 @@ def pd_faults(inc400, inc429, rk):
 
 
 @check
+def pd_refusal_recorded(inc400):
+    ob = {k: v for k, v in outbound(inc400).items() if k.startswith("pagerduty:page:")}
+    assert list(ob.values()) == [["failed"]], ("want the refused page recorded failed once", ob)
+
+
+@check
+def pd_refusal_kept(inc400, inc_after):
+    assert [r["status"] for r in pd(inc_after)] == [202], ("the later page", pd(inc_after))
+    bad = [r for r in reqs() if r["path"] == "/v2/enqueue" and r["body"].get("dedup_key") == inc400]
+    assert [r["status"] for r in bad] == [400], ("the refused page was sent again", bad)
+
+
+@check
 def slack_kickoff(prefix, inc):
     ch = channel(prefix)
     assert any(("escalation " + inc) in m["text"] for m in ch["messages"]), ch["messages"]
@@ -394,6 +407,25 @@ grep "action failed, will retry" "$WORK/actions.log" | grep -q "action=ticket.*H
         fail "the 503s are not logged as transient"
 check outage_retried "$TICKET" "$T_ON" "$T_OFF" || fail "the held Zendesk update was not retried during the outage"
 echo "ok: after the outage every held Zendesk update arrives exactly once, in order"
+
+# 7. What was refused for good stays refused across a restart: the page
+# PagerDuty answered 400 in 3. is recorded as failed, so the restarted
+# worker's reconciliation (every open incident lacking a page gets one)
+# does not send it again. A Sev 1 opened after the restart is paged behind
+# the reconciliation on the same PagerDuty queue, so its page arriving
+# means a second request for the refused one would have arrived first.
+eventually 30 check pd_refusal_recorded "$INC_PD400" || fail "the refused page is not recorded as failed"
+kill -TERM "$actions_pid"
+wait "$actions_pid" || fail "the actions worker did not exit 0 on SIGTERM"
+act_start_actions actions2.log
+eventually 60 grep -q "reconciling replayed incidents" "$WORK/actions2.log" ||
+        fail "the restarted worker did not reconcile"
+INC_PD2="INC-FLT-PD2-$$"
+esc open --incident "$INC_PD2" --account acme --impact production_down --title "Checkout down again" \
+        --product-area billing --paying yes >/dev/null || fail "open $INC_PD2"
+eventually 30 check pd_refusal_kept "$INC_PD400" "$INC_PD2" ||
+        fail "the restart sent the refused page again, or did not page $INC_PD2"
+echo "ok: a page refused for good is recorded as failed and not sent again after a restart"
 
 act_no_secrets_logged
 act_stop

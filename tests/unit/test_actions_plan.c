@@ -766,6 +766,54 @@ static void test_failed_invite_is_retried_by_reconciliation(void **state)
         esc_actions_incident_clear(&inc);
 }
 
+static void outbound_recorded(esc_actions_incident_t *inc, const char *target, const char *key,
+                              const char *status, esc_actions_plan_t *plan)
+{
+        esc_event_t ev;
+        ev_init(&ev, ESC_EV_OUTBOUND_RECORDED);
+        ev.p.outbound_recorded.target = esc_strdup(target);
+        ev.p.outbound_recorded.key = esc_strdup(key);
+        ev.p.outbound_recorded.status = esc_strdup(status);
+        fold_plan(inc, &ev, plan);
+}
+
+/* A page, issue or channel refused for good (recorded failed) is not asked
+ * for again by every restart's reconciliation; an override asks again. A
+ * post's failure or a done record refuses nothing. */
+static void test_refused_page_issue_and_channel_are_not_reconciled_again(void **state)
+{
+        esc_actions_incident_t inc;
+        esc_actions_plan_t plan;
+
+        assert_int_equal(esc_actions_refusal("pagerduty:page:s7"), ESC_ACTIONS_REC_PAGE);
+        assert_int_equal(esc_actions_refusal("linear:create_issue:2"), ESC_ACTIONS_REC_ISSUE);
+        assert_int_equal(esc_actions_refusal("slack:create_channel:s3"), ESC_ACTIONS_REC_CHANNEL);
+        assert_int_equal(esc_actions_refusal("slack:post:2"), 0);
+        assert_int_equal(esc_actions_refusal("pagerduty:resolve_page:9"), 0);
+        assert_int_equal(esc_actions_refusal(NULL), 0);
+
+        open_incident(&inc, 1, &plan);
+        outbound_recorded(&inc, "slack", "slack:post:2", "failed", &plan);
+        outbound_recorded(&inc, "pagerduty", "pagerduty:page:2", "done", &plan);
+        esc_actions_plan(&inc, NULL, pol, &plan);
+        assert_int_equal(plan.n, 4); /* channel, issue, page, kickoff */
+
+        outbound_recorded(&inc, "pagerduty", "pagerduty:page:2", "failed", &plan);
+        esc_actions_plan(&inc, NULL, pol, &plan);
+        assert_true(has(&plan, ESC_ACT_CREATE_CHANNEL));
+        assert_true(has(&plan, ESC_ACT_CREATE_ISSUE));
+        assert_false(has(&plan, ESC_ACT_PAGE));
+        outbound_recorded(&inc, "linear", "linear:create_issue:s5", "failed", &plan);
+        outbound_recorded(&inc, "slack", "slack:create_channel:s6", "failed", &plan);
+        esc_actions_plan(&inc, NULL, pol, &plan);
+        assert_int_equal(plan.n, 0);
+
+        override(&inc, 1, 1, &plan); /* another request: asked again */
+        assert_true(has(&plan, ESC_ACT_PAGE));
+        assert_true(has(&plan, ESC_ACT_CREATE_ISSUE));
+        esc_actions_incident_clear(&inc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -792,6 +840,7 @@ int main(void)
                 cmocka_unit_test(test_unowned_and_response_breach_page_the_cs_manager_once),
                 cmocka_unit_test(test_reopened_incident_is_unarchived_posted_and_paged_anew),
                 cmocka_unit_test(test_failed_invite_is_retried_by_reconciliation),
+                cmocka_unit_test(test_refused_page_issue_and_channel_are_not_reconciled_again),
         };
         pol = esc_policy_default();
         int rc = cmocka_run_group_tests(tests, NULL, NULL);
