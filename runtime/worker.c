@@ -368,9 +368,11 @@ static void batch_collect(esc_worker_t *w, int wait_ms)
 
                 if (left_ms < 0)
                         break;
-                m = rd_kafka_consumer_poll(w->rk, (int)left_ms);
+                /* Once a batch has begun, only what is already fetched joins
+                 * it: a lone event is not held back for company. */
+                m = rd_kafka_consumer_poll(w->rk, w->batch_cnt ? 0 : (int)left_ms);
                 if (!m) {
-                        if (left_ms == 0)
+                        if (left_ms == 0 || w->batch_cnt)
                                 break;
                         continue;
                 }

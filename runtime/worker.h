@@ -21,8 +21,9 @@
  * Eager costs a short pause per rebalance but makes "the worker chooses
  * every start offset" trivially true, which is what exactly-once needs.
  *
- * Batches: the loop polls until batch_max messages or batch_ms elapsed,
- * then calls on_batch with the messages in partition-then-offset order as
+ * Batches: the loop waits up to batch_ms for a first message, takes with
+ * it whatever else is already fetched (up to batch_max, never waiting for
+ * more), then calls on_batch with the messages in partition-then-offset order as
  * received. on_batch reports per message (status[i]) whether it was
  * handled; the first non-DONE message of a partition rewinds that
  * partition to it (rd_kafka_seek_partitions), and everything after it in
@@ -110,7 +111,7 @@ typedef struct esc_worker_opts {
         const char *const *topics; /* full topic names; required */
         size_t topic_cnt;
         int batch_max;      /* messages per batch; default 500 */
-        int batch_ms;       /* max wait to fill a batch; default 100 */
+        int batch_ms;       /* max wait for a batch's first message; default 100 */
         int tick_ms;        /* on_tick period; 0 = never */
         int lag_refresh_ms; /* lag gauge refresh; default 5000 */
         int retry_min_ms;   /* RETRY backoff start; default 200 */
