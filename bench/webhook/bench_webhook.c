@@ -3,8 +3,12 @@
  * `esc webhook` for D seconds; prints requests/s and latency percentiles.
  * Every answer must be 202 (a 202 means Kafka acknowledged the command).
  *
- *   bench_webhook URL CLIENTS SECONDS
- *   -> "webhook requests=N seconds=S rps=R p50_ms=.. p99_ms=.. non202=K" */
+ *   bench_webhook URL CLIENTS SECONDS [BODY_FILE STATUS [HEADER]]
+ *   -> "webhook requests=N seconds=S rps=R p50_ms=.. p99_ms=.. unexpected=K"
+ *
+ * With BODY_FILE every request posts that file's bytes instead and must be
+ * answered STATUS (bench/actions/run: the raw request rate of the fake
+ * outside APIs), HEADER being one more request header. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,8 @@ typedef struct client {
         char body[512];
         int64_t started;
 } client_t;
+
+static const char *fixed_body; /* BODY_FILE's bytes, NULL: a command per request */
 
 static size_t sink(char *p, size_t s, size_t n, void *u)
 {
@@ -43,7 +49,7 @@ static void start(CURLM *m, client_t *c, const char *url, struct curl_slist *hdr
                  "\"audience\":\"internal\",\"body\":\"bench %ld\"}",
                  n % 5000, n);
         curl_easy_setopt(c->h, CURLOPT_URL, url);
-        curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, c->body);
+        curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, fixed_body ? fixed_body : c->body);
         curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, sink);
         curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
@@ -53,21 +59,34 @@ static void start(CURLM *m, client_t *c, const char *url, struct curl_slist *hdr
 
 int main(int argc, char **argv)
 {
-        if (argc != 4) {
-                fprintf(stderr, "usage: bench_webhook URL CLIENTS SECONDS\n");
+        if (argc != 4 && argc != 6 && argc != 7) {
+                fprintf(stderr,
+                        "usage: bench_webhook URL CLIENTS SECONDS [BODY_FILE STATUS [HEADER]]\n");
                 return 2;
         }
         const char *url = argv[1];
         int nc = atoi(argv[2]);
         double secs = atof(argv[3]);
-        if (nc < 1 || nc > MAX_CLIENTS || secs <= 0)
+        long expect = argc > 4 ? atol(argv[5]) : 202;
+        if (nc < 1 || nc > MAX_CLIENTS || secs <= 0 || expect < 100)
                 return 2;
+        esc_buf_t file = {0};
+        if (argc > 4) {
+                char err[256];
+                if (esc_read_file(argv[4], 1 << 20, &file, err, sizeof(err)) < 0) {
+                        fprintf(stderr, "bench_webhook: %s\n", err);
+                        return 2;
+                }
+                fixed_body = file.data ? file.data : "";
+        }
         curl_global_init(CURL_GLOBAL_DEFAULT);
         CURLM *m = curl_multi_init();
         struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+        if (argc > 6)
+                hdrs = curl_slist_append(hdrs, argv[6]);
         client_t *cl = calloc((size_t)nc, sizeof(*cl));
         double *lat = malloc(MAX_SAMPLES * sizeof(double));
-        long nlat = 0, non202 = 0;
+        long nlat = 0, unexpected = 0;
         int64_t t0 = esc_mono_us(), end = t0 + (int64_t)(secs * 1e6);
 
         for (int i = 0; i < nc; i++) {
@@ -87,8 +106,8 @@ int main(int argc, char **argv)
                         long code = 0;
                         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
                         curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-                        if (code != 202 || msg->data.result != CURLE_OK)
-                                non202++;
+                        if (code != expect || msg->data.result != CURLE_OK)
+                                unexpected++;
                         if (nlat < MAX_SAMPLES)
                                 lat[nlat++] = (double)(esc_mono_us() - c->started) / 1000.0;
                         curl_multi_remove_handle(m, c->h);
@@ -104,14 +123,16 @@ int main(int argc, char **argv)
         double wall = (double)(esc_mono_us() - t0) / 1e6;
         qsort(lat, (size_t)nlat, sizeof(double), cmp);
         double p50 = nlat ? lat[nlat / 2] : 0, p99 = nlat ? lat[(long)(nlat * 0.99)] : 0;
-        printf("webhook requests=%ld seconds=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f non202=%ld\n",
-               nlat, wall, (double)nlat / wall, p50, p99, non202);
+        printf("webhook requests=%ld seconds=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f "
+               "unexpected=%ld\n",
+               nlat, wall, (double)nlat / wall, p50, p99, unexpected);
         for (int i = 0; i < nc; i++)
                 curl_easy_cleanup(cl[i].h);
         curl_multi_cleanup(m);
         curl_slist_free_all(hdrs);
         free(cl);
         free(lat);
+        esc_buf_free(&file);
         curl_global_cleanup();
-        return non202 ? 1 : 0;
+        return unexpected ? 1 : 0;
 }
