@@ -228,7 +228,7 @@ static int render_text(const audit_t *a, esc_buf_t *out)
         char t[40], change[32], why[300], line[ESC_MAX_STR];
 
 #define COL ESC_TL_COL
-        COL("AT", 22);
+        COL("AT", ESC_TL_TIME_COL);
         COL("INCIDENT", 18);
         COL("ACCOUNT", 16);
         COL("KIND", 12);
@@ -248,7 +248,7 @@ static int render_text(const audit_t *a, esc_buf_t *out)
                 snprintf(why, sizeof(why), "%s%s%s", r->code ? r->code : "", r->code ? ": " : "",
                          r->reason ? r->reason : "");
                 esc_tl_oneline(line, sizeof(line), why, 200);
-                COL(esc_time_format(r->at, t, sizeof(t)), 22);
+                COL(esc_time_format(r->at, t, sizeof(t)), ESC_TL_TIME_COL);
                 COL(r->incident_id, 18);
                 COL(r->account ? r->account : "(unknown)", 16);
                 COL(kind(r), 12);

@@ -69,7 +69,7 @@ static int sla_line(esc_buf_t *out, const char *name, int64_t took, int64_t targ
         P("target ");
         COL(esc_tl_duration(target, b2, sizeof(b2)), 10);
         P("due ");
-        COL(esc_tl_time(due, b3, sizeof(b3)), 22);
+        COL(esc_tl_time(due, b3, sizeof(b3)), ESC_TL_TIME_COL);
         P("%s\n", esc_tl_met_word(met));
         return 0;
 }
@@ -103,10 +103,10 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
         if (tl->ngaps) {
                 P("  ");
                 COL("SEQ", 5);
-                COL("AT", 22);
+                COL("AT", ESC_TL_TIME_COL);
                 COL("BY", 14);
                 COL("SINCE PREV", 12);
-                COL("PROMISED", 22);
+                COL("PROMISED", ESC_TL_TIME_COL);
                 COL("VS PROMISE", 12);
                 COL("VS CADENCE", 12);
                 P("\n");
@@ -119,10 +119,10 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
                         esc_strlcpy(seq, "—", sizeof(seq));
                 P("  ");
                 COL(seq, 5);
-                COL(esc_tl_time(g->at, b1, sizeof(b1)), 22);
+                COL(esc_tl_time(g->at, b1, sizeof(b1)), ESC_TL_TIME_COL);
                 COL(g->ev ? g->ev->p.update_posted.by : "(none)", 14);
                 COL(esc_tl_duration(g->since_previous_s, b2, sizeof(b2)), 12);
-                COL(esc_tl_time(g->promised_at, b3, sizeof(b3)), 22);
+                COL(esc_tl_time(g->promised_at, b3, sizeof(b3)), ESC_TL_TIME_COL);
                 COL(esc_tl_duration(g->vs_promise_s, b4, sizeof(b4)), 12);
                 COL(esc_tl_duration(g->vs_cadence_s, b1, sizeof(b1)), 12);
                 P("%s\n", g->missed ? "MISSED: silent until resolved"
@@ -134,7 +134,7 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
         if (tl->nsevs) {
                 P("  ");
                 COL("SEQ", 5);
-                COL("AT", 22);
+                COL("AT", ESC_TL_TIME_COL);
                 COL("KIND", 12);
                 COL("CHANGE", 14);
                 COL("BY", 14);
@@ -157,7 +157,7 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
                                100);
                 P("  ");
                 COL(seq, 5);
-                COL(esc_tl_time(c->ev->occurred_at, b1, sizeof(b1)), 22);
+                COL(esc_tl_time(c->ev->occurred_at, b1, sizeof(b1)), ESC_TL_TIME_COL);
                 COL(esc_tl_sev_kind_name(c->kind), 12);
                 COL(change, 14);
                 COL(c->by ? c->by : "", 14);
@@ -173,7 +173,7 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
                 esc_tl_oneline(what, sizeof(what), ev->p.rejected.message, 150);
                 P("  ");
                 COL(seq, 5);
-                COL(esc_tl_time(ev->occurred_at, b1, sizeof(b1)), 22);
+                COL(esc_tl_time(ev->occurred_at, b1, sizeof(b1)), ESC_TL_TIME_COL);
                 COL(ev->p.rejected.command_type, 12);
                 COL(ev->actor, 14);
                 COL(ev->p.rejected.code, 28);
@@ -182,7 +182,7 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
 
         P("\nEVENTS (%d)\n  ", tl->nevs);
         COL("SEQ", 5);
-        COL("OCCURRED_AT", 22);
+        COL("OCCURRED_AT", ESC_TL_TIME_COL);
         COL("TYPE", 22);
         COL("ACTOR", 14);
         P("SUMMARY\n");
@@ -191,7 +191,7 @@ int esc_timeline_render_text(const esc_timeline_t *tl, esc_buf_t *out)
                 snprintf(seq, sizeof(seq), "%lld", (long long)r->ev->seq);
                 P("%s", r->late ? "! " : "  ");
                 COL(seq, 5);
-                COL(esc_tl_time(r->ev->occurred_at, b1, sizeof(b1)), 22);
+                COL(esc_tl_time(r->ev->occurred_at, b1, sizeof(b1)), ESC_TL_TIME_COL);
                 COL(esc_event_type_name(r->ev->type), 22);
                 COL(r->ev->actor ? r->ev->actor : "", 14);
                 P("%s\n", r->summary);

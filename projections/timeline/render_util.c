@@ -124,10 +124,13 @@ static size_t u8len(unsigned char c)
 
 int esc_tl_pad(esc_buf_t *out, const char *s, int width)
 {
-        int cols = 0;
         size_t i = 0, n = s ? strlen(s) : 0;
+        int total = 0, cols = 0;
 
-        while (i < n && cols < width) {
+        for (size_t j = 0; j < n; j += u8len((unsigned char)s[j]))
+                total++;
+        int keep = total < width ? total : width - 1; /* a column ends in a space */
+        while (i < n && cols < keep) {
                 size_t l = u8len((unsigned char)s[i]);
                 if (i + l > n)
                         break;

@@ -17,8 +17,11 @@ const char *esc_tl_met_word(int met);
 /* Appends s with &<>"' escaped (XML/HTML). */
 int esc_tl_xml_escape(esc_buf_t *out, const char *s);
 /* Appends s padded with spaces to `width` display columns (counts UTF-8
- * code points; longer strings are cut at a code-point boundary). */
+ * code points). A longer string is cut at a code-point boundary one column
+ * short, so a column always ends in a space and never runs into the next. */
 int esc_tl_pad(esc_buf_t *out, const char *s, int width);
+/* Width of a time column: "2026-03-02T11:45:00.123456Z" and a space. */
+#define ESC_TL_TIME_COL 28
 /* One-line, length-capped copy of free text: newlines and tabs become
  * spaces, cut at a code-point boundary with "…" past max bytes. */
 void esc_tl_oneline(char *dst, size_t dst_size, const char *s, size_t max);

@@ -425,11 +425,11 @@ static void test_text_lists_milestones_sla_updates_and_events(void **state)
                 "INC-TL-1  Invoice export fails",
                 "  acknowledged  2026-03-02T10:20:00Z   open + 20m 00s\n",
                 "  time to acknowledge   20m 00s   target 1h 00m    due 2026-03-02T11:00:00Z "
-                " met\n",
+                "       met\n",
                 "CUSTOMER UPDATES (2 external, 1 late, 1 missed before resolution)",
                 "MISSED: silent until resolved\n",
                 "LATE\n",
-                "! 8    2026-03-02T11:45:00Z  CustomerUpdatePosted  anna.csm      external "
+                "! 8    2026-03-02T11:45:00Z        CustomerUpdatePosted  anna.csm      external "
                 "update",
         };
         for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
