@@ -20,9 +20,10 @@ void esc_sla_incident_init(esc_sla_incident_t *inc, const char *incident_id)
 
 void esc_sla_incident_clear(esc_sla_incident_t *inc)
 {
-        char **strs[] = {&inc->incident_id, &inc->account_id,    &inc->product_area,
-                         &inc->title,       &inc->owner,         &inc->csm,
-                         &inc->cs_manager,  &inc->slack_channel, &inc->tracking_url};
+        char **strs[] = {&inc->incident_id,     &inc->account_id,    &inc->product_area,
+                         &inc->title,           &inc->owner,         &inc->csm,
+                         &inc->cs_manager,      &inc->slack_channel, &inc->tracking_url,
+                         &inc->slack_channel_id};
         for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
                 free(*strs[i]);
                 *strs[i] = NULL;
@@ -106,6 +107,7 @@ void esc_sla_fold(esc_sla_incident_t *inc, const esc_event_t *ev, esc_sla_effect
                 set_str(&inc->slack_channel, p->channel_created.name
                                                      ? p->channel_created.name
                                                      : p->channel_created.slack_channel_id);
+                set_str(&inc->slack_channel_id, p->channel_created.slack_channel_id);
                 break;
         case ESC_EV_TRACKING_ISSUE_LINKED:
                 set_str(&inc->tracking_url, p->tracking_linked.url);

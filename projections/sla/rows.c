@@ -43,7 +43,8 @@ static const struct {
                                  "acknowledged_at, mitigated_at, resolved_at, confirmed_at, "
                                  "closed_at, response_due_at, next_update_due_at, "
                                  "resolution_due_at, tta_seconds, ttr_seconds, "
-                                 "response_breached, resolution_breached, last_seq"},
+                                 "response_breached, resolution_breached, last_seq, "
+                                 "slack_channel_id"},
 };
 
 const char *esc_sla_stage_name(esc_sla_table_t t)
@@ -585,6 +586,7 @@ int esc_sla_rows_add_incident(esc_sla_rows_t *r, const esc_sla_incident_t *inc)
              f_time(b, inc->next_update_due_at) || f_time(b, inc->resolution_due_at) ||
              f_secs(b, esc_sla_tta_us(inc)) || f_secs(b, esc_sla_ttr_us(inc)) ||
              f_bool(b, inc->response_breached) || f_bool(b, inc->resolution_breached) ||
-             f_int(b, inc->last_seq, false) || end_row(r, ESC_SLA_T_INCIDENTS);
+             f_int(b, inc->last_seq, false) || f_str(b, inc->slack_channel_id) ||
+             end_row(r, ESC_SLA_T_INCIDENTS);
         return rc ? -1 : 0;
 }

@@ -69,6 +69,7 @@ typedef struct esc_sla_incident {
         int sev, matrix_sev; /* 0 before SeverityAssigned */
         bool bumped;
         char *owner, *csm, *cs_manager, *slack_channel, *tracking_url;
+        char *slack_channel_id; /* the channel's Slack id: `/esc` finds its incident by it */
         /* status, milestones and deadlines, folded by the core
          * (esc_lifecycle_evolve); reopened and lc_flags are not stored */
         union {

@@ -300,7 +300,7 @@ esc_sla_rc_t esc_sla_store_connect(esc_sla_store_t *s, char *errbuf, size_t errb
                      " (extract(epoch from response_due_at) * 1000000)::int8,"
                      " (extract(epoch from next_update_due_at) * 1000000)::int8,"
                      " (extract(epoch from resolution_due_at) * 1000000)::int8,"
-                     " response_breached, resolution_breached, last_seq"
+                     " response_breached, resolution_breached, last_seq, slack_channel_id"
                      " FROM %s.incidents WHERE incident_id = ANY($1::text[])",
                      1, errbuf, errbuf_size)))
                 goto err;
@@ -423,7 +423,8 @@ static void load_row(inc_slot_t *slot, const PGresult *r, int row)
         inc->resolution_due_at = time_or_none(r, row, c++);
         inc->response_breached = PQgetvalue(r, row, c++)[0] == 't';
         inc->resolution_breached = PQgetvalue(r, row, c++)[0] == 't';
-        inc->last_seq = strtoll(PQgetvalue(r, row, c), NULL, 10);
+        inc->last_seq = strtoll(PQgetvalue(r, row, c++), NULL, 10);
+        inc->slack_channel_id = dup_or_null(r, row, c++);
 }
 
 static const char *merge_sql[ESC_SLA_T__COUNT] = {
@@ -466,7 +467,8 @@ static const char *merge_sql[ESC_SLA_T__COUNT] = {
                 " resolution_due_at = EXCLUDED.resolution_due_at,"
                 " tta_seconds = EXCLUDED.tta_seconds, ttr_seconds = EXCLUDED.ttr_seconds,"
                 " response_breached = EXCLUDED.response_breached,"
-                " resolution_breached = EXCLUDED.resolution_breached, last_seq = EXCLUDED.last_seq"
+                " resolution_breached = EXCLUDED.resolution_breached, last_seq = EXCLUDED.last_seq,"
+                " slack_channel_id = EXCLUDED.slack_channel_id"
                 " WHERE i.last_seq < EXCLUDED.last_seq;",
 };
 

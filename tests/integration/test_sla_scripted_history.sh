@@ -154,7 +154,7 @@ expect "stored offsets cover every message (2 x 17 + 5 across the partitions)" \
         "39"
 expect "migrations recorded with checksums" \
         "SELECT string_agg(version || ':' || name || ':' || length(checksum), ',' ORDER BY version) FROM esc.schema_migrations" \
-        "1:001_tables.sql:64,2:002_views.sql:64,3:003_analyst_role.sql:64,4:004_incidents_fillfactor.sql:64"
+        "1:001_tables.sql:64,2:002_views.sql:64,3:003_analyst_role.sql:64,4:004_incidents_fillfactor.sql:64,5:005_incidents_slack_channel_id.sql:64"
 # A refused command on an incident that was never opened has no incidents
 # row to remember its seq: sent again in a later batch, it must still be
 # applied once (the batch falls back to ON CONFLICT DO NOTHING).

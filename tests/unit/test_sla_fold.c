@@ -395,7 +395,29 @@ static void test_incident_row_has_tta_in_seconds_exact_to_the_microsecond(void *
         fold(&inc, &ev, NULL);
         esc_sla_rows_init(&rows, 0);
         assert_int_equal(esc_sla_rows_add_incident(&rows, &inc), 0);
-        assert_non_null(strstr(rows.buf[ESC_SLA_T_INCIDENTS].data, "\t1.500000\t\\N\tf\tf\t3\n"));
+        assert_non_null(
+                strstr(rows.buf[ESC_SLA_T_INCIDENTS].data, "\t1.500000\t\\N\tf\tf\t3\t\\N\n"));
+        esc_sla_rows_free(&rows);
+        esc_sla_incident_clear(&inc);
+}
+
+static void test_channel_created_keeps_its_name_and_its_slack_id(void **state)
+{
+        esc_sla_incident_t inc;
+        esc_sla_rows_t rows;
+        esc_event_t ev;
+
+        (void)state;
+        open_sev2(&inc);
+        ev_init(&ev, ESC_EV_CHANNEL_CREATED, "2026-03-04T10:00:02Z");
+        ev.p.channel_created.slack_channel_id = esc_strdup("C0123");
+        ev.p.channel_created.name = esc_strdup("esc-acme-20260304");
+        fold(&inc, &ev, NULL);
+        assert_string_equal(inc.slack_channel, "esc-acme-20260304");
+        assert_string_equal(inc.slack_channel_id, "C0123");
+        esc_sla_rows_init(&rows, 0);
+        assert_int_equal(esc_sla_rows_add_incident(&rows, &inc), 0);
+        assert_non_null(strstr(rows.buf[ESC_SLA_T_INCIDENTS].data, "\tC0123\n"));
         esc_sla_rows_free(&rows);
         esc_sla_incident_clear(&inc);
 }
@@ -499,6 +521,7 @@ int main(void)
                 cmocka_unit_test(test_customer_update_row_carries_due_time_and_late_seconds),
                 cmocka_unit_test(test_outbound_recorded_only_adds_an_events_row),
                 cmocka_unit_test(test_incident_row_has_tta_in_seconds_exact_to_the_microsecond),
+                cmocka_unit_test(test_channel_created_keeps_its_name_and_its_slack_id),
                 cmocka_unit_test(test_payload_is_valid_json_whatever_the_text),
                 cmocka_unit_test(test_fast_time_text_equals_esc_time_format),
         };
