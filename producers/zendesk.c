@@ -5,12 +5,11 @@
  * parses that, so a Zendesk-born command passes exactly the checks a CLI
  * or NDJSON command does. */
 #include <ctype.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "producers/sign.h"
 #include "producers/zendesk.h"
 #include "runtime/sys.h"
 
@@ -291,23 +290,15 @@ out:
 void esc_zendesk_sign(const char *secret, const char *timestamp, const void *body, size_t len,
                       char *out, size_t out_size)
 {
-        unsigned char mac[EVP_MAX_MD_SIZE];
-        unsigned int maclen = 0;
-        unsigned char b64[EVP_ENCODE_LENGTH(EVP_MAX_MD_SIZE) + 1];
-        EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
-        EVP_MAC_CTX *ctx = m ? EVP_MAC_CTX_new(m) : NULL;
-        OSSL_PARAM params[] = {OSSL_PARAM_utf8_string("digest", (char *)"SHA256", 0),
-                               OSSL_PARAM_END};
-        size_t outl = 0;
+        unsigned char mac[ESC_HMAC_LEN];
+        unsigned char b64[EVP_ENCODE_LENGTH(ESC_HMAC_LEN) + 1];
 
-        if (ctx && EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) &&
-            EVP_MAC_update(ctx, (const unsigned char *)timestamp, strlen(timestamp)) &&
-            EVP_MAC_update(ctx, body, len) && EVP_MAC_final(ctx, mac, &outl, sizeof(mac)))
-                maclen = (unsigned int)outl;
-        EVP_MAC_CTX_free(ctx);
-        EVP_MAC_free(m);
-        EVP_EncodeBlock(b64, mac, (int)maclen);
-        esc_strlcpy(out, maclen ? (const char *)b64 : "", out_size);
+        if (esc_hmac_sha256(secret, timestamp, body, len, mac)) {
+                esc_strlcpy(out, "", out_size);
+                return;
+        }
+        EVP_EncodeBlock(b64, mac, ESC_HMAC_LEN);
+        esc_strlcpy(out, (const char *)b64, out_size);
 }
 
 int esc_zendesk_verify(const char *secret, const char *timestamp, const char *signature,
@@ -335,8 +326,7 @@ int esc_zendesk_verify(const char *secret, const char *timestamp, const char *si
                                "%s is more than %d s away from now (stale or replayed request)",
                                ESC_ZD_TS_HEADER, ESC_ZD_MAX_SKEW_S);
         esc_zendesk_sign(secret, timestamp, body, len, want, sizeof(want));
-        size_t n = strlen(want);
-        if (!n || strlen(signature) != n || CRYPTO_memcmp(want, signature, n) != 0)
+        if (!esc_sig_equal(want, signature))
                 return esc_err(errbuf, errbuf_size, "%s does not match the body",
                                ESC_ZD_SIG_HEADER);
         return 0;
