@@ -608,8 +608,9 @@ bool esc_actions_posts(const esc_event_t *ev)
 {
         if ((int)ev->type < 0 || ev->type >= ESC_EV__COUNT)
                 return false;
-        if (ev->type == ESC_EV_COMMAND_REJECTED)
-                return !strcmp(ev->p.rejected.command_type, "override");
+        if (ev->type == ESC_EV_COMMAND_REJECTED) /* overrides, and what Slack asked for */
+                return !strcmp(ev->p.rejected.command_type, "override") ||
+                       (ev->source.system && !strcmp(ev->source.system, "slack"));
         return ev->type == ESC_EV_SEVERITY_ASSIGNED || esc_actions_post_templates[ev->type];
 }
 
@@ -625,7 +626,7 @@ bool esc_actions_post_text(const esc_actions_incident_t *inc, const char *incide
                 return true;
         }
         if (!esc_actions_posts(ev))
-                return false; /* of refusals, only overrides are the channel's business */
+                return false; /* of refusals, only overrides and Slack's own */
         if (ev->type == ESC_EV_CUSTOMER_UPDATE_POSTED) {
                 bool ext = ev->p.update_posted.audience == ESC_AUDIENCE_EXTERNAL;
                 esc_buf_puts(out, ext ? ":speech_balloon: Customer update by "

@@ -509,10 +509,12 @@ static void test_posts_tell_customer_updates_from_internal_notes_and_escape(void
         esc_actions_incident_clear(&inc);
 }
 
-static bool rejected_post(esc_actions_incident_t *inc, const char *command, esc_buf_t *b)
+static bool rejected_post_from(esc_actions_incident_t *inc, const char *command, const char *source,
+                               esc_buf_t *b)
 {
         esc_event_t ev;
         ev_init(&ev, ESC_EV_COMMAND_REJECTED);
+        ev.source.system = esc_strdup(source);
         ev.p.rejected.command_type = esc_strdup(command);
         ev.p.rejected.code = esc_strdup("override_requires_manager");
         ev.p.rejected.message = esc_strdup("alice is not a cs_manager");
@@ -522,6 +524,13 @@ static bool rejected_post(esc_actions_incident_t *inc, const char *command, esc_
         return posted;
 }
 
+static bool rejected_post(esc_actions_incident_t *inc, const char *command, esc_buf_t *b)
+{
+        return rejected_post_from(inc, command, NULL, b);
+}
+
+/* Of refusals, overrides are the channel's business; and whatever was
+ * asked from Slack is answered there (the `/esc` verdict). */
 static void test_refused_overrides_are_posted_other_refusals_are_not(void **state)
 {
         esc_actions_incident_t inc;
@@ -535,6 +544,11 @@ static void test_refused_overrides_are_posted_other_refusals_are_not(void **stat
         esc_buf_free(&b);
         assert_false(rejected_post(&inc, "ack", &b));
         assert_null(b.data);
+        esc_buf_free(&b);
+        assert_false(rejected_post_from(&inc, "ack", "zendesk", &b));
+        esc_buf_free(&b);
+        assert_true(rejected_post_from(&inc, "ack", "slack", &b));
+        assert_non_null(strstr(b.data, "Refused ack (override_requires_manager)"));
         esc_buf_free(&b);
         esc_actions_incident_clear(&inc);
 }
