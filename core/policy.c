@@ -256,6 +256,14 @@ const esc_person_t *esc_policy_person(const esc_policy_t *pol, const char *id)
         return NULL;
 }
 
+const esc_person_t *esc_policy_person_by_slack(const esc_policy_t *pol, const char *user)
+{
+        for (int i = 0; user && *user && i < pol->npeople; i++)
+                if (pol->people[i].slack_user_id && !strcmp(pol->people[i].slack_user_id, user))
+                        return &pol->people[i];
+        return NULL;
+}
+
 const esc_policy_account_t *esc_policy_account(const esc_policy_t *pol, const char *id)
 {
         for (int i = 0; id && i < pol->naccounts; i++)

@@ -189,6 +189,8 @@ typedef struct esc_deadlines {
 void esc_policy_deadlines(const esc_policy_t *pol, int sev, esc_time_t from, esc_deadlines_t *out);
 
 const esc_person_t *esc_policy_person(const esc_policy_t *pol, const char *id);
+/* The person whose slack_user_id is user, or NULL. */
+const esc_person_t *esc_policy_person_by_slack(const esc_policy_t *pol, const char *user);
 /* The account's policy defaults, or NULL if `accounts` does not list it. */
 const esc_policy_account_t *esc_policy_account(const esc_policy_t *pol, const char *id);
 /* The account whose zendesk_organization_id is org, or NULL. */

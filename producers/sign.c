@@ -12,9 +12,8 @@ int esc_hmac_sha256(const char *secret, const char *prefix, const void *body, si
 {
         EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
         EVP_MAC_CTX *ctx = m ? EVP_MAC_CTX_new(m) : NULL;
-        OSSL_PARAM params[] = {
-                OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-                OSSL_PARAM_END};
+        OSSL_PARAM params[] = {OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+                               OSSL_PARAM_END};
         size_t outl = 0;
         int ok = ctx && EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) &&
                  (!prefix || EVP_MAC_update(ctx, (const unsigned char *)prefix, strlen(prefix))) &&

@@ -31,8 +31,7 @@ void esc_slack_sign(const char *secret, const char *timestamp, const void *body,
 }
 
 int esc_slack_verify(const char *secret, const char *timestamp, const char *signature,
-                     const void *body, size_t len, esc_time_t now, char *errbuf,
-                     size_t errbuf_size)
+                     const void *body, size_t len, esc_time_t now, char *errbuf, size_t errbuf_size)
 {
         char want[96];
         long long ts;
@@ -45,7 +44,8 @@ int esc_slack_verify(const char *secret, const char *timestamp, const char *sign
                 return esc_err(errbuf, errbuf_size, "missing header %s", ESC_SLACK_SIG_HEADER);
         if (!timestamp || !*timestamp)
                 return esc_err(errbuf, errbuf_size, "missing header %s", ESC_SLACK_TS_HEADER);
-        if (strlen(timestamp) > 20 || esc_parse_int(timestamp, 0, INT64_MAX / ESC_USEC_PER_SEC, &ts))
+        if (strlen(timestamp) > 20 ||
+            esc_parse_int(timestamp, 0, INT64_MAX / ESC_USEC_PER_SEC, &ts))
                 return esc_err(errbuf, errbuf_size, "%s is not a Unix time in seconds",
                                ESC_SLACK_TS_HEADER);
         if (now == 0)
@@ -246,17 +246,19 @@ void esc_slack_slash_build(const char *text, const esc_slash_ctx_t *ctx, esc_sla
                 const char *verb, *type, *key, *usage;
                 bool next, internal, unconfirmed, text_required;
         } verbs[] = {
-                {"ack", "ack", "message", "/esc ack [--next 30m] message", true, false, false, true},
+                {"ack", "ack", "message", "/esc ack [--next 30m] message", true, false, false,
+                 true},
                 {"update", "update", "body", "/esc update [--internal] [--next 2h] text", true,
                  true, false, true},
                 {"override", "override", "reason", "/esc override SEV reason", false, false, false,
                  true},
                 {"mitigate", "mitigate", "summary", "/esc mitigate summary", false, false, false,
                  true},
-                {"resolve", "resolve", "summary", "/esc resolve summary", false, false, false, true},
+                {"resolve", "resolve", "summary", "/esc resolve summary", false, false, false,
+                 true},
                 {"confirm", "confirm", "note", "/esc confirm note", false, false, false, true},
-                {"close", "close", "reason", "/esc close [--unconfirmed reason]", false, false, true,
-                 false},
+                {"close", "close", "reason", "/esc close [--unconfirmed reason]", false, false,
+                 true, false},
         };
         const char *p = text ? text : "";
         char verb[32], w[128], rest[4096];
@@ -295,7 +297,8 @@ void esc_slack_slash_build(const char *text, const esc_slash_ctx_t *ctx, esc_sla
                         unconfirmed = true;
                 } else if (!strcmp(w, "--next") && verbs[v].next) {
                         if (!word(&p, w, sizeof(w)) || parse_when(w, ctx->now, &next)) {
-                                usage(out, "--next wants 45m, 2h, 1d or an ISO-8601 time; usage: `%s`",
+                                usage(out,
+                                      "--next wants 45m, 2h, 1d or an ISO-8601 time; usage: `%s`",
                                       verbs[v].usage);
                                 return;
                         }

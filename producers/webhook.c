@@ -2,11 +2,18 @@
  *
  *   POST /v1/commands  one generic JSON command or an array (json_command.h)
  *   POST /v1/zendesk   a signed Zendesk ticket-event webhook (zendesk.h)
+ *   POST /slack/commands  the `/esc` slash command in an incident channel
+ *                      (slack.h), signed with webhook.slack_signing_secret;
+ *                      the incident is the one whose channel it was typed
+ *                      in (esc.incidents, channel_lookup.h), the Slack user
+ *                      a person through people[].slack_user_id
  *   GET  /healthz      200 "ok" while the producer is usable
  *   GET  /metrics      Prometheus text (runtime/metrics.h)
  *
  * A request is answered 202 {"command_ids":[...]} only after Kafka
- * acknowledged every command in it: the handler thread produces, then
+ * acknowledged every command in it (Slack gets 200 and an ephemeral text
+ * once its command is on Kafka; the verdict reaches the channel through
+ * the actions worker): the handler thread produces, then
  * sleeps on the request's own condition variable until the delivery
  * reports (served by one poller thread) have all come back. A request is
  * all or nothing at validation time: one bad command in an array refuses
@@ -30,8 +37,10 @@
 
 #include "core/codec.h"
 #include "runtime/cli_args.h"
+#include "producers/channel_lookup.h"
 #include "producers/commands.h"
 #include "producers/json_command.h"
+#include "producers/slack.h"
 #include "producers/zendesk.h"
 #include "runtime/policy_load.h"
 #include "runtime/cmdout.h"
@@ -56,8 +65,10 @@ typedef struct webhook {
         esc_config_t *conf;
         esc_policy_t *pol; /* the accounts' Zendesk organizations */
         esc_cmdout_t *out;
-        const char *topic;  /* esc_cmdout_topic(out) */
-        const char *secret; /* webhook.zendesk_secret; never logged */
+        const char *topic;        /* esc_cmdout_topic(out) */
+        const char *secret;       /* webhook.zendesk_secret; never logged */
+        const char *slack_secret; /* webhook.slack_signing_secret; never logged */
+        esc_channel_lookup_t *channels;
         pthread_t poller;
         volatile int stop_poller;
         pthread_key_t codec_key;
@@ -337,13 +348,153 @@ static unsigned post_zendesk(webhook_t *wh, struct MHD_Connection *conn, req_t *
         return status;
 }
 
-static bool is_json_type(const char *ct)
+/* ---- Slack --------------------------------------------------------------- */
+
+/* Slack shows a 200's text to the one who typed the command only. */
+static unsigned slack_reply(struct MHD_Connection *conn, enum MHD_Result *ret, const char *text)
 {
-        static const char want[] = "application/json";
-        if (!ct || strncasecmp(ct, want, sizeof(want) - 1) != 0)
+        *ret = respond_json(conn, MHD_HTTP_OK,
+                            json_pack("{s:s, s:s}", "response_type", "ephemeral", "text", text));
+        return MHD_HTTP_OK;
+}
+
+static void slack_status(const esc_channel_incident_t *inc, char *out, size_t size)
+{
+        snprintf(out, size,
+                 "*%s* %s\nSev %d · %s · owner %s · CSM %s\nresponse due %s%s · next update due %s "
+                 "· "
+                 "resolution due %s%s",
+                 inc->incident_id, inc->title, inc->sev, inc->status,
+                 *inc->owner ? inc->owner : "—", *inc->csm ? inc->csm : "—",
+                 *inc->response_due_at ? inc->response_due_at : "—",
+                 inc->response_breached ? " (breached)" : "",
+                 *inc->next_update_due_at ? inc->next_update_due_at : "—",
+                 *inc->resolution_due_at ? inc->resolution_due_at : "—",
+                 inc->resolution_breached ? " (breached)" : "");
+}
+
+/* The default promise of an ack or a customer update: the sev's update
+ * cadence (one business day for a sev without one). */
+static esc_time_t slack_next_update(const esc_policy_t *pol, int sev, esc_time_t now)
+{
+        esc_dur_t d = {ESC_DUR_BUSINESS, 1};
+        if (sev >= 1 && sev <= 4 && pol->sev[sev].update_every.kind != ESC_DUR_NONE)
+                d = pol->sev[sev].update_every;
+        return esc_policy_add(pol, now, d);
+}
+
+static unsigned post_slack_command(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
+                                   enum MHD_Result *ret)
+{
+        const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ESC_SLACK_SIG_HEADER);
+        const char *ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ESC_SLACK_TS_HEADER);
+        const char *body = rq->body.data ? rq->body.data : "";
+        char errbuf[512], text[1024], cid[160], q[160];
+        esc_slack_slash_t sl;
+        esc_channel_incident_t inc;
+        esc_slash_t slash = {0};
+        unsigned status;
+
+        if (esc_slack_verify(wh->slack_secret, ts, sig, body, rq->body.len, 0, errbuf,
+                             sizeof(errbuf))) {
+                esc_log(ESC_LOG_WARN, "webhook", "slack request refused", "reason=\"%s\"", errbuf);
+                *ret = respond_error(conn, MHD_HTTP_UNAUTHORIZED, errbuf, ESC_SLACK_SIG_HEADER);
+                return MHD_HTTP_UNAUTHORIZED;
+        }
+        if (esc_slack_slash_parse(body, rq->body.len, &sl, errbuf, sizeof(errbuf))) {
+                esc_log(ESC_LOG_WARN, "webhook", "slack request refused", "reason=\"%s\"", errbuf);
+                *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, errbuf, NULL);
+                return MHD_HTTP_BAD_REQUEST;
+        }
+        const esc_person_t *who = esc_policy_person_by_slack(wh->pol, sl.user_id);
+        if (!who) {
+                esc_log(ESC_LOG_WARN, "webhook", "slack user is nobody in the policy",
+                        "user=%s channel=%s fix=\"add slack_user_id to the person in the policy's "
+                        "people\"",
+                        esc_log_quote(sl.user_id, q, sizeof(q)), sl.channel_id);
+                snprintf(text, sizeof(text),
+                         "esc does not know you (Slack user %s): ask for slack_user_id %s on your "
+                         "person in the policy's people. Nothing was recorded.",
+                         sl.user_id, sl.user_id);
+                status = slack_reply(conn, ret, text);
+                goto out;
+        }
+        esc_time_t now = esc_now();
+        esc_slash_ctx_t ctx = {
+                .incident_id = "", .by = who->id, .channel_id = sl.channel_id, .now = now};
+        esc_slack_slash_build(sl.text, &ctx, &slash); /* the verb first: help needs no incident */
+        if (slash.kind == ESC_SLASH_HELP || slash.kind == ESC_SLASH_USAGE) {
+                status = slack_reply(
+                        conn, ret, slash.kind == ESC_SLASH_HELP ? esc_slack_help() : slash.message);
+                goto out;
+        }
+        int found = esc_channel_lookup(wh->channels, sl.channel_id, &inc, errbuf, sizeof(errbuf));
+        if (found < 0) {
+                esc_log(ESC_LOG_ERROR, "webhook", "slack channel lookup failed",
+                        "channel=%s error=\"%s\"", sl.channel_id, errbuf);
+                status = slack_reply(conn, ret,
+                                     "esc cannot look this channel up right now (its database "
+                                     "is unreachable); nothing was recorded, try again shortly.");
+                goto out;
+        }
+        if (!found) {
+                snprintf(text, sizeof(text),
+                         "This channel is not an incident channel: no incident has Slack channel "
+                         "%s. Type /esc in the incident's own channel.",
+                         sl.channel_id);
+                status = slack_reply(conn, ret, text);
+                goto out;
+        }
+        if (slash.kind == ESC_SLASH_STATUS) {
+                slack_status(&inc, text, sizeof(text));
+                status = slack_reply(conn, ret, text);
+                goto out;
+        }
+        /* Again with the incident: its id, and the sev's cadence as the
+         * default promise. The trigger id is unique per invocation. */
+        json_decref(slash.cmd);
+        snprintf(cid, sizeof(cid), "slack-%.120s", sl.trigger_id);
+        ctx.incident_id = inc.incident_id;
+        ctx.command_id = *sl.trigger_id ? cid : NULL;
+        ctx.next_update = slack_next_update(wh->pol, inc.sev, now);
+        esc_slack_slash_build(sl.text, &ctx, &slash);
+        esc_jsoncmd_defaults_t d = {.actor = who->id, .now = now};
+        esc_jsoncmd_error_t e;
+        esc_command_t cmd;
+        if (esc_json_command_from_json(slash.cmd, &d, &cmd, &e) != ESC_JSONCMD_OK) {
+                snprintf(text, sizeof(text), "Not recorded: %s", e.message);
+                status = slack_reply(conn, ret, text);
+                goto out;
+        }
+        if (deliver_all(wh, &cmd, 1, errbuf, sizeof(errbuf))) {
+                esc_log(ESC_LOG_ERROR, "webhook", "delivery failed", "error=\"%s\"", errbuf);
+                status = slack_reply(conn, ret,
+                                     "esc could not record that right now (Kafka did not take "
+                                     "it); try again shortly.");
+        } else {
+                esc_metric_add(wh->m_commands, NULL, 1);
+                esc_log(ESC_LOG_INFO, "webhook", "slack command recorded",
+                        "incident=%s type=%s by=%s command_id=%s",
+                        esc_log_quote(inc.incident_id, q, sizeof(q)),
+                        esc_command_type_name(cmd.type), who->id, cmd.command_id);
+                snprintf(text, sizeof(text),
+                         "Recorded `%s` for %s; the verdict follows in this channel.",
+                         esc_command_type_name(cmd.type), inc.incident_id);
+                status = slack_reply(conn, ret, text);
+        }
+        esc_command_clear(&cmd);
+out:
+        json_decref(slash.cmd);
+        esc_slack_slash_clear(&sl);
+        return status;
+}
+
+static bool is_type(const char *ct, const char *want)
+{
+        size_t n = strlen(want);
+        if (!ct || strncasecmp(ct, want, n) != 0)
                 return false;
-        char next = ct[sizeof(want) - 1];
-        return next == '\0' || next == ';' || next == ' ';
+        return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -359,11 +510,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 rq = esc_xcalloc(1, sizeof(*rq));
                 rq->started_us = esc_mono_us();
                 esc_buf_init(&rq->body, WEBHOOK_MAX_BODY);
-                rq->path = !strcmp(url, "/v1/commands")  ? "/v1/commands"
-                           : !strcmp(url, "/v1/zendesk") ? "/v1/zendesk"
-                           : !strcmp(url, "/healthz")    ? "/healthz"
-                           : !strcmp(url, "/metrics")    ? "/metrics"
-                                                         : "other";
+                rq->path = !strcmp(url, "/v1/commands")      ? "/v1/commands"
+                           : !strcmp(url, "/v1/zendesk")     ? "/v1/zendesk"
+                           : !strcmp(url, "/slack/commands") ? "/slack/commands"
+                           : !strcmp(url, "/healthz")        ? "/healthz"
+                           : !strcmp(url, "/metrics")        ? "/metrics"
+                                                             : "other";
                 *con_cls = rq;
                 if (!strcmp(method, "POST")) {
                         /* refuse a declared oversize body before reading it */
@@ -384,6 +536,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
         bool post = !strcmp(method, "POST");
         bool get = !strcmp(method, "GET");
+        bool slack = !strcmp(rq->path, "/slack/commands");
+        bool reads = !strcmp(rq->path, "/healthz") || !strcmp(rq->path, "/metrics");
+        const char *ctype =
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!strcmp(rq->path, "/healthz") && get) {
                 status = MHD_HTTP_OK;
                 ret = respond(conn, status, "text/plain", "ok\n", 3);
@@ -399,19 +555,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 status = MHD_HTTP_NOT_FOUND;
                 ret = respond_error(conn, status,
                                     "no such endpoint (POST /v1/commands, POST /v1/zendesk, "
-                                    "GET /healthz, GET /metrics)",
+                                    "POST /slack/commands, GET /healthz, GET /metrics)",
                                     NULL);
-        } else if ((rq->path[1] == 'v' && !post) || (rq->path[1] != 'v' && !get)) {
+        } else if ((!reads && !post) || (reads && !get)) {
                 status = MHD_HTTP_METHOD_NOT_ALLOWED;
                 ret = respond_error(conn, status, "method not allowed here", NULL);
         } else if (rq->too_big) {
                 status = MHD_HTTP_CONTENT_TOO_LARGE;
                 ret = respond_error(conn, status, "body larger than 1048576 bytes: split it", NULL);
-        } else if (!is_json_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                             MHD_HTTP_HEADER_CONTENT_TYPE))) {
+        } else if (slack ? !is_type(ctype, "application/x-www-form-urlencoded")
+                         : !is_type(ctype, "application/json")) {
                 status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
-                ret = respond_error(conn, status, "Content-Type must be application/json",
+                ret = respond_error(conn, status,
+                                    slack ? "Content-Type must be "
+                                            "application/x-www-form-urlencoded (as Slack sends)"
+                                          : "Content-Type must be application/json",
                                     "Content-Type");
+        } else if (slack) {
+                status = post_slack_command(wh, conn, rq, &ret);
         } else if (!strcmp(rq->path, "/v1/commands")) {
                 status = post_commands(wh, conn, rq, &ret);
         } else {
@@ -460,8 +621,10 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
         if (esc_cli_wants_help(argc, argv)) {
                 printf("usage: esc webhook [--listen ADDR:PORT] [--threads N]\n"
                        "HTTP intake: POST /v1/commands (JSON command or array), POST "
-                       "/v1/zendesk\n(signed with webhook.zendesk_secret), GET /healthz, GET "
-                       "/metrics.\nDefault listen: webhook.listen, else %s.\n",
+                       "/v1/zendesk\n(signed with webhook.zendesk_secret), POST /slack/commands "
+                       "(the /esc slash\ncommand, signed with webhook.slack_signing_secret; its "
+                       "channel's incident is\nlooked up in PostgreSQL, postgres.url), GET "
+                       "/healthz, GET /metrics.\nDefault listen: webhook.listen, else %s.\n",
                        WEBHOOK_DEFAULT_LISTEN);
                 return ESC_EXIT_OK;
         }
@@ -475,6 +638,12 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
         if (!wh.secret || !*wh.secret)
                 esc_log(ESC_LOG_WARN, "webhook",
                         "webhook.zendesk_secret is not set: POST /v1/zendesk answers 401", NULL);
+        wh.slack_secret = esc_config_get(cli->conf, "webhook.slack_signing_secret");
+        if (!wh.slack_secret || !*wh.slack_secret)
+                esc_log(ESC_LOG_WARN, "webhook",
+                        "webhook.slack_signing_secret is not set: POST /slack/commands answers 401",
+                        NULL);
+        wh.channels = esc_channel_lookup_new(esc_config_get(cli->conf, "postgres.url"));
 
         /* Delivery must not keep a caller waiting for librdkafka's default
          * five minutes; an operator's kafka.properties setting wins. */
@@ -546,5 +715,6 @@ out:
         pthread_mutex_destroy(&wh.codecs_mu);
         esc_metrics_destroy(wh.metrics);
         esc_policy_destroy(wh.pol);
+        esc_channel_lookup_destroy(wh.channels);
         return rc;
 }

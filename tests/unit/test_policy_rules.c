@@ -323,6 +323,10 @@ static void test_accounts_give_each_account_its_defaults(void **s)
         assert_string_equal(a->crm_url, "https://crm.example.com/accounts/initech");
         assert_ptr_equal(esc_policy_account_by_org(pol, "360009"), a);
         assert_null(esc_policy_account_by_org(pol, "360010"));
+        /* and a Slack user is a person through people[].slack_user_id */
+        assert_ptr_equal(esc_policy_person_by_slack(pol, "U01"), esc_policy_person(pol, "carol"));
+        assert_null(esc_policy_person_by_slack(pol, "U02"));
+        assert_null(esc_policy_person_by_slack(pol, ""));
         const esc_policy_account_t *h = esc_policy_account(pol, "hooli");
         assert_non_null(h);
         assert_true(h->has_tier && h->tier == ESC_TIER_STRATEGIC);

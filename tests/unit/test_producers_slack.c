@@ -14,7 +14,7 @@
 #include "producers/json_command.h"
 #include "producers/slack.h"
 
-#define NOW INT64_C(1772812800000000) /* 2026-03-06T16:00:00Z */
+#define NOW INT64_C(1772812800000000)  /* 2026-03-06T16:00:00Z */
 #define NEXT INT64_C(1772814600000000) /* 2026-03-06T16:30:00Z */
 
 static const char SECRET[] = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -30,36 +30,35 @@ static void test_v0_signature_is_checked_with_its_timestamp(void **state)
         esc_slack_sign(SECRET, "1772812800", BODY, n, sig, sizeof(sig));
         assert_int_equal(strncmp(sig, "v0=", 3), 0);
         assert_int_equal(strlen(sig), 3 + 64);
-        assert_int_equal(esc_slack_verify(SECRET, "1772812800", sig, BODY, n, NOW, err, sizeof(err)),
-                         0);
+        assert_int_equal(
+                esc_slack_verify(SECRET, "1772812800", sig, BODY, n, NOW, err, sizeof(err)), 0);
         /* 4 minutes off is fine, 6 is a replay */
-        assert_int_equal(
-                esc_slack_verify(SECRET, "1772812800", sig, BODY, n, NOW + 240 * INT64_C(1000000),
-                                 err, sizeof(err)),
-                0);
-        assert_int_equal(
-                esc_slack_verify(SECRET, "1772812800", sig, BODY, n, NOW + 360 * INT64_C(1000000),
-                                 err, sizeof(err)),
-                -1);
+        assert_int_equal(esc_slack_verify(SECRET, "1772812800", sig, BODY, n,
+                                          NOW + 240 * INT64_C(1000000), err, sizeof(err)),
+                         0);
+        assert_int_equal(esc_slack_verify(SECRET, "1772812800", sig, BODY, n,
+                                          NOW + 360 * INT64_C(1000000), err, sizeof(err)),
+                         -1);
         assert_non_null(strstr(err, "stale or replayed"));
         /* a changed byte, another secret, another timestamp */
-        assert_int_equal(esc_slack_verify(SECRET, "1772812800", sig, BODY, n - 1, NOW, err,
-                                          sizeof(err)),
-                         -1);
+        assert_int_equal(
+                esc_slack_verify(SECRET, "1772812800", sig, BODY, n - 1, NOW, err, sizeof(err)),
+                -1);
         assert_non_null(strstr(err, "does not match"));
-        assert_int_equal(esc_slack_verify("other", "1772812800", sig, BODY, n, NOW, err, sizeof(err)),
-                         -1);
-        assert_int_equal(esc_slack_verify(SECRET, "1772812801", sig, BODY, n, NOW, err, sizeof(err)),
-                         -1);
+        assert_int_equal(
+                esc_slack_verify("other", "1772812800", sig, BODY, n, NOW, err, sizeof(err)), -1);
+        assert_int_equal(
+                esc_slack_verify(SECRET, "1772812801", sig, BODY, n, NOW, err, sizeof(err)), -1);
         /* missing or malformed headers, no secret configured */
-        assert_int_equal(esc_slack_verify(SECRET, "1772812800", NULL, BODY, n, NOW, err, sizeof(err)),
-                         -1);
+        assert_int_equal(
+                esc_slack_verify(SECRET, "1772812800", NULL, BODY, n, NOW, err, sizeof(err)), -1);
         assert_non_null(strstr(err, "missing header X-Slack-Signature"));
         assert_int_equal(esc_slack_verify(SECRET, NULL, sig, BODY, n, NOW, err, sizeof(err)), -1);
         assert_non_null(strstr(err, "X-Slack-Request-Timestamp"));
         assert_int_equal(esc_slack_verify(SECRET, "soon", sig, BODY, n, NOW, err, sizeof(err)), -1);
         assert_non_null(strstr(err, "not a Unix time"));
-        assert_int_equal(esc_slack_verify("", "1772812800", sig, BODY, n, NOW, err, sizeof(err)), -1);
+        assert_int_equal(esc_slack_verify("", "1772812800", sig, BODY, n, NOW, err, sizeof(err)),
+                         -1);
         assert_non_null(strstr(err, "webhook.slack_signing_secret"));
         assert_null(strstr(err, SECRET));
 }
@@ -78,12 +77,15 @@ static void test_form_body_is_decoded(void **state)
         assert_string_equal(s.trigger_id, "13345224609.738474920.8088");
         esc_slack_slash_clear(&s);
 
-        const char *bad[] = {"channel_id=C1&user_id=U1&text=%zz", "channel_id=C1&user_id=U1&text=%4",
-                             "channel_id=C1&user_id=U1&text=a%00b", "user_id=U1&text=ack",
-                             "channel_id=C1&text=ack", ""};
+        const char *bad[] = {"channel_id=C1&user_id=U1&text=%zz",
+                             "channel_id=C1&user_id=U1&text=%4",
+                             "channel_id=C1&user_id=U1&text=a%00b",
+                             "user_id=U1&text=ack",
+                             "channel_id=C1&text=ack",
+                             ""};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                assert_int_equal(esc_slack_slash_parse(bad[i], strlen(bad[i]), &s, err, sizeof(err)),
-                                 -1);
+                assert_int_equal(
+                        esc_slack_slash_parse(bad[i], strlen(bad[i]), &s, err, sizeof(err)), -1);
                 assert_null(s.text);
         }
         /* an empty text is a text */

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# test_slack_commands.sh — `/esc` typed in an incident channel (issue 15,
+# points 1 and 3): esc webhook's POST /slack/commands, signed the way Slack
+# signs (v0 HMAC-SHA256 over "v0:<ts>:<body>"), on the dev stack with the
+# ledger, sla and actions workers and the fake Slack.
+#
+#   - an incident's channel (made by the actions worker, projected into
+#     esc.incidents.slack_channel_id) finds its incident; the Slack user
+#     is a person through people[].slack_user_id;
+#   - ack (the sev's cadence as the promise), an internal update and a
+#     mitigate are recorded as that person, and the channel hears each;
+#   - an override by someone who is not a CS manager, and a Sev 1's
+#     resolve before its review is open, are refused by the ledger, and
+#     each refusal is posted in the channel with its code;
+#   - status and help answer ephemerally and record nothing;
+#   - a bad or missing signature and a replayed timestamp are 401, an
+#     unknown Slack user, a channel of no incident and a usage error are
+#     told ephemerally: none of them records a command.
+set -euo pipefail
+: "${ESC_BIN:?}" "${ESC_SOURCE_DIR:?}" "${ESC_DEV_DIR:?}"
+ACT_NAME=slack
+source "$ESC_SOURCE_DIR/tests/integration/actions_lib.sh"
+webhook_pid= sla_pid=
+trap 'for p in $webhook_pid $sla_pid; do kill -KILL "$p" 2>/dev/null || true; done; act_cleanup' EXIT
+
+act_start_fake
+act_write_config
+SIGNING="slack-signing-secret-$$"
+cat >>"$cfg" <<EOF
+sla:
+  group: test-slack-sla-$$
+webhook:
+  slack_signing_secret: $SIGNING
+EOF
+INC="INC-SLK-$$"
+act_wait_topics "$INC"
+act_start_ledger
+act_start_actions
+"$ESC_BIN" --config "$cfg" worker sla >/dev/null 2>"$WORK/sla.log" &
+sla_pid=$!
+WPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$ESC_BIN" --config "$cfg" webhook --listen "127.0.0.1:$WPORT" 2>"$WORK/webhook.log" &
+webhook_pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$WPORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# slack USER TEXT [CHANNEL] [TS_OFFSET] [SECRET]: a signed slash command;
+# prints "<HTTP status> <body>".
+slack() {
+        python3 - "$@" <<'PY'
+import hashlib, hmac, os, sys, time, urllib.error, urllib.parse, urllib.request
+user, text = sys.argv[1], sys.argv[2]
+channel = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else os.environ["CHAN"]
+offset = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] else 0
+secret = sys.argv[5] if len(sys.argv) > 5 else os.environ["SIGNING"]
+ts = str(int(time.time()) + offset)
+body = urllib.parse.urlencode({
+    "token": "legacy-verification-token", "team_id": "T0ACME", "team_domain": "acme",
+    "channel_id": channel, "channel_name": "esc-acme", "user_id": user, "user_name": user.lower(),
+    "command": "/esc", "text": text, "api_app_id": "A0ESC",
+    "response_url": "https://hooks.slack.com/commands/T0ACME/1/x",
+    "trigger_id": "%d.%d.%s" % (time.time_ns(), os.getpid(), hashlib.sha1(text.encode()).hexdigest()[:8]),
+}).encode()
+sig = "v0=" + hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+req = urllib.request.Request(os.environ["WURL"], data=body, headers={
+    "Content-Type": "application/x-www-form-urlencoded",
+    "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
+if os.environ.get("NO_SIG"):
+    del req.headers["X-slack-signature"]
+try:
+    with urllib.request.urlopen(req, timeout=10) as r:
+        print(r.status, r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+PY
+}
+export SIGNING WURL="http://127.0.0.1:$WPORT/slack/commands"
+
+expect() { # WHAT OUTPUT PATTERN
+        case $2 in *$3*) ;; *) fail "$1: got '$2', want '$3'" ;; esac
+}
+# events INC: the incident's events as "type actor summary" lines
+events() { esc timeline "$INC" --json | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["events"]:
+    print(e["type"], e.get("actor", ""), e["summary"])'; }
+channel_posts() { curl -sf "$FAKE/_state" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["slack"]:
+    if c["id"] == sys.argv[1]:
+        for m in c["messages"]:
+            print(m["text"].replace("\n", " "))' "$CHAN"; }
+eventually() { # SECS CMD...
+        local end=$((SECONDS + $1))
+        shift
+        while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
+        "$@"
+}
+
+esc open --incident "$INC" --account acme --impact production_down --title "Checkout down" \
+        --product-area billing --paying yes >/dev/null || fail "open $INC"
+# The channel the actions worker made, once the sla projection knows it.
+chan_known() {
+        CHAN=$(curl -sf "$FAKE/_state" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["slack"]:
+    if sys.argv[1] in (c.get("topic") or ""):
+        print(c["id"])' "$INC")
+        [ -n "$CHAN" ] || return 1
+        export CHAN
+        out=$(slack U0ALICE01 status)
+        case $out in *"$INC"*) return 0 ;; *) echo "$out"; return 1 ;; esac
+}
+eventually 60 chan_known || fail "the incident's channel never answered /esc status"
+echo "ok: /esc status in $CHAN finds $INC (esc.incidents.slack_channel_id)"
+out=$(slack U0ALICE01 status)
+expect "status" "$out" "Sev 1"
+expect "status is ephemeral" "$out" '"response_type":"ephemeral"'
+n0=$(events | wc -l)
+
+# ---- refused before anything is recorded --------------------------------
+out=$(slack U0ALICE01 "ack forged" "" 0 "not-the-secret")
+expect "wrong secret" "$out" "401"
+expect "wrong secret" "$out" "does not match the body"
+out=$(slack U0ALICE01 "ack replayed" "" -400)
+expect "replayed timestamp" "$out" "401"
+expect "replayed timestamp" "$out" "stale or replayed"
+out=$(NO_SIG=1 slack U0ALICE01 "ack unsigned")
+expect "no signature" "$out" "401"
+expect "no signature" "$out" "missing header X-Slack-Signature"
+out=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{}' "$WURL")
+[ "$out" = 415 ] || fail "a JSON body on /slack/commands: HTTP $out, want 415"
+out=$(slack U0NOBODY1 "ack who am I")
+expect "unknown user" "$out" "200"
+expect "unknown user" "$out" "esc does not know you (Slack user U0NOBODY1)"
+out=$(slack U0ALICE01 "ack wrong room" C0NOTANINC)
+expect "not an incident channel" "$out" "not an incident channel"
+out=$(slack U0ALICE01 "ack")
+expect "usage" "$out" "say message too"
+out=$(slack U0ALICE01 "help")
+expect "help" "$out" "/esc override SEV reason"
+grep -q 'slack request refused' "$WORK/webhook.log" || fail "refusals are not logged"
+grep -q 'slack user is nobody in the policy.*user=U0NOBODY1' "$WORK/webhook.log" ||
+        fail "the unknown Slack user is not logged"
+echo "ok: bad/missing signature and a replay are 401; unknown user, stray channel, usage and help are ephemeral"
+
+# ---- recorded as the person, heard in the channel ------------------------
+out=$(slack U0ALICE01 "ack On it, rolling back the deploy")
+expect "ack" "$out" "Recorded \`ack\` for $INC"
+out=$(slack U0BOB0001 "override 2 customer found a workaround")
+expect "override" "$out" "Recorded \`override\`"
+out=$(slack U0ALICE01 "update --internal db failover at 16:40")
+expect "update" "$out" "Recorded \`update\`"
+out=$(slack U0ALICE01 "mitigate Rolled back the deploy")
+expect "mitigate" "$out" "Recorded \`mitigate\`"
+out=$(slack U0ALICE01 "resolve Pool sized by load")
+expect "resolve" "$out" "Recorded \`resolve\`"
+
+got_all() {
+        local ev
+        ev=$(events)
+        grep -q "^Acknowledged alice " <<<"$ev" &&
+                grep -q "^CommandRejected bob .*override_requires_manager" <<<"$ev" &&
+                grep -q "^CustomerUpdatePosted alice .*internal" <<<"$ev" &&
+                grep -q "^Mitigated alice " <<<"$ev" &&
+                grep -q "^CommandRejected alice .*resolve_requires_review" <<<"$ev"
+}
+eventually 30 got_all || fail "the ledger did not decide the five Slack commands: $(events)"
+# The refused requests recorded nothing: one ack, and none of their texts.
+ev=$(events)
+[ "$(grep -c '^Acknowledged ' <<<"$ev")" = 1 ] || fail "want exactly one Acknowledged: $ev"
+! grep -q "forged\|replayed\|unsigned\|who am I\|wrong room" <<<"$ev" ||
+        fail "a refused Slack request became a command: $ev"
+heard() {
+        local p
+        p=$(channel_posts)
+        grep -q "Acknowledged by alice" <<<"$p" &&
+                grep -q "Refused override (override_requires_manager)" <<<"$p" &&
+                grep -q "Internal note by alice" <<<"$p" &&
+                grep -q "Mitigated by alice" <<<"$p" &&
+                grep -q "Refused resolve (resolve_requires_review)" <<<"$p"
+}
+eventually 30 heard || fail "the channel did not hear every verdict: $(channel_posts)"
+echo "ok: ack, internal update and mitigate are recorded as alice and heard in the channel; bob's override and a Sev 1 resolve before its review are refused, each refusal posted with its code"
+
+act_no_secrets_logged
+grep -qF "$SIGNING" "$WORK"/*.log && fail "the signing secret reached a log"
+kill -TERM "$webhook_pid" "$sla_pid"
+wait "$webhook_pid" || fail "the webhook did not exit 0 on SIGTERM"
+webhook_pid=
+wait "$sla_pid" || true
+sla_pid=
+act_stop
+echo "PASS"
