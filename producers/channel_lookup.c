@@ -13,13 +13,15 @@ struct esc_channel_lookup {
         pthread_mutex_t mu;
 };
 
-#define ISO(col) "coalesce(to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+#define ISO(col)                                                                                   \
+        "coalesce(to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
 
 static const char LOOKUP_SQL[] =
         "SELECT incident_id, coalesce(title, ''), status, coalesce(sev, 0), coalesce(owner, ''),"
-        " coalesce(csm, ''), " ISO("response_due_at") ", " ISO("next_update_due_at") ", "
-        ISO("resolution_due_at") ", response_breached, resolution_breached"
-        " FROM esc.incidents WHERE slack_channel_id = $1 ORDER BY opened_at DESC LIMIT 1";
+        " coalesce(csm, ''), " ISO("response_due_at") ", " ISO("next_update_due_at") ", " ISO(
+                "resolution_due_at") ", response_breached, resolution_breached"
+                                     " FROM esc.incidents WHERE slack_channel_id = $1 ORDER BY "
+                                     "opened_at DESC LIMIT 1";
 
 esc_channel_lookup_t *esc_channel_lookup_new(const char *pg_url)
 {

@@ -11,7 +11,8 @@
 #include "producers/slack.h"
 #include "runtime/sys.h"
 
-#define FORM_VALUE_MAX 8192
+#define FORM_VALUE_MAX 8192                  /* a slash command's field */
+#define FORM_PAYLOAD_MAX ((size_t)256 << 10) /* an interaction's payload (the whole message) */
 
 /* ---- signature ------------------------------------------------------------- */
 
@@ -75,10 +76,10 @@ static int hexval(int c)
 }
 
 /* Decodes s[0..n) ('+' is a space, %XX a byte) into a new string; NULL on
- * a bad escape, a NUL byte or more than FORM_VALUE_MAX bytes. */
-static char *form_decode(const char *s, size_t n)
+ * a bad escape, a NUL byte or more than cap bytes. */
+static char *form_decode(const char *s, size_t n, size_t cap)
 {
-        if (n > 3 * FORM_VALUE_MAX)
+        if (n > 3 * cap)
                 return NULL;
         char *out = esc_xmalloc(n + 1);
         size_t o = 0;
@@ -96,7 +97,7 @@ static char *form_decode(const char *s, size_t n)
                         c = h * 16 + l;
                         i += 2;
                 }
-                if (c == 0 || o >= FORM_VALUE_MAX) {
+                if (c == 0 || o >= cap) {
                         free(out);
                         return NULL;
                 }
@@ -138,7 +139,7 @@ int esc_slack_slash_parse(const char *body, size_t len, esc_slack_slash_t *out, 
                         size_t kl = strlen(keys[k].key);
                         if ((size_t)((eq ? eq : stop) - p) != kl || memcmp(p, keys[k].key, kl))
                                 continue;
-                        char *v = form_decode(vstart, (size_t)(stop - vstart));
+                        char *v = form_decode(vstart, (size_t)(stop - vstart), FORM_VALUE_MAX);
                         if (!v) {
                                 esc_slack_slash_clear(out);
                                 return esc_err(errbuf, errbuf_size,
@@ -357,4 +358,102 @@ void esc_slack_slash_build(const char *text, const esc_slash_ctx_t *ctx, esc_sla
                         set_time(out->cmd, "next_update", next);
         }
         out->kind = ESC_SLASH_COMMAND;
+}
+
+/* ---- the override approval ------------------------------------------------- */
+
+json_t *esc_slack_approval_message(const esc_slack_approval_t *a)
+{
+        char text[ESC_SLACK_REASON_MAX + 512];
+        json_t *value = json_pack("{s:s, s:i, s:s, s:s}", "incident_id", a->incident_id, "sev",
+                                  a->sev, "reason", a->reason, "by", a->requester);
+        char *v = json_dumps(value, JSON_COMPACT);
+        json_decref(value);
+        snprintf(text, sizeof(text),
+                 ":raised_hand: *%s* asks to override *%s* to *Sev %d*: %s\nOnly a CS manager's "
+                 "click approves it.",
+                 a->requester, a->incident_id, a->sev, a->reason);
+        json_t *msg = json_pack("{s:s, s:s, s:[{s:s, s:{s:s, s:s}}, {s:s, s:[{s:s, s:s, s:{s:s, "
+                                "s:s}, s:s, s:s}]}]}",
+                                "response_type", "in_channel", "text", text, "blocks", "type",
+                                "section", "text", "type", "mrkdwn", "text", text, "type",
+                                "actions", "elements", "type", "button", "action_id",
+                                ESC_SLACK_APPROVE_ACTION, "text", "type", "plain_text", "text",
+                                "Approve", "style", "primary", "value", v ? v : "{}");
+        free(v);
+        return msg;
+}
+
+static void jcopy(const json_t *o, const char *key, char *dst, size_t size)
+{
+        const char *s = json_string_value(json_object_get(o, key));
+        esc_strlcpy(dst, s ? s : "", size);
+}
+
+int esc_slack_click_parse(const char *body, size_t len, esc_slack_click_t *out, char *errbuf,
+                          size_t errbuf_size)
+{
+        const char *p = body, *end = body + len;
+        char *payload = NULL;
+        json_error_t jerr;
+
+        memset(out, 0, sizeof(*out));
+        while (p < end && !payload) {
+                const char *amp = memchr(p, '&', (size_t)(end - p));
+                const char *stop = amp ? amp : end;
+                if ((size_t)(stop - p) > 8 && !memcmp(p, "payload=", 8))
+                        payload = form_decode(p + 8, (size_t)(stop - p - 8), FORM_PAYLOAD_MAX);
+                p = amp ? amp + 1 : end;
+        }
+        if (!payload)
+                return esc_err(errbuf, errbuf_size,
+                               "not a Slack interaction: no payload form field (or a bad "
+                               "%%-escape in it)");
+        json_t *doc = json_loads(payload, JSON_REJECT_DUPLICATES, &jerr);
+        free(payload);
+        if (!doc)
+                return esc_err(errbuf, errbuf_size, "interaction payload: malformed JSON: %s",
+                               jerr.text);
+        const char *type = json_string_value(json_object_get(doc, "type"));
+        json_t *act = json_array_get(json_object_get(doc, "actions"), 0);
+        int rc = 0;
+        if (!type || strcmp(type, "block_actions") || !json_is_object(act)) {
+                rc = esc_err(errbuf, errbuf_size,
+                             "interaction payload: only block_actions with an action are handled "
+                             "(got type %.32s)",
+                             type ? type : "none");
+        } else {
+                jcopy(json_object_get(doc, "user"), "id", out->user_id, sizeof(out->user_id));
+                jcopy(json_object_get(doc, "channel"), "id", out->channel_id,
+                      sizeof(out->channel_id));
+                jcopy(act, "action_id", out->action_id, sizeof(out->action_id));
+                jcopy(act, "value", out->value, sizeof(out->value));
+                jcopy(doc, "response_url", out->response_url, sizeof(out->response_url));
+                jcopy(doc, "trigger_id", out->trigger_id, sizeof(out->trigger_id));
+                if (!*out->user_id || !*out->channel_id || !*out->action_id)
+                        rc = esc_err(errbuf, errbuf_size,
+                                     "interaction payload: user.id, channel.id and "
+                                     "actions[0].action_id are required");
+        }
+        json_decref(doc);
+        return rc;
+}
+
+int esc_slack_approval_parse(const char *value, esc_slack_approval_t *out)
+{
+        json_t *o = json_loads(value ? value : "", JSON_REJECT_DUPLICATES, NULL);
+        json_t *sev = json_object_get(o, "sev");
+        int rc = -1;
+
+        memset(out, 0, sizeof(*out));
+        if (json_is_object(o) && json_is_integer(sev) && json_integer_value(sev) >= 1 &&
+            json_integer_value(sev) <= 4) {
+                jcopy(o, "incident_id", out->incident_id, sizeof(out->incident_id));
+                jcopy(o, "reason", out->reason, sizeof(out->reason));
+                jcopy(o, "by", out->requester, sizeof(out->requester));
+                out->sev = (int)json_integer_value(sev);
+                rc = *out->incident_id && *out->reason && *out->requester ? 0 : -1;
+        }
+        json_decref(o);
+        return rc;
 }

@@ -83,4 +83,38 @@ void esc_slack_slash_build(const char *text, const esc_slash_ctx_t *ctx, esc_sla
 /* The usage text `/esc help` answers. */
 const char *esc_slack_help(void);
 
+/* ---- the override approval (DESIGN §9: only a cs_manager's click) ----- */
+
+#define ESC_SLACK_APPROVE_ACTION "esc_approve_override"
+#define ESC_SLACK_REASON_MAX 1024
+
+/* What an approval button carries: the request. */
+typedef struct esc_slack_approval {
+        char incident_id[129];
+        int sev;
+        char reason[ESC_SLACK_REASON_MAX + 1];
+        char requester[129];
+} esc_slack_approval_t;
+
+/* The in_channel answer to a non-manager's `/esc override`: the request
+ * and an Approve button whose value is the request (JSON). */
+json_t *esc_slack_approval_message(const esc_slack_approval_t *a);
+
+/* A click on a message of ours (an interaction's `payload`). */
+typedef struct esc_slack_click {
+        char user_id[64], channel_id[64];
+        char action_id[64];
+        char value[2048];
+        char response_url[512];
+        char trigger_id[128];
+} esc_slack_click_t;
+
+/* Parses an interaction's form body (payload=<JSON>) holding a
+ * block_actions click. Returns 0, or -1 with errbuf. */
+int esc_slack_click_parse(const char *body, size_t len, esc_slack_click_t *out, char *errbuf,
+                          size_t errbuf_size);
+
+/* The approval request back from a button's value. Returns 0, or -1. */
+int esc_slack_approval_parse(const char *value, esc_slack_approval_t *out);
+
 #endif

@@ -7,6 +7,10 @@
  *                      the incident is the one whose channel it was typed
  *                      in (esc.incidents, channel_lookup.h), the Slack user
  *                      a person through people[].slack_user_id
+ *   POST /slack/interactions  clicks on esc's messages: the Approve button
+ *                      of a non-manager's `/esc override` (only a
+ *                      cs_manager's click records it as theirs; anyone
+ *                      else's click is recorded too, and refused)
  *   GET  /healthz      200 "ok" while the producer is usable
  *   GET  /metrics      Prometheus text (runtime/metrics.h)
  *
@@ -25,6 +29,7 @@
  * reports. SIGTERM/SIGINT stop accepting, finish requests in flight, flush
  * and exit 0. */
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -65,9 +70,10 @@ typedef struct webhook {
         esc_config_t *conf;
         esc_policy_t *pol; /* the accounts' Zendesk organizations */
         esc_cmdout_t *out;
-        const char *topic;        /* esc_cmdout_topic(out) */
-        const char *secret;       /* webhook.zendesk_secret; never logged */
-        const char *slack_secret; /* webhook.slack_signing_secret; never logged */
+        const char *topic;           /* esc_cmdout_topic(out) */
+        const char *secret;          /* webhook.zendesk_secret; never logged */
+        const char *slack_secret;    /* webhook.slack_signing_secret; never logged */
+        const char *response_prefix; /* slack.response_url_prefix: where replies may go */
         esc_channel_lookup_t *channels;
         pthread_t poller;
         volatile int stop_poller;
@@ -350,6 +356,13 @@ static unsigned post_zendesk(webhook_t *wh, struct MHD_Connection *conn, req_t *
 
 /* ---- Slack --------------------------------------------------------------- */
 
+static size_t discard(char *p, size_t size, size_t nmemb, void *opaque)
+{
+        (void)p;
+        (void)opaque;
+        return size * nmemb;
+}
+
 /* Slack shows a 200's text to the one who typed the command only. */
 static unsigned slack_reply(struct MHD_Connection *conn, enum MHD_Result *ret, const char *text)
 {
@@ -383,11 +396,67 @@ static esc_time_t slack_next_update(const esc_policy_t *pol, int sev, esc_time_t
         return esc_policy_add(pol, now, d);
 }
 
-static unsigned post_slack_command(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
-                                   enum MHD_Result *ret)
+/* 0 if the request is Slack's (v0 signature, fresh timestamp); else the
+ * 401 is answered and logged. */
+static unsigned slack_signed(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
+                             enum MHD_Result *ret)
 {
         const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ESC_SLACK_SIG_HEADER);
         const char *ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ESC_SLACK_TS_HEADER);
+        char errbuf[512];
+
+        if (!esc_slack_verify(wh->slack_secret, ts, sig, rq->body.data ? rq->body.data : "",
+                              rq->body.len, 0, errbuf, sizeof(errbuf)))
+                return 0;
+        esc_log(ESC_LOG_WARN, "webhook", "slack request refused", "path=%s reason=\"%s\"", rq->path,
+                errbuf);
+        *ret = respond_error(conn, MHD_HTTP_UNAUTHORIZED, errbuf, ESC_SLACK_SIG_HEADER);
+        return MHD_HTTP_UNAUTHORIZED;
+}
+
+/* Posts msg (consumed) to an interaction's response_url: Slack's way to
+ * answer a click after the 200, ephemerally or replacing the message. Only
+ * URLs under slack.response_url_prefix are called: the URL comes from the
+ * request. */
+static void slack_respond_later(webhook_t *wh, const char *url, json_t *msg)
+{
+        char *body = json_dumps(msg, JSON_COMPACT);
+        size_t n = strlen(wh->response_prefix);
+        json_decref(msg);
+        if (!body)
+                return;
+        if (!*url || strncmp(url, wh->response_prefix, n) != 0) {
+                esc_log(ESC_LOG_WARN, "webhook", "slack response_url not called",
+                        "reason=\"not under slack.response_url_prefix %s\"", wh->response_prefix);
+                free(body);
+                return;
+        }
+        CURL *c = curl_easy_init();
+        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+        long code = 0;
+        CURLcode cc = CURLE_FAILED_INIT;
+        if (c) {
+                curl_easy_setopt(c, CURLOPT_URL, url);
+                curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+                curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+                curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+                curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+                curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+                cc = curl_easy_perform(c);
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+                curl_easy_cleanup(c);
+        }
+        if (cc != CURLE_OK || code / 100 != 2)
+                esc_log(ESC_LOG_WARN, "webhook", "slack response_url failed",
+                        "status=%ld error=\"%s\"", code, curl_easy_strerror(cc));
+        curl_slist_free_all(h);
+        free(body);
+}
+
+static unsigned post_slack_command(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
+                                   enum MHD_Result *ret)
+{
         const char *body = rq->body.data ? rq->body.data : "";
         char errbuf[512], text[1024], cid[160], q[160];
         esc_slack_slash_t sl;
@@ -395,12 +464,8 @@ static unsigned post_slack_command(webhook_t *wh, struct MHD_Connection *conn, r
         esc_slash_t slash = {0};
         unsigned status;
 
-        if (esc_slack_verify(wh->slack_secret, ts, sig, body, rq->body.len, 0, errbuf,
-                             sizeof(errbuf))) {
-                esc_log(ESC_LOG_WARN, "webhook", "slack request refused", "reason=\"%s\"", errbuf);
-                *ret = respond_error(conn, MHD_HTTP_UNAUTHORIZED, errbuf, ESC_SLACK_SIG_HEADER);
-                return MHD_HTTP_UNAUTHORIZED;
-        }
+        if ((status = slack_signed(wh, conn, rq, ret)))
+                return status;
         if (esc_slack_slash_parse(body, rq->body.len, &sl, errbuf, sizeof(errbuf))) {
                 esc_log(ESC_LOG_WARN, "webhook", "slack request refused", "reason=\"%s\"", errbuf);
                 *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, errbuf, NULL);
@@ -458,6 +523,28 @@ static unsigned post_slack_command(webhook_t *wh, struct MHD_Connection *conn, r
         ctx.command_id = *sl.trigger_id ? cid : NULL;
         ctx.next_update = slack_next_update(wh->pol, inc.sev, now);
         esc_slack_slash_build(sl.text, &ctx, &slash);
+        if (slash.kind == ESC_SLASH_COMMAND && who->role != ESC_ROLE_CS_MANAGER &&
+            !strcmp(json_string_value(json_object_get(slash.cmd, "type")), "override")) {
+                /* Not theirs to decide: the channel is asked for a manager's click. */
+                esc_slack_approval_t a = {
+                        .sev = (int)json_integer_value(json_object_get(slash.cmd, "sev"))};
+                const char *reason = json_string_value(json_object_get(slash.cmd, "reason"));
+                if (strlen(reason) > ESC_SLACK_REASON_MAX) {
+                        status = slack_reply(conn, ret,
+                                             "That reason is too long for an approval request "
+                                             "(1024 bytes at most). Nothing was recorded.");
+                        goto out;
+                }
+                esc_strlcpy(a.incident_id, inc.incident_id, sizeof(a.incident_id));
+                esc_strlcpy(a.reason, reason, sizeof(a.reason));
+                esc_strlcpy(a.requester, who->id, sizeof(a.requester));
+                esc_log(ESC_LOG_INFO, "webhook", "slack override approval requested",
+                        "incident=%s sev=%d by=%s", esc_log_quote(a.incident_id, q, sizeof(q)),
+                        a.sev, who->id);
+                *ret = respond_json(conn, MHD_HTTP_OK, esc_slack_approval_message(&a));
+                status = MHD_HTTP_OK;
+                goto out;
+        }
         esc_jsoncmd_defaults_t d = {.actor = who->id, .now = now};
         esc_jsoncmd_error_t e;
         esc_command_t cmd;
@@ -489,6 +576,105 @@ out:
         return status;
 }
 
+/* A click on an Approve button: the override, recorded as the clicker's.
+ * The ledger refuses it unless they are a cs_manager, so a refused attempt
+ * is in the log too; Slack gets 200 at once, the clicker their answer
+ * through the response_url. */
+static unsigned post_slack_interaction(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
+                                       enum MHD_Result *ret)
+{
+        char errbuf[512], text[ESC_SLACK_REASON_MAX + 512], q[160];
+        esc_slack_click_t click;
+        esc_slack_approval_t a;
+        esc_channel_incident_t inc;
+        unsigned status;
+
+        if ((status = slack_signed(wh, conn, rq, ret)))
+                return status;
+        if (esc_slack_click_parse(rq->body.data ? rq->body.data : "", rq->body.len, &click, errbuf,
+                                  sizeof(errbuf))) {
+                esc_log(ESC_LOG_WARN, "webhook", "slack request refused",
+                        "path=/slack/interactions reason=\"%s\"", errbuf);
+                *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, errbuf, NULL);
+                return MHD_HTTP_BAD_REQUEST;
+        }
+        *ret = respond(conn, MHD_HTTP_OK, "text/plain", "", 0); /* the answer comes later */
+        const esc_person_t *who = esc_policy_person_by_slack(wh->pol, click.user_id);
+        if (strcmp(click.action_id, ESC_SLACK_APPROVE_ACTION) ||
+            esc_slack_approval_parse(click.value, &a)) {
+                esc_log(ESC_LOG_WARN, "webhook", "slack click ignored",
+                        "action=%s reason=\"not an approval of ours\"",
+                        esc_log_quote(click.action_id, q, sizeof(q)));
+                return MHD_HTTP_OK;
+        }
+        int found =
+                esc_channel_lookup(wh->channels, click.channel_id, &inc, errbuf, sizeof(errbuf));
+        const char *refusal =
+                !who        ? "esc does not know you: ask for your slack_user_id in the "
+                              "policy's people. Nothing was recorded."
+                : found < 0 ? "esc cannot look this channel up right now; nothing was "
+                              "recorded, click again shortly."
+                : !found || strcmp(inc.incident_id, a.incident_id)
+                        ? "This approval is not for this channel's incident; nothing was recorded."
+                        : NULL;
+        if (refusal) {
+                esc_log(ESC_LOG_WARN, "webhook", "slack approval not recorded",
+                        "user=%s channel=%s reason=\"%s\"",
+                        esc_log_quote(click.user_id, q, sizeof(q)), click.channel_id,
+                        found < 0 ? errbuf : refusal);
+                slack_respond_later(wh, click.response_url,
+                                    json_pack("{s:s, s:b, s:s}", "response_type", "ephemeral",
+                                              "replace_original", 0, "text", refusal));
+                return MHD_HTTP_OK;
+        }
+        char reason[ESC_SLACK_REASON_MAX + 160], cid[160];
+        snprintf(reason, sizeof(reason), "%s (requested by %s)", a.reason, a.requester);
+        snprintf(cid, sizeof(cid), "slack-%.120s", click.trigger_id);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:{s:s, s:s}}", "type", "override",
+                              "incident_id", a.incident_id, "by", who->id, "sev", a.sev, "reason",
+                              reason, "source", "system", "slack", "ticket_id", click.channel_id);
+        if (*click.trigger_id)
+                json_object_set_new(o, "command_id", json_string(cid));
+        esc_jsoncmd_defaults_t d = {.actor = who->id};
+        esc_jsoncmd_error_t e;
+        esc_command_t cmd;
+        bool manager = who->role == ESC_ROLE_CS_MANAGER, approved = false;
+        if (esc_json_command_from_json(o, &d, &cmd, &e) != ESC_JSONCMD_OK) {
+                snprintf(text, sizeof(text), "Not recorded: %s", e.message);
+        } else if (deliver_all(wh, &cmd, 1, errbuf, sizeof(errbuf))) {
+                esc_log(ESC_LOG_ERROR, "webhook", "delivery failed", "error=\"%s\"", errbuf);
+                snprintf(text, sizeof(text),
+                         "esc could not record that right now (Kafka did not take it); click "
+                         "again shortly.");
+        } else {
+                esc_metric_add(wh->m_commands, NULL, 1);
+                esc_log(ESC_LOG_INFO, "webhook", "slack override approval clicked",
+                        "incident=%s sev=%d by=%s requested_by=%s manager=%s",
+                        esc_log_quote(a.incident_id, q, sizeof(q)), a.sev, who->id, a.requester,
+                        manager ? "yes" : "no");
+                approved = manager;
+                if (manager)
+                        snprintf(text, sizeof(text),
+                                 ":white_check_mark: *%s* approved %s's request: %s to Sev %d: %s",
+                                 who->id, a.requester, a.incident_id, a.sev, a.reason);
+                else
+                        snprintf(text, sizeof(text),
+                                 "Only a CS manager can approve an override: your click is "
+                                 "recorded as a refused override of %s.",
+                                 a.incident_id);
+        }
+        esc_command_clear(&cmd);
+        json_decref(o);
+        /* A manager's approval replaces the request for everyone; the rest
+         * is said to the clicker alone. */
+        slack_respond_later(wh, click.response_url,
+                            approved ? json_pack("{s:s, s:b, s:s}", "response_type", "in_channel",
+                                                 "replace_original", 1, "text", text)
+                                     : json_pack("{s:s, s:b, s:s}", "response_type", "ephemeral",
+                                                 "replace_original", 0, "text", text));
+        return MHD_HTTP_OK;
+}
+
 static bool is_type(const char *ct, const char *want)
 {
         size_t n = strlen(want);
@@ -510,12 +696,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 rq = esc_xcalloc(1, sizeof(*rq));
                 rq->started_us = esc_mono_us();
                 esc_buf_init(&rq->body, WEBHOOK_MAX_BODY);
-                rq->path = !strcmp(url, "/v1/commands")      ? "/v1/commands"
-                           : !strcmp(url, "/v1/zendesk")     ? "/v1/zendesk"
-                           : !strcmp(url, "/slack/commands") ? "/slack/commands"
-                           : !strcmp(url, "/healthz")        ? "/healthz"
-                           : !strcmp(url, "/metrics")        ? "/metrics"
-                                                             : "other";
+                rq->path = !strcmp(url, "/v1/commands")          ? "/v1/commands"
+                           : !strcmp(url, "/v1/zendesk")         ? "/v1/zendesk"
+                           : !strcmp(url, "/slack/commands")     ? "/slack/commands"
+                           : !strcmp(url, "/slack/interactions") ? "/slack/interactions"
+                           : !strcmp(url, "/healthz")            ? "/healthz"
+                           : !strcmp(url, "/metrics")            ? "/metrics"
+                                                                 : "other";
                 *con_cls = rq;
                 if (!strcmp(method, "POST")) {
                         /* refuse a declared oversize body before reading it */
@@ -536,7 +723,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
         bool post = !strcmp(method, "POST");
         bool get = !strcmp(method, "GET");
-        bool slack = !strcmp(rq->path, "/slack/commands");
+        bool slack = !strncmp(rq->path, "/slack/", 7);
         bool reads = !strcmp(rq->path, "/healthz") || !strcmp(rq->path, "/metrics");
         const char *ctype =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -555,7 +742,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 status = MHD_HTTP_NOT_FOUND;
                 ret = respond_error(conn, status,
                                     "no such endpoint (POST /v1/commands, POST /v1/zendesk, "
-                                    "POST /slack/commands, GET /healthz, GET /metrics)",
+                                    "POST /slack/commands, POST /slack/interactions, GET "
+                                    "/healthz, GET /metrics)",
                                     NULL);
         } else if ((!reads && !post) || (reads && !get)) {
                 status = MHD_HTTP_METHOD_NOT_ALLOWED;
@@ -571,8 +759,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                                             "application/x-www-form-urlencoded (as Slack sends)"
                                           : "Content-Type must be application/json",
                                     "Content-Type");
-        } else if (slack) {
+        } else if (!strcmp(rq->path, "/slack/commands")) {
                 status = post_slack_command(wh, conn, rq, &ret);
+        } else if (slack) {
+                status = post_slack_interaction(wh, conn, rq, &ret);
         } else if (!strcmp(rq->path, "/v1/commands")) {
                 status = post_commands(wh, conn, rq, &ret);
         } else {
@@ -644,6 +834,9 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
                         "webhook.slack_signing_secret is not set: POST /slack/commands answers 401",
                         NULL);
         wh.channels = esc_channel_lookup_new(esc_config_get(cli->conf, "postgres.url"));
+        wh.response_prefix =
+                esc_config_str(cli->conf, "slack.response_url_prefix", "https://hooks.slack.com/");
+        curl_global_init(CURL_GLOBAL_DEFAULT);
 
         /* Delivery must not keep a caller waiting for librdkafka's default
          * five minutes; an operator's kafka.properties setting wins. */
@@ -716,5 +909,6 @@ out:
         esc_metrics_destroy(wh.metrics);
         esc_policy_destroy(wh.pol);
         esc_channel_lookup_destroy(wh.channels);
+        curl_global_cleanup();
         return rc;
 }

@@ -33,10 +33,13 @@ each system received:
   PagerDuty Events API v2 (POST /v2/enqueue): trigger (payload.summary,
     source and severity required, else 400 "invalid event"), acknowledge,
     resolve; 202 {"status":"success","message":"Event processed","dedup_key"}.
+  Slack response_url (POST /commands/... or /actions/..., as on
+    hooks.slack.com): 200 {"ok":true}, kept in order.
   GET /_state: everything held (channels with members, topic, archived and
     messages; tickets with comments, status and custom fields; Linear issues
     with children, comments, assignee, priority, state; PagerDuty incidents
-    by dedup_key with status). tests/fakes/show_state.py prints it.
+    by dedup_key with status; response_url posts). tests/fakes/show_state.py
+    prints it.
 
 Faults: --slack-429-once answers the first conversations.create 429 with
 Retry-After; --slack-name-taken-once answers the next one
@@ -116,6 +119,7 @@ issues = {}     # Linear issues by id
 comments = {}   # Linear comments by id
 tickets = {}    # Zendesk tickets by id
 pages = {}      # PagerDuty incidents by dedup_key
+responses = []  # what was POSTed to a response_url (/commands/..., /actions/...)
 
 
 def take_fault(name):
@@ -203,6 +207,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_state":
             with lock:
                 return self.answer(200, {"slack": list(channels.values()),
+                                         "responses": list(responses),
                                          "zendesk": list(tickets.values()),
                                          "linear": list(issues.values()),
                                          "pagerduty": list(pages.values())})
@@ -217,6 +222,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.linear(body)
         if path == "/v2/enqueue":
             return self.pagerduty(body)
+        if path.startswith(("/commands/", "/actions/")):
+            # a slash command's or an interaction's response_url (hooks.slack.com)
+            with lock:
+                responses.append({"url": path, "body": body})
+            return self.answer(200, {"ok": True})
         return self.answer(404, {"ok": False, "error": "unknown_method"})
 
     # ---- Slack ------------------------------------------------------------

@@ -1,6 +1,7 @@
 /* fuzz_slack.c — libFuzzer target for the `/esc` slash command's parsers
- * (producers/slack.c): the form body Slack posts, its signature check, and
- * the text after `/esc`. Anyone on the network can send the webhook bytes,
+ * (producers/slack.c): the form body Slack posts, its signature check, the
+ * text after `/esc`, an interaction's payload and an approval button's
+ * value. Anyone on the network can send the webhook bytes,
  * so on no input may they crash, read out of bounds, or leak.
  *
  * The first byte picks the parser; the rest is its input. Built and run by
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = size - 1;
         char err[512];
 
-        switch (data[0] % 3) {
+        switch (data[0] % 5) {
         case 0: {
                 esc_slack_slash_t s;
                 if (esc_slack_slash_parse(in, n, &s, err, sizeof(err)) == 0) {
@@ -27,6 +28,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 abort(); /* parsed means every field is a string */
                         esc_slack_slash_clear(&s);
                 }
+                break;
+        }
+        case 3: {
+                esc_slack_click_t c;
+                (void)esc_slack_click_parse(in, n, &c, err, sizeof(err));
+                break;
+        }
+        case 4: {
+                char *v = malloc(n + 1);
+                esc_slack_approval_t a;
+                memcpy(v, in, n);
+                v[n] = '\0';
+                if (esc_slack_approval_parse(v, &a) == 0 && (a.sev < 1 || a.sev > 4))
+                        abort();
+                free(v);
                 break;
         }
         case 1:

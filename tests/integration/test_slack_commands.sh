@@ -9,9 +9,12 @@
 #     is a person through people[].slack_user_id;
 #   - ack (the sev's cadence as the promise), an internal update and a
 #     mitigate are recorded as that person, and the channel hears each;
-#   - an override by someone who is not a CS manager, and a Sev 1's
-#     resolve before its review is open, are refused by the ledger, and
-#     each refusal is posted in the channel with its code;
+#   - an override by someone who is not a CS manager becomes an approval
+#     request in the channel: a click by another non-manager is recorded
+#     and refused (and told so through the response_url), a CS manager's
+#     click records the override as theirs with the requester's reason;
+#   - a Sev 1's resolve before its review is open is refused; each refusal
+#     is posted in the channel with its code;
 #   - status and help answer ephemerally and record nothing;
 #   - a bad or missing signature and a replayed timestamp are 401, an
 #     unknown Slack user, a channel of no incident and a usage error are
@@ -31,6 +34,8 @@ sla:
   group: test-slack-sla-$$
 webhook:
   slack_signing_secret: $SIGNING
+slack:
+  response_url_prefix: $FAKE/actions/
 EOF
 INC="INC-SLK-$$"
 act_wait_topics "$INC"
@@ -74,6 +79,40 @@ except urllib.error.HTTPError as e:
 PY
 }
 export SIGNING WURL="http://127.0.0.1:$WPORT/slack/commands"
+export FAKE IURL="http://127.0.0.1:$WPORT/slack/interactions"
+
+# click USER VALUE: a signed click on an Approve button carrying VALUE;
+# prints "<HTTP status> <body>". Its response_url is the fake's.
+click() {
+        python3 - "$@" <<'PY'
+import hashlib, hmac, json, os, sys, time, urllib.error, urllib.parse, urllib.request
+user, value = sys.argv[1], sys.argv[2]
+payload = {"type": "block_actions", "user": {"id": user, "username": user.lower()},
+           "team": {"id": "T0ACME"}, "channel": {"id": os.environ["CHAN"], "name": "esc-acme"},
+           "trigger_id": "%d.%s" % (time.time_ns(), user),
+           "response_url": os.environ["FAKE"] + "/actions/T0ACME/%s/%d" % (user, time.time_ns()),
+           "actions": [{"type": "button", "action_id": "esc_approve_override", "value": value,
+                        "block_id": "b1", "action_ts": str(time.time())}]}
+body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+ts = str(int(time.time()))
+sig = "v0=" + hmac.new(os.environ["SIGNING"].encode(), b"v0:" + ts.encode() + b":" + body,
+                       hashlib.sha256).hexdigest()
+req = urllib.request.Request(os.environ["IURL"], data=body, headers={
+    "Content-Type": "application/x-www-form-urlencoded",
+    "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
+try:
+    with urllib.request.urlopen(req, timeout=10) as r:
+        print(r.status, r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+PY
+}
+# responses USER: what the fake's response_url got for USER's clicks
+responses() { curl -sf "$FAKE/_state" | python3 -c '
+import json, sys
+for r in json.load(sys.stdin)["responses"]:
+    if "/" + sys.argv[1] + "/" in r["url"]:
+        print(json.dumps(r["body"], sort_keys=True))' "$1"; }
 
 expect() { # WHAT OUTPUT PATTERN
         case $2 in *$3*) ;; *) fail "$1: got '$2', want '$3'" ;; esac
@@ -146,8 +185,11 @@ echo "ok: bad/missing signature and a replay are 401; unknown user, stray channe
 # ---- recorded as the person, heard in the channel ------------------------
 out=$(slack U0ALICE01 "ack On it, rolling back the deploy")
 expect "ack" "$out" "Recorded \`ack\` for $INC"
+# bob is no CS manager: his override becomes a request in the channel.
 out=$(slack U0BOB0001 "override 2 customer found a workaround")
-expect "override" "$out" "Recorded \`override\`"
+expect "override request" "$out" '"response_type":"in_channel"'
+expect "override request" "$out" "asks to override"
+APPROVAL=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1].split(" ", 1)[1])["blocks"][1]["elements"][0]["value"])' "$out")
 out=$(slack U0ALICE01 "update --internal db failover at 16:40")
 expect "update" "$out" "Recorded \`update\`"
 out=$(slack U0ALICE01 "mitigate Rolled back the deploy")
@@ -155,16 +197,31 @@ expect "mitigate" "$out" "Recorded \`mitigate\`"
 out=$(slack U0ALICE01 "resolve Pool sized by load")
 expect "resolve" "$out" "Recorded \`resolve\`"
 
+# alice's click (no manager) is recorded and refused; carol's approves.
+out=$(click U0ALICE01 "$APPROVAL")
+expect "alice's click" "$out" "200"
+alice_refused() { events | grep -q '^CommandRejected alice .*override_requires_manager'; }
+eventually 30 alice_refused || fail "alice's click was not recorded as a refused override: $(events)"
+out=$(click U0CAROL01 "$APPROVAL")
+expect "carol's click" "$out" "200"
+resp_ok() {
+        responses U0ALICE01 | grep -q '"response_type": "ephemeral".*Only a CS manager can approve' &&
+                responses U0CAROL01 | grep -q '"replace_original": true.*carol\*\{0,1\} approved bob'
+}
+eventually 30 resp_ok || fail "the clickers were not answered: $(responses U0ALICE01) $(responses U0CAROL01)"
+echo "ok: a non-manager's /esc override asks the channel; a non-manager's click is recorded refused and told so, a CS manager's approves (answered through response_url)"
+
 got_all() {
         local ev
         ev=$(events)
         grep -q "^Acknowledged alice " <<<"$ev" &&
-                grep -q "^CommandRejected bob .*override_requires_manager" <<<"$ev" &&
+                grep -q "^CommandRejected alice .*override_requires_manager" <<<"$ev" &&
+                grep -q "^SeverityOverridden carol .*customer found a workaround (requested by bob)" <<<"$ev" &&
                 grep -q "^CustomerUpdatePosted alice .*internal" <<<"$ev" &&
                 grep -q "^Mitigated alice " <<<"$ev" &&
                 grep -q "^CommandRejected alice .*resolve_requires_review" <<<"$ev"
 }
-eventually 30 got_all || fail "the ledger did not decide the five Slack commands: $(events)"
+eventually 30 got_all || fail "the ledger did not decide the Slack commands: $(events)"
 # The refused requests recorded nothing: one ack, and none of their texts.
 ev=$(events)
 [ "$(grep -c '^Acknowledged ' <<<"$ev")" = 1 ] || fail "want exactly one Acknowledged: $ev"
@@ -175,12 +232,13 @@ heard() {
         p=$(channel_posts)
         grep -q "Acknowledged by alice" <<<"$p" &&
                 grep -q "Refused override (override_requires_manager)" <<<"$p" &&
+                grep -q "Severity overridden" <<<"$p" &&
                 grep -q "Internal note by alice" <<<"$p" &&
                 grep -q "Mitigated by alice" <<<"$p" &&
                 grep -q "Refused resolve (resolve_requires_review)" <<<"$p"
 }
 eventually 30 heard || fail "the channel did not hear every verdict: $(channel_posts)"
-echo "ok: ack, internal update and mitigate are recorded as alice and heard in the channel; bob's override and a Sev 1 resolve before its review are refused, each refusal posted with its code"
+echo "ok: ack, internal update and mitigate are recorded as alice and heard in the channel, so are carol's approved override and the refusals (alice's click, a Sev 1 resolve before its review) with their codes"
 
 act_no_secrets_logged
 grep -qF "$SIGNING" "$WORK"/*.log && fail "the signing secret reached a log"

@@ -2,6 +2,7 @@
  * signature (good, tampered, stale, missing), the form body, and every verb
  * of the text becoming the JSON command its CLI twin is, through the same
  * builder (esc_json_command_from_json), with usage errors for the rest. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -231,6 +232,71 @@ static void test_status_help_and_usage_errors_record_nothing(void **state)
         }
 }
 
+/* The Approve button carries the request; a click gives it back. */
+static void test_approval_request_round_trips_through_its_button(void **state)
+{
+        esc_slack_approval_t a = {.incident_id = "INC-1", .sev = 2, .requester = "bob"}, b;
+        esc_slack_click_t c;
+        char err[256];
+
+        (void)state;
+        strcpy(a.reason, "customer found a \"workaround\" & more");
+        json_t *m = esc_slack_approval_message(&a);
+        assert_string_equal(json_string_value(json_object_get(m, "response_type")), "in_channel");
+        json_t *btn = json_array_get(
+                json_object_get(json_array_get(json_object_get(m, "blocks"), 1), "elements"), 0);
+        assert_string_equal(json_string_value(json_object_get(btn, "action_id")),
+                            ESC_SLACK_APPROVE_ACTION);
+        const char *value = json_string_value(json_object_get(btn, "value"));
+        assert_int_equal(esc_slack_approval_parse(value, &b), 0);
+        assert_string_equal(b.incident_id, "INC-1");
+        assert_int_equal(b.sev, 2);
+        assert_string_equal(b.reason, a.reason);
+        assert_string_equal(b.requester, "bob");
+        assert_non_null(strstr(json_string_value(json_object_get(m, "text")),
+                               "*bob* asks to override *INC-1* to *Sev 2*"));
+
+        /* the click's form body: payload=<JSON>, as Slack posts it */
+        json_t *payload =
+                json_pack("{s:s, s:{s:s}, s:{s:s}, s:s, s:s, s:[{s:s, s:s}]}", "type",
+                          "block_actions", "user", "id", "U0CAROL01", "channel", "id", "C0123",
+                          "response_url", "https://hooks.slack.com/actions/1", "trigger_id", "9.9",
+                          "actions", "action_id", ESC_SLACK_APPROVE_ACTION, "value", value);
+        char *pj = json_dumps(payload, JSON_COMPACT), body[8192] = "payload=";
+        size_t o = strlen(body);
+        for (const char *q = pj; *q && o + 4 < sizeof(body); q++) {
+                if (isalnum((unsigned char)*q)) {
+                        body[o++] = *q;
+                } else {
+                        snprintf(body + o, 4, "%%%02X", (unsigned char)*q);
+                        o += 3;
+                }
+        }
+        body[o] = '\0';
+        assert_int_equal(esc_slack_click_parse(body, o, &c, err, sizeof(err)), 0);
+        assert_string_equal(c.user_id, "U0CAROL01");
+        assert_string_equal(c.channel_id, "C0123");
+        assert_string_equal(c.action_id, ESC_SLACK_APPROVE_ACTION);
+        assert_string_equal(c.value, value);
+        assert_string_equal(c.response_url, "https://hooks.slack.com/actions/1");
+        free(pj);
+        json_decref(payload);
+        json_decref(m);
+
+        /* not a click, not ours, not a request */
+        assert_int_equal(esc_slack_click_parse("text=x", 6, &c, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "no payload"));
+        const char *view = "payload=%7B%22type%22%3A%22view_submission%22%7D";
+        assert_int_equal(esc_slack_click_parse(view, strlen(view), &c, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "only block_actions"));
+        assert_int_equal(esc_slack_approval_parse("{\"incident_id\":\"INC-1\",\"sev\":5,"
+                                                  "\"reason\":\"r\",\"by\":\"bob\"}",
+                                                  &b),
+                         -1);
+        assert_int_equal(esc_slack_approval_parse("not json", &b), -1);
+        assert_int_equal(esc_slack_approval_parse(NULL, &b), -1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -238,6 +304,7 @@ int main(void)
                 cmocka_unit_test(test_form_body_is_decoded),
                 cmocka_unit_test(test_every_verb_becomes_its_command),
                 cmocka_unit_test(test_status_help_and_usage_errors_record_nothing),
+                cmocka_unit_test(test_approval_request_round_trips_through_its_button),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
