@@ -248,6 +248,14 @@ typedef struct esc_outbound_recorded {
 #define ESC_OUTBOUND_DONE "done"
 #define ESC_OUTBOUND_FAILED "failed"
 
+/* The buttons of the kickoff post (action_id; value: the incident id),
+ * clicked through `esc webhook`'s POST /slack/interactions. */
+#define ESC_SLACK_ACTION_ACK "esc_ack"
+#define ESC_SLACK_ACTION_UPDATE "esc_update"
+#define ESC_SLACK_ACTION_REQUEST_OVERRIDE "esc_request_override"
+#define ESC_SLACK_ACTION_RESOLVE "esc_resolve"
+#define ESC_SLACK_ACTION_CONFIRM "esc_confirm"
+
 typedef struct esc_update_overdue {
         esc_time_t due_at;
         int reminder_no;

@@ -576,16 +576,62 @@ out:
         return status;
 }
 
-/* A click on an Approve button: the override, recorded as the clicker's.
- * The ledger refuses it unless they are a cs_manager, so a refused attempt
- * is in the log too; Slack gets 200 at once, the clicker their answer
- * through the response_url. */
+/* Records o (consumed: a JSON command, as the clicker) and says how it
+ * went into text; true if Kafka has it. */
+static bool click_record(webhook_t *wh, json_t *o, const esc_slack_click_t *click, char *text,
+                         size_t size)
+{
+        char errbuf[512], cid[160], q[160];
+        esc_jsoncmd_defaults_t d = {.actor = json_string_value(json_object_get(o, "by"))};
+        esc_jsoncmd_error_t e;
+        esc_command_t cmd;
+        bool ok = false;
+
+        json_object_set_new(
+                o, "source",
+                json_pack("{s:s, s:s}", "system", "slack", "ticket_id", click->channel_id));
+        snprintf(cid, sizeof(cid), "slack-%.120s", click->trigger_id);
+        if (*click->trigger_id) /* unique per click: a retried delivery is one command */
+                json_object_set_new(o, "command_id", json_string(cid));
+        if (esc_json_command_from_json(o, &d, &cmd, &e) != ESC_JSONCMD_OK) {
+                snprintf(text, size, "Not recorded: %s", e.message);
+        } else if (deliver_all(wh, &cmd, 1, errbuf, sizeof(errbuf))) {
+                esc_log(ESC_LOG_ERROR, "webhook", "delivery failed", "error=\"%s\"", errbuf);
+                snprintf(text, size,
+                         "esc could not record that right now (Kafka did not take it); click "
+                         "again shortly.");
+        } else {
+                esc_metric_add(wh->m_commands, NULL, 1);
+                esc_log(ESC_LOG_INFO, "webhook", "slack click recorded",
+                        "incident=%s type=%s by=%s action=%s",
+                        esc_log_quote(cmd.incident_id, q, sizeof(q)),
+                        esc_command_type_name(cmd.type), cmd.actor, click->action_id);
+                snprintf(text, size, "Recorded `%s` for %s; the verdict follows in this channel.",
+                         esc_command_type_name(cmd.type), cmd.incident_id);
+                ok = true;
+        }
+        esc_command_clear(&cmd);
+        json_decref(o);
+        return ok;
+}
+
+static json_t *ephemeral(const char *text)
+{
+        return json_pack("{s:s, s:b, s:s}", "response_type", "ephemeral", "replace_original", 0,
+                         "text", text);
+}
+
+/* A click on one of esc's messages: the kickoff's buttons record the
+ * clicker's ack, resolve or confirm; an Approve button the requested
+ * override, as the clicker's, which the ledger refuses unless they are a
+ * cs_manager (so a refused attempt is in the log too). Slack gets 200 at
+ * once, the clicker their answer through the response_url. */
 static unsigned post_slack_interaction(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
                                        enum MHD_Result *ret)
 {
         char errbuf[512], text[ESC_SLACK_REASON_MAX + 512], q[160];
         esc_slack_click_t click;
-        esc_slack_approval_t a;
+        esc_slack_approval_t a = {0};
         esc_channel_incident_t inc;
         unsigned status;
 
@@ -599,14 +645,27 @@ static unsigned post_slack_interaction(webhook_t *wh, struct MHD_Connection *con
                 return MHD_HTTP_BAD_REQUEST;
         }
         *ret = respond(conn, MHD_HTTP_OK, "text/plain", "", 0); /* the answer comes later */
-        const esc_person_t *who = esc_policy_person_by_slack(wh->pol, click.user_id);
-        if (strcmp(click.action_id, ESC_SLACK_APPROVE_ACTION) ||
-            esc_slack_approval_parse(click.value, &a)) {
+        static const struct {
+                const char *action, *type, *key, *text;
+        } buttons[] = {
+                {ESC_SLACK_ACTION_ACK, "ack", "message", "Acknowledged from the kickoff post"},
+                {ESC_SLACK_ACTION_RESOLVE, "resolve", "summary", "Resolved from the kickoff post"},
+                {ESC_SLACK_ACTION_CONFIRM, "confirm", "note", "Confirmed from the kickoff post"},
+        };
+        size_t b = 0;
+        bool approval = !strcmp(click.action_id, ESC_SLACK_APPROVE_ACTION);
+        while (!approval && b < sizeof(buttons) / sizeof(buttons[0]) &&
+               strcmp(click.action_id, buttons[b].action))
+                b++;
+        if (approval ? esc_slack_approval_parse(click.value, &a) != 0
+                     : b == sizeof(buttons) / sizeof(buttons[0])) {
                 esc_log(ESC_LOG_WARN, "webhook", "slack click ignored",
-                        "action=%s reason=\"not an approval of ours\"",
+                        "action=%s reason=\"not a button esc handles\"",
                         esc_log_quote(click.action_id, q, sizeof(q)));
                 return MHD_HTTP_OK;
         }
+        const char *target = approval ? a.incident_id : click.value;
+        const esc_person_t *who = esc_policy_person_by_slack(wh->pol, click.user_id);
         int found =
                 esc_channel_lookup(wh->channels, click.channel_id, &inc, errbuf, sizeof(errbuf));
         const char *refusal =
@@ -614,64 +673,56 @@ static unsigned post_slack_interaction(webhook_t *wh, struct MHD_Connection *con
                               "policy's people. Nothing was recorded."
                 : found < 0 ? "esc cannot look this channel up right now; nothing was "
                               "recorded, click again shortly."
-                : !found || strcmp(inc.incident_id, a.incident_id)
-                        ? "This approval is not for this channel's incident; nothing was recorded."
+                : !found || strcmp(inc.incident_id, target)
+                        ? "This button is not for this channel's incident; nothing was recorded."
                         : NULL;
         if (refusal) {
-                esc_log(ESC_LOG_WARN, "webhook", "slack approval not recorded",
+                esc_log(ESC_LOG_WARN, "webhook", "slack click not recorded",
                         "user=%s channel=%s reason=\"%s\"",
                         esc_log_quote(click.user_id, q, sizeof(q)), click.channel_id,
                         found < 0 ? errbuf : refusal);
-                slack_respond_later(wh, click.response_url,
-                                    json_pack("{s:s, s:b, s:s}", "response_type", "ephemeral",
-                                              "replace_original", 0, "text", refusal));
+                slack_respond_later(wh, click.response_url, ephemeral(refusal));
                 return MHD_HTTP_OK;
         }
-        char reason[ESC_SLACK_REASON_MAX + 160], cid[160];
-        snprintf(reason, sizeof(reason), "%s (requested by %s)", a.reason, a.requester);
-        snprintf(cid, sizeof(cid), "slack-%.120s", click.trigger_id);
-        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:{s:s, s:s}}", "type", "override",
-                              "incident_id", a.incident_id, "by", who->id, "sev", a.sev, "reason",
-                              reason, "source", "system", "slack", "ticket_id", click.channel_id);
-        if (*click.trigger_id)
-                json_object_set_new(o, "command_id", json_string(cid));
-        esc_jsoncmd_defaults_t d = {.actor = who->id};
-        esc_jsoncmd_error_t e;
-        esc_command_t cmd;
-        bool manager = who->role == ESC_ROLE_CS_MANAGER, approved = false;
-        if (esc_json_command_from_json(o, &d, &cmd, &e) != ESC_JSONCMD_OK) {
-                snprintf(text, sizeof(text), "Not recorded: %s", e.message);
-        } else if (deliver_all(wh, &cmd, 1, errbuf, sizeof(errbuf))) {
-                esc_log(ESC_LOG_ERROR, "webhook", "delivery failed", "error=\"%s\"", errbuf);
-                snprintf(text, sizeof(text),
-                         "esc could not record that right now (Kafka did not take it); click "
-                         "again shortly.");
-        } else {
-                esc_metric_add(wh->m_commands, NULL, 1);
-                esc_log(ESC_LOG_INFO, "webhook", "slack override approval clicked",
-                        "incident=%s sev=%d by=%s requested_by=%s manager=%s",
-                        esc_log_quote(a.incident_id, q, sizeof(q)), a.sev, who->id, a.requester,
-                        manager ? "yes" : "no");
-                approved = manager;
-                if (manager)
-                        snprintf(text, sizeof(text),
-                                 ":white_check_mark: *%s* approved %s's request: %s to Sev %d: %s",
-                                 who->id, a.requester, a.incident_id, a.sev, a.reason);
-                else
-                        snprintf(text, sizeof(text),
-                                 "Only a CS manager can approve an override: your click is "
-                                 "recorded as a refused override of %s.",
-                                 a.incident_id);
+        if (!approval) {
+                json_t *o =
+                        json_pack("{s:s, s:s, s:s, s:s}", "type", buttons[b].type, "incident_id",
+                                  inc.incident_id, "by", who->id, buttons[b].key, buttons[b].text);
+                if (!strcmp(buttons[b].type, "ack")) {
+                        char t[40];
+                        esc_time_format(slack_next_update(wh->pol, inc.sev, esc_now()), t,
+                                        sizeof(t));
+                        json_object_set_new(o, "next_update", json_string(t));
+                }
+                click_record(wh, o, &click, text, sizeof(text));
+                slack_respond_later(wh, click.response_url, ephemeral(text));
+                return MHD_HTTP_OK;
         }
-        esc_command_clear(&cmd);
-        json_decref(o);
+        char reason[ESC_SLACK_REASON_MAX + 160];
+        snprintf(reason, sizeof(reason), "%s (requested by %s)", a.reason, a.requester);
+        bool manager = who->role == ESC_ROLE_CS_MANAGER;
+        bool recorded = click_record(wh,
+                                     json_pack("{s:s, s:s, s:s, s:i, s:s}", "type", "override",
+                                               "incident_id", a.incident_id, "by", who->id, "sev",
+                                               a.sev, "reason", reason),
+                                     &click, text, sizeof(text));
         /* A manager's approval replaces the request for everyone; the rest
          * is said to the clicker alone. */
-        slack_respond_later(wh, click.response_url,
-                            approved ? json_pack("{s:s, s:b, s:s}", "response_type", "in_channel",
-                                                 "replace_original", 1, "text", text)
-                                     : json_pack("{s:s, s:b, s:s}", "response_type", "ephemeral",
-                                                 "replace_original", 0, "text", text));
+        if (recorded && manager) {
+                snprintf(text, sizeof(text),
+                         ":white_check_mark: *%s* approved %s's request: %s to Sev %d: %s", who->id,
+                         a.requester, a.incident_id, a.sev, a.reason);
+                slack_respond_later(wh, click.response_url,
+                                    json_pack("{s:s, s:b, s:s}", "response_type", "in_channel",
+                                              "replace_original", 1, "text", text));
+                return MHD_HTTP_OK;
+        }
+        if (recorded)
+                snprintf(text, sizeof(text),
+                         "Only a CS manager can approve an override: your click is recorded as a "
+                         "refused override of %s.",
+                         a.incident_id);
+        slack_respond_later(wh, click.response_url, ephemeral(text));
         return MHD_HTTP_OK;
 }
 

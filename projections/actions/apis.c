@@ -501,13 +501,42 @@ esc_api_rc_t esc_actions_slack_invite(esc_actions_apis_t *api, const char *chann
         return rc;
 }
 
+static json_t *button(const char *action_id, const char *label, const char *style,
+                      const char *value)
+{
+        json_t *b =
+                json_pack("{s:s, s:s, s:{s:s, s:s}, s:s}", "type", "button", "action_id", action_id,
+                          "text", "type", "plain_text", "text", label, "value", value);
+        if (style)
+                json_object_set_new(b, "style", json_string(style));
+        return b;
+}
+
+/* The kickoff's text as a section, and its buttons under it. */
+static json_t *kickoff_blocks(const char *text, const char *incident_id)
+{
+        return json_pack(
+                "[{s:s, s:{s:s, s:s}}, {s:s, s:s, s:[o, o, o, o, o]}]", "type", "section", "text",
+                "type", "mrkdwn", "text", text, "type", "actions", "block_id", "esc_kickoff",
+                "elements", button(ESC_SLACK_ACTION_ACK, "Acknowledge", "primary", incident_id),
+                button(ESC_SLACK_ACTION_UPDATE, "Post update", NULL, incident_id),
+                button(ESC_SLACK_ACTION_REQUEST_OVERRIDE, "Request override", NULL, incident_id),
+                button(ESC_SLACK_ACTION_RESOLVE, "Resolve", NULL, incident_id),
+                button(ESC_SLACK_ACTION_CONFIRM, "Confirm", NULL, incident_id));
+}
+
 esc_api_rc_t esc_actions_slack_post_keyed(esc_actions_apis_t *api, const char *channel,
                                           const char *text, const char *incident_id,
-                                          const char *key, char *errbuf, size_t errbuf_size)
+                                          const char *key, bool buttons, char *errbuf,
+                                          size_t errbuf_size)
 {
         json_t *resp, *req = json_pack("{s:s, s:s}", "channel", channel, "text", text);
         char serr[64];
 
+        /* A section's text holds at most 3000 characters: a longer kickoff
+         * goes without buttons rather than not at all. */
+        if (req && buttons && incident_id && strlen(text) <= 3000)
+                json_object_set_new(req, "blocks", kickoff_blocks(text, incident_id));
         /* Message metadata names the post, so it can be found again in the
          * channel's history. */
         if (req && key)
@@ -564,7 +593,8 @@ esc_api_rc_t esc_actions_slack_find_post(esc_actions_apis_t *api, const char *ch
 esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel, const char *text,
                                     char *errbuf, size_t errbuf_size)
 {
-        return esc_actions_slack_post_keyed(api, channel, text, NULL, NULL, errbuf, errbuf_size);
+        return esc_actions_slack_post_keyed(api, channel, text, NULL, NULL, false, errbuf,
+                                            errbuf_size);
 }
 
 esc_api_rc_t esc_actions_slack_archive(esc_actions_apis_t *api, const char *channel, bool archive,

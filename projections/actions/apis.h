@@ -86,10 +86,14 @@ esc_api_rc_t esc_actions_slack_invite(esc_actions_apis_t *api, const char *chann
 esc_api_rc_t esc_actions_slack_post(esc_actions_apis_t *api, const char *channel, const char *text,
                                     char *errbuf, size_t errbuf_size);
 /* A post carrying message metadata {event_type: esc_post, event_payload:
- * {incident_id, key}} (key: the outbox key, e.g. "slack:post:<seq>"). */
+ * {incident_id, key}} (key: the outbox key, e.g. "slack:post:<seq>").
+ * buttons: the kickoff's (Acknowledge, Post update, Request override,
+ * Resolve, Confirm: ESC_SLACK_ACTION_*, value the incident id) under the
+ * text. */
 esc_api_rc_t esc_actions_slack_post_keyed(esc_actions_apis_t *api, const char *channel,
                                           const char *text, const char *incident_id,
-                                          const char *key, char *errbuf, size_t errbuf_size);
+                                          const char *key, bool buttons, char *errbuf,
+                                          size_t errbuf_size);
 /* conversations.history (GET, include_all_metadata, the newest 200): *found
  * says whether a post keyed `key` is in the channel. */
 esc_api_rc_t esc_actions_slack_find_post(esc_actions_apis_t *api, const char *channel,

@@ -853,7 +853,7 @@ static esc_api_rc_t remind(actions_ctx_t *ctx, const char *id, esc_actions_incid
         esc_buf_init(&text, 0);
         esc_actions_reminder_text(inc, id, a, ctx->pol, &text);
         esc_api_rc_t rc = esc_actions_slack_post_keyed(ctx->api, inc->channel_id, text.data, id,
-                                                       key, err, err_size);
+                                                       key, false, err, err_size);
         esc_buf_free(&text);
         return rc;
 }
@@ -868,9 +868,11 @@ static esc_api_rc_t post(actions_ctx_t *ctx, const char *id, esc_actions_inciden
                 return esc_err(err, err_size, "slack.token is not set (env ESC_SLACK_TOKEN)"),
                        ESC_API_FAIL;
         esc_buf_init(&text, 0);
+        /* The kickoff carries the buttons people act with (esc webhook). */
+        bool kickoff = !ev || ev->type == ESC_EV_SEVERITY_ASSIGNED;
         if (esc_actions_post_text(inc, id, ev, ctx->pol, &text))
                 rc = esc_actions_slack_post_keyed(ctx->api, inc->channel_id, text.data, id, key,
-                                                  err, err_size);
+                                                  kickoff, err, err_size);
         esc_buf_free(&text);
         return rc;
 }

@@ -19,7 +19,7 @@ each system received:
                             creator of the channels that token makes
     conversations.history   GET ?channel=&include_all_metadata= (or a JSON body):
                             its messages, newest first, metadata when asked
-    chat.postMessage        {channel, text, metadata}; ts unique per message
+    chat.postMessage        {channel, text, metadata, blocks}; ts unique per message
   Zendesk Support API v2:
     PUT /api/v2/tickets/{id}.json    {"ticket":{"comment":{"body","public"},
                                      "status", "custom_fields":[{id,value}],
@@ -308,6 +308,8 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 msg = {"ts": "%d.%06d" % (time.time(), next(ids)), "text": body.get("text", ""),
                        "metadata": body.get("metadata")}
+                if body.get("blocks") is not None:
+                    msg["blocks"] = body["blocks"]
                 ch["messages"].append(msg)
             return ok(channel=ch["id"], ts=msg["ts"])
         return err("unknown_method")

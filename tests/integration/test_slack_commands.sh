@@ -81,17 +81,19 @@ PY
 export SIGNING WURL="http://127.0.0.1:$WPORT/slack/commands"
 export FAKE IURL="http://127.0.0.1:$WPORT/slack/interactions"
 
-# click USER VALUE: a signed click on an Approve button carrying VALUE;
-# prints "<HTTP status> <body>". Its response_url is the fake's.
+# click USER VALUE [ACTION]: a signed click on a button (default: Approve)
+# carrying VALUE; prints "<HTTP status> <body>". Its response_url is the
+# fake's.
 click() {
         python3 - "$@" <<'PY'
 import hashlib, hmac, json, os, sys, time, urllib.error, urllib.parse, urllib.request
 user, value = sys.argv[1], sys.argv[2]
+action = sys.argv[3] if len(sys.argv) > 3 else "esc_approve_override"
 payload = {"type": "block_actions", "user": {"id": user, "username": user.lower()},
            "team": {"id": "T0ACME"}, "channel": {"id": os.environ["CHAN"], "name": "esc-acme"},
            "trigger_id": "%d.%s" % (time.time_ns(), user),
            "response_url": os.environ["FAKE"] + "/actions/T0ACME/%s/%d" % (user, time.time_ns()),
-           "actions": [{"type": "button", "action_id": "esc_approve_override", "value": value,
+           "actions": [{"type": "button", "action_id": action, "value": value,
                         "block_id": "b1", "action_ts": str(time.time())}]}
 body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
 ts = str(int(time.time()))
@@ -209,6 +211,22 @@ resp_ok() {
                 responses U0CAROL01 | grep -q '"replace_original": true.*carol\*\{0,1\} approved bob'
 }
 eventually 30 resp_ok || fail "the clickers were not answered: $(responses U0ALICE01) $(responses U0CAROL01)"
+# The kickoff post carries the buttons; dave acknowledges with one.
+buttons=$(curl -sf "$FAKE/_state" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["slack"]:
+    if c["id"] == sys.argv[1]:
+        k = [m for m in c["messages"] if m.get("blocks")]
+        print(" ".join("%s=%s" % (e["action_id"], e["value"]) for e in k[0]["blocks"][1]["elements"]))' "$CHAN")
+[ "$buttons" = "esc_ack=$INC esc_update=$INC esc_request_override=$INC esc_resolve=$INC esc_confirm=$INC" ] ||
+        fail "the kickoff's buttons: '$buttons'"
+out=$(click U0DAVE001 "$INC" esc_ack)
+expect "dave's ack button" "$out" "200"
+dave_heard() { responses U0DAVE001 | grep -q "Recorded \`ack\` for $INC"; }
+eventually 30 dave_heard || fail "dave's click was not answered: $(responses U0DAVE001)"
+dave_decided() { events | grep -q "^Acknowledged dave \|^CommandRejected dave .*ack"; }
+eventually 30 dave_decided || fail "dave's ack button was not decided as his: $(events)"
+echo "ok: the kickoff's buttons act as the clicker (dave's Acknowledge recorded as his, answered through response_url)"
 echo "ok: a non-manager's /esc override asks the channel; a non-manager's click is recorded refused and told so, a CS manager's approves (answered through response_url)"
 
 got_all() {
