@@ -390,6 +390,90 @@ static void jcopy(const json_t *o, const char *key, char *dst, size_t size)
         esc_strlcpy(dst, s ? s : "", size);
 }
 
+static json_t *plain(const char *text)
+{
+        return json_pack("{s:s, s:s}", "type", "plain_text", "text", text);
+}
+
+static json_t *input(const char *id, const char *label, bool optional, json_t *element)
+{
+        json_object_set_new(element, "action_id", json_string(id));
+        return json_pack("{s:s, s:s, s:o, s:b, s:o}", "type", "input", "block_id", id, "label",
+                         plain(label), "optional", optional, "element", element);
+}
+
+json_t *esc_slack_modal(const char *action, const char *incident_id, const char *channel_id)
+{
+        bool update = !strcmp(action, ESC_SLACK_ACTION_UPDATE);
+        json_t *blocks;
+
+        if (update) {
+                blocks = json_pack(
+                        "[o, o]",
+                        input("body", "Update", false,
+                              json_pack("{s:s, s:b}", "type", "plain_text_input", "multiline", 1)),
+                        input("internal", "Audience", true,
+                              json_pack("{s:s, s:[{s:o, s:s}]}", "type", "checkboxes", "options",
+                                        "text",
+                                        plain("Internal note: the customer does not see it"),
+                                        "value", "internal")));
+        } else if (!strcmp(action, ESC_SLACK_ACTION_REQUEST_OVERRIDE)) {
+                json_t *opts = json_array();
+                for (int sev = 1; sev <= 4; sev++) {
+                        char t[8], v[4];
+                        snprintf(t, sizeof(t), "Sev %d", sev);
+                        snprintf(v, sizeof(v), "%d", sev);
+                        json_array_append_new(
+                                opts, json_pack("{s:o, s:s}", "text", plain(t), "value", v));
+                }
+                blocks = json_pack(
+                        "[o, o]",
+                        input("sev", "New severity", false,
+                              json_pack("{s:s, s:o}", "type", "static_select", "options", opts)),
+                        input("reason", "Reason", false,
+                              json_pack("{s:s}", "type", "plain_text_input")));
+        } else {
+                return NULL;
+        }
+        json_t *meta =
+                json_pack("{s:s, s:s}", "incident_id", incident_id, "channel_id", channel_id);
+        char *m = json_dumps(meta, JSON_COMPACT);
+        json_decref(meta);
+        json_t *view = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "type", "modal",
+                                 "callback_id", action, "private_metadata", m ? m : "{}", "title",
+                                 plain(update ? "Post update" : "Request override"), "submit",
+                                 plain(update ? "Post" : "Request"), "close", plain("Cancel"),
+                                 "blocks", blocks);
+        free(m);
+        return view;
+}
+
+/* view.state.values.<id>.<id> */
+static json_t *field(json_t *view, const char *id)
+{
+        return json_object_get(
+                json_object_get(json_object_get(json_object_get(view, "state"), "values"), id), id);
+}
+
+static void submission(json_t *view, esc_slack_click_t *out)
+{
+        jcopy(view, "callback_id", out->action_id, sizeof(out->action_id));
+        json_t *meta = json_loads(
+                json_string_value(json_object_get(view, "private_metadata")) ?: "", 0, NULL);
+        jcopy(meta, "incident_id", out->incident_id, sizeof(out->incident_id));
+        jcopy(meta, "channel_id", out->channel_id, sizeof(out->channel_id));
+        json_decref(meta);
+        jcopy(field(view, "body"), "value", out->text, sizeof(out->text));
+        if (!*out->text)
+                jcopy(field(view, "reason"), "value", out->text, sizeof(out->text));
+        json_t *sel = json_object_get(field(view, "internal"), "selected_options");
+        out->internal = json_array_size(sel) > 0;
+        const char *sev = json_string_value(
+                json_object_get(json_object_get(field(view, "sev"), "selected_option"), "value"));
+        long long v;
+        out->sev = sev && !esc_parse_int(sev, 1, 4, &v) ? (int)v : 0;
+}
+
 int esc_slack_click_parse(const char *body, size_t len, esc_slack_click_t *out, char *errbuf,
                           size_t errbuf_size)
 {
@@ -416,25 +500,29 @@ int esc_slack_click_parse(const char *body, size_t len, esc_slack_click_t *out, 
                                jerr.text);
         const char *type = json_string_value(json_object_get(doc, "type"));
         json_t *act = json_array_get(json_object_get(doc, "actions"), 0);
+        json_t *view = json_object_get(doc, "view");
         int rc = 0;
-        if (!type || strcmp(type, "block_actions") || !json_is_object(act)) {
-                rc = esc_err(errbuf, errbuf_size,
-                             "interaction payload: only block_actions with an action are handled "
-                             "(got type %.32s)",
-                             type ? type : "none");
-        } else {
-                jcopy(json_object_get(doc, "user"), "id", out->user_id, sizeof(out->user_id));
+        jcopy(json_object_get(doc, "user"), "id", out->user_id, sizeof(out->user_id));
+        jcopy(doc, "trigger_id", out->trigger_id, sizeof(out->trigger_id));
+        if (type && !strcmp(type, "block_actions") && json_is_object(act)) {
                 jcopy(json_object_get(doc, "channel"), "id", out->channel_id,
                       sizeof(out->channel_id));
                 jcopy(act, "action_id", out->action_id, sizeof(out->action_id));
                 jcopy(act, "value", out->value, sizeof(out->value));
                 jcopy(doc, "response_url", out->response_url, sizeof(out->response_url));
-                jcopy(doc, "trigger_id", out->trigger_id, sizeof(out->trigger_id));
-                if (!*out->user_id || !*out->channel_id || !*out->action_id)
-                        rc = esc_err(errbuf, errbuf_size,
-                                     "interaction payload: user.id, channel.id and "
-                                     "actions[0].action_id are required");
+        } else if (type && !strcmp(type, "view_submission") && json_is_object(view)) {
+                out->submitted = true;
+                submission(view, out);
+        } else {
+                rc = esc_err(errbuf, errbuf_size,
+                             "interaction payload: only block_actions with an action and "
+                             "view_submission are handled (got type %.32s)",
+                             type ? type : "none");
         }
+        if (!rc && (!*out->user_id || !*out->channel_id || !*out->action_id))
+                rc = esc_err(errbuf, errbuf_size,
+                             "interaction payload: user.id, the channel and the action (or "
+                             "the view's callback_id) are required");
         json_decref(doc);
         return rc;
 }

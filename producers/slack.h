@@ -100,17 +100,30 @@ typedef struct esc_slack_approval {
  * and an Approve button whose value is the request (JSON). */
 json_t *esc_slack_approval_message(const esc_slack_approval_t *a);
 
-/* A click on a message of ours (an interaction's `payload`). */
+/* An interaction (its `payload`): a click on a message of ours
+ * (block_actions), or a modal of ours submitted (view_submission). */
 typedef struct esc_slack_click {
+        bool submitted; /* view_submission: action_id is the modal's callback_id */
         char user_id[64], channel_id[64];
         char action_id[64];
         char value[2048];
         char response_url[512];
         char trigger_id[128];
+        /* view_submission: the modal's fields (esc_slack_modal) */
+        char incident_id[129]; /* from private_metadata, with channel_id */
+        char text[4096];       /* the update's body, or the override's reason */
+        bool internal;
+        int sev; /* 0 if not chosen */
 } esc_slack_click_t;
 
-/* Parses an interaction's form body (payload=<JSON>) holding a
- * block_actions click. Returns 0, or -1 with errbuf. */
+/* The modal a kickoff button opens: ESC_SLACK_ACTION_UPDATE (the text, an
+ * "internal note" checkbox) or ESC_SLACK_ACTION_REQUEST_OVERRIDE (a sev,
+ * the reason); the incident and channel ride in private_metadata. NULL for
+ * another action. */
+json_t *esc_slack_modal(const char *action, const char *incident_id, const char *channel_id);
+
+/* Parses an interaction's form body (payload=<JSON>): a block_actions
+ * click or a view_submission. Returns 0, or -1 with errbuf. */
 int esc_slack_click_parse(const char *body, size_t len, esc_slack_click_t *out, char *errbuf,
                           size_t errbuf_size);
 

@@ -356,13 +356,6 @@ static unsigned post_zendesk(webhook_t *wh, struct MHD_Connection *conn, req_t *
 
 /* ---- Slack --------------------------------------------------------------- */
 
-static size_t discard(char *p, size_t size, size_t nmemb, void *opaque)
-{
-        (void)p;
-        (void)opaque;
-        return size * nmemb;
-}
-
 /* Slack shows a 200's text to the one who typed the command only. */
 static unsigned slack_reply(struct MHD_Connection *conn, enum MHD_Result *ret, const char *text)
 {
@@ -414,44 +407,101 @@ static unsigned slack_signed(webhook_t *wh, struct MHD_Connection *conn, req_t *
         return MHD_HTTP_UNAUTHORIZED;
 }
 
-/* Posts msg (consumed) to an interaction's response_url: Slack's way to
- * answer a click after the 200, ephemerally or replacing the message. Only
- * URLs under slack.response_url_prefix are called: the URL comes from the
- * request. */
-static void slack_respond_later(webhook_t *wh, const char *url, json_t *msg)
+static size_t collect(char *p, size_t size, size_t nmemb, void *opaque)
+{
+        return esc_buf_append(opaque, p, size * nmemb) ? 0 : size * nmemb;
+}
+
+/* POSTs msg (consumed) as JSON to url, with auth (a header line, nullable).
+ * Returns 0, or -1 with errbuf: a transport error, a status other than 2xx,
+ * or Slack's {"ok":false,"error":...} (a response_url answers "ok" or
+ * {"ok":true}). */
+static int post_json(const char *url, const char *auth, json_t *msg, char *errbuf,
+                     size_t errbuf_size)
 {
         char *body = json_dumps(msg, JSON_COMPACT);
-        size_t n = strlen(wh->response_prefix);
-        json_decref(msg);
-        if (!body)
-                return;
-        if (!*url || strncmp(url, wh->response_prefix, n) != 0) {
-                esc_log(ESC_LOG_WARN, "webhook", "slack response_url not called",
-                        "reason=\"not under slack.response_url_prefix %s\"", wh->response_prefix);
-                free(body);
-                return;
-        }
         CURL *c = curl_easy_init();
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+        struct curl_slist *h =
+                curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+        esc_buf_t resp;
         long code = 0;
         CURLcode cc = CURLE_FAILED_INIT;
-        if (c) {
+        int rc = 0;
+
+        json_decref(msg);
+        esc_buf_init(&resp, 64 << 10);
+        if (auth)
+                h = curl_slist_append(h, auth);
+        if (c && body) {
                 curl_easy_setopt(c, CURLOPT_URL, url);
                 curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
                 curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
                 curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
                 curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
                 curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-                curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+                curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+                curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
                 cc = curl_easy_perform(c);
                 curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-                curl_easy_cleanup(c);
         }
-        if (cc != CURLE_OK || code / 100 != 2)
-                esc_log(ESC_LOG_WARN, "webhook", "slack response_url failed",
-                        "status=%ld error=\"%s\"", code, curl_easy_strerror(cc));
-        curl_slist_free_all(h);
+        json_t *j = resp.data ? json_loads(resp.data, 0, NULL) : NULL;
+        if (cc != CURLE_OK)
+                rc = esc_err(errbuf, errbuf_size, "%s", curl_easy_strerror(cc));
+        else if (code / 100 != 2)
+                rc = esc_err(errbuf, errbuf_size, "HTTP %ld", code);
+        else if (json_is_object(j) && json_is_false(json_object_get(j, "ok")))
+                rc = esc_err(errbuf, errbuf_size, "ok:false, error %.64s",
+                             json_string_value(json_object_get(j, "error")) ?: "unknown");
+        json_decref(j);
+        esc_buf_free(&resp);
+        curl_easy_cleanup(c);
+        curl_slist_free_all(h); /* holds the token: freed right away */
         free(body);
+        return rc;
+}
+
+/* Posts msg (consumed) to an interaction's response_url: Slack's way to
+ * answer a click after the 200, ephemerally or replacing the message. Only
+ * URLs under slack.response_url_prefix are called: the URL comes from the
+ * request. */
+static void slack_respond_later(webhook_t *wh, const char *url, json_t *msg)
+{
+        char errbuf[256];
+
+        if (!*url || strncmp(url, wh->response_prefix, strlen(wh->response_prefix)) != 0) {
+                esc_log(ESC_LOG_WARN, "webhook", "slack response_url not called",
+                        "reason=\"not under slack.response_url_prefix %s\"", wh->response_prefix);
+                json_decref(msg);
+                return;
+        }
+        if (post_json(url, NULL, msg, errbuf, sizeof(errbuf)))
+                esc_log(ESC_LOG_WARN, "webhook", "slack response_url failed", "error=\"%s\"",
+                        errbuf);
+}
+
+/* A Slack Web API method (slack.api_url, the bot's slack.token) with req
+ * (consumed). Returns 0, or -1 (logged). */
+static int slack_api(webhook_t *wh, const char *method, json_t *req)
+{
+        char url[1024], auth[600], errbuf[256];
+        const char *token = esc_config_get(wh->conf, "slack.token");
+
+        if (!token || !*token) {
+                esc_log(ESC_LOG_WARN, "webhook", "slack call not made",
+                        "method=%s reason=\"slack.token is not set (env ESC_SLACK_TOKEN)\"",
+                        method);
+                json_decref(req);
+                return -1;
+        }
+        snprintf(url, sizeof(url), "%s/%s",
+                 esc_config_str(wh->conf, "slack.api_url", "https://slack.com/api"), method);
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        int rc = post_json(url, auth, req, errbuf, sizeof(errbuf));
+        memset(auth, 0, sizeof(auth));
+        if (rc)
+                esc_log(ESC_LOG_WARN, "webhook", "slack call failed", "method=%s error=\"%s\"",
+                        method, errbuf);
+        return rc;
 }
 
 static unsigned post_slack_command(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
@@ -621,6 +671,93 @@ static json_t *ephemeral(const char *text)
                          "text", text);
 }
 
+static unsigned modal_error(struct MHD_Connection *conn, enum MHD_Result *ret, const char *block,
+                            const char *text)
+{
+        *ret = respond_json(
+                conn, MHD_HTTP_OK,
+                json_pack("{s:s, s:{s:s}}", "response_action", "errors", "errors", block, text));
+        return MHD_HTTP_OK;
+}
+
+/* A submitted modal (esc_slack_modal): the update is recorded as the
+ * submitter's; the override request is recorded at once for a cs_manager,
+ * else posted in the channel for a manager's click. 200 with no body closes
+ * the modal; {"response_action":"errors"} keeps it open, saying why. */
+static unsigned slack_submitted(webhook_t *wh, struct MHD_Connection *conn,
+                                const esc_slack_click_t *click, enum MHD_Result *ret)
+{
+        char errbuf[512], text[ESC_SLACK_REASON_MAX + 512], q[160];
+        esc_channel_incident_t inc;
+        bool update = !strcmp(click->action_id, ESC_SLACK_ACTION_UPDATE);
+        const char *block = update ? "body" : "reason";
+        const esc_person_t *who = esc_policy_person_by_slack(wh->pol, click->user_id);
+        int found =
+                esc_channel_lookup(wh->channels, click->channel_id, &inc, errbuf, sizeof(errbuf));
+
+        if (!update && strcmp(click->action_id, ESC_SLACK_ACTION_REQUEST_OVERRIDE))
+                return modal_error(conn, ret, "body", "This form is not esc's.");
+        if (!who)
+                return modal_error(conn, ret, block,
+                                   "esc does not know you: ask for your slack_user_id in the "
+                                   "policy's people.");
+        if (found <= 0 || strcmp(inc.incident_id, click->incident_id)) {
+                esc_log(ESC_LOG_WARN, "webhook", "slack form not recorded",
+                        "user=%s channel=%s reason=\"%s\"",
+                        esc_log_quote(click->user_id, q, sizeof(q)), click->channel_id,
+                        found < 0 ? errbuf : "not the channel's incident");
+                return modal_error(conn, ret, block,
+                                   found < 0 ? "esc cannot look the channel up right now; try "
+                                               "again shortly."
+                                             : "This form is not for that channel's incident.");
+        }
+        if (!*click->text)
+                return modal_error(conn, ret, block,
+                                   update ? "Say what the update is." : "Say why.");
+        if (!update && !click->sev)
+                return modal_error(conn, ret, "sev", "Choose the new severity.");
+        if (!update && strlen(click->text) > ESC_SLACK_REASON_MAX)
+                return modal_error(conn, ret, "reason", "At most 1024 bytes.");
+        if (!update && who->role != ESC_ROLE_CS_MANAGER) {
+                esc_slack_approval_t a = {.sev = click->sev};
+                esc_strlcpy(a.incident_id, inc.incident_id, sizeof(a.incident_id));
+                esc_strlcpy(a.reason, click->text, sizeof(a.reason));
+                esc_strlcpy(a.requester, who->id, sizeof(a.requester));
+                json_t *msg = esc_slack_approval_message(&a);
+                json_object_del(msg, "response_type");
+                json_object_set_new(msg, "channel", json_string(click->channel_id));
+                if (slack_api(wh, "chat.postMessage", msg))
+                        return modal_error(conn, ret, "reason",
+                                           "esc could not post the request in the channel; try "
+                                           "again shortly.");
+                esc_log(ESC_LOG_INFO, "webhook", "slack override approval requested",
+                        "incident=%s sev=%d by=%s", esc_log_quote(a.incident_id, q, sizeof(q)),
+                        a.sev, who->id);
+                *ret = respond(conn, MHD_HTTP_OK, "text/plain", "", 0);
+                return MHD_HTTP_OK;
+        }
+        json_t *o = json_pack("{s:s, s:s, s:s}", "type", update ? "update" : "override",
+                              "incident_id", inc.incident_id, "by", who->id);
+        if (update) {
+                json_object_set_new(o, "audience",
+                                    json_string(click->internal ? "internal" : "external"));
+                json_object_set_new(o, "body", json_string(click->text));
+                if (!click->internal) {
+                        char t[40];
+                        esc_time_format(slack_next_update(wh->pol, inc.sev, esc_now()), t,
+                                        sizeof(t));
+                        json_object_set_new(o, "next_update", json_string(t));
+                }
+        } else {
+                json_object_set_new(o, "sev", json_integer(click->sev));
+                json_object_set_new(o, "reason", json_string(click->text));
+        }
+        if (!click_record(wh, o, click, text, sizeof(text)))
+                return modal_error(conn, ret, block, text);
+        *ret = respond(conn, MHD_HTTP_OK, "text/plain", "", 0);
+        return MHD_HTTP_OK;
+}
+
 /* A click on one of esc's messages: the kickoff's buttons record the
  * clicker's ack, resolve or confirm; an Approve button the requested
  * override, as the clicker's, which the ledger refuses unless they are a
@@ -644,6 +781,8 @@ static unsigned post_slack_interaction(webhook_t *wh, struct MHD_Connection *con
                 *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, errbuf, NULL);
                 return MHD_HTTP_BAD_REQUEST;
         }
+        if (click.submitted)
+                return slack_submitted(wh, conn, &click, ret);
         *ret = respond(conn, MHD_HTTP_OK, "text/plain", "", 0); /* the answer comes later */
         static const struct {
                 const char *action, *type, *key, *text;
@@ -654,11 +793,13 @@ static unsigned post_slack_interaction(webhook_t *wh, struct MHD_Connection *con
         };
         size_t b = 0;
         bool approval = !strcmp(click.action_id, ESC_SLACK_APPROVE_ACTION);
-        while (!approval && b < sizeof(buttons) / sizeof(buttons[0]) &&
+        json_t *modal =
+                approval ? NULL : esc_slack_modal(click.action_id, click.value, click.channel_id);
+        while (!approval && !modal && b < sizeof(buttons) / sizeof(buttons[0]) &&
                strcmp(click.action_id, buttons[b].action))
                 b++;
         if (approval ? esc_slack_approval_parse(click.value, &a) != 0
-                     : b == sizeof(buttons) / sizeof(buttons[0])) {
+                     : !modal && b == sizeof(buttons) / sizeof(buttons[0])) {
                 esc_log(ESC_LOG_WARN, "webhook", "slack click ignored",
                         "action=%s reason=\"not a button esc handles\"",
                         esc_log_quote(click.action_id, q, sizeof(q)));
@@ -682,6 +823,16 @@ static unsigned post_slack_interaction(webhook_t *wh, struct MHD_Connection *con
                         esc_log_quote(click.user_id, q, sizeof(q)), click.channel_id,
                         found < 0 ? errbuf : refusal);
                 slack_respond_later(wh, click.response_url, ephemeral(refusal));
+                json_decref(modal);
+                return MHD_HTTP_OK;
+        }
+        if (modal) { /* its submission comes back as a view_submission */
+                if (slack_api(
+                            wh, "views.open",
+                            json_pack("{s:s, s:o}", "trigger_id", click.trigger_id, "view", modal)))
+                        slack_respond_later(wh, click.response_url,
+                                            ephemeral("esc could not open the form; use /esc "
+                                                      "update or /esc override instead."));
                 return MHD_HTTP_OK;
         }
         if (!approval) {

@@ -20,6 +20,7 @@ each system received:
     conversations.history   GET ?channel=&include_all_metadata= (or a JSON body):
                             its messages, newest first, metadata when asked
     chat.postMessage        {channel, text, metadata, blocks}; ts unique per message
+    views.open              {trigger_id, view}: the modal, kept in order
   Zendesk Support API v2:
     PUT /api/v2/tickets/{id}.json    {"ticket":{"comment":{"body","public"},
                                      "status", "custom_fields":[{id,value}],
@@ -38,7 +39,7 @@ each system received:
   GET /_state: everything held (channels with members, topic, archived and
     messages; tickets with comments, status and custom fields; Linear issues
     with children, comments, assignee, priority, state; PagerDuty incidents
-    by dedup_key with status; response_url posts). tests/fakes/show_state.py
+    by dedup_key with status; response_url posts; modals opened). tests/fakes/show_state.py
     prints it.
 
 Faults: --slack-429-once answers the first conversations.create 429 with
@@ -120,6 +121,7 @@ comments = {}   # Linear comments by id
 tickets = {}    # Zendesk tickets by id
 pages = {}      # PagerDuty incidents by dedup_key
 responses = []  # what was POSTed to a response_url (/commands/..., /actions/...)
+views = []      # modals opened (views.open), in order
 
 
 def take_fault(name):
@@ -208,6 +210,7 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 return self.answer(200, {"slack": list(channels.values()),
                                          "responses": list(responses),
+                                         "views": list(views),
                                          "zendesk": list(tickets.values()),
                                          "linear": list(issues.values()),
                                          "pagerduty": list(pages.values())})
@@ -247,6 +250,13 @@ class Handler(BaseHTTPRequestHandler):
         ch = channels.get(body.get("channel"))
         if m == "auth.test":
             return ok(user_id=self.bot_user(), team_id="T0ESC")
+        if m == "views.open":
+            view = body.get("view")
+            if not body.get("trigger_id") or not isinstance(view, dict):
+                return err("invalid_arguments")
+            with lock:
+                views.append({"trigger_id": body["trigger_id"], "view": view})
+            return ok(view=dict(view, id="V%06d" % next(ids)))
         if m == "conversations.create":
             if take_fault("429"):
                 return self.answer(429, {"ok": False, "error": "ratelimited"},

@@ -109,6 +109,31 @@ except urllib.error.HTTPError as e:
     print(e.code, e.read().decode())
 PY
 }
+# submit USER VIEW_JSON VALUES_JSON: a signed view_submission of the modal
+# VIEW (as views.open got it) with state VALUES; prints "<status> <body>".
+submit() {
+        python3 - "$@" <<'PY'
+import hashlib, hmac, json, os, sys, time, urllib.error, urllib.parse, urllib.request
+user, view, values = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+view = dict(view, id="V1", state={"values": values})
+payload = {"type": "view_submission", "user": {"id": user}, "team": {"id": "T0ACME"},
+           "trigger_id": "%d.%s.view" % (time.time_ns(), user), "view": view}
+body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+ts = str(int(time.time()))
+sig = "v0=" + hmac.new(os.environ["SIGNING"].encode(), b"v0:" + ts.encode() + b":" + body,
+                       hashlib.sha256).hexdigest()
+req = urllib.request.Request(os.environ["IURL"], data=body, headers={
+    "Content-Type": "application/x-www-form-urlencoded",
+    "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
+with urllib.request.urlopen(req, timeout=10) as r:
+    print(r.status, r.read().decode())
+PY
+}
+# last_view CALLBACK: the newest modal views.open got with that callback_id
+last_view() { curl -sf "$FAKE/_state" | python3 -c '
+import json, sys
+v = [x["view"] for x in json.load(sys.stdin)["views"] if x["view"]["callback_id"] == sys.argv[1]]
+print(json.dumps(v[-1]) if v else "")' "$1"; }
 # responses USER: what the fake's response_url got for USER's clicks
 responses() { curl -sf "$FAKE/_state" | python3 -c '
 import json, sys
@@ -227,6 +252,31 @@ eventually 30 dave_heard || fail "dave's click was not answered: $(responses U0D
 dave_decided() { events | grep -q "^Acknowledged dave \|^CommandRejected dave .*ack"; }
 eventually 30 dave_decided || fail "dave's ack button was not decided as his: $(events)"
 echo "ok: the kickoff's buttons act as the clicker (dave's Acknowledge recorded as his, answered through response_url)"
+
+# Post update: the button opens a modal; its submission is alice's update.
+click U0ALICE01 "$INC" esc_update >/dev/null
+view_opened() { [ -n "$(last_view esc_update)" ]; }
+eventually 30 view_opened || fail "Post update opened no modal"
+VIEW=$(last_view esc_update)
+expect "the update modal knows its incident" "$VIEW" "$INC"
+out=$(submit U0ALICE01 "$VIEW" '{"body":{"body":{"type":"plain_text_input","value":""}},"internal":{"internal":{"type":"checkboxes","selected_options":[]}}}')
+expect "an empty update keeps the modal open" "$out" '"response_action":"errors"'
+out=$(submit U0ALICE01 "$VIEW" '{"body":{"body":{"type":"plain_text_input","value":"The fix is rolling out region by region"}},"internal":{"internal":{"type":"checkboxes","selected_options":[]}}}')
+[ "$out" = "200 " ] || fail "the update's submission: '$out', want 200 and no body"
+# Request override: bob's form becomes a request in the channel.
+click U0BOB0001 "$INC" esc_request_override >/dev/null
+oview_opened() { [ -n "$(last_view esc_request_override)" ]; }
+eventually 30 oview_opened || fail "Request override opened no modal"
+out=$(submit U0BOB0001 "$(last_view esc_request_override)" '{"sev":{"sev":{"type":"static_select","selected_option":{"value":"3"}}},"reason":{"reason":{"type":"plain_text_input","value":"only exports affected now"}}}')
+[ "$out" = "200 " ] || fail "the override request's submission: '$out'"
+asked() { channel_posts | grep -q "\*bob\* asks to override \*$INC\* to \*Sev 3\*: only exports affected now"; }
+eventually 30 asked || fail "the requested override was not posted for approval: $(channel_posts)"
+update_heard() {
+        events | grep -q "^CustomerUpdatePosted alice .*The fix is rolling out region by region" &&
+                channel_posts | grep -q "Customer update by alice.*The fix is rolling out"
+}
+eventually 30 update_heard || fail "the modal's update was not recorded or heard: $(events)"
+echo "ok: Post update and Request override open modals; the update is alice's, bob's request is posted for a manager's click"
 echo "ok: a non-manager's /esc override asks the channel; a non-manager's click is recorded refused and told so, a CS manager's approves (answered through response_url)"
 
 got_all() {

@@ -297,6 +297,44 @@ static void test_approval_request_round_trips_through_its_button(void **state)
         assert_int_equal(esc_slack_approval_parse(NULL, &b), -1);
 }
 
+/* The kickoff's form buttons open modals whose submission carries the
+ * incident and channel back with the fields. */
+static void test_modal_submission_gives_back_its_incident_and_fields(void **state)
+{
+        esc_slack_click_t c;
+        char err[256];
+
+        (void)state;
+        assert_null(esc_slack_modal("esc_ack", "INC-1", "C0123"));
+        json_t *view = esc_slack_modal(ESC_SLACK_ACTION_REQUEST_OVERRIDE, "INC-1", "C0123");
+        assert_string_equal(json_string_value(json_object_get(view, "callback_id")),
+                            ESC_SLACK_ACTION_REQUEST_OVERRIDE);
+        json_object_set_new(view, "state",
+                            json_pack("{s:{s:{s:{s:{s:s}}}, s:{s:{s:s}}}}", "values", "sev", "sev",
+                                      "selected_option", "value", "3", "reason", "reason", "value",
+                                      "only exports affected"));
+        json_t *payload = json_pack("{s:s, s:{s:s}, s:s, s:o}", "type", "view_submission", "user",
+                                    "id", "U0BOB0001", "trigger_id", "7.7", "view", view);
+        char *pj = json_dumps(payload, JSON_COMPACT), body[8192] = "payload=";
+        size_t o = strlen(body);
+        for (const char *q = pj; *q && o + 4 < sizeof(body); q++) {
+                snprintf(body + o, 4, "%%%02X", (unsigned char)*q);
+                o += 3;
+        }
+        body[o] = '\0';
+        assert_int_equal(esc_slack_click_parse(body, o, &c, err, sizeof(err)), 0);
+        assert_true(c.submitted);
+        assert_string_equal(c.action_id, ESC_SLACK_ACTION_REQUEST_OVERRIDE);
+        assert_string_equal(c.incident_id, "INC-1");
+        assert_string_equal(c.channel_id, "C0123");
+        assert_string_equal(c.user_id, "U0BOB0001");
+        assert_int_equal(c.sev, 3);
+        assert_string_equal(c.text, "only exports affected");
+        assert_false(c.internal);
+        free(pj);
+        json_decref(payload);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -305,6 +343,7 @@ int main(void)
                 cmocka_unit_test(test_every_verb_becomes_its_command),
                 cmocka_unit_test(test_status_help_and_usage_errors_record_nothing),
                 cmocka_unit_test(test_approval_request_round_trips_through_its_button),
+                cmocka_unit_test(test_modal_submission_gives_back_its_incident_and_fields),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
