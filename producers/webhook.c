@@ -504,6 +504,46 @@ static int slack_api(webhook_t *wh, const char *method, json_t *req)
         return rc;
 }
 
+/* Records o (consumed: a JSON command from Slack, `by` the person who
+ * acted) and says how it went into text; true if Kafka has it. The trigger
+ * id, unique per slash command, click or submission, is the command id, so
+ * a retried delivery is decided once. via names the way in, for the log. */
+static bool slack_record(webhook_t *wh, json_t *o, const char *channel_id, const char *trigger_id,
+                         const char *via, char *text, size_t size)
+{
+        char errbuf[512], cid[160], q[160];
+        esc_jsoncmd_defaults_t d = {.actor = json_string_value(json_object_get(o, "by"))};
+        esc_jsoncmd_error_t e;
+        esc_command_t cmd;
+        bool ok = false;
+
+        json_object_set_new(o, "source",
+                            json_pack("{s:s, s:s}", "system", "slack", "ticket_id", channel_id));
+        snprintf(cid, sizeof(cid), "slack-%.120s", trigger_id);
+        if (*trigger_id)
+                json_object_set_new(o, "command_id", json_string(cid));
+        if (esc_json_command_from_json(o, &d, &cmd, &e) != ESC_JSONCMD_OK) {
+                snprintf(text, size, "Not recorded: %s", e.message);
+        } else if (deliver_all(wh, &cmd, 1, errbuf, sizeof(errbuf))) {
+                esc_log(ESC_LOG_ERROR, "webhook", "delivery failed", "error=\"%s\"", errbuf);
+                snprintf(text, size,
+                         "esc could not record that right now (Kafka did not take it); try "
+                         "again shortly.");
+        } else {
+                esc_metric_add(wh->m_commands, NULL, 1);
+                esc_log(ESC_LOG_INFO, "webhook", "slack command recorded",
+                        "incident=%s type=%s by=%s via=%s command_id=%s",
+                        esc_log_quote(cmd.incident_id, q, sizeof(q)),
+                        esc_command_type_name(cmd.type), cmd.actor, via, cmd.command_id);
+                snprintf(text, size, "Recorded `%s` for %s; the verdict follows in this channel.",
+                         esc_command_type_name(cmd.type), cmd.incident_id);
+                ok = true;
+        }
+        esc_command_clear(&cmd);
+        json_decref(o);
+        return ok;
+}
+
 static unsigned post_slack_command(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
                                    enum MHD_Result *ret)
 {
@@ -595,74 +635,13 @@ static unsigned post_slack_command(webhook_t *wh, struct MHD_Connection *conn, r
                 status = MHD_HTTP_OK;
                 goto out;
         }
-        esc_jsoncmd_defaults_t d = {.actor = who->id, .now = now};
-        esc_jsoncmd_error_t e;
-        esc_command_t cmd;
-        if (esc_json_command_from_json(slash.cmd, &d, &cmd, &e) != ESC_JSONCMD_OK) {
-                snprintf(text, sizeof(text), "Not recorded: %s", e.message);
-                status = slack_reply(conn, ret, text);
-                goto out;
-        }
-        if (deliver_all(wh, &cmd, 1, errbuf, sizeof(errbuf))) {
-                esc_log(ESC_LOG_ERROR, "webhook", "delivery failed", "error=\"%s\"", errbuf);
-                status = slack_reply(conn, ret,
-                                     "esc could not record that right now (Kafka did not take "
-                                     "it); try again shortly.");
-        } else {
-                esc_metric_add(wh->m_commands, NULL, 1);
-                esc_log(ESC_LOG_INFO, "webhook", "slack command recorded",
-                        "incident=%s type=%s by=%s command_id=%s",
-                        esc_log_quote(inc.incident_id, q, sizeof(q)),
-                        esc_command_type_name(cmd.type), who->id, cmd.command_id);
-                snprintf(text, sizeof(text),
-                         "Recorded `%s` for %s; the verdict follows in this channel.",
-                         esc_command_type_name(cmd.type), inc.incident_id);
-                status = slack_reply(conn, ret, text);
-        }
-        esc_command_clear(&cmd);
+        slack_record(wh, json_incref(slash.cmd), sl.channel_id, sl.trigger_id, "slash", text,
+                     sizeof(text));
+        status = slack_reply(conn, ret, text);
 out:
         json_decref(slash.cmd);
         esc_slack_slash_clear(&sl);
         return status;
-}
-
-/* Records o (consumed: a JSON command, as the clicker) and says how it
- * went into text; true if Kafka has it. */
-static bool click_record(webhook_t *wh, json_t *o, const esc_slack_click_t *click, char *text,
-                         size_t size)
-{
-        char errbuf[512], cid[160], q[160];
-        esc_jsoncmd_defaults_t d = {.actor = json_string_value(json_object_get(o, "by"))};
-        esc_jsoncmd_error_t e;
-        esc_command_t cmd;
-        bool ok = false;
-
-        json_object_set_new(
-                o, "source",
-                json_pack("{s:s, s:s}", "system", "slack", "ticket_id", click->channel_id));
-        snprintf(cid, sizeof(cid), "slack-%.120s", click->trigger_id);
-        if (*click->trigger_id) /* unique per click: a retried delivery is one command */
-                json_object_set_new(o, "command_id", json_string(cid));
-        if (esc_json_command_from_json(o, &d, &cmd, &e) != ESC_JSONCMD_OK) {
-                snprintf(text, size, "Not recorded: %s", e.message);
-        } else if (deliver_all(wh, &cmd, 1, errbuf, sizeof(errbuf))) {
-                esc_log(ESC_LOG_ERROR, "webhook", "delivery failed", "error=\"%s\"", errbuf);
-                snprintf(text, size,
-                         "esc could not record that right now (Kafka did not take it); click "
-                         "again shortly.");
-        } else {
-                esc_metric_add(wh->m_commands, NULL, 1);
-                esc_log(ESC_LOG_INFO, "webhook", "slack click recorded",
-                        "incident=%s type=%s by=%s action=%s",
-                        esc_log_quote(cmd.incident_id, q, sizeof(q)),
-                        esc_command_type_name(cmd.type), cmd.actor, click->action_id);
-                snprintf(text, size, "Recorded `%s` for %s; the verdict follows in this channel.",
-                         esc_command_type_name(cmd.type), cmd.incident_id);
-                ok = true;
-        }
-        esc_command_clear(&cmd);
-        json_decref(o);
-        return ok;
 }
 
 static json_t *ephemeral(const char *text)
@@ -752,7 +731,8 @@ static unsigned slack_submitted(webhook_t *wh, struct MHD_Connection *conn,
                 json_object_set_new(o, "sev", json_integer(click->sev));
                 json_object_set_new(o, "reason", json_string(click->text));
         }
-        if (!click_record(wh, o, click, text, sizeof(text)))
+        if (!slack_record(wh, o, click->channel_id, click->trigger_id, click->action_id, text,
+                          sizeof(text)))
                 return modal_error(conn, ret, block, text);
         *ret = respond(conn, MHD_HTTP_OK, "text/plain", "", 0);
         return MHD_HTTP_OK;
@@ -845,18 +825,19 @@ static unsigned post_slack_interaction(webhook_t *wh, struct MHD_Connection *con
                                         sizeof(t));
                         json_object_set_new(o, "next_update", json_string(t));
                 }
-                click_record(wh, o, &click, text, sizeof(text));
+                slack_record(wh, o, click.channel_id, click.trigger_id, click.action_id, text,
+                             sizeof(text));
                 slack_respond_later(wh, click.response_url, ephemeral(text));
                 return MHD_HTTP_OK;
         }
         char reason[ESC_SLACK_REASON_MAX + 160];
         snprintf(reason, sizeof(reason), "%s (requested by %s)", a.reason, a.requester);
         bool manager = who->role == ESC_ROLE_CS_MANAGER;
-        bool recorded = click_record(wh,
-                                     json_pack("{s:s, s:s, s:s, s:i, s:s}", "type", "override",
-                                               "incident_id", a.incident_id, "by", who->id, "sev",
-                                               a.sev, "reason", reason),
-                                     &click, text, sizeof(text));
+        bool recorded = slack_record(
+                wh,
+                json_pack("{s:s, s:s, s:s, s:i, s:s}", "type", "override", "incident_id",
+                          a.incident_id, "by", who->id, "sev", a.sev, "reason", reason),
+                click.channel_id, click.trigger_id, click.action_id, text, sizeof(text));
         /* A manager's approval replaces the request for everyone; the rest
          * is said to the clicker alone. */
         if (recorded && manager) {

@@ -279,15 +279,17 @@ eventually 30 update_heard || fail "the modal's update was not recorded or heard
 echo "ok: Post update and Request override open modals; the update is alice's, bob's request is posted for a manager's click"
 echo "ok: a non-manager's /esc override asks the channel; a non-manager's click is recorded refused and told so, a CS manager's approves (answered through response_url)"
 
+# all_of TEXT PATTERN...: every pattern matches a line of TEXT
+all_of() {
+        local text=$1 p
+        shift
+        for p; do grep -q -- "$p" <<<"$text" || return 1; done
+}
 got_all() {
-        local ev
-        ev=$(events)
-        grep -q "^Acknowledged alice " <<<"$ev" &&
-                grep -q "^CommandRejected alice .*override_requires_manager" <<<"$ev" &&
-                grep -q "^SeverityOverridden carol .*customer found a workaround (requested by bob)" <<<"$ev" &&
-                grep -q "^CustomerUpdatePosted alice .*internal" <<<"$ev" &&
-                grep -q "^Mitigated alice " <<<"$ev" &&
-                grep -q "^CommandRejected alice .*resolve_requires_review" <<<"$ev"
+        all_of "$(events)" "^Acknowledged alice " "^CommandRejected alice .*override_requires_manager" \
+                "^SeverityOverridden carol .*customer found a workaround (requested by bob)" \
+                "^CustomerUpdatePosted alice .*internal" "^Mitigated alice " \
+                "^CommandRejected alice .*resolve_requires_review"
 }
 eventually 30 got_all || fail "the ledger did not decide the Slack commands: $(events)"
 # The refused requests recorded nothing: one ack, and none of their texts.
@@ -296,14 +298,9 @@ ev=$(events)
 ! grep -q "forged\|replayed\|unsigned\|who am I\|wrong room" <<<"$ev" ||
         fail "a refused Slack request became a command: $ev"
 heard() {
-        local p
-        p=$(channel_posts)
-        grep -q "Acknowledged by alice" <<<"$p" &&
-                grep -q "Refused override (override_requires_manager)" <<<"$p" &&
-                grep -q "Severity overridden" <<<"$p" &&
-                grep -q "Internal note by alice" <<<"$p" &&
-                grep -q "Mitigated by alice" <<<"$p" &&
-                grep -q "Refused resolve (resolve_requires_review)" <<<"$p"
+        all_of "$(channel_posts)" "Acknowledged by alice" "Refused override (override_requires_manager)" \
+                "Severity overridden" "Internal note by alice" "Mitigated by alice" \
+                "Refused resolve (resolve_requires_review)"
 }
 eventually 30 heard || fail "the channel did not hear every verdict: $(channel_posts)"
 echo "ok: ack, internal update and mitigate are recorded as alice and heard in the channel, so are carol's approved override and the refusals (alice's click, a Sev 1 resolve before its review) with their codes"
