@@ -48,87 +48,14 @@ WPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); 
 webhook_pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$WPORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
-# slack USER TEXT [CHANNEL] [TS_OFFSET] [SECRET]: a signed slash command;
-# prints "<HTTP status> <body>".
-slack() {
-        python3 - "$@" <<'PY'
-import hashlib, hmac, os, sys, time, urllib.error, urllib.parse, urllib.request
-user, text = sys.argv[1], sys.argv[2]
-channel = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else os.environ["CHAN"]
-offset = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] else 0
-secret = sys.argv[5] if len(sys.argv) > 5 else os.environ["SIGNING"]
-ts = str(int(time.time()) + offset)
-body = urllib.parse.urlencode({
-    "token": "legacy-verification-token", "team_id": "T0ACME", "team_domain": "acme",
-    "channel_id": channel, "channel_name": "esc-acme", "user_id": user, "user_name": user.lower(),
-    "command": "/esc", "text": text, "api_app_id": "A0ESC",
-    "response_url": "https://hooks.slack.com/commands/T0ACME/1/x",
-    "trigger_id": "%d.%d.%s" % (time.time_ns(), os.getpid(), hashlib.sha1(text.encode()).hexdigest()[:8]),
-}).encode()
-sig = "v0=" + hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
-req = urllib.request.Request(os.environ["WURL"], data=body, headers={
-    "Content-Type": "application/x-www-form-urlencoded",
-    "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
-if os.environ.get("NO_SIG"):
-    del req.headers["X-slack-signature"]
-try:
-    with urllib.request.urlopen(req, timeout=10) as r:
-        print(r.status, r.read().decode())
-except urllib.error.HTTPError as e:
-    print(e.code, e.read().decode())
-PY
-}
+# The requests Slack would send, signed as Slack signs (tests/fakes/slack_send.py).
+SEND="$ESC_SOURCE_DIR/tests/fakes/slack_send.py"
+slack() { python3 "$SEND" command "$@"; }  # USER TEXT [CHANNEL] [TS_OFFSET] [SECRET]
+click() { python3 "$SEND" click "$@"; }    # USER VALUE [ACTION]
+submit() { python3 "$SEND" submit "$@"; }  # USER VIEW_JSON VALUES_JSON
 export SIGNING WURL="http://127.0.0.1:$WPORT/slack/commands"
 export FAKE IURL="http://127.0.0.1:$WPORT/slack/interactions"
 
-# click USER VALUE [ACTION]: a signed click on a button (default: Approve)
-# carrying VALUE; prints "<HTTP status> <body>". Its response_url is the
-# fake's.
-click() {
-        python3 - "$@" <<'PY'
-import hashlib, hmac, json, os, sys, time, urllib.error, urllib.parse, urllib.request
-user, value = sys.argv[1], sys.argv[2]
-action = sys.argv[3] if len(sys.argv) > 3 else "esc_approve_override"
-payload = {"type": "block_actions", "user": {"id": user, "username": user.lower()},
-           "team": {"id": "T0ACME"}, "channel": {"id": os.environ["CHAN"], "name": "esc-acme"},
-           "trigger_id": "%d.%s" % (time.time_ns(), user),
-           "response_url": os.environ["FAKE"] + "/actions/T0ACME/%s/%d" % (user, time.time_ns()),
-           "actions": [{"type": "button", "action_id": action, "value": value,
-                        "block_id": "b1", "action_ts": str(time.time())}]}
-body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
-ts = str(int(time.time()))
-sig = "v0=" + hmac.new(os.environ["SIGNING"].encode(), b"v0:" + ts.encode() + b":" + body,
-                       hashlib.sha256).hexdigest()
-req = urllib.request.Request(os.environ["IURL"], data=body, headers={
-    "Content-Type": "application/x-www-form-urlencoded",
-    "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
-try:
-    with urllib.request.urlopen(req, timeout=10) as r:
-        print(r.status, r.read().decode())
-except urllib.error.HTTPError as e:
-    print(e.code, e.read().decode())
-PY
-}
-# submit USER VIEW_JSON VALUES_JSON: a signed view_submission of the modal
-# VIEW (as views.open got it) with state VALUES; prints "<status> <body>".
-submit() {
-        python3 - "$@" <<'PY'
-import hashlib, hmac, json, os, sys, time, urllib.error, urllib.parse, urllib.request
-user, view, values = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
-view = dict(view, id="V1", state={"values": values})
-payload = {"type": "view_submission", "user": {"id": user}, "team": {"id": "T0ACME"},
-           "trigger_id": "%d.%s.view" % (time.time_ns(), user), "view": view}
-body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
-ts = str(int(time.time()))
-sig = "v0=" + hmac.new(os.environ["SIGNING"].encode(), b"v0:" + ts.encode() + b":" + body,
-                       hashlib.sha256).hexdigest()
-req = urllib.request.Request(os.environ["IURL"], data=body, headers={
-    "Content-Type": "application/x-www-form-urlencoded",
-    "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
-with urllib.request.urlopen(req, timeout=10) as r:
-    print(r.status, r.read().decode())
-PY
-}
 # last_view CALLBACK: the newest modal views.open got with that callback_id
 last_view() { curl -sf "$FAKE/_state" | python3 -c '
 import json, sys
