@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "producers/sign.h"
@@ -270,10 +271,37 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const esc_policy_t *pol,
                         goto out;
                 }
                 const json_t *pub = json_is_object(c) ? json_object_get(c, "is_public") : NULL;
+                const json_t *author = json_is_object(c) ? json_object_get(c, "author") : NULL;
+                const char *self = esc_config_get(conf, "zendesk.agent_user_id");
+                char aid[64];
+                if (self && *self && json_is_object(author) &&
+                    !id_text(json_object_get(author, "id"), aid, sizeof(aid)) &&
+                    !strcmp(aid, self)) {
+                        /* What the actions worker wrote (as zendesk.email) comes
+                         * back as a webhook: recorded again it would be posted
+                         * again, for ever. */
+                        rc = fail(err, ESC_ZD_IGNORED, "event.comment.author.id", "%s",
+                                  "a comment esc wrote itself (zendesk.agent_user_id)");
+                        goto out;
+                }
                 json_object_set_new(o, "type", json_string("update"));
-                json_object_set_new(o, "audience",
-                                    json_string(json_is_true(pub) ? "external" : "internal"));
-                json_object_set_new(o, "body", json_string(body));
+                if (json_is_object(author) && json_is_false(json_object_get(author, "is_staff"))) {
+                        /* The customer speaking is no update of ours to the
+                         * customer: it must not reset the update clock. */
+                        const char *name = str_at(author, "name");
+                        char *said = NULL;
+                        if (asprintf(&said, "Customer reply (%s): %s",
+                                     name && *name ? name : "requester", body) < 0)
+                                said = NULL;
+                        json_object_set_new(o, "audience", json_string("internal"));
+                        json_object_set_new(o, "body", json_string(said ? said : body));
+                        free(said);
+                } else {
+                        json_object_set_new(
+                                o, "audience",
+                                json_string(json_is_true(pub) ? "external" : "internal"));
+                        json_object_set_new(o, "body", json_string(body));
+                }
         } else {
                 rc = fail(err, ESC_ZD_IGNORED, "type", "%.64s: no escalation meaning", type);
                 goto out;

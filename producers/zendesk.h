@@ -10,7 +10,11 @@
  *   ticket.status_changed   -> resolve (solved), close (closed); other
  *                              statuses carry no escalation meaning
  *   ticket.priority_changed -> update (internal note of the change)
- *   ticket.comment_added    -> update (external if the comment is public)
+ *   ticket.comment_added    -> update: an agent's comment external if public;
+ *                              a customer's (author.is_staff false) an
+ *                              internal note "Customer reply (name): ..." (it
+ *                              is not our update to them); esc's own
+ *                              (author.id == zendesk.agent_user_id) ignored
  *
  * Config keys (all optional, see docs/commands.md):
  *   zendesk.impact_by_tag.<tag>, zendesk.impact_by_priority.<priority>
@@ -19,7 +23,8 @@
  *   zendesk.account_by_organization.<org id>, zendesk.default_account,
  *   zendesk.tier_by_organization.<org id>, zendesk.default_tier,
  *   zendesk.product_area_by_tag.<tag>, zendesk.default_product_area,
- *   zendesk.actor (default "zendesk"), zendesk.url (e.g.
+ *   zendesk.actor (default "zendesk"), zendesk.agent_user_id (the Zendesk
+ *   user esc's actions worker comments as), zendesk.url (e.g.
  *   https://acme.zendesk.com, for source.url).
  *
  * The command id is "zd-<Zendesk event id>", so a redelivered webhook is

@@ -667,6 +667,11 @@ bool esc_actions_ticket_update(const esc_actions_incident_t *inc, const char *in
                 out->public = true;
                 break;
         case ESC_EV_CUSTOMER_UPDATE_POSTED:
+                /* Written in this very ticket (a Zendesk comment): it has it. */
+                if (ev->source.system && !strcmp(ev->source.system, "zendesk") &&
+                    ev->source.ticket_id && inc->ticket_id &&
+                    !strcmp(ev->source.ticket_id, inc->ticket_id))
+                        return false;
                 esc_buf_puts(&out->body, p->update_posted.body);
                 out->public = p->update_posted.audience == ESC_AUDIENCE_EXTERNAL;
                 break;

@@ -608,6 +608,17 @@ static void test_ticket_hears_external_text_publicly_and_internal_text_privately
         assert_true(esc_actions_ticket_update(&inc, "INC-1", &ev, &t));
         assert_true(t.public);
         esc_buf_free(&t.body);
+        /* An update written in the incident's own ticket (a Zendesk comment)
+         * is not written there again; one from another ticket is. */
+        inc.ticket_id = esc_strdup("35436");
+        ev.source.system = esc_strdup("zendesk");
+        ev.source.ticket_id = esc_strdup("35436");
+        assert_false(esc_actions_ticket_update(&inc, "INC-1", &ev, &t));
+        esc_buf_free(&t.body);
+        free(ev.source.ticket_id);
+        ev.source.ticket_id = esc_strdup("99");
+        assert_true(esc_actions_ticket_update(&inc, "INC-1", &ev, &t));
+        esc_buf_free(&t.body);
         esc_event_clear(&ev);
 
         ev_init(&ev, ESC_EV_RESOLVED);

@@ -465,6 +465,30 @@ static void test_zendesk_public_comment_is_an_external_update(void **state)
         assert_int_equal(c.p.update.audience, ESC_AUDIENCE_EXTERNAL);
         assert_string_equal(c.p.update.body, "We are on it");
         esc_command_clear(&c);
+        /* The customer's own reply is not our update to them: an internal
+         * note; what esc itself wrote (zendesk.agent_user_id) is not
+         * recorded again. */
+        assert_int_equal(zd(conf,
+                            "{\"type\":\"zen:event-type:ticket.comment_added\",\"id\":\"ev-9\","
+                            "\"detail\":{\"id\":\"35436\"},\"event\":{\"comment\":{\"body\":"
+                            "\"Still broken for us\",\"is_public\":true,\"author\":{\"id\":"
+                            "\"77\",\"is_staff\":false,\"name\":\"Pat Customer\"}}}}",
+                            &c, &e),
+                         ESC_ZD_COMMAND);
+        assert_int_equal(c.p.update.audience, ESC_AUDIENCE_INTERNAL);
+        assert_string_equal(c.p.update.body, "Customer reply (Pat Customer): Still broken for us");
+        esc_command_clear(&c);
+        esc_config_set(conf, "zendesk.agent_user_id", "4242");
+        const char *own = "{\"type\":\"zen:event-type:ticket.comment_added\",\"id\":\"ev-10\","
+                          "\"detail\":{\"id\":\"35436\"},\"event\":{\"comment\":{\"body\":"
+                          "\"We are on it\",\"is_public\":true,\"author\":{\"id\":4242,"
+                          "\"is_staff\":true}}}}";
+        assert_int_equal(zd(conf, own, &c, &e), ESC_ZD_IGNORED);
+        assert_non_null(strstr(e.message, "zendesk.agent_user_id"));
+        esc_config_set(conf, "zendesk.agent_user_id", "4243");
+        assert_int_equal(zd(conf, own, &c, &e), ESC_ZD_COMMAND);
+        assert_int_equal(c.p.update.audience, ESC_AUDIENCE_EXTERNAL);
+        esc_command_clear(&c);
         assert_int_equal(zd(conf,
                             "{\"type\":\"zen:event-type:ticket.priority_changed\",\"id\":\"ev-8\","
                             "\"detail\":{\"id\":\"35436\"},\"event\":{\"current\":\"HIGH\","
