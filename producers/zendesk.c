@@ -10,54 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "producers/json_map.h"
 #include "producers/sign.h"
 #include "producers/zendesk.h"
 #include "runtime/sys.h"
 
 #define EVENT_PREFIX "zen:event-type:"
-
-static const struct {
-        const char *priority;
-        const char *impact;
-} builtin_priority[] = {
-        {"urgent", "production_down"},
-        {"high", "major_feature_broken"},
-        {"normal", "degraded_with_workaround"},
-        {"low", "question"},
-};
-
-static void lower(char *s)
-{
-        for (; *s; s++)
-                *s = (char)tolower((unsigned char)*s);
-}
-
-/* A Zendesk id may arrive as a string or a number: always text here. */
-static int id_text(const json_t *v, char *buf, size_t size)
-{
-        if (json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) < size) {
-                esc_strlcpy(buf, json_string_value(v), size);
-                return 0;
-        }
-        if (json_is_integer(v)) {
-                snprintf(buf, size, "%lld", (long long)json_integer_value(v));
-                return 0;
-        }
-        return -1;
-}
-
-static const char *cfg2(const esc_config_t *conf, const char *prefix, const char *sub)
-{
-        char key[256];
-        char low[128];
-
-        if (!sub || strlen(sub) >= sizeof(low))
-                return NULL;
-        esc_strlcpy(low, sub, sizeof(low));
-        lower(low);
-        snprintf(key, sizeof(key), "%s%s", prefix, low);
-        return esc_config_get(conf, key);
-}
 
 static esc_zd_rc_t fail(esc_jsoncmd_error_t *err, esc_zd_rc_t rc, const char *field,
                         const char *fmt, const char *a)
@@ -67,63 +25,15 @@ static esc_zd_rc_t fail(esc_jsoncmd_error_t *err, esc_zd_rc_t rc, const char *fi
         return rc;
 }
 
-static const char *str_at(const json_t *o, const char *k)
-{
-        const json_t *v = json_object_get(o, k);
-        return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* The value of <prefix><tag> for the first tag that has one, or NULL. */
-static const char *by_tag(const esc_config_t *conf, const json_t *detail, const char *prefix)
-{
-        const json_t *tags = json_object_get(detail, "tags");
-        size_t i;
-        json_t *t;
-        const char *v;
-
-        if (json_is_array(tags))
-                json_array_foreach((json_t *)tags, i, t)
-                {
-                        if (json_is_string(t) && (v = cfg2(conf, prefix, json_string_value(t))))
-                                return v;
-                }
-        return NULL;
-}
-
-/* impact: the first tag with a mapping wins, then the priority. */
-static const char *pick_impact(const esc_config_t *conf, const json_t *detail)
-{
-        const char *imp = by_tag(conf, detail, "zendesk.impact_by_tag.");
-
-        if (imp)
-                return imp;
-        const char *prio = str_at(detail, "priority");
-        if (prio) {
-                if ((imp = cfg2(conf, "zendesk.impact_by_priority.", prio)))
-                        return imp;
-                for (size_t k = 0; k < sizeof(builtin_priority) / sizeof(builtin_priority[0]); k++)
-                        if (!strcasecmp(prio, builtin_priority[k].priority))
-                                return builtin_priority[k].impact;
-        }
-        return esc_config_get(conf, "zendesk.default_impact");
-}
-
-static const char *pick_product_area(const esc_config_t *conf, const json_t *detail)
-{
-        const char *a = by_tag(conf, detail, "zendesk.product_area_by_tag.");
-
-        return a ? a : esc_config_str(conf, "zendesk.default_product_area", "general");
-}
-
 static esc_zd_rc_t build_open(const esc_config_t *conf, const esc_policy_t *pol,
                               const json_t *detail, json_t *o, esc_jsoncmd_error_t *err)
 {
         char org[64] = "";
         const char *account, *impact, *tier;
 
-        if (id_text(json_object_get(detail, "organization_id"), org, sizeof(org)) == 0 &&
+        if (esc_jm_id_text(json_object_get(detail, "organization_id"), org, sizeof(org)) == 0 &&
             strcmp(org, "0") != 0)
-                account = cfg2(conf, "zendesk.account_by_organization.", org);
+                account = esc_jm_cfg(conf, "zendesk.account_by_organization.", org);
         else
                 org[0] = '\0', account = NULL;
         if (!account && org[0] && pol && esc_policy_account_by_org(pol, org))
@@ -136,14 +46,16 @@ static esc_zd_rc_t build_open(const esc_config_t *conf, const esc_policy_t *pol,
                             "zendesk.account_by_organization.<id>, the policy account's "
                             "zendesk_organization_id or zendesk.default_account",
                             org[0] ? org : "(none)");
-        impact = pick_impact(conf, detail);
+        impact = esc_jm_impact(conf, "zendesk", json_object_get(detail, "tags"),
+                               esc_jm_str(detail, "priority"));
         if (!impact)
                 return fail(err, ESC_ZD_INVALID, "detail.priority",
                             "no impact for priority '%.32s' or the tags: set "
                             "zendesk.impact_by_priority.<p>, zendesk.impact_by_tag.<t> or "
                             "zendesk.default_impact",
-                            str_at(detail, "priority") ? str_at(detail, "priority") : "(none)");
-        tier = org[0] ? cfg2(conf, "zendesk.tier_by_organization.", org) : NULL;
+                            esc_jm_str(detail, "priority") ? esc_jm_str(detail, "priority")
+                                                           : "(none)");
+        tier = org[0] ? esc_jm_cfg(conf, "zendesk.tier_by_organization.", org) : NULL;
         if (!tier)
                 tier = esc_config_get(conf, "zendesk.default_tier");
 
@@ -151,16 +63,18 @@ static esc_zd_rc_t build_open(const esc_config_t *conf, const esc_policy_t *pol,
         json_object_set_new(o, "impact", json_string(impact));
         if (tier)
                 json_object_set_new(o, "tier", json_string(tier));
-        json_object_set_new(o, "product_area", json_string(pick_product_area(conf, detail)));
-        const char *subject = str_at(detail, "subject");
+        json_object_set_new(
+                o, "product_area",
+                json_string(esc_jm_product_area(conf, "zendesk", json_object_get(detail, "tags"))));
+        const char *subject = esc_jm_str(detail, "subject");
         char fallback[96];
         if (!subject || !*subject) {
                 snprintf(fallback, sizeof(fallback), "Zendesk ticket %s",
-                         str_at(o, "incident_id") ? str_at(o, "incident_id") + 3 : "?");
+                         esc_jm_str(o, "incident_id") ? esc_jm_str(o, "incident_id") + 3 : "?");
                 subject = fallback;
         }
         json_object_set_new(o, "title", json_string(subject));
-        const char *desc = str_at(detail, "description");
+        const char *desc = esc_jm_str(detail, "description");
         if (desc && *desc)
                 json_object_set_new(o, "description", json_string(desc));
         return ESC_ZD_COMMAND;
@@ -173,7 +87,7 @@ static const char *current_value(const json_t *event, const char *key)
         if (json_is_string(cur))
                 return json_string_value(cur);
         if (json_is_object(cur))
-                return str_at(cur, key);
+                return esc_jm_str(cur, key);
         return NULL;
 }
 
@@ -192,7 +106,7 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const esc_policy_t *pol,
         if (!json_is_object(payload))
                 return fail(err, ESC_ZD_MALFORMED, "", "%s",
                             "a Zendesk event must be a JSON object");
-        type = str_at(payload, "type");
+        type = esc_jm_str(payload, "type");
         if (!type || strncmp(type, EVENT_PREFIX, strlen(EVENT_PREFIX)) != 0)
                 return fail(err, ESC_ZD_MALFORMED, "type",
                             "type '%.64s' is not a Zendesk event type (zen:event-type:...)",
@@ -201,7 +115,7 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const esc_policy_t *pol,
         detail = json_object_get(payload, "detail");
         event = json_object_get(payload, "event");
         if (!json_is_object(detail) ||
-            id_text(json_object_get(detail, "id"), ticket, sizeof(ticket)))
+            esc_jm_id_text(json_object_get(detail, "id"), ticket, sizeof(ticket)))
                 return fail(err, ESC_ZD_MALFORMED, "detail.id", "%s",
                             "detail.id: missing (the ticket id)");
         if (strncmp(kind, "ticket.", 7) != 0)
@@ -210,14 +124,14 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const esc_policy_t *pol,
         snprintf(inc, sizeof(inc), "ZD-%s", ticket);
         o = json_object();
         json_object_set_new(o, "incident_id", json_string(inc));
-        const char *eid = str_at(payload, "id");
+        const char *eid = esc_jm_str(payload, "id");
         if (eid && *eid && strlen(eid) + 3 <= ESC_MAX_ID) {
                 snprintf(cid, sizeof(cid), "zd-%s", eid);
                 json_object_set_new(o, "command_id", json_string(cid));
         }
-        const char *at = str_at(payload, "time");
-        if (!strcmp(kind, "ticket.created") && str_at(detail, "created_at"))
-                at = str_at(detail, "created_at");
+        const char *at = esc_jm_str(payload, "time");
+        if (!strcmp(kind, "ticket.created") && esc_jm_str(detail, "created_at"))
+                at = esc_jm_str(detail, "created_at");
         if (at)
                 json_object_set_new(o, "at", json_string(at));
         const char *actor = esc_config_str(conf, "zendesk.actor", "zendesk");
@@ -239,7 +153,7 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const esc_policy_t *pol,
         } else if (!strcmp(kind, "ticket.status_changed")) {
                 const char *st = current_value(event, "status");
                 if (!st)
-                        st = str_at(detail, "status");
+                        st = esc_jm_str(detail, "status");
                 if (st && !strcasecmp(st, "solved")) {
                         json_object_set_new(o, "type", json_string("resolve"));
                         json_object_set_new(o, "summary", json_string("Solved in Zendesk"));
@@ -254,17 +168,17 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const esc_policy_t *pol,
                 const char *cur = current_value(event, "priority");
                 const json_t *prev = json_object_get(event, "previous");
                 char body[256];
-                snprintf(
-                        body, sizeof(body), "Zendesk priority changed from %.32s to %.32s",
-                        json_is_string(prev) ? json_string_value(prev) : "(none)",
-                        cur ? cur
-                            : (str_at(detail, "priority") ? str_at(detail, "priority") : "(none)"));
+                snprintf(body, sizeof(body), "Zendesk priority changed from %.32s to %.32s",
+                         json_is_string(prev) ? json_string_value(prev) : "(none)",
+                         cur ? cur
+                             : (esc_jm_str(detail, "priority") ? esc_jm_str(detail, "priority")
+                                                               : "(none)"));
                 json_object_set_new(o, "type", json_string("update"));
                 json_object_set_new(o, "audience", json_string("internal"));
                 json_object_set_new(o, "body", json_string(body));
         } else if (!strcmp(kind, "ticket.comment_added")) {
                 const json_t *c = json_object_get(event, "comment");
-                const char *body = json_is_object(c) ? str_at(c, "body") : NULL;
+                const char *body = json_is_object(c) ? esc_jm_str(c, "body") : NULL;
                 if (!body || !*body) {
                         rc = fail(err, ESC_ZD_IGNORED, "event.comment.body", "%s",
                                   "comment without a body");
@@ -275,7 +189,7 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const esc_policy_t *pol,
                 const char *self = esc_config_get(conf, "zendesk.agent_user_id");
                 char aid[64];
                 if (self && *self && json_is_object(author) &&
-                    !id_text(json_object_get(author, "id"), aid, sizeof(aid)) &&
+                    !esc_jm_id_text(json_object_get(author, "id"), aid, sizeof(aid)) &&
                     !strcmp(aid, self)) {
                         /* What the actions worker wrote (as zendesk.email) comes
                          * back as a webhook: recorded again it would be posted
@@ -288,7 +202,7 @@ esc_zd_rc_t esc_zendesk_map(const esc_config_t *conf, const esc_policy_t *pol,
                 if (json_is_object(author) && json_is_false(json_object_get(author, "is_staff"))) {
                         /* The customer speaking is no update of ours to the
                          * customer: it must not reset the update clock. */
-                        const char *name = str_at(author, "name");
+                        const char *name = esc_jm_str(author, "name");
                         char *said = NULL;
                         if (asprintf(&said, "Customer reply (%s): %s",
                                      name && *name ? name : "requester", body) < 0)
