@@ -7,6 +7,8 @@
  *                      the incident is the one whose channel it was typed
  *                      in (esc.incidents, channel_lookup.h), the Slack user
  *                      a person through people[].slack_user_id
+ *   POST /pylon        a Pylon issue webhook (pylon.h), with
+ *                      Authorization: Bearer <webhook.pylon_secret>
  *   POST /slack/interactions  clicks on esc's messages: the Approve button
  *                      of a non-manager's `/esc override` (only a
  *                      cs_manager's click records it as theirs; anyone
@@ -45,6 +47,7 @@
 #include "producers/channel_lookup.h"
 #include "producers/commands.h"
 #include "producers/json_command.h"
+#include "producers/pylon.h"
 #include "producers/slack.h"
 #include "producers/zendesk.h"
 #include "runtime/policy_load.h"
@@ -73,6 +76,7 @@ typedef struct webhook {
         const char *topic;           /* esc_cmdout_topic(out) */
         const char *secret;          /* webhook.zendesk_secret; never logged */
         const char *slack_secret;    /* webhook.slack_signing_secret; never logged */
+        const char *pylon_secret;    /* webhook.pylon_secret; never logged */
         const char *response_prefix; /* slack.response_url_prefix: where replies may go */
         esc_channel_lookup_t *channels;
         pthread_t poller;
@@ -306,13 +310,53 @@ out:
         return status;
 }
 
+/* The body as JSON, or NULL with the 400 answered. */
+static json_t *body_json(req_t *rq, struct MHD_Connection *conn, enum MHD_Result *ret)
+{
+        json_error_t jerr;
+        char msg[512];
+        json_t *doc = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len,
+                                 JSON_REJECT_DUPLICATES, &jerr);
+        if (!doc) {
+                snprintf(msg, sizeof(msg), "malformed JSON at line %d column %d: %s", jerr.line,
+                         jerr.column, jerr.text);
+                *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, msg, NULL);
+        }
+        return doc;
+}
+
+/* How a ticket system's mapped event is answered; rc is an esc_zd_rc_t or
+ * the same-shaped esc_py_rc_t (command, ignored, malformed, invalid). */
+static unsigned answer_mapped(webhook_t *wh, struct MHD_Connection *conn, int rc,
+                              esc_command_t *cmd, const esc_jsoncmd_error_t *e,
+                              enum MHD_Result *ret)
+{
+        _Static_assert((int)ESC_ZD_COMMAND == (int)ESC_PY_COMMAND &&
+                               (int)ESC_ZD_IGNORED == (int)ESC_PY_IGNORED &&
+                               (int)ESC_ZD_MALFORMED == (int)ESC_PY_MALFORMED,
+                       "the mappers' results line up");
+        switch (rc) {
+        case ESC_ZD_COMMAND:
+                return accepted(wh, conn, cmd, 1, ret);
+        case ESC_ZD_IGNORED: /* 200, not an error: the sender must not retry it */
+                *ret = respond_json(conn, MHD_HTTP_OK,
+                                    json_pack("{s:[], s:s}", "command_ids", "ignored", e->message));
+                return MHD_HTTP_OK;
+        case ESC_ZD_MALFORMED:
+                *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, e->message, e->field);
+                return MHD_HTTP_BAD_REQUEST;
+        default:
+                *ret = respond_error(conn, MHD_HTTP_UNPROCESSABLE_CONTENT, e->message, e->field);
+                return MHD_HTTP_UNPROCESSABLE_CONTENT;
+        }
+}
+
 static unsigned post_zendesk(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
                              enum MHD_Result *ret)
 {
         const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ESC_ZD_SIG_HEADER);
         const char *ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ESC_ZD_TS_HEADER);
         char errbuf[512];
-        json_error_t jerr;
         esc_command_t cmd;
         esc_jsoncmd_error_t e;
         unsigned status;
@@ -322,33 +366,11 @@ static unsigned post_zendesk(webhook_t *wh, struct MHD_Connection *conn, req_t *
                 *ret = respond_error(conn, MHD_HTTP_UNAUTHORIZED, errbuf, ESC_ZD_SIG_HEADER);
                 return MHD_HTTP_UNAUTHORIZED;
         }
-        json_t *doc = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len,
-                                 JSON_REJECT_DUPLICATES, &jerr);
-        if (!doc) {
-                snprintf(errbuf, sizeof(errbuf), "malformed JSON at line %d column %d: %s",
-                         jerr.line, jerr.column, jerr.text);
-                *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, errbuf, NULL);
+        json_t *doc = body_json(rq, conn, ret);
+        if (!doc)
                 return MHD_HTTP_BAD_REQUEST;
-        }
-        switch (esc_zendesk_map(wh->conf, wh->pol, doc, 0, &cmd, &e)) {
-        case ESC_ZD_COMMAND:
-                status = accepted(wh, conn, &cmd, 1, ret);
-                break;
-        case ESC_ZD_IGNORED:
-                /* 200, not an error: Zendesk must not retry it */
-                *ret = respond_json(conn, MHD_HTTP_OK,
-                                    json_pack("{s:[], s:s}", "command_ids", "ignored", e.message));
-                status = MHD_HTTP_OK;
-                break;
-        case ESC_ZD_MALFORMED:
-                *ret = respond_error(conn, MHD_HTTP_BAD_REQUEST, e.message, e.field);
-                status = MHD_HTTP_BAD_REQUEST;
-                break;
-        default:
-                *ret = respond_error(conn, MHD_HTTP_UNPROCESSABLE_CONTENT, e.message, e.field);
-                status = MHD_HTTP_UNPROCESSABLE_CONTENT;
-                break;
-        }
+        esc_zd_rc_t rc = esc_zendesk_map(wh->conf, wh->pol, doc, 0, &cmd, &e);
+        status = answer_mapped(wh, conn, (int)rc, &cmd, &e, ret);
         esc_command_clear(&cmd);
         json_decref(doc);
         return status;
@@ -858,6 +880,31 @@ static unsigned post_slack_interaction(webhook_t *wh, struct MHD_Connection *con
         return MHD_HTTP_OK;
 }
 
+static unsigned post_pylon(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
+                           enum MHD_Result *ret)
+{
+        const char *auth =
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        char errbuf[512];
+        esc_command_t cmd;
+        esc_jsoncmd_error_t e;
+        unsigned status;
+
+        if (esc_pylon_verify(wh->pylon_secret, auth, errbuf, sizeof(errbuf))) {
+                esc_log(ESC_LOG_WARN, "webhook", "pylon request refused", "reason=\"%s\"", errbuf);
+                *ret = respond_error(conn, MHD_HTTP_UNAUTHORIZED, errbuf, "Authorization");
+                return MHD_HTTP_UNAUTHORIZED;
+        }
+        json_t *doc = body_json(rq, conn, ret);
+        if (!doc)
+                return MHD_HTTP_BAD_REQUEST;
+        esc_py_rc_t rc = esc_pylon_map(wh->conf, wh->pol, doc, 0, &cmd, &e);
+        status = answer_mapped(wh, conn, (int)rc, &cmd, &e, ret);
+        esc_command_clear(&cmd);
+        json_decref(doc);
+        return status;
+}
+
 static bool is_type(const char *ct, const char *want)
 {
         size_t n = strlen(want);
@@ -881,6 +928,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 esc_buf_init(&rq->body, WEBHOOK_MAX_BODY);
                 rq->path = !strcmp(url, "/v1/commands")          ? "/v1/commands"
                            : !strcmp(url, "/v1/zendesk")         ? "/v1/zendesk"
+                           : !strcmp(url, "/pylon")              ? "/pylon"
                            : !strcmp(url, "/slack/commands")     ? "/slack/commands"
                            : !strcmp(url, "/slack/interactions") ? "/slack/interactions"
                            : !strcmp(url, "/healthz")            ? "/healthz"
@@ -925,8 +973,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 status = MHD_HTTP_NOT_FOUND;
                 ret = respond_error(conn, status,
                                     "no such endpoint (POST /v1/commands, POST /v1/zendesk, "
-                                    "POST /slack/commands, POST /slack/interactions, GET "
-                                    "/healthz, GET /metrics)",
+                                    "POST /pylon, POST /slack/commands, POST /slack/interactions, "
+                                    "GET /healthz, GET /metrics)",
                                     NULL);
         } else if ((!reads && !post) || (reads && !get)) {
                 status = MHD_HTTP_METHOD_NOT_ALLOWED;
@@ -946,6 +994,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 status = post_slack_command(wh, conn, rq, &ret);
         } else if (slack) {
                 status = post_slack_interaction(wh, conn, rq, &ret);
+        } else if (!strcmp(rq->path, "/pylon")) {
+                status = post_pylon(wh, conn, rq, &ret);
         } else if (!strcmp(rq->path, "/v1/commands")) {
                 status = post_commands(wh, conn, rq, &ret);
         } else {
@@ -1011,6 +1061,7 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
         if (!wh.secret || !*wh.secret)
                 esc_log(ESC_LOG_WARN, "webhook",
                         "webhook.zendesk_secret is not set: POST /v1/zendesk answers 401", NULL);
+        wh.pylon_secret = esc_config_get(cli->conf, "webhook.pylon_secret");
         wh.slack_secret = esc_config_get(cli->conf, "webhook.slack_signing_secret");
         if (!wh.slack_secret || !*wh.slack_secret)
                 esc_log(ESC_LOG_WARN, "webhook",

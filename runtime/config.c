@@ -51,6 +51,7 @@ static const struct {
         {"ESC_PAGERDUTY_URL", "pagerduty.events_url"},
         {"ESC_ZENDESK_SECRET", "webhook.zendesk_secret"},
         {"ESC_SLACK_SIGNING_SECRET", "webhook.slack_signing_secret"},
+        {"ESC_PYLON_SECRET", "webhook.pylon_secret"},
         {"ESC_ZENDESK_URL", "zendesk.url"},
         {"ESC_ZENDESK_EMAIL", "zendesk.email"},
         {"ESC_ZENDESK_API_TOKEN", "zendesk.api_token"},
