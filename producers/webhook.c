@@ -1,7 +1,8 @@
 /* webhook.c — `esc webhook`: HTTP intake of commands (DESIGN §4).
  *
  *   POST /v1/commands  one generic JSON command or an array (json_command.h)
- *   POST /v1/zendesk   a signed Zendesk ticket-event webhook (zendesk.h)
+ *   POST /v1/zendesk   a signed Zendesk ticket-event webhook (zendesk.h); also
+ *                      at /zendesk
  *   POST /slack/commands  the `/esc` slash command in an incident channel
  *                      (slack.h), signed with webhook.slack_signing_secret;
  *                      the incident is the one whose channel it was typed
@@ -926,8 +927,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 rq = esc_xcalloc(1, sizeof(*rq));
                 rq->started_us = esc_mono_us();
                 esc_buf_init(&rq->body, WEBHOOK_MAX_BODY);
-                rq->path = !strcmp(url, "/v1/commands")          ? "/v1/commands"
-                           : !strcmp(url, "/v1/zendesk")         ? "/v1/zendesk"
+                rq->path = !strcmp(url, "/v1/commands") ? "/v1/commands"
+                           : !strcmp(url, "/v1/zendesk") || !strcmp(url, "/zendesk")
+                                   ? "/v1/zendesk" /* DESIGN §9 names it /zendesk */
                            : !strcmp(url, "/pylon")              ? "/pylon"
                            : !strcmp(url, "/slack/commands")     ? "/slack/commands"
                            : !strcmp(url, "/slack/interactions") ? "/slack/interactions"

@@ -60,6 +60,11 @@ JSON=(-H 'Content-Type: application/json')
 post zendesk_valid 202 "${JSON[@]}" -H "X-Zendesk-Webhook-Signature: $SIG" \
         -H "X-Zendesk-Webhook-Signature-Timestamp: $TS" --data-binary "$BODY" "$URL/v1/zendesk"
 grep -q "\"zd-$RUN-z1\"" "$WORK/zendesk_valid.body" || fail "202 body lacks the command id zd-$RUN-z1"
+# DESIGN §9's path for it, /zendesk, is the same route
+BODY2=${BODY/$RUN-z1/$RUN-z2}
+post zendesk_design_path 202 "${JSON[@]}" -H "X-Zendesk-Webhook-Signature: $(sign "$TS" "$BODY2")" \
+        -H "X-Zendesk-Webhook-Signature-Timestamp: $TS" --data-binary "$BODY2" "$URL/zendesk"
+grep -q "\"zd-$RUN-z2\"" "$WORK/zendesk_design_path.body" || fail "/zendesk: no command zd-$RUN-z2"
 post zendesk_wrong_sig 401 "${JSON[@]}" -H "X-Zendesk-Webhook-Signature: $(sign "$TS" "$BODY x")" \
         -H "X-Zendesk-Webhook-Signature-Timestamp: $TS" --data-binary "$BODY" "$URL/v1/zendesk"
 post zendesk_missing_sig 401 "${JSON[@]}" \
@@ -110,7 +115,7 @@ distinct=$(wc -l <"$WORK/counts")
 dups=$(awk '$1 != 1' "$WORK/counts" | wc -l)
 [ "$distinct" = 200 ] || fail "concurrent: $distinct distinct commands on esc.commands, want 200"
 [ "$dups" = 0 ] || fail "concurrent: $dups commands on esc.commands more than once"
-for id in "zd-$RUN-z1" "$RUN-a1" "$RUN-a2"; do
+for id in "zd-$RUN-z1" "zd-$RUN-z2" "$RUN-a1" "$RUN-a2"; do
         [ "$(grep -ac "$id" "$WORK/since")" = 1 ] || fail "$id not on esc.commands exactly once"
 done
 
