@@ -72,7 +72,8 @@ static bool resolved_state(const esc_config_t *conf, const char *state)
 {
         char list[512];
         esc_strlcpy(list, esc_config_str(conf, "pylon.resolved_states", "closed"), sizeof(list));
-        for (char *save = NULL, *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+        for (char *save = NULL, *t = strtok_r(list, ", ", &save); t;
+             t = strtok_r(NULL, ", ", &save))
                 if (!strcasecmp(t, state))
                         return true;
         return false;
@@ -133,7 +134,8 @@ esc_py_rc_t esc_pylon_map(const esc_config_t *conf, const esc_policy_t *pol, con
         memset(err, 0, sizeof(*err));
         esc_command_init(cmd, ESC_CMD_OPEN);
         if (!json_is_object(payload))
-                return fail(err, ESC_PY_MALFORMED, "", "%s", "a Pylon webhook must be a JSON object");
+                return fail(err, ESC_PY_MALFORMED, "", "%s",
+                            "a Pylon webhook must be a JSON object");
         const char *event = get_str(conf, payload, "event");
         if (!event || !*event)
                 return fail(err, ESC_PY_MALFORMED, "event",
@@ -169,11 +171,10 @@ esc_py_rc_t esc_pylon_map(const esc_config_t *conf, const esc_policy_t *pol, con
                         rc = fail(err, ESC_PY_IGNORED, "message", "%s", "a message without text");
                 } else {
                         json_object_set_new(o, "type", json_string("update"));
-                        json_object_set_new(
-                                o, "audience",
-                                json_string(json_is_true(get(conf, payload, "private"))
-                                                    ? "internal"
-                                                    : "external"));
+                        json_object_set_new(o, "audience",
+                                            json_string(json_is_true(get(conf, payload, "private"))
+                                                                ? "internal"
+                                                                : "external"));
                         json_object_set_new(o, "body", json_string(text));
                 }
         } else if (!strcmp(kind, "state")) {
@@ -194,7 +195,7 @@ esc_py_rc_t esc_pylon_map(const esc_config_t *conf, const esc_policy_t *pol, con
         if (rc == ESC_PY_COMMAND) {
                 esc_jsoncmd_defaults_t d = {.actor = "pylon", .now = now};
                 rc = esc_json_command_from_json(o, &d, cmd, err) == ESC_JSONCMD_OK ? ESC_PY_COMMAND
-                                                                                    : ESC_PY_INVALID;
+                                                                                   : ESC_PY_INVALID;
         }
         json_decref(o);
         return rc;

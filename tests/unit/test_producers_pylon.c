@@ -35,13 +35,14 @@ static void test_default_shape_opens_updates_and_resolves(void **state)
         esc_config_set(conf, "pylon.account_by_id.acc_9", "acme");
         esc_config_set(conf, "pylon.impact_by_tag.outage", "production_down");
         esc_config_set(conf, "pylon.product_area_by_tag.billing", "billing");
-        assert_int_equal(map(conf,
-                             "{\"event\":\"issue.created\",\"id\":\"d-1\",\"issue\":{\"number\":123,"
-                             "\"title\":\"Invoices fail\",\"body\":\"Since 9:00\",\"state\":\"new\","
-                             "\"priority\":\"medium\",\"tags\":[\"billing\",\"outage\"],"
-                             "\"account\":{\"id\":\"acc_9\",\"name\":\"Acme Corp\"}}}",
-                             &c, &e),
-                         ESC_PY_COMMAND);
+        assert_int_equal(
+                map(conf,
+                    "{\"event\":\"issue.created\",\"id\":\"d-1\",\"issue\":{\"number\":123,"
+                    "\"title\":\"Invoices fail\",\"body\":\"Since 9:00\",\"state\":\"new\","
+                    "\"priority\":\"medium\",\"tags\":[\"billing\",\"outage\"],"
+                    "\"account\":{\"id\":\"acc_9\",\"name\":\"Acme Corp\"}}}",
+                    &c, &e),
+                ESC_PY_COMMAND);
         assert_int_equal(c.type, ESC_CMD_OPEN);
         assert_string_equal(c.incident_id, "PY-123");
         assert_string_equal(c.command_id, "py-d-1");
@@ -129,8 +130,9 @@ static void test_what_cannot_be_mapped_names_the_fix(void **state)
                          ESC_PY_INVALID);
         assert_non_null(strstr(e.message, "pylon.account_by_id.<id>"));
         esc_config_set(conf, "pylon.events.issue.created", "explode");
-        assert_int_equal(map(conf, "{\"event\":\"issue.created\",\"issue\":{\"number\":2}}", &c, &e),
-                         ESC_PY_INVALID);
+        assert_int_equal(
+                map(conf, "{\"event\":\"issue.created\",\"issue\":{\"number\":2}}", &c, &e),
+                ESC_PY_INVALID);
         assert_non_null(strstr(e.message, "use open, update, state or ignore"));
         esc_config_destroy(conf);
 }
