@@ -412,6 +412,32 @@ static esc_time_t slack_next_update(const esc_policy_t *pol, int sev, esc_time_t
         return esc_policy_add(pol, now, d);
 }
 
+/* o's next_update: now + the sev's cadence (slack_next_update). */
+static void promise_next_update(const webhook_t *wh, json_t *o, int sev)
+{
+        char t[40];
+        esc_time_format(slack_next_update(wh->pol, sev, esc_now()), t, sizeof(t));
+        json_object_set_new(o, "next_update", json_string(t));
+}
+
+/* The channel's request for a manager's click on a non-manager's override
+ * (esc_slack_approval_message), logged. reason is at most
+ * ESC_SLACK_REASON_MAX bytes (the callers refuse longer ones). */
+static json_t *approval_request(const char *incident_id, int sev, const char *reason,
+                                const char *requester)
+{
+        esc_slack_approval_t a = {.sev = sev};
+        char q[160];
+
+        esc_strlcpy(a.incident_id, incident_id, sizeof(a.incident_id));
+        esc_strlcpy(a.reason, reason, sizeof(a.reason));
+        esc_strlcpy(a.requester, requester, sizeof(a.requester));
+        esc_log(ESC_LOG_INFO, "webhook", "slack override approval requested",
+                "incident=%s sev=%d by=%s", esc_log_quote(a.incident_id, q, sizeof(q)), a.sev,
+                requester);
+        return esc_slack_approval_message(&a);
+}
+
 /* 0 if the request is Slack's (v0 signature, fresh timestamp); else the
  * 401 is answered and logged. */
 static unsigned slack_signed(webhook_t *wh, struct MHD_Connection *conn, req_t *rq,
@@ -639,8 +665,6 @@ static unsigned post_slack_command(webhook_t *wh, struct MHD_Connection *conn, r
         if (slash.kind == ESC_SLASH_COMMAND && who->role != ESC_ROLE_CS_MANAGER &&
             !strcmp(json_string_value(json_object_get(slash.cmd, "type")), "override")) {
                 /* Not theirs to decide: the channel is asked for a manager's click. */
-                esc_slack_approval_t a = {
-                        .sev = (int)json_integer_value(json_object_get(slash.cmd, "sev"))};
                 const char *reason = json_string_value(json_object_get(slash.cmd, "reason"));
                 if (strlen(reason) > ESC_SLACK_REASON_MAX) {
                         status = slack_reply(conn, ret,
@@ -648,13 +672,9 @@ static unsigned post_slack_command(webhook_t *wh, struct MHD_Connection *conn, r
                                              "(1024 bytes at most). Nothing was recorded.");
                         goto out;
                 }
-                esc_strlcpy(a.incident_id, inc.incident_id, sizeof(a.incident_id));
-                esc_strlcpy(a.reason, reason, sizeof(a.reason));
-                esc_strlcpy(a.requester, who->id, sizeof(a.requester));
-                esc_log(ESC_LOG_INFO, "webhook", "slack override approval requested",
-                        "incident=%s sev=%d by=%s", esc_log_quote(a.incident_id, q, sizeof(q)),
-                        a.sev, who->id);
-                *ret = respond_json(conn, MHD_HTTP_OK, esc_slack_approval_message(&a));
+                int sev = (int)json_integer_value(json_object_get(slash.cmd, "sev"));
+                *ret = respond_json(conn, MHD_HTTP_OK,
+                                    approval_request(inc.incident_id, sev, reason, who->id));
                 status = MHD_HTTP_OK;
                 goto out;
         }
@@ -721,20 +741,13 @@ static unsigned slack_submitted(webhook_t *wh, struct MHD_Connection *conn,
         if (!update && strlen(click->text) > ESC_SLACK_REASON_MAX)
                 return modal_error(conn, ret, "reason", "At most 1024 bytes.");
         if (!update && who->role != ESC_ROLE_CS_MANAGER) {
-                esc_slack_approval_t a = {.sev = click->sev};
-                esc_strlcpy(a.incident_id, inc.incident_id, sizeof(a.incident_id));
-                esc_strlcpy(a.reason, click->text, sizeof(a.reason));
-                esc_strlcpy(a.requester, who->id, sizeof(a.requester));
-                json_t *msg = esc_slack_approval_message(&a);
+                json_t *msg = approval_request(inc.incident_id, click->sev, click->text, who->id);
                 json_object_del(msg, "response_type");
                 json_object_set_new(msg, "channel", json_string(click->channel_id));
                 if (slack_api(wh, "chat.postMessage", msg))
                         return modal_error(conn, ret, "reason",
                                            "esc could not post the request in the channel; try "
                                            "again shortly.");
-                esc_log(ESC_LOG_INFO, "webhook", "slack override approval requested",
-                        "incident=%s sev=%d by=%s", esc_log_quote(a.incident_id, q, sizeof(q)),
-                        a.sev, who->id);
                 *ret = respond(conn, MHD_HTTP_OK, "text/plain", "", 0);
                 return MHD_HTTP_OK;
         }
@@ -744,12 +757,8 @@ static unsigned slack_submitted(webhook_t *wh, struct MHD_Connection *conn,
                 json_object_set_new(o, "audience",
                                     json_string(click->internal ? "internal" : "external"));
                 json_object_set_new(o, "body", json_string(click->text));
-                if (!click->internal) {
-                        char t[40];
-                        esc_time_format(slack_next_update(wh->pol, inc.sev, esc_now()), t,
-                                        sizeof(t));
-                        json_object_set_new(o, "next_update", json_string(t));
-                }
+                if (!click->internal)
+                        promise_next_update(wh, o, inc.sev);
         } else {
                 json_object_set_new(o, "sev", json_integer(click->sev));
                 json_object_set_new(o, "reason", json_string(click->text));
@@ -842,12 +851,8 @@ static unsigned post_slack_interaction(webhook_t *wh, struct MHD_Connection *con
                 json_t *o =
                         json_pack("{s:s, s:s, s:s, s:s}", "type", buttons[b].type, "incident_id",
                                   inc.incident_id, "by", who->id, buttons[b].key, buttons[b].text);
-                if (!strcmp(buttons[b].type, "ack")) {
-                        char t[40];
-                        esc_time_format(slack_next_update(wh->pol, inc.sev, esc_now()), t,
-                                        sizeof(t));
-                        json_object_set_new(o, "next_update", json_string(t));
-                }
+                if (!strcmp(buttons[b].type, "ack"))
+                        promise_next_update(wh, o, inc.sev);
                 slack_record(wh, o, click.channel_id, click.trigger_id, click.action_id, text,
                              sizeof(text));
                 slack_respond_later(wh, click.response_url, ephemeral(text));
@@ -1046,9 +1051,10 @@ int esc_cmd_webhook(esc_cli_t *cli, int argc, char **argv)
         if (esc_cli_wants_help(argc, argv)) {
                 printf("usage: esc webhook [--listen ADDR:PORT] [--threads N]\n"
                        "HTTP intake: POST /v1/commands (JSON command or array), POST "
-                       "/v1/zendesk\n(signed with webhook.zendesk_secret), POST /slack/commands "
-                       "(the /esc slash\ncommand, signed with webhook.slack_signing_secret; its "
-                       "channel's incident is\nlooked up in PostgreSQL, postgres.url), GET "
+                       "/v1/zendesk\n(signed with webhook.zendesk_secret), POST /pylon (Bearer "
+                       "webhook.pylon_secret),\nPOST /slack/commands and /slack/interactions (the "
+                       "/esc slash command and\nclicks, signed with webhook.slack_signing_secret; "
+                       "the channel's incident is\nlooked up in PostgreSQL, postgres.url), GET "
                        "/healthz, GET /metrics.\nDefault listen: webhook.listen, else %s.\n",
                        WEBHOOK_DEFAULT_LISTEN);
                 return ESC_EXIT_OK;
